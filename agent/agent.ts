@@ -1,0 +1,207 @@
+// The agent's connection loop: dial a master, authenticate, say hello, keep the heartbeat, and come
+// back with jittered backoff (trying the next master URL) whenever the connection is lost.
+import { mkdirSync } from 'node:fs';
+import WebSocket from 'ws';
+import { Backoff } from './backoff.js';
+import type { AgentConfig } from './config.js';
+import { collectHostFacts } from './host-facts.js';
+import type { AgentLogger } from './log.js';
+import { FingerprintMismatchError, pinnedConnect } from './pinned-tls.js';
+import {
+  CloseCode,
+  type HelloMessage,
+  MAX_CONTROL_FRAME_BYTES,
+  MasterMessage,
+  PROTOCOL_VERSION,
+  parseFrame,
+  REJECT_REASON_HEADER,
+} from './protocol.js';
+import { VERSION } from './version.js';
+
+export type AgentState = 'connecting' | 'connected' | 'waiting' | 'stopped';
+
+/** Why the last attempt ended, which decides how long to wait before the next. */
+type Outcome = 'normal' | 'rejected' | 'restart';
+
+export class Agent {
+  private socket: WebSocket | null = null;
+  private readonly backoff: Backoff;
+  private urlIndex = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private lastHeardAt = 0;
+  private deadlineMs = 30_000;
+  private stopped = false;
+  state: AgentState = 'waiting';
+  nodeId: string | null = null;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly log: AgentLogger,
+  ) {
+    this.backoff = new Backoff({ baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs });
+  }
+
+  start(): void {
+    mkdirSync(this.config.stateDir, { recursive: true, mode: 0o700 });
+    this.connect();
+  }
+
+  /** Closes the connection with a normal code and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.state = 'stopped';
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.stopHeartbeat();
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        socket.terminate();
+        resolve();
+      }, 2_000);
+      socket.once('close', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      socket.close(CloseCode.normal, 'agent stopping');
+    });
+  }
+
+  hello(): HelloMessage {
+    const { exec, files, filesWrite, roots } = this.config;
+    return {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      agentVersion: VERSION,
+      facts: collectHostFacts(),
+      capabilities: { exec, files, filesWrite: files && filesWrite, roots: files ? roots : [] },
+    };
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const url = this.config.masters[this.urlIndex % this.config.masters.length] as string;
+    this.state = 'connecting';
+    this.log.debug('connecting', { url });
+    const pinned = url.startsWith('wss://') && this.config.caFingerprint;
+    const socket = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.config.token}` },
+      maxPayload: MAX_CONTROL_FRAME_BYTES,
+      perMessageDeflate: false,
+      handshakeTimeout: 10_000,
+      ...(pinned ? { createConnection: pinnedConnect(pinned) as never } : {}),
+    });
+    this.socket = socket;
+    let outcome: Outcome = 'normal';
+
+    socket.on('unexpected-response', (_req, res) => {
+      const reason = String(res.headers[REJECT_REASON_HEADER] ?? `HTTP ${res.statusCode}`);
+      if (res.statusCode === 401) {
+        this.log.error(
+          'the master rejected this agent\'s token (invalid, rotated or revoked); get a new one with "rotate token" on the master',
+          { url, reason },
+        );
+        outcome = 'rejected';
+      } else if (res.statusCode === 429) {
+        this.log.error('the master is rate-limiting this address after failed logins', { url, reason });
+        outcome = 'rejected';
+      } else {
+        this.log.warn('the master refused the connection', { url, status: res.statusCode, reason });
+      }
+      res.resume();
+      socket.terminate();
+    });
+    socket.on('error', (error) => {
+      if (error instanceof FingerprintMismatchError) {
+        this.log.error(error.message, { url });
+        outcome = 'rejected';
+      } else {
+        this.log.warn('connection failed', { url, error: error.message });
+      }
+    });
+    socket.on('open', () => {
+      this.lastHeardAt = Date.now();
+      socket.send(JSON.stringify(this.hello()));
+    });
+    socket.on('message', (data, isBinary) => {
+      this.lastHeardAt = Date.now();
+      if (!isBinary) this.receive(data.toString());
+    });
+    socket.on('ping', () => {
+      this.lastHeardAt = Date.now();
+    });
+    socket.on('pong', () => {
+      this.lastHeardAt = Date.now();
+    });
+    socket.on('close', (code, reasonBuffer) => {
+      this.stopHeartbeat();
+      const reason = reasonBuffer.toString();
+      if (this.state === 'connected') this.log.warn('disconnected', { url, code, reason });
+      if (code === CloseCode.masterRestarting) outcome = 'restart';
+      if (code === CloseCode.revoked || code === CloseCode.replaced || code === CloseCode.unsupportedProtocol) {
+        this.log.error(this.explainClose(code, reason));
+        outcome = 'rejected';
+      }
+      this.scheduleReconnect(outcome);
+    });
+  }
+
+  private receive(raw: string): void {
+    const parsed = parseFrame(MasterMessage, raw);
+    if (!parsed.ok) {
+      this.log.warn('ignored an invalid message from the master', { error: parsed.error });
+      return;
+    }
+    const message = parsed.value;
+    if (message.type === 'welcome') {
+      this.state = 'connected';
+      this.nodeId = message.nodeId;
+      this.backoff.reset();
+      this.deadlineMs = Math.max(3 * message.heartbeatSec * 1000, 5_000);
+      this.startHeartbeat(message.heartbeatSec * 1000);
+      this.log.info('connected', { node: message.nodeName, nodeId: message.nodeId, master: message.masterVersion });
+    } else if (message.type === 'error') {
+      this.log.warn('the master reported an error', { code: message.code, message: message.message });
+    }
+  }
+
+  /** The master pings us; if it goes silent (a half-open connection), we give up and redial. */
+  private startHeartbeat(intervalMs: number): void {
+    this.stopHeartbeat();
+    this.heartbeatTimer = setInterval(() => {
+      const socket = this.socket;
+      if (!socket) return;
+      if (Date.now() - this.lastHeardAt > this.deadlineMs) {
+        this.log.warn('the master went silent; reconnecting', { silentMs: Date.now() - this.lastHeardAt });
+        socket.terminate();
+        return;
+      }
+      if (socket.readyState === WebSocket.OPEN) socket.ping();
+    }, intervalMs);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  private scheduleReconnect(outcome: Outcome): void {
+    this.socket = null;
+    if (this.stopped) return;
+    this.state = 'waiting';
+    // A restarting master keeps its address; every other failure tries the next one.
+    if (outcome !== 'restart') this.urlIndex += 1;
+    const delay = outcome === 'rejected' ? this.backoff.penalty() : this.backoff.next();
+    this.log.info('reconnecting', { inMs: delay });
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private explainClose(code: number, reason: string): string {
+    if (code === CloseCode.revoked) return `the master revoked this agent's token (${reason}); it needs a new token`;
+    if (code === CloseCode.replaced) {
+      return 'another agent connected with the same token and replaced this one; each host needs its own node and token';
+    }
+    return `the master cannot talk to this agent: ${reason}`;
+  }
+}

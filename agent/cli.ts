@@ -1,0 +1,106 @@
+// `fleetdeck-agent`: parses flags, merges them with the config file and environment, runs the agent.
+import { Command, Option } from 'commander';
+import { Agent } from './agent.js';
+import {
+  ConfigError,
+  fromEnv,
+  fromFile,
+  type PartialConfig,
+  readTokenFile,
+  redactedConfig,
+  resolveConfig,
+} from './config.js';
+import { createAgentLogger } from './log.js';
+import { VERSION } from './version.js';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function program(): Command {
+  return new Command('fleetdeck-agent')
+    .description(
+      'FleetDeck agent: dials out to a FleetDeck master over WebSocket (TLS), reports this host and runs its work.\n' +
+        'Settings come from, highest first: these flags, the --config file, FLEETDECK_* environment variables, defaults.',
+    )
+    .version(VERSION)
+    .option('--master <urls>', 'master gateway URL(s), comma-separated, tried in turn (env FLEETDECK_MASTER)')
+    .option('--token <token>', 'node token shown by the master (env FLEETDECK_TOKEN); visible in ps, prefer --token-file')
+    .option('--token-file <path>', 'read the token from this file (env FLEETDECK_TOKEN_FILE)')
+    .option('--ca-fingerprint <sha256>', "pin the master's certificate: sha256:<64 hex> (env FLEETDECK_CA_FINGERPRINT)")
+    .option('--config <path>', 'YAML or JSON config file with the same settings in camelCase')
+    .option('--state-dir <path>', 'where the agent keeps its state (env FLEETDECK_STATE_DIR)')
+    .option('--no-exec', 'refuse to run commands (capability exec)')
+    .option('--no-files', 'refuse file access (capability files)')
+    .option('--no-files-write', 'allow file reads only (capability files:write)')
+    .option('--root <path>', 'a directory the file service may access; repeat for several (env FLEETDECK_ROOTS, ":"-separated)', collect)
+    .option('--insecure-plain-ws', 'allow unencrypted ws:// master URLs')
+    .addOption(new Option('--backoff-base-ms <ms>', 'first reconnect delay window').argParser(Number))
+    .addOption(new Option('--backoff-max-ms <ms>', 'largest reconnect delay window').argParser(Number))
+    .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error']))
+    .option('--print-config', 'print the effective configuration (token redacted) with where each value came from, and exit');
+}
+
+/** Only flags the user actually typed count as CLI values; commander's defaults do not. */
+function fromCli(cmd: Command): PartialConfig {
+  const opts = cmd.opts();
+  const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+  const out: PartialConfig = {};
+  if (given('master')) out.masters = String(opts.master).split(',').map((s) => s.trim()).filter(Boolean);
+  if (given('token')) out.token = String(opts.token);
+  else if (given('tokenFile')) out.token = readTokenFile(String(opts.tokenFile));
+  if (given('caFingerprint')) out.caFingerprint = String(opts.caFingerprint);
+  if (given('stateDir')) out.stateDir = String(opts.stateDir);
+  if (given('exec')) out.exec = Boolean(opts.exec);
+  if (given('files')) out.files = Boolean(opts.files);
+  if (given('filesWrite')) out.filesWrite = Boolean(opts.filesWrite);
+  if (given('root')) out.roots = opts.root as string[];
+  if (given('insecurePlainWs')) out.insecurePlainWs = true;
+  if (given('backoffBaseMs')) out.backoffBaseMs = opts.backoffBaseMs as number;
+  if (given('backoffMaxMs')) out.backoffMaxMs = opts.backoffMaxMs as number;
+  if (given('logLevel')) out.logLevel = opts.logLevel as PartialConfig['logLevel'];
+  return out;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const cmd = program();
+  cmd.parse(argv, { from: 'user' });
+  let resolved: ReturnType<typeof resolveConfig>;
+  try {
+    const configPath = cmd.opts().config as string | undefined;
+    resolved = resolveConfig({
+      cli: fromCli(cmd),
+      file: configPath ? fromFile(configPath) : {},
+      env: fromEnv(env),
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`fleetdeck-agent: ${error.message}\nRun fleetdeck-agent --help for every setting.\n`);
+    return 2;
+  }
+  if (cmd.opts().printConfig) {
+    process.stdout.write(`${JSON.stringify(redactedConfig(resolved), null, 2)}\n`);
+    return 0;
+  }
+  const log = createAgentLogger(resolved.config.logLevel);
+  const agent = new Agent(resolved.config, log);
+  log.info('starting', { version: VERSION, masters: resolved.config.masters.join(',') });
+  agent.start();
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info('stopping', { signal });
+      void agent.stop().then(resolve);
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`fleetdeck-agent: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

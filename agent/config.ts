@@ -1,0 +1,217 @@
+// Agent configuration. Precedence, field by field: CLI flags > config file > environment > defaults.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export const FINGERPRINT_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+/** Accepts `sha256:AB:CD:…`, `AB:CD:…` or bare hex; returns `sha256:<lowercase hex>`. */
+export function normalizeFingerprint(value: string): string {
+  const hex = value.trim().replace(/^sha256:/i, '').replaceAll(':', '').toLowerCase();
+  const normalized = `sha256:${hex}`;
+  if (!FINGERPRINT_PATTERN.test(normalized)) {
+    throw new ConfigError(
+      `"${value}" is not a SHA-256 certificate fingerprint: expected sha256: followed by 64 hex digits (as the master prints).`,
+    );
+  }
+  return normalized;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const MasterUrl = z
+  .string()
+  .regex(/^wss?:\/\/[^\s/]+/, 'master URLs look like wss://host:7443 (or ws:// with --insecure-plain-ws)');
+
+export const AgentConfig = z.object({
+  masters: z.array(MasterUrl).min(1, 'at least one master URL is needed (--master)'),
+  token: z.string().min(1, 'a token is needed (--token, --token-file, FLEETDECK_TOKEN or the config file)'),
+  caFingerprint: z.string().nullable(),
+  stateDir: z.string().min(1),
+  exec: z.boolean(),
+  files: z.boolean(),
+  filesWrite: z.boolean(),
+  roots: z.array(z.string().min(1)),
+  insecurePlainWs: z.boolean(),
+  backoffBaseMs: z.number().int().min(10).max(600_000),
+  backoffMaxMs: z.number().int().min(100).max(3_600_000),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+});
+export type AgentConfig = z.infer<typeof AgentConfig>;
+export type ConfigField = keyof AgentConfig;
+export type ConfigSource = 'cli' | 'file' | 'env' | 'default';
+
+/** Fields a config file may set; unknown keys are an error so typos do not pass silently. */
+const FileConfig = z
+  .object({
+    master: z.union([z.string(), z.array(z.string())]),
+    token: z.string(),
+    tokenFile: z.string(),
+    caFingerprint: z.string(),
+    stateDir: z.string(),
+    exec: z.boolean(),
+    files: z.boolean(),
+    filesWrite: z.boolean(),
+    roots: z.array(z.string()),
+    insecurePlainWs: z.boolean(),
+    backoffBaseMs: z.number(),
+    backoffMaxMs: z.number(),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+  })
+  .partial()
+  .strict();
+
+export type PartialConfig = Partial<AgentConfig>;
+
+export function defaultStateDir(): string {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (process.platform === 'win32') return join(process.env.ProgramData ?? os.homedir(), 'FleetDeck', 'agent');
+  return isRoot ? '/var/lib/fleetdeck-agent' : join(os.homedir(), '.local', 'state', 'fleetdeck-agent');
+}
+
+export function defaults(): PartialConfig {
+  return {
+    caFingerprint: null,
+    stateDir: defaultStateDir(),
+    exec: true,
+    files: true,
+    filesWrite: true,
+    roots: [os.homedir()],
+    insecurePlainWs: false,
+    backoffBaseMs: 1_000,
+    backoffMaxMs: 60_000,
+    logLevel: 'info',
+  };
+}
+
+const splitList = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function parseBool(name: string, value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${name}="${value}" is not a boolean: use true or false.`);
+}
+
+function parseInteger(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new ConfigError(`${name}="${value}" is not a whole number.`);
+  return n;
+}
+
+export function readTokenFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(`cannot read the token file ${path}: ${(error as Error).message}`);
+  }
+}
+
+export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
+  const out: PartialConfig = {};
+  const get = (key: string) => env[`FLEETDECK_${key}`];
+  const master = get('MASTER');
+  if (master) out.masters = splitList(master);
+  const token = get('TOKEN');
+  if (token) out.token = token;
+  else if (get('TOKEN_FILE')) out.token = readTokenFile(get('TOKEN_FILE') as string);
+  if (get('CA_FINGERPRINT')) out.caFingerprint = get('CA_FINGERPRINT') as string;
+  if (get('STATE_DIR')) out.stateDir = get('STATE_DIR') as string;
+  for (const [key, field] of [
+    ['EXEC', 'exec'],
+    ['FILES', 'files'],
+    ['FILES_WRITE', 'filesWrite'],
+    ['INSECURE_PLAIN_WS', 'insecurePlainWs'],
+  ] as const) {
+    const value = get(key);
+    if (value !== undefined && value !== '') out[field] = parseBool(`FLEETDECK_${key}`, value);
+  }
+  if (get('ROOTS')) out.roots = (get('ROOTS') as string).split(process.platform === 'win32' ? ';' : ':').filter(Boolean);
+  if (get('BACKOFF_BASE_MS')) out.backoffBaseMs = parseInteger('FLEETDECK_BACKOFF_BASE_MS', get('BACKOFF_BASE_MS') as string);
+  if (get('BACKOFF_MAX_MS')) out.backoffMaxMs = parseInteger('FLEETDECK_BACKOFF_MAX_MS', get('BACKOFF_MAX_MS') as string);
+  if (get('LOG_LEVEL')) out.logLevel = get('LOG_LEVEL') as AgentConfig['logLevel'];
+  return out;
+}
+
+export function fromFile(path: string): PartialConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read the config file ${path}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`the config file ${path} is not valid YAML or JSON: ${(error as Error).message}`);
+  }
+  const parsed = FileConfig.safeParse(data ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`config file ${path}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message}`);
+  }
+  const { master, tokenFile, ...rest } = parsed.data;
+  const out: PartialConfig = { ...rest };
+  if (master !== undefined) out.masters = Array.isArray(master) ? master : splitList(master);
+  if (tokenFile !== undefined && rest.token === undefined) out.token = readTokenFile(tokenFile);
+  return out;
+}
+
+export interface ResolvedConfig {
+  config: AgentConfig;
+  sources: Record<ConfigField, ConfigSource>;
+}
+
+/** Merges the layers field by field and validates the result. */
+export function resolveConfig(layers: {
+  cli: PartialConfig;
+  file: PartialConfig;
+  env: PartialConfig;
+}): ResolvedConfig {
+  const merged: Record<string, unknown> = {};
+  const sources: Record<string, ConfigSource> = {};
+  const ordered: Array<[ConfigSource, PartialConfig]> = [
+    ['default', defaults()],
+    ['env', layers.env],
+    ['file', layers.file],
+    ['cli', layers.cli],
+  ];
+  for (const [source, layer] of ordered) {
+    for (const [field, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      merged[field] = value;
+      sources[field] = source;
+    }
+  }
+  const parsed = AgentConfig.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${issue?.path.join('.') || 'config'}: ${issue?.message}`);
+  }
+  const config = parsed.data;
+  if (config.caFingerprint !== null) config.caFingerprint = normalizeFingerprint(config.caFingerprint);
+  if (config.backoffMaxMs < config.backoffBaseMs) {
+    throw new ConfigError('backoffMaxMs must be at least backoffBaseMs.');
+  }
+  for (const url of config.masters) {
+    if (url.startsWith('ws://') && !config.insecurePlainWs) {
+      throw new ConfigError(
+        `${url} is plain ws:// (unencrypted, token visible on the network). Use wss://, or pass --insecure-plain-ws if you really mean it.`,
+      );
+    }
+  }
+  return { config, sources: sources as Record<ConfigField, ConfigSource> };
+}
+
+/** The effective config with the token hidden, for --print-config and logs. */
+export function redactedConfig(resolved: ResolvedConfig) {
+  return { ...resolved.config, token: '[redacted]', sources: resolved.sources };
+}

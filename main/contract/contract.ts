@@ -1,0 +1,130 @@
+// The one definition of every admin operation and event. REST routes, OpenAPI, IPC handlers,
+// the preload bridge and the renderer client are all derived from this object.
+import { z } from 'zod';
+import {
+  Booleanish,
+  Empty,
+  Health,
+  Labels,
+  MasterInfo,
+  NodeCredentials,
+  NodeId,
+  NodeName,
+  NodeUptime,
+  NodeView,
+  Ok,
+  StatusEvent,
+} from './schemas.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  method: HttpMethod;
+  path: string;
+  summary: string;
+  input: I;
+  output: O;
+  /** Public operations need no admin credential (only health). */
+  public?: boolean;
+  /** HTTP status on success. */
+  status?: number;
+}
+
+function op<I extends z.ZodType, O extends z.ZodType>(o: Operation<I, O>): Operation<I, O> {
+  return o;
+}
+
+const byId = z.object({ id: NodeId });
+
+export const contract = {
+  health: op({
+    method: 'GET',
+    path: '/api/health',
+    summary: 'Liveness and database check',
+    input: Empty,
+    output: Health,
+    public: true,
+  }),
+  masterInfo: op({
+    method: 'GET',
+    path: '/api/master',
+    summary: 'Gateway address and certificate fingerprint agents pin',
+    input: Empty,
+    output: MasterInfo,
+  }),
+  listNodes: op({
+    method: 'GET',
+    path: '/api/nodes',
+    summary: 'All nodes with live status',
+    input: Empty,
+    output: z.array(NodeView),
+  }),
+  createNode: op({
+    method: 'POST',
+    path: '/api/nodes',
+    summary: 'Create a node; returns its token once and the agent command',
+    input: z.object({ name: NodeName, labels: Labels.optional() }),
+    output: NodeCredentials,
+    status: 201,
+  }),
+  getNode: op({ method: 'GET', path: '/api/nodes/:id', summary: 'One node', input: byId, output: NodeView }),
+  updateNode: op({
+    method: 'PATCH',
+    path: '/api/nodes/:id',
+    summary: 'Rename or relabel a node',
+    input: byId.extend({ name: NodeName.optional(), labels: Labels.optional() }),
+    output: NodeView,
+  }),
+  deleteNode: op({
+    method: 'DELETE',
+    path: '/api/nodes/:id',
+    summary: 'Delete a node (refused while it has pending work, unless forced)',
+    input: byId.extend({ force: Booleanish.optional() }),
+    output: Ok,
+  }),
+  rotateNodeToken: op({
+    method: 'POST',
+    path: '/api/nodes/:id/rotate-token',
+    summary: 'Issue a new token; the old one keeps working for a short overlap',
+    input: byId.extend({ overlapSec: z.number().int().min(0).max(86_400).optional() }),
+    output: NodeCredentials,
+  }),
+  revokeNode: op({
+    method: 'POST',
+    path: '/api/nodes/:id/revoke',
+    summary: 'Invalidate every token of the node and disconnect its agent now',
+    input: byId,
+    output: NodeView,
+  }),
+  nodeUptime: op({
+    method: 'GET',
+    path: '/api/nodes/:id/uptime',
+    summary: 'Status history and uptime ratio over a window',
+    input: byId.extend({
+      hours: z.coerce.number().int().min(1).max(24 * 366).optional(),
+    }),
+    output: NodeUptime,
+  }),
+} as const;
+
+export type Contract = typeof contract;
+export type OperationName = keyof Contract;
+export type InputOf<K extends OperationName> = z.input<Contract[K]['input']>;
+export type ParsedInputOf<K extends OperationName> = z.output<Contract[K]['input']>;
+export type OutputOf<K extends OperationName> = z.output<Contract[K]['output']>;
+
+/** What every transport must provide: one async function per operation. */
+export type Handlers = { [K in OperationName]: (input: ParsedInputOf<K>) => Promise<OutputOf<K>> };
+/** What a client calls: the same functions, typed on their unparsed input. */
+export type Client = { [K in OperationName]: (input: InputOf<K>) => Promise<OutputOf<K>> };
+
+export const events = {
+  nodeStatus: StatusEvent,
+  nodeChanged: z.object({ nodeId: NodeId }),
+  nodeDeleted: z.object({ nodeId: NodeId }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventOf<K extends EventName> = z.output<Events[K]>;
+export type AnyEvent = { [K in EventName]: { event: K; data: EventOf<K> } }[EventName];

@@ -1,0 +1,34 @@
+// Derives HTTP routing from the contract: path templates to matchers, and where each input field
+// travels (path, query or JSON body).
+import { type Contract, contract, type OperationName } from './contract.js';
+
+export interface Route {
+  name: OperationName;
+  method: string;
+  pattern: RegExp;
+  params: string[];
+  bodyAllowed: boolean;
+}
+
+export function pathParams(path: string): string[] {
+  return [...path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] as string);
+}
+
+export function compileRoutes(c: Contract = contract): Route[] {
+  return (Object.keys(c) as OperationName[]).map((name) => {
+    const op = c[name];
+    const pattern = new RegExp(`^${op.path.replace(/:([A-Za-z]+)/g, '([^/]+)')}$`);
+    return {
+      name,
+      method: op.method,
+      pattern,
+      params: pathParams(op.path),
+      bodyAllowed: op.method === 'POST' || op.method === 'PATCH',
+    };
+  });
+}
+
+/** Fills a path template with values; used by HTTP clients. */
+export function fillPath(path: string, input: Record<string, unknown>): string {
+  return path.replace(/:([A-Za-z]+)/g, (_m, key: string) => encodeURIComponent(String(input[key])));
+}

@@ -1,0 +1,94 @@
+// Shapes shared by the admin contract: what the API, IPC bridge and renderer exchange.
+import { z } from 'zod';
+import { Capabilities } from '../../agent/protocol.js';
+
+export const NodeId = z.string().min(1).max(64);
+
+export const LabelKey = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._/-]{0,62}$/, 'label keys are 1–63 chars of a-z, 0-9, ".", "_", "/", "-"');
+export const Labels = z
+  .record(LabelKey, z.string().max(128))
+  .refine((labels) => Object.keys(labels).length <= 32, 'at most 32 labels per node');
+
+export const NodeName = z
+  .string()
+  .trim()
+  .min(1, 'a node needs a name')
+  .max(128, 'node names are at most 128 characters');
+
+export const NodeStatus = z.enum(['never-connected', 'online', 'offline']);
+export type NodeStatus = z.infer<typeof NodeStatus>;
+
+export const NodeView = z.object({
+  id: NodeId,
+  name: z.string(),
+  labels: z.record(z.string(), z.string()),
+  kind: z.enum(['agent', 'local']),
+  status: NodeStatus,
+  revoked: z.boolean(),
+  hostname: z.string().nullable(),
+  os: z.string().nullable(),
+  platform: z.string().nullable(),
+  arch: z.string().nullable(),
+  kernel: z.string().nullable(),
+  agentVersion: z.string().nullable(),
+  remoteAddress: z.string().nullable(),
+  connectedSince: z.number().nullable(),
+  lastSeenAt: z.number().nullable(),
+  capabilities: Capabilities.nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type NodeView = z.infer<typeof NodeView>;
+
+export const StatusEvent = z.object({
+  nodeId: NodeId,
+  status: z.enum(['online', 'offline']),
+  at: z.number(),
+  reason: z.string(),
+});
+export type StatusEvent = z.infer<typeof StatusEvent>;
+
+export const NodeUptime = z.object({
+  nodeId: NodeId,
+  from: z.number(),
+  to: z.number(),
+  onlineMs: z.number(),
+  ratio: z.number().min(0).max(1),
+  events: z.array(StatusEvent),
+});
+
+export const NodeCredentials = z.object({
+  node: NodeView,
+  token: z.string().describe('Shown once; only its hash is stored.'),
+  agentCommand: z.string().describe('Copy-paste command that starts an agent for this node.'),
+  tokenOverlapUntil: z.number().nullable(),
+});
+export type NodeCredentials = z.infer<typeof NodeCredentials>;
+
+export const Health = z.object({
+  ok: z.boolean(),
+  version: z.string(),
+  instanceId: z.string(),
+  database: z.object({ ok: z.boolean(), dialect: z.string(), schemaVersion: z.number(), error: z.string().optional() }),
+  uptimeSec: z.number(),
+  agentsConnected: z.number(),
+});
+
+export const MasterInfo = z.object({
+  version: z.string(),
+  instanceId: z.string(),
+  agentUrl: z.string(),
+  tls: z.boolean(),
+  fingerprint: z.string().nullable().describe('sha256:… of the gateway certificate agents pin'),
+  dataDir: z.string(),
+});
+
+/** Accepts a boolean (IPC) or "true"/"false"/"1"/"0" (query strings). */
+export const Booleanish = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((v) => v === true || v === 'true' || v === '1');
+
+export const Empty = z.object({});
+export const Ok = z.object({ ok: z.literal(true) });

@@ -1,0 +1,195 @@
+// The agent gateway: a WebSocket server on its own port, TLS by default. Agents authenticate with
+// their token during the HTTP upgrade; one live connection per node; offline detection by heartbeat.
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import {
+  type AgentMessage,
+  CloseCode,
+  type HelloMessage,
+  MAX_CONTROL_FRAME_BYTES,
+  REJECT_REASON_HEADER,
+} from '../../../agent/protocol.js';
+import type { Logger } from '../log.js';
+import type { NodeRegistry } from '../nodes/registry.js';
+import { AgentConnection, type ConnectionTimings } from './agent-connection.js';
+import { FailureLimiter } from './failure-limiter.js';
+import type { TlsIdentity } from './tls.js';
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  tls: TlsIdentity | null;
+  registry: NodeRegistry;
+  log: Logger;
+  masterVersion: string;
+  timings?: Partial<ConnectionTimings>;
+  /** After a restart, nodes the database thinks online get this long to reconnect. */
+  restartGraceMs?: number;
+  limiter?: FailureLimiter;
+  onMessage?: (nodeId: string, message: AgentMessage) => void;
+}
+
+export const DEFAULT_TIMINGS: ConnectionTimings = {
+  heartbeatMs: 3_000,
+  deadlineMs: 9_000,
+  helloTimeoutMs: 10_000,
+  maxInvalidFrames: 20,
+};
+
+export class AgentGateway {
+  private server: Server | null = null;
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CONTROL_FRAME_BYTES,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  private readonly connections = new Map<string, AgentConnection>();
+  private readonly timings: ConnectionTimings;
+  private readonly limiter: FailureLimiter;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  rejectedUpgrades = 0;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    this.limiter = options.limiter ?? new FailureLimiter();
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    const { tls } = this.options;
+    const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }) : createHttpServer();
+    server.on('request', (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('FleetDeck agent gateway: WebSocket only\n');
+    });
+    server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
+    server.on('clientError', (_err, socket) => socket.destroy());
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    await this.startRestartGrace();
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : this.options.port;
+    return { host: this.options.host, port };
+  }
+
+  get connectedCount(): number {
+    return this.connections.size;
+  }
+
+  isConnected(nodeId: string): boolean {
+    return this.connections.has(nodeId);
+  }
+
+  disconnect(nodeId: string, code: number, reason: string): void {
+    this.connections.get(nodeId)?.close(code, reason);
+  }
+
+  /** The live connection authenticated with the old token; it may stay until the overlap ends. */
+  tokenRotated(nodeId: string, overlapUntil: number | null): void {
+    this.connections.get(nodeId)?.expireAt(overlapUntil ?? 0, CloseCode.revoked, 'token rotated; old token expired');
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    for (const connection of this.connections.values()) {
+      connection.close(CloseCode.masterRestarting, 'master restarting');
+    }
+    const server = this.server;
+    if (!server) return;
+    const deadline = Date.now() + 2_000;
+    while (this.connections.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (this.stopping) return this.refuse(socket, 503, 'master is shutting down');
+    if (this.limiter.isBlocked(address)) {
+      return this.refuse(socket, 429, 'too many failed authentications from this address; wait a minute');
+    }
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const auth = token ? await this.options.registry.authenticate(token) : null;
+    if (!auth) {
+      this.limiter.recordFailure(address);
+      this.options.log.warn({ address }, 'agent authentication failed');
+      return this.refuse(socket, 401, 'invalid, rotated or revoked token');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new AgentConnection(auth.nodeId, auth.name, address, ws, this.timings, {
+        onHello: (c, hello) => this.attach(c, hello),
+        onMessage: (c, message) => this.options.onMessage?.(c.nodeId, message),
+        onHeard: (c) => this.options.registry.touch(c.nodeId),
+        onClose: (c, code, reason) => void this.detach(c, code, reason),
+      });
+      if (auth.expiresAt !== null) {
+        connection.expireAt(auth.expiresAt, CloseCode.revoked, 'token rotated; old token expired');
+      }
+    });
+  }
+
+  private refuse(socket: Duplex, status: 401 | 429 | 503, reason: string): void {
+    this.rejectedUpgrades += 1;
+    const body = JSON.stringify({ error: { code: status === 401 ? 'unauthorized' : 'unavailable', message: reason } });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 429 ? 'Too Many Requests' : 'Service Unavailable'}\r\n` +
+        `${REJECT_REASON_HEADER}: ${reason}\r\ncontent-type: application/json\r\nconnection: close\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
+  private async attach(connection: AgentConnection, hello: HelloMessage): Promise<void> {
+    const previous = this.connections.get(connection.nodeId);
+    this.connections.set(connection.nodeId, connection);
+    if (previous) previous.close(CloseCode.replaced, 'replaced by a newer connection of the same node');
+    try {
+      await this.options.registry.markOnline(connection.nodeId, hello, connection.remoteAddress, 'agent connected');
+    } catch (error) {
+      this.options.log.error({ err: error, nodeId: connection.nodeId }, 'could not record node online');
+      connection.close(CloseCode.goingAway, 'master could not register the connection');
+      return;
+    }
+    connection.send({
+      type: 'welcome',
+      nodeId: connection.nodeId,
+      nodeName: connection.nodeName,
+      heartbeatSec: this.timings.heartbeatMs / 1000,
+      masterVersion: this.options.masterVersion,
+      serverTime: Date.now(),
+    });
+    this.options.log.info({ nodeId: connection.nodeId, address: connection.remoteAddress }, 'agent connected');
+  }
+
+  private async detach(connection: AgentConnection, code: number, reason: string): Promise<void> {
+    if (this.connections.get(connection.nodeId) !== connection) return;
+    this.connections.delete(connection.nodeId);
+    // A master shutting down is not the node going offline; the restart grace covers it.
+    if (this.stopping) return;
+    this.options.log.info({ nodeId: connection.nodeId, code, reason }, 'agent disconnected');
+    await this.options.registry
+      .markOffline(connection.nodeId, reason || `connection closed (${code})`)
+      .catch((error) => this.options.log.error({ err: error }, 'could not record node offline'));
+  }
+
+  private async startRestartGrace(): Promise<void> {
+    const believedOnline = await this.options.registry.onlineNodeIds({ kind: 'agent' });
+    if (believedOnline.length === 0) return;
+    this.graceTimer = setTimeout(() => {
+      for (const nodeId of believedOnline) {
+        if (this.connections.has(nodeId)) continue;
+        void this.options.registry.markOfflineSinceLastSeen(nodeId, 'did not reconnect after master restart');
+      }
+    }, this.options.restartGraceMs ?? 45_000);
+    this.graceTimer.unref();
+  }
+}

@@ -1,0 +1,203 @@
+// The master core: store, node registry, agent gateway and local node, wired together, plus the
+// handlers for every contract operation. Plain Node; the Electron shell and the headless server
+// both run exactly this.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { CloseCode } from '../../agent/protocol.js';
+import { VERSION } from '../../agent/version.js';
+import type { Handlers } from '../contract/contract.js';
+import type { NodeCredentials } from '../contract/schemas.js';
+import { type AdminCredential, loadAdminCredential } from './admin-token.js';
+import { EventBus } from './events.js';
+import type { ConnectionTimings } from './gateway/agent-connection.js';
+import { AgentGateway } from './gateway/gateway.js';
+import { loadOrCreateTlsIdentity, type TlsIdentity } from './gateway/tls.js';
+import { LOCAL_NODE_ID, startLocalNode, stopLocalNode } from './local/local-node.js';
+import type { Logger } from './log.js';
+import { NodeRegistry } from './nodes/registry.js';
+import { openStore, type Store } from './store/store.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface MasterOptions {
+  dataDir: string;
+  agentListen: HostPort;
+  /** Defaults to a SQLite file in the data dir. */
+  dbUrl?: string;
+  /** TLS on the agent gateway (default on); off only when explicitly asked. */
+  agentTls: boolean;
+  /** The URL agents are told to dial; defaults to this host's name and the gateway port. */
+  publicAgentUrl?: string;
+  adminToken?: string;
+  timings?: Partial<ConnectionTimings>;
+  restartGraceMs?: number;
+  log: Logger;
+}
+
+interface MasterParts {
+  store: Store;
+  bus: EventBus;
+  registry: NodeRegistry;
+  gateway: AgentGateway;
+  tls: TlsIdentity | null;
+  admin: AdminCredential;
+  gatewayPort: number;
+  flushTimer: NodeJS.Timeout;
+}
+
+export class Master {
+  readonly instanceId: string;
+  readonly startedAt = Date.now();
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly registry: NodeRegistry;
+  readonly gateway: AgentGateway;
+  readonly tls: TlsIdentity | null;
+  readonly admin: AdminCredential;
+  private readonly gatewayPort: number;
+  private readonly flushTimer: NodeJS.Timeout;
+
+  private constructor(
+    readonly options: MasterOptions,
+    parts: MasterParts,
+  ) {
+    this.instanceId = instanceIdFor(options.dataDir);
+    this.store = parts.store;
+    this.bus = parts.bus;
+    this.registry = parts.registry;
+    this.gateway = parts.gateway;
+    this.tls = parts.tls;
+    this.admin = parts.admin;
+    this.gatewayPort = parts.gatewayPort;
+    this.flushTimer = parts.flushTimer;
+  }
+
+  static async start(options: MasterOptions): Promise<Master> {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const store = await openStore(options.dbUrl ?? join(options.dataDir, 'fleetdeck.db'));
+    const admin = loadAdminCredential(options.dataDir, options.adminToken);
+    const tls = options.agentTls ? await loadOrCreateTlsIdentity(options.dataDir, os.hostname()) : null;
+    const bus = new EventBus();
+    const registry = new NodeRegistry(store.db, bus);
+    const gateway = new AgentGateway({
+      host: options.agentListen.host,
+      port: options.agentListen.port,
+      tls,
+      registry,
+      log: options.log,
+      masterVersion: VERSION,
+      timings: options.timings,
+      restartGraceMs: options.restartGraceMs,
+    });
+    const { port } = await gateway.start();
+    await startLocalNode(registry);
+    const flushTimer = setInterval(() => {
+      registry.flushLastSeen().catch((err) => options.log.warn({ err }, 'could not persist last-seen times'));
+    }, 15_000);
+    flushTimer.unref();
+    return new Master(options, { store, bus, registry, gateway, tls, admin, gatewayPort: port, flushTimer });
+  }
+
+  get agentUrl(): string {
+    if (this.options.publicAgentUrl) return this.options.publicAgentUrl;
+    const scheme = this.tls ? 'wss' : 'ws';
+    const host = ['0.0.0.0', '::'].includes(this.options.agentListen.host) ? os.hostname() : this.options.agentListen.host;
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.gatewayPort}`;
+  }
+
+  get agentPort(): number {
+    return this.gatewayPort;
+  }
+
+  /** The command an admin pastes on a host to start its agent. */
+  agentCommand(token: string): string {
+    const parts = ['node fleetdeck-agent.cjs', `--master ${this.agentUrl}`, `--token ${token}`];
+    if (this.tls) parts.push(`--ca-fingerprint ${this.tls.fingerprint}`);
+    else parts.push('--insecure-plain-ws');
+    return parts.join(' ');
+  }
+
+  /** Graceful stop: no new agents, close live ones with "master restarting", flush, close the store. */
+  async stop(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.gateway.stop();
+    await this.registry.flushLastSeen().catch(() => undefined);
+    await stopLocalNode(this.registry).catch(() => undefined);
+    await this.store.close();
+  }
+
+  handlers(): Handlers {
+    const registry = this.registry;
+    const credentials = (node: NodeCredentials['node'], token: string, overlapUntil: number | null) => ({
+      node,
+      token,
+      agentCommand: this.agentCommand(token),
+      tokenOverlapUntil: overlapUntil,
+    });
+    return {
+      health: async () => {
+        let database: { ok: boolean; dialect: string; schemaVersion: number; error?: string };
+        try {
+          await this.store.ping();
+          database = { ok: true, dialect: this.store.dialect, schemaVersion: this.store.migration.to };
+        } catch (error) {
+          database = { ok: false, dialect: this.store.dialect, schemaVersion: this.store.migration.to, error: String(error) };
+        }
+        return {
+          ok: database.ok,
+          version: VERSION,
+          instanceId: this.instanceId,
+          database,
+          uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
+          agentsConnected: this.gateway.connectedCount,
+        };
+      },
+      masterInfo: async () => ({
+        version: VERSION,
+        instanceId: this.instanceId,
+        agentUrl: this.agentUrl,
+        tls: this.tls !== null,
+        fingerprint: this.tls?.fingerprint ?? null,
+        dataDir: this.options.dataDir,
+      }),
+      listNodes: () => registry.list(),
+      getNode: ({ id }) => registry.get(id),
+      createNode: async ({ name, labels }) => {
+        const { node, token } = await registry.create({ name, labels });
+        return credentials(node, token as string, null);
+      },
+      updateNode: ({ id, name, labels }) => registry.update(id, { name, labels }),
+      deleteNode: async ({ id, force }) => {
+        await registry.delete(id, force ?? false);
+        this.gateway.disconnect(id, CloseCode.nodeDeleted, 'node deleted on the master');
+        return { ok: true as const };
+      },
+      rotateNodeToken: async ({ id, overlapSec }) => {
+        const rotated = await registry.rotateToken(id, overlapSec === undefined ? undefined : overlapSec * 1000);
+        this.gateway.tokenRotated(id, rotated.overlapUntil);
+        return credentials(rotated.node, rotated.token, rotated.overlapUntil);
+      },
+      revokeNode: async ({ id }) => {
+        const node = await registry.revoke(id);
+        this.gateway.disconnect(id, CloseCode.revoked, 'token revoked on the master');
+        return node;
+      },
+      nodeUptime: ({ id, hours }) => registry.uptime(id, hours),
+    };
+  }
+}
+
+function instanceIdFor(dataDir: string): string {
+  const file = join(dataDir, 'instance-id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const id = randomUUID();
+  writeFileSync(file, `${id}\n`);
+  return id;
+}
+
+export { LOCAL_NODE_ID };

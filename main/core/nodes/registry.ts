@@ -1,0 +1,346 @@
+// The node registry: nodes, their tokens, their live status and its history.
+import { randomUUID } from 'node:crypto';
+import type { Capabilities, HelloMessage } from '../../../agent/protocol.js';
+import type { NodeStatus, NodeView, StatusEvent } from '../../contract/schemas.js';
+import { FleetError, notFound } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Db, NodesTable } from '../store/schema.js';
+import { generateToken, hashToken, looksLikeToken } from './tokens.js';
+
+export const DEFAULT_TOKEN_OVERLAP_MS = 5 * 60_000;
+
+/** Counts work that blocks deleting a node. The queue registers itself here. */
+export type PendingWorkCounter = (nodeId: string) => Promise<number>;
+
+export interface Authenticated {
+  nodeId: string;
+  name: string;
+  /** Set when the token is a rotated-out one still inside its overlap. */
+  expiresAt: number | null;
+}
+
+function parseJson<T>(text: string | null, fallback: T): T {
+  if (!text) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+export class NodeRegistry {
+  private readonly lastSeen = new Map<string, number>();
+  private readonly pendingWorkCounters: PendingWorkCounter[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  addPendingWorkCounter(counter: PendingWorkCounter): void {
+    this.pendingWorkCounters.push(counter);
+  }
+
+  async create(input: { name: string; labels?: Record<string, string>; kind?: 'agent' | 'local'; id?: string }) {
+    const token = input.kind === 'local' ? null : generateToken();
+    const at = this.now();
+    const row: NodesTable = {
+      id: input.id ?? randomUUID(),
+      name: input.name,
+      labels: JSON.stringify(input.labels ?? {}),
+      kind: input.kind ?? 'agent',
+      token_hash: token ? hashToken(token) : null,
+      prev_token_hash: null,
+      prev_token_expires_at: null,
+      revoked_at: null,
+      status: 'never-connected',
+      hostname: null,
+      os: null,
+      platform: null,
+      arch: null,
+      kernel: null,
+      boot_id: null,
+      agent_version: null,
+      remote_addr: null,
+      capabilities: null,
+      connected_since: null,
+      last_seen_at: null,
+      created_at: at,
+      updated_at: at,
+    };
+    await this.db.insertInto('nodes').values(row).execute();
+    this.bus.emit('nodeChanged', { nodeId: row.id });
+    return { node: this.toView(row), token };
+  }
+
+  async list(): Promise<NodeView[]> {
+    const rows = await this.db.selectFrom('nodes').selectAll().orderBy('created_at').execute();
+    return rows.map((row) => this.toView(row));
+  }
+
+  async get(id: string): Promise<NodeView> {
+    return this.toView(await this.row(id));
+  }
+
+  async update(id: string, patch: { name?: string; labels?: Record<string, string> }): Promise<NodeView> {
+    await this.row(id);
+    const values: Partial<NodesTable> = { updated_at: this.now() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.labels !== undefined) values.labels = JSON.stringify(patch.labels);
+    await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
+    this.bus.emit('nodeChanged', { nodeId: id });
+    return this.get(id);
+  }
+
+  /** New token now; the previous one stays valid until the overlap ends, so a fleet can roll. */
+  async rotateToken(id: string, overlapMs = DEFAULT_TOKEN_OVERLAP_MS) {
+    const row = await this.agentRow(id);
+    const token = generateToken();
+    const at = this.now();
+    const overlapUntil = row.token_hash && overlapMs > 0 ? at + overlapMs : null;
+    await this.db
+      .updateTable('nodes')
+      .set({
+        token_hash: hashToken(token),
+        prev_token_hash: overlapUntil ? row.token_hash : null,
+        prev_token_expires_at: overlapUntil,
+        revoked_at: null,
+        updated_at: at,
+      })
+      .where('id', '=', id)
+      .execute();
+    this.bus.emit('nodeChanged', { nodeId: id });
+    return { node: await this.get(id), token, overlapUntil };
+  }
+
+  async revoke(id: string): Promise<NodeView> {
+    await this.agentRow(id);
+    await this.db
+      .updateTable('nodes')
+      .set({
+        token_hash: null,
+        prev_token_hash: null,
+        prev_token_expires_at: null,
+        revoked_at: this.now(),
+        updated_at: this.now(),
+      })
+      .where('id', '=', id)
+      .execute();
+    this.bus.emit('nodeChanged', { nodeId: id });
+    return this.get(id);
+  }
+
+  async delete(id: string, force = false): Promise<void> {
+    const row = await this.row(id);
+    if (row.kind === 'local') {
+      throw new FleetError('conflict', 'The local node is built in and cannot be deleted.');
+    }
+    if (!force) {
+      let pending = 0;
+      for (const count of this.pendingWorkCounters) pending += await count(id);
+      if (pending > 0) {
+        throw new FleetError(
+          'conflict',
+          `Node "${row.name}" has ${pending} pending or running command(s) or scheduled task(s). ` +
+            'Wait for them, cancel them, or delete with force=true.',
+        );
+      }
+    }
+    await this.db.deleteFrom('nodes').where('id', '=', id).execute();
+    this.lastSeen.delete(id);
+    this.bus.emit('nodeDeleted', { nodeId: id });
+  }
+
+  /** Returns the node a token belongs to, or null. Expired overlap tokens and revoked nodes fail. */
+  async authenticate(token: string): Promise<Authenticated | null> {
+    if (!looksLikeToken(token)) return null;
+    const hash = hashToken(token);
+    const row = await this.db
+      .selectFrom('nodes')
+      .select(['id', 'name', 'token_hash', 'prev_token_hash', 'prev_token_expires_at', 'revoked_at'])
+      .where((eb) => eb.or([eb('token_hash', '=', hash), eb('prev_token_hash', '=', hash)]))
+      .executeTakeFirst();
+    if (!row || row.revoked_at !== null) return null;
+    if (row.token_hash === hash) return { nodeId: row.id, name: row.name, expiresAt: null };
+    const expiresAt = row.prev_token_expires_at === null ? null : Number(row.prev_token_expires_at);
+    return expiresAt !== null && expiresAt > this.now() ? { nodeId: row.id, name: row.name, expiresAt } : null;
+  }
+
+  async markOnline(nodeId: string, hello: HelloMessage, remoteAddress: string, reason: string) {
+    const at = this.now();
+    const row = await this.row(nodeId);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('nodes')
+        .set({
+          status: 'online',
+          hostname: hello.facts.hostname,
+          os: hello.facts.os,
+          platform: hello.facts.platform,
+          arch: hello.facts.arch,
+          kernel: hello.facts.kernel,
+          boot_id: hello.facts.bootId,
+          agent_version: hello.agentVersion,
+          capabilities: JSON.stringify(hello.capabilities),
+          remote_addr: remoteAddress,
+          connected_since: at,
+          last_seen_at: at,
+          updated_at: at,
+        })
+        .where('id', '=', nodeId)
+        .execute();
+      if (row.status !== 'online') {
+        await trx.insertInto('node_status_events').values({ node_id: nodeId, status: 'online', at, reason }).execute();
+      }
+    });
+    this.lastSeen.set(nodeId, at);
+    if (row.status !== 'online') this.bus.emit('nodeStatus', { nodeId, status: 'online', at, reason });
+    else this.bus.emit('nodeChanged', { nodeId });
+  }
+
+  async markOffline(nodeId: string, reason: string, at = this.now()): Promise<void> {
+    const lastSeen = this.lastSeen.get(nodeId);
+    this.lastSeen.delete(nodeId);
+    const changed = await this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('nodes')
+        .set({ status: 'offline', connected_since: null, last_seen_at: lastSeen ?? at, updated_at: at })
+        .where('id', '=', nodeId)
+        .where('status', '=', 'online')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await trx.insertInto('node_status_events').values({ node_id: nodeId, status: 'offline', at, reason }).execute();
+      return true;
+    });
+    if (changed) this.bus.emit('nodeStatus', { nodeId, status: 'offline', at, reason });
+  }
+
+  /** Called on every frame or pong; memory only, persisted in batches by flushLastSeen. */
+  touch(nodeId: string, at = this.now()): void {
+    if (this.lastSeen.has(nodeId)) this.lastSeen.set(nodeId, at);
+  }
+
+  async flushLastSeen(): Promise<void> {
+    if (this.lastSeen.size === 0) return;
+    const entries = [...this.lastSeen];
+    await this.db.transaction().execute(async (trx) => {
+      for (const [id, at] of entries) {
+        await trx.updateTable('nodes').set({ last_seen_at: at }).where('id', '=', id).execute();
+      }
+    });
+  }
+
+  /** Nodes the database believes online: after a restart they get a grace window to reconnect. */
+  async onlineNodeIds(filter: { kind: 'agent' | 'local' }): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('nodes')
+      .select('id')
+      .where('status', '=', 'online')
+      .where('kind', '=', filter.kind)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Offline as of the last time the node was heard, which a previous master persisted. */
+  async markOfflineSinceLastSeen(nodeId: string, reason: string): Promise<void> {
+    const row = await this.db.selectFrom('nodes').select('last_seen_at').where('id', '=', nodeId).executeTakeFirst();
+    if (!row) return;
+    await this.markOffline(nodeId, reason, row.last_seen_at === null ? this.now() : Number(row.last_seen_at));
+  }
+
+  isLive(nodeId: string): boolean {
+    return this.lastSeen.has(nodeId);
+  }
+
+  async uptime(nodeId: string, hours = 24) {
+    const node = await this.row(nodeId);
+    const to = this.now();
+    const from = to - hours * 3_600_000;
+    const events = await this.db
+      .selectFrom('node_status_events')
+      .select(['node_id', 'status', 'at', 'reason'])
+      .where('node_id', '=', nodeId)
+      .where('at', '>=', from)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    const before = await this.db
+      .selectFrom('node_status_events')
+      .select('status')
+      .where('node_id', '=', nodeId)
+      .where('at', '<', from)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    const onlineMs = onlineDuration(before?.status === 'online', events, from, to);
+    const span = Math.max(1, to - Math.max(from, node.created_at));
+    return {
+      nodeId,
+      from,
+      to,
+      onlineMs,
+      ratio: Math.min(1, onlineMs / span),
+      events: events.map((e): StatusEvent => ({ nodeId: e.node_id, status: e.status, at: Number(e.at), reason: e.reason })),
+    };
+  }
+
+  private async row(id: string): Promise<NodesTable> {
+    const row = await this.db.selectFrom('nodes').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('node', id);
+    return row;
+  }
+
+  private async agentRow(id: string): Promise<NodesTable> {
+    const row = await this.row(id);
+    if (row.kind === 'local') {
+      throw new FleetError('conflict', 'The local node runs inside the master and has no token.');
+    }
+    return row;
+  }
+
+  private toView(row: NodesTable): NodeView {
+    const live = this.lastSeen.get(row.id);
+    return {
+      id: row.id,
+      name: row.name,
+      labels: parseJson<Record<string, string>>(row.labels, {}),
+      kind: row.kind,
+      status: row.status as NodeStatus,
+      revoked: row.revoked_at !== null,
+      hostname: row.hostname,
+      os: row.os,
+      platform: row.platform,
+      arch: row.arch,
+      kernel: row.kernel,
+      agentVersion: row.agent_version,
+      remoteAddress: row.remote_addr,
+      connectedSince: row.connected_since === null ? null : Number(row.connected_since),
+      lastSeenAt: live ?? (row.last_seen_at === null ? null : Number(row.last_seen_at)),
+      capabilities: parseJson<Capabilities | null>(row.capabilities, null),
+      createdAt: Number(row.created_at),
+      updatedAt: Number(row.updated_at),
+    };
+  }
+}
+
+/** Milliseconds online within [from, to], given the status before `from` and the transitions after. */
+export function onlineDuration(
+  onlineAtStart: boolean,
+  events: ReadonlyArray<{ status: string; at: number }>,
+  from: number,
+  to: number,
+): number {
+  let total = 0;
+  let onlineSince: number | null = onlineAtStart ? from : null;
+  for (const event of events) {
+    const at = Math.min(Math.max(Number(event.at), from), to);
+    if (event.status === 'online' && onlineSince === null) onlineSince = at;
+    if (event.status === 'offline' && onlineSince !== null) {
+      total += at - onlineSince;
+      onlineSince = null;
+    }
+  }
+  if (onlineSince !== null) total += to - onlineSince;
+  return total;
+}

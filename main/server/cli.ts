@@ -1,0 +1,114 @@
+// `fleetdeck master`: the headless master. Same core as the desktop app; serves the UI and the
+// REST API over HTTP to a browser.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { VERSION } from '../../agent/version.js';
+import { FleetError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import { Master } from '../core/master.js';
+import { defaultDataDir, parseHostPort } from '../core/paths.js';
+import { AdminServer } from './http.js';
+
+function rendererDir(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, '../renderer'), join(here, '../../out/renderer')];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? null;
+}
+
+interface MasterFlags {
+  dataDir: string;
+  agentListen: string;
+  adminListen: string;
+  db?: string;
+  agentTls: boolean;
+  agentUrl?: string;
+  heartbeatSec?: string;
+  restartGraceSec?: string;
+  logLevel?: string;
+}
+
+async function runMaster(flags: MasterFlags): Promise<void> {
+  const log = createLogger(flags.logLevel);
+  const heartbeatMs = flags.heartbeatSec ? Number(flags.heartbeatSec) * 1000 : undefined;
+  const master = await Master.start({
+    dataDir: flags.dataDir,
+    agentListen: parseHostPort(flags.agentListen, '0.0.0.0'),
+    dbUrl: flags.db,
+    agentTls: flags.agentTls,
+    publicAgentUrl: flags.agentUrl,
+    adminToken: process.env.FLEETDECK_ADMIN_TOKEN,
+    timings: heartbeatMs ? { heartbeatMs, deadlineMs: heartbeatMs * 3 } : undefined,
+    restartGraceMs: flags.restartGraceSec ? Number(flags.restartGraceSec) * 1000 : undefined,
+    log,
+  });
+  const admin = new AdminServer({
+    ...parseHostPort(flags.adminListen, '127.0.0.1'),
+    master,
+    log,
+    staticDir: rendererDir(),
+  });
+  const adminAddress = await admin.start().catch(async (error) => {
+    await master.stop();
+    throw error;
+  });
+  const host = adminAddress.host.includes(':') ? `[${adminAddress.host}]` : adminAddress.host;
+  const adminUrl = `http://${host}:${adminAddress.port}/`;
+  const login = master.admin.file
+    ? `paste the admin token from ${master.admin.file} (e.g. cat it)`
+    : 'use the token in FLEETDECK_ADMIN_TOKEN';
+  process.stderr.write(
+    `\nFleetDeck master ${VERSION} is running.\n` +
+      `  Admin UI and API: ${adminUrl}\n` +
+      `  Log in:           ${login}\n` +
+      `  Agent gateway:    ${master.agentUrl}${master.tls ? `  (pin ${master.tls.fingerprint})` : '  (plain ws://, unencrypted)'}\n` +
+      `  Data:             ${flags.dataDir}\n\n`,
+  );
+  log.info(
+    { adminUrl, agentUrl: master.agentUrl, agentPort: master.agentPort, fingerprint: master.tls?.fingerprint ?? null },
+    'master ready',
+  );
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await admin.stop();
+    await master.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+export function buildCli(): Command {
+  const program = new Command('fleetdeck').description('FleetDeck: command center for a fleet of servers').version(VERSION);
+  program
+    .command('master')
+    .description('run the master headless: agent gateway plus the admin UI/API for a browser')
+    .option('--data-dir <path>', 'where the database, TLS identity and admin token live (env FLEETDECK_DATA_DIR)', defaultDataDir())
+    .option('--agent-listen <host:port>', 'agent gateway address', '0.0.0.0:7443')
+    .option('--admin-listen <host:port>', 'admin UI/API address (keep it on loopback unless fronted by TLS)', '127.0.0.1:7080')
+    .option('--db <url>', 'database: a SQLite file path or sqlite:/path (default: fleetdeck.db in the data dir)')
+    .option('--no-agent-tls', 'serve agents over plain ws:// (unencrypted; only on trusted networks)')
+    .option('--agent-url <url>', 'the gateway URL agents should dial, when it differs from this host (proxy, NAT)')
+    .option('--heartbeat-sec <n>', 'seconds between pings to each agent; silent for 3× this = offline', '3')
+    .option('--restart-grace-sec <n>', 'after a restart, seconds agents get to reconnect before they count as offline', '45')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
+    .action(async (flags: MasterFlags) => {
+      await runMaster(flags);
+    });
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    const message = error instanceof FleetError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`fleetdeck: ${message}\n`);
+    process.exit(error instanceof FleetError ? 2 : 1);
+  }
+}

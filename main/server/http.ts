@@ -1,0 +1,226 @@
+// The headless admin server: REST routes derived from the contract, the live event stream,
+// the OpenAPI document and the renderer's static files, all behind the admin credential.
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { contract } from '../contract/contract.js';
+import { invoke } from '../contract/dispatch.js';
+import { openApiDocument } from '../contract/openapi.js';
+import { compileRoutes, type Route } from '../contract/routes.js';
+import { errorStatus, FleetError } from '../core/errors.js';
+import { FailureLimiter } from '../core/gateway/failure-limiter.js';
+import type { Logger } from '../core/log.js';
+import type { Master } from '../core/master.js';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+/** An event-stream subscriber that falls this far behind is cut off; it reconnects and refetches. */
+const MAX_EVENT_BACKLOG_BYTES = 1024 * 1024;
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+const securityHeaders = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+};
+
+export interface AdminServerOptions {
+  host: string;
+  port: number;
+  master: Master;
+  log: Logger;
+  /** Directory with the built renderer (index.html); null serves a hint instead. */
+  staticDir: string | null;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...securityHeaders });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: FleetError): void {
+  sendJson(res, errorStatus[error.code], { error: { code: error.code, message: error.message } });
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new FleetError('payload_too_large', 'Request body exceeds 1 MiB.');
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new FleetError('bad_request', 'Request body is not valid JSON.');
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new FleetError('bad_request', 'Request body must be a JSON object.');
+  }
+  return data as Record<string, unknown>;
+}
+
+export class AdminServer {
+  private server: Server | null = null;
+  private readonly routes: Route[] = compileRoutes();
+  private readonly limiter = new FailureLimiter(30, 60_000);
+  private readonly streams = new Set<ServerResponse>();
+
+  constructor(private readonly options: AdminServerOptions) {}
+
+  async start(): Promise<{ host: string; port: number }> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => this.fail(res, error));
+    });
+    server.headersTimeout = 15_000;
+    server.requestTimeout = 60_000;
+    this.server = server;
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => resolvePromise());
+    });
+    const address = server.address();
+    return { host: this.options.host, port: typeof address === 'object' && address ? address.port : this.options.port };
+  }
+
+  async stop(): Promise<void> {
+    for (const stream of this.streams) stream.end();
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeIdleConnections();
+    });
+  }
+
+  private fail(res: ServerResponse, error: unknown): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (error instanceof FleetError) return sendError(res, error);
+    this.options.log.error({ err: error }, 'admin request failed');
+    sendError(res, new FleetError('internal', 'Internal error; see the master log for details.'));
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (this.limiter.isBlocked(address)) {
+      throw new FleetError('rate_limited', 'Too many failed logins from this address; wait a minute.');
+    }
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (token && this.options.master.admin.verify(token)) return true;
+    this.limiter.recordFailure(address);
+    return false;
+  }
+
+  private requireAuth(req: IncomingMessage): void {
+    if (!this.authorized(req)) {
+      throw new FleetError(
+        'unauthorized',
+        'Missing or wrong admin token: send "Authorization: Bearer <token>" (the token is in the admin-token file of the data dir).',
+      );
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    if (!url.pathname.startsWith('/api/')) return this.serveStatic(url.pathname, res);
+    if (url.pathname === '/api/openapi.json' && method === 'GET') return sendJson(res, 200, openApiDocument());
+    if (url.pathname === '/api/events' && method === 'GET') {
+      this.requireAuth(req);
+      return this.streamEvents(req, res);
+    }
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const match = route.pattern.exec(url.pathname);
+      if (!match) continue;
+      pathMatched = true;
+      if (route.method !== method) continue;
+      return this.callRoute(route, match, url, req, res);
+    }
+    if (pathMatched) throw new FleetError('bad_request', `${method} is not allowed on ${url.pathname}.`);
+    throw new FleetError('not_found', `No API route ${method} ${url.pathname}; see /api/openapi.json.`);
+  }
+
+  private async callRoute(route: Route, match: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse) {
+    const op = contract[route.name];
+    if (!op.public) this.requireAuth(req);
+    const input: Record<string, unknown> = route.bodyAllowed ? await readJsonBody(req) : {};
+    if (!route.bodyAllowed) {
+      for (const [key, value] of url.searchParams) input[key] = value;
+    }
+    route.params.forEach((param, i) => {
+      input[param] = decodeURIComponent(match[i + 1] as string);
+    });
+    const output = await invoke(this.options.master.handlers(), route.name, input);
+    const status = route.name === 'health' && !(output as { ok: boolean }).ok ? 503 : (op.status ?? 200);
+    sendJson(res, status, output);
+  }
+
+  private streamEvents(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      ...securityHeaders,
+    });
+    res.write(': connected\n\n');
+    this.streams.add(res);
+    const unsubscribe = this.options.master.bus.subscribe((message) => {
+      if (res.writableLength > MAX_EVENT_BACKLOG_BYTES) {
+        res.destroy();
+        return;
+      }
+      res.write(`event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`);
+    });
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const cleanup = () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      this.streams.delete(res);
+    };
+    req.on('close', cleanup);
+    res.on('close', cleanup);
+  }
+
+  private serveStatic(pathname: string, res: ServerResponse): void {
+    const root = this.options.staticDir;
+    if (!root || !existsSync(join(root, 'index.html'))) {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('The FleetDeck UI is not built. Run "npm run build" and restart the master; the API is at /api.\n');
+      return;
+    }
+    const base = resolve(root);
+    let file = resolve(join(base, normalize(decodeURIComponent(pathname))));
+    if (file !== base && !file.startsWith(base + sep)) {
+      sendError(res, new FleetError('not_found', 'No such file.'));
+      return;
+    }
+    if (!existsSync(file) || !statSync(file).isFile()) file = join(base, 'index.html');
+    const type = contentTypes[extname(file)] ?? 'application/octet-stream';
+    const immutable = file.includes(`${sep}assets${sep}`);
+    res.writeHead(200, {
+      'content-type': type,
+      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+      ...securityHeaders,
+    });
+    createReadStream(file).pipe(res);
+  }
+}
