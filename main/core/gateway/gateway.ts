@@ -115,12 +115,14 @@ export class AgentGateway {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const address = req.socket.remoteAddress ?? 'unknown';
     if (this.stopping) return this.refuse(socket, 503, 'master is shutting down');
-    if (this.limiter.isBlocked(address)) {
-      return this.refuse(socket, 429, 'too many failed authentications from this address; wait a minute');
-    }
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const auth = token ? await this.options.registry.authenticate(token) : null;
     if (!auth) {
+      // Only failures are limited: a broken agent behind a shared NAT must not lock out its
+      // neighbours, whose valid tokens still get in. A blocked address gets 429 and no log line.
+      if (this.limiter.isBlocked(address)) {
+        return this.refuse(socket, 429, 'too many failed authentications from this address; wait a minute');
+      }
       this.limiter.recordFailure(address);
       this.options.log.warn({ address }, 'agent authentication failed');
       return this.refuse(socket, 401, 'invalid, rotated or revoked token');

@@ -1,0 +1,17 @@
+// The operation names alone, dependency-free, for the preload bridge (a test keeps it equal to
+// the contract's keys).
+export const operationNames = [
+  'health',
+  'masterInfo',
+  'listNodes',
+  'createNode',
+  'getNode',
+  'updateNode',
+  'deleteNode',
+  'rotateNodeToken',
+  'revokeNode',
+  'nodeUptime',
+] as const;
+
+export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';
+export const IPC_EVENT_CHANNEL = 'fleetdeck:event';

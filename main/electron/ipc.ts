@@ -1,0 +1,44 @@
+// Registers the contract on Electron's IPC. It takes IpcMain's shape rather than importing
+// electron, so tests drive it with a fake.
+import type { Handlers } from '../contract/contract.js';
+import { invoke, isOperationName } from '../contract/dispatch.js';
+import { IPC_INVOKE_CHANNEL } from '../contract/operation-names.js';
+import { FleetError } from '../core/errors.js';
+
+export interface IpcSender {
+  id: number;
+}
+export interface IpcInvokeEvent {
+  sender: IpcSender;
+  senderFrame: { url: string } | null;
+}
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: IpcInvokeEvent, ...args: unknown[]) => Promise<unknown>): void;
+  removeHandler(channel: string): void;
+}
+
+export type IpcResult = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
+
+/**
+ * One channel carries every operation: `(name, input)`. Results are wrapped so error codes cross
+ * the bridge intact (Electron flattens thrown errors to strings).
+ */
+export function registerIpc(
+  ipc: IpcMainLike,
+  handlers: Handlers,
+  isTrustedSender: (event: IpcInvokeEvent) => boolean,
+): () => void {
+  ipc.handle(IPC_INVOKE_CHANNEL, async (event, name, input): Promise<IpcResult> => {
+    try {
+      if (!isTrustedSender(event)) throw new FleetError('forbidden', 'IPC from an untrusted frame was refused.');
+      if (typeof name !== 'string' || !isOperationName(name)) {
+        throw new FleetError('not_found', `No operation named ${JSON.stringify(name)}.`);
+      }
+      return { ok: true, value: await invoke(handlers, name, input) };
+    } catch (error) {
+      if (error instanceof FleetError) return { ok: false, error: { code: error.code, message: error.message } };
+      return { ok: false, error: { code: 'internal', message: 'Internal error; see the log.' } };
+    }
+  });
+  return () => ipc.removeHandler(IPC_INVOKE_CHANNEL);
+}

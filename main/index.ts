@@ -1,0 +1,77 @@
+// The Electron shell: window, lifecycle, IPC. Thin by design; everything else is the master core.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { IPC_EVENT_CHANNEL } from './contract/operation-names.js';
+import { registerIpc } from './electron/ipc.js';
+import { createLogger } from './core/log.js';
+import { Master } from './core/master.js';
+
+const log = createLogger();
+let master: Master | null = null;
+let window: BrowserWindow | null = null;
+
+const rendererUrl = process.env.ELECTRON_RENDERER_URL;
+const here = dirname(fileURLToPath(import.meta.url));
+const rendererFile = join(here, '../renderer/index.html');
+
+function isAppUrl(url: string): boolean {
+  return rendererUrl ? url.startsWith(rendererUrl) : url.startsWith('file://');
+}
+
+async function createWindow(): Promise<void> {
+  window = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    show: false,
+    webPreferences: {
+      preload: join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  window.once('ready-to-show', () => window?.show());
+  window.webContents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url)) event.preventDefault();
+  });
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  if (rendererUrl) await window.loadURL(rendererUrl);
+  else await window.loadFile(rendererFile);
+}
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  app.on('second-instance', () => {
+    if (window?.isMinimized()) window.restore();
+    window?.focus();
+  });
+  await app.whenReady();
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  master = await Master.start({
+    dataDir: join(app.getPath('userData'), 'master'),
+    agentListen: { host: '0.0.0.0', port: 7443 },
+    agentTls: true,
+    log,
+  });
+  registerIpc(ipcMain, master.handlers(), (event) => event.sender.id === window?.webContents.id && isAppUrl(event.senderFrame?.url ?? ''));
+  master.bus.subscribe((message) => window?.webContents.send(IPC_EVENT_CHANNEL, message));
+  await createWindow();
+  app.on('window-all-closed', () => app.quit());
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    if (quitting || !master) return;
+    event.preventDefault();
+    quitting = true;
+    void master.stop().finally(() => app.quit());
+  });
+}
+
+void main();

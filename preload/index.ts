@@ -1,0 +1,17 @@
+// The bridge: one function per contract operation and one event subscription. Nothing else.
+import { contextBridge, ipcRenderer } from 'electron';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, operationNames } from '../main/contract/operation-names';
+
+const api: Record<string, (input?: unknown) => Promise<unknown>> = {};
+for (const name of operationNames) {
+  api[name] = (input?: unknown) => ipcRenderer.invoke(IPC_INVOKE_CHANNEL, name, input ?? {});
+}
+
+contextBridge.exposeInMainWorld('fleetdeck', {
+  ...api,
+  onEvent(listener: (message: unknown) => void): () => void {
+    const wrapped = (_event: unknown, message: unknown) => listener(message);
+    ipcRenderer.on(IPC_EVENT_CHANNEL, wrapped);
+    return () => ipcRenderer.removeListener(IPC_EVENT_CHANNEL, wrapped);
+  },
+});

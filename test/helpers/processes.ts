@@ -1,0 +1,194 @@
+// Real master and agent processes for integration tests, built from out/ (npm test builds first).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const MASTER_ENTRY = join(ROOT, 'out/main/headless.js');
+export const AGENT_BUNDLE = join(ROOT, 'out/agent/fleetdeck-agent.cjs');
+
+export function requireBuild(): void {
+  for (const file of [MASTER_ENTRY, AGENT_BUNDLE]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" (npm test does it first).`);
+  }
+}
+
+export function tempDir(prefix = 'fleetdeck-test-'): string {
+  return mkdtempSync(join(os.tmpdir(), prefix));
+}
+
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  what: string,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** A child process whose output lines are collected for assertions. */
+export class Proc {
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(readonly child: ChildProcess) {
+    const collect = (data: Buffer) => {
+      for (const line of data.toString().split('\n')) if (line.trim()) this.lines.push(line);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    this.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  }
+
+  waitForLine(pattern: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
+    return waitFor(() => this.lines.slice(from).find((l) => pattern.test(l)), `output matching ${pattern}\n${this.output()}`, timeoutMs);
+  }
+
+  count(pattern: RegExp): number {
+    return this.lines.filter((l) => pattern.test(l)).length;
+  }
+
+  output(): string {
+    return this.lines.slice(-40).join('\n');
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(sig);
+  }
+
+  async stop(sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.signal(sig);
+    const timer = setTimeout(() => this.signal('SIGKILL'), 5_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export interface MasterHandle {
+  proc: Proc;
+  dataDir: string;
+  adminUrl: string;
+  agentUrl: string;
+  agentPort: number;
+  fingerprint: string | null;
+  adminToken: string;
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+}
+
+export interface MasterStart {
+  dataDir?: string;
+  agentPort?: number;
+  adminPort?: number;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startMaster(options: MasterStart = {}): Promise<MasterHandle> {
+  requireBuild();
+  const dataDir = options.dataDir ?? tempDir('fleetdeck-master-');
+  const child = spawn(
+    process.execPath,
+    [
+      MASTER_ENTRY,
+      'master',
+      '--data-dir',
+      dataDir,
+      '--agent-listen',
+      `127.0.0.1:${options.agentPort ?? 0}`,
+      '--admin-listen',
+      `127.0.0.1:${options.adminPort ?? 0}`,
+      ...(options.args ?? []),
+    ],
+    { env: { ...process.env, FLEETDECK_ADMIN_TOKEN: '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const proc = new Proc(child);
+  const ready = await Promise.race([
+    proc.waitForLine(/"msg":"master ready"/, 20_000),
+    proc.exited.then(({ code }) => {
+      throw new Error(`master exited with ${code} before it was ready:\n${proc.output()}`);
+    }),
+  ]);
+  const info = JSON.parse(ready) as { adminUrl: string; agentUrl: string; agentPort: number; fingerprint: string | null };
+  const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  const api = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await fetch(new URL(path, info.adminUrl), {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+  return { proc, dataDir, ...info, adminToken, api };
+}
+
+export interface AgentStart {
+  master: Pick<MasterHandle, 'agentUrl' | 'fingerprint'>;
+  token: string;
+  fingerprint?: string | null;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export function startAgent(options: AgentStart): Proc {
+  requireBuild();
+  const fingerprint = options.fingerprint === undefined ? options.master.fingerprint : options.fingerprint;
+  const args = [
+    AGENT_BUNDLE,
+    '--master',
+    options.master.agentUrl,
+    '--token',
+    options.token,
+    '--state-dir',
+    tempDir('fleetdeck-agent-'),
+    '--backoff-base-ms',
+    '200',
+    '--backoff-max-ms',
+    '2000',
+    ...(fingerprint ? ['--ca-fingerprint', fingerprint] : []),
+    ...(options.args ?? []),
+  ];
+  const env = { ...process.env, ...options.env };
+  for (const key of Object.keys(env)) if (key.startsWith('FLEETDECK_') && !options.env?.[key]) delete env[key];
+  return new Proc(spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+export interface NodeSummary {
+  id: string;
+  status: string;
+  revoked: boolean;
+  hostname: string | null;
+  agentVersion: string | null;
+  remoteAddress: string | null;
+  capabilities: { exec: boolean; files: boolean; filesWrite: boolean; roots: string[] } | null;
+}
+
+export async function createNode(master: MasterHandle, name: string) {
+  const { status, body } = await master.api<{ node: NodeSummary; token: string; agentCommand: string }>('POST', '/api/nodes', { name });
+  if (status !== 201) throw new Error(`create node failed: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+export async function nodeStatus(master: MasterHandle, id: string): Promise<NodeSummary> {
+  const { body } = await master.api<NodeSummary>('GET', `/api/nodes/${id}`);
+  return body;
+}
+
+export async function waitForStatus(master: MasterHandle, id: string, status: string, timeoutMs = 10_000) {
+  return waitFor(async () => {
+    const node = await nodeStatus(master, id);
+    return node.status === status ? node : null;
+  }, `node ${id} to be ${status}`, timeoutMs);
+}
+
+export async function statusEvents(master: MasterHandle, id: string) {
+  const { body } = await master.api<{ events: Array<{ status: string; at: number; reason: string }> }>('GET', `/api/nodes/${id}/uptime`);
+  return body.events;
+}
