@@ -25,20 +25,33 @@ function program(): Command {
     )
     .version(VERSION)
     .option('--master <urls>', 'master gateway URL(s), comma-separated, tried in turn (env FLEETDECK_MASTER)')
-    .option('--token <token>', 'node token shown by the master (env FLEETDECK_TOKEN); visible in ps, prefer --token-file')
+    .option(
+      '--token <token>',
+      'node token shown by the master (env FLEETDECK_TOKEN); visible in ps, prefer --token-file',
+    )
     .option('--token-file <path>', 'read the token from this file (env FLEETDECK_TOKEN_FILE)')
     .option('--ca-fingerprint <sha256>', "pin the master's certificate: sha256:<64 hex> (env FLEETDECK_CA_FINGERPRINT)")
     .option('--config <path>', 'YAML or JSON config file with the same settings in camelCase')
     .option('--state-dir <path>', 'where the agent keeps its state (env FLEETDECK_STATE_DIR)')
-    .option('--no-exec', 'refuse to run commands (capability exec)')
-    .option('--no-files', 'refuse file access (capability files)')
-    .option('--no-files-write', 'allow file reads only (capability files:write)')
-    .option('--root <path>', 'a directory the file service may access; repeat for several (env FLEETDECK_ROOTS, ":"-separated)', collect)
+    .option('--exec', 'allow running commands (capability exec; the default)')
+    .option('--no-exec', 'refuse to run commands')
+    .option('--files', 'allow file access (capability files; the default)')
+    .option('--no-files', 'refuse file access')
+    .option('--files-write', 'allow file changes (capability files:write; the default)')
+    .option('--no-files-write', 'allow file reads only')
+    .option(
+      '--root <path>',
+      'a directory the file service may access; repeat for several (env FLEETDECK_ROOTS, ":"-separated)',
+      collect,
+    )
     .option('--insecure-plain-ws', 'allow unencrypted ws:// master URLs')
     .addOption(new Option('--backoff-base-ms <ms>', 'first reconnect delay window').argParser(Number))
     .addOption(new Option('--backoff-max-ms <ms>', 'largest reconnect delay window').argParser(Number))
     .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error']))
-    .option('--print-config', 'print the effective configuration (token redacted) with where each value came from, and exit');
+    .option(
+      '--print-config',
+      'print the effective configuration (token redacted) with where each value came from, and exit',
+    );
 }
 
 /** Only flags the user actually typed count as CLI values; commander's defaults do not. */
@@ -46,7 +59,11 @@ function fromCli(cmd: Command): PartialConfig {
   const opts = cmd.opts();
   const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
   const out: PartialConfig = {};
-  if (given('master')) out.masters = String(opts.master).split(',').map((s) => s.trim()).filter(Boolean);
+  if (given('master'))
+    out.masters = String(opts.master)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (given('token')) out.token = String(opts.token);
   else if (given('tokenFile')) out.token = readTokenFile(String(opts.tokenFile));
   if (given('caFingerprint')) out.caFingerprint = String(opts.caFingerprint);

@@ -9,7 +9,11 @@ export const FINGERPRINT_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
 /** Accepts `sha256:AB:CD:…`, `AB:CD:…` or bare hex; returns `sha256:<lowercase hex>`. */
 export function normalizeFingerprint(value: string): string {
-  const hex = value.trim().replace(/^sha256:/i, '').replaceAll(':', '').toLowerCase();
+  const hex = value
+    .trim()
+    .replace(/^sha256:/i, '')
+    .replaceAll(':', '')
+    .toLowerCase();
   const normalized = `sha256:${hex}`;
   if (!FINGERPRINT_PATTERN.test(normalized)) {
     throw new ConfigError(
@@ -27,9 +31,12 @@ const MasterUrl = z
   .string()
   .regex(/^wss?:\/\/[^\s/]+/, 'master URLs look like wss://host:7443 (or ws:// with --insecure-plain-ws)');
 
+const MISSING_MASTER = 'at least one master URL is needed (--master, FLEETDECK_MASTER or the config file)';
+const MISSING_TOKEN = 'a token is needed (--token, --token-file, FLEETDECK_TOKEN or the config file)';
+
 export const AgentConfig = z.object({
-  masters: z.array(MasterUrl).min(1, 'at least one master URL is needed (--master)'),
-  token: z.string().min(1, 'a token is needed (--token, --token-file, FLEETDECK_TOKEN or the config file)'),
+  masters: z.array(MasterUrl, { error: MISSING_MASTER }).min(1, MISSING_MASTER),
+  token: z.string({ error: MISSING_TOKEN }).min(1, MISSING_TOKEN),
   caFingerprint: z.string().nullable(),
   stateDir: z.string().min(1),
   exec: z.boolean(),
@@ -133,9 +140,12 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
     const value = get(key);
     if (value !== undefined && value !== '') out[field] = parseBool(`FLEETDECK_${key}`, value);
   }
-  if (get('ROOTS')) out.roots = (get('ROOTS') as string).split(process.platform === 'win32' ? ';' : ':').filter(Boolean);
-  if (get('BACKOFF_BASE_MS')) out.backoffBaseMs = parseInteger('FLEETDECK_BACKOFF_BASE_MS', get('BACKOFF_BASE_MS') as string);
-  if (get('BACKOFF_MAX_MS')) out.backoffMaxMs = parseInteger('FLEETDECK_BACKOFF_MAX_MS', get('BACKOFF_MAX_MS') as string);
+  if (get('ROOTS'))
+    out.roots = (get('ROOTS') as string).split(process.platform === 'win32' ? ';' : ':').filter(Boolean);
+  if (get('BACKOFF_BASE_MS'))
+    out.backoffBaseMs = parseInteger('FLEETDECK_BACKOFF_BASE_MS', get('BACKOFF_BASE_MS') as string);
+  if (get('BACKOFF_MAX_MS'))
+    out.backoffMaxMs = parseInteger('FLEETDECK_BACKOFF_MAX_MS', get('BACKOFF_MAX_MS') as string);
   if (get('LOG_LEVEL')) out.logLevel = get('LOG_LEVEL') as AgentConfig['logLevel'];
   return out;
 }
@@ -171,11 +181,7 @@ export interface ResolvedConfig {
 }
 
 /** Merges the layers field by field and validates the result. */
-export function resolveConfig(layers: {
-  cli: PartialConfig;
-  file: PartialConfig;
-  env: PartialConfig;
-}): ResolvedConfig {
+export function resolveConfig(layers: { cli: PartialConfig; file: PartialConfig; env: PartialConfig }): ResolvedConfig {
   const merged: Record<string, unknown> = {};
   const sources: Record<string, ConfigSource> = {};
   const ordered: Array<[ConfigSource, PartialConfig]> = [

@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import { IPC_EVENT_CHANNEL } from './contract/operation-names.js';
-import { registerIpc } from './electron/ipc.js';
 import { createLogger } from './core/log.js';
 import { Master } from './core/master.js';
+import { registerIpc } from './electron/ipc.js';
 
 const log = createLogger();
 let master: Master | null = null;
@@ -61,7 +61,11 @@ async function main(): Promise<void> {
     agentTls: true,
     log,
   });
-  registerIpc(ipcMain, master.handlers(), (event) => event.sender.id === window?.webContents.id && isAppUrl(event.senderFrame?.url ?? ''));
+  registerIpc(
+    ipcMain,
+    master.handlers(),
+    (event) => event.sender.id === window?.webContents.id && isAppUrl(event.senderFrame?.url ?? ''),
+  );
   master.bus.subscribe((message) => window?.webContents.send(IPC_EVENT_CHANNEL, message));
   await createWindow();
   app.on('window-all-closed', () => app.quit());

@@ -1,6 +1,6 @@
 // The bridge: one function per contract operation and one event subscription. Nothing else.
 import { contextBridge, ipcRenderer } from 'electron';
-import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, operationNames } from '../main/contract/operation-names';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, operationNames } from '../main/contract/operation-names.js';
 
 const api: Record<string, (input?: unknown) => Promise<unknown>> = {};
 for (const name of operationNames) {

@@ -101,7 +101,12 @@ export const contract = {
     path: '/api/nodes/:id/uptime',
     summary: 'Status history and uptime ratio over a window',
     input: byId.extend({
-      hours: z.coerce.number().int().min(1).max(24 * 366).optional(),
+      hours: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 366)
+        .optional(),
     }),
     output: NodeUptime,
   }),

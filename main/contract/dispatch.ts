@@ -4,10 +4,19 @@ import type { z } from 'zod';
 import { FleetError } from '../core/errors.js';
 import { contract, type Handlers, type OperationName } from './contract.js';
 
+/** The innermost message says what was wrong ("label keys are …"), not just "Invalid key". */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  const nested =
+    'issues' in issue && Array.isArray(issue.issues)
+      ? (issue.issues.flat()[0] as z.core.$ZodIssue | undefined)
+      : undefined;
+  return nested ? issueMessage(nested) : issue.message;
+}
+
 export function describeZodError(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issueMessage(issue)}` : issueMessage(issue)))
     .join('; ');
 }
 

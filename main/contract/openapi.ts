@@ -1,8 +1,8 @@
 // The OpenAPI document, generated from the contract (never written by hand).
 import { z } from 'zod';
 import { VERSION } from '../../agent/version.js';
-import { type Contract, contract, type OperationName } from './contract.js';
 import { errorStatus } from '../core/errors.js';
+import { type Contract, contract, type OperationName } from './contract.js';
 import { pathParams } from './routes.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -43,7 +43,11 @@ export function openApiDocument(c: Contract = contract): Record<string, unknown>
               required: true,
               content: {
                 'application/json': {
-                  schema: { type: 'object', properties: bodyFields, required: [...required].filter((k) => !params.includes(k)) },
+                  schema: {
+                    type: 'object',
+                    properties: bodyFields,
+                    required: [...required].filter((k) => !params.includes(k)),
+                  },
                 },
               },
             },
@@ -51,7 +55,10 @@ export function openApiDocument(c: Contract = contract): Record<string, unknown>
         : {}),
       responses: {
         [String(op.status ?? 200)]: { description: 'OK', content: { 'application/json': { schema: output } } },
-        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        default: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     };
   }

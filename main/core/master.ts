@@ -106,7 +106,9 @@ export class Master {
   get agentUrl(): string {
     if (this.options.publicAgentUrl) return this.options.publicAgentUrl;
     const scheme = this.tls ? 'wss' : 'ws';
-    const host = ['0.0.0.0', '::'].includes(this.options.agentListen.host) ? os.hostname() : this.options.agentListen.host;
+    const host = ['0.0.0.0', '::'].includes(this.options.agentListen.host)
+      ? os.hostname()
+      : this.options.agentListen.host;
     return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.gatewayPort}`;
   }
 
@@ -146,7 +148,12 @@ export class Master {
           await this.store.ping();
           database = { ok: true, dialect: this.store.dialect, schemaVersion: this.store.migration.to };
         } catch (error) {
-          database = { ok: false, dialect: this.store.dialect, schemaVersion: this.store.migration.to, error: String(error) };
+          database = {
+            ok: false,
+            dialect: this.store.dialect,
+            schemaVersion: this.store.migration.to,
+            error: String(error),
+          };
         }
         return {
           ok: database.ok,

@@ -84,18 +84,32 @@ async function runMaster(flags: MasterFlags): Promise<void> {
 }
 
 export function buildCli(): Command {
-  const program = new Command('fleetdeck').description('FleetDeck: command center for a fleet of servers').version(VERSION);
+  const program = new Command('fleetdeck')
+    .description('FleetDeck: command center for a fleet of servers')
+    .version(VERSION);
   program
     .command('master')
     .description('run the master headless: agent gateway plus the admin UI/API for a browser')
-    .option('--data-dir <path>', 'where the database, TLS identity and admin token live (env FLEETDECK_DATA_DIR)', defaultDataDir())
+    .option(
+      '--data-dir <path>',
+      'where the database, TLS identity and admin token live (env FLEETDECK_DATA_DIR)',
+      defaultDataDir(),
+    )
     .option('--agent-listen <host:port>', 'agent gateway address', '0.0.0.0:7443')
-    .option('--admin-listen <host:port>', 'admin UI/API address (keep it on loopback unless fronted by TLS)', '127.0.0.1:7080')
+    .option(
+      '--admin-listen <host:port>',
+      'admin UI/API address (keep it on loopback unless fronted by TLS)',
+      '127.0.0.1:7080',
+    )
     .option('--db <url>', 'database: a SQLite file path or sqlite:/path (default: fleetdeck.db in the data dir)')
     .option('--no-agent-tls', 'serve agents over plain ws:// (unencrypted; only on trusted networks)')
     .option('--agent-url <url>', 'the gateway URL agents should dial, when it differs from this host (proxy, NAT)')
     .option('--heartbeat-sec <n>', 'seconds between pings to each agent; silent for 3× this = offline', '3')
-    .option('--restart-grace-sec <n>', 'after a restart, seconds agents get to reconnect before they count as offline', '45')
+    .option(
+      '--restart-grace-sec <n>',
+      'after a restart, seconds agents get to reconnect before they count as offline',
+      '45',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);

@@ -46,7 +46,11 @@ export interface AdminServerOptions {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...securityHeaders });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...securityHeaders,
+  });
   res.end(text);
 }
 
@@ -113,7 +117,12 @@ export class AdminServer {
       res.destroy();
       return;
     }
-    if (error instanceof FleetError) return sendError(res, error);
+    if (error instanceof FleetError) {
+      // The unread rest of an oversized body makes the connection unusable for another request.
+      if (error.code === 'payload_too_large') res.setHeader('connection', 'close');
+      sendError(res, error);
+      return;
+    }
     this.options.log.error({ err: error }, 'admin request failed');
     sendError(res, new FleetError('internal', 'Internal error; see the master log for details.'));
   }

@@ -48,7 +48,11 @@ export class Proc {
   }
 
   waitForLine(pattern: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
-    return waitFor(() => this.lines.slice(from).find((l) => pattern.test(l)), `output matching ${pattern}\n${this.output()}`, timeoutMs);
+    return waitFor(
+      () => this.lines.slice(from).find((l) => pattern.test(l)),
+      `output matching ${pattern}\n${this.output()}`,
+      timeoutMs,
+    );
   }
 
   count(pattern: RegExp): number {
@@ -116,7 +120,12 @@ export async function startMaster(options: MasterStart = {}): Promise<MasterHand
       throw new Error(`master exited with ${code} before it was ready:\n${proc.output()}`);
     }),
   ]);
-  const info = JSON.parse(ready) as { adminUrl: string; agentUrl: string; agentPort: number; fingerprint: string | null };
+  const info = JSON.parse(ready) as {
+    adminUrl: string;
+    agentUrl: string;
+    agentPort: number;
+    fingerprint: string | null;
+  };
   const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const api = async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(new URL(path, info.adminUrl), {
@@ -171,7 +180,11 @@ export interface NodeSummary {
 }
 
 export async function createNode(master: MasterHandle, name: string) {
-  const { status, body } = await master.api<{ node: NodeSummary; token: string; agentCommand: string }>('POST', '/api/nodes', { name });
+  const { status, body } = await master.api<{ node: NodeSummary; token: string; agentCommand: string }>(
+    'POST',
+    '/api/nodes',
+    { name },
+  );
   if (status !== 201) throw new Error(`create node failed: ${status} ${JSON.stringify(body)}`);
   return body;
 }
@@ -182,13 +195,20 @@ export async function nodeStatus(master: MasterHandle, id: string): Promise<Node
 }
 
 export async function waitForStatus(master: MasterHandle, id: string, status: string, timeoutMs = 10_000) {
-  return waitFor(async () => {
-    const node = await nodeStatus(master, id);
-    return node.status === status ? node : null;
-  }, `node ${id} to be ${status}`, timeoutMs);
+  return waitFor(
+    async () => {
+      const node = await nodeStatus(master, id);
+      return node.status === status ? node : null;
+    },
+    `node ${id} to be ${status}`,
+    timeoutMs,
+  );
 }
 
 export async function statusEvents(master: MasterHandle, id: string) {
-  const { body } = await master.api<{ events: Array<{ status: string; at: number; reason: string }> }>('GET', `/api/nodes/${id}/uptime`);
+  const { body } = await master.api<{ events: Array<{ status: string; at: number; reason: string }> }>(
+    'GET',
+    `/api/nodes/${id}/uptime`,
+  );
   return body.events;
 }

@@ -32,7 +32,10 @@ afterAll(async () => {
 
 /** A raw protocol client with a valid token, for sending what a real agent never would. */
 function rawClient(token: string): Promise<WebSocket> {
-  const ws = new WebSocket(master.agentUrl, { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false });
+  const ws = new WebSocket(master.agentUrl, {
+    headers: { authorization: `Bearer ${token}` },
+    rejectUnauthorized: false,
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
@@ -81,9 +84,13 @@ describe('agent gateway', () => {
     const { node, token: oldToken } = await createNode(master, 'rotating');
     const first = agent({ master, token: oldToken });
     await waitForStatus(master, node.id, 'online');
-    const rotated = await master.api<{ token: string; tokenOverlapUntil: number }>('POST', `/api/nodes/${node.id}/rotate-token`, {
-      overlapSec: 2,
-    });
+    const rotated = await master.api<{ token: string; tokenOverlapUntil: number }>(
+      'POST',
+      `/api/nodes/${node.id}/rotate-token`,
+      {
+        overlapSec: 2,
+      },
+    );
     expect(rotated.status).toBe(200);
     expect(rotated.body.token).not.toBe(oldToken);
     expect((await nodeStatus(master, node.id)).status).toBe('online');

@@ -77,10 +77,13 @@ export class AgentConnection {
   /** Pings start at a random offset so a fleet's heartbeats spread over the interval. */
   private startHeartbeat(): void {
     const { heartbeatMs } = this.timings;
-    const first = setTimeout(() => {
-      this.beat();
-      this.timers.push(setInterval(() => this.beat(), heartbeatMs));
-    }, Math.floor(Math.random() * heartbeatMs));
+    const first = setTimeout(
+      () => {
+        this.beat();
+        this.timers.push(setInterval(() => this.beat(), heartbeatMs));
+      },
+      Math.floor(Math.random() * heartbeatMs),
+    );
     this.timers.push(first);
   }
 
@@ -100,13 +103,23 @@ export class AgentConnection {
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
     this.heard();
-    if (isBinary) return this.reject('binary frames are not expected on this channel');
+    if (isBinary) {
+      this.reject('binary frames are not expected on this channel');
+      return;
+    }
     const parsed = parseFrame(AgentMessage, data.toString());
-    if (!parsed.ok) return this.reject(parsed.error);
+    if (!parsed.ok) {
+      this.reject(parsed.error);
+      return;
+    }
     const message = parsed.value;
-    if (message.type === 'hello') return void this.handleHello(message);
-    if (!this.ready) return this.close(CloseCode.protocolError, 'the first message must be hello');
-    this.hooks.onMessage(this, message);
+    if (message.type === 'hello') {
+      void this.handleHello(message);
+    } else if (!this.ready) {
+      this.close(CloseCode.protocolError, 'the first message must be hello');
+    } else {
+      this.hooks.onMessage(this, message);
+    }
   }
 
   private async handleHello(hello: HelloMessage): Promise<void> {

@@ -281,7 +281,9 @@ export class NodeRegistry {
       to,
       onlineMs,
       ratio: Math.min(1, onlineMs / span),
-      events: events.map((e): StatusEvent => ({ nodeId: e.node_id, status: e.status, at: Number(e.at), reason: e.reason })),
+      events: events.map(
+        (e): StatusEvent => ({ nodeId: e.node_id, status: e.status, at: Number(e.at), reason: e.reason }),
+      ),
     };
   }
 

@@ -1,7 +1,7 @@
 // Runs the forward-only migrations at start and records the schema version.
 import { sql } from 'kysely';
 import { FleetError } from '../errors.js';
-import { LATEST_SCHEMA_VERSION, type Migration, migrations as allMigrations } from './migrations.js';
+import { migrations as allMigrations, LATEST_SCHEMA_VERSION, type Migration } from './migrations.js';
 import type { Db } from './schema.js';
 
 export async function currentSchemaVersion(db: Db): Promise<number> {
@@ -12,10 +12,7 @@ export async function currentSchemaVersion(db: Db): Promise<number> {
     .addColumn('name', 'varchar(128)', (c) => c.notNull())
     .addColumn('applied_at', 'bigint', (c) => c.notNull())
     .execute();
-  const row = await db
-    .selectFrom('schema_version')
-    .select(sql<number>`max(version)`.as('v'))
-    .executeTakeFirst();
+  const row = await db.selectFrom('schema_version').select(sql<number>`max(version)`.as('v')).executeTakeFirst();
   return Number(row?.v ?? 0);
 }
 
@@ -26,10 +23,7 @@ export interface MigrateResult {
 }
 
 /** Brings the database to the latest version; refuses a database written by a newer FleetDeck. */
-export async function migrate(
-  db: Db,
-  migrations: readonly Migration[] = allMigrations,
-): Promise<MigrateResult> {
+export async function migrate(db: Db, migrations: readonly Migration[] = allMigrations): Promise<MigrateResult> {
   const latest = migrations.at(-1)?.version ?? 0;
   const from = await currentSchemaVersion(db);
   if (from > latest) {

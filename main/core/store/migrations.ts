@@ -50,9 +50,7 @@ export const migrations: readonly Migration[] = [
       await db.schema
         .createTable('node_status_events')
         .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('node_id', 'varchar(64)', (c) =>
-          c.notNull().references('nodes.id').onDelete('cascade'),
-        )
+        .addColumn('node_id', 'varchar(64)', (c) => c.notNull().references('nodes.id').onDelete('cascade'))
         .addColumn('status', 'varchar(16)', (c) => c.notNull())
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addColumn('reason', 'varchar(256)', (c) => c.notNull())

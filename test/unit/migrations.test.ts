@@ -1,0 +1,100 @@
+// Real SQLite files: an empty database, one left at an older version, one from a newer FleetDeck.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { currentSchemaVersion, migrate } from '../../main/core/store/migrate.js';
+import { LATEST_SCHEMA_VERSION, migrations } from '../../main/core/store/migrations.js';
+import { openSqlite } from '../../main/core/store/sqlite.js';
+import { openStore } from '../../main/core/store/store.js';
+import { MASTER_ENTRY, requireBuild, tempDir } from '../helpers/processes.js';
+
+describe('migrations', () => {
+  it('bring an empty database to the latest version and record each step', async () => {
+    const file = join(tempDir(), 'fresh.db');
+    const store = await openStore(file);
+    expect(store.migration).toMatchObject({ from: 0, to: LATEST_SCHEMA_VERSION });
+    expect(store.migration.applied).toHaveLength(migrations.length);
+    await store.close();
+    const raw = new Sqlite(file, { readonly: true });
+    expect(raw.prepare('select version from schema_version order by version').all()).toEqual(
+      migrations.map((m) => ({ version: m.version })),
+    );
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+  });
+
+  it('upgrade an existing database in place, keeping its data', async () => {
+    const file = join(tempDir(), 'old.db');
+    const { db } = openSqlite(file);
+    await migrate(db, migrations.slice(0, 1));
+    expect(await currentSchemaVersion(db)).toBe(1);
+    await db
+      .insertInto('nodes')
+      .values({
+        id: 'n1',
+        name: 'kept',
+        labels: '{}',
+        kind: 'agent',
+        token_hash: 'h',
+        prev_token_hash: null,
+        prev_token_expires_at: null,
+        revoked_at: null,
+        status: 'offline',
+        hostname: null,
+        os: null,
+        platform: null,
+        arch: null,
+        kernel: null,
+        boot_id: null,
+        agent_version: null,
+        remote_addr: null,
+        capabilities: null,
+        connected_since: null,
+        last_seen_at: null,
+        created_at: 1,
+        updated_at: 1,
+      })
+      .execute();
+    await db.destroy();
+
+    const store = await openStore(file);
+    expect(store.migration).toMatchObject({ from: 1, to: LATEST_SCHEMA_VERSION });
+    const node = await store.db.selectFrom('nodes').select('name').where('id', '=', 'n1').executeTakeFirst();
+    expect(node?.name).toBe('kept');
+    await store.db
+      .insertInto('node_status_events')
+      .values({ node_id: 'n1', status: 'online', at: 2, reason: 'test' })
+      .execute();
+    expect(await store.integrityCheck()).toBe('ok');
+    // Running again is a no-op.
+    await store.close();
+    const again = await openStore(file);
+    expect(again.migration.applied).toEqual([]);
+    await again.close();
+  });
+
+  it('refuse a database written by a newer FleetDeck, with a clear message, in the library and the CLI', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'fleetdeck.db');
+    (await openStore(file)).close();
+    const raw = new Sqlite(file);
+    raw
+      .prepare('insert into schema_version (version, name, applied_at) values (?, ?, ?)')
+      .run(999, 'future', Date.now());
+    raw.close();
+    await expect(openStore(file)).rejects.toThrow(/schema version 999.*newer FleetDeck/);
+
+    requireBuild();
+    const result = spawnSync(
+      process.execPath,
+      [MASTER_ENTRY, 'master', '--data-dir', dir, '--agent-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/schema version 999, but this FleetDeck knows versions up to \d+/);
+  });
+});
