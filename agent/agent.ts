@@ -1,13 +1,17 @@
 // The agent's connection loop: dial a master, authenticate, say hello, keep the heartbeat, and come
 // back with jittered backoff (trying the next master URL) whenever the connection is lost.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Backoff } from './backoff.js';
+import { CommandJournal } from './commands/journal.js';
+import { CommandRunner } from './commands/runner.js';
 import type { AgentConfig } from './config.js';
 import { collectHostFacts } from './host-facts.js';
 import type { AgentLogger } from './log.js';
 import { FingerprintMismatchError, pinnedConnect } from './pinned-tls.js';
 import {
+  type AgentMessage,
   CloseCode,
   type HelloMessage,
   MAX_CONTROL_FRAME_BYTES,
@@ -32,6 +36,8 @@ export class Agent {
   private lastHeardAt = 0;
   private deadlineMs = 30_000;
   private stopped = false;
+  private runner: CommandRunner | null = null;
+  private journal: CommandJournal | null = null;
   state: AgentState = 'waiting';
   nodeId: string | null = null;
 
@@ -44,7 +50,22 @@ export class Agent {
 
   start(): void {
     mkdirSync(this.config.stateDir, { recursive: true, mode: 0o700 });
+    this.journal = new CommandJournal(join(this.config.stateDir, 'journal'));
+    this.runner = new CommandRunner(
+      this.journal,
+      (message) => this.send(message),
+      { concurrency: this.config.maxConcurrentCommands, killGraceMs: 5_000, execAllowed: this.config.exec },
+      this.log,
+    );
     this.connect();
+  }
+
+  /** Sends when connected; what cannot be sent now is journaled and re-sent after reconnecting. */
+  private send(message: AgentMessage): boolean {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(message));
+    return true;
   }
 
   /** Closes the connection with a normal code and stops reconnecting. */
@@ -53,8 +74,13 @@ export class Agent {
     this.state = 'stopped';
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.stopHeartbeat();
+    if (this.runner && this.runner.runningIds().length > 0) {
+      this.runner.stopAll();
+      const deadline = Date.now() + 6_000;
+      while (this.runner.runningIds().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    }
     const socket = this.socket;
-    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return this.journal?.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         socket.terminate();
@@ -66,6 +92,7 @@ export class Agent {
       });
       socket.close(CloseCode.normal, 'agent stopping');
     });
+    this.journal?.close();
   }
 
   hello(): HelloMessage {
@@ -76,6 +103,7 @@ export class Agent {
       agentVersion: VERSION,
       facts: collectHostFacts(),
       capabilities: { exec, files, filesWrite: files && filesWrite, roots: files ? roots : [] },
+      running: this.runner?.runningIds() ?? [],
     };
   }
 
@@ -161,8 +189,15 @@ export class Agent {
       this.deadlineMs = Math.max(3 * message.heartbeatSec * 1000, 5_000);
       this.startHeartbeat(message.heartbeatSec * 1000);
       this.log.info('connected', { node: message.nodeName, nodeId: message.nodeId, master: message.masterVersion });
+      this.runner?.resendPending();
     } else if (message.type === 'error') {
       this.log.warn('the master reported an error', { code: message.code, message: message.message });
+    } else if (message.type === 'command') {
+      this.runner?.receive(message);
+    } else if (message.type === 'cancel') {
+      this.runner?.cancel(message.id);
+    } else if (message.type === 'ack') {
+      this.runner?.ack(message.id);
     }
   }
 

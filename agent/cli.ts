@@ -47,6 +47,9 @@ function program(): Command {
     .option('--insecure-plain-ws', 'allow unencrypted ws:// master URLs')
     .addOption(new Option('--backoff-base-ms <ms>', 'first reconnect delay window').argParser(Number))
     .addOption(new Option('--backoff-max-ms <ms>', 'largest reconnect delay window').argParser(Number))
+    .addOption(
+      new Option('--max-concurrent-commands <n>', 'commands run at once; more wait in order').argParser(Number),
+    )
     .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error']))
     .option(
       '--print-config',
@@ -75,6 +78,7 @@ function fromCli(cmd: Command): PartialConfig {
   if (given('insecurePlainWs')) out.insecurePlainWs = true;
   if (given('backoffBaseMs')) out.backoffBaseMs = opts.backoffBaseMs as number;
   if (given('backoffMaxMs')) out.backoffMaxMs = opts.backoffMaxMs as number;
+  if (given('maxConcurrentCommands')) out.maxConcurrentCommands = opts.maxConcurrentCommands as number;
   if (given('logLevel')) out.logLevel = opts.logLevel as PartialConfig['logLevel'];
   return out;
 }

@@ -46,6 +46,7 @@ export const AgentConfig = z.object({
   insecurePlainWs: z.boolean(),
   backoffBaseMs: z.number().int().min(10).max(600_000),
   backoffMaxMs: z.number().int().min(100).max(3_600_000),
+  maxConcurrentCommands: z.number().int().min(1).max(1024),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
@@ -67,6 +68,7 @@ const FileConfig = z
     insecurePlainWs: z.boolean(),
     backoffBaseMs: z.number(),
     backoffMaxMs: z.number(),
+    maxConcurrentCommands: z.number(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   })
   .partial()
@@ -91,6 +93,7 @@ export function defaults(): PartialConfig {
     insecurePlainWs: false,
     backoffBaseMs: 1_000,
     backoffMaxMs: 60_000,
+    maxConcurrentCommands: 8,
     logLevel: 'info',
   };
 }
@@ -146,6 +149,12 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
     out.backoffBaseMs = parseInteger('FLEETDECK_BACKOFF_BASE_MS', get('BACKOFF_BASE_MS') as string);
   if (get('BACKOFF_MAX_MS'))
     out.backoffMaxMs = parseInteger('FLEETDECK_BACKOFF_MAX_MS', get('BACKOFF_MAX_MS') as string);
+  if (get('MAX_CONCURRENT_COMMANDS')) {
+    out.maxConcurrentCommands = parseInteger(
+      'FLEETDECK_MAX_CONCURRENT_COMMANDS',
+      get('MAX_CONCURRENT_COMMANDS') as string,
+    );
+  }
   if (get('LOG_LEVEL')) out.logLevel = get('LOG_LEVEL') as AgentConfig['logLevel'];
   return out;
 }

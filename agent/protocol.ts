@@ -4,8 +4,14 @@ import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
 
-/** Control frames larger than this are refused by the socket itself (ws maxPayload). */
-export const MAX_CONTROL_FRAME_BYTES = 1024 * 1024;
+/**
+ * Frames larger than this are refused by the socket itself (ws maxPayload). Control messages are
+ * bounded far below 1 MiB by their schemas; only a result frame carries the stored output (capped at
+ * MAX_OUTPUT_LIMIT), and the agent truncates further if escaping would push it past this ceiling.
+ */
+export const MAX_CONTROL_FRAME_BYTES = 4 * 1024 * 1024;
+export const MAX_OUTPUT_LIMIT = 1536 * 1024;
+export const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
 
 /** Close codes the master uses; the agent maps them to clear log lines and reconnect policy. */
 export const CloseCode = {
@@ -43,16 +49,90 @@ export const HostFacts = z.object({
 });
 export type HostFacts = z.infer<typeof HostFacts>;
 
+export const CommandId = z.string().min(1).max(64);
+
 export const HelloMessage = z.object({
   type: z.literal('hello'),
   protocol: z.number().int().positive(),
   agentVersion: z.string().min(1).max(64),
   facts: HostFacts,
   capabilities: Capabilities,
+  /** Commands this agent process is running right now (re-reported after a reconnect). */
+  running: z.array(CommandId).max(10_000).default([]),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
-export const AgentMessage = z.discriminatedUnion('type', [HelloMessage]);
+/** The payload of an `exec` command: a shell line or an argv, run as the agent's user. */
+export const ExecPayload = z
+  .object({
+    command: z
+      .string()
+      .min(1)
+      .max(64 * 1024)
+      .optional(),
+    argv: z
+      .array(z.string().max(64 * 1024))
+      .min(1)
+      .max(1024)
+      .optional(),
+    cwd: z.string().max(4096).optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(32 * 1024)).optional(),
+    stdin: z
+      .string()
+      .max(1024 * 1024)
+      .optional(),
+  })
+  .refine((p) => (p.command === undefined) !== (p.argv === undefined), 'give exactly one of command or argv');
+export type ExecPayload = z.infer<typeof ExecPayload>;
+
+export const CommandMessage = z.object({
+  type: z.literal('command'),
+  id: CommandId,
+  kind: z.literal('exec'),
+  payload: ExecPayload,
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 3_600_000),
+  outputLimit: z.number().int().min(1024).max(MAX_OUTPUT_LIMIT),
+});
+export type CommandMessage = z.infer<typeof CommandMessage>;
+
+export const CancelMessage = z.object({ type: z.literal('cancel'), id: CommandId });
+/** The master committed this result; the agent may stop re-sending it. */
+export const AckMessage = z.object({ type: z.literal('ack'), id: CommandId });
+
+export const StartedMessage = z.object({ type: z.literal('started'), id: CommandId, at: z.number() });
+
+export const OutputMessage = z.object({
+  type: z.literal('output'),
+  id: CommandId,
+  stream: z.enum(['stdout', 'stderr']),
+  data: z.string().max(256 * 1024),
+});
+export type OutputMessage = z.infer<typeof OutputMessage>;
+
+export const CommandOutcome = z.enum(['succeeded', 'failed', 'timed_out', 'cancelled', 'interrupted']);
+export type CommandOutcome = z.infer<typeof CommandOutcome>;
+
+export const CommandResult = z.object({
+  id: CommandId,
+  outcome: CommandOutcome,
+  exitCode: z.number().int().nullable(),
+  signal: z.string().max(32).nullable(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number(),
+  stdout: z.string().max(MAX_OUTPUT_LIMIT),
+  stderr: z.string().max(MAX_OUTPUT_LIMIT),
+  truncated: z.boolean(),
+  error: z.string().max(4096).nullable(),
+});
+export type CommandResult = z.infer<typeof CommandResult>;
+
+export const ResultMessage = z.object({ type: z.literal('result'), result: CommandResult });
+
+export const AgentMessage = z.discriminatedUnion('type', [HelloMessage, StartedMessage, OutputMessage, ResultMessage]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
 export const WelcomeMessage = z.object({
@@ -72,7 +152,13 @@ export const ErrorMessage = z.object({
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
 
-export const MasterMessage = z.discriminatedUnion('type', [WelcomeMessage, ErrorMessage]);
+export const MasterMessage = z.discriminatedUnion('type', [
+  WelcomeMessage,
+  ErrorMessage,
+  CommandMessage,
+  CancelMessage,
+  AckMessage,
+]);
 export type MasterMessage = z.infer<typeof MasterMessage>;
 
 /** Header names used on the WebSocket upgrade request. */

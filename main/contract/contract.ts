@@ -2,6 +2,18 @@
 // the preload bridge and the renderer client are all derived from this object.
 import { z } from 'zod';
 import {
+  CommandOutputEvent,
+  CommandStatusEvent,
+  CommandView,
+  EnqueueCommands,
+  ListCommands,
+  TaskPatch,
+  TaskRunEvent,
+  TaskRunView,
+  TaskSpec,
+  TaskView,
+} from './queue-schemas.js';
+import {
   Booleanish,
   Empty,
   Health,
@@ -110,6 +122,87 @@ export const contract = {
     }),
     output: NodeUptime,
   }),
+  enqueueCommands: op({
+    method: 'POST',
+    path: '/api/commands',
+    summary: 'Queue a command on nodes (by id and/or label selector); one commit for the whole fan-out',
+    input: EnqueueCommands,
+    output: z.object({ commands: z.array(CommandView) }),
+    status: 201,
+  }),
+  listCommands: op({
+    method: 'GET',
+    path: '/api/commands',
+    summary: 'Commands, newest first, filtered by node, status or run; paged by cursor',
+    input: ListCommands,
+    output: z.array(CommandView),
+  }),
+  getCommand: op({
+    method: 'GET',
+    path: '/api/commands/:id',
+    summary: 'One command with status, timestamps, exit code and output',
+    input: z.object({ id: z.string().max(64) }),
+    output: CommandView,
+  }),
+  cancelCommand: op({
+    method: 'POST',
+    path: '/api/commands/:id/cancel',
+    summary: 'Cancel a pending command, or stop a running one (SIGTERM, then SIGKILL)',
+    input: z.object({ id: z.string().max(64) }),
+    output: CommandView,
+  }),
+  listTasks: op({ method: 'GET', path: '/api/tasks', summary: 'Saved tasks', input: Empty, output: z.array(TaskView) }),
+  createTask: op({
+    method: 'POST',
+    path: '/api/tasks',
+    summary: 'Save a task (command, targets, limits, optional cron schedule)',
+    input: TaskSpec,
+    output: TaskView,
+    status: 201,
+  }),
+  getTask: op({
+    method: 'GET',
+    path: '/api/tasks/:id',
+    summary: 'One task with its next scheduled times',
+    input: z.object({ id: z.string().max(64) }),
+    output: TaskView,
+  }),
+  updateTask: op({
+    method: 'PATCH',
+    path: '/api/tasks/:id',
+    summary: 'Change a task',
+    input: TaskPatch.extend({ id: z.string().max(64) }),
+    output: TaskView,
+  }),
+  deleteTask: op({
+    method: 'DELETE',
+    path: '/api/tasks/:id',
+    summary: 'Delete a task and its history',
+    input: z.object({ id: z.string().max(64) }),
+    output: Ok,
+  }),
+  runTask: op({
+    method: 'POST',
+    path: '/api/tasks/:id/run',
+    summary: 'Run a task now',
+    input: z.object({ id: z.string().max(64) }),
+    output: TaskRunView,
+    status: 201,
+  }),
+  listTaskRuns: op({
+    method: 'GET',
+    path: '/api/tasks/:id/runs',
+    summary: 'Recent runs of a task with per-status counts',
+    input: z.object({ id: z.string().max(64), limit: z.coerce.number().int().min(1).max(500).optional() }),
+    output: z.array(TaskRunView),
+  }),
+  getRun: op({
+    method: 'GET',
+    path: '/api/runs/:id',
+    summary: 'One run with every command and its output',
+    input: z.object({ id: z.string().max(64) }),
+    output: TaskRunView,
+  }),
 } as const;
 
 export type Contract = typeof contract;
@@ -127,6 +220,9 @@ export const events = {
   nodeStatus: StatusEvent,
   nodeChanged: z.object({ nodeId: NodeId }),
   nodeDeleted: z.object({ nodeId: NodeId }),
+  commandStatus: CommandStatusEvent,
+  commandOutput: CommandOutputEvent,
+  taskRunStatus: TaskRunEvent,
 } as const;
 
 export type Events = typeof events;

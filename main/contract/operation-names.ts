@@ -11,6 +11,18 @@ export const operationNames = [
   'rotateNodeToken',
   'revokeNode',
   'nodeUptime',
+  'enqueueCommands',
+  'listCommands',
+  'getCommand',
+  'cancelCommand',
+  'listTasks',
+  'createTask',
+  'getTask',
+  'updateTask',
+  'deleteTask',
+  'runTask',
+  'listTaskRuns',
+  'getRun',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { CloseCode } from '../../agent/protocol.js';
+import { type AgentMessage, CloseCode, type MasterMessage } from '../../agent/protocol.js';
 import { VERSION } from '../../agent/version.js';
 import type { Handlers } from '../contract/contract.js';
 import type { NodeCredentials } from '../contract/schemas.js';
@@ -14,10 +14,14 @@ import { EventBus } from './events.js';
 import type { ConnectionTimings } from './gateway/agent-connection.js';
 import { AgentGateway } from './gateway/gateway.js';
 import { loadOrCreateTlsIdentity, type TlsIdentity } from './gateway/tls.js';
-import { LOCAL_NODE_ID, startLocalNode, stopLocalNode } from './local/local-node.js';
+import { LOCAL_NODE_ID, LocalNode } from './local/local-node.js';
 import type { Logger } from './log.js';
 import { NodeRegistry } from './nodes/registry.js';
+import { queueHandlers } from './queue/handlers.js';
+import { CommandQueue, type QueueOptions } from './queue/queue.js';
+import { RetentionJob } from './queue/retention.js';
 import { openStore, type Store } from './store/store.js';
+import { TaskService } from './tasks/tasks.js';
 
 export interface HostPort {
   host: string;
@@ -36,6 +40,9 @@ export interface MasterOptions {
   adminToken?: string;
   timings?: Partial<ConnectionTimings>;
   restartGraceMs?: number;
+  queue?: Partial<QueueOptions>;
+  /** Finished commands and task runs older than this are deleted (default 30 days). */
+  commandRetentionDays?: number;
   log: Logger;
 }
 
@@ -44,6 +51,10 @@ interface MasterParts {
   bus: EventBus;
   registry: NodeRegistry;
   gateway: AgentGateway;
+  queue: CommandQueue;
+  tasks: TaskService;
+  local: LocalNode;
+  retention: RetentionJob;
   tls: TlsIdentity | null;
   admin: AdminCredential;
   gatewayPort: number;
@@ -57,6 +68,10 @@ export class Master {
   readonly bus: EventBus;
   readonly registry: NodeRegistry;
   readonly gateway: AgentGateway;
+  readonly queue: CommandQueue;
+  readonly tasks: TaskService;
+  private readonly local: LocalNode;
+  private readonly retention: RetentionJob;
   readonly tls: TlsIdentity | null;
   readonly admin: AdminCredential;
   private readonly gatewayPort: number;
@@ -71,6 +86,10 @@ export class Master {
     this.bus = parts.bus;
     this.registry = parts.registry;
     this.gateway = parts.gateway;
+    this.queue = parts.queue;
+    this.tasks = parts.tasks;
+    this.local = parts.local;
+    this.retention = parts.retention;
     this.tls = parts.tls;
     this.admin = parts.admin;
     this.gatewayPort = parts.gatewayPort;
@@ -78,29 +97,73 @@ export class Master {
   }
 
   static async start(options: MasterOptions): Promise<Master> {
+    const { log } = options;
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const store = await openStore(options.dbUrl ?? join(options.dataDir, 'fleetdeck.db'));
     const admin = loadAdminCredential(options.dataDir, options.adminToken);
     const tls = options.agentTls ? await loadOrCreateTlsIdentity(options.dataDir, os.hostname()) : null;
     const bus = new EventBus();
     const registry = new NodeRegistry(store.db, bus);
+    // The queue reaches agents through these links; the gateway and local node exist below.
+    const links = {
+      isConnected: (nodeId: string) => (nodeId === LOCAL_NODE_ID ? true : gateway.isConnected(nodeId)),
+      send: (nodeId: string, message: MasterMessage) =>
+        nodeId === LOCAL_NODE_ID ? local.send(message) : gateway.send(nodeId, message),
+    };
+    const queue = new CommandQueue(store.db, links, bus, log, options.queue);
+    const onAgentMessage = (nodeId: string, message: AgentMessage) => {
+      routeAgentMessage(queue, nodeId, message).catch((err) => log.error({ err, nodeId }, 'agent message failed'));
+    };
+    const local = new LocalNode(options.dataDir, (message) => onAgentMessage(LOCAL_NODE_ID, message), log);
     const gateway = new AgentGateway({
       host: options.agentListen.host,
       port: options.agentListen.port,
       tls,
       registry,
-      log: options.log,
+      log,
       masterVersion: VERSION,
       timings: options.timings,
       restartGraceMs: options.restartGraceMs,
+      onMessage: onAgentMessage,
+      onConnected: (nodeId, hello) => {
+        queue.nodeConnected(nodeId, hello.running).catch((err) => log.error({ err, nodeId }, 'redelivery failed'));
+      },
     });
-    const { port } = await gateway.start();
-    await startLocalNode(registry);
+    const tasks = new TaskService(store.db, queue, registry, bus, log);
+    registry.addPendingWorkCounter((nodeId) => queue.activeCount(nodeId));
+    registry.addPendingWorkCounter((nodeId) => tasks.tasksTargeting(nodeId));
+    let port: number;
+    try {
+      ({ port } = await gateway.start());
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    await local.start(registry);
+    queue.start();
+    await queue.nodeConnected(LOCAL_NODE_ID, []);
+    await tasks.startScheduler();
+    const retention = new RetentionJob(store.db, (options.commandRetentionDays ?? 30) * 86_400_000, log);
+    retention.start();
     const flushTimer = setInterval(() => {
-      registry.flushLastSeen().catch((err) => options.log.warn({ err }, 'could not persist last-seen times'));
+      registry.flushLastSeen().catch((err) => log.warn({ err }, 'could not persist last-seen times'));
     }, 15_000);
     flushTimer.unref();
-    return new Master(options, { store, bus, registry, gateway, tls, admin, gatewayPort: port, flushTimer });
+    const parts = {
+      store,
+      bus,
+      registry,
+      gateway,
+      queue,
+      tasks,
+      local,
+      retention,
+      tls,
+      admin,
+      gatewayPort: port,
+      flushTimer,
+    };
+    return new Master(options, parts);
   }
 
   get agentUrl(): string {
@@ -127,9 +190,12 @@ export class Master {
   /** Graceful stop: no new agents, close live ones with "master restarting", flush, close the store. */
   async stop(): Promise<void> {
     clearInterval(this.flushTimer);
+    this.retention.stop();
+    this.tasks.stopScheduler();
     await this.gateway.stop();
+    await this.local.stop(this.registry).catch(() => undefined);
+    await this.queue.stop();
     await this.registry.flushLastSeen().catch(() => undefined);
-    await stopLocalNode(this.registry).catch(() => undefined);
     await this.store.close();
   }
 
@@ -195,8 +261,15 @@ export class Master {
         return node;
       },
       nodeUptime: ({ id, hours }) => registry.uptime(id, hours),
+      ...queueHandlers(this.queue, this.tasks, this.store.db),
     };
   }
+}
+
+async function routeAgentMessage(queue: CommandQueue, nodeId: string, message: AgentMessage): Promise<void> {
+  if (message.type === 'started') await queue.started(nodeId, message.id, message.at);
+  else if (message.type === 'output') queue.output(nodeId, message.id, message.stream, message.data);
+  else if (message.type === 'result') await queue.result(nodeId, message.result);
 }
 
 function instanceIdFor(dataDir: string): string {

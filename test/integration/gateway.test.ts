@@ -195,7 +195,7 @@ describe('agent gateway', () => {
     ws.send(JSON.stringify(hello));
     await waitForStatus(master, abuser.node.id, 'online');
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-    ws.send(Buffer.alloc(2 * 1024 * 1024, 'x').toString());
+    ws.send(Buffer.alloc(5 * 1024 * 1024, 'x').toString());
     expect(await closed).toBe(1009);
     await waitForStatus(master, abuser.node.id, 'offline');
 

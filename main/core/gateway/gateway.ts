@@ -9,6 +9,7 @@ import {
   CloseCode,
   type HelloMessage,
   MAX_CONTROL_FRAME_BYTES,
+  type MasterMessage,
   REJECT_REASON_HEADER,
 } from '../../../agent/protocol.js';
 import type { Logger } from '../log.js';
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   restartGraceMs?: number;
   limiter?: FailureLimiter;
   onMessage?: (nodeId: string, message: AgentMessage) => void;
+  /** After hello is recorded and welcome sent: the queue redelivers and dispatches. */
+  onConnected?: (nodeId: string, hello: HelloMessage) => void;
 }
 
 export const DEFAULT_TIMINGS: ConnectionTimings = {
@@ -83,6 +86,13 @@ export class AgentGateway {
 
   isConnected(nodeId: string): boolean {
     return this.connections.has(nodeId);
+  }
+
+  send(nodeId: string, message: MasterMessage): boolean {
+    const connection = this.connections.get(nodeId);
+    if (!connection) return false;
+    connection.send(message);
+    return true;
   }
 
   disconnect(nodeId: string, code: number, reason: string): void {
@@ -170,6 +180,7 @@ export class AgentGateway {
       serverTime: Date.now(),
     });
     this.options.log.info({ nodeId: connection.nodeId, address: connection.remoteAddress }, 'agent connected');
+    this.options.onConnected?.(connection.nodeId, hello);
   }
 
   private async detach(connection: AgentConnection, code: number, reason: string): Promise<void> {

@@ -62,6 +62,89 @@ export const migrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 3,
+    name: 'command queue and tasks',
+    async up(db) {
+      await db.schema
+        .createTable('tasks')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(128)', (c) => c.notNull())
+        .addColumn('exec', 'text', (c) => c.notNull())
+        .addColumn('targets', 'text', (c) => c.notNull())
+        .addColumn('timeout_sec', 'integer', (c) => c.notNull())
+        .addColumn('retry', 'text')
+        .addColumn('concurrency', 'integer')
+        .addColumn('schedule', 'varchar(128)')
+        .addColumn('timezone', 'varchar(64)')
+        .addColumn('overlap', 'varchar(16)', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('task_runs')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('task_id', 'varchar(64)', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
+        .addColumn('trigger', 'varchar(16)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('concurrency', 'integer')
+        .addColumn('total', 'integer', (c) => c.notNull())
+        .addColumn('first_failure', 'varchar(64)')
+        .addColumn('scheduled_for', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('task_runs_task').on('task_runs').columns(['task_id', 'created_at']).execute();
+      await db.schema.createIndex('task_runs_status').on('task_runs').column('status').execute();
+      await db.schema
+        .createTable('commands')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('node_id', 'varchar(64)', (c) => c.notNull().references('nodes.id').onDelete('cascade'))
+        .addColumn('task_run_id', 'varchar(64)', (c) => c.references('task_runs.id').onDelete('cascade'))
+        .addColumn('retry_of', 'varchar(64)')
+        .addColumn('kind', 'varchar(32)', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('retry_delay_ms', 'integer', (c) => c.notNull())
+        .addColumn('timeout_ms', 'integer', (c) => c.notNull())
+        .addColumn('output_limit', 'integer', (c) => c.notNull())
+        .addColumn('deadline_at', 'bigint')
+        .addColumn('cancel_requested_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('dispatched_at', 'bigint')
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .addColumn('exit_code', 'integer')
+        .addColumn('signal', 'varchar(32)')
+        .addColumn('stdout', 'text')
+        .addColumn('stderr', 'text')
+        .addColumn('truncated', 'integer', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('commands_node_created').on('commands').columns(['node_id', 'created_at']).execute();
+      await db.schema.createIndex('commands_run').on('commands').column('task_run_id').execute();
+      await db.schema.createIndex('commands_finished').on('commands').column('finished_at').execute();
+      // The hot set: only commands that are not terminal live here, so claims stay fast as history grows.
+      await db.schema
+        .createTable('command_inflight')
+        .addColumn('command_id', 'varchar(64)', (c) => c.primaryKey().references('commands.id').onDelete('cascade'))
+        .addColumn('node_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('task_run_id', 'varchar(64)')
+        .addColumn('available_at', 'bigint')
+        .addColumn('deadline_at', 'bigint')
+        .addColumn('lease_until', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('command_inflight_claim')
+        .on('command_inflight')
+        .columns(['node_id', 'status', 'command_id'])
+        .execute();
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

@@ -40,7 +40,91 @@ export interface SchemaVersionTable {
   applied_at: number;
 }
 
+export type CommandStatus =
+  | 'pending'
+  | 'dispatched'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'expired'
+  | 'lost';
+
+export interface CommandsTable {
+  id: string;
+  node_id: string;
+  task_run_id: string | null;
+  retry_of: string | null;
+  kind: string;
+  payload: string;
+  status: CommandStatus;
+  attempt: number;
+  max_attempts: number;
+  retry_delay_ms: number;
+  timeout_ms: number;
+  output_limit: number;
+  deadline_at: number | null;
+  cancel_requested_at: number | null;
+  created_at: number;
+  dispatched_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  stdout: string | null;
+  stderr: string | null;
+  truncated: number;
+  error: string | null;
+}
+
+export interface CommandInflightTable {
+  command_id: string;
+  node_id: string;
+  status: 'pending' | 'dispatched' | 'running';
+  task_run_id: string | null;
+  /** null while held back by a task run's concurrency limit. */
+  available_at: number | null;
+  deadline_at: number | null;
+  lease_until: number | null;
+}
+
+export interface TasksTable {
+  id: string;
+  name: string;
+  exec: string;
+  targets: string;
+  timeout_sec: number;
+  retry: string | null;
+  concurrency: number | null;
+  schedule: string | null;
+  timezone: string | null;
+  overlap: 'skip' | 'queue';
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type TaskRunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+
+export interface TaskRunsTable {
+  id: string;
+  task_id: string;
+  trigger: 'manual' | 'schedule';
+  status: TaskRunStatus;
+  concurrency: number | null;
+  total: number;
+  first_failure: string | null;
+  scheduled_for: number | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
 export interface Database {
+  commands: CommandsTable;
+  command_inflight: CommandInflightTable;
+  tasks: TasksTable;
+  task_runs: TaskRunsTable;
   nodes: NodesTable;
   node_status_events: NodeStatusEventsTable;
   schema_version: SchemaVersionTable;

@@ -1,0 +1,527 @@
+// The durable command queue (DESIGN §3). A command is committed before it is sent and its result
+// before it is acknowledged; delivery is at-least-once and the agent's journal makes the effect
+// exactly-once. Writes from the same tick are group-committed.
+import type { CommandMessage, CommandResult, ExecPayload, MasterMessage } from '../../../agent/protocol.js';
+import type { RetryPolicy } from '../../contract/queue-schemas.js';
+import { FleetError, notFound } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
+import { GroupCommit } from './group-commit.js';
+import { orderedId } from './ids.js';
+import { predecessorsOf } from './states.js';
+
+/** How the queue reaches agents; the gateway and the in-process local node implement it. */
+export interface AgentLinks {
+  isConnected(nodeId: string): boolean;
+  send(nodeId: string, message: MasterMessage): boolean;
+}
+
+export interface NewCommand {
+  nodeId: string;
+  exec: ExecPayload;
+  timeoutMs: number;
+  outputLimit: number;
+  deadlineAt: number | null;
+  retry: RetryPolicy | null;
+  taskRunId?: string | null;
+  /** false: held back until the task run releases it (concurrency limit). */
+  available?: boolean;
+}
+
+export interface QueueOptions {
+  /** Most commands dispatched but unfinished per node; the agent queues them in order. */
+  windowPerNode: number;
+  /** A dispatched/running command whose node is away longer than timeout + this is lost. */
+  leaseGraceMs: number;
+  sweepIntervalMs: number;
+}
+
+const DEFAULTS: QueueOptions = { windowPerNode: 256, leaseGraceMs: 60_000, sweepIntervalMs: 1_000 };
+
+type Completion = { nodeId: string; result: CommandResult };
+type TerminalListener = (rows: CommandsTable[]) => void;
+
+export class CommandQueue {
+  private readonly options: QueueOptions;
+  private readonly kicked = new Set<string>();
+  private kickScheduled = false;
+  private readonly dispatching = new Set<string>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly terminalListeners: TerminalListener[] = [];
+  private readonly starts: GroupCommit<{ nodeId: string; id: string; at: number }>;
+  private readonly completions: GroupCommit<Completion, boolean>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly links: AgentLinks,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    options: Partial<QueueOptions> = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.starts = new GroupCommit((items) => this.commitStarts(items));
+    this.completions = new GroupCommit((items) => this.commitCompletions(items));
+  }
+
+  start(): void {
+    this.sweepTimer = setInterval(() => {
+      this.sweep().catch((err) => this.log.error({ err }, 'queue sweep failed'));
+    }, this.options.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.starts.flush();
+    await this.completions.flush();
+  }
+
+  onTerminal(listener: TerminalListener): void {
+    this.terminalListeners.push(listener);
+  }
+
+  /** One transaction for the whole batch (a fan-out to N nodes is one commit). */
+  async enqueue(commands: NewCommand[], alsoInTransaction?: (trx: Db) => Promise<void>): Promise<CommandsTable[]> {
+    if (commands.length === 0) return [];
+    const at = this.now();
+    const rows = commands.map((c) => this.newRow(c, at, 1, null));
+    await this.db.transaction().execute(async (trx) => {
+      if (alsoInTransaction) await alsoInTransaction(trx);
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        await trx.insertInto('commands').values(chunk).execute();
+        await trx
+          .insertInto('command_inflight')
+          .values(
+            chunk.map((row, j) => ({
+              command_id: row.id,
+              node_id: row.node_id,
+              status: 'pending' as const,
+              task_run_id: row.task_run_id,
+              available_at: commands[i + j]?.available === false ? null : at,
+              deadline_at: row.deadline_at,
+              lease_until: null,
+            })),
+          )
+          .execute();
+      }
+    });
+    for (const row of rows) this.emitStatus(row, 'pending', at);
+    for (const nodeId of new Set(rows.map((r) => r.node_id))) this.kick(nodeId);
+    return rows;
+  }
+
+  /** Makes held commands of a task run available (its concurrency allows more). */
+  async release(commandIds: string[]): Promise<void> {
+    if (commandIds.length === 0) return;
+    await this.db
+      .updateTable('command_inflight')
+      .set({ available_at: this.now() })
+      .where('command_id', 'in', commandIds)
+      .where('available_at', 'is', null)
+      .execute();
+    const nodes = await this.db
+      .selectFrom('command_inflight')
+      .select('node_id')
+      .distinct()
+      .where('command_id', 'in', commandIds)
+      .execute();
+    for (const { node_id } of nodes) this.kick(node_id);
+  }
+
+  async get(id: string): Promise<CommandsTable> {
+    const row = await this.db.selectFrom('commands').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('command', id);
+    return row;
+  }
+
+  async cancel(id: string): Promise<CommandsTable> {
+    const row = await this.get(id);
+    if (row.status === 'pending' || (row.status === 'dispatched' && !this.links.isConnected(row.node_id))) {
+      const done = await this.finish(row.id, 'cancelled', { error: 'cancelled before it started' });
+      if (done) return this.get(id);
+    }
+    const current = await this.get(id);
+    if (current.status !== 'dispatched' && current.status !== 'running') {
+      throw new FleetError(
+        'conflict',
+        `Command ${id} is already ${current.status}; only unfinished commands can be cancelled.`,
+      );
+    }
+    await this.db.updateTable('commands').set({ cancel_requested_at: this.now() }).where('id', '=', id).execute();
+    this.links.send(current.node_id, { type: 'cancel', id });
+    return this.get(id);
+  }
+
+  /** Unfinished commands on a node (blocks deleting it). */
+  async activeCount(nodeId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('command_inflight')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('node_id', '=', nodeId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Called after a node's hello: redeliver what it may have missed, then dispatch what waits. */
+  async nodeConnected(nodeId: string, runningOnAgent: string[]): Promise<void> {
+    const inflight = await this.db
+      .selectFrom('command_inflight')
+      .innerJoin('commands', 'commands.id', 'command_inflight.command_id')
+      .selectAll('commands')
+      .where('command_inflight.node_id', '=', nodeId)
+      .where('command_inflight.status', 'in', ['dispatched', 'running'])
+      .orderBy('commands.id')
+      .execute();
+    const lease = this.now() + this.options.leaseGraceMs;
+    await this.renewLeases(nodeId);
+    const alreadyRunning = new Set(runningOnAgent);
+    for (const row of inflight) {
+      if (row.cancel_requested_at !== null) this.links.send(nodeId, { type: 'cancel', id: row.id });
+      else if (!alreadyRunning.has(row.id)) this.links.send(nodeId, this.commandMessage(row));
+    }
+    this.kick(nodeId);
+  }
+
+  kick(nodeId: string): void {
+    this.kicked.add(nodeId);
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      const nodes = [...this.kicked];
+      this.kicked.clear();
+      for (const node of nodes) {
+        this.dispatch(node).catch((err) => this.log.error({ err, nodeId: node }, 'dispatch failed'));
+      }
+    });
+  }
+
+  // ---- messages from agents -------------------------------------------------------------
+
+  async started(nodeId: string, id: string, at: number): Promise<void> {
+    await this.starts.push({ nodeId, id, at });
+  }
+
+  output(nodeId: string, id: string, stream: 'stdout' | 'stderr', data: string): void {
+    this.bus.emit('commandOutput', { id, nodeId, stream, data });
+  }
+
+  /** Commits the result, then acknowledges it so the agent stops re-sending it. */
+  async result(nodeId: string, result: CommandResult): Promise<void> {
+    const accepted = await this.completions.push({ nodeId, result });
+    if (accepted) this.links.send(nodeId, { type: 'ack', id: result.id });
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private newRow(c: NewCommand, at: number, attempt: number, retryOf: string | null): CommandsTable {
+    return {
+      id: orderedId('cmd', at),
+      node_id: c.nodeId,
+      task_run_id: c.taskRunId ?? null,
+      retry_of: retryOf,
+      kind: 'exec',
+      payload: JSON.stringify(c.exec),
+      status: 'pending',
+      attempt,
+      max_attempts: c.retry?.maxAttempts ?? 1,
+      retry_delay_ms: Math.round((c.retry?.delaySec ?? 0) * 1000),
+      timeout_ms: c.timeoutMs,
+      output_limit: c.outputLimit,
+      deadline_at: c.deadlineAt,
+      cancel_requested_at: null,
+      created_at: at,
+      dispatched_at: null,
+      started_at: null,
+      finished_at: null,
+      exit_code: null,
+      signal: null,
+      stdout: null,
+      stderr: null,
+      truncated: 0,
+      error: null,
+    };
+  }
+
+  private commandMessage(row: CommandsTable): CommandMessage {
+    return {
+      type: 'command',
+      id: row.id,
+      kind: 'exec',
+      payload: JSON.parse(row.payload) as ExecPayload,
+      timeoutMs: row.timeout_ms,
+      outputLimit: row.output_limit,
+    };
+  }
+
+  /** Claims the node's next pending commands in order and sends them. One dispatch per node at a time. */
+  private async dispatch(nodeId: string): Promise<void> {
+    if (!this.links.isConnected(nodeId) || this.dispatching.has(nodeId)) return;
+    this.dispatching.add(nodeId);
+    try {
+      for (;;) {
+        const claimed = await this.claim(nodeId);
+        for (const row of claimed) {
+          this.emitStatus(row, 'dispatched', Number(row.dispatched_at));
+          this.links.send(nodeId, this.commandMessage(row));
+        }
+        if (claimed.length === 0 || !this.links.isConnected(nodeId)) break;
+      }
+    } finally {
+      this.dispatching.delete(nodeId);
+    }
+  }
+
+  private async claim(nodeId: string): Promise<CommandsTable[]> {
+    const at = this.now();
+    return this.db.transaction().execute(async (trx) => {
+      const active = await trx
+        .selectFrom('command_inflight')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('node_id', '=', nodeId)
+        .where('status', 'in', ['dispatched', 'running'])
+        .executeTakeFirst();
+      const room = this.options.windowPerNode - Number(active?.n ?? 0);
+      if (room <= 0) return [];
+      const ids = (
+        await trx
+          .selectFrom('command_inflight')
+          .select('command_id')
+          .where('node_id', '=', nodeId)
+          .where('status', '=', 'pending')
+          .where('available_at', '<=', at)
+          .orderBy('command_id')
+          .limit(room)
+          .execute()
+      ).map((r) => r.command_id);
+      if (ids.length === 0) return [];
+      await trx
+        .updateTable('command_inflight')
+        .set({ status: 'dispatched', lease_until: at + this.options.leaseGraceMs })
+        .where('command_id', 'in', ids)
+        .where('status', '=', 'pending')
+        .execute();
+      await trx
+        .updateTable('commands')
+        .set({ status: 'dispatched', dispatched_at: at })
+        .where('id', 'in', ids)
+        .where('status', '=', 'pending')
+        .execute();
+      return trx.selectFrom('commands').selectAll().where('id', 'in', ids).orderBy('id').execute();
+    });
+  }
+
+  private async commitStarts(items: Array<{ nodeId: string; id: string; at: number }>): Promise<void[]> {
+    const started: CommandsTable[] = [];
+    await this.db.transaction().execute(async (trx) => {
+      for (const { nodeId, id, at } of items) {
+        const row = await trx.selectFrom('commands').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!row || row.node_id !== nodeId || row.status !== 'dispatched') continue;
+        await trx
+          .updateTable('commands')
+          .set({ status: 'running', started_at: at })
+          .where('id', '=', id)
+          .where('status', '=', 'dispatched')
+          .execute();
+        await trx
+          .updateTable('command_inflight')
+          .set({ status: 'running', lease_until: this.now() + row.timeout_ms + this.options.leaseGraceMs })
+          .where('command_id', '=', id)
+          .execute();
+        started.push({ ...row, status: 'running', started_at: at });
+      }
+    });
+    for (const row of started) this.emitStatus(row, 'running', Number(row.started_at));
+    return items.map(() => undefined);
+  }
+
+  private async commitCompletions(items: Completion[]): Promise<boolean[]> {
+    const finished: CommandsTable[] = [];
+    const retries: CommandsTable[] = [];
+    const accepted = await this.db.transaction().execute(async (trx) => {
+      const out: boolean[] = [];
+      for (const { nodeId, result } of items) {
+        const row = await trx.selectFrom('commands').selectAll().where('id', '=', result.id).executeTakeFirst();
+        if (!row || row.node_id !== nodeId) {
+          out.push(false); // not this agent's command: never acknowledge what it may not report
+          continue;
+        }
+        out.push(true);
+        if (row.status !== 'dispatched' && row.status !== 'running') continue; // a duplicate: ack again
+        const status: CommandStatus = result.outcome === 'interrupted' ? 'lost' : result.outcome;
+        const done: CommandsTable = {
+          ...row,
+          status,
+          started_at: row.started_at ?? result.startedAt,
+          finished_at: result.finishedAt,
+          exit_code: result.exitCode,
+          signal: result.signal,
+          stdout: result.stdout.slice(0, row.output_limit + 256),
+          stderr: result.stderr.slice(0, row.output_limit + 256),
+          truncated: result.truncated ? 1 : 0,
+          error: result.error,
+        };
+        await trx
+          .updateTable('commands')
+          .set({
+            status,
+            started_at: done.started_at,
+            finished_at: done.finished_at,
+            exit_code: done.exit_code,
+            signal: done.signal,
+            stdout: done.stdout,
+            stderr: done.stderr,
+            truncated: done.truncated,
+            error: done.error,
+          })
+          .where('id', '=', row.id)
+          .where('status', 'in', predecessorsOf(status))
+          .execute();
+        await trx.deleteFrom('command_inflight').where('command_id', '=', row.id).execute();
+        finished.push(done);
+        const retry = this.retryOf(done);
+        if (retry) {
+          await this.insertRetry(trx, retry);
+          retries.push(retry);
+        }
+      }
+      return out;
+    });
+    this.afterTerminal(finished, retries);
+    return accepted;
+  }
+
+  private retryOf(row: CommandsTable): CommandsTable | null {
+    const retryable = row.status === 'failed' || row.status === 'timed_out' || row.status === 'lost';
+    if (!retryable || row.attempt >= row.max_attempts || row.cancel_requested_at !== null) return null;
+    const at = this.now();
+    const retry = this.newRow(
+      {
+        nodeId: row.node_id,
+        exec: JSON.parse(row.payload) as ExecPayload,
+        timeoutMs: row.timeout_ms,
+        outputLimit: row.output_limit,
+        deadlineAt: null,
+        retry: { maxAttempts: row.max_attempts, delaySec: row.retry_delay_ms / 1000 },
+        taskRunId: row.task_run_id,
+      },
+      at,
+      row.attempt + 1,
+      row.id,
+    );
+    return retry;
+  }
+
+  private async insertRetry(trx: Db, retry: CommandsTable): Promise<void> {
+    const delay = retry.retry_delay_ms * 2 ** (retry.attempt - 2);
+    await trx.insertInto('commands').values(retry).execute();
+    await trx
+      .insertInto('command_inflight')
+      .values({
+        command_id: retry.id,
+        node_id: retry.node_id,
+        status: 'pending',
+        task_run_id: retry.task_run_id,
+        available_at: retry.created_at + delay,
+        deadline_at: null,
+        lease_until: null,
+      })
+      .execute();
+  }
+
+  private afterTerminal(finished: CommandsTable[], retries: CommandsTable[]): void {
+    for (const row of finished) this.emitStatus(row, row.status, Number(row.finished_at));
+    for (const row of retries) this.emitStatus(row, 'pending', Number(row.created_at));
+    const rowsForListeners = finished.filter((f) => !retries.some((r) => r.retry_of === f.id));
+    if (rowsForListeners.length > 0) for (const listener of this.terminalListeners) listener(rowsForListeners);
+    for (const nodeId of new Set(finished.map((r) => r.node_id))) this.kick(nodeId);
+  }
+
+  /** Moves one unfinished command to a terminal state without an agent report (cancel, expire, lose). */
+  private async finish(
+    id: string,
+    status: 'cancelled' | 'expired' | 'lost',
+    extra: { error: string },
+  ): Promise<boolean> {
+    const at = this.now();
+    let done: CommandsTable | null = null;
+    let retry: CommandsTable | null = null;
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('commands').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return;
+      const result = await trx
+        .updateTable('commands')
+        .set({ status, finished_at: at, error: extra.error })
+        .where('id', '=', id)
+        .where('status', 'in', predecessorsOf(status))
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return;
+      await trx.deleteFrom('command_inflight').where('command_id', '=', id).execute();
+      done = { ...row, status, finished_at: at, error: extra.error };
+      retry = this.retryOf(done);
+      if (retry) await this.insertRetry(trx, retry);
+    });
+    if (!done) return false;
+    this.afterTerminal([done], retry ? [retry] : []);
+    return true;
+  }
+
+  /** Deadlines, leases and due retries. */
+  async sweep(): Promise<void> {
+    const at = this.now();
+    const due = await this.db
+      .selectFrom('command_inflight')
+      .select(['command_id', 'node_id', 'status', 'deadline_at', 'lease_until', 'available_at'])
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', 'in', ['pending', 'dispatched']), eb('deadline_at', '<', at)]),
+          eb('lease_until', '<', at),
+          eb.and([eb('status', '=', 'pending'), eb('available_at', '<=', at)]),
+        ]),
+      )
+      .limit(10_000)
+      .execute();
+    const leasesToRenew = new Set<string>();
+    for (const row of due) {
+      const connected = this.links.isConnected(row.node_id);
+      const pastDeadline = row.deadline_at !== null && row.deadline_at < at;
+      if (row.status === 'pending' && pastDeadline) {
+        await this.finish(row.command_id, 'expired', { error: 'the node did not take it before its deadline' });
+      } else if (row.status === 'dispatched' && pastDeadline && !connected) {
+        await this.finish(row.command_id, 'expired', { error: 'the node did not take it before its deadline' });
+      } else if (row.status !== 'pending' && row.lease_until !== null && row.lease_until < at) {
+        if (connected) leasesToRenew.add(row.node_id);
+        else await this.finish(row.command_id, 'lost', { error: 'the node went away and did not report back in time' });
+      } else if (row.status === 'pending' && connected) {
+        this.kick(row.node_id);
+      }
+    }
+    for (const nodeId of leasesToRenew) await this.renewLeases(nodeId);
+  }
+
+  /** A connected node holds its commands' leases; they start running out when it goes away. */
+  private async renewLeases(nodeId: string): Promise<void> {
+    const lease = this.now() + this.options.leaseGraceMs;
+    await this.db
+      .updateTable('command_inflight')
+      .set({ lease_until: lease })
+      .where('node_id', '=', nodeId)
+      .where('status', 'in', ['dispatched', 'running'])
+      .where('lease_until', '<', lease)
+      .execute();
+  }
+
+  private emitStatus(row: CommandsTable, status: CommandStatus, at: number): void {
+    this.bus.emit('commandStatus', {
+      id: row.id,
+      nodeId: row.node_id,
+      status,
+      at,
+      taskRunId: row.task_run_id,
+      exitCode: row.exit_code,
+    });
+  }
+}

@@ -1,0 +1,433 @@
+// Tasks: saved command definitions run now or on a cron schedule. A run fans out to its targets in
+// one transaction, honours a concurrency limit across nodes, and ends with an aggregate status.
+import { Cron } from 'croner';
+import type { ExecPayload } from '../../../agent/protocol.js';
+import type { RetryPolicy, TaskRunView, TaskView } from '../../contract/queue-schemas.js';
+import { FleetError, notFound } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { NodeRegistry } from '../nodes/registry.js';
+import { toCommandView } from '../queue/command-view.js';
+import { orderedId } from '../queue/ids.js';
+import type { CommandQueue } from '../queue/queue.js';
+import type { CommandsTable, Db, TaskRunsTable, TasksTable } from '../store/schema.js';
+
+export interface Targets {
+  nodeIds?: string[];
+  selector?: Record<string, string>;
+}
+
+export interface TaskSpec {
+  name: string;
+  exec: ExecPayload;
+  targets: Targets;
+  timeoutSec: number;
+  retry?: RetryPolicy;
+  concurrency?: number;
+  schedule?: string;
+  timezone?: string;
+  overlap: 'skip' | 'queue';
+  enabled: boolean;
+}
+
+const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
+
+/** Parses a schedule, or says clearly why it does not parse. */
+export function parseSchedule(schedule: string, timezone?: string): Cron {
+  try {
+    return new Cron(schedule, { paused: true, timezone: timezone ?? 'UTC' });
+  } catch (error) {
+    throw new FleetError(
+      'bad_request',
+      `Schedule "${schedule}"${timezone ? ` in ${timezone}` : ''} does not parse: ${(error as Error).message}. ` +
+        'Use 5 or 6 cron fields, e.g. "*/5 * * * *".',
+    );
+  }
+}
+
+export type TaskPatch = { [K in keyof TaskSpec]?: TaskSpec[K] | null };
+
+export class TaskService {
+  private readonly jobs = new Map<string, Cron>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly queue: CommandQueue,
+    private readonly registry: NodeRegistry,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    queue.onTerminal((rows) => {
+      const runs = new Set(rows.map((r) => r.task_run_id).filter((id): id is string => id !== null));
+      for (const runId of runs) {
+        this.progress(runId).catch((err) => log.error({ err, runId }, 'task run progress failed'));
+      }
+    });
+  }
+
+  /** Starts the schedules of enabled tasks (only the leader does this in shared mode). */
+  async startScheduler(): Promise<void> {
+    const tasks = await this.db.selectFrom('tasks').selectAll().where('schedule', 'is not', null).execute();
+    for (const task of tasks) this.schedule(task);
+  }
+
+  stopScheduler(): void {
+    for (const job of this.jobs.values()) job.stop();
+    this.jobs.clear();
+  }
+
+  async resolveTargets(targets: Targets): Promise<string[]> {
+    const nodes = await this.registry.list();
+    const ids = new Set<string>();
+    for (const id of targets.nodeIds ?? []) {
+      if (!nodes.some((n) => n.id === id))
+        throw new FleetError('bad_request', `Unknown node ${JSON.stringify(id)} in targets.`);
+      ids.add(id);
+    }
+    if (targets.selector) {
+      const wanted = Object.entries(targets.selector);
+      for (const node of nodes) {
+        if (wanted.every(([k, v]) => node.labels[k] === v)) ids.add(node.id);
+      }
+    }
+    return [...ids];
+  }
+
+  async create(spec: TaskSpec): Promise<TaskView> {
+    if (spec.schedule) parseSchedule(spec.schedule, spec.timezone);
+    await this.resolveTargets(spec.targets);
+    const at = this.now();
+    const row: TasksTable = { id: orderedId('task', at), ...this.columns(spec), created_at: at, updated_at: at };
+    await this.db.insertInto('tasks').values(row).execute();
+    this.schedule(row);
+    return this.view(row);
+  }
+
+  async update(id: string, patch: TaskPatch): Promise<TaskView> {
+    const current = this.toSpec(await this.row(id));
+    const spec: TaskSpec = { ...current };
+    for (const [key, value] of Object.entries(patch)) {
+      if (value !== undefined) Object.assign(spec, { [key]: value ?? undefined });
+    }
+    if (spec.schedule) parseSchedule(spec.schedule, spec.timezone);
+    if (patch.targets) await this.resolveTargets(spec.targets);
+    await this.db
+      .updateTable('tasks')
+      .set({ ...this.columns(spec), updated_at: this.now() })
+      .where('id', '=', id)
+      .execute();
+    const row = await this.row(id);
+    this.schedule(row);
+    return this.view(row);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.row(id);
+    const active = await this.db
+      .selectFrom('task_runs')
+      .select('id')
+      .where('task_id', '=', id)
+      .where('status', 'in', ['running', 'queued'])
+      .executeTakeFirst();
+    if (active) {
+      throw new FleetError(
+        'conflict',
+        `Task ${id} has a run in progress (${active.id}); wait for it or cancel its commands.`,
+      );
+    }
+    await this.db.deleteFrom('tasks').where('id', '=', id).execute();
+    this.jobs.get(id)?.stop();
+    this.jobs.delete(id);
+  }
+
+  async get(id: string): Promise<TaskView> {
+    return this.view(await this.row(id));
+  }
+
+  async list(): Promise<TaskView[]> {
+    const rows = await this.db.selectFrom('tasks').selectAll().orderBy('created_at').execute();
+    return rows.map((r) => this.view(r));
+  }
+
+  /** Scheduled tasks that target this node by id (they block deleting it). */
+  async tasksTargeting(nodeId: string): Promise<number> {
+    const rows = await this.db.selectFrom('tasks').select('targets').where('schedule', 'is not', null).execute();
+    return rows.filter((r) => (JSON.parse(r.targets) as Targets).nodeIds?.includes(nodeId)).length;
+  }
+
+  async run(taskId: string, trigger: 'manual' | 'schedule', scheduledFor: number | null = null): Promise<TaskRunView> {
+    const task = await this.row(taskId);
+    const active = await this.db
+      .selectFrom('task_runs')
+      .select('id')
+      .where('task_id', '=', taskId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (active && trigger === 'schedule') {
+      const status = task.overlap === 'queue' ? 'queued' : 'skipped';
+      const run = await this.insertRun(task, trigger, status, 0, scheduledFor);
+      this.log.info({ taskId, runId: run.id, status }, 'scheduled run overlaps the previous one');
+      return this.runView(run.id);
+    }
+    return this.startRun(task, trigger, scheduledFor, null);
+  }
+
+  async runs(taskId: string, limit = 50): Promise<TaskRunView[]> {
+    await this.row(taskId);
+    const rows = await this.db
+      .selectFrom('task_runs')
+      .select('id')
+      .where('task_id', '=', taskId)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return Promise.all(rows.map((r) => this.runView(r.id)));
+  }
+
+  async runView(runId: string, withCommands = false): Promise<TaskRunView> {
+    const run = await this.db.selectFrom('task_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+    if (!run) throw notFound('run', runId);
+    const commands = await this.db
+      .selectFrom('commands')
+      .selectAll()
+      .where('task_run_id', '=', runId)
+      .orderBy('id')
+      .execute();
+    const latest = latestAttempts(commands);
+    const counts: Record<string, number> = {};
+    for (const c of latest) counts[c.status] = (counts[c.status] ?? 0) + 1;
+    return {
+      id: run.id,
+      taskId: run.task_id,
+      trigger: run.trigger,
+      status: run.status,
+      total: run.total,
+      counts,
+      firstFailure: run.first_failure,
+      scheduledFor: run.scheduled_for === null ? null : Number(run.scheduled_for),
+      createdAt: Number(run.created_at),
+      finishedAt: run.finished_at === null ? null : Number(run.finished_at),
+      ...(withCommands ? { commands: commands.map((c) => toCommandView(c)) } : {}),
+    };
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private async startRun(
+    task: TasksTable,
+    trigger: 'manual' | 'schedule',
+    scheduledFor: number | null,
+    queuedRunId: string | null,
+  ): Promise<TaskRunView> {
+    const spec = this.toSpec(task);
+    const nodeIds = await this.resolveTargets(spec.targets);
+    if (nodeIds.length === 0) throw new FleetError('bad_request', `Task "${task.name}" matches no nodes.`);
+    const at = this.now();
+    const runId = queuedRunId ?? orderedId('run', at);
+    const limit = spec.concurrency ?? nodeIds.length;
+    await this.queue.enqueue(
+      nodeIds.map((nodeId, i) => ({
+        nodeId,
+        exec: spec.exec,
+        timeoutMs: spec.timeoutSec * 1000,
+        outputLimit: DEFAULT_OUTPUT_LIMIT,
+        deadlineAt: null,
+        retry: spec.retry ?? null,
+        taskRunId: runId,
+        available: i < limit,
+      })),
+      async (trx) => {
+        if (queuedRunId) {
+          await trx
+            .updateTable('task_runs')
+            .set({ status: 'running', total: nodeIds.length, concurrency: spec.concurrency ?? null })
+            .where('id', '=', runId)
+            .execute();
+        } else {
+          await trx
+            .insertInto('task_runs')
+            .values(this.runRow(task, runId, trigger, 'running', nodeIds.length, scheduledFor, at))
+            .execute();
+        }
+      },
+    );
+    this.bus.emit('taskRunStatus', { id: runId, taskId: task.id, status: 'running', at });
+    return this.runView(runId);
+  }
+
+  private runRow(
+    task: TasksTable,
+    id: string,
+    trigger: 'manual' | 'schedule',
+    status: TaskRunsTable['status'],
+    total: number,
+    scheduledFor: number | null,
+    at: number,
+  ): TaskRunsTable {
+    return {
+      id,
+      task_id: task.id,
+      trigger,
+      status,
+      concurrency: task.concurrency,
+      total,
+      first_failure: null,
+      scheduled_for: scheduledFor,
+      created_at: at,
+      finished_at: status === 'skipped' ? at : null,
+    };
+  }
+
+  private async insertRun(
+    task: TasksTable,
+    trigger: 'manual' | 'schedule',
+    status: TaskRunsTable['status'],
+    total: number,
+    scheduledFor: number | null,
+  ): Promise<TaskRunsTable> {
+    const at = this.now();
+    const row = this.runRow(task, orderedId('run', at), trigger, status, total, scheduledFor, at);
+    await this.db.insertInto('task_runs').values(row).execute();
+    this.bus.emit('taskRunStatus', { id: row.id, taskId: task.id, status, at });
+    return row;
+  }
+
+  /** After commands of a run finish: release held ones up to the limit, or close the run. */
+  private async progress(runId: string): Promise<void> {
+    const run = await this.db.selectFrom('task_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+    if (!run || run.status !== 'running') return;
+    const inflight = await this.db
+      .selectFrom('command_inflight')
+      .select(['command_id', 'available_at'])
+      .where('task_run_id', '=', runId)
+      .orderBy('command_id')
+      .execute();
+    if (inflight.length > 0) {
+      const active = inflight.filter((c) => c.available_at !== null).length;
+      const room = (run.concurrency ?? Number.MAX_SAFE_INTEGER) - active;
+      const held = inflight.filter((c) => c.available_at === null).slice(0, Math.max(0, room));
+      await this.queue.release(held.map((c) => c.command_id));
+      return;
+    }
+    const commands = await this.db.selectFrom('commands').selectAll().where('task_run_id', '=', runId).execute();
+    const latest = latestAttempts(commands);
+    const failures = latest
+      .filter((c) => c.status !== 'succeeded')
+      .sort((a, b) => Number(a.finished_at) - Number(b.finished_at));
+    const status = failures.length === 0 ? 'succeeded' : 'failed';
+    const at = this.now();
+    const updated = await this.db
+      .updateTable('task_runs')
+      .set({ status, finished_at: at, first_failure: failures[0]?.id ?? null })
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return;
+    this.bus.emit('taskRunStatus', { id: runId, taskId: run.task_id, status, at });
+    await this.startQueuedRun(run.task_id);
+  }
+
+  private async startQueuedRun(taskId: string): Promise<void> {
+    const queued = await this.db
+      .selectFrom('task_runs')
+      .selectAll()
+      .where('task_id', '=', taskId)
+      .where('status', '=', 'queued')
+      .orderBy('created_at')
+      .executeTakeFirst();
+    if (!queued) return;
+    const task = await this.row(taskId);
+    await this.startRun(
+      task,
+      queued.trigger,
+      queued.scheduled_for === null ? null : Number(queued.scheduled_for),
+      queued.id,
+    );
+  }
+
+  private schedule(task: TasksTable): void {
+    this.jobs.get(task.id)?.stop();
+    this.jobs.delete(task.id);
+    if (!task.schedule || !task.enabled) return;
+    const job = new Cron(task.schedule, { timezone: task.timezone ?? 'UTC', protect: true }, () => {
+      const at = job.currentRun()?.getTime() ?? this.now();
+      this.run(task.id, 'schedule', at).catch((err) =>
+        this.log.error({ err, taskId: task.id }, 'scheduled run could not start'),
+      );
+    });
+    this.jobs.set(task.id, job);
+  }
+
+  private async row(id: string): Promise<TasksTable> {
+    const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('task', id);
+    return row;
+  }
+
+  private columns(spec: TaskSpec) {
+    return {
+      name: spec.name,
+      exec: JSON.stringify(spec.exec),
+      targets: JSON.stringify(spec.targets),
+      timeout_sec: spec.timeoutSec,
+      retry: spec.retry ? JSON.stringify(spec.retry) : null,
+      concurrency: spec.concurrency ?? null,
+      schedule: spec.schedule ?? null,
+      timezone: spec.timezone ?? null,
+      overlap: spec.overlap,
+      enabled: spec.enabled ? 1 : 0,
+    };
+  }
+
+  private toSpec(row: TasksTable): TaskSpec {
+    return {
+      name: row.name,
+      exec: JSON.parse(row.exec) as ExecPayload,
+      targets: JSON.parse(row.targets) as Targets,
+      timeoutSec: row.timeout_sec,
+      retry: row.retry ? (JSON.parse(row.retry) as RetryPolicy) : undefined,
+      concurrency: row.concurrency ?? undefined,
+      schedule: row.schedule ?? undefined,
+      timezone: row.timezone ?? undefined,
+      overlap: row.overlap,
+      enabled: Boolean(row.enabled),
+    };
+  }
+
+  private view(row: TasksTable): TaskView {
+    const spec = this.toSpec(row);
+    const nextRuns =
+      spec.schedule && spec.enabled
+        ? parseSchedule(spec.schedule, spec.timezone)
+            .nextRuns(5)
+            .map((d) => d.getTime())
+        : [];
+    return {
+      id: row.id,
+      name: spec.name,
+      exec: spec.exec,
+      targets: spec.targets,
+      timeoutSec: spec.timeoutSec,
+      retry: spec.retry ?? null,
+      concurrency: spec.concurrency ?? null,
+      schedule: spec.schedule ?? null,
+      timezone: spec.timezone ?? null,
+      overlap: spec.overlap,
+      enabled: spec.enabled,
+      nextRuns,
+      createdAt: Number(row.created_at),
+      updatedAt: Number(row.updated_at),
+    };
+  }
+}
+
+/** The last attempt per node: a retried failure counts once, as its final outcome. */
+function latestAttempts(commands: CommandsTable[]): CommandsTable[] {
+  const byNode = new Map<string, CommandsTable>();
+  for (const c of commands) {
+    const seen = byNode.get(c.node_id);
+    if (!seen || c.attempt > seen.attempt) byNode.set(c.node_id, c);
+  }
+  return [...byNode.values()];
+}
