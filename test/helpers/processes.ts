@@ -212,3 +212,48 @@ export async function statusEvents(master: MasterHandle, id: string) {
   );
   return body.events;
 }
+
+export interface CommandSummary {
+  id: string;
+  nodeId: string;
+  status: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string | null;
+  stderr: string | null;
+  truncated: boolean;
+  startedAt: number | null;
+  finishedAt: number | null;
+  attempt: number;
+  retryOf: string | null;
+  error: string | null;
+  taskRunId: string | null;
+}
+
+export async function enqueue(master: MasterHandle, body: Record<string, unknown>): Promise<CommandSummary[]> {
+  const { status, body: out } = await master.api<{ commands: CommandSummary[] }>('POST', '/api/commands', body);
+  if (status !== 201) throw new Error(`enqueue failed: ${status} ${JSON.stringify(out)}`);
+  return out.commands;
+}
+
+export async function getCommand(master: MasterHandle, id: string): Promise<CommandSummary> {
+  return (await master.api<CommandSummary>('GET', `/api/commands/${id}`)).body;
+}
+
+const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'expired', 'lost'];
+
+export async function waitForCommand(master: MasterHandle, id: string, timeoutMs = 15_000, statuses = TERMINAL) {
+  return waitFor(async () => {
+    const command = await getCommand(master, id);
+    return statuses.includes(command.status) ? command : null;
+  }, `command ${id} to reach ${statuses.join('/')}`, timeoutMs);
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
