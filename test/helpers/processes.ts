@@ -243,10 +243,14 @@ export async function getCommand(master: MasterHandle, id: string): Promise<Comm
 const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'expired', 'lost'];
 
 export async function waitForCommand(master: MasterHandle, id: string, timeoutMs = 15_000, statuses = TERMINAL) {
-  return waitFor(async () => {
-    const command = await getCommand(master, id);
-    return statuses.includes(command.status) ? command : null;
-  }, `command ${id} to reach ${statuses.join('/')}`, timeoutMs);
+  return waitFor(
+    async () => {
+      const command = await getCommand(master, id);
+      return statuses.includes(command.status) ? command : null;
+    },
+    `command ${id} to reach ${statuses.join('/')}`,
+    timeoutMs,
+  );
 }
 
 export function pidAlive(pid: number): boolean {

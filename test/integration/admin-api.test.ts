@@ -78,14 +78,16 @@ describe('admin API', () => {
   it('refuses to delete a node with pending work unless forced', async () => {
     const created = await api.request('POST', '/api/nodes', { name: 'busy' });
     const id = (created.body.node as { id: string }).id;
-    // The queue (a later issue) plugs its counter in here; this test registers one with work pending.
-    api.master.registry.addPendingWorkCounter(async (nodeId) => (nodeId === id ? 2 : 0));
+    const queued = await api.request('POST', '/api/commands', { nodeIds: [id], exec: { command: 'echo waiting' } });
+    expect(queued.status).toBe(201);
     const refused = await api.request('DELETE', `/api/nodes/${id}`);
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({
-      error: { code: 'conflict', message: expect.stringMatching(/2 pending.*force=true/) },
+      error: { code: 'conflict', message: expect.stringMatching(/1 pending.*force=true/) },
     });
     expect((await api.request('DELETE', `/api/nodes/${id}?force=true`)).status).toBe(200);
+    const commandId = (queued.body.commands as Array<{ id: string }>)[0]?.id;
+    expect((await api.request('GET', `/api/commands/${commandId}`)).status).toBe(404);
   });
 
   it('answers bad input with a clear 4xx and a stable code', async () => {

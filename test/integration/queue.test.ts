@@ -7,8 +7,8 @@ import {
   enqueue,
   getCommand,
   type MasterHandle,
-  pidAlive,
   type Proc,
+  pidAlive,
   startAgent,
   startMaster,
   tempDir,
@@ -68,7 +68,13 @@ describe('command queue', () => {
     });
     if (!command) throw new Error('no command');
     const done = await waitForCommand(master, command.id);
-    expect(done).toMatchObject({ status: 'failed', exitCode: 7, stdout: 'out-bar\nfrom-stdin\n', stderr: 'err\n', truncated: false });
+    expect(done).toMatchObject({
+      status: 'failed',
+      exitCode: 7,
+      stdout: 'out-bar\nfrom-stdin\n',
+      stderr: 'err\n',
+      truncated: false,
+    });
     expect(done.finishedAt).toBeGreaterThanOrEqual(done.startedAt as number);
     await waitFor(() => seen.join('').includes('"status":"failed"'), 'the failed event');
     controller.abort();
@@ -96,11 +102,13 @@ describe('command queue', () => {
     const node = await onlineNode('pool', ['--max-concurrent-commands', '4']);
     const [long] = await enqueue(master, { nodeIds: [node.id], exec: { command: 'sleep 4' } });
     const shorts = [];
-    for (let i = 0; i < 3; i++) shorts.push(...(await enqueue(master, { nodeIds: [node.id], exec: { command: 'echo quick' } })));
+    for (let i = 0; i < 3; i++)
+      shorts.push(...(await enqueue(master, { nodeIds: [node.id], exec: { command: 'echo quick' } })));
     for (const s of shorts) expect((await waitForCommand(master, s.id, 3_000)).status).toBe('succeeded');
     expect((await getCommand(master, long?.id as string)).status).toBe('running');
     const sleepers = [];
-    for (let i = 0; i < 3; i++) sleepers.push(...(await enqueue(master, { nodeIds: [node.id], exec: { command: 'sleep 1' } })));
+    for (let i = 0; i < 3; i++)
+      sleepers.push(...(await enqueue(master, { nodeIds: [node.id], exec: { command: 'sleep 1' } })));
     const finished = await Promise.all(sleepers.map((s) => waitForCommand(master, s.id)));
     const lastStart = Math.max(...finished.map((f) => f.startedAt as number));
     const firstEnd = Math.min(...finished.map((f) => f.finishedAt as number));
@@ -141,7 +149,11 @@ describe('command queue', () => {
   it('an offline node gets its commands when it connects; a passed deadline expires them', async () => {
     const { node, token } = await createNode(master, 'late');
     const [waiting] = await enqueue(master, { nodeIds: [node.id], exec: { command: 'echo finally' } });
-    const [expiring] = await enqueue(master, { nodeIds: [node.id], exec: { command: 'echo too-late' }, deadlineSec: 1 });
+    const [expiring] = await enqueue(master, {
+      nodeIds: [node.id],
+      exec: { command: 'echo too-late' },
+      deadlineSec: 1,
+    });
     await new Promise((r) => setTimeout(r, 2_500));
     expect((await getCommand(master, waiting?.id as string)).status).toBe('pending');
     expect((await getCommand(master, expiring?.id as string)).status).toBe('expired');

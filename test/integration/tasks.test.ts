@@ -64,10 +64,14 @@ async function simulatedNodes(count: number, label: string, reply?: ConstructorP
 }
 
 async function waitForRun(runId: string, timeoutMs = 20_000) {
-  return waitFor(async () => {
-    const { body } = await master.api<RunSummary>('GET', `/api/runs/${runId}`);
-    return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : null;
-  }, `run ${runId} to finish`, timeoutMs);
+  return waitFor(
+    async () => {
+      const { body } = await master.api<RunSummary>('GET', `/api/runs/${runId}`);
+      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : null;
+    },
+    `run ${runId} to finish`,
+    timeoutMs,
+  );
 }
 
 describe('fan-out', () => {
@@ -80,12 +84,18 @@ describe('fan-out', () => {
     expect(status).toBe(201);
     expect(body.commands).toHaveLength(200);
     expect(new Set(body.commands.map((c) => c.nodeId))).toEqual(new Set(fleet.ids));
-    await waitFor(async () => {
-      const done = await Promise.all(
-        body.commands.map((c) => master.api<CommandSummary>('GET', `/api/commands/${c.id}`).then((r) => r.body.status)),
-      );
-      return done.every((s) => s === 'succeeded');
-    }, 'all 200 results', 20_000);
+    await waitFor(
+      async () => {
+        const done = await Promise.all(
+          body.commands.map((c) =>
+            master.api<CommandSummary>('GET', `/api/commands/${c.id}`).then((r) => r.body.status),
+          ),
+        );
+        return done.every((s) => s === 'succeeded');
+      },
+      'all 200 results',
+      20_000,
+    );
   });
 });
 
@@ -126,12 +136,17 @@ describe('tasks', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body.nextRuns).toHaveLength(5);
-    expect(created.body.nextRuns[1] - created.body.nextRuns[0]).toBe(1000);
-    const runs = await waitFor(async () => {
-      const { body } = await master.api<RunSummary[]>('GET', `/api/tasks/${created.body.id}/runs`);
-      const succeeded = body.filter((r) => r.status === 'succeeded');
-      return succeeded.length >= 2 ? body : null;
-    }, 'two scheduled runs to succeed', 15_000);
+    const [first, second] = created.body.nextRuns as [number, number];
+    expect(second - first).toBe(1000);
+    const runs = await waitFor(
+      async () => {
+        const { body } = await master.api<RunSummary[]>('GET', `/api/tasks/${created.body.id}/runs`);
+        const succeeded = body.filter((r) => r.status === 'succeeded');
+        return succeeded.length >= 2 ? body : null;
+      },
+      'two scheduled runs to succeed',
+      15_000,
+    );
     expect(runs.every((r) => r.trigger === 'schedule')).toBe(true);
     expect(runs.some((r) => r.status === 'skipped')).toBe(true);
     await master.api('PATCH', `/api/tasks/${created.body.id}`, { enabled: false });
@@ -140,7 +155,10 @@ describe('tasks', () => {
 
   it('refuses bad tasks with clear messages', async () => {
     const cases: Array<[unknown, RegExp]> = [
-      [{ name: 'x', exec: { command: 'x' }, targets: { nodeIds: ['local'] }, schedule: 'every tuesday' }, /does not parse/],
+      [
+        { name: 'x', exec: { command: 'x' }, targets: { nodeIds: ['local'] }, schedule: 'every tuesday' },
+        /does not parse/,
+      ],
       [{ name: 'x', exec: { command: 'x' }, targets: { nodeIds: ['ghost'] } }, /Unknown node "ghost"/],
       [{ name: 'x', exec: { command: 'x' }, targets: {} }, /choose target nodes/],
       [{ name: '', exec: { command: 'x' }, targets: { nodeIds: ['local'] } }, /a task needs a name/],
@@ -160,7 +178,9 @@ describe('tasks', () => {
       timeoutSec: 42,
       overlap: 'queue',
     });
-    const patched = await master.api<Record<string, unknown>>('PATCH', `/api/tasks/${created.body.id}`, { name: 'renamed' });
+    const patched = await master.api<Record<string, unknown>>('PATCH', `/api/tasks/${created.body.id}`, {
+      name: 'renamed',
+    });
     expect(patched.body).toMatchObject({ name: 'renamed', timeoutSec: 42, overlap: 'queue', enabled: true });
     expect((await master.api('DELETE', `/api/tasks/${created.body.id}`)).status).toBe(200);
     expect((await master.api('GET', `/api/tasks/${created.body.id}`)).status).toBe(404);

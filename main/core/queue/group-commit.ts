@@ -1,6 +1,6 @@
 // Collects writes made in the same tick and commits them in one transaction: many small writes cost
 // one fsync. Callers await their item; all items of a batch succeed or fail together.
-export class GroupCommit<T, R = void> {
+export class GroupCommit<T, R = undefined> {
   private pending: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
 
@@ -26,7 +26,7 @@ export class GroupCommit<T, R = void> {
     if (batch.length === 0) return;
     try {
       const results = await this.commit(batch.map((b) => b.item));
-      batch.forEach((b, i) => b.resolve(results[i] as R));
+      for (const [i, b] of batch.entries()) b.resolve(results[i] as R);
     } catch (error) {
       for (const b of batch) b.reject(error);
     }

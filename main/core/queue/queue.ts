@@ -49,7 +49,7 @@ export class CommandQueue {
   private readonly dispatching = new Set<string>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly terminalListeners: TerminalListener[] = [];
-  private readonly starts: GroupCommit<{ nodeId: string; id: string; at: number }>;
+  private readonly starts: GroupCommit<{ nodeId: string; id: string; at: number }, undefined>;
   private readonly completions: GroupCommit<Completion, boolean>;
 
   constructor(
@@ -175,7 +175,6 @@ export class CommandQueue {
       .where('command_inflight.status', 'in', ['dispatched', 'running'])
       .orderBy('commands.id')
       .execute();
-    const lease = this.now() + this.options.leaseGraceMs;
     await this.renewLeases(nodeId);
     const alreadyRunning = new Set(runningOnAgent);
     for (const row of inflight) {
@@ -314,7 +313,7 @@ export class CommandQueue {
     });
   }
 
-  private async commitStarts(items: Array<{ nodeId: string; id: string; at: number }>): Promise<void[]> {
+  private async commitStarts(items: Array<{ nodeId: string; id: string; at: number }>): Promise<undefined[]> {
     const started: CommandsTable[] = [];
     await this.db.transaction().execute(async (trx) => {
       for (const { nodeId, id, at } of items) {

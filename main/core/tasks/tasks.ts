@@ -296,7 +296,7 @@ export class TaskService {
   /** After commands of a run finish: release held ones up to the limit, or close the run. */
   private async progress(runId: string): Promise<void> {
     const run = await this.db.selectFrom('task_runs').selectAll().where('id', '=', runId).executeTakeFirst();
-    if (!run || run.status !== 'running') return;
+    if (run?.status !== 'running') return;
     const inflight = await this.db
       .selectFrom('command_inflight')
       .select(['command_id', 'available_at'])
