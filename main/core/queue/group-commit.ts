@@ -1,8 +1,10 @@
-// Collects writes made in the same tick and commits them in one transaction: many small writes cost
-// one fsync. Callers await their item; all items of a batch succeed or fail together.
+// Group commit: writes that arrive while a commit is in flight wait and go together in the next
+// transaction. At low load a write commits on the next tick; under load many writes share one
+// fsync. Callers await their item; all items of a batch succeed or fail together.
 export class GroupCommit<T, R = undefined> {
   private pending: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
+  private inFlight: Promise<void> | null = null;
 
   constructor(
     private readonly commit: (items: T[]) => Promise<R[]>,
@@ -12,23 +14,40 @@ export class GroupCommit<T, R = undefined> {
   push(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (this.pending.length >= this.maxBatch) void this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.schedule();
     });
   }
 
+  /** Commits everything pending (waiting for a commit in flight first). */
   async flush(): Promise<void> {
-    this.scheduled = false;
-    const batch = this.pending.splice(0);
-    if (batch.length === 0) return;
-    try {
-      const results = await this.commit(batch.map((b) => b.item));
-      for (const [i, b] of batch.entries()) b.resolve(results[i] as R);
-    } catch (error) {
-      for (const b of batch) b.reject(error);
+    while (this.inFlight || this.pending.length > 0) {
+      if (this.inFlight) await this.inFlight;
+      else await this.run();
     }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.inFlight || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.maxBatch);
+    this.inFlight = (async () => {
+      try {
+        const results = await this.commit(batch.map((b) => b.item));
+        for (const [i, b] of batch.entries()) b.resolve(results[i] as R);
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    })();
+    await this.inFlight;
+    this.inFlight = null;
+    if (this.pending.length > 0) this.schedule();
   }
 }

@@ -39,18 +39,26 @@ export interface QueueOptions {
 
 const DEFAULTS: QueueOptions = { windowPerNode: 256, leaseGraceMs: 60_000, sweepIntervalMs: 1_000 };
 
-type Completion = { nodeId: string; result: CommandResult };
+type Write = EnqueueBatch | Report;
+type Report =
+  | { kind: 'started'; nodeId: string; id: string; at: number }
+  | { kind: 'result'; nodeId: string; result: CommandResult };
+type EnqueueBatch = {
+  kind: 'enqueue';
+  rows: CommandsTable[];
+  commands: NewCommand[];
+  alsoInTransaction: ((trx: Db) => Promise<void>) | undefined;
+};
 type TerminalListener = (rows: CommandsTable[]) => void;
 
 export class CommandQueue {
   private readonly options: QueueOptions;
   private readonly kicked = new Set<string>();
   private kickScheduled = false;
-  private readonly dispatching = new Set<string>();
+  private dispatchRunning = false;
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly terminalListeners: TerminalListener[] = [];
-  private readonly starts: GroupCommit<{ nodeId: string; id: string; at: number }, undefined>;
-  private readonly completions: GroupCommit<Completion, boolean>;
+  private readonly writes: GroupCommit<Write, boolean | undefined>;
 
   constructor(
     private readonly db: Db,
@@ -61,8 +69,7 @@ export class CommandQueue {
     private readonly now: () => number = Date.now,
   ) {
     this.options = { ...DEFAULTS, ...options };
-    this.starts = new GroupCommit((items) => this.commitStarts(items));
-    this.completions = new GroupCommit((items) => this.commitCompletions(items));
+    this.writes = new GroupCommit((items) => this.commitWrites(items));
   }
 
   start(): void {
@@ -74,20 +81,57 @@ export class CommandQueue {
 
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    await this.starts.flush();
-    await this.completions.flush();
+    await this.writes.flush();
   }
 
   onTerminal(listener: TerminalListener): void {
     this.terminalListeners.push(listener);
   }
 
-  /** One transaction for the whole batch (a fan-out to N nodes is one commit). */
+  /**
+   * One transaction for the whole batch (a fan-out to N nodes is one commit); concurrent calls in
+   * the same tick share it. `alsoInTransaction` runs in that transaction (a task run's row).
+   */
   async enqueue(commands: NewCommand[], alsoInTransaction?: (trx: Db) => Promise<void>): Promise<CommandsTable[]> {
     if (commands.length === 0) return [];
     const at = this.now();
     const rows = commands.map((c) => this.newRow(c, at, 1, null));
-    await this.db.transaction().execute(async (trx) => {
+    await this.writes.push({ kind: 'enqueue', rows, commands, alsoInTransaction });
+    for (const row of rows) this.emitStatus(row, 'pending', at);
+    return rows;
+  }
+
+  /**
+   * One transaction per tick for everything written on the hot path: new commands, starts and
+   * results from agents (in arrival order), then claims for the connected nodes they touched. One
+   * commit, one fsync, one hop to the agents.
+   */
+  private async commitWrites(writes: Write[]): Promise<Array<boolean | undefined>> {
+    const enqueues = writes.filter((w): w is EnqueueBatch => w.kind === 'enqueue');
+    const reports = writes.filter((w): w is Report => w.kind !== 'enqueue');
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      await this.insertEnqueues(trx, enqueues);
+      const applied = await this.applyReports(trx, reports);
+      const touched = new Set([
+        ...enqueues.flatMap((b) => b.rows.map((r) => r.node_id)),
+        ...applied.finished.map((r) => r.node_id),
+      ]);
+      const claimed = await this.claimIn(
+        trx,
+        [...touched].filter((n) => this.links.isConnected(n)),
+      );
+      return { ...applied, claimed };
+    });
+    for (const row of outcome.started) this.emitStatus(row, 'running', Number(row.started_at));
+    this.afterTerminal(outcome.finished, outcome.retries);
+    // Pending events go out when enqueue() resolves; dispatch follows on the next tick.
+    setImmediate(() => this.sendClaimed(outcome.claimed));
+    let next = 0;
+    return writes.map((w) => (w.kind === 'enqueue' ? undefined : outcome.accepted[next++]));
+  }
+
+  private async insertEnqueues(trx: Db, batches: EnqueueBatch[]): Promise<void> {
+    for (const { rows, commands, alsoInTransaction } of batches) {
       if (alsoInTransaction) await alsoInTransaction(trx);
       for (let i = 0; i < rows.length; i += 500) {
         const chunk = rows.slice(i, i + 500);
@@ -100,17 +144,25 @@ export class CommandQueue {
               node_id: row.node_id,
               status: 'pending' as const,
               task_run_id: row.task_run_id,
-              available_at: commands[i + j]?.available === false ? null : at,
+              available_at: commands[i + j]?.available === false ? null : row.created_at,
               deadline_at: row.deadline_at,
               lease_until: null,
             })),
           )
           .execute();
       }
-    });
-    for (const row of rows) this.emitStatus(row, 'pending', at);
-    for (const nodeId of new Set(rows.map((r) => r.node_id))) this.kick(nodeId);
-    return rows;
+    }
+  }
+
+  private sendClaimed(claimed: CommandsTable[]): void {
+    for (const row of claimed) {
+      this.emitStatus(row, 'dispatched', Number(row.dispatched_at));
+      this.links.send(row.node_id, this.commandMessage(row));
+    }
+    // A node that filled its whole window may have more waiting.
+    for (const [nodeId, count] of countBy(claimed, (r) => r.node_id)) {
+      if (count >= this.options.windowPerNode) this.kick(nodeId);
+    }
   }
 
   /** Makes held commands of a task run available (its concurrency allows more). */
@@ -190,18 +242,14 @@ export class CommandQueue {
     this.kickScheduled = true;
     setImmediate(() => {
       this.kickScheduled = false;
-      const nodes = [...this.kicked];
-      this.kicked.clear();
-      for (const node of nodes) {
-        this.dispatch(node).catch((err) => this.log.error({ err, nodeId: node }, 'dispatch failed'));
-      }
+      this.dispatchKicked().catch((err) => this.log.error({ err }, 'dispatch failed'));
     });
   }
 
   // ---- messages from agents -------------------------------------------------------------
 
   async started(nodeId: string, id: string, at: number): Promise<void> {
-    await this.starts.push({ nodeId, id, at });
+    await this.writes.push({ kind: 'started', nodeId, id, at });
   }
 
   output(nodeId: string, id: string, stream: 'stdout' | 'stderr', data: string): void {
@@ -210,7 +258,7 @@ export class CommandQueue {
 
   /** Commits the result, then acknowledges it so the agent stops re-sending it. */
   async result(nodeId: string, result: CommandResult): Promise<void> {
-    const accepted = await this.completions.push({ nodeId, result });
+    const accepted = await this.writes.push({ kind: 'result', nodeId, result });
     if (accepted) this.links.send(nodeId, { type: 'ack', id: result.id });
   }
 
@@ -256,141 +304,159 @@ export class CommandQueue {
     };
   }
 
-  /** Claims the node's next pending commands in order and sends them. One dispatch per node at a time. */
-  private async dispatch(nodeId: string): Promise<void> {
-    if (!this.links.isConnected(nodeId) || this.dispatching.has(nodeId)) return;
-    this.dispatching.add(nodeId);
+  /**
+   * Claims the next pending commands of every kicked node in one transaction and sends them in
+   * order. One round runs at a time; nodes kicked meanwhile wait for the next round.
+   */
+  private async dispatchKicked(): Promise<void> {
+    if (this.dispatchRunning) return;
+    this.dispatchRunning = true;
     try {
-      for (;;) {
-        const claimed = await this.claim(nodeId);
-        for (const row of claimed) {
-          this.emitStatus(row, 'dispatched', Number(row.dispatched_at));
-          this.links.send(nodeId, this.commandMessage(row));
-        }
-        if (claimed.length === 0 || !this.links.isConnected(nodeId)) break;
+      while (this.kicked.size > 0) {
+        const nodes = [...this.kicked].filter((n) => this.links.isConnected(n));
+        this.kicked.clear();
+        if (nodes.length === 0) break;
+        const claimed = await this.db.transaction().execute((trx) => this.claimIn(trx, nodes));
+        this.sendClaimed(claimed);
       }
     } finally {
-      this.dispatching.delete(nodeId);
+      this.dispatchRunning = false;
     }
   }
 
-  private async claim(nodeId: string): Promise<CommandsTable[]> {
+  private async claimIn(trx: Db, nodeIds: string[]): Promise<CommandsTable[]> {
+    if (nodeIds.length === 0) return [];
     const at = this.now();
-    return this.db.transaction().execute(async (trx) => {
-      const active = await trx
+    const active = await trx
+      .selectFrom('command_inflight')
+      .select(['node_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('node_id', 'in', nodeIds)
+      .where('status', 'in', ['dispatched', 'running'])
+      .groupBy('node_id')
+      .execute();
+    const activeByNode = new Map(active.map((a) => [a.node_id, Number(a.n)]));
+    const ids: string[] = [];
+    for (const nodeId of nodeIds) {
+      const room = this.options.windowPerNode - (activeByNode.get(nodeId) ?? 0);
+      if (room <= 0) continue;
+      const next = await trx
         .selectFrom('command_inflight')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .select('command_id')
         .where('node_id', '=', nodeId)
-        .where('status', 'in', ['dispatched', 'running'])
-        .executeTakeFirst();
-      const room = this.options.windowPerNode - Number(active?.n ?? 0);
-      if (room <= 0) return [];
-      const ids = (
-        await trx
-          .selectFrom('command_inflight')
-          .select('command_id')
-          .where('node_id', '=', nodeId)
-          .where('status', '=', 'pending')
-          .where('available_at', '<=', at)
-          .orderBy('command_id')
-          .limit(room)
-          .execute()
-      ).map((r) => r.command_id);
-      if (ids.length === 0) return [];
+        .where('status', '=', 'pending')
+        .where('available_at', '<=', at)
+        .orderBy('command_id')
+        .limit(room)
+        .execute();
+      for (const r of next) ids.push(r.command_id);
+    }
+    if (ids.length === 0) return [];
+    const claimed: CommandsTable[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
       await trx
         .updateTable('command_inflight')
         .set({ status: 'dispatched', lease_until: at + this.options.leaseGraceMs })
-        .where('command_id', 'in', ids)
+        .where('command_id', 'in', chunk)
         .where('status', '=', 'pending')
         .execute();
       await trx
         .updateTable('commands')
         .set({ status: 'dispatched', dispatched_at: at })
-        .where('id', 'in', ids)
+        .where('id', 'in', chunk)
         .where('status', '=', 'pending')
         .execute();
-      return trx.selectFrom('commands').selectAll().where('id', 'in', ids).orderBy('id').execute();
-    });
+      claimed.push(...(await trx.selectFrom('commands').selectAll().where('id', 'in', chunk).orderBy('id').execute()));
+    }
+    return claimed;
   }
 
-  private async commitStarts(items: Array<{ nodeId: string; id: string; at: number }>): Promise<undefined[]> {
+  /** Starts and results from agents, in arrival order: a start and its result may share a batch. */
+  private async applyReports(trx: Db, items: Report[]) {
     const started: CommandsTable[] = [];
-    await this.db.transaction().execute(async (trx) => {
-      for (const { nodeId, id, at } of items) {
-        const row = await trx.selectFrom('commands').selectAll().where('id', '=', id).executeTakeFirst();
-        if (!row || row.node_id !== nodeId || row.status !== 'dispatched') continue;
-        await trx
-          .updateTable('commands')
-          .set({ status: 'running', started_at: at })
-          .where('id', '=', id)
-          .where('status', '=', 'dispatched')
-          .execute();
-        await trx
-          .updateTable('command_inflight')
-          .set({ status: 'running', lease_until: this.now() + row.timeout_ms + this.options.leaseGraceMs })
-          .where('command_id', '=', id)
-          .execute();
-        started.push({ ...row, status: 'running', started_at: at });
-      }
-    });
-    for (const row of started) this.emitStatus(row, 'running', Number(row.started_at));
-    return items.map(() => undefined);
-  }
-
-  private async commitCompletions(items: Completion[]): Promise<boolean[]> {
     const finished: CommandsTable[] = [];
     const retries: CommandsTable[] = [];
-    const accepted = await this.db.transaction().execute(async (trx) => {
-      const out: boolean[] = [];
-      for (const { nodeId, result } of items) {
-        const row = await trx.selectFrom('commands').selectAll().where('id', '=', result.id).executeTakeFirst();
-        if (!row || row.node_id !== nodeId) {
-          out.push(false); // not this agent's command: never acknowledge what it may not report
-          continue;
-        }
-        out.push(true);
-        if (row.status !== 'dispatched' && row.status !== 'running') continue; // a duplicate: ack again
-        const status: CommandStatus = result.outcome === 'interrupted' ? 'lost' : result.outcome;
-        const done: CommandsTable = {
-          ...row,
-          status,
-          started_at: row.started_at ?? result.startedAt,
-          finished_at: result.finishedAt,
-          exit_code: result.exitCode,
-          signal: result.signal,
-          stdout: result.stdout.slice(0, row.output_limit + 256),
-          stderr: result.stderr.slice(0, row.output_limit + 256),
-          truncated: result.truncated ? 1 : 0,
-          error: result.error,
-        };
-        await trx
-          .updateTable('commands')
-          .set({
-            status,
-            started_at: done.started_at,
-            finished_at: done.finished_at,
-            exit_code: done.exit_code,
-            signal: done.signal,
-            stdout: done.stdout,
-            stderr: done.stderr,
-            truncated: done.truncated,
-            error: done.error,
-          })
-          .where('id', '=', row.id)
-          .where('status', 'in', predecessorsOf(status))
-          .execute();
-        await trx.deleteFrom('command_inflight').where('command_id', '=', row.id).execute();
-        finished.push(done);
-        const retry = this.retryOf(done);
-        if (retry) {
-          await this.insertRetry(trx, retry);
-          retries.push(retry);
-        }
+    const accepted: boolean[] = [];
+    const rows = await rowsById(
+      trx,
+      items.map((i) => (i.kind === 'started' ? i.id : i.result.id)),
+    );
+    for (const item of items) {
+      const id = item.kind === 'started' ? item.id : item.result.id;
+      const row = rows.get(id);
+      // Never act on, or acknowledge, what is not this agent's command to report.
+      if (!row || row.node_id !== item.nodeId) {
+        accepted.push(false);
+        continue;
       }
-      return out;
-    });
-    this.afterTerminal(finished, retries);
-    return accepted;
+      accepted.push(true);
+      if (item.kind === 'started') {
+        if (row.status !== 'dispatched') continue;
+        const running = await this.markRunning(trx, row, item.at);
+        rows.set(id, running);
+        started.push(running);
+        continue;
+      }
+      if (row.status !== 'dispatched' && row.status !== 'running') continue; // a duplicate: ack again
+      const done = await this.markFinished(trx, row, item.result);
+      rows.set(id, done);
+      finished.push(done);
+      const retry = this.retryOf(done);
+      if (retry) {
+        await this.insertRetry(trx, retry);
+        retries.push(retry);
+      }
+    }
+    return { started, finished, retries, accepted };
+  }
+
+  private async markRunning(trx: Db, row: CommandsTable, at: number): Promise<CommandsTable> {
+    await trx
+      .updateTable('commands')
+      .set({ status: 'running', started_at: at })
+      .where('id', '=', row.id)
+      .where('status', '=', 'dispatched')
+      .execute();
+    await trx
+      .updateTable('command_inflight')
+      .set({ status: 'running', lease_until: this.now() + row.timeout_ms + this.options.leaseGraceMs })
+      .where('command_id', '=', row.id)
+      .execute();
+    return { ...row, status: 'running', started_at: at };
+  }
+
+  private async markFinished(trx: Db, row: CommandsTable, result: CommandResult): Promise<CommandsTable> {
+    const status: CommandStatus = result.outcome === 'interrupted' ? 'lost' : result.outcome;
+    const done: CommandsTable = {
+      ...row,
+      status,
+      started_at: row.started_at ?? result.startedAt,
+      finished_at: result.finishedAt,
+      exit_code: result.exitCode,
+      signal: result.signal,
+      stdout: result.stdout.slice(0, row.output_limit + 256),
+      stderr: result.stderr.slice(0, row.output_limit + 256),
+      truncated: result.truncated ? 1 : 0,
+      error: result.error,
+    };
+    await trx
+      .updateTable('commands')
+      .set({
+        status,
+        started_at: done.started_at,
+        finished_at: done.finished_at,
+        exit_code: done.exit_code,
+        signal: done.signal,
+        stdout: done.stdout,
+        stderr: done.stderr,
+        truncated: done.truncated,
+        error: done.error,
+      })
+      .where('id', '=', row.id)
+      .where('status', 'in', predecessorsOf(status))
+      .execute();
+    await trx.deleteFrom('command_inflight').where('command_id', '=', row.id).execute();
+    return done;
   }
 
   private retryOf(row: CommandsTable): CommandsTable | null {
@@ -436,7 +502,6 @@ export class CommandQueue {
     for (const row of retries) this.emitStatus(row, 'pending', Number(row.created_at));
     const rowsForListeners = finished.filter((f) => !retries.some((r) => r.retry_of === f.id));
     if (rowsForListeners.length > 0) for (const listener of this.terminalListeners) listener(rowsForListeners);
-    for (const nodeId of new Set(finished.map((r) => r.node_id))) this.kick(nodeId);
   }
 
   /** Moves one unfinished command to a terminal state without an agent report (cancel, expire, lose). */
@@ -465,6 +530,7 @@ export class CommandQueue {
     });
     if (!done) return false;
     this.afterTerminal([done], retry ? [retry] : []);
+    this.kick((done as CommandsTable).node_id);
     return true;
   }
 
@@ -523,4 +589,20 @@ export class CommandQueue {
       exitCode: row.exit_code,
     });
   }
+}
+
+async function rowsById(db: Db, ids: string[]): Promise<Map<string, CommandsTable>> {
+  const rows = new Map<string, CommandsTable>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    for (const row of await db.selectFrom('commands').selectAll().where('id', 'in', chunk).execute())
+      rows.set(row.id, row);
+  }
+  return rows;
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
 }

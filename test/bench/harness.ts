@@ -1,0 +1,100 @@
+// Shared pieces of the benchmarks: an in-process master, a simulated fleet in a child process,
+// percentiles, and result files.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../main/core/log.js';
+import { Master } from '../../main/core/master.js';
+
+export async function benchMaster(): Promise<Master> {
+  return Master.start({
+    dataDir: mkdtempSync(join(os.tmpdir(), 'fleetdeck-bench-')),
+    agentListen: { host: '127.0.0.1', port: 0 },
+    agentTls: true,
+    adminToken: 'bench-admin-token-0123456789',
+    log: silentLogger,
+  });
+}
+
+export async function createNodes(master: Master, count: number, prefix: string) {
+  const ids: string[] = [];
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { node, token } = await master.registry.create({ name: `${prefix}-${i}`, labels: { bench: prefix } });
+    ids.push(node.id);
+    tokens.push(token as string);
+  }
+  return { ids, tokens };
+}
+
+/** Starts the simulated fleet in a child process and waits until every agent is connected. */
+export async function externalSwarm(url: string, tokens: string[], delayMs = 0) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'fleetdeck-swarm-'));
+  const file = join(dir, 'swarm.json');
+  writeFileSync(file, JSON.stringify({ url, tokens, delayMs }));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'swarm-process.ts'), file], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`swarm exited with ${code}`)));
+  });
+  return {
+    stop: async () => {
+      child.stdin.end();
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+export function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
+export function machine() {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+export function saveResult(name: string, data: unknown): void {
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync(
+    join('bench-results', `${name}.json`),
+    JSON.stringify({ name, at: new Date().toISOString(), machine: machine(), data }, null, 2),
+  );
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves when `count` commands reached `status`, counting events on the master's bus. */
+export function countStatus(master: Master, status: string) {
+  const times = new Map<string, number>();
+  const unsubscribe = master.bus.subscribe((message) => {
+    if (message.event === 'commandStatus' && message.data.status === status)
+      times.set(message.data.id, performance.now());
+  });
+  return {
+    times,
+    waitFor: async (count: number, timeoutMs = 120_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (times.size < count) {
+        if (Date.now() > deadline) throw new Error(`only ${times.size}/${count} reached ${status}`);
+        await sleep(5);
+      }
+    },
+    stop: unsubscribe,
+  };
+}

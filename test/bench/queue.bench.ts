@@ -1,0 +1,154 @@
+// Queue benchmarks: dispatch latency at a fixed rate, end-to-end throughput, fan-out to 1,000 agents,
+// each next to its ceiling (raw batched SQLite inserts with the same durability).
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import type { Master } from '../../main/core/master.js';
+import type { NewCommand } from '../../main/core/queue/queue.js';
+import { benchMaster, countStatus, createNodes, externalSwarm, percentile, saveResult, sleep } from './harness.js';
+
+const command = (nodeId: string): NewCommand => ({
+  nodeId,
+  exec: { command: 'true' },
+  timeoutMs: 60_000,
+  outputLimit: 1024 * 1024,
+  deadlineAt: null,
+  retry: null,
+});
+
+async function withFleet<T>(nodes: number, run: (master: Master, ids: string[]) => Promise<T>): Promise<T> {
+  const master = await benchMaster();
+  const { ids, tokens } = await createNodes(master, nodes, 'q');
+  const swarm = await externalSwarm(master.agentUrl, tokens);
+  await sleep(500);
+  try {
+    return await run(master, ids);
+  } finally {
+    await swarm.stop();
+    await master.stop();
+  }
+}
+
+/** enqueue → running (the agent's start committed), one command per enqueue call, at `rate`/s. */
+export async function dispatchLatency(rate = 1_000, seconds = 5, nodes = 100) {
+  return withFleet(nodes, async (master, ids) => {
+    const enqueuedAt = new Map<string, number>();
+    const running = countStatus(master, 'running');
+    const dispatched = countStatus(master, 'dispatched');
+    const total = rate * seconds;
+    let sent = 0;
+    const began = performance.now();
+    // Paced every millisecond, sending whatever the schedule says is due: a smooth `rate`/s.
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = Math.min(total, Math.floor(((performance.now() - began) / 1000) * rate));
+        for (; sent < due; sent++) {
+          const t = performance.now();
+          void master.queue.enqueue([command(ids[sent % ids.length] as string)]).then(([row]) => {
+            if (row) enqueuedAt.set(row.id, t);
+          });
+        }
+        if (sent >= total) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 1);
+    });
+    await running.waitFor(total);
+    running.stop();
+    dispatched.stop();
+    const sorted = (f: (id: string, t: number) => number) =>
+      [...enqueuedAt].map(([id, t]) => f(id, t)).sort((a, b) => a - b);
+    const latencies = sorted((id, t) => (running.times.get(id) as number) - t);
+    const toDispatch = sorted((id, t) => (dispatched.times.get(id) as number) - t);
+    const toRunning = sorted((id) => (running.times.get(id) as number) - (dispatched.times.get(id) as number));
+    return {
+      rate,
+      commands: total,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: latencies.at(-1),
+      enqueueToDispatchP50Ms: percentile(toDispatch, 50),
+      enqueueToDispatchP99Ms: percentile(toDispatch, 99),
+      dispatchToRunningP50Ms: percentile(toRunning, 50),
+      dispatchToRunningP99Ms: percentile(toRunning, 99),
+    };
+  });
+}
+
+/** Commands/s from enqueue to a committed result, enqueued as API-sized batches of 500. */
+export async function throughput(commands = 20_000, nodes = 100) {
+  return withFleet(nodes, async (master, ids) => {
+    const done = countStatus(master, 'succeeded');
+    const start = performance.now();
+    for (let i = 0; i < commands; i += 500) {
+      await master.queue.enqueue(Array.from({ length: 500 }, (_x, j) => command(ids[(i + j) % ids.length] as string)));
+    }
+    await done.waitFor(commands);
+    const seconds = (performance.now() - start) / 1000;
+    done.stop();
+    return { commands, nodes, seconds, commandsPerSec: commands / seconds };
+  });
+}
+
+/** One command to 1,000 connected agents until every result is committed. */
+export async function fanOut(nodes = 1_000, trials = 5) {
+  return withFleet(nodes, async (master, ids) => {
+    const times: number[] = [];
+    for (let t = 0; t < trials; t++) {
+      const done = countStatus(master, 'succeeded');
+      const start = performance.now();
+      await master.queue.enqueue(ids.map(command));
+      await done.waitFor(nodes);
+      times.push(performance.now() - start);
+      done.stop();
+      await sleep(200);
+    }
+    times.sort((a, b) => a - b);
+    return { nodes, trials, medianMs: percentile(times, 50), bestMs: times[0], worstMs: times.at(-1) };
+  });
+}
+
+/** Ceiling: the same row shape inserted in batches of 500 with WAL + synchronous=FULL. */
+export function sqliteCeiling(rows = 20_000) {
+  const db = new Sqlite(join(mkdtempSync(join(os.tmpdir(), 'fleetdeck-ceiling-')), 'c.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('create table t (id text primary key, node_id text, payload text, status text, created_at integer)');
+  const insert = db.prepare('insert into t values (?, ?, ?, ?, ?)');
+  const batch = db.transaction((start: number) => {
+    for (let i = start; i < start + 500; i++)
+      insert.run(`id-${i}`, 'node', '{"command":"true"}', 'pending', Date.now());
+  });
+  const single = db.transaction((i: number) =>
+    insert.run(`s-${i}`, 'node', '{"command":"true"}', 'pending', Date.now()),
+  );
+  let start = performance.now();
+  for (let i = 0; i < rows; i += 500) batch(i);
+  const batchedPerSec = rows / ((performance.now() - start) / 1000);
+  start = performance.now();
+  for (let i = 0; i < 2_000; i++) single(i);
+  const commitsPerSec = 2_000 / ((performance.now() - start) / 1000);
+  db.close();
+  return { rows, batchedRowsPerSec: batchedPerSec, singleRowCommitsPerSec: commitsPerSec };
+}
+
+export async function runQueueBenchmarks() {
+  const ceiling = sqliteCeiling();
+  const latency = await dispatchLatency();
+  const tput = await throughput();
+  const fan = await fanOut();
+  const result = { ceiling, latency, throughput: tput, fanOut: fan };
+  saveResult('queue', result);
+  console.table({
+    'sqlite ceiling, batched rows/s': Math.round(ceiling.batchedRowsPerSec),
+    'sqlite ceiling, single-row commits/s': Math.round(ceiling.singleRowCommitsPerSec),
+    'dispatch p50 ms @1000/s': latency.p50Ms.toFixed(2),
+    'dispatch p99 ms @1000/s': latency.p99Ms.toFixed(2),
+    'end-to-end commands/s': Math.round(tput.commandsPerSec),
+    'end-to-end / sqlite batched ceiling': (tput.commandsPerSec / ceiling.batchedRowsPerSec).toFixed(3),
+    'fan-out to 1000, median ms': fan.medianMs.toFixed(0),
+  });
+  return result;
+}

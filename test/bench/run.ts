@@ -1,0 +1,16 @@
+// `npm run bench [-- name…]`: runs the benchmarks (all, or those named), prints tables, writes
+// bench-results/*.json. Never part of npm test.
+import { runQueueBenchmarks } from './queue.bench.js';
+
+const suites: Record<string, () => Promise<unknown>> = { queue: runQueueBenchmarks };
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted.length ? wanted : Object.keys(suites)) {
+  const suite = suites[name];
+  if (!suite) {
+    console.error(`unknown benchmark "${name}"; available: ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`\n## ${name}`);
+  await suite();
+}
+process.exit(0);

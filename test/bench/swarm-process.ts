@@ -1,0 +1,18 @@
+// Runs a simulated fleet in its own process (so it uses the other core): `tsx swarm-process.ts <config.json>`.
+// Prints "ready" once every agent is welcomed; exits when stdin closes.
+import { readFileSync } from 'node:fs';
+import { Swarm } from './swarm.js';
+
+const config = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as {
+  url: string;
+  tokens: string[];
+  delayMs?: number;
+};
+const swarm = new Swarm({ url: config.url, tokens: config.tokens, reply: () => ({ delayMs: config.delayMs }) });
+await swarm.connect(200);
+process.stdout.write('ready\n');
+process.stdin.resume();
+process.stdin.on('end', () => {
+  swarm.close();
+  process.exit(0);
+});
