@@ -3,10 +3,12 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import Sqlite from 'better-sqlite3';
+import WebSocket from 'ws';
 import type { Master } from '../../main/core/master.js';
 import type { NewCommand } from '../../main/core/queue/queue.js';
-import { benchMaster, countStatus, createNodes, externalSwarm, percentile, saveResult, sleep } from './harness.js';
+import { benchMaster, countStatus, createNodes, externalSwarm, median, percentile, saveResult, sleep } from './harness.js';
 
 const command = (nodeId: string): NewCommand => ({
   nodeId,
@@ -134,18 +136,59 @@ export function sqliteCeiling(rows = 20_000) {
   return { rows, batchedRowsPerSec: batchedPerSec, singleRowCommitsPerSec: commitsPerSec };
 }
 
+/** Ceiling for dispatch latency: raw ws round trips to another process at the same rate. */
+export async function wsRoundTripCeiling(rate = 1_000, seconds = 5) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ws-echo-process.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) => child.stdout.on('data', (d: Buffer) => resolve(Number(/port (\d+)/.exec(d.toString())?.[1]))));
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
+  await new Promise((r) => socket.once('open', r));
+  const sentAt = new Map<number, number>();
+  const rtts: number[] = [];
+  socket.on('message', (data) => {
+    const n = Number(data.toString().slice(0, 12));
+    rtts.push(performance.now() - (sentAt.get(n) as number));
+  });
+  const total = rate * seconds;
+  const began = performance.now();
+  let sent = 0;
+  const padding = 'x'.repeat(200);
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - began) / 1000) * rate));
+      for (; sent < due; sent++) {
+        sentAt.set(sent, performance.now());
+        socket.send(`${String(sent).padStart(12, '0')}${padding}`);
+      }
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  while (rtts.length < total) await sleep(5);
+  socket.close();
+  child.stdin.end();
+  rtts.sort((a, b) => a - b);
+  return { rate, p50Ms: percentile(rtts, 50), p99Ms: percentile(rtts, 99) };
+}
+
 export async function runQueueBenchmarks() {
   const ceiling = sqliteCeiling();
-  const latency = await dispatchLatency();
+  const wsCeiling = await wsRoundTripCeiling();
+  const runs = [await dispatchLatency(), await dispatchLatency(), await dispatchLatency()];
+  const latency = { ...runs[1], runs: runs.length, p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)) };
   const tput = await throughput();
   const fan = await fanOut();
-  const result = { ceiling, latency, throughput: tput, fanOut: fan };
+  const result = { ceiling, wsCeiling, latency, latencyRuns: runs, throughput: tput, fanOut: fan };
   saveResult('queue', result);
   console.table({
     'sqlite ceiling, batched rows/s': Math.round(ceiling.batchedRowsPerSec),
     'sqlite ceiling, single-row commits/s': Math.round(ceiling.singleRowCommitsPerSec),
-    'dispatch p50 ms @1000/s': latency.p50Ms.toFixed(2),
-    'dispatch p99 ms @1000/s': latency.p99Ms.toFixed(2),
+    'raw ws round trip p50 / p99 ms @1000/s': `${wsCeiling.p50Ms.toFixed(2)} / ${wsCeiling.p99Ms.toFixed(2)}`,
+    'dispatch enqueue→running p50 ms @1000/s (median of 3)': latency.p50Ms.toFixed(2),
+    'dispatch enqueue→running p99 ms @1000/s (median of 3)': latency.p99Ms.toFixed(2),
     'end-to-end commands/s': Math.round(tput.commandsPerSec),
     'end-to-end / sqlite batched ceiling': (tput.commandsPerSec / ceiling.batchedRowsPerSec).toFixed(3),
     'fan-out to 1000, median ms': fan.medianMs.toFixed(0),
