@@ -26,6 +26,7 @@ interface MasterFlags {
   agentUrl?: string;
   heartbeatSec?: string;
   restartGraceSec?: string;
+  commandRetentionDays?: string;
   logLevel?: string;
 }
 
@@ -41,6 +42,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     adminToken: process.env.FLEETDECK_ADMIN_TOKEN,
     timings: heartbeatMs ? { heartbeatMs, deadlineMs: heartbeatMs * 3 } : undefined,
     restartGraceMs: flags.restartGraceSec ? Number(flags.restartGraceSec) * 1000 : undefined,
+    commandRetentionDays: flags.commandRetentionDays ? Number(flags.commandRetentionDays) : undefined,
     log,
   });
   const admin = new AdminServer({
@@ -110,6 +112,7 @@ export function buildCli(): Command {
       'after a restart, seconds agents get to reconnect before they count as offline',
       '45',
     )
+    .option('--command-retention-days <n>', 'finished commands and task runs are deleted after this many days', '30')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);

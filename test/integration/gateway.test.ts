@@ -222,3 +222,34 @@ describe('agent gateway', () => {
     await waitForStatus(master, node.id, 'online');
   });
 });
+
+describe('agent resilience', () => {
+  it('tries the next master URL when one fails', async () => {
+    const { node, token } = await createNode(master, 'multi-url');
+    const proc = startAgent({
+      master: { agentUrl: `wss://127.0.0.1:1,${master.agentUrl}`, fingerprint: master.fingerprint },
+      token,
+    });
+    procs.push(proc);
+    await proc.waitForLine(/WARN connection failed url="wss:\/\/127\.0\.0\.1:1"/);
+    await waitForStatus(master, node.id, 'online');
+  });
+
+  it('detects a silent master (half-open connection) and redials', async () => {
+    const quick = await startMaster({ args: ['--heartbeat-sec', '1'] });
+    try {
+      const { node, token } = await createNode(quick, 'half-open');
+      const proc = startAgent({ master: quick, token });
+      procs.push(proc);
+      await waitForStatus(quick, node.id, 'online');
+      await proc.waitForLine(/INFO connected/);
+      quick.proc.signal('SIGSTOP');
+      await proc.waitForLine(/the master went silent; reconnecting/, 10_000);
+      quick.proc.signal('SIGCONT');
+      await waitFor(() => proc.count(/INFO connected/) >= 2, 'the agent to reconnect', 15_000);
+    } finally {
+      quick.proc.signal('SIGCONT');
+      await quick.proc.stop();
+    }
+  });
+});
