@@ -1,0 +1,95 @@
+// The UI in a real Chromium (Debian's, driven by playwright-core) against a real headless master
+// with a real agent process.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type MasterHandle,
+  type Proc,
+  ROOT,
+  startAgent,
+  startMaster,
+  tempDir,
+  waitForStatus,
+} from '../helpers/processes.js';
+import { CHROMIUM, hasChromium } from '../helpers/services.js';
+
+const enabled = hasChromium();
+// `npm run screenshots` refreshes docs/screenshots/; ordinary runs keep theirs in a temp dir.
+const SHOTS =
+  process.env.FLEETDECK_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : tempDir('fleetdeck-shots-');
+
+describe.skipIf(!enabled)('UI in Chromium', () => {
+  let master: MasterHandle;
+  let browser: Browser;
+  let page: Page;
+  const procs: Proc[] = [];
+
+  beforeAll(async () => {
+    master = await startMaster();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+      // playwright-core gives every launch a fresh, empty user-data-dir of its own.
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
+    await master?.proc.stop();
+  });
+
+  it('refuses a wrong token and logs in with the right one', async () => {
+    await page.goto(master.adminUrl);
+    await page.getByLabel('Admin token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/admin token/i);
+    await page.getByLabel('Admin token').fill(master.adminToken);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('(this master)').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'nodes.png') });
+  });
+
+  it('adds a node, shows its agent command once, and turns green when the agent connects', async () => {
+    await page.getByLabel('Add a node').fill('web-ui');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const command = await page.locator('.credentials pre').textContent();
+    expect(command).toMatch(/--token (fdk_\S+) --ca-fingerprint sha256:[0-9a-f]{64}/);
+    const token = /--token (fdk_\S+)/.exec(command ?? '')?.[1] as string;
+    await page.getByText('Waiting for the agent to connect').waitFor();
+    procs.push(startAgent({ master, token }));
+    await page.getByText('Connected: the node is online.').waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'add-node.png') });
+  });
+
+  it('runs a command on two nodes and shows both outputs live', async () => {
+    const nodes = await master.api<Array<{ id: string; name: string }>>('GET', '/api/nodes');
+    const agentNode = nodes.body.find((n) => n.name === 'web-ui');
+    await waitForStatus(master, agentNode?.id as string, 'online');
+    await page.getByRole('button', { name: 'Run command' }).click();
+    await page.getByLabel(/this master/).check();
+    await page.getByLabel('web-ui').check();
+    await page.getByLabel('Command').fill('echo hello-from-$(hostname); sleep 1; echo second-line');
+    await page.getByLabel('Command').press('Control+Enter');
+    await expect.poll(() => page.locator('.output').count()).toBe(2);
+    await expect
+      .poll(() => page.locator('.output pre').allTextContents(), { timeout: 10_000 })
+      .toEqual([
+        expect.stringMatching(/hello-from-.*\nsecond-line/),
+        expect.stringMatching(/hello-from-.*\nsecond-line/),
+      ]);
+    await expect.poll(() => page.locator('.progress').textContent()).toBe('2 of 2 done');
+    await page.screenshot({ path: join(SHOTS, 'run-command.png') });
+  });
+});
