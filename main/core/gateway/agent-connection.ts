@@ -31,6 +31,7 @@ export class AgentConnection {
   private lastHeardAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
+  private socketError = '';
   invalidFrameCount = 0;
 
   constructor(
@@ -44,8 +45,12 @@ export class AgentConnection {
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('pong', () => this.heard());
     socket.on('ping', () => this.heard());
-    socket.on('close', (code, reason) => this.closedBySocket(code, reason.toString()));
-    socket.on('error', () => socket.terminate());
+    socket.on('close', (code, reason) => this.closedBySocket(code, reason.toString() || this.socketError));
+    // ws reports protocol violations (e.g. a frame over maxPayload) here, then drops the socket.
+    socket.on('error', (error) => {
+      this.socketError = error.message;
+      socket.terminate();
+    });
     this.timers.push(
       setTimeout(() => {
         if (!this.ready) this.close(CloseCode.helloTimeout, 'no hello received in time');
