@@ -7,6 +7,7 @@ import { Backoff } from './backoff.js';
 import { CommandJournal } from './commands/journal.js';
 import { CommandRunner } from './commands/runner.js';
 import type { AgentConfig } from './config.js';
+import { FileEndpoint } from './files/endpoint.js';
 import { collectHostFacts } from './host-facts.js';
 import type { AgentLogger } from './log.js';
 import { FingerprintMismatchError, pinnedConnect } from './pinned-tls.js';
@@ -37,6 +38,7 @@ export class Agent {
   private deadlineMs = 30_000;
   private stopped = false;
   private runner: CommandRunner | null = null;
+  private files: FileEndpoint | null = null;
   private journal: CommandJournal | null = null;
   state: AgentState = 'waiting';
   nodeId: string | null = null;
@@ -57,6 +59,14 @@ export class Agent {
       { concurrency: this.config.maxConcurrentCommands, killGraceMs: 5_000, execAllowed: this.config.exec },
       this.log,
     );
+    const hello = this.hello();
+    this.files = new FileEndpoint(hello.capabilities, {
+      sendJson: (message) => this.send(message),
+      sendBinary: (frame) => {
+        if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame, { binary: true });
+      },
+      bufferedAmount: () => this.socket?.bufferedAmount ?? 0,
+    });
     this.connect();
   }
 
@@ -154,7 +164,8 @@ export class Agent {
     });
     socket.on('message', (data, isBinary) => {
       this.lastHeardAt = Date.now();
-      if (!isBinary) this.receive(data.toString());
+      if (isBinary) this.files?.binary(data as Buffer);
+      else this.receive(data.toString());
     });
     socket.on('ping', () => {
       this.lastHeardAt = Date.now();
@@ -164,6 +175,7 @@ export class Agent {
     });
     socket.on('close', (code, reasonBuffer) => {
       this.stopHeartbeat();
+      void this.files?.disconnected();
       const reason = reasonBuffer.toString();
       if (this.state === 'connected') this.log.warn('disconnected', { url, code, reason });
       if (code === CloseCode.masterRestarting) outcome = 'restart';
@@ -198,6 +210,8 @@ export class Agent {
       this.runner?.cancel(message.id);
     } else if (message.type === 'ack') {
       this.runner?.ack(message.id);
+    } else {
+      this.files?.handle(message);
     }
   }
 

@@ -132,7 +132,142 @@ export type CommandResult = z.infer<typeof CommandResult>;
 
 export const ResultMessage = z.object({ type: z.literal('result'), result: CommandResult });
 
-export const AgentMessage = z.discriminatedUnion('type', [HelloMessage, StartedMessage, OutputMessage, ResultMessage]);
+// ---- files: RPCs and streamed transfers ---------------------------------------------------
+
+export const FileType = z.enum(['file', 'directory', 'symlink', 'other']);
+export const FileEntry = z.object({
+  name: z.string(),
+  path: z.string(),
+  type: FileType,
+  size: z.number(),
+  mtime: z.number(),
+  mode: z.number(),
+  uid: z.number(),
+  gid: z.number(),
+  owner: z.string().nullable(),
+  symlinkTarget: z.string().nullable(),
+});
+export type FileEntry = z.infer<typeof FileEntry>;
+
+export const FilePath = z.string().min(1).max(4096);
+export const RpcRequest = z.discriminatedUnion('method', [
+  z.object({
+    method: z.literal('files.list'),
+    params: z.object({
+      path: FilePath,
+      cursor: z.string().max(32).optional(),
+      limit: z.number().int().min(1).max(5000),
+    }),
+  }),
+  z.object({ method: z.literal('files.stat'), params: z.object({ path: FilePath }) }),
+  z.object({ method: z.literal('files.mkdir'), params: z.object({ path: FilePath, parents: z.boolean() }) }),
+  z.object({
+    method: z.literal('files.rename'),
+    params: z.object({ from: FilePath, to: FilePath, overwrite: z.boolean() }),
+  }),
+  z.object({ method: z.literal('files.delete'), params: z.object({ path: FilePath, recursive: z.boolean() }) }),
+  z.object({
+    method: z.literal('files.preview'),
+    params: z.object({
+      path: FilePath,
+      maxBytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(1024 * 1024),
+    }),
+  }),
+]);
+export type RpcRequest = z.infer<typeof RpcRequest>;
+
+export const RpcMessage = z.object({ type: z.literal('rpc'), id: CommandId }).and(RpcRequest);
+export type RpcMessage = z.infer<typeof RpcMessage>;
+
+const WireError = z.object({ code: z.string().max(64), message: z.string().max(4096) });
+export const RpcResultMessage = z.object({
+  type: z.literal('rpc-result'),
+  id: CommandId,
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  error: WireError.optional(),
+});
+
+/** Transfer ids are exactly 16 ASCII characters: the header of every binary frame. */
+export const TRANSFER_ID_BYTES = 16;
+export const TransferId = z.string().regex(/^[0-9a-f]{16}$/);
+export const TRANSFER_CHUNK_BYTES = 256 * 1024;
+
+export const DownloadMessage = z.object({
+  type: z.literal('download'),
+  id: TransferId,
+  path: FilePath,
+  offset: z.number().int().min(0),
+  length: z.number().int().min(0).nullable(),
+  window: z
+    .number()
+    .int()
+    .min(TRANSFER_CHUNK_BYTES)
+    .max(64 * 1024 * 1024),
+});
+export const UploadMessage = z.object({
+  type: z.literal('upload'),
+  id: TransferId,
+  path: FilePath,
+  overwrite: z.boolean(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+});
+export type DownloadRequest = z.infer<typeof DownloadMessage>;
+export type UploadRequest = z.infer<typeof UploadMessage>;
+export const UploadEndMessage = z.object({ type: z.literal('upload-end'), id: TransferId });
+/** Cumulative bytes the receiver has consumed; the sender may have `window` more in flight. */
+export const TransferAckMessage = z.object({
+  type: z.literal('transfer-ack'),
+  id: TransferId,
+  bytes: z.number().int().min(0),
+});
+export const TransferCancelMessage = z.object({ type: z.literal('transfer-cancel'), id: TransferId });
+
+export const TransferMetaMessage = z.object({
+  type: z.literal('transfer-meta'),
+  id: TransferId,
+  size: z.number().int().min(0),
+  mtime: z.number(),
+  length: z.number().int().min(0),
+});
+export const TransferEndMessage = z.object({
+  type: z.literal('transfer-end'),
+  id: TransferId,
+  bytes: z.number().int(),
+});
+export const TransferReadyMessage = z.object({
+  type: z.literal('transfer-ready'),
+  id: TransferId,
+  window: z.number().int().min(TRANSFER_CHUNK_BYTES),
+});
+export const TransferDoneMessage = z.object({
+  type: z.literal('transfer-done'),
+  id: TransferId,
+  bytes: z.number().int(),
+  sha256: z.string(),
+});
+export const TransferErrorMessage = z.object({ type: z.literal('transfer-error'), id: TransferId, error: WireError });
+
+export const AgentMessage = z.discriminatedUnion('type', [
+  HelloMessage,
+  StartedMessage,
+  OutputMessage,
+  ResultMessage,
+  RpcResultMessage,
+  TransferMetaMessage,
+  TransferEndMessage,
+  TransferReadyMessage,
+  TransferAckMessage,
+  TransferDoneMessage,
+  TransferErrorMessage,
+]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
 export const WelcomeMessage = z.object({
@@ -152,12 +287,20 @@ export const ErrorMessage = z.object({
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
 
-export const MasterMessage = z.discriminatedUnion('type', [
-  WelcomeMessage,
-  ErrorMessage,
-  CommandMessage,
-  CancelMessage,
-  AckMessage,
+export const MasterMessage = z.union([
+  z.discriminatedUnion('type', [
+    WelcomeMessage,
+    ErrorMessage,
+    CommandMessage,
+    CancelMessage,
+    AckMessage,
+    DownloadMessage,
+    UploadMessage,
+    UploadEndMessage,
+    TransferAckMessage,
+    TransferCancelMessage,
+  ]),
+  RpcMessage,
 ]);
 export type MasterMessage = z.infer<typeof MasterMessage>;
 

@@ -1,6 +1,21 @@
 // The one definition of every admin operation and event. REST routes, OpenAPI, IPC handlers,
 // the preload bridge and the renderer client are all derived from this object.
 import { z } from 'zod';
+import { FileEntry } from '../../agent/protocol.js';
+import {
+  DeleteFile,
+  DownloadFile,
+  FileListing,
+  FilePreview,
+  ListFiles,
+  MakeDirectory,
+  PreviewFile,
+  RenameFile,
+  StatFile,
+  TransferProgress,
+  UploadFile,
+  UploadResult,
+} from './file-schemas.js';
 import {
   CommandOutputEvent,
   CommandStatusEvent,
@@ -28,7 +43,7 @@ import {
   StatusEvent,
 } from './schemas.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   method: HttpMethod;
@@ -203,6 +218,71 @@ export const contract = {
     input: z.object({ id: z.string().max(64) }),
     output: TaskRunView,
   }),
+  listFiles: op({
+    method: 'GET',
+    path: '/api/nodes/:id/files',
+    summary: 'List a directory on the node: directories first, paged by cursor',
+    input: ListFiles,
+    output: FileListing,
+  }),
+  statFile: op({
+    method: 'GET',
+    path: '/api/nodes/:id/files/stat',
+    summary: 'One path on the node',
+    input: StatFile,
+    output: FileEntry,
+  }),
+  previewFile: op({
+    method: 'GET',
+    path: '/api/nodes/:id/files/preview',
+    summary: 'The first bytes of a text file (binary files are refused)',
+    input: PreviewFile,
+    output: FilePreview,
+  }),
+  makeDirectory: op({
+    method: 'POST',
+    path: '/api/nodes/:id/files/mkdir',
+    summary: 'Create a directory (with parents when asked)',
+    input: MakeDirectory,
+    output: FileEntry,
+    status: 201,
+  }),
+  renameFile: op({
+    method: 'POST',
+    path: '/api/nodes/:id/files/rename',
+    summary: 'Rename or move within the shared directories',
+    input: RenameFile,
+    output: FileEntry,
+  }),
+  deleteFile: op({
+    method: 'DELETE',
+    path: '/api/nodes/:id/files',
+    summary: 'Delete a file, or a directory (recursively only when asked)',
+    input: DeleteFile,
+    output: Ok,
+  }),
+} as const;
+
+/**
+ * Operations whose body is a byte stream rather than JSON. They are served over HTTP (with
+ * Range on downloads) and appear in the OpenAPI document; they have no IPC form yet.
+ */
+export const streams = {
+  downloadFile: op({
+    method: 'GET',
+    path: '/api/nodes/:id/files/content',
+    summary: 'Download a file (streamed; Range supported for resuming)',
+    input: DownloadFile,
+    output: z.unknown().describe('the file bytes'),
+  }),
+  uploadFile: op({
+    method: 'PUT',
+    path: '/api/nodes/:id/files/content',
+    summary: 'Upload a file (streamed into a temp file, fsynced, checked, renamed into place)',
+    input: UploadFile,
+    output: UploadResult,
+    status: 201,
+  }),
 } as const;
 
 export type Contract = typeof contract;
@@ -223,6 +303,7 @@ export const events = {
   commandStatus: CommandStatusEvent,
   commandOutput: CommandOutputEvent,
   taskRunStatus: TaskRunEvent,
+  transferProgress: TransferProgress,
 } as const;
 
 export type Events = typeof events;

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { VERSION } from '../../agent/version.js';
 import { errorStatus } from '../core/errors.js';
-import { type Contract, contract, type OperationName } from './contract.js';
+import { contract, type Operation, streams } from './contract.js';
 import { pathParams } from './routes.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -11,16 +11,17 @@ function objectProperties(schema: JsonSchema): Record<string, JsonSchema> {
   return (schema.properties as Record<string, JsonSchema> | undefined) ?? {};
 }
 
-export function openApiDocument(c: Contract = contract): Record<string, unknown> {
+export function openApiDocument(c: Record<string, Operation> = { ...contract, ...streams }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const name of Object.keys(c) as OperationName[]) {
-    const op = c[name];
+  for (const name of Object.keys(c)) {
+    const op = c[name] as Operation;
+    const isStream = Object.hasOwn(streams, name);
     const input = z.toJSONSchema(op.input, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
     const output = z.toJSONSchema(op.output, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
     const params = pathParams(op.path);
     const required = new Set((input.required as string[] | undefined) ?? []);
     const fields = objectProperties(input);
-    const inBody = op.method === 'POST' || op.method === 'PATCH';
+    const inBody = !isStream && (op.method === 'POST' || op.method === 'PATCH');
     const parameters = Object.entries(fields)
       .filter(([key]) => params.includes(key) || !inBody)
       .map(([key, schema]) => ({
@@ -37,6 +38,14 @@ export function openApiDocument(c: Contract = contract): Record<string, unknown>
       summary: op.summary,
       security: op.public ? [] : [{ bearer: [] }],
       parameters,
+      ...(isStream && op.method === 'PUT'
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+            },
+          }
+        : {}),
       ...(inBody
         ? {
             requestBody: {
@@ -54,7 +63,13 @@ export function openApiDocument(c: Contract = contract): Record<string, unknown>
           }
         : {}),
       responses: {
-        [String(op.status ?? 200)]: { description: 'OK', content: { 'application/json': { schema: output } } },
+        [String(op.status ?? 200)]:
+          isStream && op.method === 'GET'
+            ? {
+                description: 'The file (206 with Content-Range for a Range request)',
+                content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+              }
+            : { description: 'OK', content: { 'application/json': { schema: output } } },
         default: {
           description: 'Error',
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },

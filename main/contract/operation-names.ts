@@ -23,6 +23,12 @@ export const operationNames = [
   'runTask',
   'listTaskRuns',
   'getRun',
+  'listFiles',
+  'statFile',
+  'previewFile',
+  'makeDirectory',
+  'renameFile',
+  'deleteFile',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

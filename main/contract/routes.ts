@@ -1,9 +1,9 @@
 // Derives HTTP routing from the contract: path templates to matchers, and where each input field
 // travels (path, query or JSON body).
-import { type Contract, contract, type OperationName } from './contract.js';
+import { contract, type Operation } from './contract.js';
 
 export interface Route {
-  name: OperationName;
+  name: string;
   method: string;
   pattern: RegExp;
   params: string[];
@@ -14,16 +14,16 @@ export function pathParams(path: string): string[] {
   return [...path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] as string);
 }
 
-export function compileRoutes(c: Contract = contract): Route[] {
-  return (Object.keys(c) as OperationName[]).map((name) => {
-    const op = c[name];
+export function compileRoutes(c: Record<string, Operation> = contract): Route[] {
+  return Object.keys(c).map((name) => {
+    const op = c[name] as Operation;
     const pattern = new RegExp(`^${op.path.replace(/:([A-Za-z]+)/g, '([^/]+)')}$`);
     return {
       name,
       method: op.method,
       pattern,
       params: pathParams(op.path),
-      bodyAllowed: op.method === 'POST' || op.method === 'PATCH',
+      bodyAllowed: op.method === 'POST' || op.method === 'PATCH' || op.method === 'PUT',
     };
   });
 }

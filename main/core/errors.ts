@@ -6,11 +6,27 @@ export const errorStatus = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  range_not_satisfiable: 416,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
   database_too_new: 500,
+  // files (the agent's codes pass through unchanged)
+  permission_denied: 403,
+  not_a_directory: 400,
+  is_a_directory: 400,
+  outside_roots: 403,
+  invalid_path: 400,
+  exists: 409,
+  not_empty: 409,
+  too_large: 413,
+  binary: 415,
+  checksum_mismatch: 422,
+  capability_missing: 403,
+  io_error: 500,
+  node_offline: 503,
+  timeout: 504,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -28,4 +44,8 @@ export class FleetError extends Error {
 
 export function notFound(what: string, id: string): FleetError {
   return new FleetError('not_found', `${what} ${JSON.stringify(id)} does not exist`);
+}
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(errorStatus, code);
 }

@@ -5,12 +5,15 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { type AgentMessage, CloseCode, type MasterMessage } from '../../agent/protocol.js';
+import { type AgentMessage, CloseCode } from '../../agent/protocol.js';
 import { VERSION } from '../../agent/version.js';
 import type { Handlers } from '../contract/contract.js';
 import type { NodeCredentials } from '../contract/schemas.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
 import { EventBus } from './events.js';
+import { FileRpc } from './files/file-rpc.js';
+import { fileHandlers } from './files/handlers.js';
+import { type FileLinks, MasterTransfers } from './files/transfers.js';
 import type { ConnectionTimings } from './gateway/agent-connection.js';
 import { AgentGateway } from './gateway/gateway.js';
 import { loadOrCreateTlsIdentity, type TlsIdentity } from './gateway/tls.js';
@@ -55,6 +58,8 @@ interface MasterParts {
   tasks: TaskService;
   local: LocalNode;
   retention: RetentionJob;
+  fileRpc: FileRpc;
+  transfers: MasterTransfers;
   tls: TlsIdentity | null;
   admin: AdminCredential;
   gatewayPort: number;
@@ -72,6 +77,8 @@ export class Master {
   readonly tasks: TaskService;
   private readonly local: LocalNode;
   private readonly retention: RetentionJob;
+  readonly fileRpc: FileRpc;
+  readonly transfers: MasterTransfers;
   readonly tls: TlsIdentity | null;
   readonly admin: AdminCredential;
   private readonly gatewayPort: number;
@@ -90,6 +97,8 @@ export class Master {
     this.tasks = parts.tasks;
     this.local = parts.local;
     this.retention = parts.retention;
+    this.fileRpc = parts.fileRpc;
+    this.transfers = parts.transfers;
     this.tls = parts.tls;
     this.admin = parts.admin;
     this.gatewayPort = parts.gatewayPort;
@@ -105,16 +114,27 @@ export class Master {
     const bus = new EventBus();
     const registry = new NodeRegistry(store.db, bus);
     // The queue reaches agents through these links; the gateway and local node exist below.
-    const links = {
-      isConnected: (nodeId: string) => (nodeId === LOCAL_NODE_ID ? true : gateway.isConnected(nodeId)),
-      send: (nodeId: string, message: MasterMessage) =>
-        nodeId === LOCAL_NODE_ID ? local.send(message) : gateway.send(nodeId, message),
+    const links: FileLinks = {
+      isConnected: (nodeId) => (nodeId === LOCAL_NODE_ID ? true : gateway.isConnected(nodeId)),
+      send: (nodeId, message) => (nodeId === LOCAL_NODE_ID ? local.send(message) : gateway.send(nodeId, message)),
+      sendBinary: (nodeId, frame) =>
+        nodeId === LOCAL_NODE_ID ? local.sendBinary(frame) : gateway.sendBinary(nodeId, frame),
+      bufferedAmount: (nodeId) => (nodeId === LOCAL_NODE_ID ? 0 : gateway.bufferedAmount(nodeId)),
     };
     const queue = new CommandQueue(store.db, links, bus, log, options.queue);
+    const fileRpc = new FileRpc(links);
+    const transfers = new MasterTransfers(links, bus);
     const onAgentMessage = (nodeId: string, message: AgentMessage) => {
-      routeAgentMessage(queue, nodeId, message).catch((err) => log.error({ err, nodeId }, 'agent message failed'));
+      routeAgentMessage({ queue, fileRpc, transfers }, nodeId, message).catch((err) =>
+        log.error({ err, nodeId }, 'agent message failed'),
+      );
     };
-    const local = new LocalNode(options.dataDir, (message) => onAgentMessage(LOCAL_NODE_ID, message), log);
+    const local = new LocalNode(
+      options.dataDir,
+      (message) => onAgentMessage(LOCAL_NODE_ID, message),
+      (data) => transfers.onBinary(LOCAL_NODE_ID, data),
+      log,
+    );
     const gateway = new AgentGateway({
       host: options.agentListen.host,
       port: options.agentListen.port,
@@ -125,6 +145,11 @@ export class Master {
       timings: options.timings,
       restartGraceMs: options.restartGraceMs,
       onMessage: onAgentMessage,
+      onBinary: (nodeId, data) => transfers.onBinary(nodeId, data),
+      onDisconnected: (nodeId) => {
+        fileRpc.nodeGone(nodeId);
+        transfers.nodeGone(nodeId);
+      },
       onConnected: (nodeId, hello) => {
         queue.nodeConnected(nodeId, hello.running).catch((err) => log.error({ err, nodeId }, 'redelivery failed'));
       },
@@ -158,6 +183,8 @@ export class Master {
       tasks,
       local,
       retention,
+      fileRpc,
+      transfers,
       tls,
       admin,
       gatewayPort: port,
@@ -262,14 +289,32 @@ export class Master {
       },
       nodeUptime: ({ id, hours }) => registry.uptime(id, hours),
       ...queueHandlers(this.queue, this.tasks, this.store.db),
+      ...fileHandlers(this.fileRpc),
     };
   }
 }
 
-async function routeAgentMessage(queue: CommandQueue, nodeId: string, message: AgentMessage): Promise<void> {
-  if (message.type === 'started') await queue.started(nodeId, message.id, message.at);
-  else if (message.type === 'output') queue.output(nodeId, message.id, message.stream, message.data);
-  else if (message.type === 'result') await queue.result(nodeId, message.result);
+interface Routes {
+  queue: CommandQueue;
+  fileRpc: FileRpc;
+  transfers: MasterTransfers;
+}
+
+async function routeAgentMessage({ queue, fileRpc, transfers }: Routes, nodeId: string, message: AgentMessage) {
+  switch (message.type) {
+    case 'started':
+      return queue.started(nodeId, message.id, message.at);
+    case 'output':
+      return queue.output(nodeId, message.id, message.stream, message.data);
+    case 'result':
+      return queue.result(nodeId, message.result);
+    case 'rpc-result':
+      return fileRpc.onResult(nodeId, message);
+    case 'hello':
+      return;
+    default:
+      return transfers.onReply(nodeId, message.id, message);
+  }
 }
 
 function instanceIdFor(dataDir: string): string {

@@ -3,14 +3,15 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { contract } from '../contract/contract.js';
-import { invoke } from '../contract/dispatch.js';
+import { contract, streams } from '../contract/contract.js';
+import { invoke, isOperationName } from '../contract/dispatch.js';
 import { openApiDocument } from '../contract/openapi.js';
 import { compileRoutes, type Route } from '../contract/routes.js';
 import { errorStatus, FleetError } from '../core/errors.js';
 import { FailureLimiter } from '../core/gateway/failure-limiter.js';
 import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
+import { serveDownload, serveUpload } from './file-streams.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /** An event-stream subscriber that falls this far behind is cut off; it reconnects and refetches. */
@@ -82,6 +83,7 @@ async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknow
 export class AdminServer {
   private server: Server | null = null;
   private readonly routes: Route[] = compileRoutes();
+  private readonly streamRoutes: Route[] = compileRoutes(streams);
   private readonly limiter = new FailureLimiter(30, 60_000);
   private readonly streams = new Set<ServerResponse>();
 
@@ -156,8 +158,19 @@ export class AdminServer {
       this.requireAuth(req);
       return this.streamEvents(req, res);
     }
+    for (const route of this.streamRoutes) {
+      const match = route.pattern.exec(url.pathname);
+      if (!match || route.method !== method) continue;
+      this.requireAuth(req);
+      const input: Record<string, unknown> = Object.fromEntries(url.searchParams);
+      route.params.forEach((param, i) => {
+        input[param] = decodeURIComponent(match[i + 1] as string);
+      });
+      const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
+      return serve(this.options.master, input, req, res);
+    }
     let pathMatched = false;
-    for (const route of this.routes) {
+    for (const route of [...this.routes, ...this.streamRoutes]) {
       const match = route.pattern.exec(url.pathname);
       if (!match) continue;
       pathMatched = true;
@@ -169,7 +182,9 @@ export class AdminServer {
   }
 
   private async callRoute(route: Route, match: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse) {
-    const op = contract[route.name];
+    const name = route.name;
+    if (!isOperationName(name)) throw new FleetError('not_found', `No operation ${name}.`);
+    const op = contract[name];
     if (!op.public) this.requireAuth(req);
     const input: Record<string, unknown> = route.bodyAllowed ? await readJsonBody(req) : {};
     if (!route.bodyAllowed) {
@@ -178,8 +193,8 @@ export class AdminServer {
     route.params.forEach((param, i) => {
       input[param] = decodeURIComponent(match[i + 1] as string);
     });
-    const output = await invoke(this.options.master.handlers(), route.name, input);
-    const status = route.name === 'health' && !(output as { ok: boolean }).ok ? 503 : (op.status ?? 200);
+    const output = await invoke(this.options.master.handlers(), name, input);
+    const status = name === 'health' && !(output as { ok: boolean }).ok ? 503 : (op.status ?? 200);
     sendJson(res, status, output);
   }
 

@@ -1,6 +1,6 @@
 // The REST API as a client sees it: auth, node lifecycle, stable error codes, OpenAPI, events.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contract } from '../../main/contract/contract.js';
+import { contract, streams } from '../../main/contract/contract.js';
 import { LOCAL_NODE_ID } from '../../main/core/master.js';
 import { startInProcess } from '../helpers/in-process.js';
 
@@ -115,7 +115,7 @@ describe('admin API', () => {
     const operationIds = Object.values(body.paths as Record<string, Record<string, { operationId: string }>>).flatMap(
       (methods) => Object.values(methods).map((m) => m.operationId),
     );
-    expect(operationIds.sort()).toEqual(Object.keys(contract).sort());
+    expect(operationIds.sort()).toEqual([...Object.keys(contract), ...Object.keys(streams)].sort());
     const create = (body.paths as Record<string, Record<string, Record<string, unknown>>>)['/api/nodes']?.post;
     expect(JSON.stringify(create?.requestBody)).toContain('"name"');
     expect((body.paths as Record<string, unknown>)['/api/nodes/{id}']).toBeDefined();

@@ -21,6 +21,8 @@ export interface ConnectionTimings {
 export interface ConnectionHooks {
   onHello(connection: AgentConnection, hello: HelloMessage): Promise<void>;
   onMessage(connection: AgentConnection, message: AgentMessage): void;
+  /** Binary frames (file data); only after hello. */
+  onBinary(connection: AgentConnection, data: Buffer): void;
   onHeard(connection: AgentConnection): void;
   onClose(connection: AgentConnection, code: number, reason: string): void;
 }
@@ -61,6 +63,14 @@ export class AgentConnection {
 
   send(message: MasterMessage): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  sendBinary(frame: Buffer): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(frame, { binary: true });
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
   }
 
   close(code: number, reason: string): void {
@@ -109,7 +119,8 @@ export class AgentConnection {
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
     this.heard();
     if (isBinary) {
-      this.reject('binary frames are not expected on this channel');
+      if (this.ready) this.hooks.onBinary(this, data as Buffer);
+      else this.reject('binary frames are not expected before hello');
       return;
     }
     const parsed = parseFrame(AgentMessage, data.toString());

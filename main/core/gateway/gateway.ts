@@ -32,6 +32,8 @@ export interface GatewayOptions {
   onMessage?: (nodeId: string, message: AgentMessage) => void;
   /** After hello is recorded and welcome sent: the queue redelivers and dispatches. */
   onConnected?: (nodeId: string, hello: HelloMessage) => void;
+  onBinary?: (nodeId: string, data: Buffer) => void;
+  onDisconnected?: (nodeId: string) => void;
 }
 
 export const DEFAULT_TIMINGS: ConnectionTimings = {
@@ -95,6 +97,17 @@ export class AgentGateway {
     return true;
   }
 
+  sendBinary(nodeId: string, frame: Buffer): boolean {
+    const connection = this.connections.get(nodeId);
+    if (!connection) return false;
+    connection.sendBinary(frame);
+    return true;
+  }
+
+  bufferedAmount(nodeId: string): number {
+    return this.connections.get(nodeId)?.bufferedAmount ?? 0;
+  }
+
   disconnect(nodeId: string, code: number, reason: string): void {
     this.connections.get(nodeId)?.close(code, reason);
   }
@@ -141,6 +154,7 @@ export class AgentGateway {
       const connection = new AgentConnection(auth.nodeId, auth.name, address, ws, this.timings, {
         onHello: (c, hello) => this.attach(c, hello),
         onMessage: (c, message) => this.options.onMessage?.(c.nodeId, message),
+        onBinary: (c, data) => this.options.onBinary?.(c.nodeId, data),
         onHeard: (c) => this.options.registry.touch(c.nodeId),
         onClose: (c, code, reason) => void this.detach(c, code, reason),
       });
@@ -186,6 +200,7 @@ export class AgentGateway {
   private async detach(connection: AgentConnection, code: number, reason: string): Promise<void> {
     if (this.connections.get(connection.nodeId) !== connection) return;
     this.connections.delete(connection.nodeId);
+    this.options.onDisconnected?.(connection.nodeId);
     // A master shutting down is not the node going offline; the restart grace covers it.
     if (this.stopping) return;
     this.options.log.info({ nodeId: connection.nodeId, code, reason }, 'agent disconnected');

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { CommandJournal } from '../../../agent/commands/journal.js';
 import { CommandRunner } from '../../../agent/commands/runner.js';
+import { FileEndpoint } from '../../../agent/files/endpoint.js';
 import { collectHostFacts } from '../../../agent/host-facts.js';
 import type { AgentLogger } from '../../../agent/log.js';
 import { type AgentMessage, type HelloMessage, type MasterMessage, PROTOCOL_VERSION } from '../../../agent/protocol.js';
@@ -26,10 +27,12 @@ function agentLogger(log: Logger): AgentLogger {
 export class LocalNode {
   private readonly journal: CommandJournal;
   private readonly runner: CommandRunner;
+  private readonly files: FileEndpoint;
 
   constructor(
     dataDir: string,
     private readonly deliver: (message: AgentMessage) => void,
+    deliverBinary: (data: Buffer) => void,
     log: Logger,
   ) {
     this.journal = new CommandJournal(join(dataDir, 'local-node', 'journal'));
@@ -44,6 +47,16 @@ export class LocalNode {
       { concurrency: 8, killGraceMs: 5_000, execAllowed: true },
       agentLogger(log),
     );
+    this.files = new FileEndpoint(this.hello().capabilities, {
+      sendJson: send,
+      sendBinary: (frame) => setImmediate(() => deliverBinary(frame)),
+      bufferedAmount: () => 0,
+    });
+  }
+
+  sendBinary(frame: Buffer): boolean {
+    this.files.binary(frame);
+    return true;
   }
 
   hello(): HelloMessage {
@@ -61,6 +74,7 @@ export class LocalNode {
     if (message.type === 'command') this.runner.receive(message);
     else if (message.type === 'cancel') this.runner.cancel(message.id);
     else if (message.type === 'ack') this.runner.ack(message.id);
+    else this.files.handle(message);
     return true;
   }
 

@@ -1,0 +1,239 @@
+// Streamed file transfers on the agent. Downloads send binary frames while the master's window
+// and the socket's buffer allow; uploads go to a temporary file in the target directory, are
+// fsynced, checked and renamed into place, so an interrupted upload never leaves a partial file.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { type FileHandle, lstat, open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import {
+  type AgentMessage,
+  type DownloadRequest,
+  TRANSFER_CHUNK_BYTES,
+  TRANSFER_ID_BYTES,
+  type UploadRequest,
+} from '../protocol.js';
+import type { Confinement } from './confine.js';
+import { FileError, fromErrno } from './errors.js';
+import type { FileService } from './service.js';
+
+export interface TransferChannel {
+  sendJson(message: AgentMessage): void;
+  sendBinary(frame: Buffer): void;
+  /** Bytes queued on the socket but not yet sent. */
+  bufferedAmount(): number;
+}
+
+/** Pause reading when this much is already queued on the socket: control messages stay prompt. */
+const SOCKET_HIGH_WATER = 4 * TRANSFER_CHUNK_BYTES;
+
+interface Download {
+  stream: ReadStream;
+  sent: number;
+  acked: number;
+  window: number;
+  paused: boolean;
+}
+
+interface Upload {
+  handle: FileHandle;
+  temp: string;
+  target: string;
+  expected: string | null;
+  hash: Hash;
+  written: number;
+  chain: Promise<void>;
+  failed: FileError | null;
+}
+
+export function frame(id: string, data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(id, 'ascii'), data]);
+}
+
+export class AgentTransfers {
+  private readonly downloads = new Map<string, Download>();
+  private readonly uploads = new Map<string, Upload>();
+  private drainTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly confinement: Confinement,
+    private readonly files: FileService,
+    private readonly channel: TransferChannel,
+  ) {}
+
+  async download(message: DownloadRequest): Promise<void> {
+    const { id } = message;
+    try {
+      this.files.requireRead();
+      const real = await this.confinement.existing(message.path);
+      const s = await stat(real).catch((e) => {
+        throw fromErrno(e, message.path);
+      });
+      if (!s.isFile()) throw new FileError('is_a_directory', `${message.path} is not a regular file`);
+      const start = Math.min(message.offset, s.size);
+      const length = Math.min(message.length ?? s.size - start, s.size - start);
+      this.channel.sendJson({ type: 'transfer-meta', id, size: s.size, mtime: Math.round(s.mtimeMs), length });
+      if (length === 0) {
+        this.channel.sendJson({ type: 'transfer-end', id, bytes: 0 });
+        return;
+      }
+      const stream = createReadStream(real, { start, end: start + length - 1, highWaterMark: TRANSFER_CHUNK_BYTES });
+      const download: Download = { stream, sent: 0, acked: 0, window: message.window, paused: false };
+      this.downloads.set(id, download);
+      stream.on('data', (chunk) => {
+        const data = chunk as Buffer;
+        download.sent += data.length;
+        this.channel.sendBinary(frame(id, data));
+        this.throttle(download);
+      });
+      stream.on('end', () => {
+        this.downloads.delete(id);
+        this.channel.sendJson({ type: 'transfer-end', id, bytes: download.sent });
+      });
+      stream.on('error', (error) => {
+        this.downloads.delete(id);
+        this.fail(id, fromErrno(error, message.path));
+      });
+    } catch (error) {
+      this.fail(id, fromErrno(error, message.path));
+    }
+  }
+
+  /** The master consumed `bytes` of a download, or we wrote `bytes` of an upload. */
+  ack(id: string, bytes: number): void {
+    const download = this.downloads.get(id);
+    if (!download) return;
+    download.acked = Math.max(download.acked, bytes);
+    this.throttle(download);
+  }
+
+  private throttle(download: Download): void {
+    const blocked =
+      download.sent - download.acked >= download.window || this.channel.bufferedAmount() > SOCKET_HIGH_WATER;
+    if (blocked && !download.paused) {
+      download.paused = true;
+      download.stream.pause();
+      this.watchDrain();
+    } else if (!blocked && download.paused) {
+      download.paused = false;
+      download.stream.resume();
+    }
+  }
+
+  /** ws has no drain event: poll the socket buffer while any download waits on it. */
+  private watchDrain(): void {
+    if (this.drainTimer) return;
+    this.drainTimer = setInterval(() => {
+      let waiting = false;
+      for (const download of this.downloads.values()) {
+        if (download.paused) this.throttle(download);
+        waiting ||= download.paused;
+      }
+      if (!waiting && this.drainTimer) {
+        clearInterval(this.drainTimer);
+        this.drainTimer = null;
+      }
+    }, 5);
+  }
+
+  async upload(message: UploadRequest): Promise<void> {
+    const { id } = message;
+    try {
+      this.files.requireWrite();
+      const target = await this.confinement.creatable(message.path);
+      const existing = await lstat(target).catch(() => null);
+      if (existing?.isDirectory()) throw new FileError('is_a_directory', `${message.path} is a directory`);
+      if (existing && !message.overwrite) {
+        throw new FileError('exists', `${message.path} already exists (upload with overwrite=true to replace it)`);
+      }
+      const temp = join(dirname(target), `.${basename(target)}.fleetdeck-upload-${id}`);
+      const handle = await open(temp, 'wx', 0o644).catch((e) => {
+        throw fromErrno(e, message.path);
+      });
+      this.uploads.set(id, {
+        handle,
+        temp,
+        target,
+        expected: message.sha256,
+        hash: createHash('sha256'),
+        written: 0,
+        chain: Promise.resolve(),
+        failed: null,
+      });
+      this.channel.sendJson({ type: 'transfer-ready', id, window: 16 * TRANSFER_CHUNK_BYTES });
+    } catch (error) {
+      this.fail(id, fromErrno(error, message.path));
+    }
+  }
+
+  /** A binary frame: `id` (16 ASCII bytes) + data, for an upload in progress. */
+  receive(data: Buffer): void {
+    const id = data.subarray(0, TRANSFER_ID_BYTES).toString('ascii');
+    const upload = this.uploads.get(id);
+    if (!upload) return;
+    const chunk = data.subarray(TRANSFER_ID_BYTES);
+    upload.chain = upload.chain.then(async () => {
+      if (upload.failed) return;
+      try {
+        await upload.handle.write(chunk);
+        upload.hash.update(chunk);
+        upload.written += chunk.length;
+        this.channel.sendJson({ type: 'transfer-ack', id, bytes: upload.written });
+      } catch (error) {
+        upload.failed = fromErrno(error, upload.target);
+      }
+    });
+  }
+
+  async finishUpload(id: string): Promise<void> {
+    const upload = this.uploads.get(id);
+    if (!upload) return;
+    await upload.chain;
+    this.uploads.delete(id);
+    try {
+      if (upload.failed) throw upload.failed;
+      await upload.handle.sync();
+      await upload.handle.close();
+      const sha256 = upload.hash.digest('hex');
+      if (upload.expected && upload.expected !== sha256) {
+        throw new FileError('checksum_mismatch', `uploaded data has SHA-256 ${sha256}, expected ${upload.expected}`);
+      }
+      await rename(upload.temp, upload.target);
+      await syncDirectory(dirname(upload.target));
+      this.channel.sendJson({ type: 'transfer-done', id, bytes: upload.written, sha256 });
+    } catch (error) {
+      await upload.handle.close().catch(() => undefined);
+      await unlink(upload.temp).catch(() => undefined);
+      this.fail(id, fromErrno(error, upload.target));
+    }
+  }
+
+  async cancel(id: string): Promise<void> {
+    const download = this.downloads.get(id);
+    if (download) {
+      this.downloads.delete(id);
+      download.stream.destroy();
+    }
+    const upload = this.uploads.get(id);
+    if (upload) {
+      this.uploads.delete(id);
+      await upload.chain;
+      await upload.handle.close().catch(() => undefined);
+      await unlink(upload.temp).catch(() => undefined);
+    }
+  }
+
+  /** The connection is gone: nothing in flight can finish. */
+  async cancelAll(): Promise<void> {
+    await Promise.all([...this.downloads.keys(), ...this.uploads.keys()].map((id) => this.cancel(id)));
+  }
+
+  private fail(id: string, error: FileError): void {
+    this.channel.sendJson({ type: 'transfer-error', id, error: { code: error.code, message: error.message } });
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => null);
+  await handle?.sync().catch(() => undefined);
+  await handle?.close();
+}

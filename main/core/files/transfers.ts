@@ -1,0 +1,246 @@
+// Streamed transfers on the master side. Downloads: binary frames from the agent are pushed into a
+// Readable, and the agent's window is re-opened only as the consumer (the HTTP response) reads.
+// Uploads: the source is read only as fast as the agent acknowledges writes and the socket drains.
+// Memory per transfer stays bounded by the window, whatever the file size.
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { TRANSFER_CHUNK_BYTES, TRANSFER_ID_BYTES } from '../../../agent/protocol.js';
+import { FleetError, isErrorCode } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { AgentLinks } from '../queue/queue.js';
+
+export interface FileLinks extends AgentLinks {
+  sendBinary(nodeId: string, frame: Buffer): boolean;
+  bufferedAmount(nodeId: string): number;
+}
+
+export const DOWNLOAD_WINDOW = 4 * 1024 * 1024;
+const SOCKET_HIGH_WATER = 4 * TRANSFER_CHUNK_BYTES;
+const START_TIMEOUT_MS = 15_000;
+
+type AgentReply =
+  | { type: 'transfer-meta'; size: number; mtime: number; length: number }
+  | { type: 'transfer-end'; bytes: number }
+  | { type: 'transfer-ready'; window: number }
+  | { type: 'transfer-ack'; bytes: number }
+  | { type: 'transfer-done'; bytes: number; sha256: string }
+  | { type: 'transfer-error'; error: { code: string; message: string } };
+
+interface Transfer {
+  nodeId: string;
+  onReply(reply: AgentReply): void;
+  onData?(data: Buffer): void;
+  fail(error: FleetError): void;
+}
+
+export interface DownloadHandle {
+  size: number;
+  mtime: number;
+  offset: number;
+  length: number;
+  stream: Readable;
+}
+
+function wireError(error: { code: string; message: string }): FleetError {
+  return new FleetError(isErrorCode(error.code) ? error.code : 'io_error', error.message);
+}
+
+class Progress {
+  private lastEmit = 0;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly info: {
+      id: string;
+      nodeId: string;
+      direction: 'download' | 'upload';
+      path: string;
+      total: number | null;
+    },
+  ) {}
+
+  update(bytes: number, done = false): void {
+    const now = Date.now();
+    if (!done && now - this.lastEmit < 250) return;
+    this.lastEmit = now;
+    const seconds = Math.max(0.001, (now - this.started) / 1000);
+    const rate = bytes / seconds;
+    const { total } = this.info;
+    this.bus.emit('transferProgress', {
+      ...this.info,
+      bytes,
+      rateBytesPerSec: Math.round(rate),
+      etaSec: total !== null && rate > 0 ? Math.max(0, (total - bytes) / rate) : null,
+      done,
+    });
+  }
+}
+
+export class MasterTransfers {
+  private readonly transfers = new Map<string, Transfer>();
+
+  constructor(
+    private readonly links: FileLinks,
+    private readonly bus: EventBus,
+  ) {}
+
+  private newId(nodeId: string): string {
+    if (!this.links.isConnected(nodeId)) {
+      throw new FleetError('node_offline', `Node ${nodeId} is not connected; file access needs a live agent.`);
+    }
+    return randomBytes(8).toString('hex');
+  }
+
+  async download(nodeId: string, path: string, offset: number, length: number | null): Promise<DownloadHandle> {
+    const id = this.newId(nodeId);
+    let received = 0;
+    let acked = 0;
+    let progress: Progress | null = null;
+    const ack = () => {
+      if (received > acked) {
+        acked = received;
+        this.links.send(nodeId, { type: 'transfer-ack', id, bytes: received });
+      }
+    };
+    const stream = new Readable({
+      highWaterMark: DOWNLOAD_WINDOW,
+      read: () => ack(),
+      destroy: (error, callback) => {
+        if (this.transfers.delete(id)) this.links.send(nodeId, { type: 'transfer-cancel', id });
+        callback(error);
+      },
+    });
+    return new Promise<DownloadHandle>((resolve, reject) => {
+      const timer = setTimeout(
+        () => fail(new FleetError('timeout', 'The agent did not start the download in time.')),
+        START_TIMEOUT_MS,
+      );
+      const fail = (error: FleetError) => {
+        clearTimeout(timer);
+        this.transfers.delete(id);
+        reject(error);
+        stream.destroy(error);
+      };
+      this.transfers.set(id, {
+        nodeId,
+        fail,
+        onData: (data) => {
+          received += data.length;
+          progress?.update(received);
+          // Re-open the window only while the consumer keeps up (push returns true).
+          if (stream.push(data)) ack();
+        },
+        onReply: (reply) => {
+          if (reply.type === 'transfer-meta') {
+            clearTimeout(timer);
+            progress = new Progress(this.bus, { id, nodeId, direction: 'download', path, total: reply.length });
+            resolve({ size: reply.size, mtime: reply.mtime, offset, length: reply.length, stream });
+          } else if (reply.type === 'transfer-end') {
+            this.transfers.delete(id);
+            progress?.update(received, true);
+            stream.push(null);
+          } else if (reply.type === 'transfer-error') fail(wireError(reply.error));
+        },
+      });
+      this.links.send(nodeId, { type: 'download', id, path, offset, length, window: DOWNLOAD_WINDOW });
+    });
+  }
+
+  /** Streams `source` into `path` on the node; resolves when the agent has it on disk. */
+  async upload(
+    nodeId: string,
+    path: string,
+    source: AsyncIterable<Buffer> & { destroy?(): void },
+    options: { overwrite: boolean; sha256: string | null; size: number | null },
+  ): Promise<{ bytes: number; sha256: string }> {
+    const id = this.newId(nodeId);
+    let window = 0;
+    let acked = 0;
+    let wake: (() => void) | null = null;
+    let failure: FleetError | null = null;
+    let ready: (() => void) | null = null;
+    let done: ((r: { bytes: number; sha256: string }) => void) | null = null;
+    const progress = new Progress(this.bus, { id, nodeId, direction: 'upload', path, total: options.size });
+    const readyPromise = new Promise<void>((r) => (ready = r));
+    const donePromise = new Promise<{ bytes: number; sha256: string }>((r) => (done = r));
+    const failed = new Promise<never>((_r, reject) => {
+      this.transfers.set(id, {
+        nodeId,
+        fail: (error) => {
+          failure = error;
+          this.transfers.delete(id);
+          wake?.();
+          reject(error);
+        },
+        onReply: (reply) => {
+          if (reply.type === 'transfer-ready') {
+            window = reply.window;
+            ready?.();
+          } else if (reply.type === 'transfer-ack') {
+            acked = reply.bytes;
+            progress.update(acked);
+            wake?.();
+          } else if (reply.type === 'transfer-done') {
+            this.transfers.delete(id);
+            progress.update(reply.bytes, true);
+            done?.({ bytes: reply.bytes, sha256: reply.sha256 });
+          } else if (reply.type === 'transfer-error') {
+            this.transfers.get(id)?.fail(wireError(reply.error));
+          }
+        },
+      });
+    });
+    failed.catch(() => undefined);
+    const startTimer = setTimeout(
+      () => this.transfers.get(id)?.fail(new FleetError('timeout', 'The agent did not accept the upload in time.')),
+      START_TIMEOUT_MS,
+    );
+    this.links.send(nodeId, { type: 'upload', id, path, overwrite: options.overwrite, sha256: options.sha256 });
+    try {
+      await Promise.race([readyPromise, failed]);
+      clearTimeout(startTimer);
+      let sent = 0;
+      for await (const chunk of source) {
+        for (let i = 0; i < chunk.length; i += TRANSFER_CHUNK_BYTES) {
+          const piece = chunk.subarray(i, i + TRANSFER_CHUNK_BYTES);
+          while (!failure && (sent - acked >= window || this.links.bufferedAmount(nodeId) > SOCKET_HIGH_WATER)) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, 5);
+            });
+          }
+          if (failure) throw failure;
+          this.links.sendBinary(nodeId, Buffer.concat([Buffer.from(id, 'ascii'), piece]));
+          sent += piece.length;
+        }
+      }
+      this.links.send(nodeId, { type: 'upload-end', id });
+      return await Promise.race([donePromise, failed]);
+    } catch (error) {
+      clearTimeout(startTimer);
+      if (this.transfers.delete(id)) this.links.send(nodeId, { type: 'transfer-cancel', id });
+      source.destroy?.();
+      throw error instanceof FleetError
+        ? error
+        : new FleetError('io_error', `Upload interrupted: ${(error as Error).message}`);
+    }
+  }
+
+  onReply(nodeId: string, id: string, reply: AgentReply): void {
+    const transfer = this.transfers.get(id);
+    if (transfer?.nodeId === nodeId) transfer.onReply(reply);
+  }
+
+  onBinary(nodeId: string, data: Buffer): void {
+    const transfer = this.transfers.get(data.subarray(0, TRANSFER_ID_BYTES).toString('ascii'));
+    if (transfer?.nodeId === nodeId) transfer.onData?.(data.subarray(TRANSFER_ID_BYTES));
+  }
+
+  nodeGone(nodeId: string): void {
+    for (const transfer of [...this.transfers.values()]) {
+      if (transfer.nodeId === nodeId)
+        transfer.fail(new FleetError('node_offline', `Node ${nodeId} disconnected during the transfer.`));
+    }
+  }
+}

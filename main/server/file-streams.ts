@@ -1,0 +1,122 @@
+// The two streamed routes of the contract: download (with Range, for resuming) and upload.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { basename, extname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FileEntry } from '../../agent/protocol.js';
+import { streams } from '../contract/contract.js';
+import { describeZodError } from '../contract/dispatch.js';
+import { FleetError } from '../core/errors.js';
+import type { Master } from '../core/master.js';
+
+const types: Record<string, string> = {
+  '.txt': 'text/plain; charset=utf-8',
+  '.log': 'text/plain; charset=utf-8',
+  '.conf': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.json': 'application/json',
+  '.yaml': 'application/yaml',
+  '.yml': 'application/yaml',
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css',
+  '.js': 'text/javascript',
+  '.csv': 'text/csv',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.pdf': 'application/pdf',
+  '.zip': 'application/zip',
+  '.gz': 'application/gzip',
+  '.tar': 'application/x-tar',
+};
+
+export function contentTypeOf(path: string): string {
+  return types[extname(path).toLowerCase()] ?? 'application/octet-stream';
+}
+
+function contentDisposition(path: string): string {
+  const name = basename(path);
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** Parses a single `bytes=` range against the file size; null means the whole file. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null {
+  if (!header) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) {
+    throw new FleetError('bad_request', `Unsupported Range "${header}": use one range, bytes=start-[end].`);
+  }
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    start = Math.max(0, size - Number(match[2]));
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start >= size || end < start)
+    throw new FleetError('range_not_satisfiable', `Range "${header}" is outside the ${size}-byte file.`);
+  return { start, end };
+}
+
+function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } },
+  raw: unknown,
+): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new FleetError('bad_request', `Invalid input: ${describeZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+export async function serveDownload(
+  master: Master,
+  input: Record<string, unknown>,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
+  const { id, path } = parse(streams.downloadFile.input, input);
+  const entry = (await master.fileRpc.call(id, { method: 'files.stat', params: { path } })) as FileEntry;
+  if (entry.type === 'directory') throw new FleetError('is_a_directory', `${path} is a directory; list it instead.`);
+  const range = parseRange(req.headers.range, entry.size);
+  const start = range?.start ?? 0;
+  const length = range ? range.end - range.start + 1 : entry.size;
+  const download = await master.transfers.download(id, path, start, length);
+  const headers: Record<string, string | number> = {
+    'content-type': contentTypeOf(path),
+    'content-length': download.length,
+    'content-disposition': contentDisposition(path),
+    'accept-ranges': 'bytes',
+    'last-modified': new Date(download.mtime).toUTCString(),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  };
+  if (range) headers['content-range'] = `bytes ${start}-${start + download.length - 1}/${download.size}`;
+  res.writeHead(range ? 206 : 200, headers);
+  await pipeline(download.stream, res).catch(() => {
+    // The client went away or the agent failed mid-stream; the stream was cancelled on both ends.
+    res.destroy();
+  });
+}
+
+export async function serveUpload(
+  master: Master,
+  input: Record<string, unknown>,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
+  const { id, path, overwrite, sha256 } = parse(streams.uploadFile.input, input);
+  const length = req.headers['content-length'] ? Number(req.headers['content-length']) : null;
+  const result = await master.transfers.upload(id, path, req, {
+    overwrite: overwrite ?? false,
+    sha256: sha256 ?? null,
+    size: length,
+  });
+  if (length !== null && result.bytes !== length) {
+    throw new FleetError('bad_request', `Received ${result.bytes} of ${length} bytes.`);
+  }
+  res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify({ path, bytes: result.bytes, sha256: result.sha256 }));
+}
