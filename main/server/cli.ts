@@ -71,6 +71,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     { adminUrl, agentUrl: master.agentUrl, agentPort: master.agentPort, fingerprint: master.tls?.fingerprint ?? null },
     'master ready',
   );
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (a bug: please report it)'));
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) process.exit(1);

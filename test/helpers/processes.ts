@@ -1,6 +1,6 @@
 // Real master and agent processes for integration tests, built from out/ (npm test builds first).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -144,6 +144,8 @@ export interface AgentStart {
   fingerprint?: string | null;
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Run as this unprivileged uid (via setpriv; the test must be root). */
+  uid?: number;
 }
 
 export function startAgent(options: AgentStart): Proc {
@@ -156,7 +158,7 @@ export function startAgent(options: AgentStart): Proc {
     '--token',
     options.token,
     '--state-dir',
-    tempDir('fleetdeck-agent-'),
+    agentStateDir(options.uid),
     '--backoff-base-ms',
     '200',
     '--backoff-max-ms',
@@ -166,7 +168,23 @@ export function startAgent(options: AgentStart): Proc {
   ];
   const env = { ...process.env, ...options.env };
   for (const key of Object.keys(env)) if (key.startsWith('FLEETDECK_') && !options.env?.[key]) delete env[key];
+  if (options.uid !== undefined) {
+    const asUser = [`--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', process.execPath, ...args];
+    return new Proc(spawn('setpriv', asUser, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
   return new Proc(spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+function agentStateDir(uid: number | undefined): string {
+  const dir = tempDir('fleetdeck-agent-');
+  if (uid !== undefined) chownSync(dir, uid, uid);
+  return dir;
+}
+
+/** Peak resident memory of a process, from /proc (Linux). */
+export function peakRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
 }
 
 export interface NodeSummary {

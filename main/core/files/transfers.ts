@@ -116,11 +116,13 @@ export class MasterTransfers {
         () => fail(new FleetError('timeout', 'The agent did not start the download in time.')),
         START_TIMEOUT_MS,
       );
+      let started = false;
       const fail = (error: FleetError) => {
         clearTimeout(timer);
         this.transfers.delete(id);
         reject(error);
-        stream.destroy(error);
+        // Before the handle is returned nobody listens on the stream: end it without an error event.
+        stream.destroy(started ? error : undefined);
       };
       this.transfers.set(id, {
         nodeId,
@@ -134,6 +136,7 @@ export class MasterTransfers {
         onReply: (reply) => {
           if (reply.type === 'transfer-meta') {
             clearTimeout(timer);
+            started = true;
             progress = new Progress(this.bus, { id, nodeId, direction: 'download', path, total: reply.length });
             resolve({ size: reply.size, mtime: reply.mtime, offset, length: reply.length, stream });
           } else if (reply.type === 'transfer-end') {
@@ -151,7 +154,7 @@ export class MasterTransfers {
   async upload(
     nodeId: string,
     path: string,
-    source: AsyncIterable<Buffer> & { destroy?(): void },
+    source: AsyncIterable<Buffer>,
     options: { overwrite: boolean; sha256: string | null; size: number | null },
   ): Promise<{ bytes: number; sha256: string }> {
     const id = this.newId(nodeId);
@@ -220,7 +223,6 @@ export class MasterTransfers {
     } catch (error) {
       clearTimeout(startTimer);
       if (this.transfers.delete(id)) this.links.send(nodeId, { type: 'transfer-cancel', id });
-      source.destroy?.();
       throw error instanceof FleetError
         ? error
         : new FleetError('io_error', `Upload interrupted: ${(error as Error).message}`);
