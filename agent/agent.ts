@@ -128,6 +128,10 @@ export class Agent {
       maxPayload: MAX_CONTROL_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
+      // Client frames must be masked, but masking only protects browsers' intermediaries from
+      // script-chosen bytes. Over TLS from a non-browser client an all-zero mask is safe and lets
+      // ws skip the per-byte XOR, which otherwise caps file uploads from the agent.
+      generateMask: (mask: Buffer) => mask.fill(0),
       ...(pinned ? { createConnection: pinnedConnect(pinned) as never } : {}),
     });
     this.socket = socket;

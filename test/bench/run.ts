@@ -1,8 +1,9 @@
 // `npm run bench [-- name…]`: runs the benchmarks (all, or those named), prints tables, writes
 // bench-results/*.json. Never part of npm test.
+import { runFileBenchmarks } from './files.bench.js';
 import { runQueueBenchmarks } from './queue.bench.js';
 
-const suites: Record<string, () => Promise<unknown>> = { queue: runQueueBenchmarks };
+const suites: Record<string, () => Promise<unknown>> = { queue: runQueueBenchmarks, files: runFileBenchmarks };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
   const suite = suites[name];

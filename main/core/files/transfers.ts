@@ -14,8 +14,8 @@ export interface FileLinks extends AgentLinks {
   bufferedAmount(nodeId: string): number;
 }
 
-export const DOWNLOAD_WINDOW = 4 * 1024 * 1024;
-const SOCKET_HIGH_WATER = 4 * TRANSFER_CHUNK_BYTES;
+export const DOWNLOAD_WINDOW = 16 * 1024 * 1024;
+const SOCKET_HIGH_WATER = 16 * TRANSFER_CHUNK_BYTES;
 const START_TIMEOUT_MS = 15_000;
 
 type AgentReply =
@@ -210,7 +210,7 @@ export class MasterTransfers {
           while (!failure && (sent - acked >= window || this.links.bufferedAmount(nodeId) > SOCKET_HIGH_WATER)) {
             await new Promise<void>((resolve) => {
               wake = resolve;
-              setTimeout(resolve, 5);
+              setTimeout(resolve, 1);
             });
           }
           if (failure) throw failure;

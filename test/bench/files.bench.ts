@@ -1,0 +1,156 @@
+// File benchmarks: transfer throughput through the master ⇄ agent path next to a raw wss stream
+// between two processes (the ceiling), and time to the first page of huge directories.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import os from 'node:os';
+import { join } from 'node:path';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { AGENT_BUNDLE, requireBuild } from '../helpers/processes.js';
+import { benchMaster, createNodes, median, saveResult, sleep } from './harness.js';
+
+const MiB = 1024 * 1024;
+
+async function* pattern(size: number) {
+  const chunk = Buffer.alloc(MiB, 3);
+  for (let sent = 0; sent < size; sent += MiB) yield chunk.subarray(0, Math.min(MiB, size - sent));
+}
+
+/**
+ * Raw `wss` between this process (the master's role: TLS server, same certificate) and a client in
+ * another process (the agent's role): bytes to the client (upload direction) and from it (download).
+ */
+async function rawCeiling(dataDir: string, bytes: number) {
+  const server = createServer({
+    key: readFileSync(join(dataDir, 'tls/gateway.key')),
+    cert: readFileSync(join(dataDir, 'tls/gateway.crt')),
+  });
+  const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 4 * MiB });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'ws-peer-process.ts'), `wss://127.0.0.1:${port}`],
+    {
+      stdio: 'inherit',
+    },
+  );
+  const socket = await new Promise<WebSocket>((r) => wss.once('connection', r));
+  let start = performance.now();
+  const chunk = Buffer.alloc(256 * 1024, 5);
+  for (let sent = 0; sent < bytes; sent += chunk.length) {
+    while (socket.bufferedAmount > 16 * chunk.length) await sleep(1);
+    socket.send(chunk, { binary: true });
+  }
+  const reported = new Promise<void>((resolve) =>
+    socket.on('message', (d, isBinary) => {
+      if (!isBinary && JSON.parse(d.toString()).received >= bytes) resolve();
+    }),
+  );
+  socket.send(JSON.stringify({ report: true }));
+  await reported;
+  const upMiBs = bytes / MiB / ((performance.now() - start) / 1000);
+  socket.removeAllListeners('message');
+  let received = 0;
+  start = performance.now();
+  const downloaded = new Promise<void>((resolve) =>
+    socket.on('message', (d, isBinary) => {
+      if (isBinary) received += (d as Buffer).length;
+      if (received >= bytes) resolve();
+    }),
+  );
+  socket.send(JSON.stringify({ send: bytes }));
+  await downloaded;
+  const downMiBs = bytes / MiB / ((performance.now() - start) / 1000);
+  socket.close();
+  await new Promise((r) => child.once('exit', r));
+  wss.close();
+  server.close();
+  return { upMiBs, downMiBs };
+}
+
+export async function runFileBenchmarks() {
+  requireBuild();
+  const master = await benchMaster();
+  const root = mkdtempSync(join(os.tmpdir(), 'fleetdeck-bench-files-'));
+  const { ids, tokens } = await createNodes(master, 1, 'files');
+  const nodeId = ids[0] as string;
+  const agent = spawn(
+    process.execPath,
+    [
+      AGENT_BUNDLE,
+      '--master',
+      master.agentUrl,
+      '--token',
+      tokens[0] as string,
+      '--ca-fingerprint',
+      master.tls?.fingerprint as string,
+      '--state-dir',
+      mkdtempSync(join(os.tmpdir(), 'fleetdeck-bench-agent-')),
+      '--root',
+      root,
+    ],
+    { stdio: 'ignore' },
+  );
+  while (!master.gateway.isConnected(nodeId)) await sleep(20);
+  try {
+    const bytes = 512 * MiB;
+    const ups: number[] = [];
+    const downs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      let start = performance.now();
+      await master.transfers.upload(nodeId, join(root, 'bench.bin'), pattern(bytes), {
+        overwrite: true,
+        sha256: null,
+        size: bytes,
+      });
+      ups.push(bytes / MiB / ((performance.now() - start) / 1000));
+      start = performance.now();
+      const download = await master.transfers.download(nodeId, join(root, 'bench.bin'), 0, null);
+      for await (const _chunk of download.stream) {
+        // consume
+      }
+      downs.push(bytes / MiB / ((performance.now() - start) / 1000));
+    }
+    const ceilings = [await rawCeiling(master.options.dataDir, bytes), await rawCeiling(master.options.dataDir, bytes)];
+    const ceilingUp = median(ceilings.map((c) => c.upMiBs));
+    const ceilingDown = median(ceilings.map((c) => c.downMiBs));
+
+    const listings: Record<string, { firstPageMedianMs: number }> = {};
+    for (const count of [10_000, 100_000]) {
+      const dir = join(root, `dir-${count}`);
+      mkdirSync(dir);
+      for (let i = 0; i < count; i++) writeFileSync(join(dir, `file-${i}`), '');
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const start = performance.now();
+        await master.fileRpc.call(nodeId, { method: 'files.list', params: { path: dir, limit: 500 } });
+        times.push(performance.now() - start);
+      }
+      listings[String(count)] = { firstPageMedianMs: median(times) };
+    }
+    const result = {
+      bytes,
+      uploadMiBs: median(ups),
+      downloadMiBs: median(downs),
+      ceilingUpMiBs: ceilingUp,
+      ceilingDownMiBs: ceilingDown,
+      listings,
+    };
+    saveResult('files', result);
+    console.table({
+      'upload MiB/s (median of 3, 512 MiB)': result.uploadMiBs.toFixed(0),
+      'raw wss to a client process MiB/s (ceiling)': ceilingUp.toFixed(0),
+      'upload / ceiling': (result.uploadMiBs / ceilingUp).toFixed(2),
+      'download MiB/s (median of 3, 512 MiB)': result.downloadMiBs.toFixed(0),
+      'raw wss from a client process MiB/s (ceiling)': ceilingDown.toFixed(0),
+      'download / ceiling': (result.downloadMiBs / ceilingDown).toFixed(2),
+      'first page of 10,000 entries, ms': listings['10000']?.firstPageMedianMs.toFixed(1),
+      'first page of 100,000 entries, ms': listings['100000']?.firstPageMedianMs.toFixed(1),
+    });
+    return result;
+  } finally {
+    agent.kill('SIGTERM');
+    await master.stop();
+  }
+}
