@@ -24,7 +24,7 @@ export interface TransferChannel {
 }
 
 /** Pause reading when this much is already queued on the socket: control messages stay prompt. */
-const SOCKET_HIGH_WATER = 4 * TRANSFER_CHUNK_BYTES;
+const SOCKET_HIGH_WATER = 16 * TRANSFER_CHUNK_BYTES;
 
 interface Download {
   stream: ReadStream;
@@ -132,7 +132,7 @@ export class AgentTransfers {
         clearInterval(this.drainTimer);
         this.drainTimer = null;
       }
-    }, 5);
+    }, 1);
   }
 
   async upload(message: UploadRequest): Promise<void> {
@@ -159,7 +159,7 @@ export class AgentTransfers {
         chain: Promise.resolve(),
         failed: null,
       });
-      this.channel.sendJson({ type: 'transfer-ready', id, window: 16 * TRANSFER_CHUNK_BYTES });
+      this.channel.sendJson({ type: 'transfer-ready', id, window: 64 * TRANSFER_CHUNK_BYTES });
     } catch (error) {
       this.fail(id, fromErrno(error, message.path));
     }

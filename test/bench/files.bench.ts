@@ -1,7 +1,16 @@
 // File benchmarks: transfer throughput through the master ⇄ agent path next to a raw wss stream
 // between two processes (the ceiling), and time to the first page of huge directories.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createServer } from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +121,14 @@ export async function runFileBenchmarks() {
       }
       downs.push(bytes / MiB / ((performance.now() - start) / 1000));
     }
+    // Uploads end with fsync + rename (durability the raw stream does not pay): the disk is a ceiling too.
+    const diskStart = performance.now();
+    const fd = openSync(join(root, 'disk-ceiling.bin'), 'w');
+    const block = Buffer.alloc(MiB, 9);
+    for (let i = 0; i < bytes / MiB; i++) writeSync(fd, block);
+    fsyncSync(fd);
+    closeSync(fd);
+    const diskMiBs = bytes / MiB / ((performance.now() - diskStart) / 1000);
     const ceilings = [await rawCeiling(master.options.dataDir, bytes), await rawCeiling(master.options.dataDir, bytes)];
     const ceilingUp = median(ceilings.map((c) => c.upMiBs));
     const ceilingDown = median(ceilings.map((c) => c.downMiBs));
@@ -135,6 +152,7 @@ export async function runFileBenchmarks() {
       downloadMiBs: median(downs),
       ceilingUpMiBs: ceilingUp,
       ceilingDownMiBs: ceilingDown,
+      diskWriteFsyncMiBs: diskMiBs,
       listings,
     };
     saveResult('files', result);
@@ -142,6 +160,7 @@ export async function runFileBenchmarks() {
       'upload MiB/s (median of 3, 512 MiB)': result.uploadMiBs.toFixed(0),
       'raw wss to a client process MiB/s (ceiling)': ceilingUp.toFixed(0),
       'upload / ceiling': (result.uploadMiBs / ceilingUp).toFixed(2),
+      'disk write + fsync of 512 MiB, MiB/s (upload ceiling too)': diskMiBs.toFixed(0),
       'download MiB/s (median of 3, 512 MiB)': result.downloadMiBs.toFixed(0),
       'raw wss from a client process MiB/s (ceiling)': ceilingDown.toFixed(0),
       'download / ceiling': (result.downloadMiBs / ceilingDown).toFixed(2),
