@@ -29,6 +29,7 @@ function typeOf(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink()
 
 export class FileService {
   private readonly ownerNames = owners();
+  private readonly listings = new Map<string, { version: string; names: string[] }>();
 
   constructor(
     private readonly confinement: Confinement,
@@ -68,27 +69,48 @@ export class FileService {
     }
   }
 
-  /** Sorted directories first, then by name; paged so a huge directory answers its first page fast. */
+  /** Sorted directories first, then by name; paged, with the sorted names cached between pages. */
   async list(path: string, cursor: string | undefined, limit: number) {
     const dir = await this.confinement.existing(path);
-    let dirents: Dirent[];
-    try {
-      dirents = await readdir(dir, { withFileTypes: true });
-    } catch (error) {
-      throw fromErrno(error, path);
-    }
-    dirents.sort((a, b) => {
-      const ad = a.isDirectory() ? 0 : 1;
-      const bd = b.isDirectory() ? 0 : 1;
-      if (ad !== bd) return ad - bd;
-      return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-    });
+    const names = await this.sortedNames(dir, path);
     const offset = cursor ? Number(cursor) : 0;
     if (!Number.isInteger(offset) || offset < 0) throw new FileError('invalid_path', `bad cursor "${cursor}"`);
-    const page = dirents.slice(offset, offset + limit);
-    const entries = await Promise.all(page.map((d) => this.entry(join(dir, d.name)).catch(() => null)));
-    const next = offset + limit < dirents.length ? String(offset + limit) : null;
-    return { path: dir, total: dirents.length, entries: entries.filter((e) => e !== null), nextCursor: next };
+    const page = names.slice(offset, offset + limit);
+    const entries = await Promise.all(page.map((name) => this.entry(join(dir, name)).catch(() => null)));
+    const next = offset + limit < names.length ? String(offset + limit) : null;
+    return { path: dir, total: names.length, entries: entries.filter((e) => e !== null), nextCursor: next };
+  }
+
+  /**
+   * Reading a 100,000-entry directory costs ~100 ms; paging through it must not pay that per page.
+   * The sorted names are kept while the directory's mtime (changed by any add, remove or rename in
+   * it) stays the same; a few directories at most.
+   */
+  private async sortedNames(dir: string, requested: string): Promise<string[]> {
+    let version: string;
+    let dirents: Dirent[];
+    try {
+      const s = await stat(dir);
+      version = `${s.ino}:${s.mtimeMs}:${s.ctimeMs}`;
+      const cached = this.listings.get(dir);
+      if (cached?.version === version) {
+        this.listings.delete(dir);
+        this.listings.set(dir, cached);
+        return cached.names;
+      }
+      dirents = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      throw fromErrno(error, requested);
+    }
+    const dirs: string[] = [];
+    const files: string[] = [];
+    for (const d of dirents) (d.isDirectory() ? dirs : files).push(d.name);
+    dirs.sort();
+    files.sort();
+    const names = dirs.concat(files);
+    this.listings.set(dir, { version, names });
+    if (this.listings.size > 8) this.listings.delete(this.listings.keys().next().value as string);
+    return names;
   }
 
   async entry(real: string): Promise<FileEntry> {

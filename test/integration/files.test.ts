@@ -124,6 +124,14 @@ describe('file browser', () => {
       pages++;
     } while (cursor);
     expect(pages).toBe(11);
+    // The sorted listing is cached between pages; a change to the directory is seen at once.
+    writeFileSync(join(dir, 'a-new-file'), '');
+    const after = await api<{ total: number; entries: Array<{ name: string }> }>(
+      'GET',
+      `/api/nodes/${nodeId}/files?${new URLSearchParams({ path: dir, limit: '3' })}`,
+    );
+    expect(after.body.total).toBe(10_003);
+    expect(after.body.entries.map((e) => e.name)).toEqual(['adir', 'zdir', 'a-new-file']);
     expect(names.slice(0, 3)).toEqual(['adir', 'zdir', 'f00000']);
     expect(names).toHaveLength(10_002);
     expect(new Set(names).size).toBe(10_002);
