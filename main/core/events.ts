@@ -21,8 +21,4 @@ export class EventBus {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-
-  get subscriberCount(): number {
-    return this.listeners.size;
-  }
 }

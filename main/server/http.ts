@@ -3,7 +3,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { contract, streams } from '../contract/contract.js';
+import { contract, type Handlers, streams } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
 import { openApiDocument } from '../contract/openapi.js';
 import { compileRoutes, type Route } from '../contract/routes.js';
@@ -82,12 +82,15 @@ async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknow
 
 export class AdminServer {
   private server: Server | null = null;
-  private readonly routes: Route[] = compileRoutes();
-  private readonly streamRoutes: Route[] = compileRoutes(streams);
+  /** JSON operations and the streamed file routes, matched in one pass. */
+  private readonly routes: Route[] = [...compileRoutes(), ...compileRoutes(streams)];
+  private readonly handlers: Handlers;
   private readonly limiter = new FailureLimiter(30, 60_000);
   private readonly streams = new Set<ServerResponse>();
 
-  constructor(private readonly options: AdminServerOptions) {}
+  constructor(private readonly options: AdminServerOptions) {
+    this.handlers = options.master.handlers();
+  }
 
   async start(): Promise<{ host: string; port: number }> {
     const server = createServer((req, res) => {
@@ -158,42 +161,40 @@ export class AdminServer {
       this.requireAuth(req);
       return this.streamEvents(req, res);
     }
-    for (const route of this.streamRoutes) {
-      const match = route.pattern.exec(url.pathname);
-      if (!match || route.method !== method) continue;
-      this.requireAuth(req);
-      const input: Record<string, unknown> = Object.fromEntries(url.searchParams);
-      route.params.forEach((param, i) => {
-        input[param] = decodeURIComponent(match[i + 1] as string);
-      });
-      const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
-      return serve(this.options.master, input, req, res);
-    }
     let pathMatched = false;
-    for (const route of [...this.routes, ...this.streamRoutes]) {
+    for (const route of this.routes) {
       const match = route.pattern.exec(url.pathname);
       if (!match) continue;
       pathMatched = true;
       if (route.method !== method) continue;
-      return this.callRoute(route, match, url, req, res);
+      const input = routeParams(route, match);
+      if (route.name === 'downloadFile' || route.name === 'uploadFile') {
+        this.requireAuth(req);
+        const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
+        return serve(this.options.master, { ...Object.fromEntries(url.searchParams), ...input }, req, res);
+      }
+      return this.callRoute(route, input, url, req, res);
     }
     if (pathMatched) throw new FleetError('bad_request', `${method} is not allowed on ${url.pathname}.`);
     throw new FleetError('not_found', `No API route ${method} ${url.pathname}; see /api/openapi.json.`);
   }
 
-  private async callRoute(route: Route, match: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse) {
+  private async callRoute(
+    route: Route,
+    params: Record<string, string>,
+    url: URL,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) {
     const name = route.name;
     if (!isOperationName(name)) throw new FleetError('not_found', `No operation ${name}.`);
     const op = contract[name];
     if (!op.public) this.requireAuth(req);
-    const input: Record<string, unknown> = route.bodyAllowed ? await readJsonBody(req) : {};
-    if (!route.bodyAllowed) {
-      for (const [key, value] of url.searchParams) input[key] = value;
-    }
-    route.params.forEach((param, i) => {
-      input[param] = decodeURIComponent(match[i + 1] as string);
-    });
-    const output = await invoke(this.options.master.handlers(), name, input);
+    const input: Record<string, unknown> = route.bodyAllowed
+      ? await readJsonBody(req)
+      : Object.fromEntries(url.searchParams);
+    Object.assign(input, params);
+    const output = await invoke(this.handlers, name, input);
     const status = name === 'health' && !(output as { ok: boolean }).ok ? 503 : (op.status ?? 200);
     sendJson(res, status, output);
   }
@@ -247,4 +248,8 @@ export class AdminServer {
     });
     createReadStream(file).pipe(res);
   }
+}
+
+function routeParams(route: Route, match: RegExpExecArray): Record<string, string> {
+  return Object.fromEntries(route.params.map((param, i) => [param, decodeURIComponent(match[i + 1] as string)]));
 }

@@ -34,7 +34,6 @@ export class AgentConnection {
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
   private socketError = '';
-  invalidFrameCount = 0;
 
   constructor(
     readonly nodeId: string,
@@ -154,7 +153,6 @@ export class AgentConnection {
 
   private reject(error: string): void {
     this.invalidFrames += 1;
-    this.invalidFrameCount += 1;
     this.send({ type: 'error', code: 'invalid_message', message: error.slice(0, 1024) });
     if (this.invalidFrames >= this.timings.maxInvalidFrames) {
       this.close(CloseCode.abusive, 'too many invalid messages');

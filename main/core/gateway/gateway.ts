@@ -56,7 +56,6 @@ export class AgentGateway {
   private readonly limiter: FailureLimiter;
   private graceTimer: NodeJS.Timeout | null = null;
   private stopping = false;
-  rejectedUpgrades = 0;
 
   constructor(private readonly options: GatewayOptions) {
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
@@ -165,7 +164,6 @@ export class AgentGateway {
   }
 
   private refuse(socket: Duplex, status: 401 | 429 | 503, reason: string): void {
-    this.rejectedUpgrades += 1;
     const body = JSON.stringify({ error: { code: status === 401 ? 'unauthorized' : 'unavailable', message: reason } });
     socket.end(
       `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 429 ? 'Too Many Requests' : 'Service Unavailable'}\r\n` +

@@ -249,10 +249,6 @@ export class NodeRegistry {
     await this.markOffline(nodeId, reason, row.last_seen_at === null ? this.now() : Number(row.last_seen_at));
   }
 
-  isLive(nodeId: string): boolean {
-    return this.lastSeen.has(nodeId);
-  }
-
   async uptime(nodeId: string, hours = 24) {
     const node = await this.row(nodeId);
     const to = this.now();
