@@ -10,6 +10,8 @@ import type { AgentConfig } from './config.js';
 import { FileEndpoint } from './files/endpoint.js';
 import { collectHostFacts } from './host-facts.js';
 import type { AgentLogger } from './log.js';
+import { MetricsReporter } from './metrics/reporter.js';
+import { createSampler } from './metrics/sampler.js';
 import { FingerprintMismatchError, pinnedConnect } from './pinned-tls.js';
 import {
   type AgentMessage,
@@ -40,6 +42,7 @@ export class Agent {
   private runner: CommandRunner | null = null;
   private files: FileEndpoint | null = null;
   private journal: CommandJournal | null = null;
+  private metrics: MetricsReporter | null = null;
   state: AgentState = 'waiting';
   nodeId: string | null = null;
 
@@ -67,6 +70,13 @@ export class Agent {
       },
       bufferedAmount: () => this.socket?.bufferedAmount ?? 0,
     });
+    this.metrics = new MetricsReporter(
+      createSampler({ include: this.config.netInclude, exclude: this.config.netExclude }),
+      this.config.metricsIntervalSec * 1000,
+      (message) => this.send(message),
+      (error) => this.log.warn('could not sample metrics', { error: String(error) }),
+    );
+    this.metrics.start();
     this.connect();
   }
 
@@ -84,6 +94,7 @@ export class Agent {
     this.state = 'stopped';
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.stopHeartbeat();
+    this.metrics?.stop();
     if (this.runner && this.runner.runningIds().length > 0) {
       this.runner.stopAll();
       const deadline = Date.now() + 6_000;
@@ -206,6 +217,7 @@ export class Agent {
       this.startHeartbeat(message.heartbeatSec * 1000);
       this.log.info('connected', { node: message.nodeName, nodeId: message.nodeId, master: message.masterVersion });
       this.runner?.resendPending();
+      this.metrics?.flush();
     } else if (message.type === 'error') {
       this.log.warn('the master reported an error', { code: message.code, message: message.message });
     } else if (message.type === 'command') {

@@ -9,8 +9,10 @@ import {
   readTokenFile,
   redactedConfig,
   resolveConfig,
+  splitList,
 } from './config.js';
 import { createAgentLogger } from './log.js';
+import { DEFAULT_NET_EXCLUDE } from './metrics/interface-filter.js';
 import { VERSION } from './version.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -50,6 +52,17 @@ function program(): Command {
     .addOption(
       new Option('--max-concurrent-commands <n>', 'commands run at once; more wait in order').argParser(Number),
     )
+    .addOption(
+      new Option('--metrics-interval-sec <n>', 'seconds between metric samples, 1 to 60 (default 2)').argParser(Number),
+    )
+    .option(
+      '--net-include <names>',
+      'count only these network interfaces (comma-separated, * and ? globs); wins over --net-exclude',
+    )
+    .option(
+      '--net-exclude <names>',
+      `interfaces that do not count toward traffic (default: ${DEFAULT_NET_EXCLUDE.join(',')})`,
+    )
     .addOption(new Option('--log-level <level>', 'log verbosity').choices(['debug', 'info', 'warn', 'error']))
     .option(
       '--print-config',
@@ -79,6 +92,9 @@ function fromCli(cmd: Command): PartialConfig {
   if (given('backoffBaseMs')) out.backoffBaseMs = opts.backoffBaseMs as number;
   if (given('backoffMaxMs')) out.backoffMaxMs = opts.backoffMaxMs as number;
   if (given('maxConcurrentCommands')) out.maxConcurrentCommands = opts.maxConcurrentCommands as number;
+  if (given('metricsIntervalSec')) out.metricsIntervalSec = opts.metricsIntervalSec as number;
+  if (given('netInclude')) out.netInclude = splitList(String(opts.netInclude));
+  if (given('netExclude')) out.netExclude = splitList(String(opts.netExclude));
   if (given('logLevel')) out.logLevel = opts.logLevel as PartialConfig['logLevel'];
   return out;
 }

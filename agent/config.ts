@@ -4,6 +4,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_NET_EXCLUDE } from './metrics/interface-filter.js';
 
 export const FINGERPRINT_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
@@ -47,6 +48,13 @@ export const AgentConfig = z.object({
   backoffBaseMs: z.number().int().min(10).max(600_000),
   backoffMaxMs: z.number().int().min(100).max(3_600_000),
   maxConcurrentCommands: z.number().int().min(1).max(1024),
+  metricsIntervalSec: z
+    .number()
+    .int()
+    .min(1, 'metricsIntervalSec is 1 to 60 seconds')
+    .max(60, 'metricsIntervalSec is 1 to 60 seconds'),
+  netInclude: z.array(z.string().min(1).max(64)).max(256),
+  netExclude: z.array(z.string().min(1).max(64)).max(256),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
@@ -69,6 +77,9 @@ const FileConfig = z
     backoffBaseMs: z.number(),
     backoffMaxMs: z.number(),
     maxConcurrentCommands: z.number(),
+    metricsIntervalSec: z.number(),
+    netInclude: z.array(z.string()),
+    netExclude: z.array(z.string()),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   })
   .partial()
@@ -94,11 +105,14 @@ export function defaults(): PartialConfig {
     backoffBaseMs: 1_000,
     backoffMaxMs: 60_000,
     maxConcurrentCommands: 8,
+    metricsIntervalSec: 2,
+    netInclude: [],
+    netExclude: [...DEFAULT_NET_EXCLUDE],
     logLevel: 'info',
   };
 }
 
-const splitList = (value: string) =>
+export const splitList = (value: string) =>
   value
     .split(',')
     .map((s) => s.trim())
@@ -155,6 +169,11 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
       get('MAX_CONCURRENT_COMMANDS') as string,
     );
   }
+  if (get('METRICS_INTERVAL_SEC')) {
+    out.metricsIntervalSec = parseInteger('FLEETDECK_METRICS_INTERVAL_SEC', get('METRICS_INTERVAL_SEC') as string);
+  }
+  if (get('NET_INCLUDE') !== undefined) out.netInclude = splitList(get('NET_INCLUDE') as string);
+  if (get('NET_EXCLUDE') !== undefined) out.netExclude = splitList(get('NET_EXCLUDE') as string);
   if (get('LOG_LEVEL')) out.logLevel = get('LOG_LEVEL') as AgentConfig['logLevel'];
   return out;
 }

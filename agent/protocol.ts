@@ -132,6 +132,57 @@ export type CommandResult = z.infer<typeof CommandResult>;
 
 export const ResultMessage = z.object({ type: z.literal('result'), result: CommandResult });
 
+// ---- metrics: cumulative counters, several samples per frame when the interval is short -------
+
+const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Jiffies (Linux) or milliseconds (os.cpus elsewhere): user nice system idle iowait irq softirq steal. */
+const CpuTimes = z.array(Count).length(8);
+const Name = z.string().min(1).max(256);
+
+export const MetricSample = z.object({
+  /** The agent's wall clock, ms. */
+  t: z.number().int().positive(),
+  bootId: z.string().max(128),
+  uptimeSec: z.number().min(0),
+  /** `proc` when read from /proc (iowait and steal are real), `os` from Node's os module (they are not). */
+  cpu: z.object({ source: z.enum(['proc', 'os']), total: CpuTimes, cores: z.array(CpuTimes).max(1024) }).nullable(),
+  load: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).nullable(),
+  memory: z
+    .object({ total: Count, available: Count, used: Count, buffers: Count.nullable(), cached: Count.nullable() })
+    .nullable(),
+  swap: z.object({ total: Count, free: Count }).nullable(),
+  disks: z
+    .array(z.object({ mount: z.string().max(4096), fs: z.string().max(64), total: Count, used: Count, free: Count }))
+    .max(256)
+    .nullable(),
+  diskIo: z.object({ readBytes: Count, writeBytes: Count, reads: Count, writes: Count }).nullable(),
+  net: z
+    .array(
+      z.object({
+        name: Name,
+        rxBytes: Count,
+        txBytes: Count,
+        rxPackets: Count,
+        txPackets: Count,
+        /** Link speed in Mbit/s when the kernel knows it (physical NICs); null for virtual ones. */
+        speedMbps: z.number().int().positive().nullable(),
+      }),
+    )
+    .max(256)
+    .nullable(),
+  connections: z.object({ tcp: Count, udp: Count }).nullable(),
+  processes: Count.nullable(),
+});
+export type MetricSample = z.infer<typeof MetricSample>;
+
+export const MAX_SAMPLES_PER_FRAME = 60;
+export const MetricsMessage = z.object({
+  type: z.literal('metrics'),
+  intervalMs: z.number().int().min(1000).max(60_000),
+  samples: z.array(MetricSample).min(1).max(MAX_SAMPLES_PER_FRAME),
+});
+export type MetricsMessage = z.infer<typeof MetricsMessage>;
+
 // ---- files: RPCs and streamed transfers ---------------------------------------------------
 
 export const FileType = z.enum(['file', 'directory', 'symlink', 'other']);
@@ -260,6 +311,7 @@ export const AgentMessage = z.discriminatedUnion('type', [
   StartedMessage,
   OutputMessage,
   ResultMessage,
+  MetricsMessage,
   RpcResultMessage,
   TransferMetaMessage,
   TransferEndMessage,

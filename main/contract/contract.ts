@@ -17,6 +17,16 @@ import {
   UploadResult,
 } from './file-schemas.js';
 import {
+  LiveMetrics,
+  MetricsEvent,
+  MetricsQuery,
+  MetricsSeries,
+  TrafficQuery,
+  TrafficReport,
+  TransferQuery,
+  TransferReport,
+} from './metrics-schemas.js';
+import {
   CommandOutputEvent,
   CommandStatusEvent,
   CommandView,
@@ -122,6 +132,34 @@ export const contract = {
     summary: 'Invalidate every token of the node and disconnect its agent now',
     input: byId,
     output: NodeView,
+  }),
+  liveMetrics: op({
+    method: 'GET',
+    path: '/api/nodes/:id/metrics/live',
+    summary: 'Latest sample and the recent ring (about 10 minutes at full resolution), from memory',
+    input: byId,
+    output: LiveMetrics,
+  }),
+  metricSeries: op({
+    method: 'GET',
+    path: '/api/nodes/:id/metrics',
+    summary: 'Rolled-up metrics over a window (step 1m, 1h or 1d; chosen from the span when omitted)',
+    input: MetricsQuery,
+    output: MetricsSeries,
+  }),
+  nodeTransfer: op({
+    method: 'GET',
+    path: '/api/nodes/:id/transfer',
+    summary: 'Traffic in the current or previous billing cycle, per day',
+    input: TransferQuery,
+    output: TransferReport,
+  }),
+  trafficReport: op({
+    method: 'GET',
+    path: '/api/traffic',
+    summary: 'Fleet traffic over a window (default the last 24 h), optionally per node (top talkers first)',
+    input: TrafficQuery,
+    output: TrafficReport,
   }),
   nodeUptime: op({
     method: 'GET',
@@ -304,6 +342,8 @@ export const events = {
   commandOutput: CommandOutputEvent,
   taskRunStatus: TaskRunEvent,
   transferProgress: TransferProgress,
+  /** Headline numbers of the nodes that reported, coalesced to one event per second. */
+  metrics: MetricsEvent,
 } as const;
 
 export type Events = typeof events;

@@ -74,6 +74,8 @@ export const Health = z.object({
   database: z.object({ ok: z.boolean(), dialect: z.string(), schemaVersion: z.number(), error: z.string().optional() }),
   uptimeSec: z.number(),
   agentsConnected: z.number(),
+  /** Delay of the master's event loop over the last minute: high values mean it is overloaded. */
+  eventLoopLagMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
 });
 
 export const MasterInfo = z.object({

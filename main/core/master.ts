@@ -10,6 +10,7 @@ import { VERSION } from '../../agent/version.js';
 import type { Handlers } from '../contract/contract.js';
 import type { NodeCredentials } from '../contract/schemas.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
+import { EventLoopLag } from './event-loop-lag.js';
 import { EventBus } from './events.js';
 import { FileRpc } from './files/file-rpc.js';
 import { fileHandlers } from './files/handlers.js';
@@ -19,6 +20,10 @@ import { AgentGateway } from './gateway/gateway.js';
 import { loadOrCreateTlsIdentity, type TlsIdentity } from './gateway/tls.js';
 import { LOCAL_NODE_ID, LocalNode } from './local/local-node.js';
 import type { Logger } from './log.js';
+import { metricHandlers } from './metrics/handlers.js';
+import { DEFAULT_METRICS_RETENTION, type MetricsRetention, MetricsRetentionJob } from './metrics/metrics-retention.js';
+import { type MetricsOptions, MetricsService } from './metrics/metrics-service.js';
+import { prometheusText } from './metrics/prometheus.js';
 import { NodeRegistry } from './nodes/registry.js';
 import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
@@ -46,6 +51,8 @@ export interface MasterOptions {
   queue?: Partial<QueueOptions>;
   /** Finished commands and task runs older than this are deleted (default 30 days). */
   commandRetentionDays?: number;
+  metrics?: Partial<MetricsOptions>;
+  metricsRetention?: Partial<MetricsRetention>;
   log: Logger;
 }
 
@@ -60,6 +67,9 @@ interface MasterParts {
   retention: RetentionJob;
   fileRpc: FileRpc;
   transfers: MasterTransfers;
+  metrics: MetricsService;
+  metricsRetention: MetricsRetentionJob;
+  lag: EventLoopLag;
   tls: TlsIdentity | null;
   admin: AdminCredential;
   gatewayPort: number;
@@ -79,6 +89,9 @@ export class Master {
   private readonly retention: RetentionJob;
   readonly fileRpc: FileRpc;
   readonly transfers: MasterTransfers;
+  readonly metrics: MetricsService;
+  private readonly metricsRetention: MetricsRetentionJob;
+  readonly lag: EventLoopLag;
   readonly tls: TlsIdentity | null;
   readonly admin: AdminCredential;
   private readonly gatewayPort: number;
@@ -99,6 +112,9 @@ export class Master {
     this.retention = parts.retention;
     this.fileRpc = parts.fileRpc;
     this.transfers = parts.transfers;
+    this.metrics = parts.metrics;
+    this.metricsRetention = parts.metricsRetention;
+    this.lag = parts.lag;
     this.tls = parts.tls;
     this.admin = parts.admin;
     this.gatewayPort = parts.gatewayPort;
@@ -124,8 +140,12 @@ export class Master {
     const queue = new CommandQueue(store.db, links, bus, log, options.queue);
     const fileRpc = new FileRpc(links);
     const transfers = new MasterTransfers(links, bus);
+    const metrics = new MetricsService(store.db, store.dialect, bus, log, options.metrics);
+    bus.subscribe((message) => {
+      if (message.event === 'nodeDeleted') metrics.forget(message.data.nodeId);
+    });
     const onAgentMessage = (nodeId: string, message: AgentMessage) => {
-      routeAgentMessage({ queue, fileRpc, transfers }, nodeId, message).catch((err) =>
+      routeAgentMessage({ queue, fileRpc, transfers, metrics }, nodeId, message).catch((err) =>
         log.error({ err, nodeId }, 'agent message failed'),
       );
     };
@@ -159,6 +179,7 @@ export class Master {
     registry.addPendingWorkCounter((nodeId) => tasks.tasksTargeting(nodeId));
     let port: number;
     try {
+      await metrics.start();
       ({ port } = await gateway.start());
     } catch (error) {
       await store.close();
@@ -170,6 +191,13 @@ export class Master {
     await tasks.startScheduler();
     const retention = new RetentionJob(store.db, (options.commandRetentionDays ?? 30) * 86_400_000, log);
     retention.start();
+    const metricsRetention = new MetricsRetentionJob(
+      store.db,
+      { ...DEFAULT_METRICS_RETENTION, ...options.metricsRetention },
+      metrics.calendar,
+      log,
+    );
+    metricsRetention.start();
     const flushTimer = setInterval(() => {
       registry.flushLastSeen().catch((err) => log.warn({ err }, 'could not persist last-seen times'));
     }, 15_000);
@@ -185,6 +213,9 @@ export class Master {
       retention,
       fileRpc,
       transfers,
+      metrics,
+      metricsRetention,
+      lag: new EventLoopLag(),
       tls,
       admin,
       gatewayPort: port,
@@ -218,10 +249,13 @@ export class Master {
   async stop(): Promise<void> {
     clearInterval(this.flushTimer);
     this.retention.stop();
+    this.metricsRetention.stop();
+    this.lag.stop();
     this.tasks.stopScheduler();
     await this.gateway.stop();
     await this.local.stop(this.registry).catch(() => undefined);
     await this.queue.stop();
+    await this.metrics.stop().catch((err) => this.options.log.error({ err }, 'could not flush metrics at shutdown'));
     await this.registry.flushLastSeen().catch(() => undefined);
     await this.store.close();
   }
@@ -255,6 +289,7 @@ export class Master {
           database,
           uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
           agentsConnected: this.gateway.connectedCount,
+          eventLoopLagMs: this.lag.figures,
         };
       },
       masterInfo: async () => ({
@@ -290,7 +325,25 @@ export class Master {
       nodeUptime: ({ id, hours }) => registry.uptime(id, hours),
       ...queueHandlers(this.queue, this.tasks, this.store.db),
       ...fileHandlers(this.fileRpc),
+      ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
     };
+  }
+
+  private get minuteRetentionMs(): number {
+    return this.options.metricsRetention?.minutesMs ?? DEFAULT_METRICS_RETENTION.minutesMs;
+  }
+
+  /** The Prometheus exposition served at GET /metrics. */
+  async prometheus(): Promise<string> {
+    return prometheusText(
+      {
+        nodes: await this.registry.list(),
+        agentsConnected: this.gateway.connectedCount,
+        eventLoopLagP99Sec: this.lag.figures.p99 / 1000,
+        queueActive: await this.queue.totalActive(),
+      },
+      this.metrics,
+    );
   }
 }
 
@@ -298,10 +351,17 @@ interface Routes {
   queue: CommandQueue;
   fileRpc: FileRpc;
   transfers: MasterTransfers;
+  metrics: MetricsService;
 }
 
-async function routeAgentMessage({ queue, fileRpc, transfers }: Routes, nodeId: string, message: AgentMessage) {
+async function routeAgentMessage(
+  { queue, fileRpc, transfers, metrics }: Routes,
+  nodeId: string,
+  message: AgentMessage,
+) {
   switch (message.type) {
+    case 'metrics':
+      return metrics.ingest(nodeId, message);
     case 'started':
       return queue.started(nodeId, message.id, message.at);
     case 'output':

@@ -8,6 +8,7 @@ import { VERSION } from '../../agent/version.js';
 import { FleetError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { Master } from '../core/master.js';
+import { checkTimeZone, DAY_MS, HOUR_MS } from '../core/metrics/calendar.js';
 import { defaultDataDir, parseHostPort } from '../core/paths.js';
 import { AdminServer } from './http.js';
 
@@ -27,11 +28,47 @@ interface MasterFlags {
   heartbeatSec?: string;
   restartGraceSec?: string;
   commandRetentionDays?: string;
+  metricsFlushSec: string;
+  billingDay: string;
+  billingTz: string;
+  minuteRetentionHours: string;
+  hourRetentionDays: string;
+  dayRetentionDays: string;
   logLevel?: string;
+}
+
+/** A whole number flag within bounds, or a clear error naming the flag. */
+function intFlag(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new FleetError('bad_request', `${flag} must be a whole number from ${min} to ${max} (got "${value}").`);
+  }
+  return n;
+}
+
+function metricsSettings(flags: MasterFlags) {
+  try {
+    checkTimeZone(flags.billingTz);
+  } catch (error) {
+    throw new FleetError('bad_request', `--billing-tz: ${(error as Error).message}`);
+  }
+  return {
+    metrics: {
+      flushIntervalMs: intFlag('--metrics-flush-sec', flags.metricsFlushSec, 1, 300) * 1000,
+      billingDay: intFlag('--billing-day', flags.billingDay, 1, 31),
+      billingTimeZone: flags.billingTz,
+    },
+    metricsRetention: {
+      minutesMs: intFlag('--minute-retention-hours', flags.minuteRetentionHours, 1, 24 * 90) * HOUR_MS,
+      hoursMs: intFlag('--hour-retention-days', flags.hourRetentionDays, 1, 3650) * DAY_MS,
+      daysMs: intFlag('--day-retention-days', flags.dayRetentionDays, 1, 36_500) * DAY_MS,
+    },
+  };
 }
 
 async function runMaster(flags: MasterFlags): Promise<void> {
   const log = createLogger(flags.logLevel);
+  const metricSettings = metricsSettings(flags);
   const heartbeatMs = flags.heartbeatSec ? Number(flags.heartbeatSec) * 1000 : undefined;
   const master = await Master.start({
     dataDir: flags.dataDir,
@@ -43,6 +80,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     timings: heartbeatMs ? { heartbeatMs, deadlineMs: heartbeatMs * 3 } : undefined,
     restartGraceMs: flags.restartGraceSec ? Number(flags.restartGraceSec) * 1000 : undefined,
     commandRetentionDays: flags.commandRetentionDays ? Number(flags.commandRetentionDays) : undefined,
+    ...metricSettings,
     log,
   });
   const admin = new AdminServer({
@@ -114,6 +152,20 @@ export function buildCli(): Command {
       '45',
     )
     .option('--command-retention-days <n>', 'finished commands and task runs are deleted after this many days', '30')
+    .option(
+      '--metrics-flush-sec <n>',
+      'seconds between rollup writes (a crash loses at most this much rollup time)',
+      '10',
+    )
+    .option(
+      '--billing-day <n>',
+      'day of the month a transfer billing cycle starts (1-31; short months use their last day)',
+      '1',
+    )
+    .option('--billing-tz <zone>', 'IANA time zone of daily traffic totals and billing cycles', 'UTC')
+    .option('--minute-retention-hours <n>', 'keep 1-minute rollups this many hours', '48')
+    .option('--hour-retention-days <n>', 'keep 1-hour rollups this many days', '90')
+    .option('--day-retention-days <n>', 'keep daily traffic totals this many days', '730')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);

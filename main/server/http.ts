@@ -16,6 +16,8 @@ import { serveDownload, serveUpload } from './file-streams.js';
 const MAX_BODY_BYTES = 1024 * 1024;
 /** An event-stream subscriber that falls this far behind is cut off; it reconnects and refetches. */
 const MAX_EVENT_BACKLOG_BYTES = 1024 * 1024;
+/** A subscriber this far behind skips live-metrics updates (the next one supersedes them). */
+const METRICS_SKIP_BACKLOG_BYTES = 64 * 1024;
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -155,6 +157,13 @@ export class AdminServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
+    if (url.pathname === '/metrics' && method === 'GET') {
+      this.requireAuth(req);
+      const text = await this.options.master.prometheus();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(text);
+      return;
+    }
     if (!url.pathname.startsWith('/api/')) return this.serveStatic(url.pathname, res);
     if (url.pathname === '/api/openapi.json' && method === 'GET') return sendJson(res, 200, openApiDocument());
     if (url.pathname === '/api/events' && method === 'GET') {
@@ -213,6 +222,7 @@ export class AdminServer {
         res.destroy();
         return;
       }
+      if (message.event === 'metrics' && res.writableLength > METRICS_SKIP_BACKLOG_BYTES) return;
       res.write(`event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`);
     });
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);

@@ -8,6 +8,9 @@ import { CommandRunner } from '../../../agent/commands/runner.js';
 import { FileEndpoint } from '../../../agent/files/endpoint.js';
 import { collectHostFacts } from '../../../agent/host-facts.js';
 import type { AgentLogger } from '../../../agent/log.js';
+import { DEFAULT_NET_EXCLUDE } from '../../../agent/metrics/interface-filter.js';
+import { MetricsReporter } from '../../../agent/metrics/reporter.js';
+import { createSampler } from '../../../agent/metrics/sampler.js';
 import { type AgentMessage, type HelloMessage, type MasterMessage, PROTOCOL_VERSION } from '../../../agent/protocol.js';
 import { VERSION } from '../../../agent/version.js';
 import type { Logger } from '../log.js';
@@ -28,6 +31,7 @@ export class LocalNode {
   private readonly journal: CommandJournal;
   private readonly runner: CommandRunner;
   private readonly files: FileEndpoint;
+  private readonly metrics: MetricsReporter;
 
   constructor(
     dataDir: string,
@@ -52,6 +56,12 @@ export class LocalNode {
       sendBinary: (frame) => setImmediate(() => deliverBinary(frame)),
       bufferedAmount: () => 0,
     });
+    this.metrics = new MetricsReporter(
+      createSampler({ include: [], exclude: DEFAULT_NET_EXCLUDE }),
+      2_000,
+      send,
+      (error) => log.warn({ err: error }, 'could not sample local metrics'),
+    );
   }
 
   sendBinary(frame: Buffer): boolean {
@@ -85,9 +95,11 @@ export class LocalNode {
     }
     await registry.markOnline(LOCAL_NODE_ID, this.hello(), 'in-process', 'master started');
     this.runner.resendPending();
+    this.metrics.start();
   }
 
   async stop(registry: NodeRegistry): Promise<void> {
+    this.metrics.stop();
     this.runner.stopAll();
     const deadline = Date.now() + 6_000;
     while (this.runner.runningIds().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -217,6 +217,15 @@ export class CommandQueue {
     return Number(row?.n ?? 0);
   }
 
+  /** Unfinished commands across the fleet. */
+  async totalActive(): Promise<number> {
+    const row = await this.db
+      .selectFrom('command_inflight')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** Called after a node's hello: redeliver what it may have missed, then dispatch what waits. */
   async nodeConnected(nodeId: string, runningOnAgent: string[]): Promise<void> {
     const inflight = await this.db

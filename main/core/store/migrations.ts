@@ -145,6 +145,54 @@ export const migrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 4,
+    name: 'metrics rollups, daily traffic and counter baselines',
+    async up(db) {
+      for (const table of ['metric_minutes', 'metric_hours']) {
+        await db.schema
+          .createTable(table)
+          .addColumn('node_id', 'varchar(64)', (c) => c.notNull().references('nodes.id').onDelete('cascade'))
+          .addColumn('bucket', 'bigint', (c) => c.notNull())
+          .addColumn('samples', 'integer', (c) => c.notNull())
+          .addColumn('cpu_samples', 'integer', (c) => c.notNull())
+          .addColumn('cpu_sum', 'double precision', (c) => c.notNull())
+          .addColumn('cpu_max', 'double precision')
+          .addColumn('mem_samples', 'integer', (c) => c.notNull())
+          .addColumn('mem_used_sum', 'double precision', (c) => c.notNull())
+          .addColumn('mem_total', 'bigint')
+          .addColumn('load_samples', 'integer', (c) => c.notNull())
+          .addColumn('load_sum', 'double precision', (c) => c.notNull())
+          .addColumn('rx_bytes', 'bigint', (c) => c.notNull())
+          .addColumn('tx_bytes', 'bigint', (c) => c.notNull())
+          .addColumn('rx_packets', 'bigint', (c) => c.notNull())
+          .addColumn('tx_packets', 'bigint', (c) => c.notNull())
+          .addColumn('disk_read_bytes', 'bigint', (c) => c.notNull())
+          .addColumn('disk_write_bytes', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${table}_pk`, ['node_id', 'bucket'])
+          .execute();
+        await db.schema.createIndex(`${table}_bucket`).on(table).column('bucket').execute();
+      }
+      await db.schema
+        .createTable('traffic_days')
+        .addColumn('node_id', 'varchar(64)', (c) => c.notNull().references('nodes.id').onDelete('cascade'))
+        .addColumn('day', 'varchar(10)', (c) => c.notNull())
+        .addColumn('rx_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('tx_bytes', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('traffic_days_pk', ['node_id', 'day'])
+        .execute();
+      await db.schema.createIndex('traffic_days_day').on('traffic_days').column('day').execute();
+      // The counters the rollups were computed up to, written in the same transaction as the rollups.
+      await db.schema
+        .createTable('metric_baselines')
+        .addColumn('node_id', 'varchar(64)', (c) => c.primaryKey().references('nodes.id').onDelete('cascade'))
+        .addColumn('boot_id', 'varchar(128)', (c) => c.notNull())
+        .addColumn('uptime_sec', 'double precision', (c) => c.notNull())
+        .addColumn('sampled_at', 'bigint', (c) => c.notNull())
+        .addColumn('counters', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

@@ -120,7 +120,49 @@ export interface TaskRunsTable {
   finished_at: number | null;
 }
 
+export interface MetricRollupTable {
+  node_id: string;
+  /** Start of the bucket, epoch ms (UTC minute or hour). */
+  bucket: number;
+  samples: number;
+  cpu_samples: number;
+  cpu_sum: number;
+  cpu_max: number | null;
+  mem_samples: number;
+  mem_used_sum: number;
+  mem_total: number | null;
+  load_samples: number;
+  load_sum: number;
+  rx_bytes: number;
+  tx_bytes: number;
+  rx_packets: number;
+  tx_packets: number;
+  disk_read_bytes: number;
+  disk_write_bytes: number;
+}
+
+export interface TrafficDaysTable {
+  node_id: string;
+  /** Local calendar day in the billing time zone, YYYY-MM-DD. */
+  day: string;
+  rx_bytes: number;
+  tx_bytes: number;
+}
+
+export interface MetricBaselinesTable {
+  node_id: string;
+  boot_id: string;
+  uptime_sec: number;
+  sampled_at: number;
+  /** JSON: per-interface counters and disk I/O counters. */
+  counters: string;
+}
+
 export interface Database {
+  metric_minutes: MetricRollupTable;
+  metric_hours: MetricRollupTable;
+  traffic_days: TrafficDaysTable;
+  metric_baselines: MetricBaselinesTable;
   commands: CommandsTable;
   command_inflight: CommandInflightTable;
   tasks: TasksTable;

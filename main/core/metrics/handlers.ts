@@ -1,0 +1,31 @@
+// Contract handlers for live metrics, rollups, traffic and monthly transfer.
+import type { Handlers } from '../../contract/contract.js';
+import type { NodeRegistry } from '../nodes/registry.js';
+import type { Db } from '../store/schema.js';
+import type { MetricsService } from './metrics-service.js';
+import { metricSeries, trafficReport, transferReport } from './queries.js';
+
+type MetricHandlerNames = 'liveMetrics' | 'metricSeries' | 'nodeTransfer' | 'trafficReport';
+
+export function metricHandlers(
+  db: Db,
+  metrics: MetricsService,
+  registry: NodeRegistry,
+  minuteRetentionMs: number,
+): Pick<Handlers, MetricHandlerNames> {
+  return {
+    liveMetrics: async ({ id }) => {
+      await registry.get(id);
+      return metrics.live(id);
+    },
+    metricSeries: async (query) => {
+      await registry.get(query.id);
+      return metricSeries(db, metrics, query);
+    },
+    nodeTransfer: async ({ id, cycle }) => {
+      await registry.get(id);
+      return transferReport(db, metrics, id, cycle);
+    },
+    trafficReport: (query) => trafficReport(db, metrics, query, minuteRetentionMs),
+  };
+}

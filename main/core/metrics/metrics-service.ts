@@ -1,0 +1,195 @@
+// The master's metrics: accounts each sample against the node's baseline, keeps the live state in
+// memory (latest snapshot and a bounded ring), emits a coalesced ≈1 Hz event, and flushes rollups with
+// their baselines in batched transactions.
+import type { MetricSample, MetricsMessage } from '../../../agent/protocol.js';
+import type { LiveMetrics, NodeLive } from '../../contract/metrics-schemas.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/schema.js';
+import { type AccountingLimits, account, type Baseline, DEFAULT_LIMITS } from './accounting.js';
+import { DayCalendar } from './calendar.js';
+import { LiveRing } from './live-ring.js';
+import { RollupBuffer } from './rollup-buffer.js';
+import { writeRollups } from './rollup-writer.js';
+import { Serial } from './serial.js';
+import { headlineOf, ringPointOf, snapshotOf } from './snapshot.js';
+
+export interface MetricsOptions {
+  flushIntervalMs: number;
+  billingDay: number;
+  billingTimeZone: string;
+  limits: AccountingLimits;
+}
+
+export const DEFAULT_METRICS_OPTIONS: MetricsOptions = {
+  flushIntervalMs: 10_000,
+  billingDay: 1,
+  billingTimeZone: 'UTC',
+  limits: DEFAULT_LIMITS,
+};
+
+interface NodeState {
+  baseline: Baseline | null;
+  cores: number[][] | null;
+  ring: LiveRing | null;
+  latest: LiveMetrics['latest'];
+  headline: NodeLive | null;
+  /** Bytes accounted since this master started, for Prometheus counters. */
+  rxTotal: number;
+  txTotal: number;
+}
+
+export class MetricsService {
+  readonly options: MetricsOptions;
+  readonly calendar: DayCalendar;
+  readonly buffer = new RollupBuffer();
+  readonly serial = new Serial();
+  private readonly nodes = new Map<string, NodeState>();
+  private readonly changed = new Set<string>();
+  private timers: NodeJS.Timeout[] = [];
+  samplesIngested = 0;
+  deltasRejected = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: 'sqlite' | 'mariadb',
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    options: Partial<MetricsOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_METRICS_OPTIONS, ...options };
+    this.calendar = new DayCalendar(this.options.billingTimeZone);
+  }
+
+  /** Loads the persisted baselines so traffic moved while the master was down is counted. */
+  async start(): Promise<void> {
+    const rows = await this.db.selectFrom('metric_baselines').selectAll().execute();
+    for (const row of rows) {
+      const counters = JSON.parse(row.counters) as Pick<Baseline, 'net' | 'diskIo' | 'cpu'>;
+      this.state(row.node_id).baseline = {
+        bootId: row.boot_id,
+        uptimeSec: row.uptime_sec,
+        t: row.sampled_at,
+        net: counters.net,
+        diskIo: counters.diskIo,
+        cpu: counters.cpu,
+      };
+    }
+    const flush = setInterval(() => void this.flush(), this.options.flushIntervalMs);
+    const tick = setInterval(() => this.emitTick(), 1_000);
+    flush.unref();
+    tick.unref();
+    this.timers = [flush, tick];
+  }
+
+  /** Graceful stop: everything accounted so far is written. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.flush();
+  }
+
+  private state(nodeId: string): NodeState {
+    let s = this.nodes.get(nodeId);
+    if (!s) {
+      s = { baseline: null, cores: null, ring: null, latest: null, headline: null, rxTotal: 0, txTotal: 0 };
+      this.nodes.set(nodeId, s);
+    }
+    return s;
+  }
+
+  ingest(nodeId: string, message: MetricsMessage, receivedAt = Date.now()): void {
+    const state = this.state(nodeId);
+    const last = message.samples[message.samples.length - 1] as MetricSample;
+    for (const sample of message.samples) {
+      // Anchor on the master's clock, keeping the agent's spacing between samples.
+      const t = Math.min(receivedAt, receivedAt - (last.t - sample.t));
+      this.ingestOne(nodeId, state, sample, t, message.intervalMs);
+    }
+    this.changed.add(nodeId);
+  }
+
+  private ingestOne(nodeId: string, state: NodeState, sample: MetricSample, t: number, intervalMs: number): void {
+    const accounted = account(state.baseline, sample, this.options.limits, state.cores);
+    if (!accounted) return;
+    this.samplesIngested += 1;
+    for (const r of accounted.rejected) {
+      this.deltasRejected += 1;
+      this.log.warn(
+        { nodeId, iface: r.iface, bytes: r.bytes, limitBytes: r.limitBytes },
+        'rejected an impossible traffic delta',
+      );
+    }
+    state.baseline = accounted.baseline;
+    state.cores = sample.cpu?.cores ?? null;
+    state.rxTotal += accounted.net.rxBytes;
+    state.txTotal += accounted.net.txBytes;
+    const snapshot = snapshotOf(sample, accounted, t);
+    if (!state.ring || state.ring.intervalMs !== intervalMs) state.ring = new LiveRing(intervalMs);
+    state.ring.push(t, ringPointOf(snapshot));
+    state.latest = snapshot;
+    state.headline = headlineOf(nodeId, snapshot);
+    this.buffer.add(nodeId, t, this.calendar.dayOf(t), accounted, {
+      cpu: snapshot.cpu?.usage ?? null,
+      memUsed: snapshot.memory?.used ?? null,
+      memTotal: snapshot.memory?.total ?? null,
+      load1: snapshot.load?.[0] ?? null,
+    });
+  }
+
+  live(nodeId: string): LiveMetrics {
+    const s = this.nodes.get(nodeId);
+    return {
+      nodeId,
+      latest: s?.latest ?? null,
+      recent: s?.ring ? s.ring.toSeries() : LiveRing.empty(2_000),
+    };
+  }
+
+  headlines(): NodeLive[] {
+    const out: NodeLive[] = [];
+    for (const s of this.nodes.values()) if (s.headline) out.push(s.headline);
+    return out;
+  }
+
+  totals(nodeId: string): { rx: number; tx: number } {
+    const s = this.nodes.get(nodeId);
+    return { rx: s?.rxTotal ?? 0, tx: s?.txTotal ?? 0 };
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  forget(nodeId: string): void {
+    this.nodes.delete(nodeId);
+    this.changed.delete(nodeId);
+    this.buffer.forget(nodeId);
+  }
+
+  /** One event per second with the nodes that reported since the last one. */
+  private emitTick(): void {
+    if (this.changed.size === 0) return;
+    const nodes: NodeLive[] = [];
+    for (const id of this.changed) {
+      const headline = this.nodes.get(id)?.headline;
+      if (headline) nodes.push(headline);
+    }
+    this.changed.clear();
+    this.bus.emit('metrics', { t: Date.now(), nodes });
+  }
+
+  /** Writes the buffered rollups and baselines; on failure they go back and are retried next time. */
+  flush(): Promise<void> {
+    return this.serial.run(async () => {
+      if (this.buffer.isEmpty) return;
+      const batch = this.buffer.take();
+      try {
+        await writeRollups(this.db, this.dialect, batch, this.log);
+      } catch (err) {
+        this.buffer.restore(batch);
+        this.log.warn({ err }, 'could not write metric rollups; will retry');
+      }
+    });
+  }
+}
