@@ -42,10 +42,12 @@ describe.runIf(hasNetns())('traffic accounting against the kernel counters', () 
     cleanup.push(() => agent.stop('SIGKILL'));
 
     const live = async () =>
-      (await master.api<{ latest: { net: { rxBps: number | null; interfaces: Array<{ name: string }> } } | null }>(
-        'GET',
-        `/api/nodes/${node.id}/metrics/live`,
-      )).body.latest;
+      (
+        await master.api<{ latest: { net: { rxBps: number | null; interfaces: Array<{ name: string }> } } | null }>(
+          'GET',
+          `/api/nodes/${node.id}/metrics/live`,
+        )
+      ).body.latest;
     // The agent's first sample sets the baseline; the link is silent until the test talks.
     await waitFor(async () => (await live()) !== null, 'the first sample', 15_000);
     const c0 = veth.counterBytes();
@@ -105,7 +107,8 @@ describe.runIf(hasNetns())('traffic accounting against the kernel counters', () 
     // The same bytes show in the monthly transfer view (both cycles, in case the test ran over a
     // cycle boundary) and, for what this master process accounted, in Prometheus' counters.
     const cycle = async (which: string) =>
-      (await master.api<{ totalBytes: number }>('GET', `/api/nodes/${node.id}/transfer?cycle=${which}`)).body.totalBytes;
+      (await master.api<{ totalBytes: number }>('GET', `/api/nodes/${node.id}/transfer?cycle=${which}`)).body
+        .totalBytes;
     expect((await cycle('current')) + (await cycle('previous'))).toBe(total);
     const prometheus = await fetch(new URL('/metrics', master.adminUrl), {
       headers: { authorization: `Bearer ${master.adminToken}` },
@@ -114,7 +117,9 @@ describe.runIf(hasNetns())('traffic accounting against the kernel counters', () 
     const text = await prometheus.text();
     const counter = (name: string) =>
       Number(new RegExp(`^${name}\\{node_id="${node.id}",node="netns-host"\\} (\\d+)$`, 'm').exec(text)?.[1]);
-    expect(counter('fleetdeck_node_network_receive_bytes_total') + counter('fleetdeck_node_network_transmit_bytes_total')).toBeGreaterThan(0);
+    expect(
+      counter('fleetdeck_node_network_receive_bytes_total') + counter('fleetdeck_node_network_transmit_bytes_total'),
+    ).toBeGreaterThan(0);
     expect(text).toMatch(new RegExp(`^fleetdeck_node_up\\{node_id="${node.id}",node="netns-host"\\} 1$`, 'm'));
   }, 120_000);
 });

@@ -28,6 +28,19 @@ describe('agent config precedence', () => {
     });
   });
 
+  it('samples every 2 s by default, 1 to 60 s when set, and excludes virtual interfaces', () => {
+    const base = { masters: ['wss://m:7443'], token: 't' };
+    const { config } = resolveConfig({ cli: {}, file: {}, env: base });
+    expect(config.metricsIntervalSec).toBe(2);
+    expect(config.netExclude).toContain('veth*');
+    const env = fromEnv({ FLEETDECK_METRICS_INTERVAL_SEC: '5', FLEETDECK_NET_INCLUDE: 'eth0, wg0' });
+    expect(env).toMatchObject({ metricsIntervalSec: 5, netInclude: ['eth0', 'wg0'] });
+    expect(() => resolveConfig({ cli: { metricsIntervalSec: 0 }, file: {}, env: base })).toThrow(
+      /metricsIntervalSec is 1 to 60 seconds/,
+    );
+    expect(() => resolveConfig({ cli: { metricsIntervalSec: 61 }, file: {}, env: base })).toThrow(ConfigError);
+  });
+
   it('reads FLEETDECK_* variables, with clear errors for bad values', () => {
     expect(fromEnv({ FLEETDECK_MASTER: 'wss://a:1, wss://b:2', FLEETDECK_EXEC: 'false' })).toEqual({
       masters: ['wss://a:1', 'wss://b:2'],

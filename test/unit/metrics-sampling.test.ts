@@ -107,7 +107,10 @@ describe('reporter', () => {
     const reporter = new MetricsReporter(
       sampler,
       2_000,
-      (m) => (connected ? (sent.push(m), true) : false),
+      (m) => {
+        if (connected) sent.push(m);
+        return connected;
+      },
       () => {},
     );
     for (let i = 0; i < 7; i++) await (reporter as unknown as { tick(): Promise<void> }).tick();

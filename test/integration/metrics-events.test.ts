@@ -1,0 +1,88 @@
+// Live metrics reach subscribers through /api/events at about one event per second, however many
+// agents report, and the live endpoint serves the recent ring from memory.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNode, type MasterHandle, type Proc, startAgent, startMaster, waitFor } from '../helpers/processes.js';
+
+interface MetricsEvent {
+  t: number;
+  nodes: Array<{ nodeId: string; cpu: number | null; memUsed: number | null; memTotal: number | null }>;
+}
+
+describe('live metrics', () => {
+  let master: MasterHandle;
+  const agents: Proc[] = [];
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    master = await startMaster();
+    for (let i = 0; i < 3; i++) {
+      const { node, token } = await createNode(master, `live-${i}`);
+      ids.push(node.id);
+      agents.push(startAgent({ master, token, args: ['--metrics-interval-sec', '1'] }));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop('SIGKILL')));
+    await master?.proc.stop();
+  });
+
+  it('coalesces every node into at most about one event per second', async () => {
+    const controller = new AbortController();
+    const response = await fetch(new URL('/api/events', master.adminUrl), {
+      headers: { authorization: `Bearer ${master.adminToken}` },
+      signal: controller.signal,
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>)
+      .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+      .getReader();
+    const events: MetricsEvent[] = [];
+    const seen = new Set<string>();
+    let text = '';
+    const started = Date.now();
+    while (Date.now() - started < 6_000) {
+      text += (await reader.read()).value ?? '';
+      let end = text.indexOf('\n\n');
+      while (end >= 0) {
+        const block = text.slice(0, end);
+        text = text.slice(end + 2);
+        const match = /^event: metrics\ndata: (.*)$/s.exec(block);
+        if (match) {
+          const event = JSON.parse(match[1] as string) as MetricsEvent;
+          events.push(event);
+          for (const n of event.nodes) seen.add(n.nodeId);
+        }
+        end = text.indexOf('\n\n');
+      }
+    }
+    controller.abort();
+    const seconds = (Date.now() - started) / 1000;
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+    for (const id of ids) expect(seen.has(id)).toBe(true);
+    for (const event of events) {
+      expect(new Set(event.nodes.map((n) => n.nodeId)).size).toBe(event.nodes.length);
+    }
+    const sample = events.flatMap((e) => e.nodes).find((n) => n.nodeId === ids[0]);
+    expect(sample?.memTotal).toBeGreaterThan(0);
+  });
+
+  it('serves the latest sample and the recent ring from memory', async () => {
+    type Live = {
+      latest: { cpu: { usage: number | null } } | null;
+      recent: { t: number[]; cpu: Array<number | null> };
+    };
+    const live = await waitFor(
+      async () => {
+        const { body } = await master.api<Live>('GET', `/api/nodes/${ids[0]}/metrics/live`);
+        return body.recent.t.length >= 3 ? body : undefined;
+      },
+      'three samples in the ring',
+      15_000,
+    );
+    expect(live.latest?.cpu.usage).toBeGreaterThanOrEqual(0);
+    expect([...live.recent.t].sort((a, b) => a - b)).toEqual(live.recent.t);
+    expect(live.recent.cpu.length).toBe(live.recent.t.length);
+    const missing = await master.api<{ error: { code: string } }>('GET', '/api/nodes/nope/metrics/live');
+    expect(missing.status).toBe(404);
+  });
+});
