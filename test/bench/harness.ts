@@ -29,10 +29,15 @@ export async function createNodes(master: Master, count: number, prefix: string)
 }
 
 /** Starts the simulated fleet in a child process and waits until every agent is connected. */
-export async function externalSwarm(url: string, tokens: string[], delayMs = 0) {
+export async function externalSwarm(
+  url: string,
+  tokens: string[],
+  delayMs = 0,
+  metrics?: { intervalMs: number; perFrame: number },
+) {
   const dir = mkdtempSync(join(os.tmpdir(), 'fleetdeck-swarm-'));
   const file = join(dir, 'swarm.json');
-  writeFileSync(file, JSON.stringify({ url, tokens, delayMs }));
+  writeFileSync(file, JSON.stringify({ url, tokens, delayMs, metrics }));
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'swarm-process.ts'), file], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -41,6 +46,7 @@ export async function externalSwarm(url: string, tokens: string[], delayMs = 0) 
     child.once('exit', (code) => reject(new Error(`swarm exited with ${code}`)));
   });
   return {
+    pid: child.pid as number,
     stop: async () => {
       child.stdin.end();
       await new Promise((r) => child.once('exit', r));

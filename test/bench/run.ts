@@ -1,9 +1,14 @@
 // `npm run bench [-- name…]`: runs the benchmarks (all, or those named), prints tables, writes
 // bench-results/*.json. Never part of npm test.
 import { runFileBenchmarks } from './files.bench.js';
+import { runMetricsBenchmarks } from './metrics.bench.js';
 import { runQueueBenchmarks } from './queue.bench.js';
 
-const suites: Record<string, () => Promise<unknown>> = { queue: runQueueBenchmarks, files: runFileBenchmarks };
+const suites: Record<string, () => Promise<unknown>> = {
+  queue: runQueueBenchmarks,
+  files: runFileBenchmarks,
+  metrics: runMetricsBenchmarks,
+};
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
   const suite = suites[name];

@@ -7,8 +7,14 @@ const config = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as {
   url: string;
   tokens: string[];
   delayMs?: number;
+  metrics?: { intervalMs: number; perFrame: number };
 };
-const swarm = new Swarm({ url: config.url, tokens: config.tokens, reply: () => ({ delayMs: config.delayMs }) });
+const swarm = new Swarm({
+  url: config.url,
+  tokens: config.tokens,
+  reply: () => ({ delayMs: config.delayMs }),
+  metrics: config.metrics,
+});
 await swarm.connect(200);
 process.stdout.write('ready\n');
 process.stdin.resume();

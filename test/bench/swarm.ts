@@ -6,6 +6,7 @@ import {
   type CommandMessage,
   type CommandResult,
   MasterMessage,
+  type MetricSample,
   PROTOCOL_VERSION,
   parseFrame,
 } from '../../agent/protocol.js';
@@ -22,6 +23,41 @@ export interface SwarmOptions {
   /** How a simulated agent answers a command. */
   reply?: (command: CommandMessage, index: number) => SimReply;
   onStarted?: (index: number, id: string) => void;
+  /** Report metrics like a real agent: a sample every intervalMs, several per frame. */
+  metrics?: { intervalMs: number; perFrame: number };
+}
+
+/** A plausible host sample; counters grow by what a lightly loaded VPS moves. */
+function simSample(index: number, t: number, uptimeSec: number): MetricSample {
+  const bytes = Math.round(uptimeSec * 125_000);
+  const j = Math.round(uptimeSec * 100);
+  return {
+    t,
+    bootId: `sim-boot-${index}`,
+    uptimeSec,
+    cpu: {
+      source: 'proc',
+      total: [j, 0, j >> 1, j * 6, 3, 0, 1, 0],
+      cores: [
+        [j >> 1, 0, j >> 2, j * 3, 1, 0, 0, 0],
+        [j >> 1, 0, j >> 2, j * 3, 2, 0, 1, 0],
+      ],
+    },
+    load: [0.12, 0.2, 0.18],
+    memory: {
+      total: 2_000_000_000,
+      available: 1_200_000_000,
+      used: 800_000_000,
+      buffers: 50_000_000,
+      cached: 400_000_000,
+    },
+    swap: { total: 1_000_000_000, free: 1_000_000_000 },
+    disks: [{ mount: '/', fs: 'ext4', total: 50_000_000_000, used: 20_000_000_000, free: 30_000_000_000 }],
+    diskIo: { readBytes: bytes >> 4, writeBytes: bytes >> 3, reads: j, writes: j * 2 },
+    net: [{ name: 'eth0', rxBytes: bytes, txBytes: bytes >> 1, rxPackets: j * 10, txPackets: j * 8, speedMbps: 1000 }],
+    connections: { tcp: 12, udp: 2 },
+    processes: 140,
+  };
 }
 
 export class SimAgent {
@@ -69,10 +105,36 @@ export class SimAgent {
         const message = parsed.value;
         if (message.type === 'welcome') {
           this.welcomed = true;
+          this.startMetrics();
           resolve();
         } else if (message.type === 'command') this.run(message);
       });
     });
+  }
+
+  private metricsTimer: NodeJS.Timeout | null = null;
+  samplesSent = 0;
+
+  private startMetrics(): void {
+    const metrics = this.options.metrics;
+    if (!metrics || this.metricsTimer) return;
+    const frameMs = metrics.intervalMs * metrics.perFrame;
+    const bootedAt = Date.now() - 86_400_000 - this.index * 1_000;
+    const sendFrame = () => {
+      const now = Date.now();
+      const samples: MetricSample[] = [];
+      for (let k = metrics.perFrame - 1; k >= 0; k--) {
+        const t = now - k * metrics.intervalMs;
+        samples.push(simSample(this.index, t, (t - bootedAt) / 1000));
+      }
+      this.samplesSent += samples.length;
+      this.send({ type: 'metrics', intervalMs: metrics.intervalMs, samples });
+    };
+    // Random phase, as real agents started at different times.
+    this.metricsTimer = setTimeout(() => {
+      sendFrame();
+      this.metricsTimer = setInterval(sendFrame, frameMs);
+    }, Math.random() * frameMs);
   }
 
   private run(command: CommandMessage): void {
@@ -110,6 +172,7 @@ export class SimAgent {
   }
 
   close(): void {
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
     this.socket?.terminate();
   }
 }
