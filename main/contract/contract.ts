@@ -21,6 +21,7 @@ import {
   MetricsEvent,
   MetricsQuery,
   MetricsSeries,
+  NodeLive,
   TrafficQuery,
   TrafficReport,
   TransferQuery,
@@ -132,6 +133,13 @@ export const contract = {
     summary: 'Invalidate every token of the node and disconnect its agent now',
     input: byId,
     output: NodeView,
+  }),
+  fleetLive: op({
+    method: 'GET',
+    path: '/api/metrics/live',
+    summary: "Every node's latest headline numbers (CPU, memory, disk, network rates), from memory",
+    input: Empty,
+    output: z.array(NodeLive),
   }),
   liveMetrics: op({
     method: 'GET',

@@ -10,6 +10,7 @@ export const operationNames = [
   'deleteNode',
   'rotateNodeToken',
   'revokeNode',
+  'fleetLive',
   'liveMetrics',
   'metricSeries',
   'nodeTransfer',

@@ -1,6 +1,7 @@
 import { useState } from 'react';
+import { FleetOverview } from './FleetOverview';
 import { Login } from './Login';
-import { NodesPage } from './NodesPage';
+import { NodePage } from './NodePage';
 import { RunCommand } from './RunCommand';
 import { initialTransport, logOut } from './session';
 import { clientOf, type Transport } from './transport';
@@ -8,6 +9,7 @@ import { clientOf, type Transport } from './transport';
 export function App() {
   const [transport, setTransport] = useState<Transport | null>(initialTransport);
   const [screen, setScreen] = useState<'nodes' | 'run'>('nodes');
+  const [openNode, setOpenNode] = useState<string | null>(null);
   if (!transport) return <Login onLoggedIn={setTransport} />;
   const client = clientOf(transport);
   return (
@@ -15,7 +17,14 @@ export function App() {
       <header className="topbar">
         <strong>FleetDeck</strong>
         <nav>
-          <button type="button" aria-pressed={screen === 'nodes'} onClick={() => setScreen('nodes')}>
+          <button
+            type="button"
+            aria-pressed={screen === 'nodes'}
+            onClick={() => {
+              setScreen('nodes');
+              setOpenNode(null);
+            }}
+          >
             Nodes
           </button>
           <button type="button" aria-pressed={screen === 'run'} onClick={() => setScreen('run')}>
@@ -35,8 +44,10 @@ export function App() {
           </button>
         )}
       </header>
-      {screen === 'nodes' ? (
-        <NodesPage client={client} transport={transport} />
+      {screen === 'nodes' && openNode ? (
+        <NodePage client={client} transport={transport} nodeId={openNode} onBack={() => setOpenNode(null)} />
+      ) : screen === 'nodes' ? (
+        <FleetOverview client={client} transport={transport} onOpen={setOpenNode} />
       ) : (
         <RunCommand client={client} transport={transport} />
       )}

@@ -31,16 +31,18 @@ export interface SwarmOptions {
 function simSample(index: number, t: number, uptimeSec: number): MetricSample {
   const bytes = Math.round(uptimeSec * 125_000);
   const j = Math.round(uptimeSec * 100);
+  const half = Math.floor(j / 2);
+  const quarter = Math.floor(j / 4);
   return {
     t,
     bootId: `sim-boot-${index}`,
     uptimeSec,
     cpu: {
       source: 'proc',
-      total: [j, 0, j >> 1, j * 6, 3, 0, 1, 0],
+      total: [j, 0, half, j * 6, 3, 0, 1, 0],
       cores: [
-        [j >> 1, 0, j >> 2, j * 3, 1, 0, 0, 0],
-        [j >> 1, 0, j >> 2, j * 3, 2, 0, 1, 0],
+        [half, 0, quarter, j * 3, 1, 0, 0, 0],
+        [half, 0, quarter, j * 3, 2, 0, 1, 0],
       ],
     },
     load: [0.12, 0.2, 0.18],
@@ -53,8 +55,17 @@ function simSample(index: number, t: number, uptimeSec: number): MetricSample {
     },
     swap: { total: 1_000_000_000, free: 1_000_000_000 },
     disks: [{ mount: '/', fs: 'ext4', total: 50_000_000_000, used: 20_000_000_000, free: 30_000_000_000 }],
-    diskIo: { readBytes: bytes >> 4, writeBytes: bytes >> 3, reads: j, writes: j * 2 },
-    net: [{ name: 'eth0', rxBytes: bytes, txBytes: bytes >> 1, rxPackets: j * 10, txPackets: j * 8, speedMbps: 1000 }],
+    diskIo: { readBytes: Math.floor(bytes / 16), writeBytes: Math.floor(bytes / 8), reads: j, writes: j * 2 },
+    net: [
+      {
+        name: 'eth0',
+        rxBytes: bytes,
+        txBytes: Math.floor(bytes / 2),
+        rxPackets: j * 10,
+        txPackets: j * 8,
+        speedMbps: 1000,
+      },
+    ],
     connections: { tcp: 12, udp: 2 },
     processes: 140,
   };

@@ -41,6 +41,8 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
       // playwright-core gives every launch a fresh, empty user-data-dir of its own.
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // A page error fails loudly in the output instead of showing up only as a missing element.
+    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
     mkdirSync(SHOTS, { recursive: true });
   });
 
@@ -91,5 +93,54 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
       ]);
     await expect.poll(() => page.locator('.progress').textContent()).toBe('2 of 2 done');
     await page.screenshot({ path: join(SHOTS, 'run-command.png') });
+  });
+
+  it('shows live metrics in the fleet overview, filters by search and sorts by a column', async () => {
+    await page.getByRole('button', { name: 'Nodes', exact: true }).click();
+    const localRow = page.locator('tr[data-node-id="local"]');
+    // CPU arrives with the ≈1 Hz metrics event: a percentage replaces the dash.
+    await expect.poll(() => localRow.locator('td.cpu span').first().textContent(), { timeout: 15_000 }).toMatch(/%$/);
+    await page.getByLabel('Search nodes').fill('web-ui');
+    await expect.poll(() => page.locator('tbody tr[data-node-id]').count()).toBe(1);
+    await page.getByLabel('Search nodes').fill('');
+    await page.getByRole('button', { name: 'CPU', exact: true }).click();
+    await expect.poll(() => page.locator('th[aria-sort="descending"]').textContent()).toMatch(/CPU/);
+    await page.screenshot({ path: join(SHOTS, 'fleet.png') });
+  });
+
+  it('opens a node page with live charts, switches to rolled-up ranges, and renames the node', async () => {
+    await page.getByRole('button', { name: 'web-ui', exact: true }).click();
+    await page.getByRole('heading', { name: 'web-ui' }).waitFor();
+    await expect.poll(() => page.locator('.chart canvas').count(), { timeout: 10_000 }).toBe(4);
+    await expect
+      .poll(() => page.locator('.figure', { hasText: 'CPU' }).locator('strong').textContent(), { timeout: 15_000 })
+      .toMatch(/%$/);
+    await page.getByText('This billing cycle').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'node.png') });
+    await page.getByRole('button', { name: '24 h' }).click();
+    await expect.poll(() => page.getByRole('button', { name: '24 h' }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.locator('.chart canvas').count()).toBe(4);
+    await page.getByLabel('Name').fill('web-ui-renamed');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'web-ui-renamed' }).waitFor();
+    await page.getByRole('button', { name: '← All nodes' }).click();
+    await page.getByRole('button', { name: 'web-ui-renamed', exact: true }).waitFor();
+  });
+
+  it('keeps a 2,000-node fleet virtualized: few rows in the DOM, the last one reachable by scrolling', async () => {
+    for (let i = 0; i < 2_000; i += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_v, k) =>
+          master.api('POST', '/api/nodes', { name: `bulk-${String(i + k).padStart(4, '0')}` }),
+        ),
+      );
+    }
+    await page.reload();
+    await page.getByText('2002 of 2002 shown').waitFor({ timeout: 15_000 });
+    expect(await page.locator('tbody tr[data-node-id]').count()).toBeLessThan(80);
+    await page.locator('tbody.grid-body').evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await page.getByRole('button', { name: 'web-ui-renamed', exact: true }).waitFor();
   });
 });

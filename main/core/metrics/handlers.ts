@@ -5,7 +5,7 @@ import type { Db } from '../store/schema.js';
 import type { MetricsService } from './metrics-service.js';
 import { metricSeries, trafficReport, transferReport } from './queries.js';
 
-type MetricHandlerNames = 'liveMetrics' | 'metricSeries' | 'nodeTransfer' | 'trafficReport';
+type MetricHandlerNames = 'fleetLive' | 'liveMetrics' | 'metricSeries' | 'nodeTransfer' | 'trafficReport';
 
 export function metricHandlers(
   db: Db,
@@ -14,6 +14,7 @@ export function metricHandlers(
   minuteRetentionMs: number,
 ): Pick<Handlers, MetricHandlerNames> {
   return {
+    fleetLive: async () => metrics.headlines(),
     liveMetrics: async ({ id }) => {
       await registry.get(id);
       return metrics.live(id);

@@ -185,7 +185,7 @@ export class MetricsService {
       if (this.buffer.isEmpty) return;
       const batch = this.buffer.take();
       try {
-        await writeRollups(this.db, this.dialect, batch, this.log);
+        for (const failed of await writeRollups(this.db, this.dialect, batch, this.log)) this.buffer.restore(failed);
       } catch (err) {
         this.buffer.restore(batch);
         this.log.warn({ err }, 'could not write metric rollups; will retry');

@@ -1,26 +1,31 @@
-// Writes a rollup batch in one transaction: minute and hour rows are upserted additively, daily
-// traffic likewise, and each node's counter baseline is replaced, so after a crash the rollups and
-// the baseline agree and nothing is counted twice. Rows of nodes deleted meanwhile are set aside.
-import { type Kysely, sql, type Transaction } from 'kysely';
+// Writes a rollup batch. Minute and hour rows are upserted additively, daily traffic likewise, and each
+// node's counter baseline is replaced — all of one node in the same transaction, so after a crash its
+// rollups and its baseline agree and nothing is counted twice. Nodes are written in groups, one
+// transaction per group, yielding between groups so a large fleet never blocks the event loop for long.
+// Rows of nodes deleted meanwhile are set aside.
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from '../log.js';
-import type { Database, Db } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
+import type { Baseline } from './accounting.js';
 import type { RollupBatch, RollupRow } from './rollup-buffer.js';
 
 type Dialect = 'sqlite' | 'mariadb';
-const CHUNK = 400;
 
-function chunks<T>(rows: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
-  return out;
-}
+/** Nodes per transaction. */
+const NODES_PER_TRANSACTION = 1_000;
+/** Rows per INSERT statement (× 17 columns stays far below both databases' parameter limits). */
+const ROWS_PER_STATEMENT = 250;
 
-const ADDITIVE = [
+const ROLLUP_COLUMNS = [
+  'node_id',
+  'bucket',
   'samples',
   'cpu_samples',
   'cpu_sum',
+  'cpu_max',
   'mem_samples',
   'mem_used_sum',
+  'mem_total',
   'load_samples',
   'load_sum',
   'rx_bytes',
@@ -30,92 +35,132 @@ const ADDITIVE = [
   'disk_read_bytes',
   'disk_write_bytes',
 ] as const;
+const ADDITIVE = ROLLUP_COLUMNS.slice(2).filter((c) => c !== 'cpu_max' && c !== 'mem_total');
 
-/** The new value of a column from the stored row and the incoming one, per dialect. */
-function incoming(dialect: Dialect, column: string) {
-  return dialect === 'sqlite' ? sql.ref(`excluded.${column}`) : sql`values(${sql.ref(column)})`;
+interface UpsertShape {
+  table: string;
+  columns: readonly string[];
+  key: readonly string[];
+  /** SET clauses given how each dialect names the incoming value of a column. */
+  updates: (incoming: (column: string) => string) => string[];
 }
 
-function rollupUpdates(dialect: Dialect) {
-  const set: Record<string, unknown> = {};
-  for (const c of ADDITIVE) set[c] = sql`${sql.ref(c)} + ${incoming(dialect, c)}`;
-  const max = dialect === 'sqlite' ? sql.raw('max') : sql.raw('greatest');
-  set.cpu_max = sql`coalesce(${max}(cpu_max, ${incoming(dialect, 'cpu_max')}), cpu_max, ${incoming(dialect, 'cpu_max')})`;
-  set.mem_total = sql`coalesce(${incoming(dialect, 'mem_total')}, mem_total)`;
-  return set;
+const SHAPES = {
+  rollup: (table: 'metric_minutes' | 'metric_hours'): UpsertShape => ({
+    table,
+    columns: ROLLUP_COLUMNS,
+    key: ['node_id', 'bucket'],
+    updates: (v) => [
+      ...ADDITIVE.map((c) => `${c} = ${c} + ${v(c)}`),
+      `cpu_max = case when ${v('cpu_max')} is null then cpu_max when cpu_max is null or ${v('cpu_max')} > cpu_max then ${v('cpu_max')} else cpu_max end`,
+      `mem_total = coalesce(${v('mem_total')}, mem_total)`,
+    ],
+  }),
+  days: {
+    table: 'traffic_days',
+    columns: ['node_id', 'day', 'rx_bytes', 'tx_bytes'],
+    key: ['node_id', 'day'],
+    updates: (v) => [`rx_bytes = rx_bytes + ${v('rx_bytes')}`, `tx_bytes = tx_bytes + ${v('tx_bytes')}`],
+  } satisfies UpsertShape,
+  baselines: {
+    table: 'metric_baselines',
+    columns: ['node_id', 'boot_id', 'uptime_sec', 'sampled_at', 'counters'],
+    key: ['node_id'],
+    updates: (v) => ['boot_id', 'uptime_sec', 'sampled_at', 'counters'].map((c) => `${c} = ${v(c)}`),
+  } satisfies UpsertShape,
+};
+
+const sqlCache = new Map<string, string>();
+
+/** The upsert text for `rows` rows; cached, so the same text (and prepared statement) is reused. */
+function upsertSql(dialect: Dialect, shape: UpsertShape, rows: number): string {
+  const cacheKey = `${dialect}|${shape.table}|${rows}`;
+  const cached = sqlCache.get(cacheKey);
+  if (cached) return cached;
+  const tuple = `(${shape.columns.map(() => '?').join(', ')})`;
+  const head = `insert into ${shape.table} (${shape.columns.join(', ')}) values ${Array(rows).fill(tuple).join(', ')}`;
+  const text =
+    dialect === 'sqlite'
+      ? `${head} on conflict (${shape.key.join(', ')}) do update set ${shape.updates((c) => `excluded.${c}`).join(', ')}`
+      : `${head} on duplicate key update ${shape.updates((c) => `values(${c})`).join(', ')}`;
+  sqlCache.set(cacheKey, text);
+  return text;
 }
 
-async function upsertRollups(
-  tx: Transaction<Database>,
+async function upsert(tx: Transaction<Database>, dialect: Dialect, shape: UpsertShape, rows: unknown[][]) {
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const part = rows.slice(i, i + ROWS_PER_STATEMENT);
+    await tx.executeQuery(CompiledQuery.raw(upsertSql(dialect, shape, part.length), part.flat()));
+  }
+}
+
+const rollupValues = (rows: RollupRow[]) => rows.map((r) => ROLLUP_COLUMNS.map((c) => r[c]));
+
+function baselineValues(rows: Array<{ nodeId: string; baseline: Baseline }>) {
+  return rows.map(({ nodeId, baseline: b }) => [
+    nodeId,
+    b.bootId,
+    b.uptimeSec,
+    b.t,
+    JSON.stringify({ net: b.net, diskIo: b.diskIo, cpu: b.cpu }),
+  ]);
+}
+
+/** Splits a batch into groups of whole nodes, dropping nodes that no longer exist. */
+function groupsOf(batch: RollupBatch, existing: Set<string>, log: Logger): RollupBatch[] {
+  const nodes = new Set<string>();
+  for (const r of batch.minutes) nodes.add(r.node_id);
+  for (const r of batch.days) nodes.add(r.node_id);
+  for (const r of batch.baselines) nodes.add(r.nodeId);
+  const gone = [...nodes].filter((id) => !existing.has(id));
+  if (gone.length > 0) log.warn({ nodes: gone.length }, 'set aside metric rows of deleted nodes');
+  const groupOf = new Map<string, number>();
+  for (const id of nodes) {
+    if (existing.has(id)) groupOf.set(id, Math.floor(groupOf.size / NODES_PER_TRANSACTION));
+  }
+  const groups: RollupBatch[] = [];
+  const group = (id: string) => {
+    const g = groupOf.get(id);
+    if (g === undefined) return null;
+    groups[g] ??= { minutes: [], hours: [], days: [], baselines: [] };
+    return groups[g];
+  };
+  for (const r of batch.minutes) group(r.node_id)?.minutes.push(r);
+  for (const r of batch.hours) group(r.node_id)?.hours.push(r);
+  for (const r of batch.days) group(r.node_id)?.days.push(r);
+  for (const r of batch.baselines) group(r.nodeId)?.baselines.push(r);
+  return groups.filter(Boolean);
+}
+
+/**
+ * Writes the batch; returns the groups that failed (to be retried), each still whole per node.
+ */
+export async function writeRollups(
+  db: Kysely<Database>,
   dialect: Dialect,
-  table: 'metric_minutes' | 'metric_hours',
-  rows: RollupRow[],
-) {
-  const updates = rollupUpdates(dialect);
-  for (const part of chunks(rows)) {
-    const insert = tx.insertInto(table).values(part);
-    await (dialect === 'sqlite'
-      ? insert.onConflict((oc) => oc.columns(['node_id', 'bucket']).doUpdateSet(updates as never))
-      : insert.onDuplicateKeyUpdate(updates as never)
-    ).execute();
+  batch: RollupBatch,
+  log: Logger,
+): Promise<RollupBatch[]> {
+  const existing = new Set((await db.selectFrom('nodes').select('id').execute()).map((r) => r.id));
+  const failed: RollupBatch[] = [];
+  for (const group of groupsOf(batch, existing, log)) {
+    try {
+      await db.transaction().execute(async (tx) => {
+        await upsert(tx, dialect, SHAPES.rollup('metric_minutes'), rollupValues(group.minutes));
+        await upsert(tx, dialect, SHAPES.rollup('metric_hours'), rollupValues(group.hours));
+        await upsert(
+          tx,
+          dialect,
+          SHAPES.days,
+          group.days.map((d) => [d.node_id, d.day, d.rx_bytes, d.tx_bytes]),
+        );
+        await upsert(tx, dialect, SHAPES.baselines, baselineValues(group.baselines));
+      });
+    } catch (err) {
+      log.warn({ err, nodes: group.baselines.length }, 'could not write metric rollups; will retry');
+      failed.push(group);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
   }
-}
-
-async function upsertDays(tx: Transaction<Database>, dialect: Dialect, rows: RollupBatch['days']) {
-  const updates = {
-    rx_bytes: sql`rx_bytes + ${incoming(dialect, 'rx_bytes')}`,
-    tx_bytes: sql`tx_bytes + ${incoming(dialect, 'tx_bytes')}`,
-  };
-  for (const part of chunks(rows)) {
-    const insert = tx.insertInto('traffic_days').values(part);
-    await (dialect === 'sqlite'
-      ? insert.onConflict((oc) => oc.columns(['node_id', 'day']).doUpdateSet(updates as never))
-      : insert.onDuplicateKeyUpdate(updates as never)
-    ).execute();
-  }
-}
-
-async function upsertBaselines(tx: Transaction<Database>, dialect: Dialect, batch: RollupBatch) {
-  const rows = batch.baselines.map(({ nodeId, baseline }) => ({
-    node_id: nodeId,
-    boot_id: baseline.bootId,
-    uptime_sec: baseline.uptimeSec,
-    sampled_at: baseline.t,
-    counters: JSON.stringify({ net: baseline.net, diskIo: baseline.diskIo, cpu: baseline.cpu }),
-  }));
-  const columns = ['boot_id', 'uptime_sec', 'sampled_at', 'counters'] as const;
-  const updates = Object.fromEntries(columns.map((c) => [c, incoming(dialect, c)]));
-  for (const part of chunks(rows)) {
-    const insert = tx.insertInto('metric_baselines').values(part);
-    await (dialect === 'sqlite'
-      ? insert.onConflict((oc) => oc.column('node_id').doUpdateSet(updates as never))
-      : insert.onDuplicateKeyUpdate(updates as never)
-    ).execute();
-  }
-}
-
-/** Drops rows of nodes that no longer exist (deleted while their samples waited). */
-function withoutDeletedNodes(batch: RollupBatch, existing: Set<string>, log: Logger): RollupBatch {
-  const keep = <T extends { node_id?: string; nodeId?: string }>(rows: T[]) =>
-    rows.filter((r) => existing.has((r.node_id ?? r.nodeId) as string));
-  const kept = {
-    minutes: keep(batch.minutes),
-    hours: keep(batch.hours),
-    days: keep(batch.days),
-    baselines: keep(batch.baselines),
-  };
-  const dropped = batch.minutes.length - kept.minutes.length + batch.baselines.length - kept.baselines.length;
-  if (dropped > 0) log.warn({ rows: dropped }, 'set aside metric rows of deleted nodes');
-  return kept;
-}
-
-export async function writeRollups(db: Db | Kysely<Database>, dialect: Dialect, batch: RollupBatch, log: Logger) {
-  await db.transaction().execute(async (tx) => {
-    const ids = new Set((await tx.selectFrom('nodes').select('id').execute()).map((r) => r.id));
-    const rows = withoutDeletedNodes(batch, ids, log);
-    await upsertRollups(tx, dialect, 'metric_minutes', rows.minutes);
-    await upsertRollups(tx, dialect, 'metric_hours', rows.hours);
-    await upsertDays(tx, dialect, rows.days);
-    await upsertBaselines(tx, dialect, rows);
-  });
+  return failed;
 }
