@@ -7,6 +7,7 @@ import { currentSchemaVersion, migrate } from '../../main/core/store/migrate.js'
 import { LATEST_SCHEMA_VERSION, migrations } from '../../main/core/store/migrations.js';
 import { openSqlite } from '../../main/core/store/sqlite.js';
 import { openStore } from '../../main/core/store/store.js';
+import { freshMariadb, hasMariadb } from '../helpers/databases.js';
 import { MASTER_ENTRY, requireBuild, tempDir } from '../helpers/processes.js';
 
 describe('migrations', () => {
@@ -96,5 +97,28 @@ describe('migrations', () => {
     );
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/schema version 999, but this FleetDeck knows versions up to \d+/);
+  });
+});
+
+describe.runIf(hasMariadb())('migrations on MariaDB', () => {
+  it('instances starting at once migrate exactly once, under a database lock', async () => {
+    const { url, drop } = await freshMariadb();
+    try {
+      const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(url)));
+      const applied = stores.map((s) => s.migration.applied.length).sort();
+      expect(applied).toEqual([0, 0, 0, migrations.length]);
+      const versions = await stores[0]?.db.selectFrom('schema_version').select('version').orderBy('version').execute();
+      expect(versions?.map((v) => v.version)).toEqual(migrations.map((m) => m.version));
+      await Promise.all(stores.map((s) => s.close()));
+    } finally {
+      await drop();
+    }
+  });
+
+  it('explains an unreachable server or a URL without a database, hiding the password', async () => {
+    await expect(openStore('mysql://root:s3cret@127.0.0.1:1/fleet')).rejects.toThrow(
+      /Cannot use the database mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/fleet/,
+    );
+    await expect(openStore('mysql://root@127.0.0.1:3306')).rejects.toThrow(/names no database/);
   });
 });

@@ -1,4 +1,4 @@
-// Queue semantics state by state, against the real queue on a real SQLite file. The agent side is
+// Queue semantics state by state, against the real queue on a real SQLite file and a real MariaDB database. The agent side is
 // an in-memory link here so each transition can be driven and observed exactly.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +10,8 @@ import { GroupCommit } from '../../main/core/queue/group-commit.js';
 import { CommandQueue, type NewCommand } from '../../main/core/queue/queue.js';
 import { RetentionJob } from '../../main/core/queue/retention.js';
 import { ACTIVE, canTransition, TERMINAL } from '../../main/core/queue/states.js';
-import { openStore, type Store } from '../../main/core/store/store.js';
+import type { Store } from '../../main/core/store/store.js';
+import { storeTargets } from '../helpers/databases.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 
 class FakeLinks {
@@ -29,52 +30,6 @@ class FakeLinks {
   }
 }
 
-let store: Store;
-let links: FakeLinks;
-let queue: CommandQueue;
-let clock: number;
-const nodes: string[] = [];
-
-const spec = (nodeId: string, extra: Partial<NewCommand> = {}): NewCommand => ({
-  nodeId,
-  exec: { command: 'true' },
-  timeoutMs: 10_000,
-  outputLimit: 1024 * 1024,
-  deadlineAt: null,
-  retry: null,
-  ...extra,
-});
-
-const result = (id: string, outcome: CommandResult['outcome'] = 'succeeded'): CommandResult => ({
-  id,
-  outcome,
-  exitCode: outcome === 'succeeded' ? 0 : 1,
-  signal: null,
-  startedAt: clock,
-  finishedAt: clock + 5,
-  stdout: 'ok\n',
-  stderr: '',
-  truncated: false,
-  error: null,
-});
-
-const status = async (id: string) => (await queue.get(id)).status;
-
-beforeEach(async () => {
-  clock = 1_000_000;
-  store = await openStore(join(tempDir(), 'queue.db'));
-  const bus = new EventBus();
-  const registry = new NodeRegistry(store.db, bus);
-  nodes.length = 0;
-  for (const name of ['a', 'b']) nodes.push((await registry.create({ name })).node.id);
-  links = new FakeLinks();
-  queue = new CommandQueue(store.db, links, bus, silentLogger, { leaseGraceMs: 1_000 }, () => clock);
-});
-afterEach(async () => {
-  await queue.stop();
-  await store.close();
-});
-
 describe('transition table', () => {
   it('allows only forward moves and nothing out of a terminal state', () => {
     for (const t of TERMINAL) for (const to of [...ACTIVE, ...TERMINAL]) expect(canTransition(t, to)).toBe(false);
@@ -86,118 +41,174 @@ describe('transition table', () => {
   });
 });
 
-describe('queue states', () => {
-  it('pending → dispatched → running → succeeded, acknowledged after commit', async () => {
-    const [a] = nodes;
-    const [row] = await queue.enqueue([spec(a as string)]);
-    const id = row?.id as string;
-    expect(await status(id)).toBe('pending');
-    links.connected.add(a as string);
-    await queue.nodeConnected(a as string, []);
-    await waitFor(async () => (await status(id)) === 'dispatched', 'dispatch');
-    await queue.started(a as string, id, clock);
-    expect(await status(id)).toBe('running');
-    await queue.result(a as string, result(id));
-    expect(await status(id)).toBe('succeeded');
-    expect(links.sent.at(-1)?.message).toEqual({ type: 'ack', id });
-    const inflight = await store.db.selectFrom('command_inflight').selectAll().execute();
-    expect(inflight).toEqual([]);
+describe.each(storeTargets())('queue on $name', (target) => {
+  let closeStore: () => Promise<void>;
+  let store: Store;
+  let links: FakeLinks;
+  let queue: CommandQueue;
+  let clock: number;
+  const nodes: string[] = [];
+
+  const spec = (nodeId: string, extra: Partial<NewCommand> = {}): NewCommand => ({
+    nodeId,
+    exec: { command: 'true' },
+    timeoutMs: 10_000,
+    outputLimit: 1024 * 1024,
+    deadlineAt: null,
+    retry: null,
+    ...extra,
   });
 
-  it('a duplicate result changes nothing and is acknowledged again', async () => {
-    const a = nodes[0] as string;
-    links.connected.add(a);
-    const [row] = await queue.enqueue([spec(a)]);
-    const id = row?.id as string;
-    await waitFor(async () => (await status(id)) === 'dispatched', 'dispatch');
-    await queue.result(a, result(id, 'failed'));
-    await queue.result(a, result(id, 'succeeded'));
-    expect(await status(id)).toBe('failed');
-    expect(links.sent.filter((s) => s.message.type === 'ack')).toHaveLength(2);
+  const result = (id: string, outcome: CommandResult['outcome'] = 'succeeded'): CommandResult => ({
+    id,
+    outcome,
+    exitCode: outcome === 'succeeded' ? 0 : 1,
+    signal: null,
+    startedAt: clock,
+    finishedAt: clock + 5,
+    stdout: 'ok\n',
+    stderr: '',
+    truncated: false,
+    error: null,
   });
 
-  it("refuses a result or start reported by another node's agent", async () => {
-    const [a, b] = nodes as [string, string];
-    links.connected.add(a);
-    links.connected.add(b);
-    const [row] = await queue.enqueue([spec(a)]);
-    const id = row?.id as string;
-    await waitFor(async () => (await status(id)) === 'dispatched', 'dispatch');
-    await queue.started(b, id, clock);
-    await queue.result(b, result(id));
-    expect(await status(id)).toBe('dispatched');
-    expect(links.sent.some((s) => s.nodeId === b && s.message.type === 'ack')).toBe(false);
+  const status = async (id: string) => (await queue.get(id)).status;
+
+  beforeEach(async () => {
+    clock = 1_000_000;
+    ({ store, cleanup: closeStore } = await target.open());
+    const bus = new EventBus();
+    const registry = new NodeRegistry(store.db, bus);
+    nodes.length = 0;
+    for (const name of ['a', 'b']) nodes.push((await registry.create({ name })).node.id);
+    links = new FakeLinks();
+    queue = new CommandQueue(store.db, links, bus, silentLogger, { leaseGraceMs: 1_000 }, () => clock);
+  });
+  afterEach(async () => {
+    await queue.stop();
+    await closeStore();
   });
 
-  it('pending past its deadline → expired; cancel of a pending command → cancelled', async () => {
-    const a = nodes[0] as string;
-    const [late, other] = await queue.enqueue([spec(a, { deadlineAt: clock + 500 }), spec(a)]);
-    clock += 1_000;
-    await queue.sweep();
-    expect(await status(late?.id as string)).toBe('expired');
-    expect((await queue.cancel(other?.id as string)).status).toBe('cancelled');
-    await expect(queue.cancel(other?.id as string)).rejects.toThrow(/already cancelled/);
-  });
+  describe('queue states', () => {
+    it('pending → dispatched → running → succeeded, acknowledged after commit', async () => {
+      const [a] = nodes;
+      const [row] = await queue.enqueue([spec(a as string)]);
+      const id = row?.id as string;
+      expect(await status(id)).toBe('pending');
+      links.connected.add(a as string);
+      await queue.nodeConnected(a as string, []);
+      await waitFor(async () => (await status(id)) === 'dispatched', 'dispatch');
+      await queue.started(a as string, id, clock);
+      expect(await status(id)).toBe('running');
+      await queue.result(a as string, result(id));
+      expect(await status(id)).toBe('succeeded');
+      expect(links.sent.at(-1)?.message).toEqual({ type: 'ack', id });
+      const inflight = await store.db.selectFrom('command_inflight').selectAll().execute();
+      expect(inflight).toEqual([]);
+    });
 
-  it('running on a node that vanished → lost after the lease, with a retry when the policy allows', async () => {
-    const a = nodes[0] as string;
-    links.connected.add(a);
-    const [once, twice] = await queue.enqueue([spec(a), spec(a, { retry: { maxAttempts: 2, delaySec: 0 } })]);
-    await waitFor(async () => (await status(twice?.id as string)) === 'dispatched', 'dispatch');
-    await queue.started(a, once?.id as string, clock);
-    await queue.started(a, twice?.id as string, clock);
-    links.connected.delete(a);
-    clock += 10_000 + 1_000 + 1;
-    await queue.sweep();
-    expect(await status(once?.id as string)).toBe('lost');
-    expect(await status(twice?.id as string)).toBe('lost');
-    const retries = await store.db
-      .selectFrom('commands')
-      .selectAll()
-      .where('retry_of', '=', twice?.id as string)
-      .execute();
-    expect(retries).toHaveLength(1);
-    expect(retries[0]).toMatchObject({ attempt: 2, status: 'pending' });
-  });
+    it('a duplicate result changes nothing and is acknowledged again', async () => {
+      const a = nodes[0] as string;
+      links.connected.add(a);
+      const [row] = await queue.enqueue([spec(a)]);
+      const id = row?.id as string;
+      await waitFor(async () => (await status(id)) === 'dispatched', 'dispatch');
+      await queue.result(a, result(id, 'failed'));
+      await queue.result(a, result(id, 'succeeded'));
+      expect(await status(id)).toBe('failed');
+      expect(links.sent.filter((s) => s.message.type === 'ack')).toHaveLength(2);
+    });
 
-  it('redelivers dispatched and running commands on reconnect, except those the agent reports running', async () => {
-    const a = nodes[0] as string;
-    links.connected.add(a);
-    const [first, second] = await queue.enqueue([spec(a), spec(a)]);
-    await waitFor(async () => (await status(second?.id as string)) === 'dispatched', 'dispatch');
-    await queue.started(a, first?.id as string, clock);
-    links.sent = [];
-    await queue.nodeConnected(a, [first?.id as string]);
-    expect(links.commandsFor(a)).toEqual([second?.id]);
-  });
+    it("refuses a result or start reported by another node's agent", async () => {
+      const [a, b] = nodes as [string, string];
+      links.connected.add(a);
+      links.connected.add(b);
+      const [row] = await queue.enqueue([spec(a)]);
+      const id = row?.id as string;
+      await waitFor(async () => (await status(id)) === 'dispatched', 'dispatch');
+      await queue.started(b, id, clock);
+      await queue.result(b, result(id));
+      expect(await status(id)).toBe('dispatched');
+      expect(links.sent.some((s) => s.nodeId === b && s.message.type === 'ack')).toBe(false);
+    });
 
-  it('dispatches in order and at most the window per node', async () => {
-    const limited = new CommandQueue(store.db, links, new EventBus(), silentLogger, { windowPerNode: 3 }, () => clock);
-    const a = nodes[0] as string;
-    links.connected.add(a);
-    const rows = await limited.enqueue(Array.from({ length: 5 }, () => spec(a)));
-    await waitFor(() => links.commandsFor(a).length === 3, 'three dispatched');
-    expect(links.commandsFor(a)).toEqual(rows.slice(0, 3).map((r) => r.id));
-    await limited.result(a, result(rows[0]?.id as string));
-    await waitFor(() => links.commandsFor(a).length === 4, 'the fourth after one finished');
-    expect(links.commandsFor(a)[3]).toBe(rows[3]?.id);
-  });
+    it('pending past its deadline → expired; cancel of a pending command → cancelled', async () => {
+      const a = nodes[0] as string;
+      const [late, other] = await queue.enqueue([spec(a, { deadlineAt: clock + 500 }), spec(a)]);
+      clock += 1_000;
+      await queue.sweep();
+      expect(await status(late?.id as string)).toBe('expired');
+      expect((await queue.cancel(other?.id as string)).status).toBe('cancelled');
+      await expect(queue.cancel(other?.id as string)).rejects.toThrow(/already cancelled/);
+    });
 
-  it('a fan-out is one transaction: all rows or none', async () => {
-    await expect(queue.enqueue([spec(nodes[0] as string), spec('no-such-node')])).rejects.toThrow(/FOREIGN KEY/);
-    expect(await store.db.selectFrom('commands').selectAll().execute()).toEqual([]);
-  });
+    it('running on a node that vanished → lost after the lease, with a retry when the policy allows', async () => {
+      const a = nodes[0] as string;
+      links.connected.add(a);
+      const [once, twice] = await queue.enqueue([spec(a), spec(a, { retry: { maxAttempts: 2, delaySec: 0 } })]);
+      await waitFor(async () => (await status(twice?.id as string)) === 'dispatched', 'dispatch');
+      await queue.started(a, once?.id as string, clock);
+      await queue.started(a, twice?.id as string, clock);
+      links.connected.delete(a);
+      clock += 10_000 + 1_000 + 1;
+      await queue.sweep();
+      expect(await status(once?.id as string)).toBe('lost');
+      expect(await status(twice?.id as string)).toBe('lost');
+      const retries = await store.db
+        .selectFrom('commands')
+        .selectAll()
+        .where('retry_of', '=', twice?.id as string)
+        .execute();
+      expect(retries).toHaveLength(1);
+      expect(retries[0]).toMatchObject({ attempt: 2, status: 'pending' });
+    });
 
-  it('retention deletes finished history but never unfinished commands', async () => {
-    const a = nodes[0] as string;
-    links.connected.add(a);
-    const [done, waiting] = await queue.enqueue([spec(a), spec(nodes[1] as string)]);
-    await waitFor(async () => (await status(done?.id as string)) === 'dispatched', 'dispatch');
-    await queue.result(a, result(done?.id as string));
-    clock += 40 * 86_400_000;
-    const deleted = await new RetentionJob(store.db, 30 * 86_400_000, silentLogger, () => clock).runOnce();
-    expect(deleted).toBe(1);
-    expect(await status(waiting?.id as string)).toBe('pending');
+    it('redelivers dispatched and running commands on reconnect, except those the agent reports running', async () => {
+      const a = nodes[0] as string;
+      links.connected.add(a);
+      const [first, second] = await queue.enqueue([spec(a), spec(a)]);
+      await waitFor(async () => (await status(second?.id as string)) === 'dispatched', 'dispatch');
+      await queue.started(a, first?.id as string, clock);
+      links.sent = [];
+      await queue.nodeConnected(a, [first?.id as string]);
+      expect(links.commandsFor(a)).toEqual([second?.id]);
+    });
+
+    it('dispatches in order and at most the window per node', async () => {
+      const limited = new CommandQueue(
+        store.db,
+        links,
+        new EventBus(),
+        silentLogger,
+        { windowPerNode: 3 },
+        () => clock,
+      );
+      const a = nodes[0] as string;
+      links.connected.add(a);
+      const rows = await limited.enqueue(Array.from({ length: 5 }, () => spec(a)));
+      await waitFor(() => links.commandsFor(a).length === 3, 'three dispatched');
+      expect(links.commandsFor(a)).toEqual(rows.slice(0, 3).map((r) => r.id));
+      await limited.result(a, result(rows[0]?.id as string));
+      await waitFor(() => links.commandsFor(a).length === 4, 'the fourth after one finished');
+      expect(links.commandsFor(a)[3]).toBe(rows[3]?.id);
+    });
+
+    it('a fan-out is one transaction: all rows or none', async () => {
+      await expect(queue.enqueue([spec(nodes[0] as string), spec('no-such-node')])).rejects.toThrow(/FOREIGN KEY/);
+      expect(await store.db.selectFrom('commands').selectAll().execute()).toEqual([]);
+    });
+
+    it('retention deletes finished history but never unfinished commands', async () => {
+      const a = nodes[0] as string;
+      links.connected.add(a);
+      const [done, waiting] = await queue.enqueue([spec(a), spec(nodes[1] as string)]);
+      await waitFor(async () => (await status(done?.id as string)) === 'dispatched', 'dispatch');
+      await queue.result(a, result(done?.id as string));
+      clock += 40 * 86_400_000;
+      const deleted = await new RetentionJob(store.db, 30 * 86_400_000, silentLogger, () => clock).runOnce();
+      expect(deleted).toBe(1);
+      expect(await status(waiting?.id as string)).toBe('pending');
+    });
   });
 });
 

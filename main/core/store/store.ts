@@ -4,7 +4,48 @@ import { sql } from 'kysely';
 import { FleetError } from '../errors.js';
 import { type MigrateResult, migrate } from './migrate.js';
 import type { Db } from './schema.js';
+import { openMariadb } from './mariadb.js';
 import { openSqlite } from './sqlite.js';
+
+const MIGRATION_LOCK = 'fleetdeck_migrate';
+
+/** MariaDB: instances starting at once migrate one after another under a named database lock. */
+async function openSharedStore(url: string): Promise<Store> {
+  const { db, display } = openMariadb(url);
+  let migration: MigrateResult;
+  try {
+    migration = await db.connection().execute(async (conn) => {
+      const got = await sql<{ ok: number | null }>`select get_lock(${MIGRATION_LOCK}, 120) as ok`.execute(conn);
+      if (got.rows[0]?.ok !== 1) {
+        throw new FleetError('unavailable', 'Another FleetDeck instance has been migrating this database for 2 minutes; try again.');
+      }
+      try {
+        return await migrate(conn);
+      } finally {
+        await sql`select release_lock(${MIGRATION_LOCK})`.execute(conn);
+      }
+    });
+  } catch (error) {
+    await db.destroy();
+    if (error instanceof FleetError) throw error;
+    throw new FleetError('unavailable', `Cannot use the database ${display}: ${(error as Error).message}`);
+  }
+  return {
+    db,
+    dialect: 'mariadb',
+    location: display,
+    migration,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async integrityCheck() {
+      return 'ok';
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
 
 export interface Store {
   readonly db: Db;
@@ -23,7 +64,7 @@ export function parseDatabaseUrl(url: string): { dialect: 'sqlite' | 'mariadb'; 
   if (url.includes('://')) {
     throw new FleetError(
       'bad_request',
-      `Unsupported database URL "${url.split('://')[0]}://…": use a SQLite file path or sqlite:/path/file.db.`,
+      `Unsupported database URL "${url.split('://')[0]}://…": use a SQLite file path, sqlite:/path/file.db or mysql://user:pass@host:3306/db.`,
     );
   }
   return { dialect: 'sqlite', location: url };
@@ -31,12 +72,7 @@ export function parseDatabaseUrl(url: string): { dialect: 'sqlite' | 'mariadb'; 
 
 export async function openStore(url: string): Promise<Store> {
   const { dialect, location } = parseDatabaseUrl(url);
-  if (dialect === 'mariadb') {
-    throw new FleetError(
-      'bad_request',
-      'Shared MariaDB storage is not available in this build yet: use the embedded SQLite store (omit --db).',
-    );
-  }
+  if (dialect === 'mariadb') return openSharedStore(location);
   const { db, raw } = openSqlite(location);
   let migration: MigrateResult;
   try {
