@@ -43,6 +43,7 @@ import {
   Booleanish,
   Empty,
   Health,
+  InstanceView,
   Labels,
   MasterInfo,
   NodeCredentials,
@@ -89,6 +90,13 @@ export const contract = {
     summary: 'Gateway address and certificate fingerprint agents pin',
     input: Empty,
     output: MasterInfo,
+  }),
+  listInstances: op({
+    method: 'GET',
+    path: '/api/instances',
+    summary: 'The master instances sharing this database, which one leads, and which are alive',
+    input: Empty,
+    output: z.array(InstanceView),
   }),
   listNodes: op({
     method: 'GET',

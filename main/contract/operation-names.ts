@@ -3,6 +3,7 @@
 export const operationNames = [
   'health',
   'masterInfo',
+  'listInstances',
   'listNodes',
   'createNode',
   'getNode',

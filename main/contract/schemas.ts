@@ -94,3 +94,18 @@ export const Booleanish = z
 
 export const Empty = z.object({});
 export const Ok = z.object({ ok: z.literal(true) });
+
+export const InstanceView = z.object({
+  id: z.string(),
+  hostname: z.string(),
+  version: z.string(),
+  role: z.enum(['full', 'console']),
+  agentUrl: z.string(),
+  adminUrl: z.string().nullable(),
+  startedAt: z.number(),
+  heartbeatAt: z.number(),
+  alive: z.boolean(),
+  leader: z.boolean(),
+  self: z.boolean(),
+  lastError: z.string().nullable(),
+});

@@ -7,9 +7,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { type AgentMessage, CloseCode } from '../../agent/protocol.js';
 import { VERSION } from '../../agent/version.js';
-import type { Handlers } from '../contract/contract.js';
+import { contract, type Handlers, type OperationName } from '../contract/contract.js';
 import type { NodeCredentials } from '../contract/schemas.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
+import { Cluster } from './cluster/cluster.js';
+import type { LeaseTimings } from './cluster/leader-lease.js';
+import { FleetError } from './errors.js';
 import { EventLoopLag } from './event-loop-lag.js';
 import { EventBus } from './events.js';
 import { FileRpc } from './files/file-rpc.js';
@@ -53,6 +56,9 @@ export interface MasterOptions {
   commandRetentionDays?: number;
   metrics?: Partial<MetricsOptions>;
   metricsRetention?: Partial<MetricsRetention>;
+  /** `console`: a read-only viewer that refuses every change (shared mode). */
+  role?: 'full' | 'console';
+  lease?: Partial<LeaseTimings>;
   log: Logger;
 }
 
@@ -63,7 +69,8 @@ interface MasterParts {
   gateway: AgentGateway;
   queue: CommandQueue;
   tasks: TaskService;
-  local: LocalNode;
+  local: LocalNode | null;
+  cluster: Cluster;
   retention: RetentionJob;
   fileRpc: FileRpc;
   transfers: MasterTransfers;
@@ -85,7 +92,8 @@ export class Master {
   readonly gateway: AgentGateway;
   readonly queue: CommandQueue;
   readonly tasks: TaskService;
-  private readonly local: LocalNode;
+  private readonly local: LocalNode | null;
+  readonly cluster: Cluster;
   private readonly retention: RetentionJob;
   readonly fileRpc: FileRpc;
   readonly transfers: MasterTransfers;
@@ -109,6 +117,7 @@ export class Master {
     this.queue = parts.queue;
     this.tasks = parts.tasks;
     this.local = parts.local;
+    this.cluster = parts.cluster;
     this.retention = parts.retention;
     this.fileRpc = parts.fileRpc;
     this.transfers = parts.transfers;
@@ -128,16 +137,23 @@ export class Master {
     const admin = loadAdminCredential(options.dataDir, options.adminToken);
     const tls = options.agentTls ? await loadOrCreateTlsIdentity(options.dataDir, os.hostname()) : null;
     const bus = new EventBus();
-    const registry = new NodeRegistry(store.db, bus);
+    const instanceId = instanceIdFor(options.dataDir);
+    // Several masters on one MariaDB database work as one; SQLite is one master's own.
+    const shared = store.dialect === 'mariadb';
+    const registry = new NodeRegistry(store.db, bus, Date.now, instanceId);
     // The queue reaches agents through these links; the gateway and local node exist below.
     const links: FileLinks = {
-      isConnected: (nodeId) => (nodeId === LOCAL_NODE_ID ? true : gateway.isConnected(nodeId)),
-      send: (nodeId, message) => (nodeId === LOCAL_NODE_ID ? local.send(message) : gateway.send(nodeId, message)),
+      isConnected: (nodeId) => (nodeId === LOCAL_NODE_ID ? local !== null : gateway.isConnected(nodeId)),
+      send: (nodeId, message) =>
+        nodeId === LOCAL_NODE_ID ? (local?.send(message) ?? false) : gateway.send(nodeId, message),
       sendBinary: (nodeId, frame) =>
-        nodeId === LOCAL_NODE_ID ? local.sendBinary(frame) : gateway.sendBinary(nodeId, frame),
+        nodeId === LOCAL_NODE_ID ? (local?.sendBinary(frame) ?? false) : gateway.sendBinary(nodeId, frame),
       bufferedAmount: (nodeId) => (nodeId === LOCAL_NODE_ID ? 0 : gateway.bufferedAmount(nodeId)),
     };
-    const queue = new CommandQueue(store.db, links, bus, log, options.queue);
+    const queue = new CommandQueue(store.db, links, bus, log, {
+      ...options.queue,
+      instanceId: shared ? instanceId : null,
+    });
     const fileRpc = new FileRpc(links);
     const transfers = new MasterTransfers(links, bus);
     const metrics = new MetricsService(store.db, store.dialect, bus, log, options.metrics);
@@ -149,12 +165,15 @@ export class Master {
         log.error({ err, nodeId }, 'agent message failed'),
       );
     };
-    const local = new LocalNode(
-      options.dataDir,
-      (message) => onAgentMessage(LOCAL_NODE_ID, message),
-      (data) => transfers.onBinary(LOCAL_NODE_ID, data),
-      log,
-    );
+    // The built-in local node is one master's own machine; in shared mode each host runs an agent.
+    const local = shared
+      ? null
+      : new LocalNode(
+          options.dataDir,
+          (message) => onAgentMessage(LOCAL_NODE_ID, message),
+          (data) => transfers.onBinary(LOCAL_NODE_ID, data),
+          log,
+        );
     const gateway = new AgentGateway({
       host: options.agentListen.host,
       port: options.agentListen.port,
@@ -169,9 +188,11 @@ export class Master {
       onDisconnected: (nodeId) => {
         fileRpc.nodeGone(nodeId);
         transfers.nodeGone(nodeId);
+        if (shared) void metrics.release(nodeId);
       },
       onConnected: (nodeId, hello) => {
         queue.nodeConnected(nodeId, hello.running).catch((err) => log.error({ err, nodeId }, 'redelivery failed'));
+        if (shared) void metrics.adopt(nodeId);
       },
     });
     const tasks = new TaskService(store.db, queue, registry, bus, log);
@@ -185,19 +206,49 @@ export class Master {
       await store.close();
       throw error;
     }
-    await local.start(registry);
+    if (local) {
+      await local.start(registry);
+      await queue.nodeConnected(LOCAL_NODE_ID, []);
+    }
     queue.start();
-    await queue.nodeConnected(LOCAL_NODE_ID, []);
-    await tasks.startScheduler();
     const retention = new RetentionJob(store.db, (options.commandRetentionDays ?? 30) * 86_400_000, log);
-    retention.start();
     const metricsRetention = new MetricsRetentionJob(
       store.db,
       { ...DEFAULT_METRICS_RETENTION, ...options.metricsRetention },
       metrics.calendar,
       log,
     );
-    metricsRetention.start();
+    const cluster = new Cluster(
+      store.db,
+      store.dialect,
+      bus,
+      registry,
+      {
+        shared,
+        self: {
+          id: instanceId,
+          role: options.role ?? 'full',
+          agentUrl: agentUrlOf(options, tls !== null, port),
+          adminUrl: null,
+        },
+        lease: options.lease,
+      },
+      log,
+    );
+    queue.setLeader(false);
+    cluster.addSingleton({
+      name: 'queue expiry',
+      start: () => queue.setLeader(true),
+      stop: () => queue.setLeader(false),
+    });
+    cluster.addSingleton({ name: 'schedules', start: () => tasks.startScheduler(), stop: () => tasks.stopScheduler() });
+    cluster.addSingleton({ name: 'command retention', start: () => retention.start(), stop: () => retention.stop() });
+    cluster.addSingleton({
+      name: 'metrics retention',
+      start: () => metricsRetention.start(),
+      stop: () => metricsRetention.stop(),
+    });
+    await cluster.start();
     const flushTimer = setInterval(() => {
       registry.flushLastSeen().catch((err) => log.warn({ err }, 'could not persist last-seen times'));
     }, 15_000);
@@ -210,6 +261,7 @@ export class Master {
       queue,
       tasks,
       local,
+      cluster,
       retention,
       fileRpc,
       transfers,
@@ -225,12 +277,7 @@ export class Master {
   }
 
   get agentUrl(): string {
-    if (this.options.publicAgentUrl) return this.options.publicAgentUrl;
-    const scheme = this.tls ? 'wss' : 'ws';
-    const host = ['0.0.0.0', '::'].includes(this.options.agentListen.host)
-      ? os.hostname()
-      : this.options.agentListen.host;
-    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.gatewayPort}`;
+    return agentUrlOf(this.options, this.tls !== null, this.gatewayPort);
   }
 
   get agentPort(): number {
@@ -248,12 +295,10 @@ export class Master {
   /** Graceful stop: no new agents, close live ones with "master restarting", flush, close the store. */
   async stop(): Promise<void> {
     clearInterval(this.flushTimer);
-    this.retention.stop();
-    this.metricsRetention.stop();
+    await this.cluster.stop();
     this.lag.stop();
-    this.tasks.stopScheduler();
     await this.gateway.stop();
-    await this.local.stop(this.registry).catch(() => undefined);
+    await this.local?.stop(this.registry).catch(() => undefined);
     await this.queue.stop();
     await this.metrics.stop().catch((err) => this.options.log.error({ err }, 'could not flush metrics at shutdown'));
     await this.registry.flushLastSeen().catch(() => undefined);
@@ -261,6 +306,22 @@ export class Master {
   }
 
   handlers(): Handlers {
+    const handlers = this.allHandlers();
+    if (this.options.role !== 'console') return handlers;
+    // A console instance answers reads and refuses every change, clearly.
+    for (const name of Object.keys(handlers) as OperationName[]) {
+      if (contract[name].method === 'GET') continue;
+      (handlers as Record<string, unknown>)[name] = async () => {
+        throw new FleetError(
+          'forbidden',
+          'This FleetDeck instance is a read-only console (--role console): make changes on a full instance.',
+        );
+      };
+    }
+    return handlers;
+  }
+
+  private allHandlers(): Handlers {
     const registry = this.registry;
     const credentials = (node: NodeCredentials['node'], token: string, overlapUntil: number | null) => ({
       node,
@@ -300,6 +361,7 @@ export class Master {
         fingerprint: this.tls?.fingerprint ?? null,
         dataDir: this.options.dataDir,
       }),
+      listInstances: async () => this.cluster.instances.list(await this.cluster.leaderId()),
       listNodes: () => registry.list(),
       getNode: ({ id }) => registry.get(id),
       createNode: async ({ name, labels }) => {
@@ -375,6 +437,13 @@ async function routeAgentMessage(
     default:
       return transfers.onReply(nodeId, message.id, message);
   }
+}
+
+function agentUrlOf(options: MasterOptions, tls: boolean, port: number): string {
+  if (options.publicAgentUrl) return options.publicAgentUrl;
+  const scheme = tls ? 'wss' : 'ws';
+  const host = ['0.0.0.0', '::'].includes(options.agentListen.host) ? os.hostname() : options.agentListen.host;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function instanceIdFor(dataDir: string): string {

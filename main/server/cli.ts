@@ -34,6 +34,7 @@ interface MasterFlags {
   minuteRetentionHours: string;
   hourRetentionDays: string;
   dayRetentionDays: string;
+  role: string;
   logLevel?: string;
 }
 
@@ -44,6 +45,11 @@ function intFlag(flag: string, value: string, min: number, max: number): number 
     throw new FleetError('bad_request', `${flag} must be a whole number from ${min} to ${max} (got "${value}").`);
   }
   return n;
+}
+
+function roleFlag(value: string): 'full' | 'console' {
+  if (value === 'full' || value === 'console') return value;
+  throw new FleetError('bad_request', `--role must be full or console (got "${value}").`);
 }
 
 function metricsSettings(flags: MasterFlags) {
@@ -81,6 +87,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     restartGraceMs: flags.restartGraceSec ? Number(flags.restartGraceSec) * 1000 : undefined,
     commandRetentionDays: flags.commandRetentionDays ? Number(flags.commandRetentionDays) : undefined,
     ...metricSettings,
+    role: roleFlag(flags.role),
     log,
   });
   const admin = new AdminServer({
@@ -95,6 +102,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
   });
   const host = adminAddress.host.includes(':') ? `[${adminAddress.host}]` : adminAddress.host;
   const adminUrl = `http://${host}:${adminAddress.port}/`;
+  master.cluster.instances.setAdminUrl(adminUrl);
   const login = master.admin.file
     ? `paste the admin token from ${master.admin.file} (e.g. cat it)`
     : 'use the token in FLEETDECK_ADMIN_TOKEN';
@@ -166,6 +174,7 @@ export function buildCli(): Command {
     .option('--minute-retention-hours <n>', 'keep 1-minute rollups this many hours', '48')
     .option('--hour-retention-days <n>', 'keep 1-hour rollups this many days', '90')
     .option('--day-retention-days <n>', 'keep daily traffic totals this many days', '730')
+    .option('--role <role>', 'full, or console: a read-only viewer of a shared database that refuses changes', 'full')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);

@@ -179,6 +179,12 @@ export class AdminServer {
       const input = routeParams(route, match);
       if (route.name === 'downloadFile' || route.name === 'uploadFile') {
         this.requireAuth(req);
+        if (route.name === 'uploadFile' && this.options.master.options.role === 'console') {
+          throw new FleetError(
+            'forbidden',
+            'This FleetDeck instance is a read-only console (--role console): upload on a full instance.',
+          );
+        }
         const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
         return serve(this.options.master, { ...Object.fromEntries(url.searchParams), ...input }, req, res);
       }

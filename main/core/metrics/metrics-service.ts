@@ -46,6 +46,8 @@ export class MetricsService {
   readonly serial = new Serial();
   private readonly nodes = new Map<string, NodeState>();
   private readonly changed = new Set<string>();
+  /** Latest headlines of nodes served by other instances. */
+  private readonly remote = new Map<string, NodeLive>();
   private timers: NodeJS.Timeout[] = [];
   samplesIngested = 0;
   deltasRejected = 0;
@@ -63,18 +65,12 @@ export class MetricsService {
 
   /** Loads the persisted baselines so traffic moved while the master was down is counted. */
   async start(): Promise<void> {
-    const rows = await this.db.selectFrom('metric_baselines').selectAll().execute();
-    for (const row of rows) {
-      const counters = JSON.parse(row.counters) as Pick<Baseline, 'net' | 'diskIo' | 'cpu'>;
-      this.state(row.node_id).baseline = {
-        bootId: row.boot_id,
-        uptimeSec: row.uptime_sec,
-        t: row.sampled_at,
-        net: counters.net,
-        diskIo: counters.diskIo,
-        cpu: counters.cpu,
-      };
-    }
+    await this.loadBaselines(null);
+    // Headlines of nodes on other instances arrive as relayed events (shared mode).
+    this.bus.subscribe((message) => {
+      if (message.event !== 'metrics') return;
+      for (const h of message.data.nodes) if (!this.nodes.get(h.nodeId)?.latest) this.remote.set(h.nodeId, h);
+    });
     const flush = setInterval(() => void this.flush(), this.options.flushIntervalMs);
     const tick = setInterval(() => this.emitTick(), 1_000);
     flush.unref();
@@ -87,6 +83,41 @@ export class MetricsService {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.flush();
+  }
+
+  private async loadBaselines(nodeId: string | null): Promise<void> {
+    let query = this.db.selectFrom('metric_baselines').selectAll();
+    if (nodeId !== null) query = query.where('node_id', '=', nodeId);
+    for (const row of await query.execute()) {
+      const counters = JSON.parse(row.counters) as Pick<Baseline, 'net' | 'diskIo' | 'cpu'>;
+      this.state(row.node_id).baseline = {
+        bootId: row.boot_id,
+        uptimeSec: Number(row.uptime_sec),
+        t: Number(row.sampled_at),
+        net: counters.net,
+        diskIo: counters.diskIo,
+        cpu: counters.cpu,
+      };
+    }
+  }
+
+  /**
+   * Shared mode: an agent connected here may have been on another instance a moment ago; its
+   * baseline in the database (written by that instance when the agent left) is the one to count from.
+   */
+  async adopt(nodeId: string): Promise<void> {
+    this.remote.delete(nodeId);
+    const s = this.nodes.get(nodeId);
+    if (s) s.baseline = null;
+    await this.serial.run(() => this.loadBaselines(nodeId));
+  }
+
+  /** Shared mode: the agent left; write what it reported and stop counting it here. */
+  async release(nodeId: string): Promise<void> {
+    await this.flush();
+    if (this.buffer.hasNode(nodeId)) return;
+    this.nodes.delete(nodeId);
+    this.changed.delete(nodeId);
   }
 
   private state(nodeId: string): NodeState {
@@ -147,7 +178,7 @@ export class MetricsService {
   }
 
   headlines(): NodeLive[] {
-    const out: NodeLive[] = [];
+    const out: NodeLive[] = [...this.remote.values()];
     for (const s of this.nodes.values()) if (s.headline) out.push(s.headline);
     return out;
   }
@@ -163,6 +194,7 @@ export class MetricsService {
 
   forget(nodeId: string): void {
     this.nodes.delete(nodeId);
+    this.remote.delete(nodeId);
     this.changed.delete(nodeId);
     this.buffer.forget(nodeId);
   }

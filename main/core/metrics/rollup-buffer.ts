@@ -181,6 +181,10 @@ export class RollupBuffer {
     return [...this.days.values()].filter((d) => d.node_id === nodeId);
   }
 
+  hasNode(nodeId: string): boolean {
+    return this.baselines.has(nodeId);
+  }
+
   forget(nodeId: string): void {
     for (const [key, row] of this.minutes) if (row.node_id === nodeId) this.minutes.delete(key);
     for (const [key, d] of this.days) if (d.node_id === nodeId) this.days.delete(key);

@@ -36,6 +36,8 @@ export class NodeRegistry {
     private readonly db: Db,
     private readonly bus: EventBus,
     private readonly now: () => number = Date.now,
+    /** This master's instance; nodes record where their agent is connected. */
+    private readonly instanceId: string | null = null,
   ) {}
 
   addPendingWorkCounter(counter: PendingWorkCounter): void {
@@ -68,6 +70,7 @@ export class NodeRegistry {
       last_seen_at: null,
       created_at: at,
       updated_at: at,
+      instance_id: null,
     };
     await this.db.insertInto('nodes').values(row).execute();
     this.bus.emit('nodeChanged', { nodeId: row.id });
@@ -187,6 +190,7 @@ export class NodeRegistry {
           connected_since: at,
           last_seen_at: at,
           updated_at: at,
+          instance_id: this.instanceId,
         })
         .where('id', '=', nodeId)
         .execute();
@@ -199,6 +203,32 @@ export class NodeRegistry {
     else this.bus.emit('nodeChanged', { nodeId });
   }
 
+  /** Nodes recorded as connected to instances that are gone: offline, with a status event each. */
+  async releaseNodesOf(instanceIds: string[], reason: string): Promise<void> {
+    const rows = await this.db
+      .selectFrom('nodes')
+      .select(['id', 'instance_id', 'last_seen_at'])
+      .where('status', '=', 'online')
+      .where('instance_id', 'in', instanceIds)
+      .execute();
+    for (const row of rows) {
+      const at = row.last_seen_at === null ? this.now() : Number(row.last_seen_at);
+      const changed = await this.db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('nodes')
+          .set({ status: 'offline', connected_since: null, updated_at: this.now() })
+          .where('id', '=', row.id)
+          .where('status', '=', 'online')
+          .where('instance_id', '=', row.instance_id)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) return false;
+        await trx.insertInto('node_status_events').values({ node_id: row.id, status: 'offline', at, reason }).execute();
+        return true;
+      });
+      if (changed) this.bus.emit('nodeStatus', { nodeId: row.id, status: 'offline', at, reason });
+    }
+  }
+
   async markOffline(nodeId: string, reason: string, at = this.now()): Promise<void> {
     const lastSeen = this.lastSeen.get(nodeId);
     this.lastSeen.delete(nodeId);
@@ -208,6 +238,8 @@ export class NodeRegistry {
         .set({ status: 'offline', connected_since: null, last_seen_at: lastSeen ?? at, updated_at: at })
         .where('id', '=', nodeId)
         .where('status', '=', 'online')
+        // In shared mode the agent may already be connected to another instance: not ours to mark.
+        .where((eb) => eb.or([eb('instance_id', 'is', null), eb('instance_id', '=', this.instanceId)]))
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) return false;
       await trx.insertInto('node_status_events').values({ node_id: nodeId, status: 'offline', at, reason }).execute();

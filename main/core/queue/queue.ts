@@ -35,9 +35,21 @@ export interface QueueOptions {
   /** A dispatched/running command whose node is away longer than timeout + this is lost. */
   leaseGraceMs: number;
   sweepIntervalMs: number;
+  /**
+   * Shared mode: this instance's id. Commands enqueued on another instance for agents connected here
+   * are found by polling every `pendingPollMs` and dispatched by this instance.
+   */
+  instanceId: string | null;
+  pendingPollMs: number;
 }
 
-const DEFAULTS: QueueOptions = { windowPerNode: 256, leaseGraceMs: 60_000, sweepIntervalMs: 1_000 };
+const DEFAULTS: QueueOptions = {
+  windowPerNode: 256,
+  leaseGraceMs: 60_000,
+  sweepIntervalMs: 1_000,
+  instanceId: null,
+  pendingPollMs: 100,
+};
 
 type Write = EnqueueBatch | Report;
 type Report =
@@ -57,6 +69,10 @@ export class CommandQueue {
   private kickScheduled = false;
   private dispatchRunning = false;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling = false;
+  /** Only the leader expires deadlines and leases (always true on SQLite: one instance). */
+  private leader = true;
   private readonly terminalListeners: TerminalListener[] = [];
   private readonly writes: GroupCommit<Write, boolean | undefined>;
 
@@ -77,10 +93,42 @@ export class CommandQueue {
       this.sweep().catch((err) => this.log.error({ err }, 'queue sweep failed'));
     }, this.options.sweepIntervalMs);
     this.sweepTimer.unref();
+    if (this.options.instanceId !== null) {
+      this.pollTimer = setInterval(() => void this.pollPending(), this.options.pendingPollMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  setLeader(leader: boolean): void {
+    this.leader = leader;
+  }
+
+  /** Shared mode: kicks local nodes that have commands waiting (enqueued by any instance). */
+  private async pollPending(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const rows = await this.db
+        .selectFrom('command_inflight')
+        .innerJoin('nodes', 'nodes.id', 'command_inflight.node_id')
+        .select('command_inflight.node_id')
+        .distinct()
+        .where('nodes.instance_id', '=', this.options.instanceId)
+        .where('command_inflight.status', '=', 'pending')
+        .where('command_inflight.available_at', '<=', this.now())
+        .limit(1_000)
+        .execute();
+      for (const { node_id } of rows) if (this.links.isConnected(node_id)) this.kick(node_id);
+    } catch (err) {
+      this.log.warn({ err }, 'could not look for commands queued on other instances');
+    } finally {
+      this.polling = false;
+    }
   }
 
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
     await this.writes.flush();
   }
 
@@ -559,8 +607,15 @@ export class CommandQueue {
       .limit(10_000)
       .execute();
     const leasesToRenew = new Set<string>();
+    const onlineSomewhere = await this.onlineNodes(due.map((r) => r.node_id));
     for (const row of due) {
-      const connected = this.links.isConnected(row.node_id);
+      const here = this.links.isConnected(row.node_id);
+      if (!this.leader) {
+        if (row.status === 'pending' && here) this.kick(row.node_id);
+        continue;
+      }
+      // In shared mode the agent may be connected to another instance.
+      const connected = here || onlineSomewhere.has(row.node_id);
       const pastDeadline = row.deadline_at !== null && row.deadline_at < at;
       if (row.status === 'pending' && pastDeadline) {
         await this.finish(row.command_id, 'expired', { error: 'the node did not take it before its deadline' });
@@ -569,11 +624,22 @@ export class CommandQueue {
       } else if (row.status !== 'pending' && row.lease_until !== null && row.lease_until < at) {
         if (connected) leasesToRenew.add(row.node_id);
         else await this.finish(row.command_id, 'lost', { error: 'the node went away and did not report back in time' });
-      } else if (row.status === 'pending' && connected) {
+      } else if (row.status === 'pending' && here) {
         this.kick(row.node_id);
       }
     }
     for (const nodeId of leasesToRenew) await this.renewLeases(nodeId);
+  }
+
+  private async onlineNodes(nodeIds: string[]): Promise<Set<string>> {
+    if (this.options.instanceId === null || nodeIds.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('nodes')
+      .select('id')
+      .where('id', 'in', [...new Set(nodeIds)])
+      .where('status', '=', 'online')
+      .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
   /** A connected node holds its commands' leases; they start running out when it goes away. */

@@ -38,7 +38,10 @@ export function poolOptions(raw: string): PoolOptions {
   }
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!database) {
-    throw new FleetError('bad_request', `The database URL ${redactUrl(url)} names no database: add /<database> after the host.`);
+    throw new FleetError(
+      'bad_request',
+      `The database URL ${redactUrl(url)} names no database: add /<database> after the host.`,
+    );
   }
   const connectionLimit = Number(url.searchParams.get('pool') ?? 10);
   return {

@@ -1,6 +1,9 @@
 // Forward-only schema history. Append new migrations; never edit a released one.
 // DDL is written through Kysely's schema builder so it runs on SQLite and MariaDB alike.
-import type { Kysely } from 'kysely';
+import { type Kysely, SqliteAdapter } from 'kysely';
+
+// biome-ignore lint/suspicious/noExplicitAny: any schema
+const isSqlite = (db: Kysely<any>) => db.getExecutor().adapter instanceof SqliteAdapter;
 
 export interface Migration {
   version: number;
@@ -190,6 +193,48 @@ export const migrations: readonly Migration[] = [
         .addColumn('uptime_sec', 'double precision', (c) => c.notNull())
         .addColumn('sampled_at', 'bigint', (c) => c.notNull())
         .addColumn('counters', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  {
+    version: 5,
+    name: 'cluster: instances, leases, node placement, one scheduled run per tick',
+    async up(db) {
+      await db.schema
+        .createTable('instances')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('hostname', 'varchar(256)', (c) => c.notNull())
+        .addColumn('version', 'varchar(64)', (c) => c.notNull())
+        .addColumn('role', 'varchar(16)', (c) => c.notNull())
+        .addColumn('agent_url', 'varchar(512)', (c) => c.notNull())
+        .addColumn('admin_url', 'varchar(512)')
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .execute();
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('holder', 'varchar(64)', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('nodes').addColumn('instance_id', 'varchar(64)').execute();
+      await db.schema.createIndex('nodes_instance').on('nodes').column('instance_id').execute();
+      // A schedule tick fires once even if two instances both believe they lead for a moment.
+      await db.schema
+        .createIndex('task_runs_one_per_tick')
+        .on('task_runs')
+        .columns(['task_id', 'scheduled_for'])
+        .unique()
+        .execute();
+      // Events relayed between instances sharing the database (command status and output, runs).
+      await db.schema
+        .createTable('cluster_events')
+        // SQLite only auto-increments an INTEGER primary key (64-bit there); MariaDB needs BIGINT for 64 bits.
+        .addColumn('id', isSqlite(db) ? 'integer' : 'bigint', (c) => c.primaryKey().autoIncrement())
+        .addColumn('instance_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
         .execute();
     },
   },

@@ -24,6 +24,8 @@ export interface NodesTable {
   last_seen_at: number | null;
   created_at: number;
   updated_at: number;
+  /** The master instance the agent is connected to (shared mode). */
+  instance_id: string | null;
 }
 
 export interface NodeStatusEventsTable {
@@ -158,7 +160,35 @@ export interface MetricBaselinesTable {
   counters: string;
 }
 
+export interface InstancesTable {
+  id: string;
+  hostname: string;
+  version: string;
+  role: 'full' | 'console';
+  agent_url: string;
+  admin_url: string | null;
+  started_at: number;
+  heartbeat_at: number;
+  last_error: string | null;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+export interface ClusterEventsTable {
+  id: Generated<number>;
+  instance_id: string;
+  at: number;
+  body: string;
+}
+
 export interface Database {
+  instances: InstancesTable;
+  leases: LeasesTable;
+  cluster_events: ClusterEventsTable;
   metric_minutes: MetricRollupTable;
   metric_hours: MetricRollupTable;
   traffic_days: TrafficDaysTable;

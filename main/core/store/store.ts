@@ -2,9 +2,9 @@
 // Callers get a typed Kysely handle; the dialect is chosen from the database URL.
 import { sql } from 'kysely';
 import { FleetError } from '../errors.js';
+import { openMariadb } from './mariadb.js';
 import { type MigrateResult, migrate } from './migrate.js';
 import type { Db } from './schema.js';
-import { openMariadb } from './mariadb.js';
 import { openSqlite } from './sqlite.js';
 
 const MIGRATION_LOCK = 'fleetdeck_migrate';
@@ -17,7 +17,10 @@ async function openSharedStore(url: string): Promise<Store> {
     migration = await db.connection().execute(async (conn) => {
       const got = await sql<{ ok: number | null }>`select get_lock(${MIGRATION_LOCK}, 120) as ok`.execute(conn);
       if (got.rows[0]?.ok !== 1) {
-        throw new FleetError('unavailable', 'Another FleetDeck instance has been migrating this database for 2 minutes; try again.');
+        throw new FleetError(
+          'unavailable',
+          'Another FleetDeck instance has been migrating this database for 2 minutes; try again.',
+        );
       }
       try {
         return await migrate(conn);

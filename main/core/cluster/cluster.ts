@@ -1,0 +1,118 @@
+// This instance's place among the masters sharing a database: its instance row, the leader lease,
+// the event relay, and the singleton jobs that run only while it leads. On SQLite there is one
+// instance, always the leader, and no relay.
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { NodeRegistry } from '../nodes/registry.js';
+import type { Db } from '../store/schema.js';
+import { EventRelay } from './event-relay.js';
+import { type InstanceInfo, InstanceRegistry } from './instances.js';
+import { DEFAULT_LEASE_TIMINGS, LeaderLease, type LeaseTimings } from './leader-lease.js';
+
+/** A job only the leader runs. */
+export interface SingletonJob {
+  name: string;
+  start(): void | Promise<void>;
+  stop(): void | Promise<void>;
+}
+
+export interface ClusterOptions {
+  shared: boolean;
+  self: InstanceInfo;
+  lease?: Partial<LeaseTimings>;
+}
+
+export class Cluster {
+  readonly instances: InstanceRegistry;
+  private readonly lease: LeaderLease | null;
+  private readonly relay: EventRelay | null;
+  private readonly jobs: SingletonJob[] = [];
+  private leading = false;
+  private housekeeping: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Db,
+    dialect: 'sqlite' | 'mariadb',
+    bus: EventBus,
+    private readonly registry: NodeRegistry,
+    private readonly options: ClusterOptions,
+    private readonly log: Logger,
+  ) {
+    this.instances = new InstanceRegistry(db, options.self, log);
+    const canLead = options.shared && options.self.role === 'full';
+    this.lease = canLead
+      ? new LeaderLease(db, dialect, options.self.id, (leader) => void this.setLeading(leader), log, {
+          ...DEFAULT_LEASE_TIMINGS,
+          ...options.lease,
+        })
+      : null;
+    this.relay = options.shared ? new EventRelay(db, bus, options.self.id, log) : null;
+  }
+
+  get isShared(): boolean {
+    return this.options.shared;
+  }
+
+  get isLeader(): boolean {
+    if (this.options.self.role === 'console') return false;
+    return this.lease ? this.lease.isLeader : true;
+  }
+
+  addSingleton(job: SingletonJob): void {
+    this.jobs.push(job);
+  }
+
+  async start(): Promise<void> {
+    await this.instances.start();
+    await this.relay?.start();
+    if (this.options.self.role === 'console') return;
+    if (this.lease) await this.lease.start();
+    else await this.setLeading(true);
+  }
+
+  async stop(): Promise<void> {
+    await this.setLeading(false);
+    await this.lease?.stop();
+    await this.relay?.stop();
+    await this.instances.stop();
+  }
+
+  async leaderId(): Promise<string | null> {
+    if (!this.options.shared) return this.options.self.id;
+    const row = await this.db.selectFrom('leases').selectAll().where('name', '=', 'leader').executeTakeFirst();
+    return row && Number(row.expires_at) > Date.now() - 1_000 ? row.holder : null;
+  }
+
+  private async setLeading(leading: boolean): Promise<void> {
+    if (leading === this.leading) return;
+    this.leading = leading;
+    for (const job of this.jobs) {
+      try {
+        await (leading ? job.start() : job.stop());
+      } catch (err) {
+        this.log.error(
+          { err, job: job.name },
+          leading ? 'could not start a leader job' : 'could not stop a leader job',
+        );
+      }
+    }
+    if (leading && this.options.shared) {
+      this.housekeeping = setInterval(() => void this.houseKeep(), 5_000);
+      this.housekeeping.unref();
+    } else if (this.housekeeping) {
+      clearInterval(this.housekeeping);
+      this.housekeeping = null;
+    }
+  }
+
+  /** Leader only: nodes of instances that died are offline; relayed events age out. */
+  private async houseKeep(): Promise<void> {
+    try {
+      const dead = await this.instances.deadInstanceIds();
+      if (dead.length > 0) await this.registry.releaseNodesOf(dead, 'its master instance stopped');
+      await this.relay?.prune();
+    } catch (err) {
+      this.log.warn({ err }, 'cluster housekeeping failed');
+    }
+  }
+}

@@ -1,0 +1,140 @@
+// Carries events between instances sharing a database: what one instance's agents report (command
+// status and output, task runs, node status, live metrics) reaches every instance's subscribers.
+// Outgoing events are batched into one insert per interval; incoming ones are polled by id.
+import type { AnyEvent, EventName } from '../../contract/contract.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/schema.js';
+
+const RELAYED: ReadonlySet<EventName> = new Set([
+  'commandStatus',
+  'commandOutput',
+  'taskRunStatus',
+  'nodeStatus',
+  'nodeChanged',
+  'nodeDeleted',
+  'metrics',
+]);
+const KEEP_MS = 60_000;
+const MAX_BATCH = 2_000;
+/**
+ * Ids are allocated when a row is inserted but become visible when it commits, so a lower id can
+ * appear after a higher one. Reading stays behind such a gap until it fills, or for at most this long
+ * (a rolled-back insert leaves a gap that never fills).
+ */
+const GAP_WAIT_MS = 2_000;
+
+export class EventRelay {
+  private outbox: AnyEvent[] = [];
+  /** Every id up to this one has been handled. */
+  private lastId = 0;
+  private readonly seenAbove = new Set<number>();
+  private gapSince: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private relaying = false;
+  private busy = false;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+    private readonly instanceId: string,
+    private readonly log: Logger,
+    private readonly intervalMs = 100,
+  ) {}
+
+  async start(): Promise<void> {
+    const row = await this.db
+      .selectFrom('cluster_events')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
+    this.lastId = Number(row?.id ?? 0);
+    this.unsubscribe = this.bus.subscribe((message) => {
+      if (!this.relaying && RELAYED.has(message.event)) this.outbox.push(message);
+    });
+    this.timer = setInterval(() => void this.exchange(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.exchange();
+  }
+
+  /** Deletes relayed events nobody needs any more (run by the leader). */
+  async prune(now = Date.now()): Promise<void> {
+    await this.db
+      .deleteFrom('cluster_events')
+      .where('at', '<', now - KEEP_MS)
+      .execute();
+  }
+
+  private async exchange(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.send();
+      await this.receive();
+    } catch (err) {
+      this.log.warn({ err }, 'could not exchange events with the other instances');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async send(): Promise<void> {
+    if (this.outbox.length === 0) return;
+    const batch = this.outbox.splice(0, MAX_BATCH);
+    const at = Date.now();
+    try {
+      await this.db
+        .insertInto('cluster_events')
+        .values(batch.map((e) => ({ instance_id: this.instanceId, at, body: JSON.stringify(e) })))
+        .execute();
+    } catch (err) {
+      this.outbox.unshift(...batch);
+      if (this.outbox.length > 50_000) this.outbox.splice(0, this.outbox.length - 50_000);
+      throw err;
+    }
+  }
+
+  private async receive(): Promise<void> {
+    const rows = await this.db
+      .selectFrom('cluster_events')
+      .select(['id', 'instance_id', 'body'])
+      .where('id', '>', this.lastId)
+      .orderBy('id')
+      .limit(MAX_BATCH)
+      .execute();
+    for (const row of rows) {
+      const id = Number(row.id);
+      if (this.seenAbove.has(id)) continue;
+      this.seenAbove.add(id);
+      if (row.instance_id === this.instanceId) continue;
+      const message = JSON.parse(row.body) as AnyEvent;
+      this.relaying = true;
+      try {
+        this.bus.emit(message.event, message.data as never);
+      } finally {
+        this.relaying = false;
+      }
+    }
+    this.advance();
+  }
+
+  private advance(): void {
+    while (this.seenAbove.delete(this.lastId + 1)) this.lastId += 1;
+    if (this.seenAbove.size === 0) {
+      this.gapSince = null;
+      return;
+    }
+    const now = Date.now();
+    if (this.gapSince === null) this.gapSince = now;
+    else if (now - this.gapSince > GAP_WAIT_MS) {
+      this.lastId = Math.min(...this.seenAbove) - 1;
+      this.gapSince = null;
+      this.advance();
+    }
+  }
+}
