@@ -1,5 +1,6 @@
 // `npm run bench [-- name…]`: runs the benchmarks (all, or those named), prints tables, writes
 // bench-results/*.json. Never part of npm test.
+import { runClusterBenchmarks } from './cluster.bench.js';
 import { runFileBenchmarks } from './files.bench.js';
 import { runMetricsBenchmarks } from './metrics.bench.js';
 import { runQueueBenchmarks } from './queue.bench.js';
@@ -8,6 +9,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   queue: runQueueBenchmarks,
   files: runFileBenchmarks,
   metrics: runMetricsBenchmarks,
+  cluster: runClusterBenchmarks,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
