@@ -76,6 +76,8 @@ export const Health = z.object({
   agentsConnected: z.number(),
   /** Delay of the master's event loop over the last minute: high values mean it is overloaded. */
   eventLoopLagMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
+  /** Shared mode: rollup batches written locally but not yet in the database (an outage shows here). */
+  metricsSpool: z.object({ batches: z.number(), oldestAt: z.number().nullable() }).nullable(),
 });
 
 export const MasterInfo = z.object({

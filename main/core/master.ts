@@ -156,7 +156,10 @@ export class Master {
     });
     const fileRpc = new FileRpc(links);
     const transfers = new MasterTransfers(links, bus);
-    const metrics = new MetricsService(store.db, store.dialect, bus, log, options.metrics);
+    const metrics = new MetricsService(store.db, store.dialect, bus, log, {
+      ...options.metrics,
+      spool: shared ? { file: join(options.dataDir, 'metrics-spool.jsonl'), instanceId } : null,
+    });
     bus.subscribe((message) => {
       if (message.event === 'nodeDeleted') metrics.forget(message.data.nodeId);
     });
@@ -351,6 +354,7 @@ export class Master {
           uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
           agentsConnected: this.gateway.connectedCount,
           eventLoopLagMs: this.lag.figures,
+          metricsSpool: this.metrics.spoolBacklog,
         };
       },
       masterInfo: async () => ({

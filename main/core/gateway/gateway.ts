@@ -14,6 +14,7 @@ import {
 } from '../../../agent/protocol.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
+import { retryWithBackoff } from '../retry.js';
 import { AgentConnection, type ConnectionTimings } from './agent-connection.js';
 import { FailureLimiter } from './failure-limiter.js';
 import type { TlsIdentity } from './tls.js';
@@ -202,9 +203,14 @@ export class AgentGateway {
     // A master shutting down is not the node going offline; the restart grace covers it.
     if (this.stopping) return;
     this.options.log.info({ nodeId: connection.nodeId, code, reason }, 'agent disconnected');
-    await this.options.registry
-      .markOffline(connection.nodeId, reason || `connection closed (${code})`)
-      .catch((error) => this.options.log.error({ err: error }, 'could not record node offline'));
+    const nodeId = connection.nodeId;
+    // Retried through a database outage, unless the agent is back by then.
+    await retryWithBackoff(() => this.options.registry.markOffline(nodeId, reason || `connection closed (${code})`), {
+      keepTrying: () => !this.stopping && !this.connections.has(nodeId),
+      onRetry: (err, attempt) => {
+        if (attempt === 1) this.options.log.warn({ err, nodeId }, 'could not record node offline; retrying');
+      },
+    }).catch(() => undefined);
   }
 
   private async startRestartGrace(): Promise<void> {

@@ -59,6 +59,11 @@ export class MetricsRetentionJob {
       .deleteFrom('traffic_days')
       .where('day', '<', this.calendar.dayOf(now - this.keep.daysMs))
       .executeTakeFirst();
+    // Spool replays happen within minutes of an outage; a day of idempotency keys is plenty.
+    await this.db
+      .deleteFrom('spool_applied')
+      .where('applied_at', '<', now - DAY_MS)
+      .execute();
     return { minutes, hours, days: Number(result.numDeletedRows) };
   }
 }

@@ -10,12 +10,15 @@ import { type AccountingLimits, account, type Baseline, DEFAULT_LIMITS } from '.
 import { DayCalendar } from './calendar.js';
 import { LiveRing } from './live-ring.js';
 import { RollupBuffer } from './rollup-buffer.js';
-import { writeRollups } from './rollup-writer.js';
+import { partCount, writeRollups } from './rollup-writer.js';
 import { Serial } from './serial.js';
 import { headlineOf, ringPointOf, snapshotOf } from './snapshot.js';
+import { MetricsSpool } from './spool.js';
 
 export interface MetricsOptions {
   flushIntervalMs: number;
+  /** Shared mode: spool batches here before the database (see spool.ts), keyed by this instance. */
+  spool: { file: string; instanceId: string } | null;
   billingDay: number;
   billingTimeZone: string;
   limits: AccountingLimits;
@@ -23,6 +26,7 @@ export interface MetricsOptions {
 
 export const DEFAULT_METRICS_OPTIONS: MetricsOptions = {
   flushIntervalMs: 10_000,
+  spool: null,
   billingDay: 1,
   billingTimeZone: 'UTC',
   limits: DEFAULT_LIMITS,
@@ -44,6 +48,7 @@ export class MetricsService {
   readonly calendar: DayCalendar;
   readonly buffer = new RollupBuffer();
   readonly serial = new Serial();
+  private readonly spool: MetricsSpool | null;
   private readonly nodes = new Map<string, NodeState>();
   private readonly changed = new Set<string>();
   /** Latest headlines of nodes served by other instances. */
@@ -61,11 +66,21 @@ export class MetricsService {
   ) {
     this.options = { ...DEFAULT_METRICS_OPTIONS, ...options };
     this.calendar = new DayCalendar(this.options.billingTimeZone);
+    this.spool = this.options.spool ? new MetricsSpool(this.options.spool.file, log) : null;
   }
 
   /** Loads the persisted baselines so traffic moved while the master was down is counted. */
   async start(): Promise<void> {
+    this.spool?.load();
     await this.loadBaselines(null);
+    // Spooled batches not yet in the database carry newer baselines than the database has.
+    for (const entry of this.spool?.pending() ?? []) {
+      for (const { nodeId, baseline } of entry.batch.baselines) {
+        const state = this.state(nodeId);
+        // An entry already applied (the process died before trimming) is older than the database.
+        if (!state.baseline || baseline.t > state.baseline.t) state.baseline = baseline;
+      }
+    }
     // Headlines of nodes on other instances arrive as relayed events (shared mode).
     this.bus.subscribe((message) => {
       if (message.event !== 'metrics') return;
@@ -110,6 +125,18 @@ export class MetricsService {
     const s = this.nodes.get(nodeId);
     if (s) s.baseline = null;
     await this.serial.run(() => this.loadBaselines(nodeId));
+    const newer = this.buffer.baselineOf(nodeId) ?? this.spooledBaseline(nodeId);
+    const state = this.state(nodeId);
+    if (newer && (!state.baseline || newer.t > state.baseline.t)) state.baseline = newer;
+  }
+
+  private spooledBaseline(nodeId: string): Baseline | null {
+    const entries = this.spool?.pending() ?? [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const found = entries[i]?.batch.baselines.find((b) => b.nodeId === nodeId);
+      if (found) return found.baseline;
+    }
+    return null;
   }
 
   /** Shared mode: the agent left; write what it reported and stop counting it here. */
@@ -177,6 +204,10 @@ export class MetricsService {
     };
   }
 
+  hasLive(nodeId: string): boolean {
+    return this.nodes.get(nodeId)?.latest != null;
+  }
+
   headlines(): NodeLive[] {
     const out: NodeLive[] = [...this.remote.values()];
     for (const s of this.nodes.values()) if (s.headline) out.push(s.headline);
@@ -211,17 +242,42 @@ export class MetricsService {
     this.bus.emit('metrics', { t: Date.now(), nodes });
   }
 
-  /** Writes the buffered rollups and baselines; on failure they go back and are retried next time. */
+  /** Writes the buffered rollups and baselines; what cannot be written now is retried next time. */
   flush(): Promise<void> {
-    return this.serial.run(async () => {
-      if (this.buffer.isEmpty) return;
-      const batch = this.buffer.take();
+    return this.serial.run(() => (this.spool ? this.flushThroughSpool(this.spool) : this.flushDirect()));
+  }
+
+  private async flushDirect(): Promise<void> {
+    if (this.buffer.isEmpty) return;
+    const batch = this.buffer.take();
+    try {
+      const { failed } = await writeRollups(this.db, this.dialect, batch, this.log);
+      for (const part of failed) this.buffer.restore(part);
+    } catch (err) {
+      this.buffer.restore(batch);
+      this.log.warn({ err }, 'could not write metric rollups; will retry');
+    }
+  }
+
+  private async flushThroughSpool(spool: MetricsSpool): Promise<void> {
+    if (!this.buffer.isEmpty) spool.append(this.buffer.take());
+    const instanceId = this.options.spool?.instanceId as string;
+    for (const entry of spool.pending()) {
       try {
-        for (const failed of await writeRollups(this.db, this.dialect, batch, this.log)) this.buffer.restore(failed);
+        const key = { instanceId, seq: entry.seq, applied: new Set(entry.applied) };
+        const { failed, applied } = await writeRollups(this.db, this.dialect, entry.batch, this.log, key);
+        entry.applied.push(...applied);
+        if (failed.length > 0) break;
       } catch (err) {
-        this.buffer.restore(batch);
-        this.log.warn({ err }, 'could not write metric rollups; will retry');
+        this.log.warn({ err, backlog: spool.backlog.batches }, 'could not write spooled metric rollups; will retry');
+        break;
       }
-    });
+    }
+    spool.compact((e) => e.applied.length >= partCount(e.batch));
+  }
+
+  /** Batches waiting in the spool (shared mode), for /api/health. */
+  get spoolBacklog(): { batches: number; oldestAt: number | null } | null {
+    return this.spool?.backlog ?? null;
   }
 }

@@ -181,6 +181,10 @@ export class RollupBuffer {
     return [...this.days.values()].filter((d) => d.node_id === nodeId);
   }
 
+  baselineOf(nodeId: string): Baseline | null {
+    return this.baselines.get(nodeId) ?? null;
+  }
+
   hasNode(nodeId: string): boolean {
     return this.baselines.has(nodeId);
   }

@@ -106,61 +106,114 @@ function baselineValues(rows: Array<{ nodeId: string; baseline: Baseline }>) {
   ]);
 }
 
-/** Splits a batch into groups of whole nodes, dropping nodes that no longer exist. */
-function groupsOf(batch: RollupBatch, existing: Set<string>, log: Logger): RollupBatch[] {
+/**
+ * Splits a batch into parts of whole nodes. Parts depend only on the batch (sorted node ids), so a
+ * replayed batch splits the same way and its parts' idempotency keys stay valid.
+ */
+function partsOf(batch: RollupBatch): RollupBatch[] {
   const nodes = new Set<string>();
   for (const r of batch.minutes) nodes.add(r.node_id);
   for (const r of batch.days) nodes.add(r.node_id);
   for (const r of batch.baselines) nodes.add(r.nodeId);
-  const gone = [...nodes].filter((id) => !existing.has(id));
-  if (gone.length > 0) log.warn({ nodes: gone.length }, 'set aside metric rows of deleted nodes');
-  const groupOf = new Map<string, number>();
-  for (const id of nodes) {
-    if (existing.has(id)) groupOf.set(id, Math.floor(groupOf.size / NODES_PER_TRANSACTION));
-  }
-  const groups: RollupBatch[] = [];
-  const group = (id: string) => {
-    const g = groupOf.get(id);
-    if (g === undefined) return null;
-    groups[g] ??= { minutes: [], hours: [], days: [], baselines: [] };
-    return groups[g];
+  const partOf = new Map<string, number>();
+  [...nodes].sort().forEach((id, i) => {
+    partOf.set(id, Math.floor(i / NODES_PER_TRANSACTION));
+  });
+  const parts: RollupBatch[] = [];
+  const part = (id: string) => {
+    const p = partOf.get(id) as number;
+    parts[p] ??= { minutes: [], hours: [], days: [], baselines: [] };
+    return parts[p];
   };
-  for (const r of batch.minutes) group(r.node_id)?.minutes.push(r);
-  for (const r of batch.hours) group(r.node_id)?.hours.push(r);
-  for (const r of batch.days) group(r.node_id)?.days.push(r);
-  for (const r of batch.baselines) group(r.nodeId)?.baselines.push(r);
-  return groups.filter(Boolean);
+  for (const r of batch.minutes) part(r.node_id).minutes.push(r);
+  for (const r of batch.hours) part(r.node_id).hours.push(r);
+  for (const r of batch.days) part(r.node_id).days.push(r);
+  for (const r of batch.baselines) part(r.nodeId).baselines.push(r);
+  return parts;
+}
+
+function withoutDeletedNodes(part: RollupBatch, existing: Set<string>): { rows: RollupBatch; dropped: number } {
+  const rows = {
+    minutes: part.minutes.filter((r) => existing.has(r.node_id)),
+    hours: part.hours.filter((r) => existing.has(r.node_id)),
+    days: part.days.filter((r) => existing.has(r.node_id)),
+    baselines: part.baselines.filter((r) => existing.has(r.nodeId)),
+  };
+  return { rows, dropped: part.baselines.length - rows.baselines.length };
+}
+
+/** Identifies a spooled batch: its parts are recorded as applied with their rows. */
+export interface SpoolKey {
+  instanceId: string;
+  seq: number;
+  /** Parts known to be applied already. */
+  applied: ReadonlySet<number>;
+}
+
+export interface WriteOutcome {
+  /** Parts that could not be written (without a spool key: to be retried by the caller). */
+  failed: RollupBatch[];
+  /** With a spool key: parts now known to be in the database. */
+  applied: number[];
+}
+
+async function alreadyApplied(tx: Transaction<Database>, key: SpoolKey, part: number): Promise<boolean> {
+  const row = await tx
+    .selectFrom('spool_applied')
+    .select('part')
+    .where('instance_id', '=', key.instanceId)
+    .where('seq', '=', key.seq)
+    .where('part', '=', part)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /**
- * Writes the batch; returns the groups that failed (to be retried), each still whole per node.
+ * Writes the batch part by part. With a spool key, parts already applied are skipped and writing
+ * stops at the first failure (later batches must not overtake earlier baselines).
  */
 export async function writeRollups(
   db: Kysely<Database>,
   dialect: Dialect,
   batch: RollupBatch,
   log: Logger,
-): Promise<RollupBatch[]> {
+  key?: SpoolKey,
+): Promise<WriteOutcome> {
   const existing = new Set((await db.selectFrom('nodes').select('id').execute()).map((r) => r.id));
-  const failed: RollupBatch[] = [];
-  for (const group of groupsOf(batch, existing, log)) {
+  const outcome: WriteOutcome = { failed: [], applied: [] };
+  const parts = partsOf(batch);
+  for (const [index, part] of parts.entries()) {
+    if (key?.applied.has(index)) continue;
+    const { rows, dropped } = withoutDeletedNodes(part, existing);
+    if (dropped > 0) log.warn({ nodes: dropped }, 'set aside metric rows of deleted nodes');
     try {
       await db.transaction().execute(async (tx) => {
-        await upsert(tx, dialect, SHAPES.rollup('metric_minutes'), rollupValues(group.minutes));
-        await upsert(tx, dialect, SHAPES.rollup('metric_hours'), rollupValues(group.hours));
+        if (key && (await alreadyApplied(tx, key, index))) return;
+        await upsert(tx, dialect, SHAPES.rollup('metric_minutes'), rollupValues(rows.minutes));
+        await upsert(tx, dialect, SHAPES.rollup('metric_hours'), rollupValues(rows.hours));
         await upsert(
           tx,
           dialect,
           SHAPES.days,
-          group.days.map((d) => [d.node_id, d.day, d.rx_bytes, d.tx_bytes]),
+          rows.days.map((d) => [d.node_id, d.day, d.rx_bytes, d.tx_bytes]),
         );
-        await upsert(tx, dialect, SHAPES.baselines, baselineValues(group.baselines));
+        await upsert(tx, dialect, SHAPES.baselines, baselineValues(rows.baselines));
+        if (key) {
+          await tx
+            .insertInto('spool_applied')
+            .values({ instance_id: key.instanceId, seq: key.seq, part: index, applied_at: Date.now() })
+            .execute();
+        }
       });
+      outcome.applied.push(index);
     } catch (err) {
-      log.warn({ err, nodes: group.baselines.length }, 'could not write metric rollups; will retry');
-      failed.push(group);
+      log.warn({ err, nodes: part.baselines.length }, 'could not write metric rollups; will retry');
+      outcome.failed.push(part);
+      if (key) break;
     }
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return failed;
+  return outcome;
 }
+
+export const partCount = (batch: RollupBatch) => partsOf(batch).length;

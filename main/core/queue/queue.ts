@@ -6,6 +6,7 @@ import type { RetryPolicy } from '../../contract/queue-schemas.js';
 import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
+import { retryWithBackoff } from '../retry.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
 import { GroupCommit } from './group-commit.js';
 import { orderedId } from './ids.js';
@@ -71,6 +72,7 @@ export class CommandQueue {
   private sweepTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private polling = false;
+  private stopping = false;
   /** Only the leader expires deadlines and leases (always true on SQLite: one instance). */
   private leader = true;
   private readonly terminalListeners: TerminalListener[] = [];
@@ -127,6 +129,7 @@ export class CommandQueue {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     await this.writes.flush();
@@ -306,7 +309,18 @@ export class CommandQueue {
   // ---- messages from agents -------------------------------------------------------------
 
   async started(nodeId: string, id: string, at: number): Promise<void> {
-    await this.writes.push({ kind: 'started', nodeId, id, at });
+    await this.durably(`the start of ${id}`, () => this.writes.push({ kind: 'started', nodeId, id, at }));
+  }
+
+  /** Agent reports wait out a database outage (retried with backoff) instead of being dropped. */
+  private durably<T>(what: string, write: () => Promise<T>): Promise<T> {
+    return retryWithBackoff(write, {
+      keepTrying: () => !this.stopping,
+      onRetry: (err, attempt, delayMs) => {
+        if (attempt === 1 || attempt % 10 === 0)
+          this.log.warn({ err, attempt, delayMs }, `could not record ${what}; retrying`);
+      },
+    });
   }
 
   output(nodeId: string, id: string, stream: 'stdout' | 'stderr', data: string): void {
@@ -315,7 +329,9 @@ export class CommandQueue {
 
   /** Commits the result, then acknowledges it so the agent stops re-sending it. */
   async result(nodeId: string, result: CommandResult): Promise<void> {
-    const accepted = await this.writes.push({ kind: 'result', nodeId, result });
+    const accepted = await this.durably(`the result of ${result.id}`, () =>
+      this.writes.push({ kind: 'result', nodeId, result }),
+    );
     if (accepted) this.links.send(nodeId, { type: 'ack', id: result.id });
   }
 

@@ -238,6 +238,22 @@ export const migrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 6,
+    name: 'metrics spool: applied batches per instance',
+    async up(db) {
+      // Which spooled rollup batches (instance, sequence, node group) are in the database: replaying
+      // a spool after a crash or an outage skips them, so nothing is counted twice.
+      await db.schema
+        .createTable('spool_applied')
+        .addColumn('instance_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('part', 'integer', (c) => c.notNull())
+        .addColumn('applied_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('spool_applied_pk', ['instance_id', 'seq', 'part'])
+        .execute();
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

@@ -185,7 +185,15 @@ export interface ClusterEventsTable {
   body: string;
 }
 
+export interface SpoolAppliedTable {
+  instance_id: string;
+  seq: number;
+  part: number;
+  applied_at: number;
+}
+
 export interface Database {
+  spool_applied: SpoolAppliedTable;
   instances: InstancesTable;
   leases: LeasesTable;
   cluster_events: ClusterEventsTable;

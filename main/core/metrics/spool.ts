@@ -1,0 +1,85 @@
+// Shared mode: every rollup batch is appended to a local spool file (one JSON line, fsynced) before it
+// is written to the database, and stays there until every part of it is committed. A crash or a
+// database outage therefore loses nothing; replaying is idempotent because each committed part is
+// recorded (instance, sequence, part) in the same transaction as its rows.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import type { Logger } from '../log.js';
+import type { RollupBatch } from './rollup-buffer.js';
+
+export interface SpoolEntry {
+  seq: number;
+  at: number;
+  batch: RollupBatch;
+  /** Parts (node groups) already committed. */
+  applied: number[];
+}
+
+export class MetricsSpool {
+  private entries: SpoolEntry[] = [];
+  private nextSeq = 1;
+
+  constructor(
+    private readonly file: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Reads what a previous process left unwritten. */
+  load(): void {
+    if (!existsSync(this.file)) return;
+    const lines = readFileSync(this.file, 'utf8').split('\n').filter(Boolean);
+    for (const line of lines) {
+      try {
+        const entry = JSON.parse(line) as SpoolEntry;
+        this.entries.push(entry);
+        this.nextSeq = Math.max(this.nextSeq, entry.seq + 1);
+      } catch {
+        // A torn last line (the process died mid-write) was never acknowledged by fsync.
+        this.log.warn({ file: this.file }, 'ignored a torn line at the end of the metrics spool');
+      }
+    }
+    if (this.entries.length > 0) this.log.info({ batches: this.entries.length }, 'replaying the metrics spool');
+  }
+
+  /** Appends a batch durably and returns its entry. */
+  append(batch: RollupBatch, at = Date.now()): SpoolEntry {
+    // Sequence numbers are never reused, even by a later process whose spool file was emptied:
+    // they follow the clock (and the last one used), so an old idempotency key never hides a new batch.
+    const seq = Math.max(this.nextSeq, at);
+    this.nextSeq = seq + 1;
+    const entry: SpoolEntry = { seq, at, batch, applied: [] };
+    const fd = openSync(this.file, 'a', 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify(entry)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.entries.push(entry);
+    return entry;
+  }
+
+  /** Oldest first: they must reach the database in order (later baselines supersede earlier ones). */
+  pending(): readonly SpoolEntry[] {
+    return this.entries;
+  }
+
+  get backlog(): { batches: number; oldestAt: number | null } {
+    return { batches: this.entries.length, oldestAt: this.entries[0]?.at ?? null };
+  }
+
+  /** Drops fully written entries and rewrites the file with the rest (atomically). */
+  compact(isDone: (entry: SpoolEntry) => boolean): void {
+    const before = this.entries.length;
+    this.entries = this.entries.filter((e) => !isDone(e));
+    if (this.entries.length === before) return;
+    const temp = `${this.file}.tmp`;
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      for (const e of this.entries) writeSync(fd, `${JSON.stringify(e)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, this.file);
+  }
+}
