@@ -1,6 +1,3 @@
-// Queue semantics state by state, against the real queue on a real SQLite file and a real MariaDB database. The agent side is
-// an in-memory link here so each transition can be driven and observed exactly.
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommandResult, MasterMessage } from '../../agent/protocol.js';
 import { EventBus } from '../../main/core/events.js';
@@ -12,7 +9,7 @@ import { RetentionJob } from '../../main/core/queue/retention.js';
 import { ACTIVE, canTransition, TERMINAL } from '../../main/core/queue/states.js';
 import type { Store } from '../../main/core/store/store.js';
 import { storeTargets } from '../helpers/databases.js';
-import { tempDir, waitFor } from '../helpers/processes.js';
+import { waitFor } from '../helpers/processes.js';
 
 class FakeLinks {
   connected = new Set<string>();

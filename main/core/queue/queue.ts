@@ -64,6 +64,23 @@ type EnqueueBatch = {
 };
 type TerminalListener = (rows: CommandsTable[]) => void;
 
+/** MariaDB deadlock (1213) or lock wait timeout (1205): the transaction is safe to run again. */
+function isConflict(error: unknown): boolean {
+  const errno = (error as { errno?: number }).errno;
+  return errno === 1213 || errno === 1205;
+}
+
+async function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!isConflict(error) || i >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * i + Math.random() * 10));
+    }
+  }
+}
+
 export class CommandQueue {
   private readonly options: QueueOptions;
   private readonly kicked = new Set<string>();
@@ -389,7 +406,7 @@ export class CommandQueue {
         const nodes = [...this.kicked].filter((n) => this.links.isConnected(n));
         this.kicked.clear();
         if (nodes.length === 0) break;
-        const claimed = await this.db.transaction().execute((trx) => this.claimIn(trx, nodes));
+        const claimed = await retryOnConflict(() => this.db.transaction().execute((trx) => this.claimIn(trx, nodes)));
         this.sendClaimed(claimed);
       }
     } finally {
@@ -412,15 +429,17 @@ export class CommandQueue {
     for (const nodeId of nodeIds) {
       const room = this.options.windowPerNode - (activeByNode.get(nodeId) ?? 0);
       if (room <= 0) continue;
-      const next = await trx
+      let query = trx
         .selectFrom('command_inflight')
         .select('command_id')
         .where('node_id', '=', nodeId)
         .where('status', '=', 'pending')
         .where('available_at', '<=', at)
         .orderBy('command_id')
-        .limit(room)
-        .execute();
+        .limit(room);
+      // Shared MariaDB: rows another instance is claiming are skipped, not waited for.
+      if (this.options.instanceId !== null) query = query.forUpdate().skipLocked();
+      const next = await query.execute();
       for (const r of next) ids.push(r.command_id);
     }
     if (ids.length === 0) return [];

@@ -254,6 +254,22 @@ export const migrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 7,
+    name: 'configuration versions',
+    async up(db) {
+      // Bumped in the same transaction as a configuration change; other instances reload when it moves.
+      await db.schema
+        .createTable('config_versions')
+        .addColumn('name', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .execute();
+      await db
+        .insertInto('config_versions')
+        .values([{ name: 'tasks', version: 0 }])
+        .execute();
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

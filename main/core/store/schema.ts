@@ -192,7 +192,13 @@ export interface SpoolAppliedTable {
   applied_at: number;
 }
 
+export interface ConfigVersionsTable {
+  name: string;
+  version: number;
+}
+
 export interface Database {
+  config_versions: ConfigVersionsTable;
   spool_applied: SpoolAppliedTable;
   instances: InstancesTable;
   leases: LeasesTable;

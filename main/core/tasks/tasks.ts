@@ -49,6 +49,9 @@ export type TaskPatch = { [K in keyof TaskSpec]?: TaskSpec[K] | null };
 
 export class TaskService {
   private readonly jobs = new Map<string, Cron>();
+  private scheduling = false;
+  private loadedVersion = 0;
+  private syncTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Db,
@@ -66,15 +69,58 @@ export class TaskService {
     });
   }
 
-  /** Starts the schedules of enabled tasks (only the leader does this in shared mode). */
-  async startScheduler(): Promise<void> {
+  /**
+   * Starts the schedules of enabled tasks (only the leader does this in shared mode) and reloads them
+   * when another instance changes a task (the `tasks` configuration version moves).
+   */
+  async startScheduler(syncMs = 2_000): Promise<void> {
+    this.scheduling = true;
+    this.loadedVersion = await this.configVersion();
     const tasks = await this.db.selectFrom('tasks').selectAll().where('schedule', 'is not', null).execute();
     for (const task of tasks) this.schedule(task);
+    this.syncTimer = setInterval(() => void this.syncSchedules(), syncMs);
+    this.syncTimer.unref();
   }
 
   stopScheduler(): void {
+    this.scheduling = false;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    this.syncTimer = null;
     for (const job of this.jobs.values()) job.stop();
     this.jobs.clear();
+  }
+
+  private async configVersion(): Promise<number> {
+    const row = await this.db
+      .selectFrom('config_versions')
+      .select('version')
+      .where('name', '=', 'tasks')
+      .executeTakeFirst();
+    return Number(row?.version ?? 0);
+  }
+
+  private async syncSchedules(): Promise<void> {
+    try {
+      const version = await this.configVersion();
+      if (version === this.loadedVersion || !this.scheduling) return;
+      this.loadedVersion = version;
+      for (const job of this.jobs.values()) job.stop();
+      this.jobs.clear();
+      const tasks = await this.db.selectFrom('tasks').selectAll().where('schedule', 'is not', null).execute();
+      for (const task of tasks) this.schedule(task);
+      this.log.info({ version }, 'reloaded task schedules changed on another instance');
+    } catch (err) {
+      this.log.warn({ err }, 'could not check for task changes');
+    }
+  }
+
+  /** Marks a task change in the same transaction, so other instances reload. */
+  private async bumpVersion(trx: Db): Promise<void> {
+    await trx
+      .updateTable('config_versions')
+      .set((eb) => ({ version: eb('version', '+', 1) }))
+      .where('name', '=', 'tasks')
+      .execute();
   }
 
   async resolveTargets(targets: Targets): Promise<string[]> {
@@ -99,7 +145,10 @@ export class TaskService {
     await this.resolveTargets(spec.targets);
     const at = this.now();
     const row: TasksTable = { id: orderedId('task', at), ...this.columns(spec), created_at: at, updated_at: at };
-    await this.db.insertInto('tasks').values(row).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('tasks').values(row).execute();
+      await this.bumpVersion(trx);
+    });
     this.schedule(row);
     return this.view(row);
   }
@@ -112,11 +161,14 @@ export class TaskService {
     }
     if (spec.schedule) parseSchedule(spec.schedule, spec.timezone);
     if (patch.targets) await this.resolveTargets(spec.targets);
-    await this.db
-      .updateTable('tasks')
-      .set({ ...this.columns(spec), updated_at: this.now() })
-      .where('id', '=', id)
-      .execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('tasks')
+        .set({ ...this.columns(spec), updated_at: this.now() })
+        .where('id', '=', id)
+        .execute();
+      await this.bumpVersion(trx);
+    });
     const row = await this.row(id);
     this.schedule(row);
     return this.view(row);
@@ -136,7 +188,10 @@ export class TaskService {
         `Task ${id} has a run in progress (${active.id}); wait for it or cancel its commands.`,
       );
     }
-    await this.db.deleteFrom('tasks').where('id', '=', id).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('tasks').where('id', '=', id).execute();
+      await this.bumpVersion(trx);
+    });
     this.jobs.get(id)?.stop();
     this.jobs.delete(id);
   }
@@ -349,7 +404,7 @@ export class TaskService {
   private schedule(task: TasksTable): void {
     this.jobs.get(task.id)?.stop();
     this.jobs.delete(task.id);
-    if (!task.schedule || !task.enabled) return;
+    if (!this.scheduling || !task.schedule || !task.enabled) return;
     const job = new Cron(task.schedule, { timezone: task.timezone ?? 'UTC', protect: true }, () => {
       const at = job.currentRun()?.getTime() ?? this.now();
       this.run(task.id, 'schedule', at).catch((err) =>
