@@ -99,7 +99,10 @@ describe.runIf(hasMariadb())('masters sharing one MariaDB database', () => {
   });
 
   it('hands schedules to the survivor when the leader is killed, never firing a tick twice', async () => {
-    const { body: task } = await a.api<{ id: string }>('POST', '/api/tasks', {
+    // Created on the instance that does not lead: the leader picks it up through the config version.
+    const { body: before } = await a.api<Instance[]>('GET', '/api/instances');
+    const follower = before.find((i) => i.leader)?.self === true ? b : a;
+    const { body: task } = await follower.api<{ id: string }>('POST', '/api/tasks', {
       name: 'every-second',
       exec: { command: 'true' },
       targets: { nodeIds: [nodeId] },
