@@ -87,6 +87,19 @@ export const MasterInfo = z.object({
   tls: z.boolean(),
   fingerprint: z.string().nullable().describe('sha256:… of the gateway certificate agents pin'),
   dataDir: z.string(),
+  settings: z.object({
+    role: z.enum(['full', 'console']),
+    database: z.object({ dialect: z.enum(['sqlite', 'mariadb']), location: z.string() }),
+    billingDay: z.number(),
+    billingTimeZone: z.string(),
+    metricsFlushSec: z.number(),
+    retention: z.object({
+      commandsDays: z.number(),
+      minuteRollupHours: z.number(),
+      hourRollupDays: z.number(),
+      dailyTrafficDays: z.number(),
+    }),
+  }),
 });
 
 /** Accepts a boolean (IPC) or "true"/"false"/"1"/"0" (query strings). */

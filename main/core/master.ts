@@ -364,6 +364,7 @@ export class Master {
         tls: this.tls !== null,
         fingerprint: this.tls?.fingerprint ?? null,
         dataDir: this.options.dataDir,
+        settings: this.settings(),
       }),
       listInstances: async () => this.cluster.instances.list(await this.cluster.leaderId()),
       listNodes: () => registry.list(),
@@ -392,6 +393,24 @@ export class Master {
       ...queueHandlers(this.queue, this.tasks, this.store.db),
       ...fileHandlers(this.fileRpc),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
+    };
+  }
+
+  private settings() {
+    const keep = { ...DEFAULT_METRICS_RETENTION, ...this.options.metricsRetention };
+    const m = this.metrics.options;
+    return {
+      role: this.options.role ?? 'full',
+      database: { dialect: this.store.dialect, location: this.store.location },
+      billingDay: m.billingDay,
+      billingTimeZone: m.billingTimeZone,
+      metricsFlushSec: m.flushIntervalMs / 1000,
+      retention: {
+        commandsDays: this.options.commandRetentionDays ?? 30,
+        minuteRollupHours: keep.minutesMs / 3_600_000,
+        hourRollupDays: keep.hoursMs / 86_400_000,
+        dailyTrafficDays: keep.daysMs / 86_400_000,
+      },
     };
   }
 

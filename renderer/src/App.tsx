@@ -1,55 +1,102 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { Files } from './Files';
 import { FleetOverview } from './FleetOverview';
 import { Login } from './Login';
 import { NodePage } from './NodePage';
 import { RunCommand } from './RunCommand';
+import { Settings } from './Settings';
 import { initialTransport, logOut } from './session';
+import { Tasks } from './Tasks';
+import { applyTheme, initialTheme, nextTheme, type Theme } from './theme';
 import { clientOf, type Transport } from './transport';
+
+type Screen = 'nodes' | 'run' | 'tasks' | 'files' | 'settings';
+const SCREENS: Array<[Screen, string, string]> = [
+  ['nodes', 'Nodes', '1'],
+  ['run', 'Run command', '2'],
+  ['tasks', 'Tasks', '3'],
+  ['files', 'Files', '4'],
+  ['settings', 'Settings', '5'],
+];
 
 export function App() {
   const [transport, setTransport] = useState<Transport | null>(initialTransport);
-  const [screen, setScreen] = useState<'nodes' | 'run'>('nodes');
+  const [screen, setScreen] = useState<Screen>('nodes');
+  const [theme, setTheme] = useState<Theme>(initialTheme);
   const [openNode, setOpenNode] = useState<string | null>(null);
+  const [filesNode, setFilesNode] = useState<string | null>(null);
+
+  useEffect(() => applyTheme(theme), [theme]);
+  // Alt+1…5 switch screens from anywhere.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (!event.altKey) return;
+      const target = SCREENS.find(([, , key]) => key === event.key);
+      if (!target) return;
+      event.preventDefault();
+      setScreen(target[0]);
+      setOpenNode(null);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   if (!transport) return <Login onLoggedIn={setTransport} />;
   const client = clientOf(transport);
+  const go = (next: Screen) => {
+    setScreen(next);
+    setOpenNode(null);
+  };
   return (
     <div className="app">
       <header className="topbar">
         <strong>FleetDeck</strong>
         <nav>
-          <button
-            type="button"
-            aria-pressed={screen === 'nodes'}
-            onClick={() => {
-              setScreen('nodes');
-              setOpenNode(null);
-            }}
-          >
-            Nodes
-          </button>
-          <button type="button" aria-pressed={screen === 'run'} onClick={() => setScreen('run')}>
-            Run command
-          </button>
+          {SCREENS.map(([id, label, key]) => (
+            <button key={id} type="button" aria-pressed={screen === id} title={`Alt+${key}`} onClick={() => go(id)}>
+              {label}
+            </button>
+          ))}
         </nav>
-        {transport.kind === 'http' && (
-          <button
-            type="button"
-            className="link"
-            onClick={() => {
-              logOut();
-              setTransport(null);
-            }}
-          >
-            Log out
-          </button>
-        )}
+        <span>
+          <button type="button" className="link" onClick={() => setTheme(nextTheme(theme))} title="Colour theme">
+            Theme: {theme}
+          </button>{' '}
+          {transport.kind === 'http' && (
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                logOut();
+                setTransport(null);
+              }}
+            >
+              Log out
+            </button>
+          )}
+        </span>
       </header>
       {screen === 'nodes' && openNode ? (
-        <NodePage client={client} transport={transport} nodeId={openNode} onBack={() => setOpenNode(null)} />
+        <NodePage
+          client={client}
+          transport={transport}
+          nodeId={openNode}
+          onBack={() => setOpenNode(null)}
+          onBrowse={(id) => {
+            setFilesNode(id);
+            go('files');
+          }}
+        />
       ) : screen === 'nodes' ? (
         <FleetOverview client={client} transport={transport} onOpen={setOpenNode} />
-      ) : (
+      ) : screen === 'run' ? (
         <RunCommand client={client} transport={transport} />
+      ) : screen === 'tasks' ? (
+        <Tasks client={client} transport={transport} />
+      ) : screen === 'files' ? (
+        <Files client={client} transport={transport} nodeId={filesNode} onNodeChange={setFilesNode} />
+      ) : (
+        <Settings client={client} />
       )}
     </div>
   );

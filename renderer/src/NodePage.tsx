@@ -87,11 +87,13 @@ export function NodePage({
   transport,
   nodeId,
   onBack,
+  onBrowse,
 }: {
   client: Client;
   transport: Transport;
   nodeId: string;
   onBack: () => void;
+  onBrowse: (nodeId: string) => void;
 }) {
   const queryClient = useQueryClient();
   const node = useQuery({ queryKey: ['node', nodeId], queryFn: () => client.getNode({ id: nodeId }) });
@@ -142,6 +144,11 @@ export function NodePage({
         <span className="hint">
           {n?.status === 'online' ? 'connected now' : `last seen ${ago(n?.lastSeenAt ?? null)}`}
         </span>
+        {n?.capabilities?.files && (
+          <button type="button" onClick={() => onBrowse(nodeId)}>
+            Browse files
+          </button>
+        )}
       </header>
       {credentials && <CredentialsPanel credentials={credentials} live={n} onClose={() => setCredentials(null)} />}
       <section className="now" aria-label="Now">

@@ -13,11 +13,27 @@ export class ApiError extends Error {
   }
 }
 
+export type TransferProgressHandler = (bytes: number, total: number | null) => void;
+
+export interface UploadOptions {
+  overwrite: boolean;
+  onProgress: TransferProgressHandler;
+  signal: AbortSignal;
+}
+
 export interface Transport {
   kind: 'ipc' | 'http';
   call<K extends OperationName>(name: K, input: InputOf<K>): Promise<OutputOf<K>>;
   subscribe(listener: (event: AnyEvent) => void): () => void;
+  /** Streams a remote file into a Blob, reporting progress. */
+  download(nodeId: string, path: string, onProgress: TransferProgressHandler, signal: AbortSignal): Promise<Blob>;
+  upload(nodeId: string, path: string, file: File, options: UploadOptions): Promise<void>;
 }
+
+const STREAMS_UNAVAILABLE = new ApiError(
+  'unsupported',
+  'File downloads and uploads are not available in the desktop app yet: open the master in a browser (npm run master) for transfers.',
+);
 
 type IpcResult = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
 type Bridge = Record<OperationName, (input: unknown) => Promise<IpcResult>> & {
@@ -39,7 +55,23 @@ export function ipcTransport(bridge: Bridge): Transport {
       return result.value as never;
     },
     subscribe: (listener) => bridge.onEvent(listener),
+    download: async () => {
+      throw STREAMS_UNAVAILABLE;
+    },
+    upload: async () => {
+      throw STREAMS_UNAVAILABLE;
+    },
   };
+}
+
+function contentUrl(base: string, nodeId: string, path: string, extra: Record<string, string> = {}): string {
+  const query = new URLSearchParams({ path, ...extra }).toString();
+  return `${base}/api/nodes/${encodeURIComponent(nodeId)}/files/content?${query}`;
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  const body = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+  return new ApiError(body.error?.code ?? 'internal', body.error?.message ?? `HTTP ${response.status}`);
 }
 
 export function httpTransport(token: string, base = ''): Transport {
@@ -74,6 +106,43 @@ export function httpTransport(token: string, base = ''): Transport {
       const controller = new AbortController();
       void streamEvents(`${base}/api/events`, headers, controller.signal, listener);
       return () => controller.abort();
+    },
+    async download(nodeId, path, onProgress, signal) {
+      const response = await fetch(contentUrl(base, nodeId, path), { headers, signal });
+      if (!response.ok || !response.body) throw await errorOf(response);
+      const total = Number(response.headers.get('content-length')) || null;
+      const reader = response.body.getReader();
+      const chunks: Uint8Array[] = [];
+      let bytes = 0;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        bytes += value.length;
+        onProgress(bytes, total);
+      }
+      return new Blob(chunks as BlobPart[]);
+    },
+    upload(nodeId, path, file, { overwrite, onProgress, signal }) {
+      // XMLHttpRequest: fetch cannot report upload progress.
+      return new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('PUT', contentUrl(base, nodeId, path, overwrite ? { overwrite: 'true' } : {}));
+        xhr.setRequestHeader('authorization', headers.authorization);
+        xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+        xhr.onload = () => {
+          if (xhr.status >= 200 && xhr.status < 300) return resolve();
+          let error: { code?: string; message?: string } = {};
+          try {
+            error = (JSON.parse(xhr.responseText) as { error: typeof error }).error ?? {};
+          } catch {}
+          reject(new ApiError(error.code ?? 'internal', error.message ?? `HTTP ${xhr.status}`));
+        };
+        xhr.onerror = () => reject(new ApiError('unavailable', 'The upload connection failed.'));
+        xhr.onabort = () => reject(new ApiError('cancelled', 'Upload cancelled.'));
+        signal.addEventListener('abort', () => xhr.abort());
+        xhr.send(file);
+      });
     },
   };
 }

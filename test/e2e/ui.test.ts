@@ -1,6 +1,6 @@
 // The UI in a real Chromium (Debian's, driven by playwright-core) against a real headless master
 // with a real agent process.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,5 +142,76 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
       el.scrollTop = el.scrollHeight;
     });
     await page.getByRole('button', { name: 'web-ui-renamed', exact: true }).waitFor();
+  });
+
+  it('browses, uploads, previews, renames, downloads and deletes files on a node', async () => {
+    const root = tempDir('fleetdeck-ui-files-');
+    writeFileSync(join(root, 'notes.txt'), 'hello from the agent\n');
+    mkdirSync(join(root, 'logs'));
+    const { node, token } = (
+      await master.api<{ node: { id: string }; token: string }>('POST', '/api/nodes', { name: 'files-ui' })
+    ).body;
+    procs.push(startAgent({ master, token, args: ['--root', root] }));
+    await waitForStatus(master, node.id, 'online');
+    await page.getByRole('button', { name: 'Files', exact: true }).click();
+    await page.getByLabel('Node').selectOption({ label: 'files-ui' });
+    await page.locator('tr[data-path$="/notes.txt"]').waitFor();
+    // Directories first.
+    expect(await page.locator('tbody tr[data-path]').first().getAttribute('data-path')).toMatch(/\/logs$/);
+    await page.getByRole('button', { name: 'notes.txt' }).click();
+    await page.locator('.preview pre', { hasText: 'hello from the agent' }).waitFor();
+    await page.getByLabel('Files to upload').setInputFiles({
+      name: 'upload.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(300_000, 7),
+    });
+    await page.locator('tr[data-path$="/upload.bin"]').waitFor();
+    expect(readFileSync(join(root, 'upload.bin')).length).toBe(300_000);
+    await page.getByText('done').first().waitFor();
+    const downloaded = page.waitForEvent('download');
+    await page.locator('tr[data-path$="/notes.txt"]').getByRole('button', { name: 'Download' }).click();
+    expect((await downloaded).suggestedFilename()).toBe('notes.txt');
+    page.once('dialog', (d) => void d.accept('renamed.txt'));
+    await page.locator('tr[data-path$="/notes.txt"]').getByRole('button', { name: 'Rename' }).click();
+    await page.locator('tr[data-path$="/renamed.txt"]').waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('tr[data-path$="/renamed.txt"]').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.locator('tr[data-path$="/renamed.txt"]').count()).toBe(0);
+    expect(existsSync(join(root, 'renamed.txt'))).toBe(false);
+    await page.screenshot({ path: join(SHOTS, 'files.png') });
+  });
+
+  it('creates a scheduled task with a preview of its next runs, runs it now and shows per-node output', async () => {
+    await page.getByRole('button', { name: 'Tasks', exact: true }).click();
+    await page.getByRole('button', { name: 'New task' }).click();
+    const form = page.locator('.task-form');
+    await form.getByLabel('Name', { exact: true }).fill('uptime-check');
+    await form.getByLabel('Command').fill('echo task-output-$((40+2))');
+    await page
+      .locator('.task-form')
+      .getByLabel(/this master/)
+      .check();
+    await form.getByLabel('Schedule (cron)').fill('0 3 * * *');
+    await page.locator('.next-runs').waitFor();
+    expect(await page.locator('.next-runs').textContent()).toMatch(/Next runs: .+ · .+/);
+    await form.getByLabel('Schedule (cron)').fill('not a schedule');
+    await page.locator('.task-form .error').waitFor();
+    await form.getByLabel('Schedule (cron)').fill('0 3 * * *');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    await page.getByRole('button', { name: 'uptime-check' }).waitFor();
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.locator('.runs .badge.succeeded').waitFor({ timeout: 15_000 });
+    await page.locator('.runs button.link').first().click();
+    await page.locator('.outputs pre', { hasText: 'task-output-42' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'tasks.png') });
+  });
+
+  it('shows settings and this instance as the leader', async () => {
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await page.getByText('SQLite —').waitFor();
+    await page.getByText(/\(this one\)/).waitFor();
+    expect(await page.locator('tr', { hasText: '(this one)' }).textContent()).toMatch(/alive · leader/);
+    await page.keyboard.press('Alt+1');
+    await page.getByLabel('Search nodes').waitFor();
   });
 });
