@@ -5,6 +5,7 @@ import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import { IPC_EVENT_CHANNEL } from './contract/operation-names.js';
 import { createLogger } from './core/log.js';
 import { Master } from './core/master.js';
+import { appOrigins, type DesktopStreams, startDesktopStreams } from './electron/desktop-streams.js';
 import { registerIpc } from './electron/ipc.js';
 
 const log = createLogger();
@@ -61,10 +62,12 @@ async function main(): Promise<void> {
     agentTls: true,
     log,
   });
+  const streams: DesktopStreams = await startDesktopStreams(master, log, appOrigins(rendererUrl));
   registerIpc(
     ipcMain,
     master.handlers(),
     (event) => event.sender.id === window?.webContents.id && isAppUrl(event.senderFrame?.url ?? ''),
+    { base: streams.base, token: streams.token },
   );
   master.bus.subscribe((message) => window?.webContents.send(IPC_EVENT_CHANNEL, message));
   await createWindow();
@@ -74,7 +77,10 @@ async function main(): Promise<void> {
     if (quitting || !master) return;
     event.preventDefault();
     quitting = true;
-    void master.stop().finally(() => app.quit());
+    void streams
+      .stop()
+      .then(() => master?.stop())
+      .finally(() => app.quit());
   });
 }
 

@@ -1,6 +1,11 @@
 // The bridge: one function per contract operation and one event subscription. Nothing else.
 import { contextBridge, ipcRenderer } from 'electron';
-import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, operationNames } from '../main/contract/operation-names.js';
+import {
+  IPC_EVENT_CHANNEL,
+  IPC_INVOKE_CHANNEL,
+  IPC_STREAMS_CHANNEL,
+  operationNames,
+} from '../main/contract/operation-names.js';
 
 const api: Record<string, (input?: unknown) => Promise<unknown>> = {};
 for (const name of operationNames) {
@@ -9,6 +14,7 @@ for (const name of operationNames) {
 
 contextBridge.exposeInMainWorld('fleetdeck', {
   ...api,
+  streamEndpoint: () => ipcRenderer.invoke(IPC_STREAMS_CHANNEL),
   onEvent(listener: (message: unknown) => void): () => void {
     const wrapped = (_event: unknown, message: unknown) => listener(message);
     ipcRenderer.on(IPC_EVENT_CHANNEL, wrapped);

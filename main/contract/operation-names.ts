@@ -39,3 +39,4 @@ export const operationNames = [
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';
 export const IPC_EVENT_CHANNEL = 'fleetdeck:event';
+export const IPC_STREAMS_CHANNEL = 'fleetdeck:streams';

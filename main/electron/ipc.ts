@@ -2,7 +2,7 @@
 // electron, so tests drive it with a fake.
 import type { Handlers } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
-import { IPC_INVOKE_CHANNEL } from '../contract/operation-names.js';
+import { IPC_INVOKE_CHANNEL, IPC_STREAMS_CHANNEL } from '../contract/operation-names.js';
 import { FleetError } from '../core/errors.js';
 
 export interface IpcSender {
@@ -27,7 +27,15 @@ export function registerIpc(
   ipc: IpcMainLike,
   handlers: Handlers,
   isTrustedSender: (event: IpcInvokeEvent) => boolean,
+  streams: { base: string; token: string } | null = null,
 ): () => void {
+  // Where the page sends file transfers (see desktop-streams.ts); only to the app's own frame.
+  ipc.handle(IPC_STREAMS_CHANNEL, async (event): Promise<IpcResult> => {
+    if (!isTrustedSender(event))
+      return { ok: false, error: { code: 'forbidden', message: 'IPC from an untrusted frame was refused.' } };
+    if (!streams) return { ok: false, error: { code: 'unavailable', message: 'File transfers are not available.' } };
+    return { ok: true, value: streams };
+  });
   ipc.handle(IPC_INVOKE_CHANNEL, async (event, name, input): Promise<IpcResult> => {
     try {
       if (!isTrustedSender(event)) throw new FleetError('forbidden', 'IPC from an untrusted frame was refused.');
@@ -40,5 +48,8 @@ export function registerIpc(
       return { ok: false, error: { code: 'internal', message: 'Internal error; see the log.' } };
     }
   });
-  return () => ipc.removeHandler(IPC_INVOKE_CHANNEL);
+  return () => {
+    ipc.removeHandler(IPC_INVOKE_CHANNEL);
+    ipc.removeHandler(IPC_STREAMS_CHANNEL);
+  };
 }

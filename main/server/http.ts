@@ -1,5 +1,7 @@
 // The headless admin server: REST routes derived from the contract, the live event stream,
 // the OpenAPI document and the renderer's static files, all behind the admin credential.
+
+import { timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -45,6 +47,11 @@ export interface AdminServerOptions {
   log: Logger;
   /** Directory with the built renderer (index.html); null serves a hint instead. */
   staticDir: string | null;
+  /**
+   * The desktop app's loopback endpoint for file transfers: only the two streamed routes, only this
+   * per-launch token, with CORS for the app's own page (file:// or the dev server).
+   */
+  desktopStreams?: { token: string; origins: string[] };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -140,7 +147,12 @@ export class AdminServer {
       throw new FleetError('rate_limited', 'Too many failed logins from this address; wait a minute.');
     }
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (token && this.options.master.admin.verify(token)) return true;
+    const desktop = this.options.desktopStreams;
+    if (token && desktop) {
+      const given = Buffer.from(token);
+      const expected = Buffer.from(desktop.token);
+      if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+    } else if (token && this.options.master.admin.verify(token)) return true;
     this.limiter.recordFailure(address);
     return false;
   }
@@ -157,6 +169,7 @@ export class AdminServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
+    if (this.options.desktopStreams) return this.handleDesktopStream(req, res, url, method);
     if (url.pathname === '/metrics' && method === 'GET') {
       this.requireAuth(req);
       const text = await this.options.master.prometheus();
@@ -192,6 +205,40 @@ export class AdminServer {
     }
     if (pathMatched) throw new FleetError('bad_request', `${method} is not allowed on ${url.pathname}.`);
     throw new FleetError('not_found', `No API route ${method} ${url.pathname}; see /api/openapi.json.`);
+  }
+
+  /** The desktop endpoint: CORS for the app's page, then only the streamed file routes. */
+  private async handleDesktopStream(req: IncomingMessage, res: ServerResponse, url: URL, method: string) {
+    const origin = req.headers.origin ?? '';
+    const allowed = (this.options.desktopStreams as { origins: string[] }).origins.some((o) => origin.startsWith(o));
+    if (allowed) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-expose-headers', 'content-length, content-range, content-disposition');
+      res.setHeader('vary', 'origin');
+    }
+    if (method === 'OPTIONS') {
+      res.writeHead(allowed ? 204 : 403, {
+        'access-control-allow-methods': 'GET, PUT',
+        'access-control-allow-headers': 'authorization, content-type, range',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
+    for (const route of this.routes) {
+      if (route.name !== 'downloadFile' && route.name !== 'uploadFile') continue;
+      const match = route.pattern.exec(url.pathname);
+      if (!match || route.method !== method) continue;
+      this.requireAuth(req);
+      const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
+      return serve(
+        this.options.master,
+        { ...Object.fromEntries(url.searchParams), ...routeParams(route, match) },
+        req,
+        res,
+      );
+    }
+    throw new FleetError('not_found', 'This endpoint serves file transfers only.');
   }
 
   private async callRoute(

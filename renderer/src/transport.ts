@@ -30,14 +30,10 @@ export interface Transport {
   upload(nodeId: string, path: string, file: File, options: UploadOptions): Promise<void>;
 }
 
-const STREAMS_UNAVAILABLE = new ApiError(
-  'unsupported',
-  'File downloads and uploads are not available in the desktop app yet: open the master in a browser (npm run master) for transfers.',
-);
-
 type IpcResult = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
 type Bridge = Record<OperationName, (input: unknown) => Promise<IpcResult>> & {
   onEvent(listener: (message: AnyEvent) => void): () => void;
+  streamEndpoint(): Promise<IpcResult>;
 };
 
 declare global {
@@ -47,6 +43,7 @@ declare global {
 }
 
 export function ipcTransport(bridge: Bridge): Transport {
+  let endpoint: Promise<Transport> | null = null;
   return {
     kind: 'ipc',
     async call(name, input) {
@@ -55,13 +52,19 @@ export function ipcTransport(bridge: Bridge): Transport {
       return result.value as never;
     },
     subscribe: (listener) => bridge.onEvent(listener),
-    download: async () => {
-      throw STREAMS_UNAVAILABLE;
-    },
-    upload: async () => {
-      throw STREAMS_UNAVAILABLE;
-    },
+    // Transfers go over HTTP to the shell's loopback endpoint, with a token valid for this launch.
+    download: async (nodeId, path, onProgress, signal) => (await streams()).download(nodeId, path, onProgress, signal),
+    upload: async (nodeId, path, file, options) => (await streams()).upload(nodeId, path, file, options),
   };
+
+  async function streams(): Promise<Transport> {
+    endpoint ??= bridge.streamEndpoint().then((result) => {
+      if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+      const { base, token } = result.value as { base: string; token: string };
+      return httpTransport(token, base);
+    });
+    return endpoint;
+  }
 }
 
 function contentUrl(base: string, nodeId: string, path: string, extra: Record<string, string> = {}): string {

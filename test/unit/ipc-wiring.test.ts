@@ -1,10 +1,16 @@
 // The Electron wiring, driven with fakes: no Electron binary can run here, so IpcMain, the
 // context bridge and ipcRenderer are stand-ins with the same shape. The handlers behind them are real.
+
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../main/contract/contract.js';
-import { IPC_INVOKE_CHANNEL, operationNames } from '../../main/contract/operation-names.js';
+import { IPC_INVOKE_CHANNEL, IPC_STREAMS_CHANNEL, operationNames } from '../../main/contract/operation-names.js';
+import { silentLogger } from '../../main/core/log.js';
+import { appOrigins, type DesktopStreams, startDesktopStreams } from '../../main/electron/desktop-streams.js';
 import { type IpcInvokeEvent, type IpcMainLike, type IpcResult, registerIpc } from '../../main/electron/ipc.js';
-import { startInProcess } from '../helpers/in-process.js';
+import { ADMIN_TOKEN, startInProcess } from '../helpers/in-process.js';
 
 const exposed: Record<string, unknown> = {};
 const invoked: unknown[][] = [];
@@ -37,16 +43,22 @@ const trusted: IpcInvokeEvent = { sender: { id: 1 }, senderFrame: { url: 'file:/
 const foreign: IpcInvokeEvent = { sender: { id: 2 }, senderFrame: { url: 'https://evil.example/' } };
 
 let core: Awaited<ReturnType<typeof startInProcess>>;
+let streams: DesktopStreams;
 const ipc = new FakeIpcMain();
 beforeAll(async () => {
   core = await startInProcess();
+  streams = await startDesktopStreams(core.master, silentLogger, appOrigins(undefined));
   registerIpc(
     ipc,
     core.master.handlers(),
     (e) => e.sender.id === 1 && e.senderFrame?.url.startsWith('file://') === true,
+    { base: streams.base, token: streams.token },
   );
 });
-afterAll(() => core.stop());
+afterAll(async () => {
+  await streams.stop();
+  await core.stop();
+});
 
 describe('IPC wiring', () => {
   it('the preload name list is exactly the contract', () => {
@@ -73,10 +85,54 @@ describe('IPC wiring', () => {
     expect(await ipc.call(foreign, 'listNodes', {})).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   });
 
+  it("hands the transfer endpoint to the app's own frame only", async () => {
+    const channel = ipc.handlers.get(IPC_STREAMS_CHANNEL);
+    expect(await channel?.(trusted)).toEqual({ ok: true, value: { base: streams.base, token: streams.token } });
+    expect(await channel?.(foreign)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
+  it("the transfer endpoint streams files for the app's page with its launch token, and nothing else", async () => {
+    // The built-in local node shares the home directory.
+    const dir = join(os.homedir(), `.fleetdeck-desktop-test-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      writeFileSync(join(dir, 'a.txt'), 'desktop bytes');
+      const url = `${streams.base}/api/nodes/local/files/content?path=${encodeURIComponent(join(dir, 'a.txt'))}`;
+      const origin = { origin: 'file://' };
+      const preflight = await fetch(url, {
+        method: 'OPTIONS',
+        headers: { ...origin, 'access-control-request-method': 'GET' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('file://');
+      const auth = { authorization: `Bearer ${streams.token}` };
+      const download = await fetch(url, { headers: { ...auth, ...origin } });
+      expect(download.status).toBe(200);
+      expect(await download.text()).toBe('desktop bytes');
+      expect(download.headers.get('access-control-allow-origin')).toBe('file://');
+      const put = await fetch(
+        `${streams.base}/api/nodes/local/files/content?path=${encodeURIComponent(join(dir, 'b.txt'))}`,
+        {
+          method: 'PUT',
+          headers: auth,
+          body: 'uploaded from the app',
+        },
+      );
+      expect(put.status).toBe(201);
+      // The admin token is not accepted here, and nothing but transfers is served.
+      expect((await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(401);
+      expect((await fetch(`${streams.base}/api/nodes`, { headers: auth })).status).toBe(404);
+      const evil = await fetch(url, { headers: { ...auth, origin: 'https://evil.example' } });
+      expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the preload exposes one function per operation plus onEvent, and nothing else', async () => {
     await import('../../preload/index.js');
     const api = exposed.fleetdeck as Record<string, (input?: unknown) => Promise<unknown>>;
-    expect(Object.keys(api).sort()).toEqual([...operationNames, 'onEvent'].sort());
+    expect(Object.keys(api).sort()).toEqual([...operationNames, 'onEvent', 'streamEndpoint'].sort());
     await api.getNode?.({ id: 'x' });
     expect(invoked.at(-1)).toEqual([IPC_INVOKE_CHANNEL, 'getNode', { id: 'x' }]);
   });
