@@ -3,6 +3,14 @@
 import { z } from 'zod';
 import { FileEntry } from '../../agent/protocol.js';
 import {
+  AgentOverSsh,
+  BootstrapJobView,
+  BootstrapProgressEvent,
+  KnownHostView,
+  RemoveKnownHost,
+  StartBootstrap,
+} from './bootstrap-schemas.js';
+import {
   DeleteFile,
   DownloadFile,
   FileListing,
@@ -315,6 +323,51 @@ export const contract = {
     input: DeleteFile,
     output: Ok,
   }),
+  startBootstrap: op({
+    method: 'POST',
+    path: '/api/bootstrap',
+    summary: 'Install agents on hosts over SSH (verified host keys); progress on /api/events',
+    input: StartBootstrap,
+    output: BootstrapJobView,
+    status: 202,
+  }),
+  getBootstrap: op({
+    method: 'GET',
+    path: '/api/bootstrap/:id',
+    summary: 'A bootstrap job with every host and step',
+    input: z.object({ id: z.string().max(64) }),
+    output: BootstrapJobView,
+  }),
+  upgradeAgent: op({
+    method: 'POST',
+    path: '/api/nodes/:id/agent/upgrade',
+    summary: 'Replace the agent over SSH, restart it, roll back if it does not reconnect',
+    input: AgentOverSsh,
+    output: BootstrapJobView,
+    status: 202,
+  }),
+  uninstallAgent: op({
+    method: 'POST',
+    path: '/api/nodes/:id/agent/uninstall',
+    summary: 'Stop the agent over SSH, remove its service, files and config, and revoke its token',
+    input: AgentOverSsh,
+    output: BootstrapJobView,
+    status: 202,
+  }),
+  listKnownHosts: op({
+    method: 'GET',
+    path: '/api/known-hosts',
+    summary: "Host keys FleetDeck trusts (its own known_hosts; the user's ~/.ssh/known_hosts is read too)",
+    input: Empty,
+    output: z.array(KnownHostView),
+  }),
+  removeKnownHost: op({
+    method: 'DELETE',
+    path: '/api/known-hosts',
+    summary: "Forget FleetDeck's keys for a host (after an expected key change)",
+    input: RemoveKnownHost,
+    output: z.object({ removed: z.number() }),
+  }),
 } as const;
 
 /**
@@ -360,6 +413,7 @@ export const events = {
   transferProgress: TransferProgress,
   /** Headline numbers of the nodes that reported, coalesced to one event per second. */
   metrics: MetricsEvent,
+  bootstrapProgress: BootstrapProgressEvent,
 } as const;
 
 export type Events = typeof events;

@@ -35,6 +35,12 @@ export const operationNames = [
   'makeDirectory',
   'renameFile',
   'deleteFile',
+  'startBootstrap',
+  'getBootstrap',
+  'upgradeAgent',
+  'uninstallAgent',
+  'listKnownHosts',
+  'removeKnownHost',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

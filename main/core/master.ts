@@ -4,12 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type AgentMessage, CloseCode } from '../../agent/protocol.js';
 import { VERSION } from '../../agent/version.js';
 import { contract, type Handlers, type OperationName } from '../contract/contract.js';
 import type { NodeCredentials } from '../contract/schemas.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
+import { BootstrapService } from './bootstrap/bootstrap-service.js';
+import { bootstrapHandlers } from './bootstrap/handlers.js';
+import { KnownHosts } from './bootstrap/known-hosts.js';
 import { Cluster } from './cluster/cluster.js';
 import type { LeaseTimings } from './cluster/leader-lease.js';
 import { FleetError } from './errors.js';
@@ -59,6 +63,10 @@ export interface MasterOptions {
   /** `console`: a read-only viewer that refuses every change (shared mode). */
   role?: 'full' | 'console';
   lease?: Partial<LeaseTimings>;
+  /** The agent bundle uploaded over SSH (default: the one built next to the master). */
+  agentBundlePath?: string;
+  /** How long a bootstrapped agent gets to connect (default 60 s). */
+  bootstrapOnlineTimeoutMs?: number;
   log: Logger;
 }
 
@@ -393,7 +401,32 @@ export class Master {
       ...queueHandlers(this.queue, this.tasks, this.store.db),
       ...fileHandlers(this.fileRpc),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
+      ...bootstrapHandlers(this.bootstrap, this.knownHosts),
     };
+  }
+
+  private bootstrapService: BootstrapService | null = null;
+  private knownHostsFile: KnownHosts | null = null;
+
+  get knownHosts(): KnownHosts {
+    this.knownHostsFile ??= new KnownHosts(join(this.options.dataDir, 'known_hosts'), [
+      join(os.homedir(), '.ssh', 'known_hosts'),
+    ]);
+    return this.knownHostsFile;
+  }
+
+  get bootstrap(): BootstrapService {
+    this.bootstrapService ??= new BootstrapService({
+      registry: this.registry,
+      bus: this.bus,
+      knownHosts: this.knownHosts,
+      agentUrl: () => this.agentUrl,
+      fingerprint: this.tls?.fingerprint ?? null,
+      bundlePath: this.options.agentBundlePath ?? defaultAgentBundle(),
+      log: this.options.log,
+      onlineTimeoutMs: this.options.bootstrapOnlineTimeoutMs,
+    });
+    return this.bootstrapService;
   }
 
   private settings() {
@@ -460,6 +493,17 @@ async function routeAgentMessage(
     default:
       return transfers.onReply(nodeId, message.id, message);
   }
+}
+
+/** The single-file agent built next to the master (out/agent), from source or from the build. */
+function defaultAgentBundle(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, '../agent/fleetdeck-agent.cjs'),
+    join(here, '../../out/agent/fleetdeck-agent.cjs'),
+    join(here, '../../../out/agent/fleetdeck-agent.cjs'),
+  ];
+  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
 }
 
 function agentUrlOf(options: MasterOptions, tls: boolean, port: number): string {

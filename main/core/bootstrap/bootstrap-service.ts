@@ -1,0 +1,395 @@
+// Installs, upgrades and removes agents over SSH. Each host goes through named steps reported live
+// (`bootstrapProgress` events); a failed step stops that host with the reason and the remote output.
+// Running it again converges: the node is found by its SSH label, its token rotated, files replaced.
+import { randomUUID } from 'node:crypto';
+import { stringify as toYaml } from 'yaml';
+import { FleetError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { NodeRegistry } from '../nodes/registry.js';
+import type { KnownHosts } from './known-hosts.js';
+import {
+  DETECT_SCRIPT,
+  type HostFactsOverSsh,
+  type Layout,
+  layoutFor,
+  nodeMajor,
+  parseDetect,
+  q,
+  removeCommand,
+  runScript,
+  startCommand,
+  stopCommand,
+  systemdUnit,
+} from './remote-layout.js';
+import { type SshAuth, SshSession, type SshTarget } from './ssh-session.js';
+
+export const SSH_LABEL = 'fleetdeck.io/ssh';
+export const STEPS = ['connect', 'detect', 'upload', 'configure', 'service', 'online'] as const;
+export type StepName = (typeof STEPS)[number] | 'stop' | 'remove' | 'rollback';
+
+export interface BootstrapHost extends SshTarget {
+  name?: string;
+  labels?: Record<string, string>;
+}
+
+export interface BootstrapRequest {
+  hosts: BootstrapHost[];
+  auth: SshAuth;
+  confirmHostKeys?: string[];
+  capabilities?: { exec?: boolean; files?: boolean; filesWrite?: boolean; roots?: string[] };
+  installDir?: string;
+  /** The gateway URL the agent dials, when it differs from the master's own. */
+  masterUrl?: string;
+}
+
+export interface HostProgress {
+  host: string;
+  nodeId: string | null;
+  status: 'pending' | 'running' | 'done' | 'failed';
+  step: StepName | null;
+  message: string | null;
+  output: string | null;
+  steps: Array<{ step: StepName; status: 'done' | 'failed'; at: number; message: string | null }>;
+}
+
+export interface BootstrapJob {
+  id: string;
+  kind: 'install' | 'upgrade' | 'uninstall';
+  createdAt: number;
+  finishedAt: number | null;
+  hosts: HostProgress[];
+}
+
+export interface BootstrapContext {
+  registry: NodeRegistry;
+  bus: EventBus;
+  knownHosts: KnownHosts;
+  agentUrl: () => string;
+  fingerprint: string | null;
+  bundlePath: string;
+  log: Logger;
+  onlineTimeoutMs?: number;
+}
+
+class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly output: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_PARALLEL_HOSTS = 8;
+const locationFile = (facts: HostFactsOverSsh) => `${facts.home}/.config/fleetdeck-agent.location`;
+const MAX_JOBS = 200;
+
+export class BootstrapService {
+  private readonly jobs = new Map<string, BootstrapJob>();
+
+  constructor(private readonly ctx: BootstrapContext) {}
+
+  get(id: string): BootstrapJob {
+    const job = this.jobs.get(id);
+    if (!job)
+      throw new FleetError('not_found', `No bootstrap job ${id} (jobs are kept in memory until the master restarts).`);
+    return job;
+  }
+
+  install(request: BootstrapRequest): BootstrapJob {
+    if (request.hosts.length === 0) throw new FleetError('bad_request', 'Give at least one host.');
+    const job = this.newJob(
+      'install',
+      request.hosts.map((h) => `${h.username}@${h.host}:${h.port}`),
+    );
+    void this.forEachHost(job, request.hosts, (host, progress) => this.installOne(job, request, host, progress));
+    return job;
+  }
+
+  uninstall(nodeId: string, auth: SshAuth, confirmHostKeys: string[] = []): Promise<BootstrapJob> {
+    return this.onNode('uninstall', nodeId, async (job, target, progress) => {
+      const session = await this.step(job, progress, 'connect', () => this.connect(target, auth, confirmHostKeys));
+      try {
+        const facts = await this.step(job, progress, 'detect', () => this.detect(session));
+        const layout = layoutFor(facts, await this.installedDir(session, facts));
+        await this.step(job, progress, 'remove', () =>
+          this.run(session, removeCommand(layout, facts), 'remove the agent'),
+        );
+      } finally {
+        session.close();
+      }
+      await this.ctx.registry.revoke(nodeId);
+    });
+  }
+
+  upgrade(nodeId: string, auth: SshAuth, confirmHostKeys: string[] = []): Promise<BootstrapJob> {
+    return this.onNode('upgrade', nodeId, async (job, target, progress) => {
+      const session = await this.step(job, progress, 'connect', () => this.connect(target, auth, confirmHostKeys));
+      try {
+        const facts = await this.step(job, progress, 'detect', () => this.detect(session));
+        const layout = layoutFor(facts, await this.installedDir(session, facts));
+        const since = Date.now();
+        await this.step(job, progress, 'upload', async () => {
+          await this.uploadBundle(session, layout, `${layout.bundle}.new`);
+          await this.run(
+            session,
+            `cp -f ${q(layout.bundle)} ${q(`${layout.bundle}.prev`)} && mv -f ${q(`${layout.bundle}.new`)} ${q(layout.bundle)}`,
+            'swap in the new agent',
+          );
+        });
+        await this.step(job, progress, 'service', () =>
+          this.run(session, startCommand(layout, facts), 'restart the agent'),
+        );
+        try {
+          await this.step(job, progress, 'online', () => this.waitOnline(nodeId, since));
+        } catch (error) {
+          // The new agent did not come back: put the previous one back.
+          await this.step(job, progress, 'rollback', async () => {
+            await this.run(
+              session,
+              `mv -f ${q(`${layout.bundle}.prev`)} ${q(layout.bundle)}`,
+              'restore the previous agent',
+            );
+            await this.run(session, startCommand(layout, facts), 'restart the previous agent');
+          });
+          throw error;
+        }
+      } finally {
+        session.close();
+      }
+    });
+  }
+
+  // ---- steps -------------------------------------------------------------------------------
+
+  private async installOne(job: BootstrapJob, request: BootstrapRequest, host: BootstrapHost, progress: HostProgress) {
+    const session = await this.step(job, progress, 'connect', () =>
+      this.connect(host, request.auth, request.confirmHostKeys ?? []),
+    );
+    try {
+      const facts = await this.step(job, progress, 'detect', () => this.detect(session));
+      if (facts.os !== 'Linux' && facts.os !== 'Darwin')
+        throw new StepFailure(`${facts.os} hosts are not supported over SSH yet.`);
+      if (nodeMajor(facts.node) < 18) {
+        throw new StepFailure(
+          `Node.js 18 or newer is needed on the host (found ${facts.node ?? 'none'}). Install it (e.g. "apt-get install nodejs") and run the bootstrap again.`,
+        );
+      }
+      const layout = layoutFor(facts, request.installDir);
+      await this.step(job, progress, 'upload', () => this.uploadBundle(session, layout, layout.bundle));
+      const { nodeId, token } = await this.nodeFor(host);
+      progress.nodeId = nodeId;
+      const since = Date.now();
+      await this.step(job, progress, 'configure', () => this.configure(session, layout, facts, request, token));
+      await this.step(job, progress, 'service', () =>
+        this.run(session, startCommand(layout, facts), 'start the agent'),
+      );
+      await this.step(job, progress, 'online', () => this.waitOnline(nodeId, since));
+      if (!layout.unit) {
+        progress.message = facts.crontab
+          ? 'Running under a supervisor script (no systemd here), restarted at boot by cron.'
+          : 'Running under a supervisor script (no systemd here); without cron it does not start again after a reboot.';
+      }
+    } finally {
+      session.close();
+    }
+  }
+
+  private connect(target: SshTarget, auth: SshAuth, confirmed: string[]): Promise<SshSession> {
+    return SshSession.connect(target, auth, this.ctx.knownHosts, { confirmed: new Set(confirmed) });
+  }
+
+  private async detect(session: SshSession): Promise<HostFactsOverSsh> {
+    const result = await session.exec(DETECT_SCRIPT);
+    if (result.code !== 0) throw new StepFailure('Could not inspect the host.', result.stderr);
+    return parseDetect(result.stdout);
+  }
+
+  private async run(session: SshSession, command: string, what: string): Promise<string> {
+    const result = await session.exec(command);
+    if (result.code !== 0) {
+      throw new StepFailure(
+        `Could not ${what} (exit code ${result.code}).`,
+        `${result.stdout}${result.stderr}`.slice(-4096),
+      );
+    }
+    return result.stdout;
+  }
+
+  private async uploadBundle(session: SshSession, layout: Layout, remotePath: string): Promise<void> {
+    await this.run(
+      session,
+      `mkdir -p ${q(layout.dir)} ${q(layout.stateDir)} && chmod 700 ${q(layout.dir)}`,
+      'create the install directory',
+    );
+    const temp = `${remotePath}.upload`;
+    const local = await session.upload(this.ctx.bundlePath, temp, 0o644);
+    const remote = (
+      await this.run(session, `sha256sum ${q(temp)} 2>/dev/null || shasum -a 256 ${q(temp)}`, 'checksum the upload')
+    ).split(/\s+/)[0];
+    if (remote !== local)
+      throw new StepFailure(`The uploaded agent is damaged (SHA-256 ${remote} instead of ${local}).`);
+    await this.run(session, `mv -f ${q(temp)} ${q(remotePath)}`, 'put the agent in place');
+  }
+
+  private async configure(
+    session: SshSession,
+    layout: Layout,
+    facts: HostFactsOverSsh,
+    request: BootstrapRequest,
+    token: string,
+  ) {
+    const caps = request.capabilities ?? {};
+    const config = {
+      master: [request.masterUrl ?? this.ctx.agentUrl()],
+      token,
+      ...(this.ctx.fingerprint ? { caFingerprint: this.ctx.fingerprint } : { insecurePlainWs: true }),
+      stateDir: layout.stateDir,
+      exec: caps.exec ?? true,
+      files: caps.files ?? true,
+      filesWrite: caps.filesWrite ?? true,
+      ...(caps.roots ? { roots: caps.roots } : {}),
+    };
+    await session.writeFile(layout.config, toYaml(config), 0o600);
+    // Where it was installed, so upgrade and uninstall find it again.
+    await this.run(
+      session,
+      `mkdir -p ${q(`${facts.home}/.config`)} && printf '%s\\n' ${q(layout.dir)} > ${q(locationFile(facts))}`,
+      'record the install location',
+    );
+    await session.writeFile(layout.runScript, runScript(layout), 0o700);
+    if (layout.unit) {
+      await this.run(session, `mkdir -p "$(dirname ${q(layout.unit)})"`, 'create the unit directory');
+      await session.writeFile(layout.unit, systemdUnit(layout, facts.uid === 0), 0o644);
+    }
+  }
+
+  /** The node for this host: the one bootstrapped before (token rotated), or a new one. */
+  private async nodeFor(host: BootstrapHost): Promise<{ nodeId: string; token: string }> {
+    const label = `${host.username}@${host.host}:${host.port}`;
+    const existing = (await this.ctx.registry.list()).find((n) => n.labels[SSH_LABEL] === label);
+    if (existing) {
+      const rotated = await this.ctx.registry.rotateToken(existing.id, 0);
+      return { nodeId: existing.id, token: rotated.token };
+    }
+    const created = await this.ctx.registry.create({
+      name: host.name ?? host.host,
+      labels: { ...host.labels, [SSH_LABEL]: label },
+    });
+    return { nodeId: created.node.id, token: created.token as string };
+  }
+
+  private async installedDir(session: SshSession, facts: HostFactsOverSsh): Promise<string | undefined> {
+    // Recorded at install; otherwise the default location.
+    const found = await session.exec(`cat ${q(locationFile(facts))} 2>/dev/null`);
+    return found.stdout.trim() || layoutFor(facts).dir;
+  }
+
+  private async waitOnline(nodeId: string, since: number): Promise<void> {
+    const deadline = Date.now() + (this.ctx.onlineTimeoutMs ?? 60_000);
+    while (Date.now() < deadline) {
+      const node = await this.ctx.registry.get(nodeId);
+      if (node.status === 'online' && (node.connectedSince ?? 0) >= since) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new StepFailure(
+      `The agent did not connect within ${Math.round((this.ctx.onlineTimeoutMs ?? 60_000) / 1000)} s. Check that the host can reach ${this.ctx.agentUrl()} and look at its log.`,
+    );
+  }
+
+  // ---- jobs and progress -------------------------------------------------------------------
+
+  private newJob(kind: BootstrapJob['kind'], hosts: string[]): BootstrapJob {
+    const job: BootstrapJob = {
+      id: randomUUID(),
+      kind,
+      createdAt: Date.now(),
+      finishedAt: null,
+      hosts: hosts.map((host) => ({
+        host,
+        nodeId: null,
+        status: 'pending',
+        step: null,
+        message: null,
+        output: null,
+        steps: [],
+      })),
+    };
+    this.jobs.set(job.id, job);
+    if (this.jobs.size > MAX_JOBS) this.jobs.delete(this.jobs.keys().next().value as string);
+    return job;
+  }
+
+  private async onNode(
+    kind: 'upgrade' | 'uninstall',
+    nodeId: string,
+    work: (job: BootstrapJob, target: SshTarget, progress: HostProgress) => Promise<void>,
+  ): Promise<BootstrapJob> {
+    const node = await this.ctx.registry.get(nodeId);
+    const label = node.labels[SSH_LABEL];
+    const match = label ? /^(.+)@(.+):(\d+)$/.exec(label) : null;
+    if (!match)
+      throw new FleetError(
+        'bad_request',
+        `Node ${node.name} was not installed over SSH, so FleetDeck does not know how to reach it.`,
+      );
+    const target = { username: match[1] as string, host: match[2] as string, port: Number(match[3]) };
+    const job = this.newJob(kind, [label as string]);
+    const progress = job.hosts[0] as HostProgress;
+    progress.nodeId = nodeId;
+    void this.forEachHost(job, [target], (_t, p) => work(job, target, p));
+    return job;
+  }
+
+  private async forEachHost<T>(
+    job: BootstrapJob,
+    hosts: T[],
+    work: (host: T, progress: HostProgress) => Promise<void>,
+  ) {
+    let next = 0;
+    const worker = async () => {
+      while (next < hosts.length) {
+        const i = next++;
+        const progress = job.hosts[i] as HostProgress;
+        progress.status = 'running';
+        try {
+          await work(hosts[i] as T, progress);
+          progress.status = 'done';
+          progress.step = null;
+        } catch (error) {
+          progress.status = 'failed';
+          progress.message = (error as Error).message;
+          if (error instanceof StepFailure) progress.output = error.output;
+        }
+        this.emit(job, progress);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_HOSTS, hosts.length) }, worker));
+    job.finishedAt = Date.now();
+  }
+
+  private async step<T>(job: BootstrapJob, progress: HostProgress, step: StepName, run: () => Promise<T>): Promise<T> {
+    progress.step = step;
+    this.emit(job, progress);
+    try {
+      const value = await run();
+      progress.steps.push({ step, status: 'done', at: Date.now(), message: null });
+      return value;
+    } catch (error) {
+      progress.steps.push({ step, status: 'failed', at: Date.now(), message: (error as Error).message });
+      throw error;
+    }
+  }
+
+  private emit(job: BootstrapJob, progress: HostProgress): void {
+    this.ctx.bus.emit('bootstrapProgress', {
+      jobId: job.id,
+      host: progress.host,
+      nodeId: progress.nodeId,
+      status: progress.status,
+      step: progress.step,
+      message: progress.message,
+    });
+  }
+}

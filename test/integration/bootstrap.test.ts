@@ -1,0 +1,120 @@
+// Installing agents over SSH against a real OpenSSH sshd on loopback: an unknown host key must be
+// confirmed, the agent comes online, running it again converges on the same node, upgrade and
+// uninstall work, bad credentials and a changed host key are refused with clear errors. No systemd
+// runs here, so the installs use the documented fallback (a supervisor script in its own session).
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MasterHandle, startMaster, tempDir, waitFor, waitForStatus } from '../helpers/processes.js';
+import { hasSshd, keygen, TestSshd } from '../helpers/sshd.js';
+
+interface Job {
+  id: string;
+  finishedAt: number | null;
+  hosts: Array<{
+    status: string;
+    nodeId: string | null;
+    message: string | null;
+    steps: Array<{ step: string; status: string }>;
+  }>;
+}
+
+describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
+  let master: MasterHandle;
+  const sshd = new TestSshd();
+  const installDir = join(tempDir('fleetdeck-ssh-install-'), 'agent');
+  let nodeId = '';
+
+  const request = (extra: Record<string, unknown> = {}) => ({
+    hosts: [{ host: '127.0.0.1', port: sshd.port, username: sshd.username, name: 'ssh-node' }],
+    auth: { privateKey: sshd.userKey.privateKey },
+    installDir,
+    ...extra,
+  });
+  const finished = async (path: string, body: unknown): Promise<Job> => {
+    const started = await master.api<Job>('POST', path, body);
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    return waitFor(
+      async () => {
+        const { body: job } = await master.api<Job>('GET', `/api/bootstrap/${started.body.id}`);
+        return job.finishedAt ? job : undefined;
+      },
+      `bootstrap job ${started.body.id} to finish`,
+      90_000,
+    );
+  };
+
+  beforeAll(async () => {
+    await sshd.start();
+    master = await startMaster();
+  });
+  afterAll(async () => {
+    try {
+      execFileSync('pkill', ['-f', installDir]);
+    } catch {}
+    await master?.proc.stop();
+    await sshd.stop();
+  });
+
+  it('stops at an unknown host key and shows its fingerprint', async () => {
+    const job = await finished('/api/bootstrap', request());
+    expect(job.hosts[0]?.status).toBe('failed');
+    expect(job.hosts[0]?.message).toContain(sshd.hostKeyFingerprint);
+    expect(job.hosts[0]?.message).toMatch(/not known yet/);
+  });
+
+  it('installs after the fingerprint is confirmed; the node comes online', async () => {
+    const job = await finished('/api/bootstrap', request({ confirmHostKeys: [sshd.hostKeyFingerprint] }));
+    const host = job.hosts[0];
+    expect(host?.status, host?.message ?? '').toBe('done');
+    expect(host?.steps.map((s) => s.step)).toEqual(['connect', 'detect', 'upload', 'configure', 'service', 'online']);
+    expect(host?.message).toMatch(/no systemd here/);
+    nodeId = host?.nodeId as string;
+    await waitForStatus(master, nodeId, 'online');
+    expect(statSync(join(installDir, 'agent.yaml')).mode & 0o777).toBe(0o600);
+    const known = await master.api<Array<{ fingerprint: string }>>('GET', '/api/known-hosts');
+    expect(known.body.map((k) => k.fingerprint)).toContain(sshd.hostKeyFingerprint);
+  });
+
+  it('converges when run again: same node, new token, online again', async () => {
+    const job = await finished('/api/bootstrap', request());
+    expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
+    expect(job.hosts[0]?.nodeId).toBe(nodeId);
+    const nodes = await master.api<Array<{ id: string; name: string }>>('GET', '/api/nodes');
+    expect(nodes.body.filter((n) => n.name === 'ssh-node')).toHaveLength(1);
+    await waitForStatus(master, nodeId, 'online');
+  });
+
+  it('upgrades in place and sees the agent reconnect', async () => {
+    const job = await finished(`/api/nodes/${nodeId}/agent/upgrade`, { auth: { privateKey: sshd.userKey.privateKey } });
+    expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
+    expect(existsSync(join(installDir, 'fleetdeck-agent.cjs.prev'))).toBe(true);
+  });
+
+  it('refuses a wrong key with a clear error', async () => {
+    const wrong = keygen(join(tempDir(), 'other_key'));
+    const job = await finished('/api/bootstrap', request({ auth: { privateKey: wrong.privateKey } }));
+    expect(job.hosts[0]?.status).toBe('failed');
+    expect(job.hosts[0]?.message).toMatch(/refused the credentials/);
+  });
+
+  it('uninstalls: stops the agent, removes its files and revokes its token', async () => {
+    const job = await finished(`/api/nodes/${nodeId}/agent/uninstall`, {
+      auth: { privateKey: sshd.userKey.privateKey },
+    });
+    expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
+    expect(existsSync(installDir)).toBe(false);
+    await waitForStatus(master, nodeId, 'offline', 15_000);
+    const node = await master.api<{ revoked: boolean }>('GET', `/api/nodes/${nodeId}`);
+    expect(node.body.revoked).toBe(true);
+  });
+
+  it('refuses a host whose key changed, loudly', async () => {
+    await sshd.stop();
+    await sshd.start({ newHostKey: true });
+    const job = await finished('/api/bootstrap', request());
+    expect(job.hosts[0]?.status).toBe('failed');
+    expect(job.hosts[0]?.message).toMatch(/HAS CHANGED/);
+  });
+});
