@@ -66,6 +66,10 @@ export const StartBootstrap = z.object({
     .regex(/^wss?:\/\/\S+$/)
     .max(512)
     .optional(),
+  reverseTunnel: z
+    .object({ remotePort: z.number().int().min(1024).max(65_535).default(17443) })
+    .optional()
+    .describe("master behind NAT: the agent dials the host's loopback, carried over SSH to the master"),
 });
 
 export const AgentOverSsh = z.object({
@@ -78,6 +82,7 @@ const StepName = z.enum([
   'connect',
   'detect',
   'upload',
+  'tunnel',
   'configure',
   'service',
   'online',

@@ -14,6 +14,8 @@ import { type AdminCredential, loadAdminCredential } from './admin-token.js';
 import { BootstrapService } from './bootstrap/bootstrap-service.js';
 import { bootstrapHandlers } from './bootstrap/handlers.js';
 import { KnownHosts } from './bootstrap/known-hosts.js';
+import { FileKeySecretBox } from './bootstrap/secret-box.js';
+import { TunnelManager } from './bootstrap/tunnels.js';
 import { Cluster } from './cluster/cluster.js';
 import type { LeaseTimings } from './cluster/leader-lease.js';
 import { FleetError } from './errors.js';
@@ -79,6 +81,8 @@ interface MasterParts {
   tasks: TaskService;
   local: LocalNode | null;
   cluster: Cluster;
+  knownHosts: KnownHosts;
+  tunnels: TunnelManager;
   retention: RetentionJob;
   fileRpc: FileRpc;
   transfers: MasterTransfers;
@@ -102,6 +106,8 @@ export class Master {
   readonly tasks: TaskService;
   private readonly local: LocalNode | null;
   readonly cluster: Cluster;
+  readonly knownHosts: KnownHosts;
+  private readonly tunnels: TunnelManager;
   private readonly retention: RetentionJob;
   readonly fileRpc: FileRpc;
   readonly transfers: MasterTransfers;
@@ -126,6 +132,8 @@ export class Master {
     this.tasks = parts.tasks;
     this.local = parts.local;
     this.cluster = parts.cluster;
+    this.knownHosts = parts.knownHosts;
+    this.tunnels = parts.tunnels;
     this.retention = parts.retention;
     this.fileRpc = parts.fileRpc;
     this.transfers = parts.transfers;
@@ -260,6 +268,17 @@ export class Master {
       stop: () => metricsRetention.stop(),
     });
     await cluster.start();
+    const knownHosts = new KnownHosts(join(options.dataDir, 'known_hosts'), [
+      join(os.homedir(), '.ssh', 'known_hosts'),
+    ]);
+    const tunnels = new TunnelManager(
+      join(options.dataDir, 'tunnels.json'),
+      new FileKeySecretBox(join(options.dataDir, 'secret.key')),
+      knownHosts,
+      () => port,
+      log,
+    );
+    tunnels.start();
     const flushTimer = setInterval(() => {
       registry.flushLastSeen().catch((err) => log.warn({ err }, 'could not persist last-seen times'));
     }, 15_000);
@@ -273,6 +292,8 @@ export class Master {
       tasks,
       local,
       cluster,
+      knownHosts,
+      tunnels,
       retention,
       fileRpc,
       transfers,
@@ -306,6 +327,7 @@ export class Master {
   /** Graceful stop: no new agents, close live ones with "master restarting", flush, close the store. */
   async stop(): Promise<void> {
     clearInterval(this.flushTimer);
+    this.tunnels.stop();
     await this.cluster.stop();
     this.lag.stop();
     await this.gateway.stop();
@@ -406,20 +428,13 @@ export class Master {
   }
 
   private bootstrapService: BootstrapService | null = null;
-  private knownHostsFile: KnownHosts | null = null;
-
-  get knownHosts(): KnownHosts {
-    this.knownHostsFile ??= new KnownHosts(join(this.options.dataDir, 'known_hosts'), [
-      join(os.homedir(), '.ssh', 'known_hosts'),
-    ]);
-    return this.knownHostsFile;
-  }
 
   get bootstrap(): BootstrapService {
     this.bootstrapService ??= new BootstrapService({
       registry: this.registry,
       bus: this.bus,
       knownHosts: this.knownHosts,
+      tunnels: this.tunnels,
       agentUrl: () => this.agentUrl,
       fingerprint: this.tls?.fingerprint ?? null,
       bundlePath: this.options.agentBundlePath ?? defaultAgentBundle(),

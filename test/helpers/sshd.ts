@@ -74,6 +74,17 @@ export class TestSshd {
     await this.proc.waitForLine(/Server listening on 127\.0\.0\.1/);
   }
 
+  /** Cuts every open SSH session (the per-connection processes), keeping the listener. */
+  dropSessions(): void {
+    const pid = this.proc?.child.pid;
+    if (!pid) return;
+    try {
+      execFileSync('pkill', ['-TERM', '-P', String(pid)]);
+    } catch {
+      // no session was open
+    }
+  }
+
   async stop(): Promise<void> {
     await this.proc?.stop();
     this.proc = null;

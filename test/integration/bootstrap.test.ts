@@ -3,7 +3,7 @@
 // uninstall work, bad credentials and a changed host key are refused with clear errors. No systemd
 // runs here, so the installs use the documented fallback (a supervisor script in its own session).
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MasterHandle, startMaster, tempDir, waitFor, waitForStatus } from '../helpers/processes.js';
@@ -25,6 +25,7 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
   const sshd = new TestSshd();
   const installDir = join(tempDir('fleetdeck-ssh-install-'), 'agent');
   let nodeId = '';
+  const tunnelInstalls: string[] = [];
 
   const request = (extra: Record<string, unknown> = {}) => ({
     hosts: [{ host: '127.0.0.1', port: sshd.port, username: sshd.username, name: 'ssh-node' }],
@@ -50,9 +51,11 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     master = await startMaster();
   });
   afterAll(async () => {
-    try {
-      execFileSync('pkill', ['-f', installDir]);
-    } catch {}
+    for (const dir of [installDir, ...tunnelInstalls]) {
+      try {
+        execFileSync('pkill', ['-f', dir]);
+      } catch {}
+    }
     await master?.proc.stop();
     await sshd.stop();
   });
@@ -108,6 +111,35 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     await waitForStatus(master, nodeId, 'offline', 15_000);
     const node = await master.api<{ revoked: boolean }>('GET', `/api/nodes/${nodeId}`);
     expect(node.body.revoked).toBe(true);
+  });
+
+  it('reverse tunnel: the agent dials the host loopback, carried over SSH; the tunnel comes back after a drop', async () => {
+    const tunnelDir = join(tempDir('fleetdeck-ssh-tunnel-'), 'agent');
+    tunnelInstalls.push(tunnelDir);
+    const remotePort = 20_000 + (process.pid % 20_000);
+    const job = await finished('/api/bootstrap', {
+      hosts: [{ host: 'localhost', port: sshd.port, username: sshd.username, name: 'behind-nat' }],
+      auth: { privateKey: sshd.userKey.privateKey },
+      confirmHostKeys: [sshd.hostKeyFingerprint],
+      installDir: tunnelDir,
+      reverseTunnel: { remotePort },
+    });
+    const host = job.hosts[0];
+    expect(host?.status, host?.message ?? '').toBe('done');
+    expect(host?.steps.map((s) => s.step)).toContain('tunnel');
+    expect(readFileSync(join(tunnelDir, 'agent.yaml'), 'utf8')).toContain(`wss://127.0.0.1:${remotePort}`);
+    const id = host?.nodeId as string;
+    await waitForStatus(master, id, 'online');
+    const dropped = Date.now();
+    sshd.dropSessions();
+    await waitFor(
+      async () => {
+        const { body } = await master.api<{ status: string; connectedSince: number | null }>('GET', `/api/nodes/${id}`);
+        return body.status === 'online' && (body.connectedSince ?? 0) > dropped;
+      },
+      'the agent to reconnect through the reopened tunnel',
+      30_000,
+    );
   });
 
   it('refuses a host whose key changed, loudly', async () => {

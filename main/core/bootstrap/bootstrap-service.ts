@@ -23,10 +23,11 @@ import {
   systemdUnit,
 } from './remote-layout.js';
 import { type SshAuth, SshSession, type SshTarget } from './ssh-session.js';
+import type { TunnelManager } from './tunnels.js';
 
 export const SSH_LABEL = 'fleetdeck.io/ssh';
 export const STEPS = ['connect', 'detect', 'upload', 'configure', 'service', 'online'] as const;
-export type StepName = (typeof STEPS)[number] | 'stop' | 'remove' | 'rollback';
+export type StepName = (typeof STEPS)[number] | 'tunnel' | 'stop' | 'remove' | 'rollback';
 
 export interface BootstrapHost extends SshTarget {
   name?: string;
@@ -41,6 +42,8 @@ export interface BootstrapRequest {
   installDir?: string;
   /** The gateway URL the agent dials, when it differs from the master's own. */
   masterUrl?: string;
+  /** Master behind NAT: carry the agent's connection over an SSH remote forward on the host's loopback. */
+  reverseTunnel?: { remotePort: number };
 }
 
 export interface HostProgress {
@@ -65,6 +68,7 @@ export interface BootstrapContext {
   registry: NodeRegistry;
   bus: EventBus;
   knownHosts: KnownHosts;
+  tunnels: TunnelManager;
   agentUrl: () => string;
   fingerprint: string | null;
   bundlePath: string;
@@ -181,7 +185,17 @@ export class BootstrapService {
       const { nodeId, token } = await this.nodeFor(host);
       progress.nodeId = nodeId;
       const since = Date.now();
-      await this.step(job, progress, 'configure', () => this.configure(session, layout, facts, request, token));
+      let masterUrl = request.masterUrl;
+      const tunnel = request.reverseTunnel;
+      if (tunnel) {
+        await this.step(job, progress, 'tunnel', () =>
+          this.ctx.tunnels.add({ nodeId, target: host, remotePort: tunnel.remotePort }, request.auth),
+        );
+        masterUrl = `${this.ctx.fingerprint ? 'wss' : 'ws'}://127.0.0.1:${tunnel.remotePort}`;
+      }
+      await this.step(job, progress, 'configure', () =>
+        this.configure(session, layout, facts, { ...request, masterUrl }, token),
+      );
       await this.step(job, progress, 'service', () =>
         this.run(session, startCommand(layout, facts), 'start the agent'),
       );

@@ -2,6 +2,7 @@
 // password / private key / ssh-agent / keyboard-interactive authentication, commands and SFTP uploads.
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { FleetError } from '../errors.js';
 import { fingerprint, type KnownHosts } from './known-hosts.js';
@@ -166,6 +167,30 @@ export class SshSession {
     );
     await new Promise<void>((resolve, reject) => sftp.chmod(remotePath, mode, (e) => (e ? reject(e) : resolve())));
     sftp.end();
+  }
+
+  /**
+   * Asks the host to listen on its `bindHost:port` and hand every connection to `onConnection`
+   * (a reverse tunnel: the host's agent dials its own loopback and reaches the master).
+   */
+  forwardIn(bindHost: string, port: number, onConnection: (stream: Duplex) => void): Promise<void> {
+    this.client.on('tcp connection', (_info, accept) => onConnection(accept()));
+    return new Promise((resolve, reject) =>
+      this.client.forwardIn(bindHost, port, (error) =>
+        error
+          ? reject(
+              new FleetError(
+                'unavailable',
+                `The host refused to listen on ${bindHost}:${port} for the tunnel: ${error.message}`,
+              ),
+            )
+          : resolve(),
+      ),
+    );
+  }
+
+  onClose(listener: () => void): void {
+    this.client.once('close', listener);
   }
 
   close(): void {
