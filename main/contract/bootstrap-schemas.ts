@@ -42,6 +42,10 @@ export const StartBootstrap = z.object({
         username: UserName,
         name: z.string().min(1).max(128).optional(),
         labels: Labels.optional(),
+        jump: z
+          .object({ host: HostName, port: z.number().int().min(1).max(65_535).default(22), username: UserName })
+          .optional()
+          .describe('reach the host through this jump host (ProxyJump), with the same credentials'),
       }),
     )
     .min(1)
@@ -123,6 +127,15 @@ export const BootstrapProgressEvent = z.object({
   status: z.enum(['pending', 'running', 'done', 'failed']),
   step: StepName.nullable(),
   message: z.string().nullable(),
+});
+
+export const SshConfigHostView = z.object({
+  alias: z.string(),
+  host: z.string(),
+  port: z.number(),
+  username: z.string().nullable(),
+  identityFile: z.string().nullable(),
+  proxyJump: z.string().nullable(),
 });
 
 export const KnownHostView = z.object({

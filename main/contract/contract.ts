@@ -8,6 +8,7 @@ import {
   BootstrapProgressEvent,
   KnownHostView,
   RemoveKnownHost,
+  SshConfigHostView,
   StartBootstrap,
 } from './bootstrap-schemas.js';
 import {
@@ -353,6 +354,14 @@ export const contract = {
     input: AgentOverSsh,
     output: BootstrapJobView,
     status: 202,
+  }),
+  sshConfigHosts: op({
+    method: 'GET',
+    path: '/api/ssh-config-hosts',
+    summary:
+      "Hosts from the master user's ~/.ssh/config (Host, HostName, Port, User, IdentityFile, ProxyJump), to import",
+    input: Empty,
+    output: z.array(SshConfigHostView),
   }),
   listKnownHosts: op({
     method: 'GET',

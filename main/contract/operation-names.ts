@@ -39,6 +39,7 @@ export const operationNames = [
   'getBootstrap',
   'upgradeAgent',
   'uninstallAgent',
+  'sshConfigHosts',
   'listKnownHosts',
   'removeKnownHost',
 ] as const;

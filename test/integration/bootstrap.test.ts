@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KnownHosts } from '../../main/core/bootstrap/known-hosts.js';
+import { SshSession } from '../../main/core/bootstrap/ssh-session.js';
 import { type MasterHandle, startMaster, tempDir, waitFor, waitForStatus } from '../helpers/processes.js';
 import { hasSshd, keygen, TestSshd } from '../helpers/sshd.js';
 
@@ -140,6 +142,26 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
       'the agent to reconnect through the reopened tunnel',
       30_000,
     );
+  });
+
+  it('reaches a host through a jump host (ProxyJump), verifying both host keys', async () => {
+    const known = new KnownHosts(join(tempDir(), 'known_hosts'));
+    const target = {
+      host: '127.0.0.1',
+      port: sshd.port,
+      username: sshd.username,
+      jump: { host: 'localhost', port: sshd.port, username: sshd.username },
+    };
+    const session = await SshSession.connect(target, { privateKey: sshd.userKey.privateKey }, known, {
+      confirmed: new Set([sshd.hostKeyFingerprint]),
+    });
+    try {
+      expect((await session.exec('echo via-jump')).stdout).toBe('via-jump\n');
+    } finally {
+      session.close();
+    }
+    // Both hops' keys were checked and recorded.
+    expect(known.list()).toHaveLength(2);
   });
 
   it('refuses a host whose key changed, loudly', async () => {

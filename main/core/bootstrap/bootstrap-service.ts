@@ -19,7 +19,6 @@ import {
   removeCommand,
   runScript,
   startCommand,
-  stopCommand,
   systemdUnit,
 } from './remote-layout.js';
 import { type SshAuth, SshSession, type SshTarget } from './ssh-session.js';

@@ -11,6 +11,8 @@ export interface SshTarget {
   host: string;
   port: number;
   username: string;
+  /** A jump host (OpenSSH ProxyJump) to reach this one through, with the same credentials. */
+  jump?: { host: string; port: number; username: string };
 }
 
 export interface SshAuth {
@@ -50,13 +52,45 @@ export interface ExecResult {
 }
 
 export class SshSession {
-  private constructor(private readonly client: Client) {}
+  private constructor(
+    private readonly client: Client,
+    private readonly via: SshSession | null = null,
+  ) {}
 
-  static connect(
+  static async connect(
     target: SshTarget,
     auth: SshAuth,
     knownHosts: KnownHosts,
     decision: HostKeyDecision,
+  ): Promise<SshSession> {
+    if (!target.jump) return SshSession.direct(target, auth, knownHosts, decision, null);
+    const jump = await SshSession.direct(target.jump, auth, knownHosts, decision, null);
+    try {
+      const sock = await jump.tunnelTo(target.host, target.port);
+      return await SshSession.direct(target, auth, knownHosts, decision, sock, jump);
+    } catch (error) {
+      jump.close();
+      throw error;
+    }
+  }
+
+  private tunnelTo(host: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) =>
+      this.client.forwardOut('127.0.0.1', 0, host, port, (error, stream) =>
+        error
+          ? reject(new FleetError('unavailable', `The jump host cannot reach ${host}:${port}: ${error.message}`))
+          : resolve(stream),
+      ),
+    );
+  }
+
+  private static direct(
+    target: SshTarget,
+    auth: SshAuth,
+    knownHosts: KnownHosts,
+    decision: HostKeyDecision,
+    sock: Duplex | null,
+    via: SshSession | null = null,
   ): Promise<SshSession> {
     return new Promise((resolve, reject) => {
       const client = new Client();
@@ -67,6 +101,7 @@ export class SshSession {
         username: target.username,
         readyTimeout: 20_000,
         tryKeyboard: auth.password !== undefined,
+        ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
         hostVerifier: (key: Buffer) => {
           const keyType = key.subarray(4, 4 + key.readUInt32BE(0)).toString();
           const verdict = knownHosts.verify(target.host, target.port, keyType, key);
@@ -96,7 +131,7 @@ export class SshSession {
       client.on('keyboard-interactive', (_name, _instructions, _lang, prompts, finish) => {
         finish(prompts.map(() => auth.password ?? ''));
       });
-      client.once('ready', () => resolve(new SshSession(client)));
+      client.once('ready', () => resolve(new SshSession(client, via)));
       client.once('error', (error: Error & { level?: string }) => {
         if (hostKeyProblem) return reject(hostKeyProblem);
         if (error.level === 'client-authentication') {
@@ -195,6 +230,7 @@ export class SshSession {
 
   close(): void {
     this.client.end();
+    this.via?.close();
   }
 }
 
