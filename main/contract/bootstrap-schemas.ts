@@ -108,6 +108,10 @@ export const BootstrapJobView = z.object({
       step: StepName.nullable(),
       message: z.string().nullable(),
       output: z.string().nullable().describe('the remote output of the step that failed'),
+      hostKey: z
+        .object({ fingerprint: z.string(), verdict: z.enum(['unknown', 'changed', 'revoked']) })
+        .nullable()
+        .describe('set when the host key stopped the connection: confirm an unknown one to continue'),
       steps: z.array(
         z.object({
           step: StepName,

@@ -8,6 +8,7 @@ import { AddNode, type Credentials, CredentialsPanel } from './AddNode';
 import { ago, bytes, percent, rate, share } from './format';
 import { type NodeLive, useFleetLive } from './live';
 import { Sparkline } from './Sparkline';
+import { SshInstall } from './SshInstall';
 import type { Transport } from './transport';
 
 type Node = OutputOf<'listNodes'>[number];
@@ -132,6 +133,10 @@ export function FleetOverview({
           void queryClient.invalidateQueries({ queryKey: ['nodes'] });
         }}
       />
+      <details className="ssh-details">
+        <summary>Install an agent over SSH</summary>
+        <SshInstall client={client} transport={transport} />
+      </details>
       {credentials && (
         <CredentialsPanel
           credentials={credentials}

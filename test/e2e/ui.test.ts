@@ -1,5 +1,6 @@
 // The UI in a real Chromium (Debian's, driven by playwright-core) against a real headless master
 // with a real agent process.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -14,6 +15,7 @@ import {
   waitForStatus,
 } from '../helpers/processes.js';
 import { CHROMIUM, hasChromium } from '../helpers/services.js';
+import { hasSshd, TestSshd } from '../helpers/sshd.js';
 
 const enabled = hasChromium();
 // `npm run screenshots` refreshes docs/screenshots/; ordinary runs keep theirs in a temp dir.
@@ -213,5 +215,30 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
     expect(await page.locator('tr', { hasText: '(this one)' }).textContent()).toMatch(/alive · leader/);
     await page.keyboard.press('Alt+1');
     await page.getByLabel('Search nodes').waitFor();
+  });
+
+  it.runIf(hasSshd())('installs an agent over SSH from the wizard after the admin trusts the host key', async () => {
+    const sshd = new TestSshd();
+    await sshd.start();
+    const installDir = join(tempDir('fleetdeck-ui-ssh-'), 'agent');
+    try {
+      await page.getByRole('button', { name: 'Nodes', exact: true }).click();
+      await page.getByText('Install an agent over SSH').click();
+      await page.getByLabel(/Hosts, one per line/).fill(`${sshd.username}@127.0.0.1:${sshd.port}`);
+      await page.getByLabel('Private key (contents)').fill(sshd.userKey.privateKey);
+      await page.getByLabel('Install directory').fill(installDir);
+      await page.getByRole('button', { name: 'Install', exact: true }).click();
+      await page.locator('.bootstrap-progress code', { hasText: sshd.hostKeyFingerprint }).waitFor({ timeout: 20_000 });
+      await page.screenshot({ path: join(SHOTS, 'ssh-trust.png') });
+      await page.getByRole('button', { name: 'Trust this key and retry' }).click();
+      await page.locator('.bootstrap-progress .badge.succeeded').waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: '127.0.0.1', exact: true }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'ssh-install.png') });
+    } finally {
+      try {
+        execFileSync('pkill', ['-f', installDir]);
+      } catch {}
+      await sshd.stop();
+    }
   });
 });

@@ -21,7 +21,7 @@ import {
   startCommand,
   systemdUnit,
 } from './remote-layout.js';
-import { type SshAuth, SshSession, type SshTarget } from './ssh-session.js';
+import { HostKeyError, type SshAuth, SshSession, type SshTarget } from './ssh-session.js';
 import type { TunnelManager } from './tunnels.js';
 
 export const SSH_LABEL = 'fleetdeck.io/ssh';
@@ -52,6 +52,8 @@ export interface HostProgress {
   step: StepName | null;
   message: string | null;
   output: string | null;
+  /** When the host key stopped the connection: its fingerprint and why. */
+  hostKey: { fingerprint: string; verdict: 'unknown' | 'changed' | 'revoked' } | null;
   steps: Array<{ step: StepName; status: 'done' | 'failed'; at: number; message: string | null }>;
 }
 
@@ -326,6 +328,7 @@ export class BootstrapService {
         step: null,
         message: null,
         output: null,
+        hostKey: null,
         steps: [],
       })),
     };
@@ -374,6 +377,8 @@ export class BootstrapService {
           progress.status = 'failed';
           progress.message = (error as Error).message;
           if (error instanceof StepFailure) progress.output = error.output;
+          if (error instanceof HostKeyError)
+            progress.hostKey = { fingerprint: error.presented, verdict: error.verdict };
         }
         this.emit(job, progress);
       }
