@@ -8,7 +8,7 @@ import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
 import type { NewCommand } from '../../main/core/queue/queue.js';
 import { freshMariadb } from '../helpers/databases.js';
-import { countStatus, createNodes, externalSwarm, percentile, saveResult, sleep } from './harness.js';
+import { countStatus, createNodes, externalSwarm, paced, percentile, saveResult, sleep } from './harness.js';
 
 const command = (nodeId: string): NewCommand => ({
   nodeId,
@@ -31,26 +31,15 @@ async function sharedMaster(dbUrl: string): Promise<Master> {
 }
 
 /** Enqueues one command per call on `via` at `rate`/s; latency to "running" as seen on `observe`. */
-async function paced(via: Master, observe: Master[], ids: string[], rate: number, seconds: number) {
+async function latencyAt(via: Master, observe: Master[], ids: string[], rate: number, seconds: number) {
   const watchers = observe.map((m) => countStatus(m, 'running'));
   const enqueuedAt = new Map<string, number>();
   const total = rate * seconds;
-  let sent = 0;
-  const began = performance.now();
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - began) / 1000) * rate));
-      for (; sent < due; sent++) {
-        const t = performance.now();
-        void via.queue.enqueue([command(ids[sent % ids.length] as string)]).then(([row]) => {
-          if (row) enqueuedAt.set(row.id, t);
-        });
-      }
-      if (sent >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 1);
+  await paced(rate, total, (i) => {
+    const t = performance.now();
+    void via.queue.enqueue([command(ids[i % ids.length] as string)]).then(([row]) => {
+      if (row) enqueuedAt.set(row.id, t);
+    });
   });
   const out = [];
   for (const w of watchers) {
@@ -70,8 +59,8 @@ export async function runClusterBenchmarks() {
   const swarm = await externalSwarm(b.agentUrl, tokens);
   await sleep(1_000);
   try {
-    const [local] = await paced(b, [b], ids, 200, 10);
-    const [seenOnB, seenOnA] = await paced(a, [b, a], ids, 200, 10);
+    const [local] = await latencyAt(b, [b], ids, 200, 10);
+    const [seenOnB, seenOnA] = await latencyAt(a, [b, a], ids, 200, 10);
     const done = countStatus(b, 'succeeded');
     const start = performance.now();
     const n = 10_000;

@@ -16,8 +16,8 @@ import { createServer } from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { AGENT_BUNDLE, requireBuild } from '../helpers/processes.js';
-import { benchMaster, createNodes, median, saveResult, sleep } from './harness.js';
+import { requireBuild } from '../helpers/processes.js';
+import { benchMaster, median, saveResult, sleep, spawnBenchAgent } from './harness.js';
 
 const MiB = 1024 * 1024;
 
@@ -83,25 +83,7 @@ export async function runFileBenchmarks() {
   requireBuild();
   const master = await benchMaster();
   const root = mkdtempSync(join(os.tmpdir(), 'fleetdeck-bench-files-'));
-  const { ids, tokens } = await createNodes(master, 1, 'files');
-  const nodeId = ids[0] as string;
-  const agent = spawn(
-    process.execPath,
-    [
-      AGENT_BUNDLE,
-      '--master',
-      master.agentUrl,
-      '--token',
-      tokens[0] as string,
-      '--ca-fingerprint',
-      master.tls?.fingerprint as string,
-      '--state-dir',
-      mkdtempSync(join(os.tmpdir(), 'fleetdeck-bench-agent-')),
-      '--root',
-      root,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { nodeId, child: agent } = await spawnBenchAgent(master, 'files', ['--root', root]);
   while (!master.gateway.isConnected(nodeId)) await sleep(20);
   try {
     const bytes = 512 * MiB;

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
+import { AGENT_BUNDLE } from '../helpers/processes.js';
 
 export async function benchMaster(): Promise<Master> {
   return Master.start({
@@ -103,4 +104,45 @@ export function countStatus(master: Master, status: string) {
     },
     stop: unsubscribe,
   };
+}
+
+/** A real agent process (the built bundle) connected to a benchmark master. */
+export async function spawnBenchAgent(master: Master, prefix: string, args: string[] = []) {
+  const { ids, tokens } = await createNodes(master, 1, prefix);
+  const child = spawn(
+    process.execPath,
+    [
+      AGENT_BUNDLE,
+      '--master',
+      master.agentUrl,
+      '--token',
+      tokens[0] as string,
+      '--ca-fingerprint',
+      master.tls?.fingerprint as string,
+      '--state-dir',
+      mkdtempSync(join(os.tmpdir(), 'fleetdeck-bench-agent-')),
+      ...args,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { nodeId: ids[0] as string, child };
+}
+
+/**
+ * Calls `send(i)` for i = 0 … total-1 on a smooth schedule of `rate` per second (checked every
+ * millisecond, sending whatever is due), resolving after the last.
+ */
+export function paced(rate: number, total: number, send: (i: number) => void): Promise<void> {
+  let sent = 0;
+  const began = performance.now();
+  return new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - began) / 1000) * rate));
+      for (; sent < due; sent++) send(sent);
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
 }

@@ -1,8 +1,3 @@
-// Metrics benchmarks: samples ingested per second by one master with 10,000 simulated agents (rollups
-// persisted), master memory per node, and the real agent's CPU and RSS while sampling every 2 s.
-// Ceilings measured in the same run: parsing + validating the same frames alone (the CPU floor of
-// ingest) and raw batched SQLite upserts of the same rollup rows.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Sqlite from 'better-sqlite3';
 import { MetricsMessage, parseFrame } from '../../agent/protocol.js';
 import { account, type Baseline } from '../../main/core/metrics/accounting.js';
-import { AGENT_BUNDLE } from '../helpers/processes.js';
-import { benchMaster, createNodes, externalSwarm, median, saveResult, sleep } from './harness.js';
+import { benchMaster, createNodes, externalSwarm, median, saveResult, sleep, spawnBenchAgent } from './harness.js';
 
 const MiB = 1024 * 1024;
 
@@ -148,24 +142,7 @@ function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
 /** The real agent sampling every 2 s against a master: CPU share of one core and RSS. */
 export async function agentCost(seconds = 60) {
   const master = await benchMaster();
-  const { tokens } = await createNodes(master, 1, 'a');
-  const child = spawn(
-    process.execPath,
-    [
-      AGENT_BUNDLE,
-      '--master',
-      master.agentUrl,
-      '--token',
-      tokens[0] as string,
-      '--ca-fingerprint',
-      master.tls?.fingerprint as string,
-      '--state-dir',
-      mkdtempSync(join(os.tmpdir(), 'fleetdeck-agent-bench-')),
-      '--metrics-interval-sec',
-      '2',
-    ],
-    { stdio: 'ignore' },
-  );
+  const { child } = await spawnBenchAgent(master, 'a', ['--metrics-interval-sec', '2']);
   const pid = child.pid as number;
   await sleep(10_000);
   const ticks0 = cpuTicks(pid);

@@ -15,6 +15,7 @@ import {
   createNodes,
   externalSwarm,
   median,
+  paced,
   percentile,
   saveResult,
   sleep,
@@ -49,23 +50,11 @@ export async function dispatchLatency(rate = 1_000, seconds = 5, nodes = 100) {
     const running = countStatus(master, 'running');
     const dispatched = countStatus(master, 'dispatched');
     const total = rate * seconds;
-    let sent = 0;
-    const began = performance.now();
-    // Paced every millisecond, sending whatever the schedule says is due: a smooth `rate`/s.
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const due = Math.min(total, Math.floor(((performance.now() - began) / 1000) * rate));
-        for (; sent < due; sent++) {
-          const t = performance.now();
-          void master.queue.enqueue([command(ids[sent % ids.length] as string)]).then(([row]) => {
-            if (row) enqueuedAt.set(row.id, t);
-          });
-        }
-        if (sent >= total) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 1);
+    await paced(rate, total, (i) => {
+      const t = performance.now();
+      void master.queue.enqueue([command(ids[i % ids.length] as string)]).then(([row]) => {
+        if (row) enqueuedAt.set(row.id, t);
+      });
     });
     await running.waitFor(total);
     running.stop();

@@ -279,3 +279,19 @@ export function pidAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** The master's /api/events stream as text chunks. */
+export async function openEventStream(master: Pick<MasterHandle, 'adminUrl' | 'adminToken'>) {
+  const controller = new AbortController();
+  const response = await fetch(new URL('/api/events', master.adminUrl), {
+    headers: { authorization: `Bearer ${master.adminToken}` },
+    signal: controller.signal,
+  });
+  const reader = (response.body as ReadableStream<Uint8Array>)
+    .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+    .getReader();
+  return {
+    read: async () => (await reader.read()).value ?? '',
+    close: () => controller.abort(),
+  };
+}

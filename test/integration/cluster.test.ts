@@ -10,6 +10,7 @@ import {
   createNode,
   enqueue,
   type MasterHandle,
+  openEventStream,
   type Proc,
   startAgent,
   startMaster,
@@ -75,14 +76,7 @@ describe.runIf(hasMariadb())('masters sharing one MariaDB database', () => {
   });
 
   it('runs a command enqueued on A through the agent connected to B; A streams its status and output', async () => {
-    const controller = new AbortController();
-    const response = await fetch(new URL('/api/events', a.adminUrl), {
-      headers: { authorization: `Bearer ${a.adminToken}` },
-      signal: controller.signal,
-    });
-    const reader = (response.body as ReadableStream<Uint8Array>)
-      .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
-      .getReader();
+    const events = await openEventStream(a);
     let text = '';
     const started = performance.now();
     const [command] = await enqueue(a, { nodeIds: [nodeId], exec: { command: 'echo via-b' } });
@@ -91,9 +85,9 @@ describe.runIf(hasMariadb())('masters sharing one MariaDB database', () => {
     const elapsed = performance.now() - started;
     expect(done).toMatchObject({ status: 'succeeded', stdout: 'via-b\n' });
     while (!/event: commandStatus\ndata: \{[^\n]*"status":"succeeded"/.test(text) || !text.includes('via-b')) {
-      text += (await reader.read()).value ?? '';
+      text += await events.read();
     }
-    controller.abort();
+    events.close();
     expect(text).toContain(`"id":"${id}"`);
     expect(elapsed).toBeGreaterThan(0);
   });

@@ -1,7 +1,15 @@
 // Live metrics reach subscribers through /api/events at about one event per second, however many
 // agents report, and the live endpoint serves the recent ring from memory.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNode, type MasterHandle, type Proc, startAgent, startMaster, waitFor } from '../helpers/processes.js';
+import {
+  createNode,
+  type MasterHandle,
+  openEventStream,
+  type Proc,
+  startAgent,
+  startMaster,
+  waitFor,
+} from '../helpers/processes.js';
 
 interface MetricsEvent {
   t: number;
@@ -27,20 +35,13 @@ describe('live metrics', () => {
   });
 
   it('coalesces every node into at most about one event per second', async () => {
-    const controller = new AbortController();
-    const response = await fetch(new URL('/api/events', master.adminUrl), {
-      headers: { authorization: `Bearer ${master.adminToken}` },
-      signal: controller.signal,
-    });
-    const reader = (response.body as ReadableStream<Uint8Array>)
-      .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
-      .getReader();
+    const stream = await openEventStream(master);
     const events: MetricsEvent[] = [];
     const seen = new Set<string>();
     let text = '';
     const started = Date.now();
     while (Date.now() - started < 6_000) {
-      text += (await reader.read()).value ?? '';
+      text += await stream.read();
       let end = text.indexOf('\n\n');
       while (end >= 0) {
         const block = text.slice(0, end);
@@ -54,7 +55,7 @@ describe('live metrics', () => {
         end = text.indexOf('\n\n');
       }
     }
-    controller.abort();
+    stream.close();
     const seconds = (Date.now() - started) / 1000;
     expect(events.length).toBeGreaterThan(0);
     expect(events.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);

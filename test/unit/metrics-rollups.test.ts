@@ -9,6 +9,7 @@ import { DAY_MS, DayCalendar, HOUR_MS, MINUTE_MS } from '../../main/core/metrics
 import { MetricsRetentionJob } from '../../main/core/metrics/metrics-retention.js';
 import { type MetricsOptions, MetricsService } from '../../main/core/metrics/metrics-service.js';
 import { metricSeries, trafficReport, transferReport } from '../../main/core/metrics/queries.js';
+import { emptyRow } from '../../main/core/metrics/rollup-buffer.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
 import type { Store } from '../../main/core/store/store.js';
 import { storeTargets } from '../helpers/databases.js';
@@ -218,25 +219,7 @@ describe.each(storeTargets())('metrics on $name', (target) => {
   describe('retention', () => {
     it('drops each tier past its horizon and keeps the rest', async () => {
       const now = Date.UTC(2026, 10, 22, 12, 0, 0);
-      const row = (bucket: number) => ({
-        node_id: nodeId,
-        bucket,
-        samples: 1,
-        cpu_samples: 0,
-        cpu_sum: 0,
-        cpu_max: null,
-        mem_samples: 0,
-        mem_used_sum: 0,
-        mem_total: null,
-        load_samples: 0,
-        load_sum: 0,
-        rx_bytes: 1,
-        tx_bytes: 1,
-        rx_packets: 0,
-        tx_packets: 0,
-        disk_read_bytes: 0,
-        disk_write_bytes: 0,
-      });
+      const row = (bucket: number) => ({ ...emptyRow(nodeId, bucket), samples: 1, rx_bytes: 1, tx_bytes: 1 });
       const minuteBuckets = [now - 49 * HOUR_MS, now - 48 * HOUR_MS - MINUTE_MS, now - 47 * HOUR_MS];
       await store.db.insertInto('metric_minutes').values(minuteBuckets.map(row)).execute();
       await store.db

@@ -13,7 +13,7 @@ import { FleetError } from '../errors.js';
 import type { Db } from '../store/schema.js';
 import { billingCycle, DAY_MS, HOUR_MS, MINUTE_MS } from './calendar.js';
 import type { MetricsService } from './metrics-service.js';
-import { emptyRow, mergeRow, type RollupRow } from './rollup-buffer.js';
+import { type RollupRow, rebucket } from './rollup-buffer.js';
 
 const STEP_MS: Record<Step, number> = { '1m': MINUTE_MS, '1h': HOUR_MS, '1d': DAY_MS };
 const MAX_POINTS = 20_000;
@@ -48,22 +48,6 @@ function pointOf(row: RollupRow, t: number): MetricPoint {
     diskReadBytes: row.disk_read_bytes,
     diskWriteBytes: row.disk_write_bytes,
   };
-}
-
-/** Stored rows plus buffered ones, summed per (node, bucket) with buckets of `stepMs`. */
-function combine(rows: RollupRow[], stepMs: number): Map<string, RollupRow> {
-  const out = new Map<string, RollupRow>();
-  for (const row of rows) {
-    const bucket = Math.floor(row.bucket / stepMs) * stepMs;
-    const key = `${row.node_id}|${bucket}`;
-    let into = out.get(key);
-    if (!into) {
-      into = emptyRow(row.node_id, bucket);
-      out.set(key, into);
-    }
-    mergeRow(into, row);
-  }
-  return out;
 }
 
 async function rowsIn(
@@ -103,7 +87,7 @@ export async function metricSeries(
   const to = Math.ceil(end / stepMs) * stepMs;
   const tier = step === '1m' ? 'metric_minutes' : 'metric_hours';
   const rows = await metrics.serial.run(() => rowsIn(db, metrics, tier, query.id, from, to));
-  const points = [...combine(rows, stepMs).values()]
+  const points = rebucket(rows, stepMs)
     .sort((a, b) => a.bucket - b.bucket)
     .map((r) => pointOf(r, r.bucket));
   return { nodeId: query.id, step, from, to, points };

@@ -3,7 +3,7 @@
 // baseline written with it matches the rollups exactly.
 import type { MetricRollupTable, TrafficDaysTable } from '../store/schema.js';
 import type { Accounted, Baseline } from './accounting.js';
-import { HOUR_MS, hourBucket, minuteBucket } from './calendar.js';
+import { HOUR_MS, minuteBucket } from './calendar.js';
 
 export type RollupRow = MetricRollupTable;
 
@@ -62,21 +62,24 @@ export function mergeRow(into: RollupRow, from: RollupRow): void {
   into.disk_write_bytes += from.disk_write_bytes;
 }
 
-/** Hour rows derived from minute rows. */
-export function hoursOf(minutes: Iterable<RollupRow>): RollupRow[] {
-  const hours = new Map<string, RollupRow>();
-  for (const m of minutes) {
-    const bucket = hourBucket(m.bucket);
-    const key = `${m.node_id}|${bucket}`;
-    let h = hours.get(key);
-    if (!h) {
-      h = emptyRow(m.node_id, bucket);
-      hours.set(key, h);
+/** Rows summed per (node, bucket of `stepMs`): hours from minutes, days from hours. */
+export function rebucket(rows: Iterable<RollupRow>, stepMs: number): RollupRow[] {
+  const out = new Map<string, RollupRow>();
+  for (const row of rows) {
+    const bucket = Math.floor(row.bucket / stepMs) * stepMs;
+    const key = `${row.node_id}|${bucket}`;
+    let into = out.get(key);
+    if (!into) {
+      into = emptyRow(row.node_id, bucket);
+      out.set(key, into);
     }
-    mergeRow(h, m);
+    mergeRow(into, row);
   }
-  return [...hours.values()];
+  return [...out.values()];
 }
+
+/** Hour rows derived from minute rows. */
+export const hoursOf = (minutes: Iterable<RollupRow>) => rebucket(minutes, HOUR_MS);
 
 export class RollupBuffer {
   private minutes = new Map<string, RollupRow>();
