@@ -10,4 +10,5 @@ if (!existsSync('node_modules/electron/path.txt')) {
     env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '' },
   });
 }
-execSync('npx electron-vite preview', { stdio: 'inherit' });
+// `npm run dist` only needs the binary (electron-builder packages it), not a running app.
+if (!process.argv.includes('--download-only')) execSync('npx electron-vite preview', { stdio: 'inherit' });

@@ -513,7 +513,10 @@ async function routeAgentMessage(
 /** The single-file agent built next to the master (out/agent), from source or from the build. */
 function defaultAgentBundle(): string {
   const here = dirname(fileURLToPath(import.meta.url));
+  // Packaged desktop app: electron-builder puts it in the resources directory.
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
   const candidates = [
+    ...(resources ? [join(resources, 'agent/fleetdeck-agent.cjs')] : []),
     join(here, '../agent/fleetdeck-agent.cjs'),
     join(here, '../../out/agent/fleetdeck-agent.cjs'),
     join(here, '../../../out/agent/fleetdeck-agent.cjs'),
