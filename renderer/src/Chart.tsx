@@ -41,7 +41,7 @@ export function Chart({
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)),
         })),
       ],
-      axes: [{}, { values: (_u, ticks) => ticks.map(format), size: 70 }],
+      axes: [{}, { values: (_u, ticks) => ticks.map(format), size: 96 }],
       scales: { x: { time: true } },
       legend: { live: true },
     };

@@ -10,7 +10,7 @@ export function bytes(n: number | null | undefined): string {
     value /= 1024;
     unit += 1;
   }
-  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${UNITS[unit]}`;
+  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${UNITS[unit]}`;
 }
 
 export function rate(n: number | null | undefined): string {

@@ -2,6 +2,7 @@
 // with a real agent process.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,7 +173,9 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
     await page.getByText('done').first().waitFor();
     const downloaded = page.waitForEvent('download');
     await page.locator('tr[data-path$="/notes.txt"]').getByRole('button', { name: 'Download' }).click();
-    expect((await downloaded).suggestedFilename()).toBe('notes.txt');
+    const download = await downloaded;
+    expect(download.suggestedFilename()).toBe('notes.txt');
+    expect(readFileSync(await download.path(), 'utf8')).toBe('hello from the agent\n');
     page.once('dialog', (d) => void d.accept('renamed.txt'));
     await page.locator('tr[data-path$="/notes.txt"]').getByRole('button', { name: 'Rename' }).click();
     await page.locator('tr[data-path$="/renamed.txt"]').waitFor();
@@ -239,6 +242,34 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
         execFileSync('pkill', ['-f', installDir]);
       } catch {}
       await sshd.stop();
+    }
+  });
+
+  it('moves the live network chart while traffic flows on the node', async () => {
+    const { node, token } = (
+      await master.api<{ node: { id: string }; token: string }>('POST', '/api/nodes', { name: 'busy-net' })
+    ).body;
+    procs.push(startAgent({ master, token, args: ['--net-include', 'lo', '--metrics-interval-sec', '1'] }));
+    await waitForStatus(master, node.id, 'online');
+    await page.getByRole('button', { name: 'Nodes', exact: true }).click();
+    await page.getByLabel('Search nodes').fill('busy-net');
+    await page.getByRole('button', { name: 'busy-net', exact: true }).click();
+    await page.locator('.chart canvas').first().waitFor();
+    // Loopback traffic from the test: a sink and a sender moving a few MiB every 100 ms.
+    const sink = createServer((s) => s.resume());
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+    const port = (sink.address() as { port: number }).port;
+    const client = connect(port, '127.0.0.1');
+    const chunk = Buffer.alloc(4 * 1024 * 1024);
+    const pump = setInterval(() => client.write(chunk), 100);
+    try {
+      const network = page.locator('.figure', { hasText: 'Network' }).locator('strong');
+      await expect.poll(() => network.textContent(), { timeout: 20_000 }).toMatch(/↓ [\d.]+ MiB\/s/);
+      await page.screenshot({ path: join(SHOTS, 'node-traffic.png') });
+    } finally {
+      clearInterval(pump);
+      client.destroy();
+      sink.close();
     }
   });
 });
