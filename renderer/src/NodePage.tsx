@@ -192,7 +192,25 @@ export function NodePage({
         ))}
       </div>
       <div className="columns">
-        <Facts node={n} latest={latest} uptimeRatio={uptime.data?.ratio ?? null} />
+        <div>
+          <Facts node={n} latest={latest} uptimeRatio={uptime.data?.ratio ?? null} />
+          <h2>Status history (24 h)</h2>
+          {(uptime.data?.events.length ?? 0) === 0 ? (
+            <p className="hint">No connects or disconnects in the last 24 hours.</p>
+          ) : (
+            <ul className="status-history">
+              {[...(uptime.data?.events ?? [])]
+                .reverse()
+                .slice(0, 20)
+                .map((e) => (
+                  <li key={`${e.at}-${e.status}`}>
+                    <span className={`status ${e.status}`}>{e.status}</span> {new Date(e.at).toLocaleString()}{' '}
+                    <span className="hint">{e.reason}</span>
+                  </li>
+                ))}
+            </ul>
+          )}
+        </div>
         {n && <Actions client={client} node={n} onCredentials={setCredentials} onDeleted={onBack} />}
       </div>
     </main>

@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
 import type { Transport } from './transport';
 
@@ -8,6 +8,17 @@ type Live = { status: string; exitCode: number | null; stdout: string; stderr: s
 
 const TERMINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'expired', 'lost']);
 const MAX_LIVE_CHARS = 200_000;
+const MAX_MERGED_LINES = 5_000;
+
+/** Nodes whose labels include every `key=value` of the text. */
+function matchingLabels(text: string, labels: Record<string, string>): boolean {
+  const pairs = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => p.split('='));
+  return pairs.length > 0 && pairs.every(([k, ...v]) => labels[k?.trim() ?? ''] === v.join('=').trim());
+}
 
 export function RunCommand({ client, transport }: { client: Client; transport: Transport }) {
   const nodes = useQuery({ queryKey: ['nodes'], queryFn: () => client.listNodes({}) });
@@ -15,7 +26,11 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
   const [text, setText] = useState('');
   const [timeoutSec, setTimeoutSec] = useState(300);
   const [commands, setCommands] = useState<Command[]>([]);
+  const commandsRef = useRef<Set<string>>(new Set());
   const [live, setLive] = useState<Record<string, Live>>({});
+  const [merged, setMerged] = useState<Array<{ nodeId: string; stream: string; text: string }>>([]);
+  const [view, setView] = useState<'side' | 'merged'>('side');
+  const [labelFilter, setLabelFilter] = useState('');
 
   useEffect(
     () =>
@@ -24,7 +39,12 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
           const { id, status, exitCode } = message.data;
           setLive((all) => (all[id] ? { ...all, [id]: { ...all[id], status, exitCode } } : all));
         } else if (message.event === 'commandOutput') {
-          const { id, stream, data } = message.data;
+          const { id, stream, data, nodeId } = message.data;
+          setMerged((lines) => {
+            if (!commandsRef.current.has(id)) return lines;
+            const next = [...lines, ...data.split(/(?<=\n)/).map((text) => ({ nodeId, stream, text }))];
+            return next.slice(-MAX_MERGED_LINES);
+          });
           setLive((all) => {
             const current = all[id];
             if (!current) return all;
@@ -38,6 +58,8 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
   const run = useMutation({
     mutationFn: () => client.enqueueCommands({ nodeIds: [...selected], exec: { command: text }, timeoutSec }),
     onSuccess: ({ commands: created }) => {
+      commandsRef.current = new Set(created.map((c) => c.id));
+      setMerged([]);
       setCommands(created);
       setLive(
         Object.fromEntries(created.map((c) => [c.id, { status: c.status, exitCode: null, stdout: '', stderr: '' }])),
@@ -70,6 +92,26 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
   return (
     <section className="run-command">
       <form onSubmit={submit}>
+        <div className="row">
+          <label>
+            Select by label{' '}
+            <input
+              value={labelFilter}
+              placeholder="role=web, env=prod"
+              onChange={(e) => setLabelFilter(e.target.value)}
+            />
+          </label>
+          <button
+            type="button"
+            onClick={() =>
+              setSelected(
+                new Set((nodes.data ?? []).filter((n) => matchingLabels(labelFilter, n.labels)).map((n) => n.id)),
+              )
+            }
+          >
+            Select matching
+          </button>
+        </div>
         <fieldset className="node-picker">
           <legend>Nodes</legend>
           {(nodes.data ?? []).map((node) => (
@@ -111,11 +153,29 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
         )}
       </form>
       {commands.length > 0 && (
-        <p className="progress" aria-live="polite">
-          {done} of {commands.length} done{failed > 0 ? `, ${failed} not succeeded` : ''}
-        </p>
+        <div className="row">
+          <p className="progress" aria-live="polite">
+            {done} of {commands.length} done{failed > 0 ? `, ${failed} not succeeded` : ''}
+          </p>
+          <button type="button" aria-pressed={view === 'side'} onClick={() => setView('side')}>
+            Side by side
+          </button>
+          <button type="button" aria-pressed={view === 'merged'} onClick={() => setView('merged')}>
+            Merged log
+          </button>
+        </div>
       )}
-      <div className="outputs">
+      {view === 'merged' && (
+        <pre className="merged-log" aria-label="Merged output">
+          {merged.map((line, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity but their position
+            <span key={i} className={line.stream === 'stderr' ? 'stderr' : undefined}>
+              <span className="hint">[{nameOf(line.nodeId)}]</span> {line.text}
+            </span>
+          ))}
+        </pre>
+      )}
+      <div className="outputs" hidden={view !== 'side'}>
         {commands.map((c) => {
           const state = live[c.id];
           return (

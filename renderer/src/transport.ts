@@ -4,12 +4,13 @@ import type { AnyEvent, Client, InputOf, OperationName, OutputOf } from '../../m
 import { contract } from '../../main/contract/contract';
 import { fillPath } from '../../main/contract/routes';
 
+/** An error from the master, shown with its stable code: "No node "x" exists [not_found]". */
 export class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
   ) {
-    super(message);
+    super(`${message} [${code}]`);
   }
 }
 

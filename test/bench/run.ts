@@ -4,12 +4,14 @@ import { runClusterBenchmarks } from './cluster.bench.js';
 import { runFileBenchmarks } from './files.bench.js';
 import { runMetricsBenchmarks } from './metrics.bench.js';
 import { runQueueBenchmarks } from './queue.bench.js';
+import { runUiBenchmarks } from './ui.bench.js';
 
 const suites: Record<string, () => Promise<unknown>> = {
   queue: runQueueBenchmarks,
   files: runFileBenchmarks,
   metrics: runMetricsBenchmarks,
   cluster: runClusterBenchmarks,
+  ui: runUiBenchmarks,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(suites)) {

@@ -96,6 +96,9 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
       ]);
     await expect.poll(() => page.locator('.progress').textContent()).toBe('2 of 2 done');
     await page.screenshot({ path: join(SHOTS, 'run-command.png') });
+    await page.getByRole('button', { name: 'Merged log' }).click();
+    await expect.poll(() => page.locator('.merged-log').textContent()).toMatch(/\[web-ui\] second-line/);
+    await page.getByRole('button', { name: 'Side by side' }).click();
   });
 
   it('shows live metrics in the fleet overview, filters by search and sorts by a column', async () => {
