@@ -1,12 +1,13 @@
 // The Electron shell: window, lifecycle, IPC. Thin by design; everything else is the master core.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, safeStorage, session, shell } from 'electron';
 import { IPC_EVENT_CHANNEL } from './contract/operation-names.js';
 import { createLogger } from './core/log.js';
 import { Master } from './core/master.js';
 import { appOrigins, type DesktopStreams, startDesktopStreams } from './electron/desktop-streams.js';
 import { registerIpc } from './electron/ipc.js';
+import { safeStorageBox } from './electron/safe-storage-box.js';
 
 const log = createLogger();
 let master: Master | null = null;
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     dataDir: join(app.getPath('userData'), 'master'),
     agentListen: { host: '0.0.0.0', port: 7443 },
     agentTls: true,
+    secretBox: safeStorageBox(safeStorage) ?? undefined,
     log,
   });
   const streams: DesktopStreams = await startDesktopStreams(master, log, appOrigins(rendererUrl));

@@ -13,21 +13,37 @@ const UserName = z
   .max(64)
   .regex(/^[A-Za-z0-9._-]+$/, 'a user name');
 
-export const SshAuthInput = z
-  .object({
-    password: z.string().max(1024).optional(),
-    privateKey: z
-      .string()
-      .max(64 * 1024)
-      .optional()
-      .describe('the key file contents (OpenSSH or PEM)'),
-    passphrase: z.string().max(1024).optional(),
-    useAgent: z.boolean().optional().describe("use the master's ssh-agent (SSH_AUTH_SOCK)"),
-  })
-  .refine(
-    (a) => a.password !== undefined || a.privateKey !== undefined || a.useAgent,
-    'give a password, a private key or useAgent',
-  );
+const SshSecrets = z.object({
+  password: z.string().max(1024).optional(),
+  privateKey: z
+    .string()
+    .max(64 * 1024)
+    .optional()
+    .describe('the key file contents (OpenSSH or PEM)'),
+  passphrase: z.string().max(1024).optional(),
+  useAgent: z.boolean().optional().describe("use the master's ssh-agent (SSH_AUTH_SOCK)"),
+});
+const hasSecret = (a: z.infer<typeof SshSecrets>) =>
+  a.password !== undefined || a.privateKey !== undefined || a.useAgent === true;
+
+export const SshAuthInput = SshSecrets.extend({
+  credentialId: z.string().max(64).optional().describe('a saved credential instead of the fields above'),
+}).refine(
+  (a) => hasSecret(a) || a.credentialId !== undefined,
+  'give a password, a private key, useAgent or credentialId',
+);
+
+export const SaveSshCredential = z.object({
+  name: z.string().min(1).max(128),
+  auth: SshSecrets.refine(hasSecret, 'give a password, a private key or useAgent'),
+});
+
+export const SshCredentialView = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(['key', 'password', 'agent']),
+  createdAt: z.number(),
+});
 
 const Fingerprint = z
   .string()

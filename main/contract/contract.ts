@@ -8,7 +8,9 @@ import {
   BootstrapProgressEvent,
   KnownHostView,
   RemoveKnownHost,
+  SaveSshCredential,
   SshConfigHostView,
+  SshCredentialView,
   StartBootstrap,
 } from './bootstrap-schemas.js';
 import {
@@ -354,6 +356,28 @@ export const contract = {
     input: AgentOverSsh,
     output: BootstrapJobView,
     status: 202,
+  }),
+  listSshCredentials: op({
+    method: 'GET',
+    path: '/api/ssh-credentials',
+    summary: 'Saved SSH credentials (names and kinds only; secrets never leave the master)',
+    input: Empty,
+    output: z.array(SshCredentialView),
+  }),
+  saveSshCredential: op({
+    method: 'POST',
+    path: '/api/ssh-credentials',
+    summary: 'Save an SSH credential, sealed at rest, to use by id in bootstrap requests',
+    input: SaveSshCredential,
+    output: SshCredentialView,
+    status: 201,
+  }),
+  deleteSshCredential: op({
+    method: 'DELETE',
+    path: '/api/ssh-credentials/:id',
+    summary: 'Forget a saved SSH credential',
+    input: z.object({ id: z.string().max(64) }),
+    output: Ok,
   }),
   sshConfigHosts: op({
     method: 'GET',

@@ -12,9 +12,10 @@ import { contract, type Handlers, type OperationName } from '../contract/contrac
 import type { NodeCredentials } from '../contract/schemas.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
 import { BootstrapService } from './bootstrap/bootstrap-service.js';
+import { CredentialStore } from './bootstrap/credentials.js';
 import { bootstrapHandlers } from './bootstrap/handlers.js';
 import { KnownHosts } from './bootstrap/known-hosts.js';
-import { FileKeySecretBox } from './bootstrap/secret-box.js';
+import { FileKeySecretBox, type SecretBox } from './bootstrap/secret-box.js';
 import { TunnelManager } from './bootstrap/tunnels.js';
 import { Cluster } from './cluster/cluster.js';
 import type { LeaseTimings } from './cluster/leader-lease.js';
@@ -69,6 +70,8 @@ export interface MasterOptions {
   agentBundlePath?: string;
   /** How long a bootstrapped agent gets to connect (default 60 s). */
   bootstrapOnlineTimeoutMs?: number;
+  /** Seals saved secrets; default: AES-256-GCM with a key file in the data dir (the desktop passes safeStorage). */
+  secretBox?: SecretBox;
   log: Logger;
 }
 
@@ -83,6 +86,7 @@ interface MasterParts {
   cluster: Cluster;
   knownHosts: KnownHosts;
   tunnels: TunnelManager;
+  credentials: CredentialStore;
   retention: RetentionJob;
   fileRpc: FileRpc;
   transfers: MasterTransfers;
@@ -108,6 +112,7 @@ export class Master {
   readonly cluster: Cluster;
   readonly knownHosts: KnownHosts;
   private readonly tunnels: TunnelManager;
+  private readonly credentials: CredentialStore;
   private readonly retention: RetentionJob;
   readonly fileRpc: FileRpc;
   readonly transfers: MasterTransfers;
@@ -134,6 +139,7 @@ export class Master {
     this.cluster = parts.cluster;
     this.knownHosts = parts.knownHosts;
     this.tunnels = parts.tunnels;
+    this.credentials = parts.credentials;
     this.retention = parts.retention;
     this.fileRpc = parts.fileRpc;
     this.transfers = parts.transfers;
@@ -271,13 +277,9 @@ export class Master {
     const knownHosts = new KnownHosts(join(options.dataDir, 'known_hosts'), [
       join(os.homedir(), '.ssh', 'known_hosts'),
     ]);
-    const tunnels = new TunnelManager(
-      join(options.dataDir, 'tunnels.json'),
-      new FileKeySecretBox(join(options.dataDir, 'secret.key')),
-      knownHosts,
-      () => port,
-      log,
-    );
+    const secretBox = options.secretBox ?? new FileKeySecretBox(join(options.dataDir, 'secret.key'));
+    const credentials = new CredentialStore(join(options.dataDir, 'ssh-credentials.json'), secretBox);
+    const tunnels = new TunnelManager(join(options.dataDir, 'tunnels.json'), secretBox, knownHosts, () => port, log);
     tunnels.start();
     const flushTimer = setInterval(() => {
       registry.flushLastSeen().catch((err) => log.warn({ err }, 'could not persist last-seen times'));
@@ -294,6 +296,7 @@ export class Master {
       cluster,
       knownHosts,
       tunnels,
+      credentials,
       retention,
       fileRpc,
       transfers,
@@ -423,7 +426,7 @@ export class Master {
       ...queueHandlers(this.queue, this.tasks, this.store.db),
       ...fileHandlers(this.fileRpc),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
-      ...bootstrapHandlers(this.bootstrap, this.knownHosts),
+      ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials),
     };
   }
 

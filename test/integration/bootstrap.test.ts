@@ -82,8 +82,15 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     expect(known.body.map((k) => k.fingerprint)).toContain(sshd.hostKeyFingerprint);
   });
 
-  it('converges when run again: same node, new token, online again', async () => {
-    const job = await finished('/api/bootstrap', request());
+  it('converges when run again (with a saved credential): same node, new token, online again', async () => {
+    const saved = await master.api<{ id: string }>('POST', '/api/ssh-credentials', {
+      name: 'test key',
+      auth: { privateKey: sshd.userKey.privateKey },
+    });
+    expect(saved.status).toBe(201);
+    const listed = await master.api<Array<Record<string, unknown>>>('GET', '/api/ssh-credentials');
+    expect(JSON.stringify(listed.body)).not.toContain('PRIVATE KEY');
+    const job = await finished('/api/bootstrap', request({ auth: { credentialId: saved.body.id } }));
     expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
     expect(job.hosts[0]?.nodeId).toBe(nodeId);
     const nodes = await master.api<Array<{ id: string; name: string }>>('GET', '/api/nodes');
