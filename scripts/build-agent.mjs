@@ -11,8 +11,11 @@ await build({
   minify: false,
   sourcemap: false,
   legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
-  // ws's optional native speedups are not needed; the pure-JS paths are used.
+  // ws's optional native speedups are not needed; the pure-JS paths are used (and not even looked
+  // for, which a standalone executable would warn about).
+  banner: {
+    js: "#!/usr/bin/env node\nprocess.env.WS_NO_BUFFER_UTIL ??= '1';\nprocess.env.WS_NO_UTF_8_VALIDATE ??= '1';",
+  },
   external: ['bufferutil', 'utf-8-validate'],
   logLevel: 'warning',
 });

@@ -441,6 +441,7 @@ export class Master {
       agentUrl: () => this.agentUrl,
       fingerprint: this.tls?.fingerprint ?? null,
       bundlePath: this.options.agentBundlePath ?? defaultAgentBundle(),
+      executables: () => standaloneAgents(dirname(this.options.agentBundlePath ?? defaultAgentBundle())),
       log: this.options.log,
       onlineTimeoutMs: this.options.bootstrapOnlineTimeoutMs,
     });
@@ -525,6 +526,16 @@ function defaultAgentBundle(): string {
     join(here, '../../../out/agent/fleetdeck-agent.cjs'),
   ];
   return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+}
+
+/** Standalone agent executables built next to the bundle (scripts/build-sea.mjs). */
+function standaloneAgents(dir: string): Partial<Record<'x64' | 'arm64', string>> {
+  const found: Partial<Record<'x64' | 'arm64', string>> = {};
+  for (const arch of ['x64', 'arm64'] as const) {
+    const path = join(dir, `fleetdeck-agent-linux-${arch}`);
+    if (existsSync(path)) found[arch] = path;
+  }
+  return found;
 }
 
 function agentUrlOf(options: MasterOptions, tls: boolean, port: number): string {

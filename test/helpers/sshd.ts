@@ -2,7 +2,7 @@
 // tests. It logs in as the user running the tests. Missing sshd → the suite skips loudly (or fails
 // under FLEETDECK_REQUIRE_SERVICES=1).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,26 @@ export class TestSshd {
     return keyFingerprint(join(this.dir, 'host_ed25519.pub'));
   }
 
+  /**
+   * Sessions get this PATH (sshd SetEnv): a directory of links to the usual tools without `node`
+   * makes the host look like one without Node.js.
+   */
+  sessionPath: string | null = null;
+
+  /** Makes sessions see every tool of /usr/bin and /bin except `node`. */
+  hideNode(): void {
+    const bin = join(this.dir, 'bin-without-node');
+    mkdirSync(bin, { recursive: true });
+    for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+      if (!existsSync(dir)) continue;
+      for (const name of readdirSync(dir)) {
+        if (name === 'node' || name === 'nodejs' || existsSync(join(bin, name))) continue;
+        symlinkSync(join(dir, name), join(bin, name));
+      }
+    }
+    this.sessionPath = bin;
+  }
+
   async start(options: { newHostKey?: boolean } = {}): Promise<void> {
     if (options.newHostKey || !existsSync(join(this.dir, 'host_ed25519'))) keygen(join(this.dir, 'host_ed25519'));
     writeFileSync(join(this.dir, 'authorized_keys'), this.userKey.publicKey, { mode: 0o600 });
@@ -65,6 +85,7 @@ export class TestSshd {
       'PermitRootLogin prohibit-password',
       'Subsystem sftp internal-sftp',
       'LogLevel VERBOSE',
+      ...(this.sessionPath ? [`SetEnv PATH=${this.sessionPath}`] : []),
     ].join('\n');
     writeFileSync(join(this.dir, 'sshd_config'), `${config}\n`);
     if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true });
@@ -83,6 +104,28 @@ export class TestSshd {
     } catch {
       // no session was open
     }
+  }
+
+  /** Runs a command in a session with the OpenSSH client (checks what sessions see). */
+  async run(command: string): Promise<string> {
+    return execFileSync(
+      'ssh',
+      [
+        '-i',
+        join(this.dir, 'id_ed25519'),
+        '-p',
+        String(this.port),
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        `UserKnownHostsFile=${join(this.dir, 'client_known_hosts')}`,
+        '-o',
+        'BatchMode=yes',
+        `${this.username}@127.0.0.1`,
+        command,
+      ],
+      { encoding: 'utf8' },
+    );
   }
 
   async stop(): Promise<void> {

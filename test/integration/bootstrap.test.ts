@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnownHosts } from '../../main/core/bootstrap/known-hosts.js';
 import { SshSession } from '../../main/core/bootstrap/ssh-session.js';
-import { type MasterHandle, startMaster, tempDir, waitFor, waitForStatus } from '../helpers/processes.js';
+import { type MasterHandle, ROOT, startMaster, tempDir, waitFor, waitForStatus } from '../helpers/processes.js';
 import { hasSshd, keygen, TestSshd } from '../helpers/sshd.js';
 
 interface Job {
@@ -170,6 +170,36 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     // Both hops' keys were checked and recorded.
     expect(known.list()).toHaveLength(2);
   });
+
+  it('installs the standalone executable on a host without Node.js and it connects', async () => {
+    // Built from this checkout's bundle (a few seconds): the host here is x64 like this machine.
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build-sea.mjs'), '--arch', process.arch], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+    const bare = new TestSshd();
+    bare.hideNode();
+    await bare.start();
+    const dir = join(tempDir('fleetdeck-ssh-sea-'), 'agent');
+    tunnelInstalls.push(dir);
+    try {
+      const probe = await bare.run('command -v node || echo no-node');
+      expect(probe).toBe('no-node\n');
+      const job = await finished('/api/bootstrap', {
+        hosts: [{ host: '127.0.0.1', port: bare.port, username: bare.username, name: 'no-node-host' }],
+        auth: { privateKey: bare.userKey.privateKey },
+        confirmHostKeys: [bare.hostKeyFingerprint],
+        installDir: dir,
+      });
+      const host = job.hosts[0];
+      expect(host?.status, host?.message ?? '').toBe('done');
+      expect(statSync(join(dir, 'fleetdeck-agent')).mode & 0o111).not.toBe(0);
+      expect(existsSync(join(dir, 'fleetdeck-agent.cjs'))).toBe(false);
+      await waitForStatus(master, host?.nodeId as string, 'online');
+    } finally {
+      await bare.stop();
+    }
+  }, 120_000);
 
   it('refuses a host whose key changed, loudly', async () => {
     await sshd.stop();

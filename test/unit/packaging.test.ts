@@ -31,6 +31,12 @@ describe('installer configuration', () => {
   it('packages the built app and ships the agent bundle where the master looks for it', () => {
     expect(existsSync(join(ROOT, pkg.main))).toBe(true);
     expect(config.files).toEqual(expect.arrayContaining(['out/main/**', 'out/preload/**', 'out/renderer/**']));
+    expect(config.extraResources.map((r) => r.to)).toEqual([
+      'agent/fleetdeck-agent.cjs',
+      'agent/fleetdeck-agent-linux-x64',
+      'agent/fleetdeck-agent-linux-arm64',
+    ]);
+    expect(pkg.scripts.dist).toMatch(/build-sea\.mjs --arch x64 && node scripts\/build-sea\.mjs --arch arm64/);
     const agent = config.extraResources.find((r) => r.to === 'agent/fleetdeck-agent.cjs');
     expect(agent && existsSync(join(ROOT, agent.from))).toBe(true);
     expect(readFileSync(join(ROOT, 'main/core/master.ts'), 'utf8')).toContain(

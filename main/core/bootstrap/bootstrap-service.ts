@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import type { KnownHosts } from './known-hosts.js';
 import {
+  agentArch,
   DETECT_SCRIPT,
   type HostFactsOverSsh,
   type Layout,
@@ -73,6 +74,8 @@ export interface BootstrapContext {
   agentUrl: () => string;
   fingerprint: string | null;
   bundlePath: string;
+  /** Standalone agent executables by architecture (those that were built). */
+  executables: () => Partial<Record<'x64' | 'arm64', string>>;
   log: Logger;
   onlineTimeoutMs?: number;
 }
@@ -133,13 +136,16 @@ export class BootstrapService {
       const session = await this.step(job, progress, 'connect', () => this.connect(target, auth, confirmHostKeys));
       try {
         const facts = await this.step(job, progress, 'detect', () => this.detect(session));
-        const layout = layoutFor(facts, await this.installedDir(session, facts));
+        const dir = await this.installedDir(session, facts);
+        const standalone = (await session.exec(`test -x ${q(`${dir}/fleetdeck-agent`)}`)).code === 0;
+        const layout = layoutFor(facts, dir, standalone);
+        const program = layout.program;
         const since = Date.now();
         await this.step(job, progress, 'upload', async () => {
-          await this.uploadBundle(session, layout, `${layout.bundle}.new`);
+          await this.uploadAgent(session, layout, this.localProgram(facts, layout), `${program}.new`);
           await this.run(
             session,
-            `cp -f ${q(layout.bundle)} ${q(`${layout.bundle}.prev`)} && mv -f ${q(`${layout.bundle}.new`)} ${q(layout.bundle)}`,
+            `cp -f ${q(program)} ${q(`${program}.prev`)} && mv -f ${q(`${program}.new`)} ${q(program)}`,
             'swap in the new agent',
           );
         });
@@ -176,13 +182,9 @@ export class BootstrapService {
       const facts = await this.step(job, progress, 'detect', () => this.detect(session));
       if (facts.os !== 'Linux' && facts.os !== 'Darwin')
         throw new StepFailure(`${facts.os} hosts are not supported over SSH yet.`);
-      if (nodeMajor(facts.node) < 18) {
-        throw new StepFailure(
-          `Node.js 18 or newer is needed on the host (found ${facts.node ?? 'none'}). Install it (e.g. "apt-get install nodejs") and run the bootstrap again.`,
-        );
-      }
-      const layout = layoutFor(facts, request.installDir);
-      await this.step(job, progress, 'upload', () => this.uploadBundle(session, layout, layout.bundle));
+      const layout = layoutFor(facts, request.installDir, nodeMajor(facts.node) < 18);
+      const local = this.localProgram(facts, layout);
+      await this.step(job, progress, 'upload', () => this.uploadAgent(session, layout, local, layout.program));
       const { nodeId, token } = await this.nodeFor(host);
       progress.nodeId = nodeId;
       const since = Date.now();
@@ -232,14 +234,27 @@ export class BootstrapService {
     return result.stdout;
   }
 
-  private async uploadBundle(session: SshSession, layout: Layout, remotePath: string): Promise<void> {
+  /** The local file to upload: the bundle, or the standalone executable for the host's architecture. */
+  private localProgram(facts: HostFactsOverSsh, layout: Layout): string {
+    if (!layout.standalone) return this.ctx.bundlePath;
+    const arch = agentArch(facts.arch);
+    const executable = arch ? this.ctx.executables()[arch] : undefined;
+    if (!executable) {
+      throw new StepFailure(
+        `The host has no Node.js 18 or newer (found ${facts.node ?? 'none'}) and no standalone agent for ${facts.arch} was built on this master. Install Node.js 18+ on the host, or build the standalone agent (node scripts/build-sea.mjs --arch ${arch ?? facts.arch}; npm run dist builds both), then run the bootstrap again.`,
+      );
+    }
+    return executable;
+  }
+
+  private async uploadAgent(session: SshSession, layout: Layout, localPath: string, remotePath: string): Promise<void> {
     await this.run(
       session,
       `mkdir -p ${q(layout.dir)} ${q(layout.stateDir)} && chmod 700 ${q(layout.dir)}`,
       'create the install directory',
     );
     const temp = `${remotePath}.upload`;
-    const local = await session.upload(this.ctx.bundlePath, temp, 0o644);
+    const local = await session.upload(localPath, temp, layout.standalone ? 0o755 : 0o644);
     const remote = (
       await this.run(session, `sha256sum ${q(temp)} 2>/dev/null || shasum -a 256 ${q(temp)}`, 'checksum the upload')
     ).split(/\s+/)[0];

@@ -42,6 +42,10 @@ export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export interface Layout {
   dir: string;
+  /** The standalone executable is used where the host has no suitable Node.js. */
+  standalone: boolean;
+  /** What runs: the bundle (with node) or the standalone executable. */
+  program: string;
   bundle: string;
   config: string;
   runScript: string;
@@ -51,16 +55,26 @@ export interface Layout {
   unit: string | null;
 }
 
-export function layoutFor(facts: HostFactsOverSsh, installDir?: string): Layout {
+/** `uname -m` → the standalone build's architecture name, or null when none is built for it. */
+export function agentArch(machine: string): 'x64' | 'arm64' | null {
+  if (machine === 'x86_64' || machine === 'amd64') return 'x64';
+  if (machine === 'aarch64' || machine === 'arm64') return 'arm64';
+  return null;
+}
+
+export function layoutFor(facts: HostFactsOverSsh, installDir?: string, standalone = false): Layout {
   const dir = installDir ?? (facts.uid === 0 ? '/opt/fleetdeck-agent' : `${facts.home}/.local/share/fleetdeck-agent`);
   const unit = !facts.systemd
     ? null
     : facts.uid === 0
       ? '/etc/systemd/system/fleetdeck-agent.service'
       : `${facts.home}/.config/systemd/user/fleetdeck-agent.service`;
+  const bundle = `${dir}/fleetdeck-agent.cjs`;
   return {
     dir,
-    bundle: `${dir}/fleetdeck-agent.cjs`,
+    standalone,
+    program: standalone ? `${dir}/fleetdeck-agent` : bundle,
+    bundle,
     config: `${dir}/agent.yaml`,
     runScript: `${dir}/run.sh`,
     pidFile: `${dir}/agent.pid`,
@@ -70,12 +84,16 @@ export function layoutFor(facts: HostFactsOverSsh, installDir?: string): Layout 
   };
 }
 
+function agentCommand(layout: Layout): string {
+  return layout.standalone ? q(layout.program) : `node ${q(layout.bundle)}`;
+}
+
 /** Restarts the agent when it exits, forever: the fallback's supervisor where systemd is absent. */
 export function runScript(layout: Layout): string {
   return `#!/bin/sh
 # FleetDeck agent supervisor (installed over SSH). Restarts the agent whenever it exits.
 while true; do
-  node ${q(layout.bundle)} --config ${q(layout.config)}
+  ${agentCommand(layout)} --config ${q(layout.config)}
   sleep 5
 done
 `;
@@ -89,7 +107,7 @@ Wants=network-online.target
 StartLimitIntervalSec=0
 
 [Service]
-ExecStart=/usr/bin/env node ${layout.bundle} --config ${layout.config}
+ExecStart=${layout.standalone ? layout.program : `/usr/bin/env node ${layout.bundle}`} --config ${layout.config}
 Restart=always
 RestartSec=5
 LimitNOFILE=65536
