@@ -124,6 +124,7 @@ export const BootstrapJobView = z.object({
       step: StepName.nullable(),
       message: z.string().nullable(),
       output: z.string().nullable().describe('the remote output of the step that failed'),
+      facts: z.string().nullable().describe('what detection found on the host'),
       hostKey: z
         .object({ fingerprint: z.string(), verdict: z.enum(['unknown', 'changed', 'revoked']) })
         .nullable()

@@ -18,7 +18,7 @@ export const hasSshd = () =>
     'install it with "apt-get install openssh-server"',
   );
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;

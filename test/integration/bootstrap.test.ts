@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnownHosts } from '../../main/core/bootstrap/known-hosts.js';
 import { SshSession } from '../../main/core/bootstrap/ssh-session.js';
 import { type MasterHandle, ROOT, startMaster, tempDir, waitFor, waitForStatus } from '../helpers/processes.js';
-import { hasSshd, keygen, TestSshd } from '../helpers/sshd.js';
+import { freePort, hasSshd, keygen, TestSshd } from '../helpers/sshd.js';
 
 interface Job {
   id: string;
@@ -75,6 +75,7 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     expect(host?.status, host?.message ?? '').toBe('done');
     expect(host?.steps.map((s) => s.step)).toEqual(['connect', 'detect', 'upload', 'configure', 'service', 'online']);
     expect(host?.message).toMatch(/no systemd here/);
+    expect((host as unknown as { facts: string }).facts).toMatch(/^Linux \S+, (root|uid \d+).*, no systemd, Node v\d+/);
     nodeId = host?.nodeId as string;
     await waitForStatus(master, nodeId, 'online');
     expect(statSync(join(installDir, 'agent.yaml')).mode & 0o777).toBe(0o600);
@@ -104,6 +105,12 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     expect(existsSync(join(installDir, 'fleetdeck-agent.cjs.prev'))).toBe(true);
   });
 
+  it('refuses a wrong password with a clear error', async () => {
+    const job = await finished('/api/bootstrap', request({ auth: { password: 'not-the-password' } }));
+    expect(job.hosts[0]?.status).toBe('failed');
+    expect(job.hosts[0]?.message).toMatch(/refused the credentials \(password\)/);
+  });
+
   it('refuses a wrong key with a clear error', async () => {
     const wrong = keygen(join(tempDir(), 'other_key'));
     const job = await finished('/api/bootstrap', request({ auth: { privateKey: wrong.privateKey } }));
@@ -125,7 +132,7 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
   it('reverse tunnel: the agent dials the host loopback, carried over SSH; the tunnel comes back after a drop', async () => {
     const tunnelDir = join(tempDir('fleetdeck-ssh-tunnel-'), 'agent');
     tunnelInstalls.push(tunnelDir);
-    const remotePort = 20_000 + (process.pid % 20_000);
+    const remotePort = await freePort();
     const job = await finished('/api/bootstrap', {
       hosts: [{ host: 'localhost', port: sshd.port, username: sshd.username, name: 'behind-nat' }],
       auth: { privateKey: sshd.userKey.privateKey },

@@ -53,6 +53,8 @@ export interface HostProgress {
   step: StepName | null;
   message: string | null;
   output: string | null;
+  /** What detection found, in words ("Linux x86_64, root, systemd, Node v20.1.0"). */
+  facts: string | null;
   /** When the host key stopped the connection: its fingerprint and why. */
   hostKey: { fingerprint: string; verdict: 'unknown' | 'changed' | 'revoked' } | null;
   steps: Array<{ step: StepName; status: 'done' | 'failed'; at: number; message: string | null }>;
@@ -90,6 +92,12 @@ class StepFailure extends Error {
 }
 
 const MAX_PARALLEL_HOSTS = 8;
+
+function describeFacts(f: HostFactsOverSsh): string {
+  const who = f.uid === 0 ? 'root' : f.sudo ? `uid ${f.uid} (passwordless sudo)` : `uid ${f.uid}`;
+  const init = f.systemd ? 'systemd' : 'no systemd';
+  return `${f.os} ${f.arch}, ${who}, ${init}, Node ${f.node ?? 'none'}`;
+}
 const locationFile = (facts: HostFactsOverSsh) => `${facts.home}/.config/fleetdeck-agent.location`;
 const MAX_JOBS = 200;
 
@@ -180,6 +188,7 @@ export class BootstrapService {
     );
     try {
       const facts = await this.step(job, progress, 'detect', () => this.detect(session));
+      progress.facts = describeFacts(facts);
       if (facts.os !== 'Linux' && facts.os !== 'Darwin')
         throw new StepFailure(`${facts.os} hosts are not supported over SSH yet.`);
       const layout = layoutFor(facts, request.installDir, nodeMajor(facts.node) < 18);
@@ -343,6 +352,7 @@ export class BootstrapService {
         step: null,
         message: null,
         output: null,
+        facts: null,
         hostKey: null,
         steps: [],
       })),

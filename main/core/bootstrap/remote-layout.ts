@@ -9,6 +9,8 @@ export interface HostFactsOverSsh {
   node: string | null;
   systemd: boolean;
   crontab: boolean;
+  /** Passwordless sudo: not used for the install (it goes where the user can write), reported. */
+  sudo: boolean;
 }
 
 export const DETECT_SCRIPT = [
@@ -19,10 +21,11 @@ export const DETECT_SCRIPT = [
   '(command -v node >/dev/null 2>&1 && node --version) || echo none',
   '([ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 && echo systemd) || echo nosystemd',
   '(command -v crontab >/dev/null 2>&1 && echo crontab) || echo nocrontab',
+  '(sudo -n true >/dev/null 2>&1 && echo sudo) || echo nosudo',
 ].join('; ');
 
 export function parseDetect(stdout: string): HostFactsOverSsh {
-  const [os, arch, uid, home, node, systemd, crontab] = stdout.trim().split('\n');
+  const [os, arch, uid, home, node, systemd, crontab, sudo] = stdout.trim().split('\n');
   return {
     os: os ?? '',
     arch: arch ?? '',
@@ -31,6 +34,7 @@ export function parseDetect(stdout: string): HostFactsOverSsh {
     node: node && node !== 'none' ? node.trim() : null,
     systemd: systemd === 'systemd',
     crontab: crontab === 'crontab',
+    sudo: sudo === 'sudo',
   };
 }
 
