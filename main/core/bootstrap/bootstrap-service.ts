@@ -3,6 +3,7 @@
 // Running it again converges: the node is found by its SSH label, its token rotated, files replaced.
 import { randomUUID } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
+import { VERSION as AGENT_VERSION } from '../../../agent/version.js';
 import { FleetError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -325,11 +326,13 @@ export class BootstrapService {
     return found.stdout.trim() || layoutFor(facts).dir;
   }
 
+  /** Until the node is connected again since `since`, running the agent version this master ships. */
   private async waitOnline(nodeId: string, since: number): Promise<void> {
     const deadline = Date.now() + (this.ctx.onlineTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       const node = await this.ctx.registry.get(nodeId);
-      if (node.status === 'online' && (node.connectedSince ?? 0) >= since) return;
+      if (node.status === 'online' && (node.connectedSince ?? 0) >= since && node.agentVersion === AGENT_VERSION)
+        return;
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new StepFailure(
