@@ -166,7 +166,7 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
         </div>
       )}
       {view === 'merged' && (
-        <pre className="merged-log" aria-label="Merged output">
+        <pre className="merged-log" role="log" aria-label="Merged output">
           {merged.map((line, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity but their position
             <span key={i} className={line.stream === 'stderr' ? 'stderr' : undefined}>
