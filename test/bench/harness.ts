@@ -35,10 +35,11 @@ export async function externalSwarm(
   tokens: string[],
   delayMs = 0,
   metrics?: { intervalMs: number; perFrame: number },
+  reconnect = false,
 ) {
   const dir = mkdtempSync(join(os.tmpdir(), 'fleetdeck-swarm-'));
   const file = join(dir, 'swarm.json');
-  writeFileSync(file, JSON.stringify({ url, tokens, delayMs, metrics }));
+  writeFileSync(file, JSON.stringify({ url, tokens, delayMs, metrics, reconnect }));
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'swarm-process.ts'), file], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });

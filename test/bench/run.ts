@@ -4,6 +4,7 @@ import { runClusterBenchmarks } from './cluster.bench.js';
 import { runFileBenchmarks } from './files.bench.js';
 import { runMetricsBenchmarks } from './metrics.bench.js';
 import { runQueueBenchmarks } from './queue.bench.js';
+import { runStormBenchmarks } from './storm.bench.js';
 import { runUiBenchmarks } from './ui.bench.js';
 
 const suites: Record<string, () => Promise<unknown>> = {
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   metrics: runMetricsBenchmarks,
   cluster: runClusterBenchmarks,
   ui: runUiBenchmarks,
+  storm: () => runStormBenchmarks(),
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(suites)) {

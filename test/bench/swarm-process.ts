@@ -8,12 +8,14 @@ const config = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as {
   tokens: string[];
   delayMs?: number;
   metrics?: { intervalMs: number; perFrame: number };
+  reconnect?: boolean;
 };
 const swarm = new Swarm({
   url: config.url,
   tokens: config.tokens,
   reply: () => ({ delayMs: config.delayMs }),
   metrics: config.metrics,
+  reconnect: config.reconnect,
 });
 await swarm.connect(200);
 process.stdout.write('ready\n');

@@ -2,6 +2,7 @@
 // real tokens, cheap enough for thousands in one process. Commands are answered without running
 // anything (the reply is configurable); use real agent processes where real execution matters.
 import WebSocket from 'ws';
+import { Backoff } from '../../agent/backoff.js';
 import {
   type CommandMessage,
   type CommandResult,
@@ -25,6 +26,8 @@ export interface SwarmOptions {
   onStarted?: (index: number, id: string) => void;
   /** Report metrics like a real agent: a sample every intervalMs, several per frame. */
   metrics?: { intervalMs: number; perFrame: number };
+  /** Redial after the connection drops, with the real agent's backoff (1 s base, 60 s cap, full jitter). */
+  reconnect?: boolean;
 }
 
 /** A plausible host sample; counters grow by what a lightly loaded VPS moves. */
@@ -81,6 +84,9 @@ export class SimAgent {
     private readonly options: SwarmOptions,
   ) {}
 
+  private readonly backoff = new Backoff({ baseMs: 1_000, maxMs: 60_000 });
+  private closing = false;
+
   connect(): Promise<void> {
     const socket = new WebSocket(this.options.url, {
       headers: { authorization: `Bearer ${this.options.tokens[this.index]}` },
@@ -88,6 +94,14 @@ export class SimAgent {
       perMessageDeflate: false,
     });
     this.socket = socket;
+    socket.on('close', () => {
+      this.welcomed = false;
+      if (this.metricsTimer) clearInterval(this.metricsTimer);
+      this.metricsTimer = null;
+      if (this.options.reconnect && !this.closing) {
+        setTimeout(() => void this.connect().catch(() => undefined), this.backoff.next());
+      }
+    });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
@@ -116,6 +130,7 @@ export class SimAgent {
         const message = parsed.value;
         if (message.type === 'welcome') {
           this.welcomed = true;
+          this.backoff.reset();
           this.startMetrics();
           resolve();
         } else if (message.type === 'command') this.run(message);
@@ -183,6 +198,7 @@ export class SimAgent {
   }
 
   close(): void {
+    this.closing = true;
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     this.socket?.terminate();
   }
