@@ -76,6 +76,7 @@ export interface MasterOptions {
 }
 
 interface MasterParts {
+  instanceId: string;
   store: Store;
   bus: EventBus;
   registry: NodeRegistry;
@@ -128,7 +129,7 @@ export class Master {
     readonly options: MasterOptions,
     parts: MasterParts,
   ) {
-    this.instanceId = instanceIdFor(options.dataDir);
+    this.instanceId = parts.instanceId;
     this.store = parts.store;
     this.bus = parts.bus;
     this.registry = parts.registry;
@@ -286,6 +287,7 @@ export class Master {
     }, 15_000);
     flushTimer.unref();
     const parts = {
+      instanceId,
       store,
       bus,
       registry,
@@ -433,15 +435,17 @@ export class Master {
   private bootstrapService: BootstrapService | null = null;
 
   get bootstrap(): BootstrapService {
-    this.bootstrapService ??= new BootstrapService({
+    if (this.bootstrapService) return this.bootstrapService;
+    const bundlePath = this.options.agentBundlePath ?? defaultAgentBundle();
+    this.bootstrapService = new BootstrapService({
       registry: this.registry,
       bus: this.bus,
       knownHosts: this.knownHosts,
       tunnels: this.tunnels,
       agentUrl: () => this.agentUrl,
       fingerprint: this.tls?.fingerprint ?? null,
-      bundlePath: this.options.agentBundlePath ?? defaultAgentBundle(),
-      executables: () => standaloneAgents(dirname(this.options.agentBundlePath ?? defaultAgentBundle())),
+      bundlePath,
+      executables: () => standaloneAgents(dirname(bundlePath)),
       log: this.options.log,
       onlineTimeoutMs: this.options.bootstrapOnlineTimeoutMs,
     });

@@ -89,6 +89,8 @@ async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknow
   return data as Record<string, unknown>;
 }
 
+const isStreamRoute = (route: Route) => route.name === 'downloadFile' || route.name === 'uploadFile';
+
 export class AdminServer {
   private server: Server | null = null;
   /** JSON operations and the streamed file routes, matched in one pass. */
@@ -190,17 +192,7 @@ export class AdminServer {
       pathMatched = true;
       if (route.method !== method) continue;
       const input = routeParams(route, match);
-      if (route.name === 'downloadFile' || route.name === 'uploadFile') {
-        this.requireAuth(req);
-        if (route.name === 'uploadFile' && this.options.master.options.role === 'console') {
-          throw new FleetError(
-            'forbidden',
-            'This FleetDeck instance is a read-only console (--role console): upload on a full instance.',
-          );
-        }
-        const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
-        return serve(this.options.master, { ...Object.fromEntries(url.searchParams), ...input }, req, res);
-      }
+      if (isStreamRoute(route)) return this.serveStream(route, input, url, req, res);
       return this.callRoute(route, input, url, req, res);
     }
     if (pathMatched) throw new FleetError('bad_request', `${method} is not allowed on ${url.pathname}.`);
@@ -226,19 +218,31 @@ export class AdminServer {
       return;
     }
     for (const route of this.routes) {
-      if (route.name !== 'downloadFile' && route.name !== 'uploadFile') continue;
+      if (!isStreamRoute(route)) continue;
       const match = route.pattern.exec(url.pathname);
       if (!match || route.method !== method) continue;
-      this.requireAuth(req);
-      const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
-      return serve(
-        this.options.master,
-        { ...Object.fromEntries(url.searchParams), ...routeParams(route, match) },
-        req,
-        res,
-      );
+      return this.serveStream(route, routeParams(route, match), url, req, res);
     }
     throw new FleetError('not_found', 'This endpoint serves file transfers only.');
+  }
+
+  /** A streamed file route: authenticated, uploads refused on a console instance. */
+  private serveStream(
+    route: Route,
+    params: Record<string, string>,
+    url: URL,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) {
+    this.requireAuth(req);
+    if (route.name === 'uploadFile' && this.options.master.options.role === 'console') {
+      throw new FleetError(
+        'forbidden',
+        'This FleetDeck instance is a read-only console (--role console): upload on a full instance.',
+      );
+    }
+    const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
+    return serve(this.options.master, { ...Object.fromEntries(url.searchParams), ...params }, req, res);
   }
 
   private async callRoute(
