@@ -1,6 +1,7 @@
 // Which network interfaces count toward a host's traffic. Loopback and virtual interfaces whose
 // bytes also cross a physical NIC (bridges, veths, tunnels) would double count, so they are left
 // out unless the admin includes them by name.
+import { globToRegExp } from '../glob.js';
 
 export const DEFAULT_NET_EXCLUDE = [
   'lo',
@@ -22,14 +23,6 @@ export const DEFAULT_NET_EXCLUDE = [
   'dummy*',
 ];
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
-}
-
 export interface InterfaceFilterOptions {
   /** When non-empty, only these interfaces count (globs allowed); they win over exclusions. */
   include: string[];
@@ -37,8 +30,8 @@ export interface InterfaceFilterOptions {
 }
 
 export function interfaceFilter({ include, exclude }: InterfaceFilterOptions): (name: string) => boolean {
-  const included = include.map(globToRegExp);
-  const excluded = exclude.map(globToRegExp);
+  const included = include.map((p) => globToRegExp(p));
+  const excluded = exclude.map((p) => globToRegExp(p));
   return (name) => {
     if (included.length > 0) return included.some((re) => re.test(name));
     return !excluded.some((re) => re.test(name));

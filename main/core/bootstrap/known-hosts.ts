@@ -3,6 +3,7 @@
 // ~/.ssh/known_hosts is read; FleetDeck writes only its own file (hashed entries).
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { globToRegExp } from '../../../agent/glob.js';
 
 export type HostKeyVerdict = 'trusted' | 'unknown' | 'changed' | 'revoked';
 
@@ -26,16 +27,7 @@ export function fingerprint(keyBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
-function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    'i',
-  );
-  return re.test(value);
-}
+const globMatch = (pattern: string, value: string) => globToRegExp(pattern, 'i').test(value);
 
 function hashedMatch(entry: string, token: string): boolean {
   const [, magic, salt, hash] = entry.split('|');

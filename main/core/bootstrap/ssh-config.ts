@@ -2,6 +2,7 @@
 // Port, User, IdentityFile and ProxyJump, after OpenSSH's first-value-wins rule across matching blocks.
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { hostsFieldMatches } from './known-hosts.js';
 
 export interface SshConfigHost {
   alias: string;
@@ -36,23 +37,8 @@ function parseBlocks(text: string): Block[] {
   return blocks;
 }
 
-function matches(patterns: string[], alias: string): boolean {
-  let hit = false;
-  for (const p of patterns) {
-    const negated = p.startsWith('!');
-    const re = new RegExp(
-      `^${(negated ? p.slice(1) : p)
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`,
-    );
-    if (re.test(alias)) {
-      if (negated) return false;
-      hit = true;
-    }
-  }
-  return hit;
-}
+/** OpenSSH's pattern lists are the same in Host lines and known_hosts: negations veto. */
+const matches = (patterns: string[], alias: string) => hostsFieldMatches(patterns.join(','), alias);
 
 const expandHome = (path: string) => path.replace(/^~(?=\/|$)/, os.homedir());
 
