@@ -70,15 +70,14 @@ function isConflict(error: unknown): boolean {
   return errno === 1213 || errno === 1205;
 }
 
-async function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!isConflict(error) || i >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5 * i + Math.random() * 10));
-    }
-  }
+/** A claim transaction lost a deadlock to another instance: run it again, a few times at most. */
+function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  return retryWithBackoff(run, {
+    firstDelayMs: 5,
+    maxDelayMs: 80,
+    jitter: true,
+    keepTrying: (error, attempt) => isConflict(error) && attempt < attempts,
+  });
 }
 
 export class CommandQueue {
