@@ -6,18 +6,19 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
-import type { NewCommand } from '../../main/core/queue/queue.js';
 import { freshMariadb } from '../helpers/databases.js';
-import { countStatus, createNodes, externalSwarm, paced, percentile, saveResult, sleep } from './harness.js';
+import {
+  countStatus,
+  createNodes,
+  externalSwarm,
+  paced,
+  percentile,
+  saveResult,
+  sleep,
+  trueCommand,
+} from './harness.js';
 
-const command = (nodeId: string): NewCommand => ({
-  nodeId,
-  exec: { command: 'true' },
-  timeoutMs: 60_000,
-  outputLimit: 1024 * 1024,
-  deadlineAt: null,
-  retry: null,
-});
+const command = trueCommand;
 
 async function sharedMaster(dbUrl: string): Promise<Master> {
   return Master.start({

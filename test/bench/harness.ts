@@ -6,6 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
+import type { NewCommand } from '../../main/core/queue/queue.js';
 import { AGENT_BUNDLE } from '../helpers/processes.js';
 
 export async function benchMaster(): Promise<Master> {
@@ -147,3 +148,13 @@ export function paced(rate: number, total: number, send: (i: number) => void): P
     }, 1);
   });
 }
+
+/** A command that does nothing (`true`): what the queue benchmarks enqueue. */
+export const trueCommand = (nodeId: string): NewCommand => ({
+  nodeId,
+  exec: { command: 'true' },
+  timeoutMs: 60_000,
+  outputLimit: 1024 * 1024,
+  deadlineAt: null,
+  retry: null,
+});

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import WebSocket from 'ws';
 import type { Master } from '../../main/core/master.js';
-import type { NewCommand } from '../../main/core/queue/queue.js';
 import {
   benchMaster,
   countStatus,
@@ -19,16 +18,10 @@ import {
   percentile,
   saveResult,
   sleep,
+  trueCommand,
 } from './harness.js';
 
-const command = (nodeId: string): NewCommand => ({
-  nodeId,
-  exec: { command: 'true' },
-  timeoutMs: 60_000,
-  outputLimit: 1024 * 1024,
-  deadlineAt: null,
-  retry: null,
-});
+const command = trueCommand;
 
 async function withFleet<T>(nodes: number, run: (master: Master, ids: string[]) => Promise<T>): Promise<T> {
   const master = await benchMaster();

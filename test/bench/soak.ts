@@ -5,8 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { NewCommand } from '../../main/core/queue/queue.js';
-import { benchMaster, createNodes, externalSwarm, saveResult, sleep } from './harness.js';
+import { benchMaster, createNodes, externalSwarm, saveResult, sleep, trueCommand } from './harness.js';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,14 +24,7 @@ const MiB = 1024 * 1024;
 const master = await benchMaster();
 const { ids, tokens } = await createNodes(master, agents, 'soak');
 const swarm = await externalSwarm(master.agentUrl, tokens, 0, { intervalMs: 5_000, perFrame: 1 });
-const command = (nodeId: string): NewCommand => ({
-  nodeId,
-  exec: { command: 'true' },
-  timeoutMs: 60_000,
-  outputLimit: 64 * 1024,
-  deadlineAt: null,
-  retry: null,
-});
+const command = (nodeId: string) => ({ ...trueCommand(nodeId), outputLimit: 64 * 1024 });
 let errors = 0;
 let fanOuts = 0;
 const load = setInterval(() => {

@@ -2,11 +2,10 @@
 // updating live (every node reports each second, so each ≈1 Hz event carries all of them) while the
 // list scrolls continuously. Frame times come from requestAnimationFrame deltas inside the page.
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { silentLogger } from '../../main/core/log.js';
 import { AdminServer } from '../../main/server/http.js';
 import { ROOT } from '../helpers/processes.js';
-import { CHROMIUM } from '../helpers/services.js';
+import { launchChromium } from '../helpers/services.js';
 import { benchMaster, createNodes, externalSwarm, percentile, saveResult, sleep } from './harness.js';
 
 async function frameTimes(nodes: number, seconds = 10) {
@@ -21,17 +20,7 @@ async function frameTimes(nodes: number, seconds = 10) {
   const { port } = await server.start();
   const { tokens } = await createNodes(master, nodes, 'ui');
   const swarm = await externalSwarm(master.agentUrl, tokens, 0, { intervalMs: 1_000, perFrame: 1 });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.addInitScript(() => sessionStorage.setItem('fleetdeck.adminToken', 'bench-admin-token-0123456789'));

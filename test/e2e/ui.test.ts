@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type MasterHandle,
@@ -15,7 +15,7 @@ import {
   tempDir,
   waitForStatus,
 } from '../helpers/processes.js';
-import { CHROMIUM, hasChromium } from '../helpers/services.js';
+import { hasChromium, launchChromium } from '../helpers/services.js';
 import { hasSshd, TestSshd } from '../helpers/sshd.js';
 
 const enabled = hasChromium();
@@ -31,18 +31,7 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
 
   beforeAll(async () => {
     master = await startMaster();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-      // playwright-core gives every launch a fresh, empty user-data-dir of its own.
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     // A page error fails loudly in the output instead of showing up only as a missing element.
     page.on('pageerror', (error) => console.error(`page error: ${error.message}`));

@@ -1,6 +1,7 @@
 // Suites that need a service this machine may not have skip loudly, naming it; with
 // FLEETDECK_REQUIRE_SERVICES=1 (set by .ci/run) they fail instead, so CI never skips silently.
 import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.FLEETDECK_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -19,3 +20,19 @@ export const hasChromium = () =>
     existsSync(CHROMIUM),
     `install it with "apt-get install chromium" or set FLEETDECK_CHROMIUM`,
   );
+
+/** Debian's Chromium, headless, as the project runs it (playwright-core gives each launch a fresh,
+ * empty user-data-dir of its own). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+}
