@@ -58,6 +58,10 @@ describe.each(storeTargets())('metrics on $name', (target) => {
     return s;
   }
 
+  /** Bytes received in the hour from t0, as the traffic report gives them at `now`. */
+  const rxInHour = async (metrics: MetricsService, t0: number, now: number) =>
+    (await trafficReport(store.db, metrics, { from: t0, to: t0 + HOUR_MS, limit: 20 }, 48 * HOUR_MS, now)).rxBytes;
+
   beforeEach(async () => {
     ({ store, cleanup: closeStore } = await target.open());
     registry = new NodeRegistry(store.db, new EventBus());
@@ -154,14 +158,7 @@ describe.each(storeTargets())('metrics on $name', (target) => {
       host.rx += 9_000; // moved while no master was running
       const second = await service();
       second.ingest(nodeId, message(host.sample(t0 + 60_000)), t0 + 60_000);
-      const report = await trafficReport(
-        store.db,
-        second,
-        { from: t0, to: t0 + HOUR_MS, limit: 20 },
-        48 * HOUR_MS,
-        t0 + 61_000,
-      );
-      expect(report.rxBytes).toBe(13_000);
+      expect(await rxInHour(second, t0, t0 + 61_000)).toBe(13_000);
     });
 
     it('after a crash counts what was not flushed once, from the baseline written with the rollups', async () => {
@@ -180,14 +177,7 @@ describe.each(storeTargets())('metrics on $name', (target) => {
       host.rx += 500;
       restarted.ingest(nodeId, message(host.sample(t0 + 30_000)), t0 + 30_000);
       await restarted.flush();
-      const report = await trafficReport(
-        store.db,
-        restarted,
-        { from: t0, to: t0 + HOUR_MS, limit: 20 },
-        48 * HOUR_MS,
-        t0 + 31_000,
-      );
-      expect(report.rxBytes).toBe(3_500);
+      expect(await rxInHour(restarted, t0, t0 + 31_000)).toBe(3_500);
     });
 
     it('sets aside rows of a node deleted before the flush and still writes the others', async () => {

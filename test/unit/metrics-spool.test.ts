@@ -54,14 +54,14 @@ describe.runIf(hasMariadb())('metrics spool', () => {
     const nodeId = (await new NodeRegistry(store.db, new EventBus()).create({ name: 'spooled' })).node.id;
     const dir = tempDir();
     const spool = { file: join(dir, 'metrics-spool.jsonl'), instanceId: 'instance-a' };
+    // A master process on this database and spool file (flushes only when the test says so).
+    const metricsWithSpool = () =>
+      new MetricsService(store.db, 'mariadb', new EventBus(), silentLogger, { spool, flushIntervalMs: 3_600_000 });
     const total = async (metrics: MetricsService) =>
       (await trafficReport(store.db, metrics, { from: T0 - 60_000, to: T0 + HOUR_MS, limit: 20 }, 48 * HOUR_MS, T0 + 1))
         .rxBytes;
 
-    const first = new MetricsService(store.db, 'mariadb', new EventBus(), silentLogger, {
-      spool,
-      flushIntervalMs: 3_600_000,
-    });
+    const first = metricsWithSpool();
     await first.start();
     first.ingest(nodeId, frame(sample(T0, 1_000)), T0);
     first.ingest(nodeId, frame(sample(T0 + 2_000, 5_000)), T0 + 2_000); // +4,000
@@ -77,10 +77,7 @@ describe.runIf(hasMariadb())('metrics spool', () => {
     copyFileSync(spool.file, snapshot);
     await proxy.restore();
 
-    const second = new MetricsService(store.db, 'mariadb', new EventBus(), silentLogger, {
-      spool,
-      flushIntervalMs: 3_600_000,
-    });
+    const second = metricsWithSpool();
     await second.start();
     await second.flush();
     expect(second.spoolBacklog?.batches).toBe(0);
@@ -93,10 +90,7 @@ describe.runIf(hasMariadb())('metrics spool', () => {
 
     // A crash after the rows committed but before the spool was trimmed replays it: nothing doubles.
     copyFileSync(snapshot, spool.file);
-    const third = new MetricsService(store.db, 'mariadb', new EventBus(), silentLogger, {
-      spool,
-      flushIntervalMs: 3_600_000,
-    });
+    const third = metricsWithSpool();
     await third.start();
     await third.flush();
     expect(third.spoolBacklog?.batches).toBe(0);
