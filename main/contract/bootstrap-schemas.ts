@@ -98,7 +98,7 @@ export const AgentOverSsh = z.object({
   confirmHostKeys: z.array(Fingerprint).max(10).optional(),
 });
 
-const StepName = z.enum([
+export const StepName = z.enum([
   'connect',
   'detect',
   'upload',

@@ -3,7 +3,9 @@
 // Running it again converges: the node is found by its SSH label, its token rotated, files replaced.
 import { randomUUID } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
+import type { z } from 'zod';
 import { VERSION as AGENT_VERSION } from '../../../agent/version.js';
+import type { StepName as StepNameSchema } from '../../contract/bootstrap-schemas.js';
 import { FleetError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -27,8 +29,8 @@ import { HostKeyError, type SshAuth, SshSession, type SshTarget } from './ssh-se
 import type { TunnelManager } from './tunnels.js';
 
 export const SSH_LABEL = 'fleetdeck.io/ssh';
-export const STEPS = ['connect', 'detect', 'upload', 'configure', 'service', 'online'] as const;
-export type StepName = (typeof STEPS)[number] | 'tunnel' | 'stop' | 'remove' | 'rollback';
+/** The steps a host goes through, as the contract names them. */
+export type StepName = z.infer<typeof StepNameSchema>;
 
 export interface BootstrapHost extends SshTarget {
   name?: string;

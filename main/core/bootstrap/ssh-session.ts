@@ -1,7 +1,7 @@
 // An SSH session for bootstrapping: host key checked against known_hosts before authenticating,
 // password / private key / ssh-agent / keyboard-interactive authentication, commands and SFTP uploads.
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { FleetError } from '../errors.js';
@@ -231,13 +231,5 @@ export class SshSession {
   close(): void {
     this.client.end();
     this.via?.close();
-  }
-}
-
-export function readPrivateKey(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new FleetError('bad_request', `Cannot read the private key ${path}: ${(error as Error).message}`);
   }
 }
