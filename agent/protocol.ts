@@ -246,7 +246,11 @@ export const RpcResultMessage = z.object({
 /** Transfer ids are exactly 16 ASCII characters: the header of every binary frame. */
 export const TRANSFER_ID_BYTES = 16;
 export const TransferId = z.string().regex(/^[0-9a-f]{16}$/);
-export const TRANSFER_CHUNK_BYTES = 256 * 1024;
+export const TRANSFER_CHUNK_BYTES = 1024 * 1024;
+/** A sender stops queueing file data while this much is unsent on its socket: control stays prompt. */
+export const TRANSFER_SOCKET_HIGH_WATER = 4 * 1024 * 1024;
+/** Unacknowledged bytes a receiver allows per transfer (both directions). */
+export const TRANSFER_WINDOW_BYTES = 16 * 1024 * 1024;
 
 export const DownloadMessage = z.object({
   type: z.literal('download'),

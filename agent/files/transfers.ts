@@ -1,7 +1,6 @@
 // Streamed file transfers on the agent. Downloads send binary frames while the master's window
 // and the socket's buffer allow; uploads go to a temporary file in the target directory, are
 // fsynced, checked and renamed into place, so an interrupted upload never leaves a partial file.
-import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { type FileHandle, lstat, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -10,11 +9,14 @@ import {
   type DownloadRequest,
   TRANSFER_CHUNK_BYTES,
   TRANSFER_ID_BYTES,
+  TRANSFER_SOCKET_HIGH_WATER,
+  TRANSFER_WINDOW_BYTES,
   type UploadRequest,
 } from '../protocol.js';
 import type { Confinement } from './confine.js';
 import { FileError, fromErrno } from './errors.js';
 import type { FileService } from './service.js';
+import { UploadWriter } from './upload-writer.js';
 
 export interface TransferChannel {
   sendJson(message: AgentMessage): void;
@@ -22,9 +24,6 @@ export interface TransferChannel {
   /** Bytes queued on the socket but not yet sent. */
   bufferedAmount(): number;
 }
-
-/** Pause reading when this much is already queued on the socket: control messages stay prompt. */
-const SOCKET_HIGH_WATER = 16 * TRANSFER_CHUNK_BYTES;
 
 interface Download {
   stream: ReadStream;
@@ -39,9 +38,7 @@ interface Upload {
   temp: string;
   target: string;
   expected: string | null;
-  hash: Hash;
-  written: number;
-  chain: Promise<void>;
+  writer: UploadWriter;
   failed: FileError | null;
 }
 
@@ -108,7 +105,7 @@ export class AgentTransfers {
 
   private throttle(download: Download): void {
     const blocked =
-      download.sent - download.acked >= download.window || this.channel.bufferedAmount() > SOCKET_HIGH_WATER;
+      download.sent - download.acked >= download.window || this.channel.bufferedAmount() > TRANSFER_SOCKET_HIGH_WATER;
     if (blocked && !download.paused) {
       download.paused = true;
       download.stream.pause();
@@ -149,17 +146,21 @@ export class AgentTransfers {
       const handle = await open(temp, 'wx', 0o644).catch((e) => {
         throw fromErrno(e, message.path);
       });
-      this.uploads.set(id, {
+      const upload: Upload = {
         handle,
         temp,
         target,
         expected: message.sha256,
-        hash: createHash('sha256'),
-        written: 0,
-        chain: Promise.resolve(),
         failed: null,
-      });
-      this.channel.sendJson({ type: 'transfer-ready', id, window: 64 * TRANSFER_CHUNK_BYTES });
+        writer: new UploadWriter(handle.fd, {
+          written: (bytes) => this.channel.sendJson({ type: 'transfer-ack', id, bytes }),
+          failed: (error) => {
+            upload.failed = fromErrno(error, message.path);
+          },
+        }),
+      };
+      this.uploads.set(id, upload);
+      this.channel.sendJson({ type: 'transfer-ready', id, window: TRANSFER_WINDOW_BYTES });
     } catch (error) {
       this.fail(id, fromErrno(error, message.path));
     }
@@ -167,43 +168,27 @@ export class AgentTransfers {
 
   /** A binary frame: `id` (16 ASCII bytes) + data, for an upload in progress. */
   receive(data: Buffer): void {
-    const id = data.subarray(0, TRANSFER_ID_BYTES).toString('ascii');
-    const upload = this.uploads.get(id);
-    if (!upload) return;
-    const chunk = data.subarray(TRANSFER_ID_BYTES);
-    upload.chain = upload.chain.then(async () => {
-      if (upload.failed) return;
-      try {
-        await upload.handle.write(chunk);
-        upload.hash.update(chunk);
-        upload.written += chunk.length;
-        this.channel.sendJson({ type: 'transfer-ack', id, bytes: upload.written });
-      } catch (error) {
-        upload.failed = fromErrno(error, upload.target);
-      }
-    });
+    const upload = this.uploads.get(data.subarray(0, TRANSFER_ID_BYTES).toString('ascii'));
+    if (upload && !upload.failed) upload.writer.write(data, TRANSFER_ID_BYTES);
   }
 
   async finishUpload(id: string): Promise<void> {
     const upload = this.uploads.get(id);
     if (!upload) return;
-    await upload.chain;
     this.uploads.delete(id);
     try {
-      if (upload.failed) throw upload.failed;
-      await upload.handle.sync();
+      const { bytes, sha256 } = await upload.writer.finish();
       await upload.handle.close();
-      const sha256 = upload.hash.digest('hex');
       if (upload.expected && upload.expected !== sha256) {
         throw new FileError('checksum_mismatch', `uploaded data has SHA-256 ${sha256}, expected ${upload.expected}`);
       }
       await rename(upload.temp, upload.target);
       await syncDirectory(dirname(upload.target));
-      this.channel.sendJson({ type: 'transfer-done', id, bytes: upload.written, sha256 });
+      this.channel.sendJson({ type: 'transfer-done', id, bytes, sha256 });
     } catch (error) {
       await upload.handle.close().catch(() => undefined);
       await unlink(upload.temp).catch(() => undefined);
-      this.fail(id, fromErrno(error, upload.target));
+      this.fail(id, upload.failed ?? fromErrno(error, upload.target));
     }
   }
 
@@ -216,7 +201,7 @@ export class AgentTransfers {
     const upload = this.uploads.get(id);
     if (upload) {
       this.uploads.delete(id);
-      await upload.chain;
+      await upload.writer.abort();
       await upload.handle.close().catch(() => undefined);
       await unlink(upload.temp).catch(() => undefined);
     }

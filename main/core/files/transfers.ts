@@ -4,7 +4,12 @@
 // Memory per transfer stays bounded by the window, whatever the file size.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { TRANSFER_CHUNK_BYTES, TRANSFER_ID_BYTES } from '../../../agent/protocol.js';
+import {
+  TRANSFER_CHUNK_BYTES,
+  TRANSFER_ID_BYTES,
+  TRANSFER_SOCKET_HIGH_WATER,
+  TRANSFER_WINDOW_BYTES,
+} from '../../../agent/protocol.js';
 import { FleetError, isErrorCode } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { AgentLinks } from '../queue/queue.js';
@@ -14,8 +19,6 @@ export interface FileLinks extends AgentLinks {
   bufferedAmount(nodeId: string): number;
 }
 
-export const DOWNLOAD_WINDOW = 16 * 1024 * 1024;
-const SOCKET_HIGH_WATER = 16 * TRANSFER_CHUNK_BYTES;
 const START_TIMEOUT_MS = 15_000;
 
 type AgentReply =
@@ -77,6 +80,34 @@ class Progress {
   }
 }
 
+/**
+ * Re-cuts `source` (an HTTP body arrives in ~64 KiB pieces) into full binary frames: the transfer
+ * id, then up to TRANSFER_CHUNK_BYTES of data, copied once into the frame.
+ */
+async function* framesOf(source: AsyncIterable<Buffer>, id: string): AsyncGenerator<Buffer> {
+  const header = Buffer.from(id, 'ascii');
+  const newFrame = () => {
+    const frame = Buffer.allocUnsafe(TRANSFER_ID_BYTES + TRANSFER_CHUNK_BYTES);
+    header.copy(frame);
+    return frame;
+  };
+  let frame = newFrame();
+  let filled = TRANSFER_ID_BYTES;
+  for await (const chunk of source) {
+    for (let used = 0; used < chunk.length; ) {
+      const copied = chunk.copy(frame, filled, used);
+      used += copied;
+      filled += copied;
+      if (filled === frame.length) {
+        yield frame;
+        frame = newFrame();
+        filled = TRANSFER_ID_BYTES;
+      }
+    }
+  }
+  if (filled > TRANSFER_ID_BYTES) yield frame.subarray(0, filled);
+}
+
 export class MasterTransfers {
   private readonly transfers = new Map<string, Transfer>();
 
@@ -104,7 +135,7 @@ export class MasterTransfers {
       }
     };
     const stream = new Readable({
-      highWaterMark: DOWNLOAD_WINDOW,
+      highWaterMark: TRANSFER_WINDOW_BYTES,
       read: () => ack(),
       destroy: (error, callback) => {
         if (this.transfers.delete(id)) this.links.send(nodeId, { type: 'transfer-cancel', id });
@@ -146,7 +177,7 @@ export class MasterTransfers {
           } else if (reply.type === 'transfer-error') fail(wireError(reply.error));
         },
       });
-      this.links.send(nodeId, { type: 'download', id, path, offset, length, window: DOWNLOAD_WINDOW });
+      this.links.send(nodeId, { type: 'download', id, path, offset, length, window: TRANSFER_WINDOW_BYTES });
     });
   }
 
@@ -204,19 +235,16 @@ export class MasterTransfers {
       await Promise.race([readyPromise, failed]);
       clearTimeout(startTimer);
       let sent = 0;
-      for await (const chunk of source) {
-        for (let i = 0; i < chunk.length; i += TRANSFER_CHUNK_BYTES) {
-          const piece = chunk.subarray(i, i + TRANSFER_CHUNK_BYTES);
-          while (!failure && (sent - acked >= window || this.links.bufferedAmount(nodeId) > SOCKET_HIGH_WATER)) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(resolve, 1);
-            });
-          }
-          if (failure) throw failure;
-          this.links.sendBinary(nodeId, Buffer.concat([Buffer.from(id, 'ascii'), piece]));
-          sent += piece.length;
+      for await (const frame of framesOf(source, id)) {
+        while (!failure && (sent - acked >= window || this.links.bufferedAmount(nodeId) > TRANSFER_SOCKET_HIGH_WATER)) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 1);
+          });
         }
+        if (failure) throw failure;
+        this.links.sendBinary(nodeId, frame);
+        sent += frame.length - TRANSFER_ID_BYTES;
       }
       this.links.send(nodeId, { type: 'upload-end', id });
       return await Promise.race([donePromise, failed]);
