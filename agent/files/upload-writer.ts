@@ -5,14 +5,12 @@ import { Worker } from 'node:worker_threads';
 
 type ToWorker = { type: 'chunk'; data: Uint8Array } | { type: 'finish' };
 type FromWorker =
-  | { type: 'written'; bytes: number }
+  | { type: 'written'; bytes: number; spent: ArrayBuffer[] }
   | { type: 'finished'; bytes: number; sha256: string }
   | { type: 'failed'; code: string | undefined; message: string };
 
 /** Start writeback in the worker after this many new bytes, so the final fsync has little left. */
 const BACKGROUND_SYNC_BYTES = 32 * 1024 * 1024;
-/** Report progress (which re-opens the master's window) at least this often. */
-const REPORT_BYTES = 1024 * 1024;
 
 /**
  * Runs inside the worker, from its source text (an eval worker needs no file next to the agent
@@ -23,7 +21,7 @@ function uploadWorkerMain(): void {
   const fs = require('node:fs') as typeof import('node:fs');
   const crypto = require('node:crypto') as typeof import('node:crypto');
   const port = parentPort as import('node:worker_threads').MessagePort;
-  const { fd, syncBytes, reportBytes } = workerData as { fd: number; syncBytes: number; reportBytes: number };
+  const { fd, syncBytes } = workerData as { fd: number; syncBytes: number };
   const hash = crypto.createHash('sha256');
   // Hashing here overlaps the write in flight (thread pool); chunks arriving meanwhile go out
   // together in the next writev.
@@ -32,7 +30,6 @@ function uploadWorkerMain(): void {
   let finishing = false;
   let failed = false;
   let written = 0;
-  let reported = 0;
   let synced = 0;
   let syncing = false;
   const post = (message: FromWorker) => port.postMessage(message);
@@ -69,10 +66,10 @@ function uploadWorkerMain(): void {
       const total = batch.reduce((sum, chunk) => sum + chunk.length, 0);
       if (bytes < total) pending = [...remainderOf(batch, bytes), ...pending];
       written += bytes;
-      if (written - reported >= reportBytes) {
-        reported = written;
-        post({ type: 'written', bytes: written });
-      }
+      // Written buffers go back to die on the main thread: this thread allocates almost nothing, so
+      // its collector would run too rarely to free them and the agent's memory would grow.
+      const spent = bytes < total ? [] : batch.map((chunk) => chunk.buffer as ArrayBuffer);
+      port.postMessage({ type: 'written', bytes: written, spent } satisfies FromWorker, spent);
       syncInBackground();
       writeNext();
     });
@@ -117,7 +114,7 @@ export class UploadWriter {
   constructor(fd: number, events: UploadWriterEvents) {
     this.worker = new Worker(`(${uploadWorkerMain.toString()})()`, {
       eval: true,
-      workerData: { fd, syncBytes: process.env.NOSYNC ? 1e15 : BACKGROUND_SYNC_BYTES, reportBytes: REPORT_BYTES },
+      workerData: { fd, syncBytes: BACKGROUND_SYNC_BYTES },
     });
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'written') events.written(message.bytes);

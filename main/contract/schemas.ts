@@ -76,6 +76,12 @@ export const Health = z.object({
   agentsConnected: z.number(),
   /** Delay of the master's event loop over the last minute: high values mean it is overloaded. */
   eventLoopLagMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
+  /**
+   * Agent TLS handshakes run a bounded number at a time (a reconnect storm must not stall the master):
+   * in progress, connections waiting for a slot, and connections closed since start because the wait
+   * was full or too long (those agents redial). Null when the gateway runs without TLS.
+   */
+  tlsHandshakes: z.object({ inProgress: z.number(), waiting: z.number(), shed: z.number() }).nullable(),
   /** Shared mode: rollup batches written locally but not yet in the database (an outage shows here). */
   metricsSpool: z.object({ batches: z.number(), oldestAt: z.number().nullable() }).nullable(),
 });

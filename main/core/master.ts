@@ -389,6 +389,7 @@ export class Master {
           uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
           agentsConnected: this.gateway.connectedCount,
           eventLoopLagMs: this.lag.figures,
+          tlsHandshakes: this.gateway.handshakes,
           metricsSpool: this.metrics.spoolBacklog,
         };
       },
@@ -481,6 +482,7 @@ export class Master {
         nodes: await this.registry.list(),
         agentsConnected: this.gateway.connectedCount,
         eventLoopLagP99Sec: this.lag.figures.p99 / 1000,
+        tlsHandshakes: this.gateway.handshakes,
         queueActive: await this.queue.totalActive(),
       },
       this.metrics,

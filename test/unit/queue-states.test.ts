@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CommandResult, MasterMessage } from '../../agent/protocol.js';
 import { EventBus } from '../../main/core/events.js';
+import { GroupCommit } from '../../main/core/group-commit.js';
 import { silentLogger } from '../../main/core/log.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
-import { GroupCommit } from '../../main/core/queue/group-commit.js';
 import { CommandQueue, type NewCommand } from '../../main/core/queue/queue.js';
 import { RetentionJob } from '../../main/core/queue/retention.js';
 import { ACTIVE, canTransition, TERMINAL } from '../../main/core/queue/states.js';

@@ -1,8 +1,9 @@
 // The agent gateway: a WebSocket server on its own port, TLS by default. Agents authenticate with
 // their token during the HTTP upgrade; one live connection per node; offline detection by heartbeat.
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createSecureContext } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import {
   type AgentMessage,
@@ -18,6 +19,7 @@ import { retryWithBackoff } from '../retry.js';
 import { AgentConnection, type ConnectionTimings } from './agent-connection.js';
 import { FailureLimiter } from './failure-limiter.js';
 import type { TlsIdentity } from './tls.js';
+import { DEFAULT_TLS_ADMISSION, TlsAdmission, type TlsAdmissionOptions } from './tls-admission.js';
 
 export interface GatewayOptions {
   host: string;
@@ -30,6 +32,7 @@ export interface GatewayOptions {
   /** After a restart, nodes the database thinks online get this long to reconnect. */
   restartGraceMs?: number;
   limiter?: FailureLimiter;
+  tlsAdmission?: Partial<Omit<TlsAdmissionOptions, 'secureContext'>>;
   onMessage?: (nodeId: string, message: AgentMessage) => void;
   /** After hello is recorded and welcome sent: the queue redelivers and dispatches. */
   onConnected?: (nodeId: string, hello: HelloMessage) => void;
@@ -46,6 +49,8 @@ export const DEFAULT_TIMINGS: ConnectionTimings = {
 
 export class AgentGateway {
   private server: Server | null = null;
+  private listener: Server | NetServer | null = null;
+  private admission: TlsAdmission | null = null;
   private readonly wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_CONTROL_FRAME_BYTES,
@@ -65,21 +70,44 @@ export class AgentGateway {
 
   async start(): Promise<{ host: string; port: number }> {
     const { tls } = this.options;
-    const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }) : createHttpServer();
+    // With TLS, the listening server only accepts; handshakes are admitted a few at a time and the
+    // secured sockets handed to the HTTP server that parses upgrades.
+    const server = createHttpServer();
+    const listener = tls ? this.admittingListener(tls, server) : server;
     server.on('request', (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('FleetDeck agent gateway: WebSocket only\n');
     });
     server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
     this.server = server;
+    this.listener = listener;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => resolve());
+      listener.once('error', reject);
+      listener.listen(this.options.port, this.options.host, () => resolve());
     });
     await this.startRestartGrace();
-    const address = server.address();
+    const address = listener.address();
     const port = typeof address === 'object' && address ? address.port : this.options.port;
     return { host: this.options.host, port };
+  }
+
+  private admittingListener(tls: TlsIdentity, http: Server): NetServer {
+    const admission = new TlsAdmission(
+      {
+        ...DEFAULT_TLS_ADMISSION,
+        ...this.options.tlsAdmission,
+        secureContext: createSecureContext({ key: tls.key, cert: tls.cert }),
+      },
+      http,
+    );
+    this.admission = admission;
+    return createNetServer({ pauseOnConnect: true }, (socket) => admission.admit(socket));
+  }
+
+  /** TLS handshakes in progress and connections waiting for one (null without TLS). */
+  get handshakes(): { inProgress: number; waiting: number; shed: number } | null {
+    const admission = this.admission;
+    return admission ? { inProgress: admission.handshaking, waiting: admission.queued, shed: admission.shed } : null;
   }
 
   get connectedCount(): number {
@@ -125,6 +153,8 @@ export class AgentGateway {
     }
     const server = this.server;
     if (!server) return;
+    this.admission?.stop();
+    this.listener?.close();
     const deadline = Date.now() + 2_000;
     while (this.connections.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));

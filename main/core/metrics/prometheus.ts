@@ -6,6 +6,7 @@ export interface FleetFigures {
   nodes: NodeView[];
   agentsConnected: number;
   eventLoopLagP99Sec: number;
+  tlsHandshakes: { inProgress: number; waiting: number; shed: number } | null;
   queueActive: number;
 }
 
@@ -43,6 +44,21 @@ export function prometheusText(fleet: FleetFigures, metrics: MetricsService): st
   out.metric('fleetdeck_event_loop_lag_p99_seconds', 'gauge', "p99 of the master's event-loop delay.", [
     [{}, fleet.eventLoopLagP99Sec],
   ]);
+  if (fleet.tlsHandshakes) {
+    const { inProgress, waiting, shed } = fleet.tlsHandshakes;
+    out.metric('fleetdeck_tls_handshakes_in_progress', 'gauge', 'Agent TLS handshakes running now.', [
+      [{}, inProgress],
+    ]);
+    out.metric('fleetdeck_tls_handshakes_waiting', 'gauge', 'Agent connections waiting for a handshake slot.', [
+      [{}, waiting],
+    ]);
+    out.metric(
+      'fleetdeck_tls_connections_shed_total',
+      'counter',
+      'Agent connections closed unserved (wait full or too long).',
+      [[{}, shed]],
+    );
+  }
   out.metric('fleetdeck_queue_active_commands', 'gauge', 'Commands pending, dispatched or running.', [
     [{}, fleet.queueActive],
   ]);

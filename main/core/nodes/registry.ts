@@ -4,6 +4,7 @@ import type { Capabilities, HelloMessage } from '../../../agent/protocol.js';
 import type { NodeStatus, NodeView, StatusEvent } from '../../contract/schemas.js';
 import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
+import { GroupCommit } from '../group-commit.js';
 import type { Db, NodesTable } from '../store/schema.js';
 import { generateToken, hashToken, looksLikeToken } from './tokens.js';
 
@@ -28,8 +29,30 @@ function parseJson<T>(text: string | null, fallback: T): T {
   }
 }
 
+interface OnlineWrite {
+  kind: 'online';
+  nodeId: string;
+  at: number;
+  reason: string;
+  hello: HelloMessage;
+  remoteAddress: string;
+}
+interface OfflineWrite {
+  kind: 'offline';
+  nodeId: string;
+  at: number;
+  reason: string;
+  lastSeen: number;
+}
+type StatusWrite = OnlineWrite | OfflineWrite;
+type StatusOutcome = 'changed' | 'unchanged' | 'missing';
+
 export class NodeRegistry {
   private readonly lastSeen = new Map<string, number>();
+  private readonly statusWrites = new GroupCommit<StatusWrite, StatusOutcome>(
+    (items) => this.commitStatus(items),
+    1_000,
+  );
   private readonly pendingWorkCounters: PendingWorkCounter[] = [];
 
   constructor(
@@ -170,36 +193,13 @@ export class NodeRegistry {
     return expiresAt !== null && expiresAt > this.now() ? { nodeId: row.id, name: row.name, expiresAt } : null;
   }
 
+  /** Records the agent's connection; with many connecting at once they share one commit. */
   async markOnline(nodeId: string, hello: HelloMessage, remoteAddress: string, reason: string) {
     const at = this.now();
-    const row = await this.row(nodeId);
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('nodes')
-        .set({
-          status: 'online',
-          hostname: hello.facts.hostname,
-          os: hello.facts.os,
-          platform: hello.facts.platform,
-          arch: hello.facts.arch,
-          kernel: hello.facts.kernel,
-          boot_id: hello.facts.bootId,
-          agent_version: hello.agentVersion,
-          capabilities: JSON.stringify(hello.capabilities),
-          remote_addr: remoteAddress,
-          connected_since: at,
-          last_seen_at: at,
-          updated_at: at,
-          instance_id: this.instanceId,
-        })
-        .where('id', '=', nodeId)
-        .execute();
-      if (row.status !== 'online') {
-        await trx.insertInto('node_status_events').values({ node_id: nodeId, status: 'online', at, reason }).execute();
-      }
-    });
+    const outcome = await this.statusWrites.push({ kind: 'online', nodeId, at, reason, hello, remoteAddress });
+    if (outcome === 'missing') throw notFound('node', nodeId);
     this.lastSeen.set(nodeId, at);
-    if (row.status !== 'online') this.bus.emit('nodeStatus', { nodeId, status: 'online', at, reason });
+    if (outcome === 'changed') this.bus.emit('nodeStatus', { nodeId, status: 'online', at, reason });
     else this.bus.emit('nodeChanged', { nodeId });
   }
 
@@ -232,20 +232,74 @@ export class NodeRegistry {
   async markOffline(nodeId: string, reason: string, at = this.now()): Promise<void> {
     const lastSeen = this.lastSeen.get(nodeId);
     this.lastSeen.delete(nodeId);
-    const changed = await this.db.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('nodes')
-        .set({ status: 'offline', connected_since: null, last_seen_at: lastSeen ?? at, updated_at: at })
-        .where('id', '=', nodeId)
-        .where('status', '=', 'online')
-        // In shared mode the agent may already be connected to another instance: not ours to mark.
-        .where((eb) => eb.or([eb('instance_id', 'is', null), eb('instance_id', '=', this.instanceId)]))
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) return false;
-      await trx.insertInto('node_status_events').values({ node_id: nodeId, status: 'offline', at, reason }).execute();
-      return true;
+    const outcome = await this.statusWrites.push({ kind: 'offline', nodeId, at, reason, lastSeen: lastSeen ?? at });
+    if (outcome === 'changed') this.bus.emit('nodeStatus', { nodeId, status: 'offline', at, reason });
+  }
+
+  /**
+   * One transaction for every status change that arrived since the last commit: a reconnect
+   * storm of thousands of agents costs a few fsyncs, not one per agent. Each item's outcome is
+   * its own; applied in arrival order.
+   */
+  private async commitStatus(items: StatusWrite[]): Promise<StatusOutcome[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const outcomes: StatusOutcome[] = [];
+      for (const item of items) {
+        if (item.kind === 'online') outcomes.push(await this.writeOnline(trx, item));
+        else outcomes.push(await this.writeOffline(trx, item));
+      }
+      return outcomes;
     });
-    if (changed) this.bus.emit('nodeStatus', { nodeId, status: 'offline', at, reason });
+  }
+
+  private async writeOnline(trx: Db, item: OnlineWrite): Promise<StatusOutcome> {
+    const { nodeId, at, hello } = item;
+    const row = await trx.selectFrom('nodes').select('status').where('id', '=', nodeId).executeTakeFirst();
+    if (!row) return 'missing';
+    await trx
+      .updateTable('nodes')
+      .set({
+        status: 'online',
+        hostname: hello.facts.hostname,
+        os: hello.facts.os,
+        platform: hello.facts.platform,
+        arch: hello.facts.arch,
+        kernel: hello.facts.kernel,
+        boot_id: hello.facts.bootId,
+        agent_version: hello.agentVersion,
+        capabilities: JSON.stringify(hello.capabilities),
+        remote_addr: item.remoteAddress,
+        connected_since: at,
+        last_seen_at: at,
+        updated_at: at,
+        instance_id: this.instanceId,
+      })
+      .where('id', '=', nodeId)
+      .execute();
+    if (row.status === 'online') return 'unchanged';
+    await trx
+      .insertInto('node_status_events')
+      .values({ node_id: nodeId, status: 'online', at, reason: item.reason })
+      .execute();
+    return 'changed';
+  }
+
+  private async writeOffline(trx: Db, item: OfflineWrite): Promise<StatusOutcome> {
+    const { nodeId, at } = item;
+    const result = await trx
+      .updateTable('nodes')
+      .set({ status: 'offline', connected_since: null, last_seen_at: item.lastSeen, updated_at: at })
+      .where('id', '=', nodeId)
+      .where('status', '=', 'online')
+      // In shared mode the agent may already be connected to another instance: not ours to mark.
+      .where((eb) => eb.or([eb('instance_id', 'is', null), eb('instance_id', '=', this.instanceId)]))
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return 'unchanged';
+    await trx
+      .insertInto('node_status_events')
+      .values({ node_id: nodeId, status: 'offline', at, reason: item.reason })
+      .execute();
+    return 'changed';
   }
 
   /** Called on every frame or pong; memory only, persisted in batches by flushLastSeen. */

@@ -5,10 +5,10 @@ import type { CommandMessage, CommandResult, ExecPayload, MasterMessage } from '
 import type { RetryPolicy } from '../../contract/queue-schemas.js';
 import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
+import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';
 import { retryWithBackoff } from '../retry.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
-import { GroupCommit } from './group-commit.js';
 import { orderedId } from './ids.js';
 import { predecessorsOf } from './states.js';
 
