@@ -9,11 +9,11 @@ import { Master } from '../../main/core/master.js';
 import type { NewCommand } from '../../main/core/queue/queue.js';
 import { AGENT_BUNDLE } from '../helpers/processes.js';
 
-export async function benchMaster(): Promise<Master> {
+export async function benchMaster(options: { tls?: boolean } = {}): Promise<Master> {
   return Master.start({
     dataDir: mkdtempSync(join(os.tmpdir(), 'fleetdeck-bench-')),
     agentListen: { host: '127.0.0.1', port: 0 },
-    agentTls: true,
+    agentTls: options.tls ?? true,
     adminToken: 'bench-admin-token-0123456789',
     log: silentLogger,
   });
