@@ -168,8 +168,35 @@ export async function wsRoundTripCeiling(rate = 1_000, seconds = 5) {
   return { rate, p50Ms: percentile(rtts, 50), p99Ms: percentile(rtts, 99) };
 }
 
+/**
+ * The disk's commit tail: single-row durable commits paced at 1,000/s for 5 s, each timed. Every
+ * command in flight while one of these stalls waits for it, whatever the queue does.
+ */
+export async function commitLatencyCeiling(rate = 1_000, seconds = 5) {
+  const db = new Sqlite(join(mkdtempSync(join(os.tmpdir(), 'fleetdeck-commit-tail-')), 'c.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('create table t (id integer primary key, payload text)');
+  const insert = db.prepare('insert into t (payload) values (?)');
+  const times: number[] = [];
+  await paced(rate, rate * seconds, () => {
+    const start = performance.now();
+    insert.run('{"command":"true"}');
+    times.push(performance.now() - start);
+  });
+  db.close();
+  times.sort((a, b) => a - b);
+  return {
+    p50Ms: percentile(times, 50),
+    p99Ms: percentile(times, 99),
+    p999Ms: percentile(times, 99.9),
+    maxMs: times.at(-1) ?? 0,
+  };
+}
+
 export async function runQueueBenchmarks() {
   const ceiling = sqliteCeiling();
+  const commitTail = await commitLatencyCeiling();
   const wsCeiling = await wsRoundTripCeiling();
   const runs = [await dispatchLatency(), await dispatchLatency(), await dispatchLatency()];
   const latency = {
@@ -180,11 +207,19 @@ export async function runQueueBenchmarks() {
   };
   const tput = await throughput();
   const fan = await fanOut();
-  const result = { ceiling, wsCeiling, latency, latencyRuns: runs, throughput: tput, fanOut: fan };
+  const result = { ceiling, commitTail, wsCeiling, latency, latencyRuns: runs, throughput: tput, fanOut: fan };
   saveResult('queue', result);
   console.table({
     'sqlite ceiling, batched rows/s': Math.round(ceiling.batchedRowsPerSec),
     'sqlite ceiling, single-row commits/s': Math.round(ceiling.singleRowCommitsPerSec),
+    'sqlite single commit p50 / p99 / p99.9 / max ms @1000/s': [
+      commitTail.p50Ms,
+      commitTail.p99Ms,
+      commitTail.p999Ms,
+      commitTail.maxMs,
+    ]
+      .map((v) => v.toFixed(2))
+      .join(' / '),
     'raw ws round trip p50 / p99 ms @1000/s': `${wsCeiling.p50Ms.toFixed(2)} / ${wsCeiling.p99Ms.toFixed(2)}`,
     'dispatch enqueue→running p50 ms @1000/s (median of 3)': latency.p50Ms.toFixed(2),
     'dispatch enqueue→running p99 ms @1000/s (median of 3)': latency.p99Ms.toFixed(2),
