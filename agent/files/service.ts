@@ -1,11 +1,12 @@
 // The agent's file service: listing, stat, mkdir, rename, delete and text preview, all confined to
 // the agent's roots and to the capabilities it grants.
-import { type Dirent, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Capabilities, FileEntry, RpcRequest } from '../protocol.js';
 import type { Confinement } from './confine.js';
 import { FileError, fromErrno } from './errors.js';
+import { DirectoryListing } from './listing.js';
 
 function owners(): Map<number, string> {
   const names = new Map<number, string>();
@@ -29,7 +30,7 @@ function typeOf(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink()
 
 export class FileService {
   private readonly ownerNames = owners();
-  private readonly listings = new Map<string, { version: string; names: string[] }>();
+  private readonly listings = new Map<string, { version: string; listing: DirectoryListing }>();
 
   constructor(
     private readonly confinement: Confinement,
@@ -72,23 +73,23 @@ export class FileService {
   /** Sorted directories first, then by name; paged, with the sorted names cached between pages. */
   async list(path: string, cursor: string | undefined, limit: number) {
     const dir = await this.confinement.existing(path);
-    const names = await this.sortedNames(dir, path);
     const offset = cursor ? Number(cursor) : 0;
     if (!Number.isInteger(offset) || offset < 0) throw new FileError('invalid_path', `bad cursor "${cursor}"`);
-    const page = names.slice(offset, offset + limit);
+    const listing = await this.listing(dir, path);
+    const page = listing.page(offset, limit);
     const entries = await Promise.all(page.map((name) => this.entry(join(dir, name)).catch(() => null)));
-    const next = offset + limit < names.length ? String(offset + limit) : null;
-    return { path: dir, total: names.length, entries: entries.filter((e) => e !== null), nextCursor: next };
+    const next = offset + limit < listing.total ? String(offset + limit) : null;
+    return { path: dir, total: listing.total, entries: entries.filter((e) => e !== null), nextCursor: next };
   }
 
   /**
    * Reading a 100,000-entry directory costs ~100 ms; paging through it must not pay that per page.
-   * The sorted names are kept while the directory's mtime (changed by any add, remove or rename in
+   * The names (sorted once) are kept while the directory's mtime (changed by any add, remove or rename in
    * it) stays the same; a few directories at most.
    */
-  private async sortedNames(dir: string, requested: string): Promise<string[]> {
+  private async listing(dir: string, requested: string): Promise<DirectoryListing> {
     let version: string;
-    let dirents: Dirent[];
+    let listing: DirectoryListing;
     try {
       const s = await stat(dir);
       version = `${s.ino}:${s.mtimeMs}:${s.ctimeMs}`;
@@ -96,21 +97,15 @@ export class FileService {
       if (cached?.version === version) {
         this.listings.delete(dir);
         this.listings.set(dir, cached);
-        return cached.names;
+        return cached.listing;
       }
-      dirents = await readdir(dir, { withFileTypes: true });
+      listing = await DirectoryListing.read(dir, s.nlink);
     } catch (error) {
       throw fromErrno(error, requested);
     }
-    const dirs: string[] = [];
-    const files: string[] = [];
-    for (const d of dirents) (d.isDirectory() ? dirs : files).push(d.name);
-    dirs.sort();
-    files.sort();
-    const names = dirs.concat(files);
-    this.listings.set(dir, { version, names });
+    this.listings.set(dir, { version, listing });
     if (this.listings.size > 8) this.listings.delete(this.listings.keys().next().value as string);
-    return names;
+    return listing;
   }
 
   async entry(real: string): Promise<FileEntry> {
