@@ -223,7 +223,17 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
       await page.getByLabel('Private key (contents)').fill(sshd.userKey.privateKey);
       await page.getByLabel('Install directory').fill(installDir);
       await page.getByRole('button', { name: 'Install', exact: true }).click();
-      await page.locator('.bootstrap-progress code', { hasText: sshd.hostKeyFingerprint }).waitFor({ timeout: 20_000 });
+      await page
+        .locator('.bootstrap-progress code', { hasText: sshd.hostKeyFingerprint })
+        .waitFor({ timeout: 20_000 })
+        .catch(async (error: Error) => {
+          // Say what the wizard showed instead of the host key prompt.
+          const shown = await page
+            .locator('.bootstrap-progress')
+            .innerText({ timeout: 1_000 })
+            .catch(() => '(no progress panel)');
+          throw new Error(`${error.message}\nThe wizard showed:\n${shown}`);
+        });
       await page.screenshot({ path: join(SHOTS, 'ssh-trust.png') });
       await page.getByRole('button', { name: 'Trust this key and retry' }).click();
       await page.locator('.bootstrap-progress .badge.succeeded').waitFor({ timeout: 60_000 });
