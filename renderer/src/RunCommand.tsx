@@ -1,14 +1,27 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
-import type { Client, OutputOf } from '../../main/contract/contract';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import type { AnyEvent, Client, OutputOf } from '../../main/contract/contract';
 import type { Transport } from './transport';
 
 type Command = OutputOf<'enqueueCommands'>['commands'][number];
 type Live = { status: string; exitCode: number | null; stdout: string; stderr: string };
+type CommandEvent = Extract<AnyEvent, { event: 'commandStatus' | 'commandOutput' }>;
 
 const TERMINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'expired', 'lost']);
 const MAX_LIVE_CHARS = 200_000;
 const MAX_MERGED_LINES = 5_000;
+const MAX_EARLY_EVENTS = 1_000;
+
+function withEvent(all: Record<string, Live>, event: CommandEvent): Record<string, Live> {
+  const current = all[event.data.id];
+  if (!current) return all;
+  if (event.event === 'commandStatus') {
+    const { status, exitCode } = event.data;
+    return { ...all, [event.data.id]: { ...current, status, exitCode } };
+  }
+  const { stream, data } = event.data;
+  return { ...all, [event.data.id]: { ...current, [stream]: (current[stream] + data).slice(-MAX_LIVE_CHARS) } };
+}
 
 /** Nodes whose labels include every `key=value` of the text. */
 function matchingLabels(text: string, labels: Record<string, string>): boolean {
@@ -32,27 +45,30 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
   const [view, setView] = useState<'side' | 'merged'>('side');
   const [labelFilter, setLabelFilter] = useState('');
 
+  // A fast command's output can arrive before the response that names it: keep recent events of
+  // commands not (yet) ours and replay them once the enqueue answers.
+  const early = useRef<CommandEvent[]>([]);
+
+  const apply = useCallback((events: CommandEvent[]) => {
+    const ours = events.filter((e) => commandsRef.current.has(e.data.id));
+    if (ours.length === 0) return;
+    setLive((all) => ours.reduce(withEvent, all));
+    const lines = ours.flatMap((e) =>
+      e.event === 'commandOutput'
+        ? e.data.data.split(/(?<=\n)/).map((text) => ({ nodeId: e.data.nodeId, stream: e.data.stream, text }))
+        : [],
+    );
+    if (lines.length > 0) setMerged((all) => all.concat(lines).slice(-MAX_MERGED_LINES));
+  }, []);
+
   useEffect(
     () =>
       transport.subscribe((message) => {
-        if (message.event === 'commandStatus') {
-          const { id, status, exitCode } = message.data;
-          setLive((all) => (all[id] ? { ...all, [id]: { ...all[id], status, exitCode } } : all));
-        } else if (message.event === 'commandOutput') {
-          const { id, stream, data, nodeId } = message.data;
-          setMerged((lines) => {
-            if (!commandsRef.current.has(id)) return lines;
-            const next = [...lines, ...data.split(/(?<=\n)/).map((text) => ({ nodeId, stream, text }))];
-            return next.slice(-MAX_MERGED_LINES);
-          });
-          setLive((all) => {
-            const current = all[id];
-            if (!current) return all;
-            return { ...all, [id]: { ...current, [stream]: (current[stream] + data).slice(-MAX_LIVE_CHARS) } };
-          });
-        }
+        if (message.event !== 'commandStatus' && message.event !== 'commandOutput') return;
+        if (commandsRef.current.has(message.data.id)) apply([message]);
+        else early.current = [...early.current, message].slice(-MAX_EARLY_EVENTS);
       }),
-    [transport],
+    [transport, apply],
   );
 
   const run = useMutation({
@@ -64,6 +80,9 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
       setLive(
         Object.fromEntries(created.map((c) => [c.id, { status: c.status, exitCode: null, stdout: '', stderr: '' }])),
       );
+      const replay = early.current.filter((e) => commandsRef.current.has(e.data.id));
+      early.current = early.current.filter((e) => !commandsRef.current.has(e.data.id));
+      apply(replay);
     },
   });
   const cancelAll = () => {
