@@ -154,7 +154,7 @@ export class AgentGateway {
     const server = this.server;
     if (!server) return;
     this.admission?.stop();
-    this.listener?.close();
+    if (this.listener !== server) this.listener?.close();
     const deadline = Date.now() + 2_000;
     while (this.connections.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
