@@ -100,4 +100,47 @@ describe.runIf(hasMariadb())('metrics spool', () => {
     await third.flush();
     expect(await total(third)).toBe(10_000);
   }, 30_000);
+
+  it('agents leaving together share flushes while the rest keep reporting, and nothing is lost', async () => {
+    const db = await freshMariadb();
+    cleanup.push(db.drop);
+    const store: Store = await openStore(db.url);
+    cleanup.push(() => store.close());
+    const registry = new NodeRegistry(store.db, new EventBus());
+    const ids: string[] = [];
+    for (let i = 0; i < 41; i++) ids.push((await registry.create({ name: `node-${i}` })).node.id);
+    const [staying, ...leaving] = ids as [string, ...string[]];
+    const spool = { file: join(tempDir(), 'metrics-spool.jsonl'), instanceId: 'instance-a' };
+    const metrics = new MetricsService(store.db, 'mariadb', new EventBus(), silentLogger, {
+      spool,
+      flushIntervalMs: 3_600_000,
+    });
+    await metrics.start();
+    for (const id of ids) metrics.ingest(id, frame(sample(T0, 1_000)), T0);
+    for (const id of leaving) metrics.ingest(id, frame(sample(T0 + 2_000, 1_250)), T0 + 2_000); // +250 each
+    const before = metrics.flushes;
+    // 40 agents leave at once while another keeps reporting (+10 per sample, every millisecond).
+    let reported = 0;
+    const reporter = setInterval(() => {
+      reported += 1;
+      const t = T0 + 4_000 + reported * 100;
+      metrics.ingest(staying, frame(sample(t, 1_000 + reported * 10)), t);
+    }, 1);
+    const releases = leaving.map((id) => metrics.release(id));
+    await Promise.all(releases);
+    clearInterval(reporter);
+    await metrics.flush();
+    // One flush per leaving agent would be 40 spool appends and database writes.
+    expect(metrics.flushes - before).toBeLessThan(10);
+    expect(metrics.headlines().filter((h) => leaving.includes(h.nodeId))).toEqual([]);
+    const report = await trafficReport(
+      store.db,
+      metrics,
+      { from: T0 - 60_000, to: T0 + HOUR_MS, limit: 50 },
+      48 * HOUR_MS,
+      T0 + 1,
+    );
+    expect(report.rxBytes).toBe(40 * 250 + reported * 10);
+    await metrics.stop();
+  }, 30_000);
 });

@@ -54,6 +54,9 @@ export class MetricsService {
   /** Latest headlines of nodes served by other instances. */
   private readonly remote = new Map<string, NodeLive>();
   private timers: NodeJS.Timeout[] = [];
+  private queuedFlush: Promise<void> | null = null;
+  /** Rollup flushes run since start (each a spool append and a database write when there is data). */
+  flushes = 0;
   samplesIngested = 0;
   deltasRejected = 0;
 
@@ -139,9 +142,12 @@ export class MetricsService {
     return null;
   }
 
-  /** Shared mode: the agent left; write what it reported and stop counting it here. */
+  /**
+   * Shared mode: the agent left; write what it reported and stop counting it here. Agents that
+   * leave together (a network blip, a restart elsewhere) share one flush, not one each.
+   */
   async release(nodeId: string): Promise<void> {
-    await this.flush();
+    await this.sharedFlush();
     if (this.buffer.hasNode(nodeId)) return;
     this.nodes.delete(nodeId);
     this.changed.delete(nodeId);
@@ -247,8 +253,20 @@ export class MetricsService {
     return this.serial.run(() => (this.spool ? this.flushThroughSpool(this.spool) : this.flushDirect()));
   }
 
+  /** A flush queued behind the running one; callers until it starts wait for that same flush. */
+  private sharedFlush(): Promise<void> {
+    if (!this.queuedFlush) {
+      this.queuedFlush = this.serial.run(() => {
+        this.queuedFlush = null;
+        return this.spool ? this.flushThroughSpool(this.spool) : this.flushDirect();
+      });
+    }
+    return this.queuedFlush;
+  }
+
   private async flushDirect(): Promise<void> {
     if (this.buffer.isEmpty) return;
+    this.flushes += 1;
     const batch = this.buffer.take();
     try {
       const { failed } = await writeRollups(this.db, this.dialect, batch, this.log);
@@ -260,7 +278,10 @@ export class MetricsService {
   }
 
   private async flushThroughSpool(spool: MetricsSpool): Promise<void> {
-    if (!this.buffer.isEmpty) spool.append(this.buffer.take());
+    if (!this.buffer.isEmpty) {
+      this.flushes += 1;
+      spool.append(this.buffer.take());
+    }
     const instanceId = this.options.spool?.instanceId as string;
     for (const entry of spool.pending()) {
       try {
