@@ -55,6 +55,7 @@ export class MetricsService {
   private readonly remote = new Map<string, NodeLive>();
   private timers: NodeJS.Timeout[] = [];
   private queuedFlush: Promise<void> | null = null;
+  private unsubscribe: (() => void) | null = null;
   /** Rollup flushes run since start (each a spool append and a database write when there is data). */
   flushes = 0;
   samplesIngested = 0;
@@ -84,11 +85,13 @@ export class MetricsService {
         if (!state.baseline || baseline.t > state.baseline.t) state.baseline = baseline;
       }
     }
-    // Headlines of nodes on other instances arrive as relayed events (shared mode).
-    this.bus.subscribe((message) => {
-      if (message.event !== 'metrics') return;
-      for (const h of message.data.nodes) if (!this.nodes.get(h.nodeId)?.latest) this.remote.set(h.nodeId, h);
-    });
+    // Shared mode: headlines of nodes on other instances arrive as relayed events.
+    if (this.spool) {
+      this.unsubscribe = this.bus.subscribe((message) => {
+        if (message.event !== 'metrics') return;
+        for (const h of message.data.nodes) if (!this.nodes.get(h.nodeId)?.latest) this.remote.set(h.nodeId, h);
+      });
+    }
     const flush = setInterval(() => void this.flush(), this.options.flushIntervalMs);
     const tick = setInterval(() => this.emitTick(), 1_000);
     flush.unref();
@@ -100,6 +103,7 @@ export class MetricsService {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    this.unsubscribe?.();
     await this.flush();
   }
 
