@@ -2,11 +2,11 @@
 // text, download and upload with progress, create, rename and delete. Agents without files:write show
 // no change actions.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useVirtualizer } from '@tanstack/react-virtual';
 import { type DragEvent, type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
 import { bytes } from './format';
 import { ApiError, type Transport } from './transport';
+import { SortHeader, VirtualRows } from './VirtualTable';
 
 type Entry = OutputOf<'listFiles'>['entries'][number];
 type SortKey = 'name' | 'size' | 'mtime';
@@ -322,20 +322,8 @@ function Listing({
   onRename: (e: Entry) => void;
   onDelete: (e: Entry) => void;
 }) {
-  const scroller = useRef<HTMLTableSectionElement>(null);
-  const virtualizer = useVirtualizer({
-    count: entries.length,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => 30,
-    overscan: 15,
-  });
   const header = (key: SortKey, label: string) => (
-    <th aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
-      <button type="button" onClick={() => onSort({ key, desc: sort.key === key ? !sort.desc : false })}>
-        {label}
-        {sort.key === key ? (sort.desc ? ' ▾' : ' ▴') : ''}
-      </button>
-    </th>
+    <SortHeader label={label} sortKey={key} sort={sort} onSort={onSort} />
   );
   return (
     <table className="grid file-grid" aria-label="Directory" aria-rowcount={entries.length + 1}>
@@ -349,51 +337,48 @@ function Listing({
           <th />
         </tr>
       </thead>
-      <tbody className="grid-body" ref={scroller}>
-        <tr className="grid-spacer" style={{ height: virtualizer.getTotalSize() }} />
-        {virtualizer.getVirtualItems().map((item) => {
-          const e = entries[item.index] as Entry;
-          return (
-            <tr
-              key={e.path}
-              className="grid-row file-row"
-              aria-rowindex={item.index + 2}
-              data-path={e.path}
-              style={{ transform: `translateY(${item.start}px)` }}
-            >
-              <td>
-                <button type="button" className="link" onClick={() => onOpen(e)}>
-                  {e.type === 'directory' ? '📁 ' : e.type === 'symlink' ? '↪ ' : ''}
-                  {e.name}
+      <VirtualRows
+        items={entries}
+        rowHeight={30}
+        overscan={15}
+        rowClass="grid-row file-row"
+        rowKey={(e) => e.path}
+        rowProps={(e) => ({ 'data-path': e.path })}
+      >
+        {(e) => (
+          <>
+            <td>
+              <button type="button" className="link" onClick={() => onOpen(e)}>
+                {e.type === 'directory' ? '📁 ' : e.type === 'symlink' ? '↪ ' : ''}
+                {e.name}
+              </button>
+            </td>
+            <td>{e.type === 'directory' ? '—' : bytes(e.size)}</td>
+            <td>{new Date(e.mtime).toLocaleString()}</td>
+            <td>
+              <code>{(e.mode & 0o777).toString(8)}</code>
+            </td>
+            <td>{e.owner ?? e.uid}</td>
+            <td className="actions">
+              {e.type === 'file' && (
+                <button type="button" onClick={() => onDownload(e)}>
+                  Download
                 </button>
-              </td>
-              <td>{e.type === 'directory' ? '—' : bytes(e.size)}</td>
-              <td>{new Date(e.mtime).toLocaleString()}</td>
-              <td>
-                <code>{(e.mode & 0o777).toString(8)}</code>
-              </td>
-              <td>{e.owner ?? e.uid}</td>
-              <td className="actions">
-                {e.type === 'file' && (
-                  <button type="button" onClick={() => onDownload(e)}>
-                    Download
+              )}
+              {writable && (
+                <>
+                  <button type="button" onClick={() => onRename(e)}>
+                    Rename
                   </button>
-                )}
-                {writable && (
-                  <>
-                    <button type="button" onClick={() => onRename(e)}>
-                      Rename
-                    </button>
-                    <button type="button" className="danger" onClick={() => onDelete(e)}>
-                      Delete
-                    </button>
-                  </>
-                )}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
+                  <button type="button" className="danger" onClick={() => onDelete(e)}>
+                    Delete
+                  </button>
+                </>
+              )}
+            </td>
+          </>
+        )}
+      </VirtualRows>
     </table>
   );
 }

@@ -1,8 +1,7 @@
 // Fleet overview: every node with live CPU, memory, disk and network, searchable, filterable and
 // sortable, virtualized so ten thousand rows scroll smoothly while updating about once a second.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
 import { AddNode, type Credentials, CredentialsPanel } from './AddNode';
 import { ago, bytes, percent, rate, share } from './format';
@@ -10,6 +9,7 @@ import { type NodeLive, useFleetLive } from './live';
 import { Sparkline } from './Sparkline';
 import { SshInstall } from './SshInstall';
 import type { Transport } from './transport';
+import { SortHeader, VirtualRows } from './VirtualTable';
 
 type Node = OutputOf<'listNodes'>[number];
 type SortKey = 'status' | 'name' | 'cpu' | 'memory' | 'disk' | 'rx' | 'tx' | 'os' | 'lastSeen';
@@ -189,44 +189,35 @@ function NodeGrid({
   onSort: (s: { key: SortKey; desc: boolean }) => void;
   onOpen: (id: string) => void;
 }) {
-  const scroller = useRef<HTMLTableSectionElement>(null);
-  const virtualizer = useVirtualizer({
-    count: rows.length,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => 34,
-    overscan: 12,
-  });
   return (
     <table className="grid" aria-label="Nodes" aria-rowcount={rows.length + 1}>
       <thead>
         <tr className="grid-row grid-head">
           {COLUMNS.map((c) => (
-            <th key={c.key} aria-sort={sort.key === c.key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
-              <button
-                type="button"
-                onClick={() => onSort({ key: c.key, desc: sort.key === c.key ? !sort.desc : c.key !== 'name' })}
-              >
-                {c.label}
-                {sort.key === c.key ? (sort.desc ? ' ▾' : ' ▴') : ''}
-              </button>
-            </th>
+            <SortHeader
+              key={c.key}
+              label={c.label}
+              sortKey={c.key}
+              sort={sort}
+              onSort={onSort}
+              descFirst={c.key !== 'name'}
+            />
           ))}
           <th>Labels</th>
         </tr>
       </thead>
-      <tbody className="grid-body" ref={scroller}>
-        <tr className="grid-spacer" style={{ height: virtualizer.getTotalSize() }} />
-        {virtualizer.getVirtualItems().map((item) => {
-          const node = rows[item.index] as Node;
+      <VirtualRows
+        items={rows}
+        rowHeight={34}
+        overscan={12}
+        rowClass="grid-row"
+        rowKey={(node) => node.id}
+        rowProps={(node) => ({ 'data-node-id': node.id })}
+      >
+        {(node) => {
           const m = live.byNode.get(node.id);
           return (
-            <tr
-              key={node.id}
-              className="grid-row"
-              aria-rowindex={item.index + 2}
-              data-node-id={node.id}
-              style={{ transform: `translateY(${item.start}px)` }}
-            >
+            <>
               <td>
                 <span className={`status ${node.status}`}>{node.revoked ? 'revoked' : node.status}</span>
               </td>
@@ -258,10 +249,10 @@ function NodeGrid({
                   </span>
                 ))}
               </td>
-            </tr>
+            </>
           );
-        })}
-      </tbody>
+        }}
+      </VirtualRows>
     </table>
   );
 }
