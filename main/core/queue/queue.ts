@@ -183,9 +183,11 @@ export class CommandQueue {
         ...enqueues.flatMap((b) => b.rows.map((r) => r.node_id)),
         ...applied.finished.map((r) => r.node_id),
       ]);
+      const inserted = new Map(enqueues.flatMap((b) => b.rows.map((row) => [row.id, row] as const)));
       const claimed = await this.claimIn(
         trx,
         [...touched].filter((n) => this.links.isConnected(n)),
+        inserted,
       );
       return { ...applied, claimed };
     });
@@ -413,7 +415,12 @@ export class CommandQueue {
     }
   }
 
-  private async claimIn(trx: Db, nodeIds: string[]): Promise<CommandsTable[]> {
+  /** `known`: rows inserted in this same transaction, which need not be read back. */
+  private async claimIn(
+    trx: Db,
+    nodeIds: string[],
+    known: ReadonlyMap<string, CommandsTable> = new Map(),
+  ): Promise<CommandsTable[]> {
     if (nodeIds.length === 0) return [];
     const at = this.now();
     const active = await trx
@@ -457,9 +464,17 @@ export class CommandQueue {
         .where('id', 'in', chunk)
         .where('status', '=', 'pending')
         .execute();
-      claimed.push(...(await trx.selectFrom('commands').selectAll().where('id', 'in', chunk).orderBy('id').execute()));
+      const unknown = chunk.filter((id) => !known.has(id));
+      if (unknown.length > 0) {
+        claimed.push(...(await trx.selectFrom('commands').selectAll().where('id', 'in', unknown).execute()));
+      }
+      for (const id of chunk) {
+        const row = known.get(id);
+        if (row) claimed.push({ ...row, status: 'dispatched', dispatched_at: at });
+      }
     }
-    return claimed;
+    // Ids are time-ordered lowercase text: this is the order the claim query used, per node.
+    return claimed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Starts and results from agents, in arrival order: a start and its result may share a batch. */
