@@ -19,7 +19,12 @@ import { retryWithBackoff } from '../retry.js';
 import { AgentConnection, type ConnectionTimings } from './agent-connection.js';
 import { FailureLimiter } from './failure-limiter.js';
 import type { TlsIdentity } from './tls.js';
-import { DEFAULT_TLS_ADMISSION, TlsAdmission, type TlsAdmissionOptions } from './tls-admission.js';
+import {
+  DEFAULT_TLS_ADMISSION,
+  type HandshakeFigures,
+  TlsAdmission,
+  type TlsAdmissionOptions,
+} from './tls-admission.js';
 
 export interface GatewayOptions {
   host: string;
@@ -105,9 +110,8 @@ export class AgentGateway {
   }
 
   /** TLS handshakes in progress and connections waiting for one (null without TLS). */
-  get handshakes(): { inProgress: number; waiting: number; shed: number } | null {
-    const admission = this.admission;
-    return admission ? { inProgress: admission.handshaking, waiting: admission.queued, shed: admission.shed } : null;
+  get handshakes(): HandshakeFigures | null {
+    return this.admission?.figures ?? null;
   }
 
   get connectedCount(): number {

@@ -24,6 +24,13 @@ export const DEFAULT_TLS_ADMISSION: Omit<TlsAdmissionOptions, 'secureContext'> =
   handshakeTimeoutMs: 10_000,
 };
 
+/** In progress, waiting for a slot, and closed unserved since start. */
+export interface HandshakeFigures {
+  inProgress: number;
+  waiting: number;
+  shed: number;
+}
+
 interface Waiting {
   socket: Socket;
   since: number;
@@ -60,6 +67,10 @@ export class TlsAdmission {
 
   get handshaking(): number {
     return this.inFlight;
+  }
+
+  get figures(): HandshakeFigures {
+    return { inProgress: this.inFlight, waiting: this.queued, shed: this.shed };
   }
 
   stop(): void {

@@ -254,7 +254,7 @@ export class MetricsService {
 
   /** Writes the buffered rollups and baselines; what cannot be written now is retried next time. */
   flush(): Promise<void> {
-    return this.serial.run(() => (this.spool ? this.flushThroughSpool(this.spool) : this.flushDirect()));
+    return this.serial.run(() => this.flushBuffer());
   }
 
   /** A flush queued behind the running one; callers until it starts wait for that same flush. */
@@ -262,10 +262,14 @@ export class MetricsService {
     if (!this.queuedFlush) {
       this.queuedFlush = this.serial.run(() => {
         this.queuedFlush = null;
-        return this.spool ? this.flushThroughSpool(this.spool) : this.flushDirect();
+        return this.flushBuffer();
       });
     }
     return this.queuedFlush;
+  }
+
+  private flushBuffer(): Promise<void> {
+    return this.spool ? this.flushThroughSpool(this.spool) : this.flushDirect();
   }
 
   private async flushDirect(): Promise<void> {

@@ -1,12 +1,13 @@
 // Prometheus text exposition (format 0.0.4) of fleet and per-node figures, for GET /metrics.
 import type { NodeView } from '../../contract/schemas.js';
+import type { HandshakeFigures } from '../gateway/tls-admission.js';
 import type { MetricsService } from './metrics-service.js';
 
 export interface FleetFigures {
   nodes: NodeView[];
   agentsConnected: number;
   eventLoopLagP99Sec: number;
-  tlsHandshakes: { inProgress: number; waiting: number; shed: number } | null;
+  tlsHandshakes: HandshakeFigures | null;
   queueActive: number;
 }
 
