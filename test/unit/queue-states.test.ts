@@ -190,6 +190,60 @@ describe.each(storeTargets())('queue on $name', (target) => {
       expect(links.commandsFor(a)[3]).toBe(rows[3]?.id);
     });
 
+    it('a connected idle node gets a new command in the commit that stores it', async () => {
+      const a = nodes[0] as string;
+      links.connected.add(a);
+      const [row] = await queue.enqueue([spec(a)]);
+      expect(await status(row?.id as string)).toBe('dispatched');
+      const [inflight] = await store.db.selectFrom('command_inflight').selectAll().execute();
+      expect(inflight).toMatchObject({ status: 'dispatched', lease_until: clock + 1_000 });
+      await waitFor(() => links.commandsFor(a).length === 1, 'sent');
+    });
+
+    it('a new command never overtakes commands already waiting for its node', async () => {
+      const limited = new CommandQueue(
+        store.db,
+        links,
+        new EventBus(),
+        silentLogger,
+        { windowPerNode: 2 },
+        () => clock,
+      );
+      const a = nodes[0] as string;
+      const waiting = await limited.enqueue([spec(a), spec(a), spec(a)]);
+      links.connected.add(a); // connected, but not yet kicked: the three still wait
+      const [later] = await limited.enqueue([spec(a)]);
+      await waitFor(() => links.commandsFor(a).length === 2, 'the window filled');
+      expect(links.commandsFor(a)).toEqual(waiting.slice(0, 2).map((r) => r.id));
+      expect(await status(later?.id as string)).toBe('pending');
+      await limited.stop();
+    });
+
+    it('a held command (task concurrency) does not hold back later ones', async () => {
+      const a = nodes[0] as string;
+      links.connected.add(a);
+      const [held, free] = await queue.enqueue([spec(a, { available: false }), spec(a)]);
+      expect(await status(held?.id as string)).toBe('pending');
+      expect(await status(free?.id as string)).toBe('dispatched');
+      await queue.release([held?.id as string]);
+      await waitFor(async () => (await status(held?.id as string)) === 'dispatched', 'released');
+    });
+
+    it('starts reported together are stored together, each with its own start time and lease', async () => {
+      const a = nodes[0] as string;
+      links.connected.add(a);
+      const rows = await queue.enqueue([spec(a, { timeoutMs: 1_000 }), spec(a, { timeoutMs: 5_000 })]);
+      const [first, second] = rows.map((r) => r.id) as [string, string];
+      await Promise.all([queue.started(a, first, clock + 1), queue.started(a, second, clock + 2)]);
+      const stored = await store.db.selectFrom('commands').selectAll().orderBy('id').execute();
+      expect(stored.map((r) => [r.status, Number(r.started_at)])).toEqual([
+        ['running', clock + 1],
+        ['running', clock + 2],
+      ]);
+      const leases = await store.db.selectFrom('command_inflight').selectAll().orderBy('command_id').execute();
+      expect(leases.map((l) => Number(l.lease_until))).toEqual([clock + 1_000 + 1_000, clock + 5_000 + 1_000]);
+    });
+
     it('a fan-out is one transaction: all rows or none', async () => {
       await expect(queue.enqueue([spec(nodes[0] as string), spec('no-such-node')])).rejects.toThrow(/FOREIGN KEY/);
       expect(await store.db.selectFrom('commands').selectAll().execute()).toEqual([]);

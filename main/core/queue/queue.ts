@@ -1,6 +1,8 @@
 // The durable command queue (DESIGN §3). A command is committed before it is sent and its result
 // before it is acknowledged; delivery is at-least-once and the agent's journal makes the effect
 // exactly-once. Writes from the same tick are group-committed.
+
+import { sql } from 'kysely';
 import type { CommandMessage, CommandResult, ExecPayload, MasterMessage } from '../../../agent/protocol.js';
 import type { RetryPolicy } from '../../contract/queue-schemas.js';
 import { FleetError, notFound } from '../errors.js';
@@ -63,6 +65,7 @@ type EnqueueBatch = {
   alsoInTransaction: ((trx: Db) => Promise<void>) | undefined;
 };
 type TerminalListener = (rows: CommandsTable[]) => void;
+type NodeQueueState = { ready: number; active: number };
 
 /** MariaDB deadlock (1213) or lock wait timeout (1205): the transaction is safe to run again. */
 function isConflict(error: unknown): boolean {
@@ -176,20 +179,19 @@ export class CommandQueue {
   private async commitWrites(writes: Write[]): Promise<Array<boolean | undefined>> {
     const enqueues = writes.filter((w): w is EnqueueBatch => w.kind === 'enqueue');
     const reports = writes.filter((w): w is Report => w.kind !== 'enqueue');
+    const at = this.now();
     const outcome = await this.db.transaction().execute(async (trx) => {
-      await this.insertEnqueues(trx, enqueues);
       const applied = await this.applyReports(trx, reports);
       const touched = new Set([
         ...enqueues.flatMap((b) => b.rows.map((r) => r.node_id)),
         ...applied.finished.map((r) => r.node_id),
       ]);
-      const inserted = new Map(enqueues.flatMap((b) => b.rows.map((row) => [row.id, row] as const)));
-      const claimed = await this.claimIn(
-        trx,
-        [...touched].filter((n) => this.links.isConnected(n)),
-        inserted,
-      );
-      return { ...applied, claimed };
+      const connected = [...touched].filter((n) => this.links.isConnected(n));
+      const states = await this.queueStates(trx, connected, at);
+      const direct = this.dispatchDirectly(enqueues, states, at);
+      await this.insertEnqueues(trx, enqueues, direct);
+      const claimed = await this.claimIn(trx, connected, at, states);
+      return { ...applied, claimed: byId([...direct.values(), ...claimed]) };
     });
     for (const row of outcome.started) this.emitStatus(row, 'running', Number(row.started_at));
     this.afterTerminal(outcome.finished, outcome.retries);
@@ -199,11 +201,41 @@ export class CommandQueue {
     return writes.map((w) => (w.kind === 'enqueue' ? undefined : outcome.accepted[next++]));
   }
 
-  private async insertEnqueues(trx: Db, batches: EnqueueBatch[]): Promise<void> {
+  /**
+   * New commands of a connected node with nothing ready ahead of them are inserted already
+   * dispatched (up to its window), which saves the claim's select and updates on the hot path.
+   * Returns the dispatched rows by id; `states` is updated to include them.
+   */
+  private dispatchDirectly(
+    enqueues: EnqueueBatch[],
+    states: Map<string, NodeQueueState>,
+    at: number,
+  ): Map<string, CommandsTable> {
+    const direct = new Map<string, CommandsTable>();
+    for (const { rows, commands } of enqueues) {
+      rows.forEach((row, i) => {
+        const state = states.get(row.node_id);
+        if (!state || state.ready > 0 || commands[i]?.available === false) return;
+        if (state.active >= this.options.windowPerNode) {
+          state.ready++;
+          return;
+        }
+        state.active++;
+        direct.set(row.id, { ...row, status: 'dispatched', dispatched_at: at });
+      });
+    }
+    return direct;
+  }
+
+  private async insertEnqueues(
+    trx: Db,
+    batches: EnqueueBatch[],
+    direct: ReadonlyMap<string, CommandsTable>,
+  ): Promise<void> {
     for (const { rows, commands, alsoInTransaction } of batches) {
       if (alsoInTransaction) await alsoInTransaction(trx);
       for (let i = 0; i < rows.length; i += 500) {
-        const chunk = rows.slice(i, i + 500);
+        const chunk = rows.slice(i, i + 500).map((row) => direct.get(row.id) ?? row);
         await trx.insertInto('commands').values(chunk).execute();
         await trx
           .insertInto('command_inflight')
@@ -211,11 +243,11 @@ export class CommandQueue {
             chunk.map((row, j) => ({
               command_id: row.id,
               node_id: row.node_id,
-              status: 'pending' as const,
+              status: row.status === 'dispatched' ? ('dispatched' as const) : ('pending' as const),
               task_run_id: row.task_run_id,
               available_at: commands[i + j]?.available === false ? null : row.created_at,
               deadline_at: row.deadline_at,
-              lease_until: null,
+              lease_until: row.status === 'dispatched' ? Number(row.dispatched_at) + this.options.leaseGraceMs : null,
             })),
           )
           .execute();
@@ -407,7 +439,9 @@ export class CommandQueue {
         const nodes = [...this.kicked].filter((n) => this.links.isConnected(n));
         this.kicked.clear();
         if (nodes.length === 0) break;
-        const claimed = await retryOnConflict(() => this.db.transaction().execute((trx) => this.claimIn(trx, nodes)));
+        const claimed = await retryOnConflict(() =>
+          this.db.transaction().execute((trx) => this.claimIn(trx, nodes, this.now())),
+        );
         this.sendClaimed(claimed);
       }
     } finally {
@@ -415,26 +449,49 @@ export class CommandQueue {
     }
   }
 
-  /** `known`: rows inserted in this same transaction, which need not be read back. */
+  /** Ready (pending and available) and active (dispatched or running) commands of each node. */
+  private async queueStates(trx: Db, nodeIds: string[], at: number): Promise<Map<string, NodeQueueState>> {
+    const states = new Map(nodeIds.map((n) => [n, { ready: 0, active: 0 }]));
+    if (nodeIds.length === 0) return states;
+    const rows = await trx
+      .selectFrom('command_inflight')
+      .select((eb) => [
+        'node_id',
+        eb.fn
+          .sum<number>(
+            eb
+              .case()
+              .when(eb.and([eb('status', '=', 'pending'), eb('available_at', '<=', at)]))
+              .then(1)
+              .else(0)
+              .end(),
+          )
+          .as('ready'),
+        eb.fn.sum<number>(eb.case().when('status', 'in', ['dispatched', 'running']).then(1).else(0).end()).as('active'),
+      ])
+      .where('node_id', 'in', nodeIds)
+      .groupBy('node_id')
+      .execute();
+    for (const r of rows) states.set(r.node_id, { ready: Number(r.ready), active: Number(r.active) });
+    return states;
+  }
+
+  /**
+   * Claims, per node, the oldest ready commands that fit its window. `states`: from queueStates in
+   * this transaction (computed here when absent); nodes with nothing ready cost no query.
+   */
   private async claimIn(
     trx: Db,
     nodeIds: string[],
-    known: ReadonlyMap<string, CommandsTable> = new Map(),
+    at: number,
+    known?: Map<string, NodeQueueState>,
   ): Promise<CommandsTable[]> {
-    if (nodeIds.length === 0) return [];
-    const at = this.now();
-    const active = await trx
-      .selectFrom('command_inflight')
-      .select(['node_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('node_id', 'in', nodeIds)
-      .where('status', 'in', ['dispatched', 'running'])
-      .groupBy('node_id')
-      .execute();
-    const activeByNode = new Map(active.map((a) => [a.node_id, Number(a.n)]));
+    const states = known ?? (await this.queueStates(trx, nodeIds, at));
     const ids: string[] = [];
     for (const nodeId of nodeIds) {
-      const room = this.options.windowPerNode - (activeByNode.get(nodeId) ?? 0);
-      if (room <= 0) continue;
+      const state = states.get(nodeId);
+      const room = this.options.windowPerNode - (state?.active ?? 0);
+      if (!state || state.ready === 0 || room <= 0) continue;
       let query = trx
         .selectFrom('command_inflight')
         .select('command_id')
@@ -448,7 +505,6 @@ export class CommandQueue {
       const next = await query.execute();
       for (const r of next) ids.push(r.command_id);
     }
-    if (ids.length === 0) return [];
     const claimed: CommandsTable[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
@@ -464,20 +520,16 @@ export class CommandQueue {
         .where('id', 'in', chunk)
         .where('status', '=', 'pending')
         .execute();
-      const unknown = chunk.filter((id) => !known.has(id));
-      if (unknown.length > 0) {
-        claimed.push(...(await trx.selectFrom('commands').selectAll().where('id', 'in', unknown).execute()));
-      }
-      for (const id of chunk) {
-        const row = known.get(id);
-        if (row) claimed.push({ ...row, status: 'dispatched', dispatched_at: at });
-      }
+      const rows = await trx.selectFrom('commands').selectAll().where('id', 'in', chunk).execute();
+      claimed.push(...rows);
     }
-    // Ids are time-ordered lowercase text: this is the order the claim query used, per node.
-    return claimed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return byId(claimed);
   }
 
-  /** Starts and results from agents, in arrival order: a start and its result may share a batch. */
+  /**
+   * Starts and results from agents, in arrival order (a start and its result may share a batch):
+   * the rows are brought up to date in memory first, then written with few statements.
+   */
   private async applyReports(trx: Db, items: Report[]) {
     const started: CommandsTable[] = [];
     const finished: CommandsTable[] = [];
@@ -498,71 +550,68 @@ export class CommandQueue {
       accepted.push(true);
       if (item.kind === 'started') {
         if (row.status !== 'dispatched') continue;
-        const running = await this.markRunning(trx, row, item.at);
+        const running: CommandsTable = { ...row, status: 'running', started_at: item.at };
         rows.set(id, running);
         started.push(running);
         continue;
       }
       if (row.status !== 'dispatched' && row.status !== 'running') continue; // a duplicate: ack again
-      const done = await this.markFinished(trx, row, item.result);
+      const done = finishedRow(row, item.result);
       rows.set(id, done);
       finished.push(done);
       const retry = this.retryOf(done);
-      if (retry) {
-        await this.insertRetry(trx, retry);
-        retries.push(retry);
-      }
+      if (retry) retries.push(retry);
     }
+    // Every start precedes its command's result, so writing all starts first keeps that order.
+    await this.markRunning(trx, started);
+    await this.markFinished(trx, finished);
+    for (const retry of retries) await this.insertRetry(trx, retry);
     return { started, finished, retries, accepted };
   }
 
-  private async markRunning(trx: Db, row: CommandsTable, at: number): Promise<CommandsTable> {
-    await trx
-      .updateTable('commands')
-      .set({ status: 'running', started_at: at })
-      .where('id', '=', row.id)
-      .where('status', '=', 'dispatched')
-      .execute();
-    await trx
-      .updateTable('command_inflight')
-      .set({ status: 'running', lease_until: this.now() + row.timeout_ms + this.options.leaseGraceMs })
-      .where('command_id', '=', row.id)
-      .execute();
-    return { ...row, status: 'running', started_at: at };
+  private async markRunning(trx: Db, rows: CommandsTable[]): Promise<void> {
+    const leaseFrom = this.now() + this.options.leaseGraceMs;
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      const ids = chunk.map((r) => r.id);
+      await trx
+        .updateTable('commands')
+        .set({ status: 'running', started_at: caseOf('id', chunk, (r) => Number(r.started_at)) })
+        .where('id', 'in', ids)
+        .where('status', '=', 'dispatched')
+        .execute();
+      await trx
+        .updateTable('command_inflight')
+        .set({ status: 'running', lease_until: caseOf('command_id', chunk, (r) => leaseFrom + r.timeout_ms) })
+        .where('command_id', 'in', ids)
+        .execute();
+    }
   }
 
-  private async markFinished(trx: Db, row: CommandsTable, result: CommandResult): Promise<CommandsTable> {
-    const status: CommandStatus = result.outcome === 'interrupted' ? 'lost' : result.outcome;
-    const done: CommandsTable = {
-      ...row,
-      status,
-      started_at: row.started_at ?? result.startedAt,
-      finished_at: result.finishedAt,
-      exit_code: result.exitCode,
-      signal: result.signal,
-      stdout: result.stdout.slice(0, row.output_limit + 256),
-      stderr: result.stderr.slice(0, row.output_limit + 256),
-      truncated: result.truncated ? 1 : 0,
-      error: result.error,
-    };
-    await trx
-      .updateTable('commands')
-      .set({
-        status,
-        started_at: done.started_at,
-        finished_at: done.finished_at,
-        exit_code: done.exit_code,
-        signal: done.signal,
-        stdout: done.stdout,
-        stderr: done.stderr,
-        truncated: done.truncated,
-        error: done.error,
-      })
-      .where('id', '=', row.id)
-      .where('status', 'in', predecessorsOf(status))
-      .execute();
-    await trx.deleteFrom('command_inflight').where('command_id', '=', row.id).execute();
-    return done;
+  /** One update per result (each row's output differs), one delete from the hot set for all. */
+  private async markFinished(trx: Db, rows: CommandsTable[]): Promise<void> {
+    for (const done of rows) {
+      await trx
+        .updateTable('commands')
+        .set({
+          status: done.status,
+          started_at: done.started_at,
+          finished_at: done.finished_at,
+          exit_code: done.exit_code,
+          signal: done.signal,
+          stdout: done.stdout,
+          stderr: done.stderr,
+          truncated: done.truncated,
+          error: done.error,
+        })
+        .where('id', '=', done.id)
+        .where('status', 'in', predecessorsOf(done.status))
+        .execute();
+    }
+    for (let i = 0; i < rows.length; i += 500) {
+      const ids = rows.slice(i, i + 500).map((r) => r.id);
+      await trx.deleteFrom('command_inflight').where('command_id', 'in', ids).execute();
+    }
   }
 
   private retryOf(row: CommandsTable): CommandsTable | null {
@@ -723,6 +772,33 @@ async function rowsById(db: Db, ids: string[]): Promise<Map<string, CommandsTabl
       rows.set(row.id, row);
   }
   return rows;
+}
+
+/** A row's result applied: the terminal row as it is stored (output bounded by the row's limit). */
+function finishedRow(row: CommandsTable, result: CommandResult): CommandsTable {
+  return {
+    ...row,
+    status: result.outcome === 'interrupted' ? 'lost' : result.outcome,
+    started_at: row.started_at ?? result.startedAt,
+    finished_at: result.finishedAt,
+    exit_code: result.exitCode,
+    signal: result.signal,
+    stdout: result.stdout.slice(0, row.output_limit + 256),
+    stderr: result.stderr.slice(0, row.output_limit + 256),
+    truncated: result.truncated ? 1 : 0,
+    error: result.error,
+  };
+}
+
+/** `CASE key WHEN … THEN … END` giving each row its own value in one multi-row UPDATE. */
+function caseOf(key: 'id' | 'command_id', rows: CommandsTable[], value: (row: CommandsTable) => number) {
+  const branches = rows.map((r) => sql`when ${sql.ref(key)} = ${r.id} then ${value(r)}`);
+  return sql<number>`case ${sql.join(branches, sql` `)} end`;
+}
+
+/** Ids are time-ordered lowercase text: sorting by id is the order claims use, per node. */
+function byId(rows: CommandsTable[]): CommandsTable[] {
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
