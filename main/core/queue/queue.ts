@@ -2,7 +2,6 @@
 // before it is acknowledged; delivery is at-least-once and the agent's journal makes the effect
 // exactly-once. Writes from the same tick are group-committed.
 
-import { sql } from 'kysely';
 import type { CommandMessage, CommandResult, ExecPayload, MasterMessage } from '../../../agent/protocol.js';
 import type { RetryPolicy } from '../../contract/queue-schemas.js';
 import { FleetError, notFound } from '../errors.js';
@@ -11,7 +10,20 @@ import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';
 import { retryWithBackoff } from '../retry.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
+import { batchedTransaction, StatementBatch } from '../store/statement-batch.js';
 import { orderedId } from './ids.js';
+import {
+  insertCommands,
+  markDispatched,
+  markFinished,
+  markRunning,
+  type NodeQueueState,
+  queueStatesOf,
+  rowsOf,
+  selectClaimable,
+  selectQueueStates,
+  selectRows,
+} from './statements.js';
 import { predecessorsOf } from './states.js';
 
 /** How the queue reaches agents; the gateway and the in-process local node implement it. */
@@ -65,7 +77,6 @@ type EnqueueBatch = {
   alsoInTransaction: ((trx: Db) => Promise<void>) | undefined;
 };
 type TerminalListener = (rows: CommandsTable[]) => void;
-type NodeQueueState = { ready: number; active: number };
 
 /** MariaDB deadlock (1213) or lock wait timeout (1205): the transaction is safe to run again. */
 function isConflict(error: unknown): boolean {
@@ -174,31 +185,59 @@ export class CommandQueue {
   /**
    * One transaction per tick for everything written on the hot path: new commands, starts and
    * results from agents (in arrival order), then claims for the connected nodes they touched. One
-   * commit, one fsync, one hop to the agents.
+   * commit, one fsync, one hop to the agents; on MariaDB two or three round trips in all.
    */
   private async commitWrites(writes: Write[]): Promise<Array<boolean | undefined>> {
     const enqueues = writes.filter((w): w is EnqueueBatch => w.kind === 'enqueue');
     const reports = writes.filter((w): w is Report => w.kind !== 'enqueue');
     const at = this.now();
-    const outcome = await this.db.transaction().execute(async (trx) => {
-      const applied = await this.applyReports(trx, reports);
-      const touched = new Set([
-        ...enqueues.flatMap((b) => b.rows.map((r) => r.node_id)),
-        ...applied.finished.map((r) => r.node_id),
-      ]);
-      const connected = [...touched].filter((n) => this.links.isConnected(n));
-      const states = await this.queueStates(trx, connected, at);
-      const direct = this.dispatchDirectly(enqueues, states, at);
-      await this.insertEnqueues(trx, enqueues, direct);
-      const claimed = await this.claimIn(trx, connected, at, states);
-      return { ...applied, claimed: byId([...direct.values(), ...claimed]) };
-    });
+    const outcome = await batchedTransaction(this.db, (batch, conn) =>
+      this.writeInTransaction(batch, conn, enqueues, reports, at),
+    );
     for (const row of outcome.started) this.emitStatus(row, 'running', Number(row.started_at));
     this.afterTerminal(outcome.finished, outcome.retries);
     // Pending events go out when enqueue() resolves; dispatch follows on the next tick.
     setImmediate(() => this.sendClaimed(outcome.claimed));
     let next = 0;
     return writes.map((w) => (w.kind === 'enqueue' ? undefined : outcome.accepted[next++]));
+  }
+
+  private async writeInTransaction(
+    batch: StatementBatch,
+    conn: Db,
+    enqueues: EnqueueBatch[],
+    reports: Report[],
+    at: number,
+  ) {
+    // Round trip 1: the reported rows and the queue state of every connected node involved.
+    const reported = selectRows(batch, conn, reports.map(reportedId));
+    const nodes = [
+      ...new Set([...enqueues.flatMap((b) => b.rows.map((r) => r.node_id)), ...reports.map((r) => r.nodeId)]),
+    ];
+    const connected = nodes.filter((n) => this.links.isConnected(n));
+    const stateRows = selectQueueStates(batch, conn, connected, at);
+    await batch.run();
+    const applied = this.applyReports(rowsOf(reported), reports, at);
+    const states = queueStatesOf(connected, stateRows);
+    for (const row of applied.finished) {
+      const state = states.get(row.node_id);
+      if (state) state.active--;
+    }
+    for (const retry of applied.retries) {
+      const state = states.get(retry.node_id);
+      if (state && retryAvailableAt(retry) <= at) state.ready++;
+    }
+    const direct = this.dispatchDirectly(enqueues, states, at);
+    for (const { alsoInTransaction } of enqueues) if (alsoInTransaction) await alsoInTransaction(conn);
+    // Round trip 2: every write, and the claims of nodes with commands waiting.
+    markRunning(batch, conn, applied.started, at + this.options.leaseGraceMs);
+    markFinished(batch, conn, applied.finished);
+    insertCommands(batch, conn, [
+      ...applied.retries.map((row) => ({ row, availableAt: retryAvailableAt(row), leaseUntil: null })),
+      ...enqueues.flatMap((b) => this.insertedRows(b, direct)),
+    ]);
+    const claimed = await this.claimIn(batch, conn, connected, states, at);
+    return () => ({ ...applied, claimed: byId([...direct.values(), ...claimed()]) });
   }
 
   /**
@@ -215,8 +254,8 @@ export class CommandQueue {
     for (const { rows, commands } of enqueues) {
       rows.forEach((row, i) => {
         const state = states.get(row.node_id);
-        if (!state || state.ready > 0 || commands[i]?.available === false) return;
-        if (state.active >= this.options.windowPerNode) {
+        if (!state || commands[i]?.available === false) return;
+        if (state.ready > 0 || state.active >= this.options.windowPerNode) {
           state.ready++;
           return;
         }
@@ -227,32 +266,15 @@ export class CommandQueue {
     return direct;
   }
 
-  private async insertEnqueues(
-    trx: Db,
-    batches: EnqueueBatch[],
-    direct: ReadonlyMap<string, CommandsTable>,
-  ): Promise<void> {
-    for (const { rows, commands, alsoInTransaction } of batches) {
-      if (alsoInTransaction) await alsoInTransaction(trx);
-      for (let i = 0; i < rows.length; i += 500) {
-        const chunk = rows.slice(i, i + 500).map((row) => direct.get(row.id) ?? row);
-        await trx.insertInto('commands').values(chunk).execute();
-        await trx
-          .insertInto('command_inflight')
-          .values(
-            chunk.map((row, j) => ({
-              command_id: row.id,
-              node_id: row.node_id,
-              status: row.status === 'dispatched' ? ('dispatched' as const) : ('pending' as const),
-              task_run_id: row.task_run_id,
-              available_at: commands[i + j]?.available === false ? null : row.created_at,
-              deadline_at: row.deadline_at,
-              lease_until: row.status === 'dispatched' ? Number(row.dispatched_at) + this.options.leaseGraceMs : null,
-            })),
-          )
-          .execute();
-      }
-    }
+  private insertedRows({ rows, commands }: EnqueueBatch, direct: ReadonlyMap<string, CommandsTable>) {
+    return rows.map((pending, i) => {
+      const row = direct.get(pending.id) ?? pending;
+      return {
+        row,
+        availableAt: commands[i]?.available === false ? null : row.created_at,
+        leaseUntil: row.dispatched_at === null ? null : Number(row.dispatched_at) + this.options.leaseGraceMs,
+      };
+    });
   }
 
   private sendClaimed(claimed: CommandsTable[]): void {
@@ -440,107 +462,58 @@ export class CommandQueue {
         this.kicked.clear();
         if (nodes.length === 0) break;
         const claimed = await retryOnConflict(() =>
-          this.db.transaction().execute((trx) => this.claimIn(trx, nodes, this.now())),
+          batchedTransaction(this.db, async (batch, conn) => {
+            const at = this.now();
+            const stateRows = selectQueueStates(batch, conn, nodes, at);
+            await batch.run();
+            return this.claimIn(batch, conn, nodes, queueStatesOf(nodes, stateRows), at);
+          }),
         );
-        this.sendClaimed(claimed);
+        this.sendClaimed(byId(claimed));
       }
     } finally {
       this.dispatchRunning = false;
     }
   }
 
-  /** Ready (pending and available) and active (dispatched or running) commands of each node. */
-  private async queueStates(trx: Db, nodeIds: string[], at: number): Promise<Map<string, NodeQueueState>> {
-    const states = new Map(nodeIds.map((n) => [n, { ready: 0, active: 0 }]));
-    if (nodeIds.length === 0) return states;
-    const rows = await trx
-      .selectFrom('command_inflight')
-      .select((eb) => [
-        'node_id',
-        eb.fn
-          .sum<number>(
-            eb
-              .case()
-              .when(eb.and([eb('status', '=', 'pending'), eb('available_at', '<=', at)]))
-              .then(1)
-              .else(0)
-              .end(),
-          )
-          .as('ready'),
-        eb.fn.sum<number>(eb.case().when('status', 'in', ['dispatched', 'running']).then(1).else(0).end()).as('active'),
-      ])
-      .where('node_id', 'in', nodeIds)
-      .groupBy('node_id')
-      .execute();
-    for (const r of rows) states.set(r.node_id, { ready: Number(r.ready), active: Number(r.active) });
-    return states;
-  }
-
   /**
-   * Claims, per node, the oldest ready commands that fit its window. `states`: from queueStates in
-   * this transaction (computed here when absent); nodes with nothing ready cost no query.
+   * Claims, per node, the oldest ready commands that fit its window: the selects go with the current
+   * round trip (a node with nothing ready costs none), the updates with the next. Returns how to
+   * read the claimed rows once that ran.
    */
   private async claimIn(
-    trx: Db,
+    batch: StatementBatch,
+    conn: Db,
     nodeIds: string[],
+    states: Map<string, NodeQueueState>,
     at: number,
-    known?: Map<string, NodeQueueState>,
-  ): Promise<CommandsTable[]> {
-    const states = known ?? (await this.queueStates(trx, nodeIds, at));
-    const ids: string[] = [];
-    for (const nodeId of nodeIds) {
+  ): Promise<() => CommandsTable[]> {
+    const selects = nodeIds.flatMap((nodeId) => {
       const state = states.get(nodeId);
       const room = this.options.windowPerNode - (state?.active ?? 0);
-      if (!state || state.ready === 0 || room <= 0) continue;
-      let query = trx
-        .selectFrom('command_inflight')
-        .select('command_id')
-        .where('node_id', '=', nodeId)
-        .where('status', '=', 'pending')
-        .where('available_at', '<=', at)
-        .orderBy('command_id')
-        .limit(room);
-      // Shared MariaDB: rows another instance is claiming are skipped, not waited for.
-      if (this.options.instanceId !== null) query = query.forUpdate().skipLocked();
-      const next = await query.execute();
-      for (const r of next) ids.push(r.command_id);
-    }
-    const claimed: CommandsTable[] = [];
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      await trx
-        .updateTable('command_inflight')
-        .set({ status: 'dispatched', lease_until: at + this.options.leaseGraceMs })
-        .where('command_id', 'in', chunk)
-        .where('status', '=', 'pending')
-        .execute();
-      await trx
-        .updateTable('commands')
-        .set({ status: 'dispatched', dispatched_at: at })
-        .where('id', 'in', chunk)
-        .where('status', '=', 'pending')
-        .execute();
-      const rows = await trx.selectFrom('commands').selectAll().where('id', 'in', chunk).execute();
-      claimed.push(...rows);
-    }
-    return byId(claimed);
+      if (!state || state.ready === 0 || room <= 0) return [];
+      return [selectClaimable(batch, conn, nodeId, room, at, this.options.instanceId !== null)];
+    });
+    if (selects.length === 0) return () => [];
+    await batch.run();
+    const ids = rowsOf(selects).map((r) => r.command_id);
+    const claimed = markDispatched(batch, conn, ids, at, at + this.options.leaseGraceMs);
+    return () => rowsOf(claimed);
   }
 
   /**
-   * Starts and results from agents, in arrival order (a start and its result may share a batch):
-   * the rows are brought up to date in memory first, then written with few statements.
+   * Starts and results from agents, in arrival order (a start and its result may share a batch),
+   * applied to the rows in memory; markRunning/markFinished write them. Every start precedes its
+   * command's result, so writing all starts first keeps that order.
    */
-  private async applyReports(trx: Db, items: Report[]) {
+  private applyReports(current: CommandsTable[], items: Report[], at: number) {
+    const rows = new Map(current.map((r) => [r.id, r]));
     const started: CommandsTable[] = [];
     const finished: CommandsTable[] = [];
     const retries: CommandsTable[] = [];
     const accepted: boolean[] = [];
-    const rows = await rowsById(
-      trx,
-      items.map((i) => (i.kind === 'started' ? i.id : i.result.id)),
-    );
     for (const item of items) {
-      const id = item.kind === 'started' ? item.id : item.result.id;
+      const id = reportedId(item);
       const row = rows.get(id);
       // Never act on, or acknowledge, what is not this agent's command to report.
       if (!row || row.node_id !== item.nodeId) {
@@ -559,65 +532,15 @@ export class CommandQueue {
       const done = finishedRow(row, item.result);
       rows.set(id, done);
       finished.push(done);
-      const retry = this.retryOf(done);
+      const retry = this.retryOf(done, at);
       if (retry) retries.push(retry);
     }
-    // Every start precedes its command's result, so writing all starts first keeps that order.
-    await this.markRunning(trx, started);
-    await this.markFinished(trx, finished);
-    for (const retry of retries) await this.insertRetry(trx, retry);
     return { started, finished, retries, accepted };
   }
 
-  private async markRunning(trx: Db, rows: CommandsTable[]): Promise<void> {
-    const leaseFrom = this.now() + this.options.leaseGraceMs;
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
-      const ids = chunk.map((r) => r.id);
-      await trx
-        .updateTable('commands')
-        .set({ status: 'running', started_at: caseOf('id', chunk, (r) => Number(r.started_at)) })
-        .where('id', 'in', ids)
-        .where('status', '=', 'dispatched')
-        .execute();
-      await trx
-        .updateTable('command_inflight')
-        .set({ status: 'running', lease_until: caseOf('command_id', chunk, (r) => leaseFrom + r.timeout_ms) })
-        .where('command_id', 'in', ids)
-        .execute();
-    }
-  }
-
-  /** One update per result (each row's output differs), one delete from the hot set for all. */
-  private async markFinished(trx: Db, rows: CommandsTable[]): Promise<void> {
-    for (const done of rows) {
-      await trx
-        .updateTable('commands')
-        .set({
-          status: done.status,
-          started_at: done.started_at,
-          finished_at: done.finished_at,
-          exit_code: done.exit_code,
-          signal: done.signal,
-          stdout: done.stdout,
-          stderr: done.stderr,
-          truncated: done.truncated,
-          error: done.error,
-        })
-        .where('id', '=', done.id)
-        .where('status', 'in', predecessorsOf(done.status))
-        .execute();
-    }
-    for (let i = 0; i < rows.length; i += 500) {
-      const ids = rows.slice(i, i + 500).map((r) => r.id);
-      await trx.deleteFrom('command_inflight').where('command_id', 'in', ids).execute();
-    }
-  }
-
-  private retryOf(row: CommandsTable): CommandsTable | null {
+  private retryOf(row: CommandsTable, at: number): CommandsTable | null {
     const retryable = row.status === 'failed' || row.status === 'timed_out' || row.status === 'lost';
     if (!retryable || row.attempt >= row.max_attempts || row.cancel_requested_at !== null) return null;
-    const at = this.now();
     const retry = this.newRow(
       {
         nodeId: row.node_id,
@@ -633,23 +556,6 @@ export class CommandQueue {
       row.id,
     );
     return retry;
-  }
-
-  private async insertRetry(trx: Db, retry: CommandsTable): Promise<void> {
-    const delay = retry.retry_delay_ms * 2 ** (retry.attempt - 2);
-    await trx.insertInto('commands').values(retry).execute();
-    await trx
-      .insertInto('command_inflight')
-      .values({
-        command_id: retry.id,
-        node_id: retry.node_id,
-        status: 'pending',
-        task_run_id: retry.task_run_id,
-        available_at: retry.created_at + delay,
-        deadline_at: null,
-        lease_until: null,
-      })
-      .execute();
   }
 
   private afterTerminal(finished: CommandsTable[], retries: CommandsTable[]): void {
@@ -680,8 +586,12 @@ export class CommandQueue {
       if (Number(result.numUpdatedRows) === 0) return;
       await trx.deleteFrom('command_inflight').where('command_id', '=', id).execute();
       done = { ...row, status, finished_at: at, error: extra.error };
-      retry = this.retryOf(done);
-      if (retry) await this.insertRetry(trx, retry);
+      retry = this.retryOf(done, at);
+      if (retry) {
+        const batch = new StatementBatch(this.db, trx);
+        insertCommands(batch, trx, [{ row: retry, availableAt: retryAvailableAt(retry), leaseUntil: null }]);
+        await batch.run();
+      }
     });
     if (!done) return false;
     this.afterTerminal([done], retry ? [retry] : []);
@@ -764,14 +674,13 @@ export class CommandQueue {
   }
 }
 
-async function rowsById(db: Db, ids: string[]): Promise<Map<string, CommandsTable>> {
-  const rows = new Map<string, CommandsTable>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    for (const row of await db.selectFrom('commands').selectAll().where('id', 'in', chunk).execute())
-      rows.set(row.id, row);
-  }
-  return rows;
+function reportedId(report: Report): string {
+  return report.kind === 'started' ? report.id : report.result.id;
+}
+
+/** A retry waits its delay, doubled for every attempt after the second. */
+function retryAvailableAt(retry: CommandsTable): number {
+  return Number(retry.created_at) + retry.retry_delay_ms * 2 ** (retry.attempt - 2);
 }
 
 /** A row's result applied: the terminal row as it is stored (output bounded by the row's limit). */
@@ -788,12 +697,6 @@ function finishedRow(row: CommandsTable, result: CommandResult): CommandsTable {
     truncated: result.truncated ? 1 : 0,
     error: result.error,
   };
-}
-
-/** `CASE key WHEN … THEN … END` giving each row its own value in one multi-row UPDATE. */
-function caseOf(key: 'id' | 'command_id', rows: CommandsTable[], value: (row: CommandsTable) => number) {
-  const branches = rows.map((r) => sql`when ${sql.ref(key)} = ${r.id} then ${value(r)}`);
-  return sql<number>`case ${sql.join(branches, sql` `)} end`;
 }
 
 /** Ids are time-ordered lowercase text: sorting by id is the order claims use, per node. */

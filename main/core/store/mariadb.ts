@@ -5,6 +5,7 @@ import { Kysely, MysqlDialect } from 'kysely';
 import { createPool, type Pool, type PoolOptions } from 'mysql2';
 import { FleetError } from '../errors.js';
 import type { Database } from './schema.js';
+import { allowMultiStatements } from './statement-batch.js';
 
 export interface MariadbHandle {
   db: Kysely<Database>;
@@ -57,6 +58,8 @@ export function poolOptions(raw: string): PoolOptions {
     bigNumberStrings: false,
     decimalNumbers: true,
     connectTimeout: 10_000,
+    // The queue sends a transaction's statements in one round trip (store/statement-batch.ts).
+    multipleStatements: true,
   };
 }
 
@@ -68,5 +71,7 @@ export function openMariadb(raw: string): MariadbHandle {
     connection.query("SET SESSION time_zone = '+00:00'");
   });
   const display = redactUrl(new URL(raw.replace(/^mariadb:/, 'mysql:')));
-  return { db: new Kysely<Database>({ dialect: new MysqlDialect({ pool }) }), pool, display };
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+  allowMultiStatements(db);
+  return { db, pool, display };
 }

@@ -1,0 +1,190 @@
+// The statements of the queue's hot transactions, added to a StatementBatch so that a commit costs
+// two or three round trips to MariaDB however many commands and reports it carries.
+import { sql } from 'kysely';
+import type { CommandsTable, Db } from '../store/schema.js';
+import type { StatementBatch, StatementResult } from '../store/statement-batch.js';
+import { predecessorsOf } from './states.js';
+
+/** Ready: pending and available now; active: dispatched or running (counts against the window). */
+export type NodeQueueState = { ready: number; active: number };
+
+const CHUNK = 500;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+export function selectRows(batch: StatementBatch, conn: Db, ids: string[]): StatementResult<CommandsTable>[] {
+  return chunks([...new Set(ids)]).map((chunk) =>
+    batch.add(conn.selectFrom('commands').selectAll().where('id', 'in', chunk)),
+  );
+}
+
+export function rowsOf<O>(results: StatementResult<O>[]): O[] {
+  return results.flatMap((r) => r.rows);
+}
+
+export function selectQueueStates(batch: StatementBatch, conn: Db, nodeIds: string[], at: number) {
+  if (nodeIds.length === 0) return null;
+  return batch.add(
+    conn
+      .selectFrom('command_inflight')
+      .select((eb) => [
+        'node_id',
+        eb.fn
+          .sum<number>(
+            eb
+              .case()
+              .when(eb.and([eb('status', '=', 'pending'), eb('available_at', '<=', at)]))
+              .then(1)
+              .else(0)
+              .end(),
+          )
+          .as('ready'),
+        eb.fn.sum<number>(eb.case().when('status', 'in', ['dispatched', 'running']).then(1).else(0).end()).as('active'),
+      ])
+      .where('node_id', 'in', nodeIds)
+      .groupBy('node_id'),
+  );
+}
+
+export function queueStatesOf(
+  nodeIds: string[],
+  result: StatementResult<{ node_id: string; ready: number; active: number }> | null,
+): Map<string, NodeQueueState> {
+  const states = new Map(nodeIds.map((n) => [n, { ready: 0, active: 0 }]));
+  for (const r of result?.rows ?? []) states.set(r.node_id, { ready: Number(r.ready), active: Number(r.active) });
+  return states;
+}
+
+/** `dispatched`: rows that go in already dispatched, with their lease. */
+export function insertCommands(
+  batch: StatementBatch,
+  conn: Db,
+  rows: Array<{ row: CommandsTable; availableAt: number | null; leaseUntil: number | null }>,
+): void {
+  for (const chunk of chunks(rows)) {
+    batch.add(conn.insertInto('commands').values(chunk.map((c) => c.row)));
+    batch.add(
+      conn.insertInto('command_inflight').values(
+        chunk.map(({ row, availableAt, leaseUntil }) => ({
+          command_id: row.id,
+          node_id: row.node_id,
+          status: row.status === 'dispatched' ? ('dispatched' as const) : ('pending' as const),
+          task_run_id: row.task_run_id,
+          available_at: availableAt,
+          deadline_at: row.deadline_at,
+          lease_until: leaseUntil,
+        })),
+      ),
+    );
+  }
+}
+
+/** The oldest ready commands of one node, at most `room`; rows another instance is claiming are skipped. */
+export function selectClaimable(
+  batch: StatementBatch,
+  conn: Db,
+  nodeId: string,
+  room: number,
+  at: number,
+  shared: boolean,
+) {
+  let query = conn
+    .selectFrom('command_inflight')
+    .select('command_id')
+    .where('node_id', '=', nodeId)
+    .where('status', '=', 'pending')
+    .where('available_at', '<=', at)
+    .orderBy('command_id')
+    .limit(room);
+  if (shared) query = query.forUpdate().skipLocked();
+  return batch.add(query);
+}
+
+/** Marks claimed commands dispatched and reads them back to send. */
+export function markDispatched(
+  batch: StatementBatch,
+  conn: Db,
+  ids: string[],
+  at: number,
+  leaseUntil: number,
+): StatementResult<CommandsTable>[] {
+  return chunks(ids).map((chunk) => {
+    batch.add(
+      conn
+        .updateTable('command_inflight')
+        .set({ status: 'dispatched', lease_until: leaseUntil })
+        .where('command_id', 'in', chunk)
+        .where('status', '=', 'pending'),
+    );
+    batch.add(
+      conn
+        .updateTable('commands')
+        .set({ status: 'dispatched', dispatched_at: at })
+        .where('id', 'in', chunk)
+        .where('status', '=', 'pending'),
+    );
+    return batch.add(conn.selectFrom('commands').selectAll().where('id', 'in', chunk));
+  });
+}
+
+/** Starts reported together: one update per table, each row with its own start time and lease. */
+export function markRunning(batch: StatementBatch, conn: Db, rows: CommandsTable[], leaseFrom: number): void {
+  for (const chunk of chunks(rows)) {
+    const ids = chunk.map((r) => r.id);
+    batch.add(
+      conn
+        .updateTable('commands')
+        .set({ status: 'running', started_at: caseOf('id', chunk, (r) => Number(r.started_at)) })
+        .where('id', 'in', ids)
+        .where('status', '=', 'dispatched'),
+    );
+    batch.add(
+      conn
+        .updateTable('command_inflight')
+        .set({ status: 'running', lease_until: caseOf('command_id', chunk, (r) => leaseFrom + r.timeout_ms) })
+        .where('command_id', 'in', ids),
+    );
+  }
+}
+
+/** One update per result (each row's output differs), one delete from the hot set for all. */
+export function markFinished(batch: StatementBatch, conn: Db, rows: CommandsTable[]): void {
+  for (const done of rows) {
+    batch.add(
+      conn
+        .updateTable('commands')
+        .set({
+          status: done.status,
+          started_at: done.started_at,
+          finished_at: done.finished_at,
+          exit_code: done.exit_code,
+          signal: done.signal,
+          stdout: done.stdout,
+          stderr: done.stderr,
+          truncated: done.truncated,
+          error: done.error,
+        })
+        .where('id', '=', done.id)
+        .where('status', 'in', predecessorsOf(done.status)),
+    );
+  }
+  for (const chunk of chunks(rows)) {
+    batch.add(
+      conn.deleteFrom('command_inflight').where(
+        'command_id',
+        'in',
+        chunk.map((r) => r.id),
+      ),
+    );
+  }
+}
+
+/** `CASE WHEN key = … THEN … END`: each row its own value in one multi-row UPDATE. */
+function caseOf(key: 'id' | 'command_id', rows: CommandsTable[], value: (row: CommandsTable) => number) {
+  const branches = rows.map((r) => sql`when ${sql.ref(key)} = ${r.id} then ${value(r)}`);
+  return sql<number>`case ${sql.join(branches, sql` `)} end`;
+}
