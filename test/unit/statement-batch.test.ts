@@ -17,7 +17,10 @@ describe.each(storeTargets())('statement batches on $name', (target) => {
   afterEach(() => cleanup());
 
   it('answers every statement of a run with its own rows, in order', async () => {
-    await store.db.insertInto('leases').values([lease('a', 1), lease('b', 2)]).execute();
+    await store.db
+      .insertInto('leases')
+      .values([lease('a', 1), lease('b', 2)])
+      .execute();
     const batch = new StatementBatch(store.db, store.db);
     const first = batch.add(store.db.selectFrom('leases').select('name').where('name', '=', 'a'));
     const written = batch.add(store.db.insertInto('leases').values(lease('c', 3)));
