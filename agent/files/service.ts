@@ -1,7 +1,7 @@
 // The agent's file service: listing, stat, mkdir, rename, delete and text preview, all confined to
 // the agent's roots and to the capabilities it grants.
 import { readFileSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Capabilities, FileEntry, RpcRequest } from '../protocol.js';
 import type { Confinement } from './confine.js';

@@ -230,7 +230,7 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
           // Say what the wizard showed instead of the host key prompt.
           const shown = await page
             .locator('.bootstrap-progress')
-            .innerText({ timeout: 1_000 })
+            .textContent({ timeout: 1_000 })
             .catch(() => '(no progress panel)');
           throw new Error(`${error.message}\nThe wizard showed:\n${shown}`);
         });
