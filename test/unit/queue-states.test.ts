@@ -244,6 +244,24 @@ describe.each(storeTargets())('queue on $name', (target) => {
       expect(leases.map((l) => Number(l.lease_until))).toEqual([clock + 1_000 + 1_000, clock + 5_000 + 1_000]);
     });
 
+    it('a result sent right behind its start is never overtaken by it: every step is seen, in order', async () => {
+      const a = nodes[0] as string;
+      links.connected.add(a);
+      const bus = new EventBus();
+      const events: string[] = [];
+      bus.subscribe((m) => m.event === 'commandStatus' && events.push(`${m.data.id} ${m.data.status}`));
+      const watched = new CommandQueue(store.db, links, bus, silentLogger, {}, () => clock);
+      const rows = await watched.enqueue(Array.from({ length: 20 }, () => spec(a)));
+      await Promise.all(rows.flatMap((r) => [watched.started(a, r.id, clock), watched.result(a, result(r.id))]));
+      for (const r of rows) {
+        expect(await status(r.id)).toBe('succeeded');
+        const mine = events.filter((e) => e.startsWith(r.id)).map((e) => e.split(' ')[1]);
+        expect(mine).toEqual(['pending', 'dispatched', 'running', 'succeeded']);
+      }
+      expect(await store.db.selectFrom('command_inflight').selectAll().execute()).toEqual([]);
+      await watched.stop();
+    });
+
     it('a fan-out is one transaction: all rows or none', async () => {
       await expect(queue.enqueue([spec(nodes[0] as string), spec('no-such-node')])).rejects.toThrow(/FOREIGN KEY/);
       expect(await store.db.selectFrom('commands').selectAll().execute()).toEqual([]);

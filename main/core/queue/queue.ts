@@ -10,7 +10,7 @@ import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';
 import { retryWithBackoff } from '../retry.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
-import { batchedTransaction, StatementBatch } from '../store/statement-batch.js';
+import { batchedTransaction, isServerDatabase, StatementBatch } from '../store/statement-batch.js';
 import { orderedId } from './ids.js';
 import {
   insertCommands,
@@ -66,10 +66,9 @@ const DEFAULTS: QueueOptions = {
   pendingPollMs: 100,
 };
 
-type Write = EnqueueBatch | Report;
-type Report =
-  | { kind: 'started'; nodeId: string; id: string; at: number }
-  | { kind: 'result'; nodeId: string; result: CommandResult };
+type Write = EnqueueBatch | StartReport | Report;
+type StartReport = { kind: 'started'; nodeId: string; id: string; at: number };
+type Report = { kind: 'result'; nodeId: string; result: CommandResult };
 type EnqueueBatch = {
   kind: 'enqueue';
   rows: CommandsTable[];
@@ -107,6 +106,13 @@ export class CommandQueue {
   private leader = true;
   private readonly terminalListeners: TerminalListener[] = [];
   private readonly writes: GroupCommit<Write, boolean | undefined>;
+  /**
+   * On a database server starts commit beside the other writes, on a connection of their own (they
+   * never change what may be claimed); SQLite has one writer, so there they share `writes`.
+   */
+  private readonly startWrites: GroupCommit<Write, boolean | undefined>;
+  /** With separate start commits, a result waits for its command's start to commit first. */
+  private readonly startsInFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly db: Db,
@@ -118,6 +124,7 @@ export class CommandQueue {
   ) {
     this.options = { ...DEFAULTS, ...options };
     this.writes = new GroupCommit((items) => this.commitWrites(items));
+    this.startWrites = isServerDatabase(db) ? new GroupCommit((items) => this.commitWrites(items)) : this.writes;
   }
 
   start(): void {
@@ -162,6 +169,7 @@ export class CommandQueue {
     this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
+    await this.startWrites.flush();
     await this.writes.flush();
   }
 
@@ -184,33 +192,49 @@ export class CommandQueue {
 
   /**
    * One transaction per tick for everything written on the hot path: new commands, starts and
-   * results from agents (in arrival order), then claims for the connected nodes they touched. One
-   * commit, one fsync, one hop to the agents; on MariaDB two or three round trips in all.
+   * results from agents, then claims for the connected nodes they touched. One commit, one fsync,
+   * one hop to the agents; on MariaDB one to three round trips in all.
    */
   private async commitWrites(writes: Write[]): Promise<Array<boolean | undefined>> {
     const enqueues = writes.filter((w): w is EnqueueBatch => w.kind === 'enqueue');
-    const reports = writes.filter((w): w is Report => w.kind !== 'enqueue');
+    const starts = writes.filter((w): w is StartReport => w.kind === 'started');
+    const reports = writes.filter((w): w is Report => w.kind === 'result');
     const at = this.now();
     const outcome = await batchedTransaction(this.db, (batch, conn) =>
-      this.writeInTransaction(batch, conn, enqueues, reports, at),
+      this.writeInTransaction(batch, conn, { enqueues, starts, reports }, at),
     );
     for (const row of outcome.started) this.emitStatus(row, 'running', Number(row.started_at));
     this.afterTerminal(outcome.finished, outcome.retries);
     // Pending events go out when enqueue() resolves; dispatch follows on the next tick.
     setImmediate(() => this.sendClaimed(outcome.claimed));
     let next = 0;
-    return writes.map((w) => (w.kind === 'enqueue' ? undefined : outcome.accepted[next++]));
+    return writes.map((w) => (w.kind === 'result' ? outcome.accepted[next++] : undefined));
   }
 
   private async writeInTransaction(
     batch: StatementBatch,
     conn: Db,
-    enqueues: EnqueueBatch[],
-    reports: Report[],
+    { enqueues, starts, reports }: { enqueues: EnqueueBatch[]; starts: StartReport[]; reports: Report[] },
     at: number,
   ) {
+    // Starts check their reporter and state in SQL, so they need nothing read first; every start
+    // precedes its command's result, so writing them first keeps that order.
+    markRunning(batch, conn, starts, at + this.options.leaseGraceMs);
+    const startedRows = selectRows(
+      batch,
+      conn,
+      starts.map((s) => s.id),
+    );
+    const started = () => startsApplied(rowsOf(startedRows), starts);
+    if (enqueues.length === 0 && reports.length === 0) {
+      return () => ({ started: started(), finished: [], retries: [], accepted: [], claimed: [] });
+    }
     // Round trip 1: the reported rows and the queue state of every connected node involved.
-    const reported = selectRows(batch, conn, reports.map(reportedId));
+    const reported = selectRows(
+      batch,
+      conn,
+      reports.map((r) => r.result.id),
+    );
     const nodes = [
       ...new Set([...enqueues.flatMap((b) => b.rows.map((r) => r.node_id)), ...reports.map((r) => r.nodeId)]),
     ];
@@ -230,14 +254,13 @@ export class CommandQueue {
     const direct = this.dispatchDirectly(enqueues, states, at);
     for (const { alsoInTransaction } of enqueues) if (alsoInTransaction) await alsoInTransaction(conn);
     // Round trip 2: every write, and the claims of nodes with commands waiting.
-    markRunning(batch, conn, applied.started, at + this.options.leaseGraceMs);
     markFinished(batch, conn, applied.finished);
     insertCommands(batch, conn, [
       ...applied.retries.map((row) => ({ row, availableAt: retryAvailableAt(row), leaseUntil: null })),
       ...enqueues.flatMap((b) => this.insertedRows(b, direct)),
     ]);
     const claimed = await this.claimIn(batch, conn, connected, states, at);
-    return () => ({ ...applied, claimed: byId([...direct.values(), ...claimed()]) });
+    return () => ({ ...applied, started: started(), claimed: byId([...direct.values(), ...claimed()]) });
   }
 
   /**
@@ -381,7 +404,14 @@ export class CommandQueue {
   // ---- messages from agents -------------------------------------------------------------
 
   async started(nodeId: string, id: string, at: number): Promise<void> {
-    await this.durably(`the start of ${id}`, () => this.writes.push({ kind: 'started', nodeId, id, at }));
+    const stored = this.durably(`the start of ${id}`, () => this.startWrites.push({ kind: 'started', nodeId, id, at }));
+    if (this.startWrites === this.writes) return void (await stored);
+    this.startsInFlight.set(id, stored);
+    try {
+      await stored;
+    } finally {
+      if (this.startsInFlight.get(id) === stored) this.startsInFlight.delete(id);
+    }
   }
 
   /** Agent reports wait out a database outage (retried with backoff) instead of being dropped. */
@@ -401,6 +431,7 @@ export class CommandQueue {
 
   /** Commits the result, then acknowledges it so the agent stops re-sending it. */
   async result(nodeId: string, result: CommandResult): Promise<void> {
+    await this.startsInFlight.get(result.id)?.catch(() => undefined);
     const accepted = await this.durably(`the result of ${result.id}`, () =>
       this.writes.push({ kind: 'result', nodeId, result }),
     );
@@ -501,41 +532,28 @@ export class CommandQueue {
     return () => rowsOf(claimed);
   }
 
-  /**
-   * Starts and results from agents, in arrival order (a start and its result may share a batch),
-   * applied to the rows in memory; markRunning/markFinished write them. Every start precedes its
-   * command's result, so writing all starts first keeps that order.
-   */
+  /** Results from agents applied to the rows in memory; markFinished writes them. */
   private applyReports(current: CommandsTable[], items: Report[], at: number) {
     const rows = new Map(current.map((r) => [r.id, r]));
-    const started: CommandsTable[] = [];
     const finished: CommandsTable[] = [];
     const retries: CommandsTable[] = [];
     const accepted: boolean[] = [];
-    for (const item of items) {
-      const id = reportedId(item);
-      const row = rows.get(id);
+    for (const { nodeId, result } of items) {
+      const row = rows.get(result.id);
       // Never act on, or acknowledge, what is not this agent's command to report.
-      if (!row || row.node_id !== item.nodeId) {
+      if (!row || row.node_id !== nodeId) {
         accepted.push(false);
         continue;
       }
       accepted.push(true);
-      if (item.kind === 'started') {
-        if (row.status !== 'dispatched') continue;
-        const running: CommandsTable = { ...row, status: 'running', started_at: item.at };
-        rows.set(id, running);
-        started.push(running);
-        continue;
-      }
       if (row.status !== 'dispatched' && row.status !== 'running') continue; // a duplicate: ack again
-      const done = finishedRow(row, item.result);
-      rows.set(id, done);
+      const done = finishedRow(row, result);
+      rows.set(result.id, done);
       finished.push(done);
       const retry = this.retryOf(done, at);
       if (retry) retries.push(retry);
     }
-    return { started, finished, retries, accepted };
+    return { finished, retries, accepted };
   }
 
   private retryOf(row: CommandsTable, at: number): CommandsTable | null {
@@ -674,8 +692,13 @@ export class CommandQueue {
   }
 }
 
-function reportedId(report: Report): string {
-  return report.kind === 'started' ? report.id : report.result.id;
+/** The rows a batch of starts moved to running (a duplicate or foreign start moves none). */
+function startsApplied(rows: CommandsTable[], starts: StartReport[]): CommandsTable[] {
+  const reported = new Map(starts.map((s) => [s.id, s]));
+  return rows.filter((row) => {
+    const start = reported.get(row.id);
+    return row.status === 'running' && row.node_id === start?.nodeId && Number(row.started_at) === start.at;
+  });
 }
 
 /** A retry waits its delay, doubled for every attempt after the second. */

@@ -131,22 +131,44 @@ export function markDispatched(
   });
 }
 
-/** Starts reported together: one update per table, each row with its own start time and lease. */
-export function markRunning(batch: StatementBatch, conn: Db, rows: CommandsTable[], leaseFrom: number): void {
-  for (const chunk of chunks(rows)) {
-    const ids = chunk.map((r) => r.id);
+/**
+ * Starts reported together: one update per table. Each row gets its own start time and a lease of
+ * its own timeout, and only if it is still dispatched and the reporter is its node.
+ */
+export function markRunning(
+  batch: StatementBatch,
+  conn: Db,
+  starts: Array<{ nodeId: string; id: string; at: number }>,
+  leaseFrom: number,
+): void {
+  for (const chunk of chunks(starts)) {
+    const ids = chunk.map((s) => s.id);
+    const reporter = caseOf('id', chunk, (s) => s.nodeId);
     batch.add(
       conn
         .updateTable('commands')
-        .set({ status: 'running', started_at: caseOf('id', chunk, (r) => Number(r.started_at)) })
+        .set({ status: 'running', started_at: caseOf('id', chunk, (s) => s.at) })
         .where('id', 'in', ids)
-        .where('status', '=', 'dispatched'),
+        .where('status', '=', 'dispatched')
+        .where('node_id', '=', reporter),
     );
     batch.add(
       conn
         .updateTable('command_inflight')
-        .set({ status: 'running', lease_until: caseOf('command_id', chunk, (r) => leaseFrom + r.timeout_ms) })
-        .where('command_id', 'in', ids),
+        .set((eb) => ({
+          status: 'running',
+          lease_until: sql<number>`${leaseFrom} + (${eb
+            .selectFrom('commands')
+            .select('timeout_ms')
+            .whereRef('commands.id', '=', 'command_inflight.command_id')})`,
+        }))
+        .where('command_id', 'in', ids)
+        .where('status', '=', 'dispatched')
+        .where(
+          'node_id',
+          '=',
+          caseOf('command_id', chunk, (s) => s.nodeId),
+        ),
     );
   }
 }
@@ -183,8 +205,12 @@ export function markFinished(batch: StatementBatch, conn: Db, rows: CommandsTabl
   }
 }
 
-/** `CASE WHEN key = … THEN … END`: each row its own value in one multi-row UPDATE. */
-function caseOf(key: 'id' | 'command_id', rows: CommandsTable[], value: (row: CommandsTable) => number) {
+/** `CASE WHEN key = … THEN … END`: each row its own value in one multi-row statement. */
+function caseOf<T extends { id: string }, V extends number | string>(
+  key: 'id' | 'command_id',
+  rows: T[],
+  value: (row: T) => V,
+) {
   const branches = rows.map((r) => sql`when ${sql.ref(key)} = ${r.id} then ${value(r)}`);
-  return sql<number>`case ${sql.join(branches, sql` `)} end`;
+  return sql<V>`case ${sql.join(branches, sql` `)} end`;
 }

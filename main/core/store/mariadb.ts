@@ -5,7 +5,7 @@ import { Kysely, MysqlDialect } from 'kysely';
 import { createPool, type Pool, type PoolOptions } from 'mysql2';
 import { FleetError } from '../errors.js';
 import type { Database } from './schema.js';
-import { allowMultiStatements } from './statement-batch.js';
+import { markServerDatabase } from './statement-batch.js';
 
 export interface MariadbHandle {
   db: Kysely<Database>;
@@ -72,6 +72,6 @@ export function openMariadb(raw: string): MariadbHandle {
   });
   const display = redactUrl(new URL(raw.replace(/^mariadb:/, 'mysql:')));
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
-  allowMultiStatements(db);
+  markServerDatabase(db);
   return { db, pool, display };
 }

@@ -7,11 +7,18 @@ import type { Database } from './schema.js';
 
 type AnyDb = Kysely<Database>;
 
-const multiStatementDatabases = new WeakSet<AnyDb>();
+const serverDatabases = new WeakSet<AnyDb>();
 
-/** Called by the store for a database whose connections accept multi-statement queries. */
-export function allowMultiStatements(db: AnyDb): void {
-  multiStatementDatabases.add(db);
+/**
+ * Called by the store for a database server (MariaDB): several connections write at once, and a
+ * connection accepts multi-statement queries.
+ */
+export function markServerDatabase(db: AnyDb): void {
+  serverDatabases.add(db);
+}
+
+export function isServerDatabase(db: AnyDb): boolean {
+  return serverDatabases.has(db);
 }
 
 /** What one statement of a batch returned; read it after the batch ran. */
@@ -38,7 +45,7 @@ export class StatementBatch {
   constructor(
     root: AnyDb,
     private readonly conn: AnyDb,
-    private readonly multi = multiStatementDatabases.has(root),
+    private readonly multi = isServerDatabase(root),
   ) {}
 
   add<O>(query: Compilable<O> | CompiledQuery<O>): StatementResult<O> {
