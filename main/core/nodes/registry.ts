@@ -43,6 +43,8 @@ interface OfflineWrite {
   at: number;
   reason: string;
   lastSeen: number;
+  /** The instance that must still hold the node (this one, or a dead one being released). */
+  holder: string | null;
 }
 type StatusWrite = OnlineWrite | OfflineWrite;
 type StatusOutcome = 'changed' | 'unchanged' | 'missing';
@@ -211,28 +213,35 @@ export class NodeRegistry {
       .where('status', '=', 'online')
       .where('instance_id', 'in', instanceIds)
       .execute();
-    for (const row of rows) {
-      const at = row.last_seen_at === null ? this.now() : Number(row.last_seen_at);
-      const changed = await this.db.transaction().execute(async (trx) => {
-        const result = await trx
-          .updateTable('nodes')
-          .set({ status: 'offline', connected_since: null, updated_at: this.now() })
-          .where('id', '=', row.id)
-          .where('status', '=', 'online')
-          .where('instance_id', '=', row.instance_id)
-          .executeTakeFirst();
-        if (Number(result.numUpdatedRows) === 0) return false;
-        await trx.insertInto('node_status_events').values({ node_id: row.id, status: 'offline', at, reason }).execute();
-        return true;
-      });
-      if (changed) this.bus.emit('nodeStatus', { nodeId: row.id, status: 'offline', at, reason });
-    }
+    // Thousands of nodes of a dead instance share the status group commit's transactions.
+    await Promise.all(
+      rows.map(async (row) => {
+        const at = row.last_seen_at === null ? this.now() : Number(row.last_seen_at);
+        const write: OfflineWrite = {
+          kind: 'offline',
+          nodeId: row.id,
+          at,
+          reason,
+          lastSeen: at,
+          holder: row.instance_id,
+        };
+        if ((await this.statusWrites.push(write)) === 'changed')
+          this.bus.emit('nodeStatus', { nodeId: row.id, status: 'offline', at, reason });
+      }),
+    );
   }
 
   async markOffline(nodeId: string, reason: string, at = this.now()): Promise<void> {
     const lastSeen = this.lastSeen.get(nodeId);
     this.lastSeen.delete(nodeId);
-    const outcome = await this.statusWrites.push({ kind: 'offline', nodeId, at, reason, lastSeen: lastSeen ?? at });
+    const outcome = await this.statusWrites.push({
+      kind: 'offline',
+      nodeId,
+      at,
+      reason,
+      lastSeen: lastSeen ?? at,
+      holder: this.instanceId,
+    });
     if (outcome === 'changed') this.bus.emit('nodeStatus', { nodeId, status: 'offline', at, reason });
   }
 
@@ -288,11 +297,11 @@ export class NodeRegistry {
     const { nodeId, at } = item;
     const result = await trx
       .updateTable('nodes')
-      .set({ status: 'offline', connected_since: null, last_seen_at: item.lastSeen, updated_at: at })
+      .set({ status: 'offline', connected_since: null, last_seen_at: item.lastSeen, updated_at: this.now() })
       .where('id', '=', nodeId)
       .where('status', '=', 'online')
-      // In shared mode the agent may already be connected to another instance: not ours to mark.
-      .where((eb) => eb.or([eb('instance_id', 'is', null), eb('instance_id', '=', this.instanceId)]))
+      // In shared mode the agent may already be connected to another instance: not the holder's to mark.
+      .where((eb) => eb.or([eb('instance_id', 'is', null), eb('instance_id', '=', item.holder)]))
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return 'unchanged';
     await trx

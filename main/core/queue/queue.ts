@@ -242,15 +242,7 @@ export class CommandQueue {
     const stateRows = selectQueueStates(batch, conn, connected, at);
     await batch.run();
     const applied = this.applyReports(rowsOf(reported), reports, at);
-    const states = queueStatesOf(connected, stateRows);
-    for (const row of applied.finished) {
-      const state = states.get(row.node_id);
-      if (state) state.active--;
-    }
-    for (const retry of applied.retries) {
-      const state = states.get(retry.node_id);
-      if (state && retryAvailableAt(retry) <= at) state.ready++;
-    }
+    const states = statesAfterReports(queueStatesOf(connected, stateRows), applied, at);
     const direct = this.dispatchDirectly(enqueues, states, at);
     for (const { alsoInTransaction } of enqueues) if (alsoInTransaction) await alsoInTransaction(conn);
     // Round trip 2: every write, and the claims of nodes with commands waiting.
@@ -699,6 +691,23 @@ function startsApplied(rows: CommandsTable[], starts: StartReport[]): CommandsTa
     const start = reported.get(row.id);
     return row.status === 'running' && row.node_id === start?.nodeId && Number(row.started_at) === start.at;
   });
+}
+
+/** Node states read before the reports' writes, brought up to date with them. */
+function statesAfterReports(
+  states: Map<string, NodeQueueState>,
+  applied: { finished: CommandsTable[]; retries: CommandsTable[] },
+  at: number,
+): Map<string, NodeQueueState> {
+  for (const row of applied.finished) {
+    const state = states.get(row.node_id);
+    if (state) state.active--;
+  }
+  for (const retry of applied.retries) {
+    const state = states.get(retry.node_id);
+    if (state && retryAvailableAt(retry) <= at) state.ready++;
+  }
+  return states;
 }
 
 /** A retry waits its delay, doubled for every attempt after the second. */
