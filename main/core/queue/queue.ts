@@ -200,8 +200,11 @@ export class CommandQueue {
     const starts = writes.filter((w): w is StartReport => w.kind === 'started');
     const reports = writes.filter((w): w is Report => w.kind === 'result');
     const at = this.now();
-    const outcome = await batchedTransaction(this.db, (batch, conn) =>
-      this.writeInTransaction(batch, conn, { enqueues, starts, reports }, at),
+    // Start commits and other instances run beside this one on MariaDB: a deadlock rolls it all back.
+    const outcome = await retryOnConflict(() =>
+      batchedTransaction(this.db, (batch, conn) =>
+        this.writeInTransaction(batch, conn, { enqueues, starts, reports }, at),
+      ),
     );
     for (const row of outcome.started) this.emitStatus(row, 'running', Number(row.started_at));
     this.afterTerminal(outcome.finished, outcome.retries);
