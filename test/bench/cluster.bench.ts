@@ -1,9 +1,12 @@
 // Shared-mode benchmarks on the real MariaDB: dispatch latency at 200 commands/s on one instance,
 // batched commands/s, and cross-instance dispatch (enqueued on A, agents on B), measured on A's bus
 // (so including the event relay back to A) and on B's.
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { createPool } from 'mysql2/promise';
+import WebSocket from 'ws';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
 import { freshMariadb } from '../helpers/databases.js';
@@ -52,8 +55,50 @@ async function latencyAt(via: Master, observe: Master[], ids: string[], rate: nu
   return out;
 }
 
+/**
+ * The floor of any design that commits twice per command: an autocommit insert, a raw ws round trip
+ * to another process, an autocommit update — paced like the latency run, on the same MariaDB.
+ */
+async function twoCommitsAndHopFloor(dbUrl: string, rate: number, seconds: number) {
+  const pool = createPool({ uri: dbUrl, connectionLimit: 10 });
+  await pool.query('create table floor_t (id int primary key, status varchar(16))');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ws-echo-process.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => resolve(Number(/port (\d+)/.exec(d.toString())?.[1]))),
+  );
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
+  await new Promise((r) => socket.once('open', r));
+  const echoed = new Map<number, () => void>();
+  socket.on('message', (data) => echoed.get(Number(data.toString()))?.());
+  const times: number[] = [];
+  const runs: Promise<void>[] = [];
+  await paced(rate, rate * seconds, (i) => {
+    runs.push(
+      (async () => {
+        const start = performance.now();
+        await pool.query('insert into floor_t values (?, ?)', [i, 'pending']);
+        await new Promise<void>((resolve) => {
+          echoed.set(i, resolve);
+          socket.send(String(i));
+        });
+        await pool.query('update floor_t set status = ? where id = ?', ['running', i]);
+        times.push(performance.now() - start);
+      })(),
+    );
+  });
+  await Promise.all(runs);
+  socket.close();
+  child.stdin.end();
+  await pool.end();
+  times.sort((a, b) => a - b);
+  return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
+}
+
 export async function runClusterBenchmarks() {
   const db = await freshMariadb();
+  const floor = await twoCommitsAndHopFloor(db.url, 200, 10);
   const a = await sharedMaster(db.url);
   const b = await sharedMaster(db.url);
   const { ids, tokens } = await createNodes(a, 100, 'c');
@@ -77,6 +122,11 @@ export async function runClusterBenchmarks() {
         value: `${local?.p50Ms.toFixed(1)} / ${local?.p99Ms.toFixed(1)}`,
         target: '≤ 5 / ≤ 25',
       },
+      {
+        figure: 'floor: autocommit insert + raw ws round trip + autocommit update at 200/s, p50 / p99 (ms)',
+        value: `${floor.p50Ms.toFixed(1)} / ${floor.p99Ms.toFixed(1)}`,
+        target: '',
+      },
       { figure: 'MariaDB commands/s (batches of 500)', value: Math.round(perSec), target: '≥ 1,000' },
       {
         figure: 'cross-instance: enqueued on A → running on B, p50 / p99 (ms)',
@@ -90,7 +140,7 @@ export async function runClusterBenchmarks() {
       },
     ];
     console.table(rows);
-    saveResult('cluster', { local, throughputPerSec: perSec, crossInstance: { seenOnB, seenOnA } });
+    saveResult('cluster', { local, floor, throughputPerSec: perSec, crossInstance: { seenOnB, seenOnA } });
   } finally {
     await swarm.stop();
     await a.stop();
