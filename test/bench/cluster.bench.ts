@@ -1,18 +1,17 @@
 // Shared-mode benchmarks on the real MariaDB: dispatch latency at 200 commands/s on one instance,
 // batched commands/s, and cross-instance dispatch (enqueued on A, agents on B), measured on A's bus
 // (so including the event relay back to A) and on B's.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createPool } from 'mysql2/promise';
-import WebSocket from 'ws';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
 import { freshMariadb } from '../helpers/databases.js';
 import {
   countStatus,
   createNodes,
+  echoPeer,
   externalSwarm,
   paced,
   percentile,
@@ -62,14 +61,7 @@ async function latencyAt(via: Master, observe: Master[], ids: string[], rate: nu
 async function twoCommitsAndHopFloor(dbUrl: string, rate: number, seconds: number) {
   const pool = createPool({ uri: dbUrl, connectionLimit: 10 });
   await pool.query('create table floor_t (id int primary key, status varchar(16))');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ws-echo-process.ts')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve) =>
-    child.stdout.on('data', (d: Buffer) => resolve(Number(/port (\d+)/.exec(d.toString())?.[1]))),
-  );
-  const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
-  await new Promise((r) => socket.once('open', r));
+  const { socket, stop } = await echoPeer();
   const echoed = new Map<number, () => void>();
   socket.on('message', (data) => echoed.get(Number(data.toString()))?.());
   const times: number[] = [];
@@ -89,8 +81,7 @@ async function twoCommitsAndHopFloor(dbUrl: string, rate: number, seconds: numbe
     );
   });
   await Promise.all(runs);
-  socket.close();
-  child.stdin.end();
+  stop();
   await pool.end();
   times.sort((a, b) => a - b);
   return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };

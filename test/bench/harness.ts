@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
 import type { NewCommand } from '../../main/core/queue/queue.js';
@@ -158,3 +159,22 @@ export const trueCommand = (nodeId: string): NewCommand => ({
   deadlineAt: null,
   retry: null,
 });
+
+/** A raw `ws` echo server in another process (`ws-echo-process.ts`), connected: the ceiling for hops. */
+export async function echoPeer() {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ws-echo-process.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => resolve(Number(/port (\d+)/.exec(d.toString())?.[1]))),
+  );
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
+  await new Promise((r) => socket.once('open', r));
+  return {
+    socket,
+    stop: () => {
+      socket.close();
+      child.stdin.end();
+    },
+  };
+}

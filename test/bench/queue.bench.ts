@@ -1,17 +1,16 @@
 // Queue benchmarks: dispatch latency at a fixed rate, end-to-end throughput, fan-out to 1,000 agents,
 // each next to its ceiling (raw batched SQLite inserts with the same durability).
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
-import WebSocket from 'ws';
 import type { Master } from '../../main/core/master.js';
 import {
   benchMaster,
   countStatus,
   createNodes,
+  echoPeer,
   externalSwarm,
   median,
   paced,
@@ -130,14 +129,7 @@ export function sqliteCeiling(rows = 20_000) {
 
 /** Ceiling for dispatch latency: raw ws round trips to another process at the same rate. */
 export async function wsRoundTripCeiling(rate = 1_000, seconds = 5) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ws-echo-process.ts')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve) =>
-    child.stdout.on('data', (d: Buffer) => resolve(Number(/port (\d+)/.exec(d.toString())?.[1]))),
-  );
-  const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
-  await new Promise((r) => socket.once('open', r));
+  const { socket, stop } = await echoPeer();
   const sentAt = new Map<number, number>();
   const rtts: number[] = [];
   socket.on('message', (data) => {
@@ -162,8 +154,7 @@ export async function wsRoundTripCeiling(rate = 1_000, seconds = 5) {
     }, 1);
   });
   while (rtts.length < total) await sleep(5);
-  socket.close();
-  child.stdin.end();
+  stop();
   rtts.sort((a, b) => a - b);
   return { rate, p50Ms: percentile(rtts, 50), p99Ms: percentile(rtts, 99) };
 }
