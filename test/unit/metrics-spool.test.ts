@@ -1,7 +1,7 @@
 // The shared-mode metrics spool against a real MariaDB reached through a proxy the test cuts: batches
 // written while the database is away are kept on disk, survive a crash, and reach the database exactly
 // once — also when a replay is repeated (the spool file restored to before it was trimmed).
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricSample, MetricsMessage } from '../../agent/protocol.js';
@@ -141,6 +141,36 @@ describe.runIf(hasMariadb())('metrics spool', () => {
       T0 + 1,
     );
     expect(report.rxBytes).toBe(40 * 250 + reported * 10);
+    await metrics.stop();
+  }, 30_000);
+
+  it('keeps a batch in memory when the spool file cannot be written, and writes it once it can', async () => {
+    const db = await freshMariadb();
+    cleanup.push(db.drop);
+    const store: Store = await openStore(db.url);
+    cleanup.push(() => store.close());
+    const nodeId = (await new NodeRegistry(store.db, new EventBus()).create({ name: 'spooled' })).node.id;
+    const missingDir = join(tempDir(), 'not-yet');
+    const spool = { file: join(missingDir, 'metrics-spool.jsonl'), instanceId: 'instance-a' };
+    const metrics = new MetricsService(store.db, 'mariadb', new EventBus(), silentLogger, {
+      spool,
+      flushIntervalMs: 3_600_000,
+    });
+    await metrics.start();
+    metrics.ingest(nodeId, frame(sample(T0, 1_000)), T0);
+    metrics.ingest(nodeId, frame(sample(T0 + 2_000, 4_000)), T0 + 2_000); // +3,000
+    await metrics.flush(); // the spool's directory is missing: nothing may be lost
+    mkdirSync(missingDir);
+    await metrics.flush();
+    const report = await trafficReport(
+      store.db,
+      metrics,
+      { from: T0 - 60_000, to: T0 + HOUR_MS, limit: 20 },
+      48 * HOUR_MS,
+      T0 + 1,
+    );
+    expect(report.rxBytes).toBe(3_000);
+    expect(metrics.spoolBacklog?.batches).toBe(0);
     await metrics.stop();
   }, 30_000);
 });

@@ -288,7 +288,15 @@ export class MetricsService {
   private async flushThroughSpool(spool: MetricsSpool): Promise<void> {
     if (!this.buffer.isEmpty) {
       this.flushes += 1;
-      spool.append(this.buffer.take());
+      const batch = this.buffer.take();
+      try {
+        await spool.append(batch);
+      } catch (err) {
+        // The spool's disk refused it (full, read-only): keep the batch in memory and try again.
+        this.buffer.restore(batch);
+        this.log.error({ err }, 'could not append metric rollups to the spool; will retry');
+        return;
+      }
     }
     const instanceId = this.options.spool?.instanceId as string;
     for (const entry of spool.pending()) {
@@ -302,7 +310,7 @@ export class MetricsService {
         break;
       }
     }
-    spool.compact((e) => e.applied.length >= partCount(e.batch));
+    await spool.compact((e) => e.applied.length >= partCount(e.batch));
   }
 
   /** Batches waiting in the spool (shared mode), for /api/health. */

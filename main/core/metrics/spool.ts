@@ -1,8 +1,10 @@
 // Shared mode: every rollup batch is appended to a local spool file (one JSON line, fsynced) before it
 // is written to the database, and stays there until every part of it is committed. A crash or a
 // database outage therefore loses nothing; replaying is idempotent because each committed part is
-// recorded (instance, sequence, part) in the same transaction as its rows.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// recorded (instance, sequence, part) in the same transaction as its rows. The writes and fsyncs run off
+// the event loop (a slow disk must not stall agents and the queue); callers serialize them.
+import { existsSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import type { RollupBatch } from './rollup-buffer.js';
 
@@ -41,19 +43,13 @@ export class MetricsSpool {
   }
 
   /** Appends a batch durably and returns its entry. */
-  append(batch: RollupBatch, at = Date.now()): SpoolEntry {
+  async append(batch: RollupBatch, at = Date.now()): Promise<SpoolEntry> {
     // Sequence numbers are never reused, even by a later process whose spool file was emptied:
     // they follow the clock (and the last one used), so an old idempotency key never hides a new batch.
     const seq = Math.max(this.nextSeq, at);
     this.nextSeq = seq + 1;
     const entry: SpoolEntry = { seq, at, batch, applied: [] };
-    const fd = openSync(this.file, 'a', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(entry)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    await writeDurably(this.file, 'a', `${JSON.stringify(entry)}\n`);
     this.entries.push(entry);
     return entry;
   }
@@ -68,18 +64,22 @@ export class MetricsSpool {
   }
 
   /** Drops fully written entries and rewrites the file with the rest (atomically). */
-  compact(isDone: (entry: SpoolEntry) => boolean): void {
+  async compact(isDone: (entry: SpoolEntry) => boolean): Promise<void> {
     const before = this.entries.length;
     this.entries = this.entries.filter((e) => !isDone(e));
     if (this.entries.length === before) return;
     const temp = `${this.file}.tmp`;
-    const fd = openSync(temp, 'w', 0o600);
-    try {
-      for (const e of this.entries) writeSync(fd, `${JSON.stringify(e)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, this.file);
+    await writeDurably(temp, 'w', this.entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    await rename(temp, this.file);
+  }
+}
+
+async function writeDurably(file: string, flags: 'a' | 'w', text: string): Promise<void> {
+  const handle = await open(file, flags, 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
