@@ -36,6 +36,12 @@ function sample(t: number, rx: number): MetricSample {
 }
 const frame = (s: MetricSample): MetricsMessage => ({ type: 'metrics', intervalMs: 2_000, samples: [s] });
 
+/** Bytes received over the test's hour, as the traffic report gives them. */
+async function rxBytes(store: Store, metrics: MetricsService): Promise<number> {
+  const range = { from: T0 - 60_000, to: T0 + HOUR_MS, limit: 50 };
+  return (await trafficReport(store.db, metrics, range, 48 * HOUR_MS, T0 + 1)).rxBytes;
+}
+
 describe.runIf(hasMariadb())('metrics spool', () => {
   const cleanup: Array<() => Promise<void>> = [];
   afterEach(async () => {
@@ -57,9 +63,7 @@ describe.runIf(hasMariadb())('metrics spool', () => {
     // A master process on this database and spool file (flushes only when the test says so).
     const metricsWithSpool = () =>
       new MetricsService(store.db, 'mariadb', new EventBus(), silentLogger, { spool, flushIntervalMs: 3_600_000 });
-    const total = async (metrics: MetricsService) =>
-      (await trafficReport(store.db, metrics, { from: T0 - 60_000, to: T0 + HOUR_MS, limit: 20 }, 48 * HOUR_MS, T0 + 1))
-        .rxBytes;
+    const total = (metrics: MetricsService) => rxBytes(store, metrics);
 
     const first = metricsWithSpool();
     await first.start();
@@ -133,14 +137,7 @@ describe.runIf(hasMariadb())('metrics spool', () => {
     // One flush per leaving agent would be 40 spool appends and database writes.
     expect(metrics.flushes - before).toBeLessThan(10);
     expect(metrics.headlines().filter((h) => leaving.includes(h.nodeId))).toEqual([]);
-    const report = await trafficReport(
-      store.db,
-      metrics,
-      { from: T0 - 60_000, to: T0 + HOUR_MS, limit: 50 },
-      48 * HOUR_MS,
-      T0 + 1,
-    );
-    expect(report.rxBytes).toBe(40 * 250 + reported * 10);
+    expect(await rxBytes(store, metrics)).toBe(40 * 250 + reported * 10);
     await metrics.stop();
   }, 30_000);
 
@@ -162,14 +159,7 @@ describe.runIf(hasMariadb())('metrics spool', () => {
     await metrics.flush(); // the spool's directory is missing: nothing may be lost
     mkdirSync(missingDir);
     await metrics.flush();
-    const report = await trafficReport(
-      store.db,
-      metrics,
-      { from: T0 - 60_000, to: T0 + HOUR_MS, limit: 20 },
-      48 * HOUR_MS,
-      T0 + 1,
-    );
-    expect(report.rxBytes).toBe(3_000);
+    expect(await rxBytes(store, metrics)).toBe(3_000);
     expect(metrics.spoolBacklog?.batches).toBe(0);
     await metrics.stop();
   }, 30_000);
