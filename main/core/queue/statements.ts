@@ -59,7 +59,7 @@ export function queueStatesOf(
   return states;
 }
 
-/** `dispatched`: rows that go in already dispatched, with their lease. */
+/** New rows into both tables; a row whose status is `dispatched` goes into the hot set dispatched, with its lease. */
 export function insertCommands(
   batch: StatementBatch,
   conn: Db,

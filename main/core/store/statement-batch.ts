@@ -55,10 +55,6 @@ export class StatementBatch {
     return result;
   }
 
-  get size(): number {
-    return this.queued.length;
-  }
-
   /** Sends what was added since the last run. */
   async run(): Promise<void> {
     const queued = this.queued;
