@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AgentMessage, CloseCode } from '../../agent/protocol.js';
+import type { AgentMessage } from '../../agent/protocol.js';
 import { VERSION } from '../../agent/version.js';
 import { contract, type Handlers, type OperationName } from '../contract/contract.js';
 import type { NodeCredentials } from '../contract/schemas.js';
@@ -186,8 +186,9 @@ export class Master {
     bus.subscribe((message) => {
       if (message.event === 'nodeDeleted') metrics.forget(message.data.nodeId);
     });
-    const onAgentMessage = (nodeId: string, message: AgentMessage) => {
-      routeAgentMessage({ queue, fileRpc, transfers, metrics }, nodeId, message).catch((err) =>
+    /** `tokenHash`: the token the agent's connection used (null: the built-in local node). */
+    const onAgentMessage = (nodeId: string, message: AgentMessage, tokenHash: string | null = null) => {
+      routeAgentMessage({ queue, fileRpc, transfers, metrics }, nodeId, message, tokenHash).catch((err) =>
         log.error({ err, nodeId }, 'agent message failed'),
       );
     };
@@ -212,6 +213,7 @@ export class Master {
       onMessage: onAgentMessage,
       onBinary: (nodeId, data) => transfers.onBinary(nodeId, data),
       onDisconnected: (nodeId) => {
+        queue.nodeDisconnected(nodeId);
         fileRpc.nodeGone(nodeId);
         transfers.nodeGone(nodeId);
         if (shared) void metrics.release(nodeId);
@@ -412,17 +414,18 @@ export class Master {
       updateNode: ({ id, name, labels }) => registry.update(id, { name, labels }),
       deleteNode: async ({ id, force }) => {
         await registry.delete(id, force ?? false);
-        this.gateway.disconnect(id, CloseCode.nodeDeleted, 'node deleted on the master');
+        await this.gateway.recheckCredentials([id]);
         return { ok: true as const };
       },
       rotateNodeToken: async ({ id, overlapSec }) => {
         const rotated = await registry.rotateToken(id, overlapSec === undefined ? undefined : overlapSec * 1000);
-        this.gateway.tokenRotated(id, rotated.overlapUntil);
+        // A connection on the token this rotation retired closes now; one on the previous overlaps.
+        await this.gateway.recheckCredentials([id]);
         return credentials(rotated.node, rotated.token, rotated.overlapUntil);
       },
       revokeNode: async ({ id }) => {
         const node = await registry.revoke(id);
-        this.gateway.disconnect(id, CloseCode.revoked, 'token revoked on the master');
+        await this.gateway.recheckCredentials([id]);
         return node;
       },
       nodeUptime: ({ id, hours }) => registry.uptime(id, hours),
@@ -501,6 +504,7 @@ async function routeAgentMessage(
   { queue, fileRpc, transfers, metrics }: Routes,
   nodeId: string,
   message: AgentMessage,
+  tokenHash: string | null,
 ) {
   switch (message.type) {
     case 'metrics':
@@ -510,7 +514,7 @@ async function routeAgentMessage(
     case 'output':
       return queue.output(nodeId, message.id, message.stream, message.data);
     case 'result':
-      return queue.result(nodeId, message.result);
+      return queue.result(nodeId, message.result, tokenHash);
     case 'rpc-result':
       return fileRpc.onResult(nodeId, message);
     case 'hello':

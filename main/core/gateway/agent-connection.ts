@@ -34,11 +34,16 @@ export class AgentConnection {
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
   private socketError = '';
+  /** Set once its token no longer stands: frames still on the way are dropped, not acted on. */
+  private retired = false;
+  private expiry: NodeJS.Timeout | null = null;
 
   constructor(
     readonly nodeId: string,
     readonly nodeName: string,
     readonly remoteAddress: string,
+    /** The hash of the token this connection authenticated with. */
+    readonly tokenHash: string,
     private readonly socket: WebSocket,
     private readonly timings: ConnectionTimings,
     private readonly hooks: ConnectionHooks,
@@ -81,11 +86,21 @@ export class AgentConnection {
     }
   }
 
-  /** Closes the connection when `at` passes (a rotated token's overlap). */
+  /** Closes now and ignores every frame still arriving: the token it used no longer stands. */
+  retire(code: number, reason: string): void {
+    this.retired = true;
+    this.close(code, reason);
+  }
+
+  get isRetired(): boolean {
+    return this.retired;
+  }
+
+  /** Retires the connection when `at` passes (a rotated token's overlap); a later call replaces it. */
   expireAt(at: number, code: number, reason: string): void {
-    const timer = setTimeout(() => this.close(code, reason), Math.max(0, at - Date.now()));
-    timer.unref();
-    this.timers.push(timer);
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => this.retire(code, reason), Math.max(0, at - Date.now()));
+    this.expiry.unref();
   }
 
   /** Pings start at a random offset so a fleet's heartbeats spread over the interval. */
@@ -116,6 +131,7 @@ export class AgentConnection {
   }
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.retired) return;
     this.heard();
     if (isBinary) {
       if (this.ready) this.hooks.onBinary(this, data as Buffer);
@@ -164,6 +180,7 @@ export class AgentConnection {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers = [];
+    if (this.expiry) clearTimeout(this.expiry);
     this.hooks.onClose(this, code, reason);
   }
 

@@ -14,6 +14,7 @@ import {
   REJECT_REASON_HEADER,
 } from '../../../agent/protocol.js';
 import type { Logger } from '../log.js';
+import { type TokenStanding, tokenStanding } from '../nodes/credentials.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import { retryWithBackoff } from '../retry.js';
 import { AgentConnection, type ConnectionTimings } from './agent-connection.js';
@@ -38,7 +39,10 @@ export interface GatewayOptions {
   restartGraceMs?: number;
   limiter?: FailureLimiter;
   tlsAdmission?: Partial<Omit<TlsAdmissionOptions, 'secureContext'>>;
-  onMessage?: (nodeId: string, message: AgentMessage) => void;
+  /** `tokenHash`: the token the connection used; a result is accepted only while it stands. */
+  onMessage?: (nodeId: string, message: AgentMessage, tokenHash: string) => void;
+  /** How often the credentials version is checked for changes made on any instance (default 500 ms). */
+  credentialCheckMs?: number;
   /** After hello is recorded and welcome sent: the queue redelivers and dispatches. */
   onConnected?: (nodeId: string, hello: HelloMessage) => void;
   onBinary?: (nodeId: string, data: Buffer) => void;
@@ -63,6 +67,11 @@ export class AgentGateway {
     clientTracking: false,
   });
   private readonly connections = new Map<string, AgentConnection>();
+  /** Every authenticated socket, before and after hello: a revoke must reach those not yet attached. */
+  private readonly authenticated = new Set<AgentConnection>();
+  private credentialTimer: NodeJS.Timeout | null = null;
+  private credentialsSeen: number | null = null;
+  private credentialCheckFailing = false;
   private readonly timings: ConnectionTimings;
   private readonly limiter: FailureLimiter;
   private graceTimer: NodeJS.Timeout | null = null;
@@ -91,6 +100,7 @@ export class AgentGateway {
       listener.listen(this.options.port, this.options.host, () => resolve());
     });
     await this.startRestartGrace();
+    await this.watchCredentials();
     const address = listener.address();
     const port = typeof address === 'object' && address ? address.port : this.options.port;
     return { host: this.options.host, port };
@@ -140,18 +150,62 @@ export class AgentGateway {
     return this.connections.get(nodeId)?.bufferedAmount ?? 0;
   }
 
-  disconnect(nodeId: string, code: number, reason: string): void {
-    this.connections.get(nodeId)?.close(code, reason);
+  /**
+   * Checks the token each connection used (of these nodes, or all) against the database: a token
+   * that no longer stands closes its connection at once and its frames are dropped from then on;
+   * one inside a rotation overlap closes when the overlap ends. Called right after a change on this
+   * instance, and by the credentials watch for changes made on any other.
+   */
+  async recheckCredentials(nodeIds?: string[]): Promise<void> {
+    const wanted = nodeIds ? new Set(nodeIds) : null;
+    const held = [...this.authenticated].filter((c) => !c.isRetired && (!wanted || wanted.has(c.nodeId)));
+    if (held.length === 0) return;
+    const rows = await this.options.registry.credentialsOf(held.map((c) => c.nodeId));
+    const now = Date.now();
+    for (const connection of held) {
+      const standing = tokenStanding(rows.get(connection.nodeId), connection.tokenHash, now);
+      if (!standing.valid) {
+        const { code, reason } = closeFor(standing);
+        this.options.log.info(
+          { nodeId: connection.nodeId, reason },
+          'agent connection closed: its token no longer stands',
+        );
+        connection.retire(code, reason);
+      } else if (standing.expiresAt !== null) {
+        connection.expireAt(standing.expiresAt, CloseCode.revoked, 'token rotated; old token expired');
+      }
+    }
   }
 
-  /** The live connection authenticated with the old token; it may stay until the overlap ends. */
-  tokenRotated(nodeId: string, overlapUntil: number | null): void {
-    this.connections.get(nodeId)?.expireAt(overlapUntil ?? 0, CloseCode.revoked, 'token rotated; old token expired');
+  /** Polls the credentials version; when another instance (or this one) changed a token, re-check. */
+  private async watchCredentials(): Promise<void> {
+    this.credentialsSeen = await this.options.registry.credentialsVersion().catch(() => null);
+    const check = async () => {
+      try {
+        const version = await this.options.registry.credentialsVersion();
+        this.credentialCheckFailing = false;
+        if (version === this.credentialsSeen) return;
+        await this.recheckCredentials();
+        this.credentialsSeen = version;
+      } catch (err) {
+        if (!this.credentialCheckFailing) this.options.log.warn({ err }, 'could not check for token changes; retrying');
+        this.credentialCheckFailing = true;
+      }
+    };
+    const tick = () => {
+      this.credentialTimer = setTimeout(
+        () => void check().finally(() => !this.stopping && tick()),
+        this.options.credentialCheckMs ?? 500,
+      );
+      this.credentialTimer.unref();
+    };
+    tick();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.credentialTimer) clearTimeout(this.credentialTimer);
     for (const connection of this.connections.values()) {
       connection.close(CloseCode.masterRestarting, 'master restarting');
     }
@@ -185,13 +239,17 @@ export class AgentGateway {
       return this.refuse(socket, 401, 'invalid, rotated or revoked token');
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new AgentConnection(auth.nodeId, auth.name, address, ws, this.timings, {
+      const connection = new AgentConnection(auth.nodeId, auth.name, address, auth.tokenHash, ws, this.timings, {
         onHello: (c, hello) => this.attach(c, hello),
-        onMessage: (c, message) => this.options.onMessage?.(c.nodeId, message),
+        onMessage: (c, message) => this.options.onMessage?.(c.nodeId, message, c.tokenHash),
         onBinary: (c, data) => this.options.onBinary?.(c.nodeId, data),
         onHeard: (c) => this.options.registry.touch(c.nodeId),
-        onClose: (c, code, reason) => void this.detach(c, code, reason),
+        onClose: (c, code, reason) => {
+          this.authenticated.delete(c);
+          void this.detach(c, code, reason);
+        },
       });
+      this.authenticated.add(connection);
       if (auth.expiresAt !== null) {
         connection.expireAt(auth.expiresAt, CloseCode.revoked, 'token rotated; old token expired');
       }
@@ -208,6 +266,7 @@ export class AgentGateway {
   }
 
   private async attach(connection: AgentConnection, hello: HelloMessage): Promise<void> {
+    if (connection.isRetired) return;
     const previous = this.connections.get(connection.nodeId);
     this.connections.set(connection.nodeId, connection);
     if (previous) previous.close(CloseCode.replaced, 'replaced by a newer connection of the same node');
@@ -257,5 +316,16 @@ export class AgentGateway {
       }
     }, this.options.restartGraceMs ?? 45_000);
     this.graceTimer.unref();
+  }
+}
+
+function closeFor(standing: Extract<TokenStanding, { valid: false }>): { code: number; reason: string } {
+  switch (standing.reason) {
+    case 'deleted':
+      return { code: CloseCode.nodeDeleted, reason: 'node deleted on the master' };
+    case 'revoked':
+      return { code: CloseCode.revoked, reason: 'token revoked on the master' };
+    case 'replaced':
+      return { code: CloseCode.revoked, reason: 'token rotated; old token expired' };
   }
 }

@@ -6,6 +6,13 @@ import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { GroupCommit } from '../group-commit.js';
 import type { Db, NodesTable } from '../store/schema.js';
+import {
+  bumpCredentialsVersion,
+  type CredentialRow,
+  credentialsVersion,
+  readCredentials,
+  tokenStanding,
+} from './credentials.js';
 import { generateToken, hashToken, looksLikeToken } from './tokens.js';
 
 export const DEFAULT_TOKEN_OVERLAP_MS = 5 * 60_000;
@@ -16,6 +23,8 @@ export type PendingWorkCounter = (nodeId: string) => Promise<number>;
 export interface Authenticated {
   nodeId: string;
   name: string;
+  /** The hash of the token this connection used: it is re-checked against the node on every change. */
+  tokenHash: string;
   /** Set when the token is a rotated-out one still inside its overlap. */
   expiresAt: number | null;
 }
@@ -127,36 +136,36 @@ export class NodeRegistry {
     const token = generateToken();
     const at = this.now();
     const overlapUntil = row.token_hash && overlapMs > 0 ? at + overlapMs : null;
-    await this.db
-      .updateTable('nodes')
-      .set({
-        token_hash: hashToken(token),
-        prev_token_hash: overlapUntil ? row.token_hash : null,
-        prev_token_expires_at: overlapUntil,
-        revoked_at: null,
-        updated_at: at,
-      })
-      .where('id', '=', id)
-      .execute();
+    await this.changeCredentials(id, {
+      token_hash: hashToken(token),
+      prev_token_hash: overlapUntil ? row.token_hash : null,
+      prev_token_expires_at: overlapUntil,
+      revoked_at: null,
+      updated_at: at,
+    });
     this.bus.emit('nodeChanged', { nodeId: id });
     return { node: await this.get(id), token, overlapUntil };
   }
 
   async revoke(id: string): Promise<NodeView> {
     await this.agentRow(id);
-    await this.db
-      .updateTable('nodes')
-      .set({
-        token_hash: null,
-        prev_token_hash: null,
-        prev_token_expires_at: null,
-        revoked_at: this.now(),
-        updated_at: this.now(),
-      })
-      .where('id', '=', id)
-      .execute();
+    await this.changeCredentials(id, {
+      token_hash: null,
+      prev_token_hash: null,
+      prev_token_expires_at: null,
+      revoked_at: this.now(),
+      updated_at: this.now(),
+    });
     this.bus.emit('nodeChanged', { nodeId: id });
     return this.get(id);
+  }
+
+  /** A token change and the signal that tells every instance to re-check its connections, together. */
+  private async changeCredentials(id: string, values: Partial<NodesTable>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('nodes').set(values).where('id', '=', id).execute();
+      await bumpCredentialsVersion(trx);
+    });
   }
 
   async delete(id: string, force = false): Promise<void> {
@@ -175,7 +184,10 @@ export class NodeRegistry {
         );
       }
     }
-    await this.db.deleteFrom('nodes').where('id', '=', id).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('nodes').where('id', '=', id).execute();
+      await bumpCredentialsVersion(trx);
+    });
     this.lastSeen.delete(id);
     this.bus.emit('nodeDeleted', { nodeId: id });
   }
@@ -183,16 +195,25 @@ export class NodeRegistry {
   /** Returns the node a token belongs to, or null. Expired overlap tokens and revoked nodes fail. */
   async authenticate(token: string): Promise<Authenticated | null> {
     if (!looksLikeToken(token)) return null;
-    const hash = hashToken(token);
+    const tokenHash = hashToken(token);
     const row = await this.db
       .selectFrom('nodes')
       .select(['id', 'name', 'token_hash', 'prev_token_hash', 'prev_token_expires_at', 'revoked_at'])
-      .where((eb) => eb.or([eb('token_hash', '=', hash), eb('prev_token_hash', '=', hash)]))
+      .where((eb) => eb.or([eb('token_hash', '=', tokenHash), eb('prev_token_hash', '=', tokenHash)]))
       .executeTakeFirst();
-    if (!row || row.revoked_at !== null) return null;
-    if (row.token_hash === hash) return { nodeId: row.id, name: row.name, expiresAt: null };
-    const expiresAt = row.prev_token_expires_at === null ? null : Number(row.prev_token_expires_at);
-    return expiresAt !== null && expiresAt > this.now() ? { nodeId: row.id, name: row.name, expiresAt } : null;
+    const standing = tokenStanding(row, tokenHash, this.now());
+    if (!row || !standing.valid) return null;
+    return { nodeId: row.id, name: row.name, tokenHash, expiresAt: standing.expiresAt };
+  }
+
+  /** The token columns of these nodes (absent: deleted), for re-checking live connections. */
+  credentialsOf(nodeIds: string[]): Promise<Map<string, CredentialRow>> {
+    return readCredentials(this.db, nodeIds);
+  }
+
+  /** Moves with every revoke, rotation and delete, on any instance. */
+  credentialsVersion(): Promise<number> {
+    return credentialsVersion(this.db);
   }
 
   /** Records the agent's connection; with many connecting at once they share one commit. */

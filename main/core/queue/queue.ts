@@ -8,9 +8,16 @@ import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';
+import { type CredentialRow, selectCredentialsQuery, tokenStanding } from '../nodes/credentials.js';
 import { retryWithBackoff } from '../retry.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
-import { batchedTransaction, isServerDatabase, StatementBatch } from '../store/statement-batch.js';
+import {
+  batchedTransaction,
+  isServerDatabase,
+  StatementBatch,
+  type StatementResult,
+} from '../store/statement-batch.js';
+import { DeliveredCommands } from './delivered.js';
 import { orderedId } from './ids.js';
 import {
   insertCommands,
@@ -68,7 +75,8 @@ const DEFAULTS: QueueOptions = {
 
 type Write = EnqueueBatch | StartReport | Report;
 type StartReport = { kind: 'started'; nodeId: string; id: string; at: number };
-type Report = { kind: 'result'; nodeId: string; result: CommandResult };
+/** `tokenHash`: the token of the reporting connection (null: the built-in local node, no token). */
+type Report = { kind: 'result'; nodeId: string; result: CommandResult; tokenHash: string | null };
 type EnqueueBatch = {
   kind: 'enqueue';
   rows: CommandsTable[];
@@ -113,6 +121,11 @@ export class CommandQueue {
   private readonly startWrites: GroupCommit<Write, boolean | undefined>;
   /** With separate start commits, a result waits for its command's start to commit first. */
   private readonly startsInFlight = new Map<string, Promise<unknown>>();
+  private readonly delivered = new DeliveredCommands();
+  /** Output frames dropped because they named a command not delivered to the sending node. */
+  foreignOutputFrames = 0;
+  /** Results refused because the reporting connection's token no longer stood. */
+  resultsFromRetiredTokens = 0;
 
   constructor(
     private readonly db: Db,
@@ -243,8 +256,9 @@ export class CommandQueue {
     ];
     const connected = nodes.filter((n) => this.links.isConnected(n));
     const stateRows = selectQueueStates(batch, conn, connected, at);
+    const credentials = selectReporterCredentials(batch, conn, reports);
     await batch.run();
-    const applied = this.applyReports(rowsOf(reported), reports, at);
+    const applied = this.applyReports(rowsOf(reported), reports, at, reporterStands(rowsOf(credentials), at));
     const states = statesAfterReports(queueStatesOf(connected, stateRows), applied, at);
     const direct = this.dispatchDirectly(enqueues, states, at);
     for (const { alsoInTransaction } of enqueues) if (alsoInTransaction) await alsoInTransaction(conn);
@@ -298,6 +312,7 @@ export class CommandQueue {
   private sendClaimed(claimed: CommandsTable[]): void {
     for (const row of claimed) {
       this.emitStatus(row, 'dispatched', Number(row.dispatched_at));
+      this.delivered.add(row.node_id, row.id);
       this.links.send(row.node_id, this.commandMessage(row));
     }
     // A node that filled its whole window may have more waiting.
@@ -380,10 +395,16 @@ export class CommandQueue {
     await this.renewLeases(nodeId);
     const alreadyRunning = new Set(runningOnAgent);
     for (const row of inflight) {
+      this.delivered.add(nodeId, row.id);
       if (row.cancel_requested_at !== null) this.links.send(nodeId, { type: 'cancel', id: row.id });
       else if (!alreadyRunning.has(row.id)) this.links.send(nodeId, this.commandMessage(row));
     }
     this.kick(nodeId);
+  }
+
+  /** The node's connection closed: what it was handed is no longer its to speak for here. */
+  nodeDisconnected(nodeId: string): void {
+    this.delivered.nodeGone(nodeId);
   }
 
   kick(nodeId: string): void {
@@ -420,15 +441,24 @@ export class CommandQueue {
     });
   }
 
+  /** Live output, re-emitted only for a command this instance delivered to that very node. */
   output(nodeId: string, id: string, stream: 'stdout' | 'stderr', data: string): void {
+    if (!this.delivered.has(nodeId, id)) {
+      this.foreignOutputFrames++;
+      return;
+    }
     this.bus.emit('commandOutput', { id, nodeId, stream, data });
   }
 
-  /** Commits the result, then acknowledges it so the agent stops re-sending it. */
-  async result(nodeId: string, result: CommandResult): Promise<void> {
+  /**
+   * Commits the result, then acknowledges it so the agent stops re-sending it. A result is accepted
+   * only while the token its connection used still stands (checked in the commit's transaction), so
+   * an agent revoked on another instance cannot finish a command before that instance notices.
+   */
+  async result(nodeId: string, result: CommandResult, tokenHash: string | null = null): Promise<void> {
     await this.startsInFlight.get(result.id)?.catch(() => undefined);
     const accepted = await this.durably(`the result of ${result.id}`, () =>
-      this.writes.push({ kind: 'result', nodeId, result }),
+      this.writes.push({ kind: 'result', nodeId, result, tokenHash }),
     );
     if (accepted) this.links.send(nodeId, { type: 'ack', id: result.id });
   }
@@ -528,15 +558,23 @@ export class CommandQueue {
   }
 
   /** Results from agents applied to the rows in memory; markFinished writes them. */
-  private applyReports(current: CommandsTable[], items: Report[], at: number) {
+  private applyReports(current: CommandsTable[], items: Report[], at: number, stands: (report: Report) => boolean) {
     const rows = new Map(current.map((r) => [r.id, r]));
     const finished: CommandsTable[] = [];
     const retries: CommandsTable[] = [];
     const accepted: boolean[] = [];
-    for (const { nodeId, result } of items) {
+    for (const report of items) {
+      const { nodeId, result } = report;
       const row = rows.get(result.id);
       // Never act on, or acknowledge, what is not this agent's command to report.
       if (!row || row.node_id !== nodeId) {
+        accepted.push(false);
+        continue;
+      }
+      // Nor a report sent on a token revoked or rotated out meanwhile (perhaps on another instance).
+      if (!stands(report)) {
+        this.resultsFromRetiredTokens++;
+        this.log.warn({ nodeId, commandId: result.id }, 'result refused: the connection token no longer stands');
         accepted.push(false);
         continue;
       }
@@ -572,7 +610,10 @@ export class CommandQueue {
   }
 
   private afterTerminal(finished: CommandsTable[], retries: CommandsTable[]): void {
-    for (const row of finished) this.emitStatus(row, row.status, Number(row.finished_at));
+    for (const row of finished) {
+      this.delivered.finished(row.node_id, row.id);
+      this.emitStatus(row, row.status, Number(row.finished_at));
+    }
     for (const row of retries) this.emitStatus(row, 'pending', Number(row.created_at));
     const rowsForListeners = finished.filter((f) => !retries.some((r) => r.retry_of === f.id));
     if (rowsForListeners.length > 0) for (const listener of this.terminalListeners) listener(rowsForListeners);
@@ -743,4 +784,19 @@ function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
+}
+
+/** The token columns of the nodes whose connections reported results (the local node has none). */
+function selectReporterCredentials(batch: StatementBatch, conn: Db, reports: Report[]) {
+  const nodeIds = [...new Set(reports.filter((r) => r.tokenHash !== null).map((r) => r.nodeId))];
+  const results: StatementResult<CredentialRow>[] = [];
+  for (let i = 0; i < nodeIds.length; i += 500) {
+    results.push(batch.add(selectCredentialsQuery(conn, nodeIds.slice(i, i + 500))));
+  }
+  return results;
+}
+
+function reporterStands(rows: CredentialRow[], at: number): (report: Report) => boolean {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ({ nodeId, tokenHash }) => tokenHash === null || tokenStanding(byId.get(nodeId), tokenHash, at).valid;
 }
