@@ -57,6 +57,8 @@ export interface MasterOptions {
   publicAgentUrl?: string;
   adminToken?: string;
   timings?: Partial<ConnectionTimings>;
+  /** How often token changes made on any instance are looked for (default 500 ms). */
+  credentialCheckMs?: number;
   restartGraceMs?: number;
   queue?: Partial<QueueOptions>;
   /** Finished commands and task runs older than this are deleted (default 30 days). */
@@ -209,6 +211,7 @@ export class Master {
       log,
       masterVersion: VERSION,
       timings: options.timings,
+      credentialCheckMs: options.credentialCheckMs,
       restartGraceMs: options.restartGraceMs,
       onMessage: onAgentMessage,
       onBinary: (nodeId, data) => transfers.onBinary(nodeId, data),

@@ -1,0 +1,210 @@
+// Agents speaking for what is not theirs, and tokens that stopped standing: real masters (in this
+// process) on real TLS sockets, raw protocol clients that send what a real agent never would.
+// - live output for another node's command is dropped, not re-emitted;
+// - a second rotation closes a connection still on the token it retired, at once;
+// - in shared mode (MariaDB) a revoke on one master closes the agent's connection on another within
+//   2 s, and a result sent on the revoked token is never accepted, even before that master notices.
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CloseCode } from '../../agent/protocol.js';
+import { invoke } from '../../main/contract/dispatch.js';
+import { silentLogger } from '../../main/core/log.js';
+import { Master, type MasterOptions } from '../../main/core/master.js';
+import { freshMariadb, hasMariadb } from '../helpers/databases.js';
+import { tempDir, waitFor } from '../helpers/processes.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const f of cleanup.reverse()) await f().catch(() => undefined);
+});
+
+async function startMaster(options: Partial<MasterOptions> = {}): Promise<Master> {
+  const master = await Master.start({
+    dataDir: tempDir('fleetdeck-impersonation-'),
+    agentListen: { host: '127.0.0.1', port: 0 },
+    agentTls: true,
+    restartGraceMs: 60_000,
+    log: silentLogger,
+    ...options,
+  });
+  cleanup.push(() => master.stop());
+  return master;
+}
+
+const call = <T>(master: Master, name: Parameters<typeof invoke>[1], input: unknown) =>
+  invoke(master.handlers(), name, input) as Promise<T>;
+
+interface Credentials {
+  node: { id: string };
+  token: string;
+}
+
+/** A raw protocol client: connects with the token, says hello, collects what the master sends. */
+class RawAgent {
+  readonly received: Array<{ type: string; id?: string }> = [];
+  closeCode: number | null = null;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => this.received.push(JSON.parse(data.toString())));
+    ws.on('close', (code) => {
+      this.closeCode = code;
+    });
+  }
+
+  static async connect(master: Master, token: string): Promise<RawAgent> {
+    const ws = new WebSocket(master.agentUrl, {
+      headers: { authorization: `Bearer ${token}` },
+      rejectUnauthorized: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+    const agent = new RawAgent(ws);
+    cleanup.push(async () => ws.terminate());
+    agent.send({
+      type: 'hello',
+      protocol: 1,
+      agentVersion: 'raw-test',
+      facts: { hostname: 'raw', os: 'test', platform: 'linux', arch: 'x64', kernel: '1', bootId: 'b' },
+      capabilities: { exec: true, files: false, filesWrite: false, roots: [] },
+      running: [],
+    });
+    await waitFor(() => agent.received.some((m) => m.type === 'welcome'), 'welcome');
+    return agent;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  commandIds(): string[] {
+    return this.received.filter((m) => m.type === 'command').map((m) => m.id as string);
+  }
+
+  get closed(): boolean {
+    return this.closeCode !== null;
+  }
+}
+
+function resultOf(id: string) {
+  const now = Date.now();
+  return {
+    type: 'result',
+    result: {
+      id,
+      outcome: 'succeeded',
+      exitCode: 0,
+      signal: null,
+      startedAt: now,
+      finishedAt: now,
+      stdout: 'forged\n',
+      stderr: '',
+      truncated: false,
+      error: null,
+    },
+  };
+}
+
+async function enqueueOn(master: Master, nodeId: string): Promise<string> {
+  const { commands } = await call<{ commands: Array<{ id: string }> }>(master, 'enqueueCommands', {
+    nodeIds: [nodeId],
+    exec: { command: 'true' },
+  });
+  return commands[0]?.id as string;
+}
+
+const statusOf = async (master: Master, id: string) =>
+  (await call<{ status: string }>(master, 'getCommand', { id })).status;
+
+describe('agent frames are only acted on for the sender, while its token stands', () => {
+  it("drops live output an agent sends for another node's command", async () => {
+    const master = await startMaster();
+    const victim = await call<Credentials>(master, 'createNode', { name: 'victim' });
+    const intruder = await call<Credentials>(master, 'createNode', { name: 'intruder' });
+    const victimAgent = await RawAgent.connect(master, victim.token);
+    const intruderAgent = await RawAgent.connect(master, intruder.token);
+    const outputs: Array<{ id: string; nodeId: string; data: string }> = [];
+    const unsubscribe = master.bus.subscribe((m) => {
+      if (m.event === 'commandOutput') outputs.push(m.data);
+    });
+    const id = await enqueueOn(master, victim.node.id);
+    await waitFor(() => victimAgent.commandIds().includes(id), 'the command reaching its node');
+    for (let i = 0; i < 50; i++) intruderAgent.send({ type: 'output', id, stream: 'stdout', data: `forged ${i}\n` });
+    victimAgent.send({ type: 'output', id, stream: 'stdout', data: 'real\n' });
+    await waitFor(() => outputs.some((o) => o.data === 'real\n'), "the node's own output");
+    unsubscribe();
+    expect(outputs.filter((o) => o.data.startsWith('forged'))).toEqual([]);
+    expect(outputs).toEqual([{ id, nodeId: victim.node.id, stream: 'stdout', data: 'real\n' }]);
+    expect(master.queue.foreignOutputFrames).toBe(50);
+  });
+
+  it('a second rotation closes the connection still on the token it retired, before the first overlap ends', async () => {
+    const master = await startMaster();
+    const created = await call<Credentials>(master, 'createNode', { name: 'rolling' });
+    const onOriginal = await RawAgent.connect(master, created.token);
+    // The first rotation keeps the original token valid for 5 minutes: the connection on it stays.
+    const first = await call<Credentials>(master, 'rotateNodeToken', { id: created.node.id, overlapSec: 300 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(onOriginal.closed).toBe(false);
+    // The second rotation makes the first one's token the overlapping one and the original dead.
+    await call<Credentials>(master, 'rotateNodeToken', { id: created.node.id, overlapSec: 300 });
+    await waitFor(() => onOriginal.closed, 'the connection on the retired token to close', 2_000);
+    expect(onOriginal.closeCode).toBe(CloseCode.revoked);
+    await expect(RawAgent.connect(master, created.token)).rejects.toThrow(/HTTP 401/);
+    const onFirst = await RawAgent.connect(master, first.token);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(onFirst.closed).toBe(false);
+  });
+});
+
+describe.runIf(hasMariadb())('revokes reach every master sharing one MariaDB database', () => {
+  async function cluster(bOptions: Partial<MasterOptions> = {}) {
+    const db = await freshMariadb();
+    cleanup.push(db.drop);
+    const a = await startMaster({ dbUrl: db.url });
+    const b = await startMaster({ dbUrl: db.url, ...bOptions });
+    return { a, b };
+  }
+
+  it('a revoke on one master closes the agent on another within 2 s; its frames are dropped from then on', async () => {
+    const { a, b } = await cluster();
+    const created = await call<Credentials>(a, 'createNode', { name: 'elsewhere' });
+    const agent = await RawAgent.connect(b, created.token);
+    const revokedAt = Date.now();
+    await call(a, 'revokeNode', { id: created.node.id });
+    await waitFor(() => agent.closed, 'the other master to close the revoked connection', 2_000);
+    expect(agent.closeCode).toBe(CloseCode.revoked);
+    expect(Date.now() - revokedAt).toBeLessThan(2_000);
+    await expect(RawAgent.connect(b, created.token)).rejects.toThrow(/HTTP 401/);
+  });
+
+  it('a deleted node is closed on the other master too', async () => {
+    const { a, b } = await cluster();
+    const created = await call<Credentials>(a, 'createNode', { name: 'deleted-elsewhere' });
+    const agent = await RawAgent.connect(b, created.token);
+    await call(a, 'deleteNode', { id: created.node.id, force: true });
+    await waitFor(() => agent.closed, 'the other master to close the deleted node', 2_000);
+    expect(agent.closeCode).toBe(CloseCode.nodeDeleted);
+  });
+
+  it('a result sent on a revoked token is refused even before the holding master notices the revoke', async () => {
+    // B looks for token changes only once a minute: the result below reaches it first.
+    const { a, b } = await cluster({ credentialCheckMs: 60_000 });
+    const created = await call<Credentials>(a, 'createNode', { name: 'forger' });
+    const agent = await RawAgent.connect(b, created.token);
+    await waitFor(
+      async () => (await call<{ status: string }>(a, 'getNode', { id: created.node.id })).status === 'online',
+      'online',
+    );
+    const id = await enqueueOn(a, created.node.id);
+    await waitFor(() => agent.commandIds().includes(id), 'the command reaching the agent through B', 10_000);
+    await call(a, 'revokeNode', { id: created.node.id });
+    agent.send({ type: 'started', id, at: Date.now() });
+    agent.send(resultOf(id));
+    await waitFor(() => b.queue.resultsFromRetiredTokens > 0, 'B to refuse the result');
+    expect(await statusOf(a, id)).not.toBe('succeeded');
+    expect(agent.received.some((m) => m.type === 'ack' && m.id === id)).toBe(false);
+  });
+});
