@@ -2,6 +2,7 @@
 // bench-results/*.json. Never part of npm test.
 import { runClusterBenchmarks } from './cluster.bench.js';
 import { runFileBenchmarks } from './files.bench.js';
+import { runHostileBenchmarks } from './hostile.bench.js';
 import { runMemoryBenchmarks } from './memory.bench.js';
 import { runMetricsBenchmarks } from './metrics.bench.js';
 import { runQueueBenchmarks } from './queue.bench.js';
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   ui: runUiBenchmarks,
   storm: () => runStormBenchmarks(),
   memory: () => runMemoryBenchmarks(),
+  hostile: runHostileBenchmarks,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(suites)) {

@@ -5,13 +5,13 @@
 // - in shared mode (MariaDB) a revoke on one master closes the agent's connection on another within
 //   2 s, and a result sent on the revoked token is never accepted, even before that master notices.
 import { afterAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { CloseCode } from '../../agent/protocol.js';
 import { invoke } from '../../main/contract/dispatch.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Master, type MasterOptions } from '../../main/core/master.js';
 import { freshMariadb, hasMariadb } from '../helpers/databases.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
+import { RawAgent, resultOf } from '../helpers/raw-agent.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -39,73 +39,9 @@ interface Credentials {
   token: string;
 }
 
-/** A raw protocol client: connects with the token, says hello, collects what the master sends. */
-class RawAgent {
-  readonly received: Array<{ type: string; id?: string }> = [];
-  closeCode: number | null = null;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => this.received.push(JSON.parse(data.toString())));
-    ws.on('close', (code) => {
-      this.closeCode = code;
-    });
-  }
-
-  static async connect(master: Master, token: string): Promise<RawAgent> {
-    const ws = new WebSocket(master.agentUrl, {
-      headers: { authorization: `Bearer ${token}` },
-      rejectUnauthorized: false,
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    });
-    const agent = new RawAgent(ws);
-    cleanup.push(async () => ws.terminate());
-    agent.send({
-      type: 'hello',
-      protocol: 1,
-      agentVersion: 'raw-test',
-      facts: { hostname: 'raw', os: 'test', platform: 'linux', arch: 'x64', kernel: '1', bootId: 'b' },
-      capabilities: { exec: true, files: false, filesWrite: false, roots: [] },
-      running: [],
-    });
-    await waitFor(() => agent.received.some((m) => m.type === 'welcome'), 'welcome');
-    return agent;
-  }
-
-  send(message: unknown): void {
-    this.ws.send(JSON.stringify(message));
-  }
-
-  commandIds(): string[] {
-    return this.received.filter((m) => m.type === 'command').map((m) => m.id as string);
-  }
-
-  get closed(): boolean {
-    return this.closeCode !== null;
-  }
-}
-
-function resultOf(id: string) {
-  const now = Date.now();
-  return {
-    type: 'result',
-    result: {
-      id,
-      outcome: 'succeeded',
-      exitCode: 0,
-      signal: null,
-      startedAt: now,
-      finishedAt: now,
-      stdout: 'forged\n',
-      stderr: '',
-      truncated: false,
-      error: null,
-    },
-  };
-}
+/** A raw client that is cut off when the suite ends. */
+const connectRaw = (master: Master, token: string) =>
+  RawAgent.connect(master, token, (ws) => cleanup.push(async () => ws.terminate()));
 
 async function enqueueOn(master: Master, nodeId: string): Promise<string> {
   const { commands } = await call<{ commands: Array<{ id: string }> }>(master, 'enqueueCommands', {
@@ -123,8 +59,8 @@ describe('agent frames are only acted on for the sender, while its token stands'
     const master = await startMaster();
     const victim = await call<Credentials>(master, 'createNode', { name: 'victim' });
     const intruder = await call<Credentials>(master, 'createNode', { name: 'intruder' });
-    const victimAgent = await RawAgent.connect(master, victim.token);
-    const intruderAgent = await RawAgent.connect(master, intruder.token);
+    const victimAgent = await connectRaw(master, victim.token);
+    const intruderAgent = await connectRaw(master, intruder.token);
     const outputs: Array<{ id: string; nodeId: string; data: string }> = [];
     const unsubscribe = master.bus.subscribe((m) => {
       if (m.event === 'commandOutput') outputs.push(m.data);
@@ -143,7 +79,7 @@ describe('agent frames are only acted on for the sender, while its token stands'
   it('a second rotation closes the connection still on the token it retired, before the first overlap ends', async () => {
     const master = await startMaster();
     const created = await call<Credentials>(master, 'createNode', { name: 'rolling' });
-    const onOriginal = await RawAgent.connect(master, created.token);
+    const onOriginal = await connectRaw(master, created.token);
     // The first rotation keeps the original token valid for 5 minutes: the connection on it stays.
     const first = await call<Credentials>(master, 'rotateNodeToken', { id: created.node.id, overlapSec: 300 });
     await new Promise((r) => setTimeout(r, 300));
@@ -152,8 +88,8 @@ describe('agent frames are only acted on for the sender, while its token stands'
     await call<Credentials>(master, 'rotateNodeToken', { id: created.node.id, overlapSec: 300 });
     await waitFor(() => onOriginal.closed, 'the connection on the retired token to close', 2_000);
     expect(onOriginal.closeCode).toBe(CloseCode.revoked);
-    await expect(RawAgent.connect(master, created.token)).rejects.toThrow(/HTTP 401/);
-    const onFirst = await RawAgent.connect(master, first.token);
+    await expect(connectRaw(master, created.token)).rejects.toThrow(/HTTP 401/);
+    const onFirst = await connectRaw(master, first.token);
     await new Promise((r) => setTimeout(r, 300));
     expect(onFirst.closed).toBe(false);
   });
@@ -171,19 +107,19 @@ describe.runIf(hasMariadb())('revokes reach every master sharing one MariaDB dat
   it('a revoke on one master closes the agent on another within 2 s; its frames are dropped from then on', async () => {
     const { a, b } = await cluster();
     const created = await call<Credentials>(a, 'createNode', { name: 'elsewhere' });
-    const agent = await RawAgent.connect(b, created.token);
+    const agent = await connectRaw(b, created.token);
     const revokedAt = Date.now();
     await call(a, 'revokeNode', { id: created.node.id });
     await waitFor(() => agent.closed, 'the other master to close the revoked connection', 2_000);
     expect(agent.closeCode).toBe(CloseCode.revoked);
     expect(Date.now() - revokedAt).toBeLessThan(2_000);
-    await expect(RawAgent.connect(b, created.token)).rejects.toThrow(/HTTP 401/);
+    await expect(connectRaw(b, created.token)).rejects.toThrow(/HTTP 401/);
   });
 
   it('a deleted node is closed on the other master too', async () => {
     const { a, b } = await cluster();
     const created = await call<Credentials>(a, 'createNode', { name: 'deleted-elsewhere' });
-    const agent = await RawAgent.connect(b, created.token);
+    const agent = await connectRaw(b, created.token);
     await call(a, 'deleteNode', { id: created.node.id, force: true });
     await waitFor(() => agent.closed, 'the other master to close the deleted node', 2_000);
     expect(agent.closeCode).toBe(CloseCode.nodeDeleted);
@@ -193,7 +129,7 @@ describe.runIf(hasMariadb())('revokes reach every master sharing one MariaDB dat
     // B looks for token changes only once a minute: the result below reaches it first.
     const { a, b } = await cluster({ credentialCheckMs: 60_000 });
     const created = await call<Credentials>(a, 'createNode', { name: 'forger' });
-    const agent = await RawAgent.connect(b, created.token);
+    const agent = await connectRaw(b, created.token);
     await waitFor(
       async () => (await call<{ status: string }>(a, 'getNode', { id: created.node.id })).status === 'online',
       'online',

@@ -1,0 +1,27 @@
+// `npm run bench -- hostile`: the attack run of issue 24 kept as a bounded suite. Each attack returns
+// rows (what it counted, the figure found before the fixes, the bar); the suite prints them in one
+// table and saves them to bench-results/hostile.json. A failed attack is a row too, never a crash.
+import { saveResult } from './harness.js';
+import { impersonationAttack } from './hostile/impersonation.js';
+import { type Attack, type AttackRow, printAttackRows } from './hostile/report.js';
+
+const attacks: Record<string, Attack> = {
+  impersonation: impersonationAttack,
+};
+
+export async function runHostileBenchmarks(): Promise<AttackRow[]> {
+  const rows: AttackRow[] = [];
+  for (const [name, attack] of Object.entries(attacks)) {
+    const started = Date.now();
+    try {
+      rows.push(...(await attack()));
+    } catch (error) {
+      rows.push({ attack: name, measure: 'attack crashed', value: 1, before: null, target: '0', ok: false });
+      console.error(`attack ${name} failed:`, error);
+    }
+    console.log(`  ${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  printAttackRows(rows);
+  saveResult('hostile', rows);
+  return rows;
+}
