@@ -12,6 +12,29 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_CONTROL_FRAME_BYTES = 4 * 1024 * 1024;
 export const MAX_OUTPUT_LIMIT = 1536 * 1024;
 export const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
+/**
+ * stdin of a command, in characters: it must fit an admin request body (1 MiB) beside the command, and
+ * its escaped JSON (≤ 6 bytes a character) must fit a command frame.
+ */
+export const MAX_STDIN_CHARS = 512 * 1024;
+
+// Bounds of what a host can physically report. A value past them is a broken or hostile agent, and the
+// frame is refused before anything is computed from it (a 1e308 load once jammed the rollup writes).
+/** Wall-clock times (ms): not before 1970 and with a four-digit year (Date, BIGINT and YYYY-MM-DD hold it). */
+export const MAX_WIRE_TIME_MS = Date.UTC(9999, 11, 31);
+/** Uptime: a hundred years. */
+export const MAX_UPTIME_SEC = 100 * 365.25 * 86_400;
+/** Linux's PID_MAX_LIMIT: no host has more processes, and a load average counts runnable ones. */
+export const MAX_TASKS = 4_194_304;
+/** The kernel's link speed field is a u32 of Mbit/s; the master trusts only plausible speeds (accounting.ts). */
+export const MAX_SPEED_MBPS = 4_294_967_295;
+/** Exit codes fit a signed 32-bit integer (what the database column holds). */
+const ExitCode = z
+  .number()
+  .int()
+  .min(-(2 ** 31))
+  .max(2 ** 31 - 1);
+const WireTime = z.number().int().min(0).max(MAX_WIRE_TIME_MS);
 
 /** Close codes the master uses; the agent maps them to clear log lines and reconnect policy. */
 export const CloseCode = {
@@ -79,7 +102,7 @@ export const ExecPayload = z
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(32 * 1024)).optional(),
     stdin: z
       .string()
-      .max(1024 * 1024)
+      .max(MAX_STDIN_CHARS, `stdin is limited to ${MAX_STDIN_CHARS / 1024} KiB (${MAX_STDIN_CHARS} characters)`)
       .optional(),
   })
   .refine((p) => (p.command === undefined) !== (p.argv === undefined), 'give exactly one of command or argv');
@@ -103,7 +126,7 @@ export const CancelMessage = z.object({ type: z.literal('cancel'), id: CommandId
 /** The master committed this result; the agent may stop re-sending it. */
 export const AckMessage = z.object({ type: z.literal('ack'), id: CommandId });
 
-export const StartedMessage = z.object({ type: z.literal('started'), id: CommandId, at: z.number() });
+export const StartedMessage = z.object({ type: z.literal('started'), id: CommandId, at: WireTime });
 
 export const OutputMessage = z.object({
   type: z.literal('output'),
@@ -119,10 +142,10 @@ export type CommandOutcome = z.infer<typeof CommandOutcome>;
 export const CommandResult = z.object({
   id: CommandId,
   outcome: CommandOutcome,
-  exitCode: z.number().int().nullable(),
+  exitCode: ExitCode.nullable(),
   signal: z.string().max(32).nullable(),
-  startedAt: z.number().nullable(),
-  finishedAt: z.number(),
+  startedAt: WireTime.nullable(),
+  finishedAt: WireTime,
   stdout: z.string().max(MAX_OUTPUT_LIMIT),
   stderr: z.string().max(MAX_OUTPUT_LIMIT),
   truncated: z.boolean(),
@@ -138,15 +161,16 @@ const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** Jiffies (Linux) or milliseconds (os.cpus elsewhere): user nice system idle iowait irq softirq steal. */
 const CpuTimes = z.array(Count).length(8);
 const Name = z.string().min(1).max(256);
+const Load = z.number().min(0).max(MAX_TASKS);
 
 export const MetricSample = z.object({
   /** The agent's wall clock, ms. */
-  t: z.number().int().positive(),
+  t: WireTime,
   bootId: z.string().max(128),
-  uptimeSec: z.number().min(0),
+  uptimeSec: z.number().min(0).max(MAX_UPTIME_SEC),
   /** `proc` when read from /proc (iowait and steal are real), `os` from Node's os module (they are not). */
   cpu: z.object({ source: z.enum(['proc', 'os']), total: CpuTimes, cores: z.array(CpuTimes).max(1024) }).nullable(),
-  load: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).nullable(),
+  load: z.tuple([Load, Load, Load]).nullable(),
   memory: z
     .object({ total: Count, available: Count, used: Count, buffers: Count.nullable(), cached: Count.nullable() })
     .nullable(),
@@ -165,13 +189,13 @@ export const MetricSample = z.object({
         rxPackets: Count,
         txPackets: Count,
         /** Link speed in Mbit/s when the kernel knows it (physical NICs); null for virtual ones. */
-        speedMbps: z.number().int().positive().nullable(),
+        speedMbps: z.number().int().positive().max(MAX_SPEED_MBPS).nullable(),
       }),
     )
     .max(256)
     .nullable(),
   connections: z.object({ tcp: Count, udp: Count }).nullable(),
-  processes: Count.nullable(),
+  processes: Count.max(MAX_TASKS).nullable(),
 });
 export type MetricSample = z.infer<typeof MetricSample>;
 

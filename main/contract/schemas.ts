@@ -84,6 +84,16 @@ export const Health = z.object({
   tlsHandshakes: z.object({ inProgress: z.number(), waiting: z.number(), shed: z.number() }).nullable(),
   /** Shared mode: rollup batches written locally but not yet in the database (an outage shows here). */
   metricsSpool: z.object({ batches: z.number(), oldestAt: z.number().nullable() }).nullable(),
+  /**
+   * Whether rollups reach the database (both modes): the oldest not yet written, and `stuck` (health
+   * answers 503) when it has waited past two minutes; rows the database refused and that were set aside.
+   */
+  metricsWrites: z.object({
+    oldestUnwrittenAt: z.number().nullable(),
+    oldestAgeSec: z.number().nullable(),
+    stuck: z.boolean(),
+    rowsSetAside: z.number(),
+  }),
 });
 
 export const MasterInfo = z.object({

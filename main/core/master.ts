@@ -386,8 +386,10 @@ export class Master {
             error: String(error),
           };
         }
+        // Rollups that stopped reaching the database are as unhealthy as the database itself.
+        const metricsWrites = this.metrics.writeHealth();
         return {
-          ok: database.ok,
+          ok: database.ok && !metricsWrites.stuck,
           version: VERSION,
           instanceId: this.instanceId,
           database,
@@ -396,6 +398,7 @@ export class Master {
           eventLoopLagMs: this.lag.figures,
           tlsHandshakes: this.gateway.handshakes,
           metricsSpool: this.metrics.spoolBacklog,
+          metricsWrites,
         };
       },
       masterInfo: async () => ({

@@ -10,10 +10,22 @@ import { type AccountingLimits, account, type Baseline, DEFAULT_LIMITS } from '.
 import { DayCalendar } from './calendar.js';
 import { LiveRing } from './live-ring.js';
 import { RollupBuffer } from './rollup-buffer.js';
+import { anchoredTimes } from './sample-time.js';
 import { partCount, writeRollups } from './rollup-writer.js';
 import { Serial } from './serial.js';
 import { headlineOf, ringPointOf, snapshotOf } from './snapshot.js';
 import { MetricsSpool } from './spool.js';
+
+/** Rollups unwritten for longer than this (and this many flush intervals) mark the master unhealthy. */
+const STUCK_AFTER_MS = 120_000;
+const STUCK_AFTER_FLUSHES = 6;
+
+export interface MetricsWriteHealth {
+  oldestUnwrittenAt: number | null;
+  oldestAgeSec: number | null;
+  stuck: boolean;
+  rowsSetAside: number;
+}
 
 export interface MetricsOptions {
   flushIntervalMs: number;
@@ -60,6 +72,10 @@ export class MetricsService {
   flushes = 0;
   samplesIngested = 0;
   deltasRejected = 0;
+  /** Rollup rows the database refused for their data, set aside (logged) so the rest were written. */
+  rowsSetAside = 0;
+  /** Without a spool: when the oldest rollups not yet in the database were taken from the buffer. */
+  private unwrittenSince: number | null = null;
 
   constructor(
     private readonly db: Db,
@@ -168,17 +184,17 @@ export class MetricsService {
 
   ingest(nodeId: string, message: MetricsMessage, receivedAt = Date.now()): void {
     const state = this.state(nodeId);
-    const last = message.samples[message.samples.length - 1] as MetricSample;
-    for (const sample of message.samples) {
-      // Anchor on the master's clock, keeping the agent's spacing between samples.
-      const t = Math.min(receivedAt, receivedAt - (last.t - sample.t));
+    // Anchored on the master's clock, keeping the agent's (bounded) spacing between samples.
+    const times = anchoredTimes(message, receivedAt);
+    for (const [i, sample] of message.samples.entries()) {
+      const t = times[i] as number;
       this.ingestOne(nodeId, state, sample, t, message.intervalMs);
     }
     this.changed.add(nodeId);
   }
 
   private ingestOne(nodeId: string, state: NodeState, sample: MetricSample, t: number, intervalMs: number): void {
-    const accounted = account(state.baseline, sample, this.options.limits, state.cores);
+    const accounted = account(state.baseline, sample, this.options.limits, state.cores, t);
     if (!accounted) return;
     this.samplesIngested += 1;
     for (const r of accounted.rejected) {
@@ -276,11 +292,15 @@ export class MetricsService {
     if (this.buffer.isEmpty) return;
     this.flushes += 1;
     const batch = this.buffer.take();
+    const takenAt = Date.now();
     try {
-      const { failed } = await writeRollups(this.db, this.dialect, batch, this.log);
+      const { failed, setAside } = await writeRollups(this.db, this.dialect, batch, this.log);
+      this.rowsSetAside += setAside;
       for (const part of failed) this.buffer.restore(part);
+      this.unwrittenSince = failed.length > 0 ? (this.unwrittenSince ?? takenAt) : null;
     } catch (err) {
       this.buffer.restore(batch);
+      this.unwrittenSince ??= takenAt;
       this.log.warn({ err }, 'could not write metric rollups; will retry');
     }
   }
@@ -302,7 +322,8 @@ export class MetricsService {
     for (const entry of spool.pending()) {
       try {
         const key = { instanceId, seq: entry.seq, applied: new Set(entry.applied) };
-        const { failed, applied } = await writeRollups(this.db, this.dialect, entry.batch, this.log, key);
+        const { failed, applied, setAside } = await writeRollups(this.db, this.dialect, entry.batch, this.log, key);
+        this.rowsSetAside += setAside;
         entry.applied.push(...applied);
         if (failed.length > 0) break;
       } catch (err) {
@@ -316,5 +337,20 @@ export class MetricsService {
   /** Batches waiting in the spool (shared mode), for /api/health. */
   get spoolBacklog(): { batches: number; oldestAt: number | null } | null {
     return this.spool?.backlog ?? null;
+  }
+
+  /**
+   * Whether rollups reach the database: the oldest not yet written (spooled or held in memory) and
+   * whether it has waited past `stuckAfterMs` — writes failing for that long need a look.
+   */
+  writeHealth(now = Date.now()): MetricsWriteHealth {
+    const oldest = this.spool ? this.spool.backlog.oldestAt : this.unwrittenSince;
+    const stuckAfterMs = Math.max(STUCK_AFTER_MS, STUCK_AFTER_FLUSHES * this.options.flushIntervalMs);
+    return {
+      oldestUnwrittenAt: oldest,
+      oldestAgeSec: oldest === null ? null : Math.max(0, Math.round((now - oldest) / 1000)),
+      stuck: oldest !== null && now - oldest > stuckAfterMs,
+      rowsSetAside: this.rowsSetAside,
+    };
   }
 }

@@ -72,6 +72,19 @@ export function prometheusText(fleet: FleetFigures, metrics: MetricsService): st
     'Traffic deltas rejected as physically impossible.',
     [[{}, metrics.deltasRejected]],
   );
+  out.metric(
+    'fleetdeck_metric_rows_set_aside_total',
+    'counter',
+    'Rollup rows the database refused for their values, logged and dropped so the others were written.',
+    [[{}, metrics.rowsSetAside]],
+  );
+  const writes = metrics.writeHealth();
+  out.metric(
+    'fleetdeck_metric_rollups_unwritten_age_seconds',
+    'gauge',
+    'Age of the oldest rollups not yet in the database (0: none).',
+    [[{}, writes.oldestAgeSec ?? 0]],
+  );
 
   const live = new Map(metrics.headlines().map((h) => [h.nodeId, h]));
   const labels = (n: NodeView) => ({ node_id: n.id, node: n.name });

@@ -2,9 +2,11 @@
 // node's counter baseline is replaced — all of one node in the same transaction, so after a crash its
 // rollups and its baseline agree and nothing is counted twice. Nodes are written in groups, one
 // transaction per group, yielding between groups so a large fleet never blocks the event loop for long.
-// Rows of nodes deleted meanwhile are set aside.
+// Rows of nodes deleted meanwhile are set aside, and so is a row the database refuses for its data
+// (the part is then written row by row): one poison value must not stop every node's rollups.
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from '../log.js';
+import { isDataError } from '../store/db-errors.js';
 import type { Database } from '../store/schema.js';
 import type { Baseline } from './accounting.js';
 import type { RollupBatch, RollupRow } from './rollup-buffer.js';
@@ -102,7 +104,7 @@ function baselineValues(rows: Array<{ nodeId: string; baseline: Baseline }>) {
     b.bootId,
     b.uptimeSec,
     b.t,
-    JSON.stringify({ net: b.net, diskIo: b.diskIo, cpu: b.cpu }),
+    JSON.stringify({ net: b.net, diskIo: b.diskIo, cpu: b.cpu, at: b.at }),
   ]);
 }
 
@@ -155,9 +157,15 @@ export interface WriteOutcome {
   failed: RollupBatch[];
   /** With a spool key: parts now known to be in the database. */
   applied: number[];
+  /** Rows the database refused for their data, logged and dropped so the rest could be written. */
+  setAside: number;
 }
 
-async function alreadyApplied(tx: Transaction<Database>, key: SpoolKey, part: number): Promise<boolean> {
+async function alreadyApplied(
+  tx: Transaction<Database>,
+  key: Omit<SpoolKey, 'applied'>,
+  part: number,
+): Promise<boolean> {
   const row = await tx
     .selectFrom('spool_applied')
     .select('part')
@@ -180,31 +188,14 @@ export async function writeRollups(
   key?: SpoolKey,
 ): Promise<WriteOutcome> {
   const existing = new Set((await db.selectFrom('nodes').select('id').execute()).map((r) => r.id));
-  const outcome: WriteOutcome = { failed: [], applied: [] };
+  const outcome: WriteOutcome = { failed: [], applied: [], setAside: 0 };
   const parts = partsOf(batch);
   for (const [index, part] of parts.entries()) {
     if (key?.applied.has(index)) continue;
     const { rows, dropped } = withoutDeletedNodes(part, existing);
     if (dropped > 0) log.warn({ nodes: dropped }, 'set aside metric rows of deleted nodes');
     try {
-      await db.transaction().execute(async (tx) => {
-        if (key && (await alreadyApplied(tx, key, index))) return;
-        await upsert(tx, dialect, SHAPES.rollup('metric_minutes'), rollupValues(rows.minutes));
-        await upsert(tx, dialect, SHAPES.rollup('metric_hours'), rollupValues(rows.hours));
-        await upsert(
-          tx,
-          dialect,
-          SHAPES.days,
-          rows.days.map((d) => [d.node_id, d.day, d.rx_bytes, d.tx_bytes]),
-        );
-        await upsert(tx, dialect, SHAPES.baselines, baselineValues(rows.baselines));
-        if (key) {
-          await tx
-            .insertInto('spool_applied')
-            .values({ instance_id: key.instanceId, seq: key.seq, part: index, applied_at: Date.now() })
-            .execute();
-        }
-      });
+      outcome.setAside += await writePart(db, dialect, rows, log, key && { ...key, part: index });
       outcome.applied.push(index);
     } catch (err) {
       log.warn({ err, nodes: part.baselines.length }, 'could not write metric rollups; will retry');
@@ -214,6 +205,69 @@ export async function writeRollups(
     await new Promise((resolve) => setImmediate(resolve));
   }
   return outcome;
+}
+
+type PartKey = Omit<SpoolKey, 'applied'> & { part: number };
+
+/**
+ * One part in one transaction, with multi-row statements. When the database refuses a value, the part
+ * is written again row by row in one transaction, setting aside (logging) each refused row; the count
+ * of those is returned. Any other failure (the database away, a deadlock) is thrown for a retry.
+ */
+async function writePart(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  rows: RollupBatch,
+  log: Logger,
+  key: PartKey | undefined,
+): Promise<number> {
+  try {
+    await db.transaction().execute(async (tx) => {
+      if (key && (await alreadyApplied(tx, key, key.part))) return;
+      for (const [shape, values] of statementsOf(rows)) await upsert(tx, dialect, shape, values);
+      if (key) await markApplied(tx, key);
+    });
+    return 0;
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    log.warn({ err: String(err) }, 'the database refused a metric rollup value; writing that part row by row');
+  }
+  return db.transaction().execute(async (tx) => {
+    if (key && (await alreadyApplied(tx, key, key.part))) return 0;
+    let refused = 0;
+    for (const [shape, values] of statementsOf(rows)) {
+      for (const row of values) {
+        try {
+          await upsert(tx, dialect, shape, [row]);
+        } catch (err) {
+          if (!isDataError(err)) throw err;
+          refused += 1;
+          log.warn(
+            { table: shape.table, nodeId: row[0], err: String(err) },
+            'set aside a metric row the database refused',
+          );
+        }
+      }
+    }
+    if (key) await markApplied(tx, key);
+    return refused;
+  });
+}
+
+function statementsOf(rows: RollupBatch): Array<[UpsertShape, unknown[][]]> {
+  return [
+    [SHAPES.rollup('metric_minutes'), rollupValues(rows.minutes)],
+    [SHAPES.rollup('metric_hours'), rollupValues(rows.hours)],
+    [SHAPES.days, rows.days.map((d) => [d.node_id, d.day, d.rx_bytes, d.tx_bytes])],
+    [SHAPES.baselines, baselineValues(rows.baselines)],
+  ];
+}
+
+async function markApplied(tx: Transaction<Database>, key: PartKey): Promise<void> {
+  await tx
+    .insertInto('spool_applied')
+    .values({ instance_id: key.instanceId, seq: key.seq, part: key.part, applied_at: Date.now() })
+    .execute();
 }
 
 export const partCount = (batch: RollupBatch) => partsOf(batch).length;

@@ -1,6 +1,6 @@
 // Forward-only schema history. Append new migrations; never edit a released one.
 // DDL is written through Kysely's schema builder so it runs on SQLite and MariaDB alike.
-import { type Kysely, SqliteAdapter } from 'kysely';
+import { type Kysely, SqliteAdapter, sql } from 'kysely';
 
 // biome-ignore lint/suspicious/noExplicitAny: any schema
 const isSqlite = (db: Kysely<any>) => db.getExecutor().adapter instanceof SqliteAdapter;
@@ -268,6 +268,37 @@ export const migrations: readonly Migration[] = [
         .insertInto('config_versions')
         .values([{ name: 'tasks', version: 0 }])
         .execute();
+    },
+  },
+  {
+    version: 8,
+    name: 'MariaDB: text columns that hold the documented sizes',
+    async up(db) {
+      // MariaDB's TEXT holds 64 KiB (bytes), below what these columns must keep: command output (up to
+      // 1.5 MiB of characters, 4 bytes each in utf8mb4), payloads and saved tasks (request bodies up to
+      // 1 MiB), capabilities (64 roots of 4 KiB), baselines (256 interfaces) and relayed events (4 MiB).
+      // MEDIUMTEXT holds 16 MiB. SQLite has no column sizes, so there is nothing to change there.
+      if (isSqlite(db)) return;
+      const widen = async (table: string, columns: Array<[string, 'null' | 'not null']>) => {
+        const changes = columns.map(([c, nullable]) => `modify column ${c} mediumtext ${nullable}`).join(', ');
+        await sql.raw(`alter table ${table} ${changes}`).execute(db);
+      };
+      await widen('commands', [
+        ['payload', 'not null'],
+        ['stdout', 'null'],
+        ['stderr', 'null'],
+        ['error', 'null'],
+      ]);
+      await widen('tasks', [
+        ['exec', 'not null'],
+        ['targets', 'not null'],
+      ]);
+      await widen('nodes', [
+        ['labels', 'not null'],
+        ['capabilities', 'null'],
+      ]);
+      await widen('metric_baselines', [['counters', 'not null']]);
+      await widen('cluster_events', [['body', 'not null']]);
     },
   },
 ];
