@@ -2,6 +2,7 @@
 // (HTTP, IPC) goes through here, so no handler ever sees unvalidated input.
 import type { z } from 'zod';
 import { FleetError } from '../core/errors.js';
+import { databaseUnavailable } from '../core/store/unavailable.js';
 import { contract, type Handlers, type OperationName } from './contract.js';
 
 /** The innermost message says what was wrong ("label keys are …"), not just "Invalid key". */
@@ -30,5 +31,10 @@ export async function invoke(handlers: Handlers, name: OperationName, rawInput: 
     throw new FleetError('bad_request', `Invalid input for ${name}: ${describeZodError(parsed.error)}`);
   }
   const handler = handlers[name] as (input: unknown) => Promise<unknown>;
-  return handler(parsed.data);
+  try {
+    return await handler(parsed.data);
+  } catch (error) {
+    // A database that is down or not answering is a 503 `unavailable` on every transport, not a 500.
+    throw databaseUnavailable(error) ?? error;
+  }
 }

@@ -2,9 +2,13 @@
 // back without touching the database server other suites use.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+type Pair = { client: Socket; upstream: Socket };
+
 export class CuttableProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<Pair>();
+  private stalled = false;
   port = 0;
 
   constructor(
@@ -23,8 +27,10 @@ export class CuttableProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream);
-      upstream.pipe(client);
+      const pair = { client, upstream };
+      this.pairs.add(pair);
+      client.on('close', () => this.pairs.delete(pair));
+      if (!this.stalled) forward(pair);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -44,6 +50,27 @@ export class CuttableProxy {
     if (server) await new Promise((resolve) => server.close(resolve));
   }
 
+  /**
+   * Stops forwarding in both directions without closing anything, as a stopped (SIGSTOPped) or
+   * unreachable-but-not-refusing database would: connections stay open, new ones are accepted, and
+   * no byte moves until `resume()`.
+   */
+  stall(): void {
+    this.stalled = true;
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** Forwards again, including what was held back meanwhile. */
+  resume(): void {
+    this.stalled = false;
+    for (const pair of this.pairs) forward(pair);
+  }
+
   async restore(): Promise<void> {
     await this.start(this.port);
   }
@@ -51,4 +78,9 @@ export class CuttableProxy {
   async stop(): Promise<void> {
     await this.cut();
   }
+}
+
+function forward({ client, upstream }: Pair): void {
+  client.pipe(upstream);
+  upstream.pipe(client);
 }

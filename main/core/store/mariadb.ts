@@ -1,9 +1,11 @@
 // Opens a shared MariaDB (or MySQL) database over a mysql2 pool, READ COMMITTED, UTC.
-// URL: mysql://user:pass@host:port/db[?ssl=true|ssl-ca=/path/ca.pem&ssl-verify=false&pool=10]
+// URL: mysql://user:pass@host:port/db[?ssl=true|ssl-ca=/path/ca.pem&ssl-verify=false&pool=10
+//   &acquire-timeout-sec=5&statement-timeout-sec=5]
 import { readFileSync } from 'node:fs';
 import { Kysely, MysqlDialect } from 'kysely';
 import { createPool, type Pool, type PoolOptions } from 'mysql2';
 import { FleetError } from '../errors.js';
+import { guardedPool, type PoolTimeouts } from './guarded-pool.js';
 import type { Database } from './schema.js';
 import { markServerDatabase } from './statement-batch.js';
 
@@ -12,6 +14,30 @@ export interface MariadbHandle {
   pool: Pool;
   /** The URL with the password hidden, for logs and errors. */
   display: string;
+  /** Deadlines of every connection wait and statement; callers may lift the statement one (migrations). */
+  timeouts: PoolTimeouts;
+}
+
+/** Past these a caller gets `unavailable` (503) instead of waiting on a database that stopped answering. */
+export const DEFAULT_POOL_TIMEOUTS: PoolTimeouts = { acquireMs: 5_000, statementMs: 5_000 };
+
+/** `name` from the URL in seconds (0.1–3600), or the default; a malformed value is refused. */
+function secondsParam(params: URLSearchParams, name: string, defaultMs: number): number {
+  const raw = params.get(name);
+  if (raw === null) return defaultMs;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0.1 || value > 3600) {
+    throw new FleetError('bad_request', `The database URL's ${name} must be seconds from 0.1 to 3600 (got "${raw}").`);
+  }
+  return Math.round(value * 1000);
+}
+
+export function poolTimeouts(raw: string): PoolTimeouts {
+  const params = new URL(raw.replace(/^mariadb:/, 'mysql:')).searchParams;
+  return {
+    acquireMs: secondsParam(params, 'acquire-timeout-sec', DEFAULT_POOL_TIMEOUTS.acquireMs),
+    statementMs: secondsParam(params, 'statement-timeout-sec', DEFAULT_POOL_TIMEOUTS.statementMs),
+  };
 }
 
 export function redactUrl(url: URL): string {
@@ -57,7 +83,8 @@ export function poolOptions(raw: string): PoolOptions {
     supportBigNumbers: true,
     bigNumberStrings: false,
     decimalNumbers: true,
-    connectTimeout: 10_000,
+    // A server that accepts TCP but never greets (stopped process) costs a new connection this long.
+    connectTimeout: poolTimeouts(raw).acquireMs,
     // The queue sends a transaction's statements in one round trip (store/statement-batch.ts).
     multipleStatements: true,
   };
@@ -71,7 +98,8 @@ export function openMariadb(raw: string): MariadbHandle {
     connection.query("SET SESSION time_zone = '+00:00'");
   });
   const display = redactUrl(new URL(raw.replace(/^mariadb:/, 'mysql:')));
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+  const timeouts = poolTimeouts(raw);
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guardedPool(pool, timeouts) }) });
   markServerDatabase(db);
-  return { db, pool, display };
+  return { db, pool, display, timeouts };
 }

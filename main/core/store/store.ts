@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { FleetError } from '../errors.js';
 import { openMariadb } from './mariadb.js';
 import { type MigrateResult, migrate } from './migrate.js';
+import { DatabaseProbe, type ProbeResult } from './probe.js';
 import type { Db } from './schema.js';
 import { openSqlite } from './sqlite.js';
 
@@ -11,7 +12,10 @@ const MIGRATION_LOCK = 'fleetdeck_migrate';
 
 /** MariaDB: instances starting at once migrate one after another under a named database lock. */
 async function openSharedStore(url: string): Promise<Store> {
-  const { db, display } = openMariadb(url);
+  const { db, display, timeouts } = openMariadb(url);
+  const statementMs = timeouts.statementMs;
+  // Migrating waits up to 2 minutes for another instance's lock and may run long DDL.
+  timeouts.statementMs = 0;
   let migration: MigrateResult;
   try {
     migration = await db.connection().execute(async (conn) => {
@@ -33,14 +37,18 @@ async function openSharedStore(url: string): Promise<Store> {
     if (error instanceof FleetError) throw error;
     throw new FleetError('unavailable', `Cannot use the database ${display}: ${(error as Error).message}`);
   }
+  timeouts.statementMs = statementMs;
+  const ping = async () => {
+    await sql`select 1`.execute(db);
+  };
+  const probe = new DatabaseProbe(ping);
   return {
     db,
     dialect: 'mariadb',
     location: display,
     migration,
-    async ping() {
-      await sql`select 1`.execute(db);
-    },
+    ping,
+    probe: (deadlineMs) => probe.check(deadlineMs),
     async integrityCheck() {
       return 'ok';
     },
@@ -56,6 +64,8 @@ export interface Store {
   readonly location: string;
   readonly migration: MigrateResult;
   ping(): Promise<void>;
+  /** A ping that answers within `deadlineMs` whatever the database does; one ping in flight at a time. */
+  probe(deadlineMs: number): Promise<ProbeResult>;
   integrityCheck(): Promise<string>;
   close(): Promise<void>;
 }
@@ -84,14 +94,17 @@ export async function openStore(url: string): Promise<Store> {
     await db.destroy();
     throw error;
   }
+  const ping = async () => {
+    await sql`select 1`.execute(db);
+  };
+  const probe = new DatabaseProbe(ping);
   return {
     db,
     dialect,
     location,
     migration,
-    async ping() {
-      await sql`select 1`.execute(db);
-    },
+    ping,
+    probe: (deadlineMs) => probe.check(deadlineMs),
     async integrityCheck() {
       return String(raw.pragma('integrity_check', { simple: true }));
     },
