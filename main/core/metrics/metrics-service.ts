@@ -5,13 +5,15 @@ import type { MetricSample, MetricsMessage } from '../../../agent/protocol.js';
 import type { LiveMetrics, NodeLive } from '../../contract/metrics-schemas.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
+import { retryWithBackoff } from '../retry.js';
 import type { Db } from '../store/schema.js';
 import { type AccountingLimits, account, type Baseline, DEFAULT_LIMITS } from './accounting.js';
+import { Adoption } from './adoption.js';
 import { DayCalendar } from './calendar.js';
 import { LiveRing } from './live-ring.js';
 import { RollupBuffer } from './rollup-buffer.js';
-import { anchoredTimes } from './sample-time.js';
 import { partCount, writeRollups } from './rollup-writer.js';
+import { anchoredTimes } from './sample-time.js';
 import { Serial } from './serial.js';
 import { headlineOf, ringPointOf, snapshotOf } from './snapshot.js';
 import { MetricsSpool } from './spool.js';
@@ -65,6 +67,11 @@ export class MetricsService {
   private readonly changed = new Set<string>();
   /** Latest headlines of nodes served by other instances. */
   private readonly remote = new Map<string, NodeLive>();
+  /** Shared mode: nodes whose baseline is being read; their samples wait (adoption.ts). */
+  private readonly adoptions = new Map<string, Adoption>();
+  /** Shared mode: each node's latest adopt or release; an older one finishing later must not undo it. */
+  private readonly claims = new Map<string, object>();
+  private stopping = false;
   private timers: NodeJS.Timeout[] = [];
   private queuedFlush: Promise<void> | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -117,6 +124,7 @@ export class MetricsService {
 
   /** Graceful stop: everything accounted so far is written. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     this.unsubscribe?.();
@@ -124,33 +132,65 @@ export class MetricsService {
   }
 
   private async loadBaselines(nodeId: string | null): Promise<void> {
+    for (const [id, baseline] of await this.storedBaselines(nodeId)) this.state(id).baseline = baseline;
+  }
+
+  private async storedBaselines(nodeId: string | null): Promise<Map<string, Baseline>> {
     let query = this.db.selectFrom('metric_baselines').selectAll();
     if (nodeId !== null) query = query.where('node_id', '=', nodeId);
+    const found = new Map<string, Baseline>();
     for (const row of await query.execute()) {
       const counters = JSON.parse(row.counters) as Pick<Baseline, 'net' | 'diskIo' | 'cpu'>;
-      this.state(row.node_id).baseline = {
+      found.set(row.node_id, {
         bootId: row.boot_id,
         uptimeSec: Number(row.uptime_sec),
         t: Number(row.sampled_at),
         net: counters.net,
         diskIo: counters.diskIo,
         cpu: counters.cpu,
-      };
+      });
     }
+    return found;
   }
 
   /**
    * Shared mode: an agent connected here may have been on another instance a moment ago; its
    * baseline in the database (written by that instance when the agent left) is the one to count from.
+   * Samples arriving before the read returns wait for it; a failed read (database outage) is retried
+   * until it succeeds or the agent leaves. Never rejects.
    */
   async adopt(nodeId: string): Promise<void> {
     this.remote.delete(nodeId);
-    const s = this.nodes.get(nodeId);
-    if (s) s.baseline = null;
-    await this.serial.run(() => this.loadBaselines(nodeId));
-    const newer = this.buffer.baselineOf(nodeId) ?? this.spooledBaseline(nodeId);
+    const adoption = new Adoption();
+    this.adoptions.set(nodeId, adoption);
+    this.claims.set(nodeId, adoption);
+    try {
+      await retryWithBackoff(() => this.serial.run(() => this.settleAdoption(nodeId, adoption)), {
+        maxDelayMs: 5_000,
+        jitter: true,
+        keepTrying: () => !this.stopping && this.adoptions.get(nodeId) === adoption,
+        onRetry: (err, attempt) => {
+          if (attempt % 20 === 1) {
+            this.log.warn({ err, nodeId, attempt }, 'could not read the metrics baseline; holding samples, retrying');
+          }
+        },
+      });
+    } catch {
+      // Released, adopted again or stopping meanwhile: that call decides the node's baseline.
+    }
+  }
+
+  /** On the serial lane, so no flush moves the node's baseline between the read and the choice. */
+  private async settleAdoption(nodeId: string, adoption: Adoption): Promise<void> {
+    if (this.adoptions.get(nodeId) !== adoption) return;
+    const stored = (await this.storedBaselines(nodeId)).get(nodeId) ?? null;
+    if (this.adoptions.get(nodeId) !== adoption) return;
+    this.adoptions.delete(nodeId);
     const state = this.state(nodeId);
-    if (newer && (!state.baseline || newer.t > state.baseline.t)) state.baseline = newer;
+    // This instance's own unwritten batches are newer than the database when the node comes back.
+    state.baseline = newest([stored, this.buffer.baselineOf(nodeId), this.spooledBaseline(nodeId)]);
+    for (const h of adoption.held) this.ingestOne(nodeId, state, h.sample, h.t, h.intervalMs);
+    if (adoption.held.length > 0) this.changed.add(nodeId);
   }
 
   private spooledBaseline(nodeId: string): Baseline | null {
@@ -167,7 +207,14 @@ export class MetricsService {
    * leave together (a network blip, a restart elsewhere) share one flush, not one each.
    */
   async release(nodeId: string): Promise<void> {
+    // Samples still held were never counted; the next adopter counts their bytes from the stored baseline.
+    this.adoptions.delete(nodeId);
+    const claim = {};
+    this.claims.set(nodeId, claim);
     await this.sharedFlush();
+    // The agent came back (here) meanwhile: its new connection owns the node's state now.
+    if (this.claims.get(nodeId) !== claim) return;
+    this.claims.delete(nodeId);
     if (this.buffer.hasNode(nodeId)) return;
     this.nodes.delete(nodeId);
     this.changed.delete(nodeId);
@@ -183,14 +230,16 @@ export class MetricsService {
   }
 
   ingest(nodeId: string, message: MetricsMessage, receivedAt = Date.now()): void {
-    const state = this.state(nodeId);
+    const adoption = this.adoptions.get(nodeId);
+    const state = adoption ? null : this.state(nodeId);
     // Anchored on the master's clock, keeping the agent's (bounded) spacing between samples.
     const times = anchoredTimes(message, receivedAt);
     for (const [i, sample] of message.samples.entries()) {
       const t = times[i] as number;
-      this.ingestOne(nodeId, state, sample, t, message.intervalMs);
+      if (state) this.ingestOne(nodeId, state, sample, t, message.intervalMs);
+      else adoption?.hold({ sample, t, intervalMs: message.intervalMs });
     }
-    this.changed.add(nodeId);
+    if (state) this.changed.add(nodeId);
   }
 
   private ingestOne(nodeId: string, state: NodeState, sample: MetricSample, t: number, intervalMs: number): void {
@@ -250,6 +299,8 @@ export class MetricsService {
   }
 
   forget(nodeId: string): void {
+    this.adoptions.delete(nodeId);
+    this.claims.delete(nodeId);
     this.nodes.delete(nodeId);
     this.remote.delete(nodeId);
     this.changed.delete(nodeId);
@@ -353,4 +404,11 @@ export class MetricsService {
       rowsSetAside: this.rowsSetAside,
     };
   }
+}
+
+/** The latest of the baselines a node may have (by sample time), or null. */
+function newest(candidates: Array<Baseline | null>): Baseline | null {
+  let found: Baseline | null = null;
+  for (const b of candidates) if (b && (!found || b.t > found.t)) found = b;
+  return found;
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { isDataError } from '../store/db-errors.js';
 import type { Database } from '../store/schema.js';
 import type { Baseline } from './accounting.js';
+import { nodesStillHeld, rowsOf } from './holder-guard.js';
 import type { RollupBatch, RollupRow } from './rollup-buffer.js';
 
 type Dialect = 'sqlite' | 'mariadb';
@@ -224,7 +225,8 @@ async function writePart(
   try {
     await db.transaction().execute(async (tx) => {
       if (key && (await alreadyApplied(tx, key, key.part))) return;
-      for (const [shape, values] of statementsOf(rows)) await upsert(tx, dialect, shape, values);
+      const write = key ? await withoutTakenOver(tx, dialect, key.instanceId, rows, log) : rows;
+      for (const [shape, values] of statementsOf(write)) await upsert(tx, dialect, shape, values);
       if (key) await markApplied(tx, key);
     });
     return 0;
@@ -234,8 +236,9 @@ async function writePart(
   }
   return db.transaction().execute(async (tx) => {
     if (key && (await alreadyApplied(tx, key, key.part))) return 0;
+    const write = key ? await withoutTakenOver(tx, dialect, key.instanceId, rows, log) : rows;
     let refused = 0;
-    for (const [shape, values] of statementsOf(rows)) {
+    for (const [shape, values] of statementsOf(write)) {
       for (const row of values) {
         try {
           await upsert(tx, dialect, shape, [row]);
@@ -252,6 +255,19 @@ async function writePart(
     if (key) await markApplied(tx, key);
     return refused;
   });
+}
+
+/** A spooled part without the nodes another instance took over since (holder-guard.ts). */
+async function withoutTakenOver(
+  tx: Transaction<Database>,
+  dialect: Dialect,
+  instanceId: string,
+  part: RollupBatch,
+  log: Logger,
+): Promise<RollupBatch> {
+  const { ours, superseded } = await nodesStillHeld(tx, dialect, instanceId, part);
+  if (superseded > 0) log.info({ nodes: superseded }, 'skipped metric rows of nodes another instance counts now');
+  return superseded > 0 ? rowsOf(part, ours) : part;
 }
 
 function statementsOf(rows: RollupBatch): Array<[UpsertShape, unknown[][]]> {
