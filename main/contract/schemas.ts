@@ -79,9 +79,23 @@ export const Health = z.object({
   /**
    * Agent TLS handshakes run a bounded number at a time (a reconnect storm must not stall the master):
    * in progress, connections waiting for a slot, and connections closed since start because the wait
-   * was full or too long (those agents redial). Null when the gateway runs without TLS.
+   * was full or too long (those agents redial). Also connections not yet past hello: open ones that
+   * have sent nothing (`silent`) or not yet authenticated (`unauthenticated`), and closed since start
+   * at accept over a cap (`refused`), to make room for an address with a good history (`evicted`), or
+   * by a deadline (`timedOut`). Null when the gateway runs without TLS.
    */
-  tlsHandshakes: z.object({ inProgress: z.number(), waiting: z.number(), shed: z.number() }).nullable(),
+  tlsHandshakes: z
+    .object({
+      inProgress: z.number(),
+      waiting: z.number(),
+      shed: z.number(),
+      silent: z.number(),
+      unauthenticated: z.number(),
+      refused: z.number(),
+      evicted: z.number(),
+      timedOut: z.number(),
+    })
+    .nullable(),
   /** Shared mode: rollup batches written locally but not yet in the database (an outage shows here). */
   metricsSpool: z.object({ batches: z.number(), oldestAt: z.number().nullable() }).nullable(),
   /**

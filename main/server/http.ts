@@ -10,6 +10,7 @@ import { invoke, isOperationName } from '../contract/dispatch.js';
 import { openApiDocument } from '../contract/openapi.js';
 import { compileRoutes, type Route } from '../contract/routes.js';
 import { errorStatus, FleetError } from '../core/errors.js';
+import { descriptorBudget } from '../core/gateway/descriptors.js';
 import { FailureLimiter } from '../core/gateway/failure-limiter.js';
 import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
@@ -109,6 +110,8 @@ export class AdminServer {
     });
     server.headersTimeout = 15_000;
     server.requestTimeout = 60_000;
+    // The admin listener's share of the descriptors the agent gateway leaves free (see descriptors.ts).
+    server.maxConnections = descriptorBudget().admin;
     this.server = server;
     await new Promise<void>((resolvePromise, reject) => {
       server.once('error', reject);

@@ -4,6 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
+import { fileNameProblem, useDialogs } from './dialogs';
 import { bytes } from './format';
 import { ApiError, type Transport } from './transport';
 import { SortHeader, VirtualRows } from './VirtualTable';
@@ -98,6 +99,7 @@ function Browser({
   writable: boolean;
 }) {
   const queryClient = useQueryClient();
+  const dialogs = useDialogs();
   const [path, setPath] = useState(roots[0] ?? '/');
   const [typed, setTyped] = useState(path);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'name', desc: false });
@@ -182,7 +184,13 @@ function Browser({
     } catch (error) {
       if (error instanceof ApiError && error.code === 'exists' && !overwrite) {
         update({ done: true, error: 'exists' });
-        if (window.confirm(`${file.name} already exists here. Replace it?`)) return upload(file, true);
+        const replace = await dialogs.confirm({
+          title: `Replace ${file.name}?`,
+          message: `${file.name} already exists in ${path}. Uploading replaces it; the old content is lost.`,
+          confirmLabel: 'Replace',
+          danger: true,
+        });
+        if (replace) return upload(file, true);
         update({ error: 'kept the existing file' });
         return;
       }
@@ -247,8 +255,13 @@ function Browser({
           <>
             <button
               type="button"
-              onClick={() => {
-                const name = window.prompt('New folder name');
+              onClick={async () => {
+                const name = await dialogs.prompt({
+                  title: `New folder in ${path}`,
+                  label: 'Folder name',
+                  confirmLabel: 'Create folder',
+                  validate: fileNameProblem,
+                });
                 if (name) mkdir.mutate(name);
               }}
             >
@@ -286,13 +299,25 @@ function Browser({
           writable={writable}
           onOpen={(e) => (e.type === 'directory' ? open(e.path) : setPreview(e))}
           onDownload={(e) => void download(e)}
-          onRename={(e) => {
-            const to = window.prompt(`Rename ${e.name} to`, e.name);
+          onRename={async (e) => {
+            const to = await dialogs.prompt({
+              title: `Rename ${e.name}`,
+              label: 'New name',
+              initial: e.name,
+              confirmLabel: 'Rename',
+              validate: fileNameProblem,
+            });
             if (to && to !== e.name) rename.mutate({ from: e.path, to: join(parentOf(e.path), to) });
           }}
-          onDelete={(e) => {
+          onDelete={async (e) => {
             const what = e.type === 'directory' ? `the folder ${e.name} and everything in it` : e.name;
-            if (window.confirm(`Delete ${what}?`)) remove.mutate(e);
+            const yes = await dialogs.confirm({
+              title: `Delete ${e.name}?`,
+              message: `This deletes ${what} on the node. It cannot be undone.`,
+              confirmLabel: 'Delete',
+              danger: true,
+            });
+            if (yes) remove.mutate(e);
           }}
         />
         {preview && <Preview client={client} nodeId={nodeId} entry={preview} onClose={() => setPreview(null)} />}

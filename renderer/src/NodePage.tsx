@@ -4,6 +4,7 @@ import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
 import { type Credentials, CredentialsPanel } from './AddNode';
 import { Chart, type ChartSeries } from './Chart';
+import { useDialogs } from './dialogs';
 import { ago, bytes, duration, percent, rate } from './format';
 import type { Transport } from './transport';
 
@@ -344,6 +345,7 @@ function Actions({
     mutationFn: () => client.updateNode({ id: node.id, name, labels: parseLabels(labels) }),
     onSettled: refresh,
   });
+  const dialogs = useDialogs();
   const rotate = useMutation({
     mutationFn: () => client.rotateNodeToken({ id: node.id }),
     onSuccess: onCredentials,
@@ -377,19 +379,48 @@ function Actions({
       </form>
       {node.kind === 'agent' && (
         <div className="row">
-          <button type="button" onClick={() => rotate.mutate()}>
+          <button
+            type="button"
+            onClick={async () => {
+              const yes = await dialogs.confirm({
+                title: `Rotate the token of ${node.name}?`,
+                message:
+                  node.status === 'online'
+                    ? 'A new token is made now. The old one keeps working for 5 minutes, so agents using it can be given the new one; after that it stops working.'
+                    : `${node.name} is not connected: its agent keeps the old token, which works for 5 more minutes. After that the agent is refused until you give it the new token.`,
+                confirmLabel: 'Rotate token',
+              });
+              if (yes) rotate.mutate();
+            }}
+          >
             Rotate token
           </button>
           <button
             type="button"
-            onClick={() => window.confirm(`Revoke ${node.name}? Its agent is disconnected now.`) && revoke.mutate()}
+            onClick={async () => {
+              const yes = await dialogs.confirm({
+                title: `Revoke ${node.name}?`,
+                message: 'Its token stops working now and its agent is disconnected from every master.',
+                confirmLabel: 'Revoke',
+                danger: true,
+              });
+              if (yes) revoke.mutate();
+            }}
           >
             Revoke
           </button>
           <button
             type="button"
             className="danger"
-            onClick={() => window.confirm(`Delete ${node.name} and its history?`) && remove.mutate()}
+            onClick={async () => {
+              const yes = await dialogs.confirm({
+                title: `Delete ${node.name}?`,
+                message: 'The node, its token and its history are deleted. This cannot be undone.',
+                confirmLabel: 'Delete node',
+                danger: true,
+              });
+              if (yes) remove.mutate();
+            }}
           >
             Delete
           </button>

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Cron } from 'croner';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
+import { useDialogs } from './dialogs';
 import type { Transport } from './transport';
 
 type Task = OutputOf<'listTasks'>[number];
@@ -154,6 +155,7 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
     },
     onSuccess: onDone,
   });
+  const dialogs = useDialogs();
   const remove = useMutation({ mutationFn: () => client.deleteTask({ id: task?.id as string }), onSuccess: onDone });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -240,7 +242,15 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
           <button
             type="button"
             className="danger"
-            onClick={() => window.confirm(`Delete the task ${task.name}?`) && remove.mutate()}
+            onClick={async () => {
+              const yes = await dialogs.confirm({
+                title: `Delete the task ${task.name}?`,
+                message: 'Its schedule stops; commands it already queued keep their history.',
+                confirmLabel: 'Delete task',
+                danger: true,
+              });
+              if (yes) remove.mutate();
+            }}
           >
             Delete task
           </button>

@@ -155,6 +155,9 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
     expect(await page.locator('tbody tr[data-path]').first().getAttribute('data-path')).toMatch(/\/logs$/);
     await page.getByRole('button', { name: 'notes.txt' }).click();
     await page.locator('.preview pre', { hasText: 'hello from the agent' }).waitFor();
+    // Beside the preview the names keep their room (they were squeezed to nothing).
+    const nameCell = await page.locator('tr[data-path$="/notes.txt"] td').first().boundingBox();
+    expect(nameCell?.width).toBeGreaterThan(120);
     await page.getByLabel('Files to upload').setInputFiles({
       name: 'upload.bin',
       mimeType: 'application/octet-stream',
@@ -168,13 +171,35 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
     const download = await downloaded;
     expect(download.suggestedFilename()).toBe('notes.txt');
     expect(readFileSync(await download.path(), 'utf8')).toBe('hello from the agent\n');
-    page.once('dialog', (d) => void d.accept('renamed.txt'));
+    // Every question is an in-app dialog: Electron has no window.prompt, so a browser dialog is a bug.
+    const browserDialogs: string[] = [];
+    page.on('dialog', (d) => {
+      browserDialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.getByRole('button', { name: 'New folder' }).click();
+    const ask = page.getByRole('dialog');
+    await ask.getByLabel('Folder name').fill('a/b');
+    await ask.getByRole('button', { name: 'Create folder' }).click();
+    await ask.getByRole('alert').filter({ hasText: 'cannot contain "/"' }).waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await page.getByRole('button', { name: 'New folder' }).click();
+    await ask.getByLabel('Folder name').fill('made-in-ui');
+    await ask.getByLabel('Folder name').press('Enter');
+    await page.locator('tr[data-path$="/made-in-ui"]').waitFor();
+    expect(existsSync(join(root, 'made-in-ui'))).toBe(true);
     await page.locator('tr[data-path$="/notes.txt"]').getByRole('button', { name: 'Rename' }).click();
+    await ask.getByLabel('New name').fill('renamed.txt');
+    await ask.getByRole('button', { name: 'Rename' }).click();
     await page.locator('tr[data-path$="/renamed.txt"]').waitFor();
-    page.once('dialog', (d) => void d.accept());
     await page.locator('tr[data-path$="/renamed.txt"]').getByRole('button', { name: 'Delete' }).click();
+    await ask.getByText('It cannot be undone').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'files-confirm-delete.png') });
+    await ask.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => page.locator('tr[data-path$="/renamed.txt"]').count()).toBe(0);
     expect(existsSync(join(root, 'renamed.txt'))).toBe(false);
+    expect(browserDialogs).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'files.png') });
   });
 
