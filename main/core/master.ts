@@ -26,7 +26,7 @@ import { FileRpc } from './files/file-rpc.js';
 import { fileHandlers } from './files/handlers.js';
 import { type FileLinks, MasterTransfers } from './files/transfers.js';
 import type { ConnectionTimings } from './gateway/agent-connection.js';
-import { AgentGateway } from './gateway/gateway.js';
+import { AgentGateway, type GatewayOptions } from './gateway/gateway.js';
 import { loadOrCreateTlsIdentity, type TlsIdentity } from './gateway/tls.js';
 import { LOCAL_NODE_ID, LocalNode } from './local/local-node.js';
 import type { Logger } from './log.js';
@@ -60,6 +60,8 @@ export interface MasterOptions {
   publicAgentUrl?: string;
   adminToken?: string;
   timings?: Partial<ConnectionTimings>;
+  /** Agent connection deadlines and caps before hello (default: `DEFAULT_TLS_ADMISSION`, caps from the descriptor limit). */
+  agentAdmission?: GatewayOptions['tlsAdmission'];
   /** How often token changes made on any instance are looked for (default 500 ms). */
   credentialCheckMs?: number;
   restartGraceMs?: number;
@@ -214,6 +216,7 @@ export class Master {
       log,
       masterVersion: VERSION,
       timings: options.timings,
+      tlsAdmission: options.agentAdmission,
       credentialCheckMs: options.credentialCheckMs,
       restartGraceMs: options.restartGraceMs,
       onMessage: onAgentMessage,

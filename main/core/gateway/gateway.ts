@@ -18,6 +18,7 @@ import { type TokenStanding, tokenStanding } from '../nodes/credentials.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import { retryWithBackoff } from '../retry.js';
 import { AgentConnection, type ConnectionTimings } from './agent-connection.js';
+import { descriptorBudget } from './descriptors.js';
 import { FailureLimiter } from './failure-limiter.js';
 import type { TlsIdentity } from './tls.js';
 import {
@@ -93,6 +94,10 @@ export class AgentGateway {
     });
     server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
+    // Without TLS the HTTP server listens itself, so Node's own header deadline applies; with TLS it
+    // is fed connections and the admission's upgrade deadline does that job.
+    if (!tls)
+      server.headersTimeout = this.options.tlsAdmission?.upgradeTimeoutMs ?? DEFAULT_TLS_ADMISSION.upgradeTimeoutMs;
     this.server = server;
     this.listener = listener;
     await new Promise<void>((resolve, reject) => {
@@ -107,16 +112,41 @@ export class AgentGateway {
   }
 
   private admittingListener(tls: TlsIdentity, http: Server): NetServer {
+    const options = this.admissionOptions();
     const admission = new TlsAdmission(
-      {
-        ...DEFAULT_TLS_ADMISSION,
-        ...this.options.tlsAdmission,
-        secureContext: createSecureContext({ key: tls.key, cert: tls.cert }),
-      },
+      { ...options, secureContext: createSecureContext({ key: tls.key, cert: tls.cert }) },
       http,
+      () => this.connections.size,
     );
     this.admission = admission;
     return createNetServer({ pauseOnConnect: true }, (socket) => admission.admit(socket));
+  }
+
+  /**
+   * Caps derived from the descriptor limit unless given: the gateway stays a reserve below it (admin
+   * listener, database, files), and one address without a good history holds at most a quarter of
+   * the unauthenticated budget in silent connections.
+   */
+  private admissionOptions(): Omit<TlsAdmissionOptions, 'secureContext'> {
+    const given = this.options.tlsAdmission ?? {};
+    const budget = descriptorBudget();
+    const maxConnections = given.maxConnections ?? budget.gateway;
+    const maxUnauthenticated = given.maxUnauthenticated ?? maxConnections;
+    const share = Math.floor(Math.min(maxConnections, maxUnauthenticated) / 4);
+    const maxSilentPerAddress = Number.isFinite(share)
+      ? Math.max(64, share)
+      : DEFAULT_TLS_ADMISSION.maxSilentPerAddress;
+    const options = { ...DEFAULT_TLS_ADMISSION, maxConnections, maxUnauthenticated, maxSilentPerAddress, ...given };
+    this.options.log.info(
+      {
+        descriptorLimit: budget.limit,
+        maxConnections: options.maxConnections,
+        maxUnauthenticated: options.maxUnauthenticated,
+        maxSilentPerAddress: options.maxSilentPerAddress,
+      },
+      'agent gateway connection budget',
+    );
+    return options;
   }
 
   /** TLS handshakes in progress and connections waiting for one (null without TLS). */
@@ -225,6 +255,8 @@ export class AgentGateway {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const address = req.socket.remoteAddress ?? 'unknown';
+    const secure = req.socket;
+    this.admission?.upgraded(secure);
     if (this.stopping) return this.refuse(socket, 503, 'master is shutting down');
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const auth = token ? await this.options.registry.authenticate(token) : null;
@@ -240,7 +272,10 @@ export class AgentGateway {
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = new AgentConnection(auth.nodeId, auth.name, address, auth.tokenHash, ws, this.timings, {
-        onHello: (c, hello) => this.attach(c, hello),
+        onHello: (c, hello) => {
+          this.admission?.passedHello(secure, address);
+          return this.attach(c, hello);
+        },
         onMessage: (c, message) => this.options.onMessage?.(c.nodeId, message, c.tokenHash),
         onBinary: (c, data) => this.options.onBinary?.(c.nodeId, data),
         onHeard: (c) => this.options.registry.touch(c.nodeId),

@@ -1,10 +1,20 @@
-// Admits TLS handshakes a few at a time. In a reconnect storm thousands of agents dial within
-// seconds; each handshake is CPU work on the main thread, and one event-loop iteration serves every
-// ready socket, so unbounded handshakes starve timers (heartbeats, dispatch) for seconds. Accepted
-// TCP connections wait paused, costing a file descriptor and nothing else, until a slot frees.
+// Admits TLS handshakes a few at a time and bounds every connection that has not yet passed hello.
+// In a reconnect storm thousands of agents dial within seconds; each handshake is CPU work on the
+// main thread, and one event-loop iteration serves every ready socket, so unbounded handshakes starve
+// timers (heartbeats, dispatch) for seconds. Accepted TCP connections wait, costing a file descriptor
+// and nothing else, until a slot frees.
+//
+// A connection only queues for a slot once it has sent its first byte (a TLS client sends its
+// ClientHello at once): silent sockets never hold a slot, are closed after a short deadline, and one
+// address without a good history may hold only so many. Every stage has a deadline (first byte,
+// handshake, upgrade request complete; the hello deadline is the connection's own), and connections not
+// yet past hello are capped below the process's descriptor limit. Past the cap a new connection is
+// closed at once, unless its address recently had an agent get in: then it takes the place of the
+// oldest not-yet-upgraded connection of an address without that history.
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
+import { GoodAddresses } from './good-addresses.js';
 
 export interface TlsAdmissionOptions {
   secureContext: SecureContext;
@@ -14,7 +24,18 @@ export interface TlsAdmissionOptions {
   maxQueued: number;
   /** A connection that waited longer is closed unread: its client (10 s handshake timeout) gave up. */
   maxWaitMs: number;
+  /** A TLS handshake holds its slot at most this long. */
   handshakeTimeoutMs: number;
+  /** A connection that sends nothing this long after accept is closed; it never held a slot. */
+  firstByteTimeoutMs: number;
+  /** From accept until the HTTP upgrade request is complete (TLS and headers together). */
+  upgradeTimeoutMs: number;
+  /** Connections accepted and not yet past hello, at most. */
+  maxUnauthenticated: number;
+  /** Gateway connections at most, past hello or not (below the descriptor limit). */
+  maxConnections: number;
+  /** Connections that have sent nothing yet, per address without a good history. */
+  maxSilentPerAddress: number;
 }
 
 export const DEFAULT_TLS_ADMISSION: Omit<TlsAdmissionOptions, 'secureContext'> = {
@@ -22,43 +43,117 @@ export const DEFAULT_TLS_ADMISSION: Omit<TlsAdmissionOptions, 'secureContext'> =
   maxQueued: 20_000,
   maxWaitMs: 8_000,
   handshakeTimeoutMs: 10_000,
+  firstByteTimeoutMs: 2_000,
+  upgradeTimeoutMs: 15_000,
+  maxUnauthenticated: Number.POSITIVE_INFINITY,
+  maxConnections: Number.POSITIVE_INFINITY,
+  maxSilentPerAddress: 1_024,
 };
 
-/** In progress, waiting for a slot, and closed unserved since start. */
+/** Now open, and closed since start, by cause. */
 export interface HandshakeFigures {
+  /** TLS handshakes holding a slot. */
   inProgress: number;
+  /** Connections that spoke, waiting for a slot. */
   waiting: number;
+  /** Closed unserved: the wait was full or too long. */
   shed: number;
+  /** Accepted connections that have sent nothing yet. */
+  silent: number;
+  /** Accepted and not yet past hello. */
+  unauthenticated: number;
+  /** Closed at accept: over the unauthenticated cap or the address's silent cap. */
+  refused: number;
+  /** Closed to make room for a connection from an address with a good history. */
+  evicted: number;
+  /** Closed by a deadline: no first byte, handshake too slow, upgrade request incomplete. */
+  timedOut: number;
 }
 
-interface Waiting {
-  socket: Socket;
-  since: number;
+/** One connection from accept until hello (or its close). */
+interface Pending {
+  raw: Socket;
+  secure: TLSSocket | null;
+  address: string;
+  acceptedAt: number;
+  silent: boolean;
+  upgraded: boolean;
+  /** Until the first byte, and until the upgrade request is complete. */
+  firstByteTimer: NodeJS.Timeout | null;
+  upgradeTimer: NodeJS.Timeout | null;
 }
 
 export class TlsAdmission {
-  private readonly waiting: Waiting[] = [];
+  private readonly waiting: Pending[] = [];
   private head = 0;
   private inFlight = 0;
   private stopped = false;
+  /** Not yet past hello, oldest first. */
+  private readonly pending = new Set<Pending>();
+  /** Not yet upgraded, from addresses without a good history, oldest first: who makes room. */
+  private readonly strangers = new Set<Pending>();
+  private readonly silentByAddress = new Map<string, number>();
+  private readonly bySocket = new WeakMap<object, Pending>();
+  private silentCount = 0;
   /** Connections closed because the queue was full or they waited too long. */
   shed = 0;
+  refused = 0;
+  evicted = 0;
+  timedOut = 0;
 
   constructor(
     private readonly options: TlsAdmissionOptions,
     /** Receives each connection once its handshake is done (an HTTP server parsing the upgrade). */
     private readonly http: HttpServer,
+    /** Gateway connections past hello: they share the descriptor budget. */
+    private readonly authenticated: () => number = () => 0,
+    private readonly good = new GoodAddresses(),
   ) {}
 
-  /** For a server created with `pauseOnConnect: true`: the socket is not read until admitted. */
-  admit(socket: Socket): void {
-    if (this.stopped || this.queued >= this.options.maxQueued) {
-      this.shed += 1;
-      socket.destroy();
+  /** For a server created with `pauseOnConnect: true`: read only to see the first byte, then queued. */
+  admit(raw: Socket): void {
+    raw.on('error', () => raw.destroy());
+    const address = raw.remoteAddress ?? 'unknown';
+    if (this.stopped || !this.makeRoom(address)) {
+      this.refused += 1;
+      raw.destroy();
       return;
     }
-    this.waiting.push({ socket, since: Date.now() });
-    this.admitNext();
+    const entry: Pending = {
+      raw,
+      secure: null,
+      address,
+      acceptedAt: Date.now(),
+      silent: true,
+      upgraded: false,
+      firstByteTimer: null,
+      upgradeTimer: null,
+    };
+    this.pending.add(entry);
+    if (!this.good.has(address)) this.strangers.add(entry);
+    this.countSilent(address, 1);
+    const expire = () => this.expire(entry);
+    entry.firstByteTimer = setTimeout(expire, this.options.firstByteTimeoutMs);
+    entry.upgradeTimer = setTimeout(expire, this.options.upgradeTimeoutMs);
+    raw.once('close', () => this.release(entry));
+    raw.once('data', (chunk: Buffer) => this.spoke(entry, chunk));
+    raw.resume();
+  }
+
+  /** The upgrade request of this (secured) socket is complete: its deadline ends, hello's begins. */
+  upgraded(socket: object): void {
+    const entry = this.bySocket.get(socket);
+    if (!entry) return;
+    entry.upgraded = true;
+    clearTimers(entry);
+    this.strangers.delete(entry);
+  }
+
+  /** An agent on this socket sent a valid hello: it leaves the budget and its address earns a good history. */
+  passedHello(socket: object, address: string): void {
+    const entry = this.bySocket.get(socket);
+    if (entry) this.release(entry);
+    this.good.record(address);
   }
 
   get queued(): number {
@@ -70,34 +165,120 @@ export class TlsAdmission {
   }
 
   get figures(): HandshakeFigures {
-    return { inProgress: this.inFlight, waiting: this.queued, shed: this.shed };
+    return {
+      inProgress: this.inFlight,
+      waiting: this.queued,
+      shed: this.shed,
+      silent: this.silentCount,
+      unauthenticated: this.pending.size,
+      refused: this.refused,
+      evicted: this.evicted,
+      timedOut: this.timedOut,
+    };
   }
 
   stop(): void {
     this.stopped = true;
-    for (let i = this.head; i < this.waiting.length; i++) this.waiting[i]?.socket.destroy();
+    for (const entry of [...this.pending]) if (!entry.upgraded) this.close(entry);
     this.waiting.length = 0;
     this.head = 0;
   }
 
+  /** Whether a new connection from `address` may be accepted, closing a stranger's if that makes room. */
+  private makeRoom(address: string): boolean {
+    const good = this.good.has(address);
+    if (!good && (this.silentByAddress.get(address) ?? 0) >= this.options.maxSilentPerAddress) return false;
+    if (!this.full()) return true;
+    if (!good) return false;
+    for (const other of this.strangers) {
+      this.strangers.delete(other);
+      if (this.good.has(other.address)) continue;
+      this.evicted += 1;
+      this.close(other);
+      return true;
+    }
+    return false;
+  }
+
+  private full(): boolean {
+    const open = this.pending.size;
+    return open >= this.options.maxUnauthenticated || open + this.authenticated() >= this.options.maxConnections;
+  }
+
+  private spoke(entry: Pending, chunk: Buffer): void {
+    // The bytes go back so the TLS socket made later reads them first (it drains what is buffered).
+    entry.raw.pause();
+    entry.raw.unshift(chunk);
+    this.quiet(entry);
+    if (entry.firstByteTimer) clearTimeout(entry.firstByteTimer);
+    entry.firstByteTimer = null;
+    // Queued after this 'data' event returns: the stream's flow loop is still running and would
+    // consume the chunk given back if the socket were resumed (by a handshake) inside it.
+    process.nextTick(() => this.enqueue(entry));
+  }
+
+  private enqueue(entry: Pending): void {
+    if (!this.pending.has(entry)) return;
+    if (this.queued >= this.options.maxQueued) {
+      this.shed += 1;
+      this.close(entry);
+      return;
+    }
+    this.waiting.push(entry);
+    this.admitNext();
+  }
+
+  private expire(entry: Pending): void {
+    if (!this.pending.has(entry) || entry.upgraded) return;
+    this.timedOut += 1;
+    this.close(entry);
+  }
+
+  private close(entry: Pending): void {
+    this.release(entry);
+    // Once wrapped, the TLS socket owns the descriptor; destroying it closes the raw one too.
+    (entry.secure ?? entry.raw).destroy();
+  }
+
+  /** Out of the budget (closed or past hello); safe to call more than once. */
+  private release(entry: Pending): void {
+    if (!this.pending.delete(entry)) return;
+    this.strangers.delete(entry);
+    this.quiet(entry);
+    clearTimers(entry);
+  }
+
+  private quiet(entry: Pending): void {
+    if (!entry.silent) return;
+    entry.silent = false;
+    this.countSilent(entry.address, -1);
+  }
+
+  private countSilent(address: string, delta: 1 | -1): void {
+    this.silentCount += delta;
+    const n = (this.silentByAddress.get(address) ?? 0) + delta;
+    if (n > 0) this.silentByAddress.set(address, n);
+    else this.silentByAddress.delete(address);
+  }
+
   private admitNext(): void {
     while (this.inFlight < this.options.maxConcurrent && this.queued > 0) {
-      const next = this.waiting[this.head++] as Waiting;
+      const next = this.waiting[this.head++] as Pending;
       if (this.head > 1024 && this.head * 2 > this.waiting.length) {
         this.waiting.splice(0, this.head);
         this.head = 0;
       }
-      if (next.socket.destroyed) continue;
-      if (Date.now() - next.since > this.options.maxWaitMs) {
+      if (next.raw.destroyed) continue;
+      if (Date.now() - next.acceptedAt > this.options.maxWaitMs) {
         this.shed += 1;
-        next.socket.destroy();
+        this.close(next);
         continue;
       }
-      this.handshake(next.socket);
+      this.handshake(next);
     }
   }
 
-  private handshake(raw: Socket): void {
+  private handshake(entry: Pending): void {
     this.inFlight += 1;
     let settled = false;
     const settle = () => {
@@ -109,14 +290,18 @@ export class TlsAdmission {
       setImmediate(() => this.admitNext());
       return true;
     };
-    const secure = new TLSSocket(raw, {
+    const secure = new TLSSocket(entry.raw, {
       isServer: true,
       secureContext: this.options.secureContext,
       requestCert: false,
       rejectUnauthorized: false,
     });
+    entry.secure = secure;
+    this.bySocket.set(secure, entry);
     const timer = setTimeout(() => {
-      if (settle()) secure.destroy();
+      if (!settle()) return;
+      this.timedOut += 1;
+      this.close(entry);
     }, this.options.handshakeTimeoutMs);
     secure.once('secure', () => {
       if (settle()) this.http.emit('connection', secure);
@@ -128,7 +313,17 @@ export class TlsAdmission {
     // A TLS socket made outside tls.Server reports TLS errors after the handshake only on this
     // internal event (tls.Server listens to it the same way); the connection is unusable then.
     secure.on('_tlsError', () => secure.destroy());
-    secure.once('close', settle);
-    raw.resume();
+    secure.once('close', () => {
+      settle();
+      this.release(entry);
+    });
+    entry.raw.resume();
   }
+}
+
+function clearTimers(entry: Pending): void {
+  if (entry.firstByteTimer) clearTimeout(entry.firstByteTimer);
+  if (entry.upgradeTimer) clearTimeout(entry.upgradeTimer);
+  entry.firstByteTimer = null;
+  entry.upgradeTimer = null;
 }

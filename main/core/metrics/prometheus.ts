@@ -46,7 +46,7 @@ export function prometheusText(fleet: FleetFigures, metrics: MetricsService): st
     [{}, fleet.eventLoopLagP99Sec],
   ]);
   if (fleet.tlsHandshakes) {
-    const { inProgress, waiting, shed } = fleet.tlsHandshakes;
+    const { inProgress, waiting, shed, silent, unauthenticated, refused, evicted, timedOut } = fleet.tlsHandshakes;
     out.metric('fleetdeck_tls_handshakes_in_progress', 'gauge', 'Agent TLS handshakes running now.', [
       [{}, inProgress],
     ]);
@@ -58,6 +58,22 @@ export function prometheusText(fleet: FleetFigures, metrics: MetricsService): st
       'counter',
       'Agent connections closed unserved (wait full or too long).',
       [[{}, shed]],
+    );
+    out.metric('fleetdeck_agent_connections_unauthenticated', 'gauge', 'Agent connections not yet past hello.', [
+      [{}, unauthenticated],
+    ]);
+    out.metric('fleetdeck_agent_connections_silent', 'gauge', 'Agent connections that have sent nothing yet.', [
+      [{}, silent],
+    ]);
+    out.metric(
+      'fleetdeck_agent_connections_closed_total',
+      'counter',
+      'Agent connections closed before hello: over a cap at accept, evicted for an address with a good history, or by a deadline.',
+      [
+        [{ cause: 'refused' }, refused],
+        [{ cause: 'evicted' }, evicted],
+        [{ cause: 'timed_out' }, timedOut],
+      ],
     );
   }
   out.metric('fleetdeck_queue_active_commands', 'gauge', 'Commands pending, dispatched or running.', [
