@@ -1,9 +1,12 @@
 // Carries events between instances sharing a database: what one instance's agents report (command
 // status and output, task runs, node status, live metrics) reaches every instance's subscribers.
-// Outgoing events are batched into one insert per interval; incoming ones are polled by id.
+// Outgoing events are batched into one insert per interval; incoming ones are polled by id. An event
+// too large to relay, or one the database refuses, is set aside (logged, counted): it must not hold up
+// the events behind it.
 import type { AnyEvent, EventName } from '../../contract/contract.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
+import { isDataError } from '../store/db-errors.js';
 import type { Db } from '../store/schema.js';
 
 const RELAYED: ReadonlySet<EventName> = new Set([
@@ -17,6 +20,12 @@ const RELAYED: ReadonlySet<EventName> = new Set([
 ]);
 const KEEP_MS = 60_000;
 const MAX_BATCH = 2_000;
+/**
+ * The largest event relayed (its JSON, in UTF-8 bytes): a command's output chunk (256 Ki characters,
+ * escaped) or the metrics headlines of some 15,000 nodes fit. The column holds 16 MiB; an insert of
+ * 4 MiB stays within MariaDB's default 16 MiB max_allowed_packet even if escaping doubles it.
+ */
+export const MAX_RELAYED_EVENT_BYTES = 4 * 1024 * 1024;
 /**
  * Ids are allocated when a row is inserted but become visible when it commits, so a lower id can
  * appear after a higher one. Reading stays behind such a gap until it fills, or for at most this long
@@ -34,6 +43,8 @@ export class EventRelay {
   private relaying = false;
   private busy = false;
   private unsubscribe: (() => void) | null = null;
+  /** Events not relayed: too large, or refused by the database. */
+  setAside = 0;
 
   constructor(
     private readonly db: Db,
@@ -84,19 +95,69 @@ export class EventRelay {
   }
 
   private async send(): Promise<void> {
-    if (this.outbox.length === 0) return;
-    const batch = this.outbox.splice(0, MAX_BATCH);
-    const at = Date.now();
+    const { events, bodies } = this.nextBatch();
+    if (bodies.length === 0) return;
     try {
-      await this.db
-        .insertInto('cluster_events')
-        .values(batch.map((e) => ({ instance_id: this.instanceId, at, body: JSON.stringify(e) })))
-        .execute();
+      await this.insert(bodies);
     } catch (err) {
-      this.outbox.unshift(...batch);
-      if (this.outbox.length > 50_000) this.outbox.splice(0, this.outbox.length - 50_000);
-      throw err;
+      if (!isDataError(err)) {
+        this.outbox.unshift(...events);
+        if (this.outbox.length > 50_000) this.outbox.splice(0, this.outbox.length - 50_000);
+        throw err;
+      }
+      await this.insertOneByOne(events, bodies);
     }
+  }
+
+  /** Events from the outbox up to MAX_BATCH and MAX_RELAYED_EVENT_BYTES together; oversized ones are set aside. */
+  private nextBatch(): { events: AnyEvent[]; bodies: string[] } {
+    const events: AnyEvent[] = [];
+    const bodies: string[] = [];
+    let bytes = 0;
+    while (this.outbox.length > 0 && events.length < MAX_BATCH) {
+      const event = this.outbox[0] as AnyEvent;
+      const body = JSON.stringify(event);
+      const size = Buffer.byteLength(body);
+      if (size > MAX_RELAYED_EVENT_BYTES) {
+        this.outbox.shift();
+        this.setAsideEvent(event.event, size, 'too large to relay');
+        continue;
+      }
+      if (bodies.length > 0 && bytes + size > MAX_RELAYED_EVENT_BYTES) break;
+      this.outbox.shift();
+      events.push(event);
+      bodies.push(body);
+      bytes += size;
+    }
+    return { events, bodies };
+  }
+
+  private async insert(bodies: string[]): Promise<void> {
+    const at = Date.now();
+    await this.db
+      .insertInto('cluster_events')
+      .values(bodies.map((body) => ({ instance_id: this.instanceId, at, body })))
+      .execute();
+  }
+
+  /** After a refused batch: every event alone, so only the one the database refuses is lost. */
+  private async insertOneByOne(events: AnyEvent[], bodies: string[]): Promise<void> {
+    for (const [i, body] of bodies.entries()) {
+      try {
+        await this.insert([body]);
+      } catch (err) {
+        if (!isDataError(err)) {
+          this.outbox.unshift(...events.slice(i));
+          throw err;
+        }
+        this.setAsideEvent((events[i] as AnyEvent).event, Buffer.byteLength(body), String(err));
+      }
+    }
+  }
+
+  private setAsideEvent(event: EventName, bytes: number, why: string): void {
+    this.setAside += 1;
+    this.log.warn({ event, bytes, why }, 'set aside an event the other instances will not see');
   }
 
   private async receive(): Promise<void> {

@@ -12,6 +12,7 @@ const MARIADB_DATA_ERRORS = new Set([
   1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
   1367, // ER_ILLEGAL_VALUE_FOR_TYPE
   1406, // ER_DATA_TOO_LONG
+  1153, // ER_NET_PACKET_TOO_LARGE: the statement exceeds max_allowed_packet; smaller ones may pass
   1452, // ER_NO_REFERENCED_ROW_2: the row's parent is gone
   1690, // ER_DATA_OUT_OF_RANGE: e.g. a BIGINT sum that overflows
   3140, // ER_INVALID_JSON_TEXT
