@@ -54,6 +54,7 @@ import {
   Booleanish,
   Empty,
   Health,
+  IdempotencyKey,
   InstanceView,
   Labels,
   MasterInfo,
@@ -78,6 +79,8 @@ export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   public?: boolean;
   /** HTTP status on success. */
   status?: number;
+  /** Takes `idempotencyKey` (REST: also the `Idempotency-Key` header): a retry enqueues nothing new. */
+  idempotencyKey?: boolean;
 }
 
 function op<I extends z.ZodType, O extends z.ZodType>(o: Operation<I, O>): Operation<I, O> {
@@ -206,9 +209,10 @@ export const contract = {
     method: 'POST',
     path: '/api/commands',
     summary: 'Queue a command on nodes (by id and/or label selector); one commit for the whole fan-out',
-    input: EnqueueCommands,
+    input: EnqueueCommands.extend({ idempotencyKey: IdempotencyKey.optional() }),
     output: z.object({ commands: z.array(CommandView) }),
     status: 201,
+    idempotencyKey: true,
   }),
   listCommands: op({
     method: 'GET',
@@ -265,9 +269,10 @@ export const contract = {
     method: 'POST',
     path: '/api/tasks/:id/run',
     summary: 'Run a task now',
-    input: z.object({ id: z.string().max(64) }),
+    input: z.object({ id: z.string().max(64), idempotencyKey: IdempotencyKey.optional() }),
     output: TaskRunView,
     status: 201,
+    idempotencyKey: true,
   }),
   listTaskRuns: op({
     method: 'GET',

@@ -30,6 +30,17 @@ export function openApiDocument(c: Record<string, Operation> = { ...contract, ..
         required: params.includes(key) || required.has(key),
         schema,
       }));
+    if (op.idempotencyKey && fields.idempotencyKey) {
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: fields.idempotencyKey,
+        description:
+          'Same as the body field idempotencyKey: a retry with the same key within 24 h answers with the same ' +
+          'commands (or run) and enqueues nothing; the same key with a different request is refused (422).',
+      } as (typeof parameters)[number]);
+    }
     const bodyFields = Object.fromEntries(Object.entries(fields).filter(([key]) => !params.includes(key)));
     const openApiPath = op.path.replace(/:([A-Za-z]+)/g, '{$1}');
     paths[openApiPath] ??= {};

@@ -15,7 +15,21 @@ export const NodeName = z
   .string()
   .trim()
   .min(1, 'a node needs a name')
-  .max(128, 'node names are at most 128 characters');
+  .max(128, 'node names are at most 128 characters')
+  // NUL, newlines and other control characters would break logs, tables, shell text and file names.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  .refine((name) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name), {
+    message: 'node names cannot contain control characters (NUL, tab, newline, …)',
+  });
+
+/**
+ * Makes a POST that enqueues work safe to retry: the same key within 24 h answers with what the first
+ * request created and creates nothing new. REST also takes it as the `Idempotency-Key` header.
+ */
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'an idempotency key is 1–255 printable ASCII characters, no spaces')
+  .describe('Retrying with the same key within 24 h returns the first result and enqueues nothing new');
 
 export const NodeStatus = z.enum(['never-connected', 'online', 'offline']);
 export type NodeStatus = z.infer<typeof NodeStatus>;

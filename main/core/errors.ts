@@ -6,6 +6,11 @@ export const errorStatus = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** The Idempotency-Key was used within 24 h for a request with a different body. */
+  idempotency_key_reused: 422,
+  request_timeout: 408,
+  /** The request line or headers exceed the server's limit (Node's 16 KiB). */
+  headers_too_large: 431,
   range_not_satisfiable: 416,
   payload_too_large: 413,
   rate_limited: 429,

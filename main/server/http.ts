@@ -14,6 +14,8 @@ import { descriptorBudget } from '../core/gateway/descriptors.js';
 import { FailureLimiter } from '../core/gateway/failure-limiter.js';
 import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
+import { databaseUnavailable } from '../core/store/unavailable.js';
+import { answerClientError } from './client-errors.js';
 import { serveDownload, serveUpload } from './file-streams.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -92,6 +94,35 @@ async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknow
 
 const isStreamRoute = (route: Route) => route.name === 'downloadFile' || route.name === 'uploadFile';
 
+/**
+ * A request whose target cannot be read (malformed percent-encoding, an invalid authority): 400, and
+ * the address is counted like a failed login — such requests come from broken clients or probes.
+ */
+class MalformedRequest extends FleetError {
+  constructor(message: string) {
+    super('bad_request', message);
+  }
+}
+
+/** The request target as a URL; "//host:port/…" and other unparsable targets are refused. */
+function requestUrl(target: string): URL {
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    throw new MalformedRequest('The request target is not a valid path: send /api/… or a UI path.');
+  }
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new MalformedRequest(
+      `The path contains malformed percent-encoding (${JSON.stringify(part.slice(0, 80))}): encode each byte as %XX of UTF-8.`,
+    );
+  }
+}
+
 export class AdminServer {
   private server: Server | null = null;
   /** JSON operations and the streamed file routes, matched in one pass. */
@@ -106,8 +137,9 @@ export class AdminServer {
 
   async start(): Promise<{ host: string; port: number }> {
     const server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => this.fail(res, error));
+      this.handle(req, res).catch((error: unknown) => this.fail(req, res, error));
     });
+    server.on('clientError', (error, socket) => answerClientError(error, socket, this.limiter));
     server.headersTimeout = 15_000;
     server.requestTimeout = 60_000;
     // The admin listener's share of the descriptors the agent gateway leaves free (see descriptors.ts).
@@ -131,9 +163,19 @@ export class AdminServer {
     });
   }
 
-  private fail(res: ServerResponse, error: unknown): void {
+  private fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
     if (res.headersSent) {
       res.destroy();
+      return;
+    }
+    if (error instanceof MalformedRequest) {
+      sendError(res, this.countMalformed(req, error));
+      return;
+    }
+    // Routes outside the contract's dispatch (metrics, file streams) may meet a database that is away.
+    const unavailable = databaseUnavailable(error);
+    if (unavailable) {
+      sendError(res, unavailable);
       return;
     }
     if (error instanceof FleetError) {
@@ -144,6 +186,16 @@ export class AdminServer {
     }
     this.options.log.error({ err: error }, 'admin request failed');
     sendError(res, new FleetError('internal', 'Internal error; see the master log for details.'));
+  }
+
+  /** A malformed request counts against its address; past the limit the address gets 429. */
+  private countMalformed(req: IncomingMessage, error: MalformedRequest): FleetError {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (this.limiter.isBlocked(address)) {
+      return new FleetError('rate_limited', 'Too many failed or malformed requests from this address; wait a minute.');
+    }
+    this.limiter.recordFailure(address);
+    return error;
   }
 
   private authorized(req: IncomingMessage): boolean {
@@ -172,7 +224,7 @@ export class AdminServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url ?? '/');
     const method = req.method ?? 'GET';
     if (this.options.desktopStreams) return this.handleDesktopStream(req, res, url, method);
     if (url.pathname === '/metrics' && method === 'GET') {
@@ -263,6 +315,7 @@ export class AdminServer {
       ? await readJsonBody(req)
       : Object.fromEntries(url.searchParams);
     Object.assign(input, params);
+    if (op.idempotencyKey) takeIdempotencyKey(req, input);
     const output = await invoke(this.handlers, name, input);
     const status = name === 'health' && !(output as { ok: boolean }).ok ? 503 : (op.status ?? 200);
     sendJson(res, status, output);
@@ -303,7 +356,7 @@ export class AdminServer {
       return;
     }
     const base = resolve(root);
-    let file = resolve(join(base, normalize(decodeURIComponent(pathname))));
+    let file = resolve(join(base, normalize(decodePathPart(pathname))));
     if (file !== base && !file.startsWith(base + sep)) {
       sendError(res, new FleetError('not_found', 'No such file.'));
       return;
@@ -321,5 +374,18 @@ export class AdminServer {
 }
 
 function routeParams(route: Route, match: RegExpExecArray): Record<string, string> {
-  return Object.fromEntries(route.params.map((param, i) => [param, decodeURIComponent(match[i + 1] as string)]));
+  return Object.fromEntries(route.params.map((param, i) => [param, decodePathPart(match[i + 1] as string)]));
+}
+
+/**
+ * The `Idempotency-Key` header becomes the operation's `idempotencyKey` input (validated there); a
+ * body that names a different key is refused rather than silently preferring one.
+ */
+function takeIdempotencyKey(req: IncomingMessage, input: Record<string, unknown>): void {
+  const header = req.headers['idempotency-key'];
+  if (header === undefined) return;
+  if (input.idempotencyKey !== undefined && input.idempotencyKey !== header) {
+    throw new FleetError('bad_request', "The Idempotency-Key header and the body's idempotencyKey differ: send one.");
+  }
+  input.idempotencyKey = header;
 }

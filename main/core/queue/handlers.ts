@@ -1,9 +1,10 @@
 // Contract handlers for commands, tasks and runs.
-import type { Handlers } from '../../contract/contract.js';
+import type { Handlers, ParsedInputOf } from '../../contract/contract.js';
 import { FleetError } from '../errors.js';
-import type { Db } from '../store/schema.js';
+import type { CommandsTable, Db } from '../store/schema.js';
 import type { TaskService } from '../tasks/tasks.js';
 import { toCommandView } from './command-view.js';
+import { claimFor, type IdempotencyClaim, IdempotentRequests } from './idempotency.js';
 import type { CommandQueue } from './queue.js';
 
 type QueueHandlerNames =
@@ -20,23 +21,55 @@ type QueueHandlerNames =
   | 'listTaskRuns'
   | 'getRun';
 
+type EnqueueInput = Omit<ParsedInputOf<'enqueueCommands'>, 'idempotencyKey'>;
+
+/** What a retry of a keyed enqueue answers from: the ids of the commands the first one created. */
+const commandIdsOf = (rows: CommandsTable[]) => JSON.stringify({ commandIds: rows.map((r) => r.id) });
+/** ... and of a keyed task run: the run it started. */
+const runIdOf = (rows: CommandsTable[]) => JSON.stringify({ runId: rows[0]?.task_run_id ?? null });
+
+/** The commands a keyed enqueue created, in their current state and the first answer's order. */
+async function commandsById(db: Db, reference: string) {
+  const { commandIds } = JSON.parse(reference) as { commandIds: string[] };
+  const rows: CommandsTable[] = [];
+  for (let i = 0; i < commandIds.length; i += 500) {
+    const chunk = commandIds.slice(i, i + 500);
+    rows.push(...(await db.selectFrom('commands').selectAll().where('id', 'in', chunk).execute()));
+  }
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  // A command deleted since (its node was deleted) is left out.
+  return { commands: commandIds.flatMap((id) => (byId.has(id) ? [toCommandView(byId.get(id) as CommandsTable)] : [])) };
+}
+
 export function queueHandlers(queue: CommandQueue, tasks: TaskService, db: Db): Pick<Handlers, QueueHandlerNames> {
+  const keyed = new IdempotentRequests(db);
+  const enqueue = async (input: EnqueueInput, claim?: IdempotencyClaim) => {
+    const nodeIds = await tasks.resolveTargets({ nodeIds: input.nodeIds, selector: input.selector });
+    if (nodeIds.length === 0) throw new FleetError('bad_request', 'No node matches the selector.');
+    const now = Date.now();
+    const rows = await queue.enqueue(
+      nodeIds.map((nodeId) => ({
+        nodeId,
+        exec: input.exec,
+        timeoutMs: input.timeoutSec * 1000,
+        outputLimit: input.outputLimitBytes,
+        deadlineAt: input.deadlineSec ? now + input.deadlineSec * 1000 : null,
+        retry: input.retry ?? null,
+      })),
+      undefined,
+      claim,
+    );
+    return { commands: rows.map((r) => toCommandView(r)) };
+  };
   return {
-    enqueueCommands: async (input) => {
-      const nodeIds = await tasks.resolveTargets({ nodeIds: input.nodeIds, selector: input.selector });
-      if (nodeIds.length === 0) throw new FleetError('bad_request', 'No node matches the selector.');
-      const now = Date.now();
-      const rows = await queue.enqueue(
-        nodeIds.map((nodeId) => ({
-          nodeId,
-          exec: input.exec,
-          timeoutMs: input.timeoutSec * 1000,
-          outputLimit: input.outputLimitBytes,
-          deadlineAt: input.deadlineSec ? now + input.deadlineSec * 1000 : null,
-          retry: input.retry ?? null,
-        })),
+    enqueueCommands: async ({ idempotencyKey, ...input }) => {
+      if (idempotencyKey === undefined) return enqueue(input);
+      const claim = claimFor('enqueueCommands', idempotencyKey, input, commandIdsOf);
+      return keyed.once(
+        claim,
+        () => enqueue(input, claim),
+        (reference) => commandsById(db, reference),
       );
-      return { commands: rows.map((r) => toCommandView(r)) };
     },
     listCommands: async ({ nodeId, status, taskRunId, limit, before, withOutput }) => {
       let query = db.selectFrom('commands').selectAll().orderBy('id', 'desc').limit(limit);
@@ -57,7 +90,15 @@ export function queueHandlers(queue: CommandQueue, tasks: TaskService, db: Db): 
       await tasks.delete(id);
       return { ok: true as const };
     },
-    runTask: ({ id }) => tasks.run(id, 'manual'),
+    runTask: async ({ id, idempotencyKey }) => {
+      if (idempotencyKey === undefined) return tasks.run(id, 'manual');
+      const claim = claimFor('runTask', idempotencyKey, { id }, runIdOf);
+      return keyed.once(
+        claim,
+        () => tasks.run(id, 'manual', null, claim),
+        (reference) => tasks.runView((JSON.parse(reference) as { runId: string }).runId),
+      );
+    },
     listTaskRuns: ({ id, limit }) => tasks.runs(id, limit),
     getRun: ({ id }) => tasks.runView(id, true),
   };

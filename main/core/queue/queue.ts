@@ -10,7 +10,6 @@ import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';
 import { type CredentialRow, selectCredentialsQuery, tokenStanding } from '../nodes/credentials.js';
 import { retryWithBackoff } from '../retry.js';
-import { isDataError } from '../store/db-errors.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
 import {
   batchedTransaction,
@@ -19,8 +18,15 @@ import {
   type StatementResult,
 } from '../store/statement-batch.js';
 import { DeliveredCommands } from './delivered.js';
+import {
+  type IdempotencyClaim,
+  IdempotencyKeyTaken,
+  isDuplicateKey,
+  selectKeys,
+  takenClaims,
+  writeKeys,
+} from './idempotency.js';
 import { orderedId } from './ids.js';
-import { plausibleTime, withPlausibleTimes } from './report-times.js';
 import {
   insertCommands,
   markDispatched,
@@ -84,7 +90,11 @@ type EnqueueBatch = {
   rows: CommandsTable[];
   commands: NewCommand[];
   alsoInTransaction: ((trx: Db) => Promise<void>) | undefined;
+  /** The request's idempotency key: stored with the commands, or the enqueue is skipped if it is there. */
+  claim: IdempotencyClaim | undefined;
 };
+/** A result report: accepted or not; an enqueue: undefined, or `key-taken` when it was skipped. */
+type WriteOutcome = boolean | 'key-taken' | undefined;
 type TerminalListener = (rows: CommandsTable[]) => void;
 
 /** MariaDB deadlock (1213) or lock wait timeout (1205): the transaction is safe to run again. */
@@ -93,13 +103,16 @@ function isConflict(error: unknown): boolean {
   return errno === 1213 || errno === 1205;
 }
 
-/** A claim transaction lost a deadlock to another instance: run it again, a few times at most. */
-function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+/**
+ * A claim transaction lost a deadlock to another instance (or, with `alsoRetry`, another error worth
+ * running again for): run it again, a few times at most.
+ */
+function retryOnConflict<T>(run: () => Promise<T>, alsoRetry?: (error: unknown) => boolean, attempts = 5): Promise<T> {
   return retryWithBackoff(run, {
     firstDelayMs: 5,
     maxDelayMs: 80,
     jitter: true,
-    keepTrying: (error, attempt) => isConflict(error) && attempt < attempts,
+    keepTrying: (error, attempt) => (isConflict(error) || alsoRetry?.(error) === true) && attempt < attempts,
   });
 }
 
@@ -115,12 +128,12 @@ export class CommandQueue {
   /** Only the leader expires deadlines and leases (always true on SQLite: one instance). */
   private leader = true;
   private readonly terminalListeners: TerminalListener[] = [];
-  private readonly writes: GroupCommit<Write, boolean | undefined>;
+  private readonly writes: GroupCommit<Write, WriteOutcome>;
   /**
    * On a database server starts commit beside the other writes, on a connection of their own (they
    * never change what may be claimed); SQLite has one writer, so there they share `writes`.
    */
-  private readonly startWrites: GroupCommit<Write, boolean | undefined>;
+  private readonly startWrites: GroupCommit<Write, WriteOutcome>;
   /** With separate start commits, a result waits for its command's start to commit first. */
   private readonly startsInFlight = new Map<string, Promise<unknown>>();
   private readonly delivered = new DeliveredCommands();
@@ -194,13 +207,20 @@ export class CommandQueue {
 
   /**
    * One transaction for the whole batch (a fan-out to N nodes is one commit); concurrent calls in
-   * the same tick share it. `alsoInTransaction` runs in that transaction (a task run's row).
+   * the same tick share it. `alsoInTransaction` runs in that transaction (a task run's row). With a
+   * `claim`, its key is stored in that transaction too; if the key is already stored, nothing is
+   * written and `IdempotencyKeyTaken` is thrown.
    */
-  async enqueue(commands: NewCommand[], alsoInTransaction?: (trx: Db) => Promise<void>): Promise<CommandsTable[]> {
+  async enqueue(
+    commands: NewCommand[],
+    alsoInTransaction?: (trx: Db) => Promise<void>,
+    claim?: IdempotencyClaim,
+  ): Promise<CommandsTable[]> {
     if (commands.length === 0) return [];
     const at = this.now();
     const rows = commands.map((c) => this.newRow(c, at, 1, null));
-    await this.writes.push({ kind: 'enqueue', rows, commands, alsoInTransaction });
+    const outcome = await this.writes.push({ kind: 'enqueue', rows, commands, alsoInTransaction, claim });
+    if (outcome === 'key-taken') throw new IdempotencyKeyTaken();
     for (const row of rows) this.emitStatus(row, 'pending', at);
     return rows;
   }
@@ -210,23 +230,30 @@ export class CommandQueue {
    * results from agents, then claims for the connected nodes they touched. One commit, one fsync,
    * one hop to the agents; on MariaDB one to three round trips in all.
    */
-  private async commitWrites(writes: Write[]): Promise<Array<boolean | undefined>> {
+  private async commitWrites(writes: Write[]): Promise<WriteOutcome[]> {
     const enqueues = writes.filter((w): w is EnqueueBatch => w.kind === 'enqueue');
     const starts = writes.filter((w): w is StartReport => w.kind === 'started');
     const reports = writes.filter((w): w is Report => w.kind === 'result');
     const at = this.now();
+    // A key another master committed meanwhile fails the insert; run again, the read then skips it.
+    const keyed = enqueues.some((e) => e.claim !== undefined);
     // Start commits and other instances run beside this one on MariaDB: a deadlock rolls it all back.
-    const outcome = await retryOnConflict(() =>
-      batchedTransaction(this.db, (batch, conn) =>
-        this.writeInTransaction(batch, conn, { enqueues, starts, reports }, at),
-      ),
+    const outcome = await retryOnConflict(
+      () =>
+        batchedTransaction(this.db, (batch, conn) =>
+          this.writeInTransaction(batch, conn, { enqueues, starts, reports }, at),
+        ),
+      keyed ? isDuplicateKey : undefined,
     );
     for (const row of outcome.started) this.emitStatus(row, 'running', Number(row.started_at));
     this.afterTerminal(outcome.finished, outcome.retries);
     // Pending events go out when enqueue() resolves; dispatch follows on the next tick.
     setImmediate(() => this.sendClaimed(outcome.claimed));
     let next = 0;
-    return writes.map((w) => (w.kind === 'result' ? outcome.accepted[next++] : undefined));
+    return writes.map((w) => {
+      if (w.kind === 'result') return outcome.accepted[next++];
+      return w.kind === 'enqueue' && outcome.skipped.has(w) ? 'key-taken' : undefined;
+    });
   }
 
   private async writeInTransaction(
@@ -244,8 +271,9 @@ export class CommandQueue {
       starts.map((s) => s.id),
     );
     const started = () => startsApplied(rowsOf(startedRows), starts);
+    const skipped = new Set<EnqueueBatch>();
     if (enqueues.length === 0 && reports.length === 0) {
-      return () => ({ started: started(), finished: [], retries: [], accepted: [], claimed: [] });
+      return () => ({ started: started(), finished: [], retries: [], accepted: [], claimed: [], skipped });
     }
     // Round trip 1: the reported rows and the queue state of every connected node involved.
     const reported = selectRows(
@@ -259,19 +287,31 @@ export class CommandQueue {
     const connected = nodes.filter((n) => this.links.isConnected(n));
     const stateRows = selectQueueStates(batch, conn, connected, at);
     const credentials = selectReporterCredentials(batch, conn, reports);
+    const claims = enqueues.flatMap((e) => (e.claim ? [e.claim] : []));
+    const storedKeys = selectKeys(batch, conn, claims);
     await batch.run();
     const applied = this.applyReports(rowsOf(reported), reports, at, reporterStands(rowsOf(credentials), at));
     const states = statesAfterReports(queueStatesOf(connected, stateRows), applied, at);
-    const direct = this.dispatchDirectly(enqueues, states, at);
-    for (const { alsoInTransaction } of enqueues) if (alsoInTransaction) await alsoInTransaction(conn);
-    // Round trip 2: every write, and the claims of nodes with commands waiting.
+    const taken = takenClaims(claims, storedKeys, at);
+    for (const e of enqueues) if (e.claim && taken.has(e.claim)) skipped.add(e);
+    const fresh = enqueues.filter((e) => !skipped.has(e));
+    const direct = this.dispatchDirectly(fresh, states, at);
+    for (const { alsoInTransaction } of fresh) if (alsoInTransaction) await alsoInTransaction(conn);
+    // Round trip 2: every write, and the claims of nodes with commands waiting. Keys go first, so a
+    // key committed meanwhile by another master fails the transaction before anything else is written.
+    writeKeys(
+      batch,
+      conn,
+      fresh.flatMap((e) => (e.claim ? [{ claim: e.claim, rows: e.rows }] : [])),
+      at,
+    );
     markFinished(batch, conn, applied.finished);
     insertCommands(batch, conn, [
       ...applied.retries.map((row) => ({ row, availableAt: retryAvailableAt(row), leaseUntil: null })),
-      ...enqueues.flatMap((b) => this.insertedRows(b, direct)),
+      ...fresh.flatMap((b) => this.insertedRows(b, direct)),
     ]);
     const claimed = await this.claimIn(batch, conn, connected, states, at);
-    return () => ({ ...applied, started: started(), claimed: byId([...direct.values(), ...claimed()]) });
+    return () => ({ ...applied, started: started(), claimed: byId([...direct.values(), ...claimed()]), skipped });
   }
 
   /**
@@ -421,8 +461,7 @@ export class CommandQueue {
 
   // ---- messages from agents -------------------------------------------------------------
 
-  async started(nodeId: string, id: string, reportedAt: number): Promise<void> {
-    const at = plausibleTime(reportedAt, this.now(), this.log, { id, nodeId, field: 'at' });
+  async started(nodeId: string, id: string, at: number): Promise<void> {
     const stored = this.durably(`the start of ${id}`, () => this.startWrites.push({ kind: 'started', nodeId, id, at }));
     if (this.startWrites === this.writes) return void (await stored);
     this.startsInFlight.set(id, stored);
@@ -436,8 +475,7 @@ export class CommandQueue {
   /** Agent reports wait out a database outage (retried with backoff) instead of being dropped. */
   private durably<T>(what: string, write: () => Promise<T>): Promise<T> {
     return retryWithBackoff(write, {
-      // A report the database refuses for its values fails the same way every time: logged, not retried.
-      keepTrying: (err) => !this.stopping && !isDataError(err),
+      keepTrying: () => !this.stopping,
       onRetry: (err, attempt, delayMs) => {
         if (attempt === 1 || attempt % 10 === 0)
           this.log.warn({ err, attempt, delayMs }, `could not record ${what}; retrying`);
@@ -459,8 +497,7 @@ export class CommandQueue {
    * only while the token its connection used still stands (checked in the commit's transaction), so
    * an agent revoked on another instance cannot finish a command before that instance notices.
    */
-  async result(nodeId: string, reported: CommandResult, tokenHash: string | null = null): Promise<void> {
-    const result = withPlausibleTimes(reported, nodeId, this.now(), this.log);
+  async result(nodeId: string, result: CommandResult, tokenHash: string | null = null): Promise<void> {
     await this.startsInFlight.get(result.id)?.catch(() => undefined);
     const accepted = await this.durably(`the result of ${result.id}`, () =>
       this.writes.push({ kind: 'result', nodeId, result, tokenHash }),

@@ -1,6 +1,8 @@
-// Deletes finished commands and task runs past retention, in small batches, once an hour.
+// Deletes finished commands and task runs past retention, in small batches, once an hour; and
+// idempotency keys past their 24 h.
 import type { Logger } from '../log.js';
 import type { Db } from '../store/schema.js';
+import { IDEMPOTENCY_WINDOW_MS } from './idempotency.js';
 
 export class RetentionJob {
   private timer: NodeJS.Timeout | null = null;
@@ -47,6 +49,10 @@ export class RetentionJob {
       .where('id', 'not in', (eb) =>
         eb.selectFrom('commands').select('task_run_id').where('task_run_id', 'is not', null),
       )
+      .execute();
+    await this.db
+      .deleteFrom('idempotency_keys')
+      .where('created_at', '<=', this.now() - IDEMPOTENCY_WINDOW_MS)
       .execute();
     return deleted;
   }

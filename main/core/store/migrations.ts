@@ -301,6 +301,25 @@ export const migrations: readonly Migration[] = [
       await widen('cluster_events', [['body', 'not null']]);
     },
   },
+  {
+    version: 9,
+    name: 'idempotency keys of enqueueing requests',
+    async up(db) {
+      // Written in the same transaction as the commands a keyed request created (queue/idempotency.ts);
+      // the primary key decides which of two racing attempts wins. Kept 24 h (retention job).
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('key_hash', 'varchar(64)', (c) => c.notNull())
+        .addColumn('operation', 'varchar(32)', (c) => c.notNull())
+        .addColumn('request_hash', 'varchar(64)', (c) => c.notNull())
+        // The command ids of a fan-out: 10,000 of them pass MariaDB's 64 KiB TEXT.
+        .addColumn('response_json', isSqlite(db) ? 'text' : sql`mediumtext`, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['key_hash', 'operation'])
+        .execute();
+      await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').column('created_at').execute();
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

@@ -197,7 +197,20 @@ export interface ConfigVersionsTable {
   version: number;
 }
 
+/** Idempotency keys of enqueueing requests (queue/idempotency.ts), kept 24 h. */
+export interface IdempotencyKeysTable {
+  /** SHA-256 (hex) of the client's key. */
+  key_hash: string;
+  operation: string;
+  /** SHA-256 (hex) of the request without its key. */
+  request_hash: string;
+  /** What a retry answers from: the command ids, or the task run id. */
+  response_json: string;
+  created_at: number;
+}
+
 export interface Database {
+  idempotency_keys: IdempotencyKeysTable;
   config_versions: ConfigVersionsTable;
   spool_applied: SpoolAppliedTable;
   instances: InstancesTable;

@@ -34,7 +34,8 @@ async function openSharedStore(url: string): Promise<Store> {
     });
   } catch (error) {
     await db.destroy();
-    if (error instanceof FleetError) throw error;
+    // A newer schema says so itself; an unreachable server is named (password hidden).
+    if (error instanceof FleetError && error.code !== 'unavailable') throw error;
     throw new FleetError('unavailable', `Cannot use the database ${display}: ${(error as Error).message}`);
   }
   timeouts.statementMs = statementMs;

@@ -8,6 +8,7 @@ import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import { toCommandView } from '../queue/command-view.js';
+import type { IdempotencyClaim } from '../queue/idempotency.js';
 import { orderedId } from '../queue/ids.js';
 import type { CommandQueue } from '../queue/queue.js';
 import type { CommandsTable, Db, TaskRunsTable, TasksTable } from '../store/schema.js';
@@ -211,7 +212,13 @@ export class TaskService {
     return rows.filter((r) => (JSON.parse(r.targets) as Targets).nodeIds?.includes(nodeId)).length;
   }
 
-  async run(taskId: string, trigger: 'manual' | 'schedule', scheduledFor: number | null = null): Promise<TaskRunView> {
+  /** With a `claim` (a keyed manual run), the key is stored with the run; see queue/idempotency.ts. */
+  async run(
+    taskId: string,
+    trigger: 'manual' | 'schedule',
+    scheduledFor: number | null = null,
+    claim?: IdempotencyClaim,
+  ): Promise<TaskRunView> {
     const task = await this.row(taskId);
     const active = await this.db
       .selectFrom('task_runs')
@@ -225,7 +232,7 @@ export class TaskService {
       this.log.info({ taskId, runId: run.id, status }, 'scheduled run overlaps the previous one');
       return this.runView(run.id);
     }
-    return this.startRun(task, trigger, scheduledFor, null);
+    return this.startRun(task, trigger, scheduledFor, null, claim);
   }
 
   async runs(taskId: string, limit = 50): Promise<TaskRunView[]> {
@@ -274,6 +281,7 @@ export class TaskService {
     trigger: 'manual' | 'schedule',
     scheduledFor: number | null,
     queuedRunId: string | null,
+    claim?: IdempotencyClaim,
   ): Promise<TaskRunView> {
     const spec = this.toSpec(task);
     const nodeIds = await this.resolveTargets(spec.targets);
@@ -306,6 +314,7 @@ export class TaskService {
             .execute();
         }
       },
+      claim,
     );
     this.bus.emit('taskRunStatus', { id: runId, taskId: task.id, status: 'running', at });
     return this.runView(runId);
