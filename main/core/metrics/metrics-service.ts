@@ -18,8 +18,7 @@ import { Serial } from './serial.js';
 import { headlineOf, ringPointOf, snapshotOf } from './snapshot.js';
 import { MetricsSpool } from './spool.js';
 
-/** Rollups unwritten for longer than this (and this many flush intervals) mark the master unhealthy. */
-const STUCK_AFTER_MS = 120_000;
+/** Rollups unwritten for longer than this many flush intervals (and `stuckAfterMs`) mark the master unhealthy. */
 const STUCK_AFTER_FLUSHES = 6;
 
 export interface MetricsWriteHealth {
@@ -36,6 +35,8 @@ export interface MetricsOptions {
   billingDay: number;
   billingTimeZone: string;
   limits: AccountingLimits;
+  /** Rollups unwritten for longer than this (and six flush intervals) make health answer 503. */
+  stuckAfterMs: number;
 }
 
 export const DEFAULT_METRICS_OPTIONS: MetricsOptions = {
@@ -44,6 +45,7 @@ export const DEFAULT_METRICS_OPTIONS: MetricsOptions = {
   billingDay: 1,
   billingTimeZone: 'UTC',
   limits: DEFAULT_LIMITS,
+  stuckAfterMs: 120_000,
 };
 
 interface NodeState {
@@ -396,7 +398,7 @@ export class MetricsService {
    */
   writeHealth(now = Date.now()): MetricsWriteHealth {
     const oldest = this.spool ? this.spool.backlog.oldestAt : this.unwrittenSince;
-    const stuckAfterMs = Math.max(STUCK_AFTER_MS, STUCK_AFTER_FLUSHES * this.options.flushIntervalMs);
+    const stuckAfterMs = Math.max(this.options.stuckAfterMs, STUCK_AFTER_FLUSHES * this.options.flushIntervalMs);
     return {
       oldestUnwrittenAt: oldest,
       oldestAgeSec: oldest === null ? null : Math.max(0, Math.round((now - oldest) / 1000)),
