@@ -4,7 +4,10 @@ import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
 import { type Credentials, CredentialsPanel } from './AddNode';
 import { Chart, type ChartSeries } from './Chart';
+import { useNow } from './clock';
+import { useStaleSince } from './connection';
 import { useDialogs } from './dialogs';
+import { latestError } from './errors';
 import { ago, bytes, duration, percent, rate } from './format';
 import type { Transport } from './transport';
 
@@ -19,6 +22,8 @@ type RangeId = (typeof RANGES)[number]['id'];
 
 interface Series {
   times: number[];
+  /** The rollup bucket (null for live samples: their typical spacing is used). */
+  stepMs: number | null;
   cpu: Array<number | null>;
   memUsed: Array<number | null>;
   rx: Array<number | null>;
@@ -34,6 +39,7 @@ function fromRollups(data: OutputOf<'metricSeries'>): Series {
   const p = data.points;
   return {
     times: p.map((x) => x.t),
+    stepMs: sec * 1000,
     cpu: p.map((x) => x.cpuAvg),
     memUsed: p.map((x) => x.memUsedAvg),
     rx: p.map((x) => x.rxBytes / sec),
@@ -47,6 +53,7 @@ function fromLive(data: OutputOf<'liveMetrics'>): Series {
   const r = data.recent;
   return {
     times: r.t,
+    stepMs: null,
     cpu: r.cpu,
     memUsed: r.memUsed,
     rx: r.rxBps,
@@ -64,10 +71,8 @@ function useSeries(client: Client, transport: Transport, id: string, range: Rang
   });
   useEffect(
     () =>
-      transport.subscribe((message) => {
-        if (message.event === 'metrics' && message.data.nodes.some((n) => n.nodeId === id)) {
-          void queryClient.invalidateQueries({ queryKey: ['liveMetrics', id] });
-        }
+      transport.events.on('metrics', (data) => {
+        if (data.nodes.some((n) => n.nodeId === id)) void queryClient.invalidateQueries({ queryKey: ['liveMetrics', id] });
       }),
     [transport, queryClient, id],
   );
@@ -80,7 +85,8 @@ function useSeries(client: Client, transport: Transport, id: string, range: Rang
   });
   const series =
     range === '10m' ? (live.data ? fromLive(live.data) : null) : history.data ? fromRollups(history.data) : null;
-  return { live: live.data, series, error: live.error ?? history.error };
+  // Only the error of the range on screen; each clears with that query's next success.
+  return { live: live.data, series, error: range === '10m' ? live.error : history.error };
 }
 
 export function NodePage({
@@ -96,11 +102,12 @@ export function NodePage({
   onBack: () => void;
   onBrowse: (nodeId: string) => void;
 }) {
-  const queryClient = useQueryClient();
   const node = useQuery({ queryKey: ['node', nodeId], queryFn: () => client.getNode({ id: nodeId }) });
+  // Refetched on this node's status events (sync.ts) and as the 24 h window moves.
   const uptime = useQuery({
     queryKey: ['uptime', nodeId],
     queryFn: () => client.nodeUptime({ id: nodeId, hours: 24 }),
+    refetchInterval: 60_000,
   });
   const transfer = useQuery({
     queryKey: ['transfer', nodeId],
@@ -110,14 +117,8 @@ export function NodePage({
   const [range, setRange] = useState<RangeId>('10m');
   const { live, series, error } = useSeries(client, transport, nodeId, range);
   const [credentials, setCredentials] = useState<Credentials | null>(null);
-
-  useEffect(
-    () =>
-      transport.subscribe((message) => {
-        if (message.event.startsWith('node')) void queryClient.invalidateQueries({ queryKey: ['node', nodeId] });
-      }),
-    [transport, queryClient, nodeId],
-  );
+  const now = useNow();
+  const staleSince = useStaleSince(transport);
 
   const charts = useMemo(() => chartsOf(series), [series]);
   const n = node.data;
@@ -134,6 +135,9 @@ export function NodePage({
     );
   }
   const latest = live?.latest;
+  // Offline, or the master unreachable: the figures are the last known ones, greyed with their age.
+  const seenAt = n?.status === 'online' ? staleSince : (n?.lastSeenAt ?? null);
+  const stale = n !== undefined && (n.status !== 'online' || staleSince !== null);
   return (
     <main className="node-page">
       <header className="node-header">
@@ -143,7 +147,7 @@ export function NodePage({
         <h1>{n?.name ?? '…'}</h1>
         {n && <span className={`status ${n.status}`}>{n.revoked ? 'revoked' : n.status}</span>}
         <span className="hint">
-          {n?.status === 'online' ? 'connected now' : `last seen ${ago(n?.lastSeenAt ?? null)}`}
+          {n && !stale ? 'connected now' : `last seen ${ago(seenAt, now)}`}
         </span>
         {n?.capabilities?.files && (
           <button type="button" onClick={() => onBrowse(nodeId)}>
@@ -152,7 +156,11 @@ export function NodePage({
         )}
       </header>
       {credentials && <CredentialsPanel credentials={credentials} live={n} onClose={() => setCredentials(null)} />}
-      <section className="now" aria-label="Now">
+      <section
+        className={stale ? 'now stale' : 'now'}
+        aria-label={stale ? `Last known values, ${ago(seenAt, now)}` : 'Now'}
+        title={stale ? `Not live: last known values, ${ago(seenAt, now)}` : undefined}
+      >
         <Figure label="CPU" value={percent(latest?.cpu?.usage)} />
         <Figure label="Load" value={latest?.load ? latest.load.map((l) => l.toFixed(2)).join(' ') : '—'} />
         <Figure label="Memory" value={`${bytes(latest?.memory?.used)} / ${bytes(latest?.memory?.total)}`} />
@@ -189,7 +197,15 @@ export function NodePage({
       {series && series.times.length === 0 && <p className="empty">No samples in this range yet.</p>}
       <div className="charts">
         {charts.map((c) => (
-          <Chart key={c.title} title={c.title} times={series?.times ?? []} series={c.series} format={c.format} />
+          <Chart
+            key={c.title}
+            title={c.title}
+            times={series?.times ?? []}
+            series={c.series}
+            format={c.format}
+            spanMs={RANGES.find((r) => r.id === range)?.ms ?? 600_000}
+            stepMs={series?.stepMs ?? undefined}
+          />
         ))}
       </div>
       <div className="columns">
@@ -359,7 +375,8 @@ function Actions({
       onDeleted();
     },
   });
-  const error = update.error ?? rotate.error ?? revoke.error ?? remove.error;
+  // The latest action's outcome: an earlier failure is gone once a later action succeeded.
+  const error = latestError([update, rotate, revoke, remove]);
   const save = (event: FormEvent) => {
     event.preventDefault();
     update.mutate();

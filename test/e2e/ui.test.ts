@@ -115,6 +115,24 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
     await page.getByRole('button', { name: '24 h' }).click();
     await expect.poll(() => page.getByRole('button', { name: '24 h' }).getAttribute('aria-pressed')).toBe('true');
     await expect.poll(() => page.locator('.chart canvas').count()).toBe(4);
+    // The axis is the chosen window, however few rollups exist (it was drawn years wide).
+    await page.getByRole('button', { name: '30 d' }).click();
+    const span = async () => {
+      const host = page.locator('.chart [data-x-from]').first();
+      return Number(await host.getAttribute('data-x-to')) - Number(await host.getAttribute('data-x-from'));
+    };
+    await expect.poll(span, { timeout: 10_000 }).toBeGreaterThan(30 * 86_400_000 * 0.99);
+    expect(await span()).toBeLessThan(30 * 86_400_000 * 1.01);
+    // In the dark theme the axis text is light on dark (it was black on black).
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const ink = await page
+      .locator('.chart [data-x-from]')
+      .first()
+      .evaluate((el) => getComputedStyle(el).color);
+    const [r = 0, g = 0, b = 0] = (ink.match(/\d+/g) ?? []).map(Number);
+    expect((r + g + b) / 3).toBeGreaterThan(160);
+    await page.screenshot({ path: join(SHOTS, 'node-30d-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.getByLabel('Name').fill('web-ui-renamed');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('heading', { name: 'web-ui-renamed' }).waitFor();
