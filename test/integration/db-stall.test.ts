@@ -1,7 +1,8 @@
 // A master on MariaDB whose database stops answering without closing anything — the TCP proxy in front
 // of it stops forwarding, as a SIGSTOPped server would (the shared mariadbd itself is never touched):
 // /api/health answers 503 with the reason, routes that need the database answer 503 `unavailable`
-// instead of hanging, live views keep answering from memory, and everything recovers afterwards.
+// instead of hanging, live views keep answering from memory, and everything recovers afterwards; a
+// database that closes its connections and refuses new ones answers 503 as well, not 500.
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshMariadb, hasMariadb } from '../helpers/databases.js';
 import {
@@ -79,6 +80,14 @@ describe.runIf(hasMariadb())('a stalled database', () => {
     const [command] = await enqueue(master, { nodeIds: [node.id], exec: { command: 'echo after-the-stall' } });
     const done = await waitForCommand(master, command?.id as string, 30_000);
     expect(done).toMatchObject({ status: 'succeeded', stdout: 'after-the-stall\n' });
+
+    // A database that goes away cleanly (connections closed, new ones refused) is 503 too, not 500.
+    await proxy.cut();
+    const refused = await answered<ErrorBody>(master, '/api/nodes', 15_000);
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('unavailable');
+    await proxy.restore();
+    await waitFor(async () => (await answered(master, '/api/nodes', 5_000)).status === 200, 'nodes back again', 30_000);
     expect(agent.count(/WARN disconnected/)).toBe(0);
     // 503s are answers, not failures: no stack trace per request in the log.
     expect(master.proc.count(/admin request failed/)).toBe(0);
