@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HelloMessage, MetricSample, MetricsMessage } from '../../agent/protocol.js';
 import { EventBus } from '../../main/core/events.js';
 import { silentLogger } from '../../main/core/log.js';
+import { Adoption, MAX_HELD_SAMPLES } from '../../main/core/metrics/adoption.js';
 import { HOUR_MS } from '../../main/core/metrics/calendar.js';
 import { MetricsService } from '../../main/core/metrics/metrics-service.js';
 import { trafficReport } from '../../main/core/metrics/queries.js';
@@ -174,4 +175,19 @@ describe.runIf(hasMariadb())('shared-mode baseline hand-over', () => {
     await c.metrics.flush();
     expect(await rxBytes(direct, c.metrics)).toBe(9_250);
   }, 60_000);
+});
+
+describe('samples held during an adoption', () => {
+  const hold = (adoption: Adoption, i: number, bootId: string) =>
+    adoption.hold({ sample: { ...sample(T0 + i * 1_000, i * 100), bootId }, t: T0 + i * 1_000, intervalMs: 1_000 });
+
+  it('are bounded per node, keeping the newest and the last sample of each boot', () => {
+    const adoption = new Adoption();
+    for (let i = 1; i <= 10; i++) hold(adoption, i, 'boot-1');
+    for (let i = 11; i <= 100; i++) hold(adoption, i, 'boot-2');
+    expect(adoption.held).toHaveLength(MAX_HELD_SAMPLES);
+    expect(adoption.held.map((h) => h.sample.bootId).filter((b) => b === 'boot-1')).toHaveLength(1);
+    expect(adoption.held[0]?.sample.net?.[0]?.rxBytes).toBe(1_000); // boot-1's last: its bytes up to the reboot
+    expect(adoption.held.at(-1)?.sample.net?.[0]?.rxBytes).toBe(10_000);
+  });
 });
