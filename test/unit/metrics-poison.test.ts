@@ -219,5 +219,13 @@ describe.each(storeTargets())('poison values on $name', (target) => {
     const days = await store.db.selectFrom('traffic_days').selectAll().where('node_id', '=', nodeId).execute();
     expect(days.reduce((sum, d) => sum + Number(d.rx_bytes), 0)).toBe(5_000);
     await metrics.stop();
+    // After a master restart the stored baseline still knows when (on the master's clock) it was taken.
+    const restarted = service(store, false);
+    await restarted.start();
+    const lie = sample({ t: now + 8_000, bootId: 'boot-2', uptimeSec: MAX_UPTIME_SEC + 1e6, rx: 2 * nine });
+    restarted.ingest(nodeId, frame(lie), now + 8_000);
+    expect(restarted.totals(nodeId).rx).toBe(0);
+    expect(restarted.deltasRejected).toBe(1);
+    await restarted.stop();
   });
 });

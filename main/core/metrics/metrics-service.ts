@@ -142,7 +142,7 @@ export class MetricsService {
     if (nodeId !== null) query = query.where('node_id', '=', nodeId);
     const found = new Map<string, Baseline>();
     for (const row of await query.execute()) {
-      const counters = JSON.parse(row.counters) as Pick<Baseline, 'net' | 'diskIo' | 'cpu'>;
+      const counters = JSON.parse(row.counters) as Pick<Baseline, 'net' | 'diskIo' | 'cpu' | 'at'>;
       found.set(row.node_id, {
         bootId: row.boot_id,
         uptimeSec: Number(row.uptime_sec),
@@ -150,6 +150,8 @@ export class MetricsService {
         net: counters.net,
         diskIo: counters.diskIo,
         cpu: counters.cpu,
+        // The master's clock of the sample (bounds the next capacity check); absent before 2026-12.
+        ...(typeof counters.at === 'number' ? { at: counters.at } : {}),
       });
     }
     return found;
