@@ -1,16 +1,35 @@
 // Path confinement: every path is resolved (symlinks included) and must stay inside an allowed root.
+// What was checked is then opened and verified (anchor.ts), and the operation works through the
+// descriptor, so a symlink swapped in after the check cannot lead it outside.
 import { realpathSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { Anchor, OPEN_READ, openVerified, probeDescriptorPaths } from './anchor.js';
 import { FileError, fromErrno } from './errors.js';
 
 const MAX_PATH = 4096;
 const MAX_NAME = 255;
 
+/** An entry named `name` in the opened directory `dir`; `path` is its real path as replies show it. */
+export interface Placed {
+  dir: Anchor;
+  name: string;
+  path: string;
+}
+
+export interface ConfinementOptions {
+  /** Work through /proc/<pid>/fd paths where available (default); false forces the portable checks. */
+  descriptorPaths?: boolean;
+}
+
 export class Confinement {
   readonly roots: string[];
+  /** `/proc/<pid>/fd/` on Linux, null where only the portable after-open checks run. */
+  readonly descriptorPrefix: string | null;
 
-  constructor(roots: string[]) {
+  constructor(roots: string[], options: ConfinementOptions = {}) {
+    this.descriptorPrefix = options.descriptorPaths === false ? null : probeDescriptorPaths();
     this.roots = roots.flatMap((root) => {
       try {
         return [realpathSync(root)];
@@ -58,26 +77,47 @@ export class Confinement {
     return real;
   }
 
+  /** An existing directory, opened (listings). */
+  async directory(path: string): Promise<Anchor> {
+    const real = await this.existing(path);
+    return Anchor.open(real, real, this.descriptorPrefix, path);
+  }
+
+  /** An existing directory already resolved to `real` and checked, opened. */
+  openDirectory(real: string, requested: string): Promise<Anchor> {
+    return Anchor.open(real, real, this.descriptorPrefix, requested);
+  }
+
+  /** An existing file (or directory), resolved through symlinks and opened for reading (preview, download). */
+  async readable(path: string): Promise<{ handle: FileHandle; real: string }> {
+    const real = await this.existing(path);
+    return { handle: await openVerified(real, real, OPEN_READ, this.descriptorPrefix, path), real };
+  }
+
   /**
-   * A path that may not exist yet (a new file or directory): its parent must exist inside a root,
-   * and the result is the real parent joined with the new name.
+   * A path that may not exist yet (a new file or directory): its parent must exist inside a root and
+   * is opened; the new name is created through it.
    */
-  async creatable(path: string): Promise<string> {
+  async creatable(path: string): Promise<Placed> {
     const normal = this.normalize(path);
     this.assertWithin(normal, path);
     const parent = await this.existing(dirname(normal));
     const target = resolve(parent, basename(normal));
     this.assertWithin(target, path);
-    return target;
+    return this.place(parent, target, path);
   }
 
-  /** The path itself, not following a final symlink (for delete and rename of links). */
-  async entry(path: string): Promise<string> {
+  /** The path itself, not following a final symlink (for stat, delete and rename of links), in its opened parent. */
+  async entry(path: string): Promise<Placed> {
     const normal = this.normalize(path);
     const parent = await this.existing(dirname(normal));
     const target = resolve(parent, basename(normal));
     this.assertWithin(target, path);
     if (this.roots.includes(target)) throw new FileError('permission_denied', `${path} is a shared root itself`);
-    return target;
+    return this.place(parent, target, path);
+  }
+
+  private async place(parent: string, target: string, requested: string): Promise<Placed> {
+    return { dir: await this.openDirectory(parent, requested), name: basename(target), path: target };
   }
 }

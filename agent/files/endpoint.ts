@@ -1,6 +1,6 @@
 // The agent side of files: answers file RPCs and runs transfers over one connection's channel.
 import type { Capabilities, MasterMessage } from '../protocol.js';
-import { Confinement } from './confine.js';
+import { Confinement, type ConfinementOptions } from './confine.js';
 import { FileError } from './errors.js';
 import { FileService } from './service.js';
 import { AgentTransfers, type TransferChannel } from './transfers.js';
@@ -12,8 +12,9 @@ export class FileEndpoint {
   constructor(
     capabilities: Capabilities,
     private readonly channel: TransferChannel,
+    options: ConfinementOptions = {},
   ) {
-    const confinement = new Confinement(capabilities.files ? capabilities.roots : []);
+    const confinement = new Confinement(capabilities.files ? capabilities.roots : [], options);
     this.service = new FileService(confinement, capabilities);
     this.transfers = new AgentTransfers(confinement, this.service, channel);
   }

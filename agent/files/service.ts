@@ -1,10 +1,12 @@
 // The agent's file service: listing, stat, mkdir, rename, delete and text preview, all confined to
-// the agent's roots and to the capabilities it grants.
+// the agent's roots and to the capabilities it grants. Each operation opens the directory (or file)
+// it checked and works through that descriptor (anchor.ts), never by re-resolving the name.
 import { readFileSync } from 'node:fs';
-import { lstat, mkdir, open, readlink, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { lstat, mkdir, readdir, readlink, rename, rmdir, unlink } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { Capabilities, FileEntry, RpcRequest } from '../protocol.js';
-import type { Confinement } from './confine.js';
+import type { Anchor } from './anchor.js';
+import type { Confinement, Placed } from './confine.js';
 import { FileError, fromErrno } from './errors.js';
 import { DirectoryListing } from './listing.js';
 
@@ -28,6 +30,8 @@ function typeOf(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink()
   return 'other';
 }
 
+type Stats = Awaited<ReturnType<typeof lstat>>;
+
 export class FileService {
   private readonly ownerNames = owners();
   private readonly listings = new Map<string, { version: string; listing: DirectoryListing }>();
@@ -43,7 +47,7 @@ export class FileService {
       case 'files.list':
         return this.list(request.params.path, request.params.cursor, request.params.limit);
       case 'files.stat':
-        return this.entry(await this.confinement.entry(request.params.path));
+        return this.withPlaced(await this.confinement.entry(request.params.path), (at) => this.entryAt(at));
       case 'files.preview':
         return this.preview(request.params.path, request.params.maxBytes);
       case 'files.mkdir':
@@ -70,16 +74,32 @@ export class FileService {
     }
   }
 
+  /** Runs `work` on an entry in its opened parent, then closes the parent. */
+  private async withPlaced<T>(at: Placed, work: (at: Placed) => Promise<T>): Promise<T> {
+    try {
+      return await work(at);
+    } finally {
+      await at.dir.close();
+    }
+  }
+
   /** Sorted directories first, then by name; paged, with the sorted names cached between pages. */
   async list(path: string, cursor: string | undefined, limit: number) {
-    const dir = await this.confinement.existing(path);
-    const offset = cursor ? Number(cursor) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw new FileError('invalid_path', `bad cursor "${cursor}"`);
-    const listing = await this.listing(dir, path);
-    const page = listing.page(offset, limit);
-    const entries = await Promise.all(page.map((name) => this.entry(join(dir, name)).catch(() => null)));
-    const next = offset + limit < listing.total ? String(offset + limit) : null;
-    return { path: dir, total: listing.total, entries: entries.filter((e) => e !== null), nextCursor: next };
+    const dir = await this.confinement.directory(path);
+    try {
+      const offset = cursor ? Number(cursor) : 0;
+      if (!Number.isInteger(offset) || offset < 0) throw new FileError('invalid_path', `bad cursor "${cursor}"`);
+      const listing = await this.listing(dir, path);
+      const page = listing.page(offset, limit);
+      // One lstat per entry, through the directory's descriptor: the names are the ones read from it.
+      const entries = await Promise.all(
+        page.map((name) => this.entryAt({ dir, name, path: dir.shown(name) }).catch(() => null)),
+      );
+      const next = offset + limit < listing.total ? String(offset + limit) : null;
+      return { path: dir.real, total: listing.total, entries: entries.filter((e) => e !== null), nextCursor: next };
+    } finally {
+      await dir.close();
+    }
   }
 
   /**
@@ -87,38 +107,45 @@ export class FileService {
    * The names (sorted once) are kept while the directory's mtime (changed by any add, remove or rename in
    * it) stays the same; a few directories at most.
    */
-  private async listing(dir: string, requested: string): Promise<DirectoryListing> {
+  private async listing(dir: Anchor, requested: string): Promise<DirectoryListing> {
     let version: string;
     let listing: DirectoryListing;
     try {
-      const s = await stat(dir);
+      const s = await dir.handle.stat();
       version = `${s.ino}:${s.mtimeMs}:${s.ctimeMs}`;
-      const cached = this.listings.get(dir);
+      const cached = this.listings.get(dir.real);
       if (cached?.version === version) {
-        this.listings.delete(dir);
-        this.listings.set(dir, cached);
+        this.listings.delete(dir.real);
+        this.listings.set(dir.real, cached);
         return cached.listing;
       }
-      listing = await DirectoryListing.read(dir, s.nlink);
+      listing = await DirectoryListing.read(dir.self, s.nlink);
     } catch (error) {
       throw fromErrno(error, requested);
     }
-    this.listings.set(dir, { version, listing });
+    this.listings.set(dir.real, { version, listing });
     if (this.listings.size > 8) this.listings.delete(this.listings.keys().next().value as string);
     return listing;
   }
 
-  async entry(real: string): Promise<FileEntry> {
-    let s: Awaited<ReturnType<typeof lstat>>;
+  /** The entry `at.name` itself (a symlink is described, not followed). */
+  async entryAt(at: Placed): Promise<FileEntry> {
+    const inside = at.dir.at(at.name);
+    let s: Stats;
     try {
-      s = await lstat(real);
+      s = await lstat(inside);
     } catch (error) {
-      throw fromErrno(error, real);
+      throw fromErrno(error, at.path);
     }
+    const target = s.isSymbolicLink() ? await readlink(inside).catch(() => null) : null;
+    return this.describe(s, at.path, target);
+  }
+
+  private describe(s: Stats, path: string, symlinkTarget: string | null): FileEntry {
     const type = typeOf(s);
     return {
-      name: basename(real),
-      path: real,
+      name: basename(path),
+      path,
       type,
       size: Number(s.size),
       mtime: Math.round(Number(s.mtimeMs)),
@@ -126,22 +153,21 @@ export class FileService {
       uid: Number(s.uid),
       gid: Number(s.gid),
       owner: this.ownerNames.get(Number(s.uid)) ?? null,
-      symlinkTarget: type === 'symlink' ? await readlink(real).catch(() => null) : null,
+      symlinkTarget: type === 'symlink' ? symlinkTarget : null,
     };
   }
 
   async preview(path: string, maxBytes: number) {
-    const real = await this.confinement.existing(path);
-    const s = await stat(real).catch((e) => {
-      throw fromErrno(e, path);
-    });
-    if (s.isDirectory()) throw new FileError('is_a_directory', `${path} is a directory`);
-    const handle = await open(real, 'r').catch((e) => {
-      throw fromErrno(e, path);
-    });
+    const { handle, real } = await this.confinement.readable(path);
     try {
+      const s = await handle.stat().catch((e) => {
+        throw fromErrno(e, path);
+      });
+      if (s.isDirectory()) throw new FileError('is_a_directory', `${path} is a directory`);
       const buffer = Buffer.alloc(Math.min(maxBytes, s.size));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0).catch((e) => {
+        throw fromErrno(e, path);
+      });
       const text = decodeText(buffer.subarray(0, bytesRead));
       if (text === null) throw new FileError('binary', `${path} looks binary; download it instead`);
       return { path: real, size: s.size, truncated: s.size > bytesRead, text };
@@ -151,63 +177,122 @@ export class FileService {
   }
 
   async mkdir(path: string, parents: boolean) {
-    const normal = this.confinement.normalize(path);
-    if (parents) {
-      // Confine the deepest existing ancestor, then create below it.
-      let ancestor = normal;
-      for (;;) {
-        try {
-          await this.confinement.existing(ancestor);
-          break;
-        } catch (error) {
-          if (!(error instanceof FileError) || error.code !== 'not_found') throw error;
-          ancestor = join(ancestor, '..');
-        }
-      }
-      await mkdir(normal, { recursive: true }).catch((e) => {
+    if (parents) return this.mkdirParents(path);
+    return this.withPlaced(await this.confinement.creatable(path), async (at) => {
+      await mkdir(at.dir.at(at.name)).catch((e) => {
         throw fromErrno(e, path);
       });
-      return this.entry(await this.confinement.existing(normal));
-    }
-    const target = await this.confinement.creatable(path);
-    await mkdir(target).catch((e) => {
-      throw fromErrno(e, path);
+      return this.entryAt(at);
     });
-    return this.entry(target);
+  }
+
+  /**
+   * mkdir -p: confine the deepest existing ancestor, open it, then create and open each missing
+   * directory through the one above it, so no level is ever looked up by name again.
+   */
+  private async mkdirParents(path: string) {
+    const normal = this.confinement.normalize(path);
+    const missing: string[] = [];
+    let ancestor = normal;
+    let real: string;
+    for (;;) {
+      try {
+        real = await this.confinement.existing(ancestor);
+        break;
+      } catch (error) {
+        if (!(error instanceof FileError) || error.code !== 'not_found' || ancestor === dirname(ancestor)) throw error;
+        missing.unshift(basename(ancestor));
+        ancestor = dirname(ancestor);
+      }
+    }
+    let dir = await this.confinement.openDirectory(real, path).catch((error) => {
+      const file = error instanceof FileError && error.code === 'not_a_directory'; // mkdir -p of an existing file
+      throw file ? new FileError('exists', `${path} already exists`) : error;
+    });
+    try {
+      for (const name of missing) {
+        await mkdir(dir.at(name)).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw fromErrno(e, path); // made meanwhile: fine if it is a directory
+        });
+        const next = await dir.child(name, path);
+        await dir.close();
+        dir = next;
+      }
+      return this.describe(await dir.handle.stat(), dir.real, null);
+    } finally {
+      await dir.close();
+    }
   }
 
   async rename(from: string, to: string, overwrite: boolean) {
-    const source = await this.confinement.entry(from);
-    const target = await this.confinement.creatable(to);
-    if (
-      !overwrite &&
-      (await lstat(target).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      throw new FileError('exists', `${to} already exists (rename with overwrite=true to replace it)`);
-    }
-    await rename(source, target).catch((e) => {
-      throw fromErrno(e, from);
-    });
-    return this.entry(target);
+    return this.withPlaced(await this.confinement.entry(from), async (source) =>
+      this.withPlaced(await this.confinement.creatable(to), async (target) => {
+        const there = target.dir.at(target.name);
+        if (
+          !overwrite &&
+          (await lstat(there).then(
+            () => true,
+            () => false,
+          ))
+        ) {
+          throw new FileError('exists', `${to} already exists (rename with overwrite=true to replace it)`);
+        }
+        await rename(source.dir.at(source.name), there).catch((e) => {
+          throw fromErrno(e, from);
+        });
+        return this.entryAt(target);
+      }),
+    );
   }
 
   async delete(path: string, recursive: boolean) {
-    const target = await this.confinement.entry(path);
-    const s = await lstat(target).catch((e) => {
-      throw fromErrno(e, path);
+    return this.withPlaced(await this.confinement.entry(path), async (at) => {
+      const inside = at.dir.at(at.name);
+      const s = await lstat(inside).catch((e) => {
+        throw fromErrno(e, path);
+      });
+      try {
+        if (!s.isDirectory()) await unlink(inside);
+        else if (recursive) await removeTree(at.dir, at.name, path);
+        else await rmdir(inside);
+      } catch (error) {
+        throw fromErrno(error, path);
+      }
+      return { ok: true };
     });
-    try {
-      if (!s.isDirectory()) await unlink(target);
-      else if (recursive) await rm(target, { recursive: true });
-      else await rmdir(target);
-    } catch (error) {
-      throw fromErrno(error, path);
-    }
-    return { ok: true };
   }
+}
+
+/**
+ * rm -r through descriptors: each directory is opened (never through a symlink) from its verified
+ * parent before its entries are removed, so a directory swapped for a symlink mid-walk is unlinked
+ * as the link it now is, and nothing outside is touched. One descriptor per level is held.
+ */
+async function removeTree(parent: Anchor, name: string, requested: string): Promise<void> {
+  let dir: Anchor;
+  try {
+    dir = await parent.child(name, requested);
+  } catch (error) {
+    // Not a directory (any more): a file or a symlink is removed as itself.
+    if (error instanceof FileError && (error.code === 'not_a_directory' || error.code === 'outside_roots')) {
+      if (error.code === 'outside_roots' && !(await isLink(parent.at(name)))) throw error;
+      return unlink(parent.at(name));
+    }
+    throw error;
+  }
+  try {
+    for (const entry of await readdir(dir.self, { withFileTypes: true })) {
+      if (entry.isDirectory()) await removeTree(dir, entry.name, requested);
+      else await unlink(dir.at(entry.name));
+    }
+  } finally {
+    await dir.close();
+  }
+  await rmdir(parent.at(name));
+}
+
+async function isLink(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => null))?.isSymbolicLink() ?? false;
 }
 
 /** UTF-8 text, or null when the bytes look binary (NUL bytes, or invalid UTF-8 before a cut). */

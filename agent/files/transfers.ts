@@ -1,9 +1,11 @@
 // Streamed file transfers on the agent. Downloads send binary frames while the master's window
 // and the socket's buffer allow; uploads go to a temporary file in the target directory, are
 // fsynced, checked and renamed into place, so an interrupted upload never leaves a partial file.
-import { createReadStream, type ReadStream } from 'node:fs';
-import { type FileHandle, lstat, open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+// Both work through descriptors opened and verified at the start (anchor.ts): a download reads the
+// file it checked, an upload holds its target directory open and creates, renames and removes its
+// files only through it.
+import type { ReadStream } from 'node:fs';
+import { type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
 import {
   type AgentMessage,
   type DownloadRequest,
@@ -13,7 +15,8 @@ import {
   TRANSFER_WINDOW_BYTES,
   type UploadRequest,
 } from '../protocol.js';
-import type { Confinement } from './confine.js';
+import { type Anchor, OPEN_CREATE } from './anchor.js';
+import type { Confinement, Placed } from './confine.js';
 import { FileError, fromErrno } from './errors.js';
 import type { FileService } from './service.js';
 import { UploadWriter } from './upload-writer.js';
@@ -35,7 +38,12 @@ interface Download {
 
 interface Upload {
   handle: FileHandle;
+  /** The target's directory, held open from the check to the final rename. */
+  dir: Anchor;
+  /** Names inside `dir`: the temporary file and the target. */
   temp: string;
+  name: string;
+  /** The target's real path, for messages. */
   target: string;
   expected: string | null;
   writer: UploadWriter;
@@ -59,10 +67,11 @@ export class AgentTransfers {
 
   async download(message: DownloadRequest): Promise<void> {
     const { id } = message;
+    let handle: FileHandle | null = null;
     try {
       this.files.requireRead();
-      const real = await this.confinement.existing(message.path);
-      const s = await stat(real).catch((e) => {
+      handle = (await this.confinement.readable(message.path)).handle;
+      const s = await handle.stat().catch((e) => {
         throw fromErrno(e, message.path);
       });
       if (!s.isFile()) throw new FileError('is_a_directory', `${message.path} is not a regular file`);
@@ -71,9 +80,12 @@ export class AgentTransfers {
       this.channel.sendJson({ type: 'transfer-meta', id, size: s.size, mtime: Math.round(s.mtimeMs), length });
       if (length === 0) {
         this.channel.sendJson({ type: 'transfer-end', id, bytes: 0 });
+        await handle.close();
         return;
       }
-      const stream = createReadStream(real, { start, end: start + length - 1, highWaterMark: TRANSFER_CHUNK_BYTES });
+      // The stream reads the descriptor that was checked and closes it when it ends or is destroyed.
+      const stream = handle.createReadStream({ start, end: start + length - 1, highWaterMark: TRANSFER_CHUNK_BYTES });
+      handle = null;
       const download: Download = { stream, sent: 0, acked: 0, window: message.window, paused: false };
       this.downloads.set(id, download);
       stream.on('data', (chunk) => {
@@ -91,6 +103,7 @@ export class AgentTransfers {
         this.fail(id, fromErrno(error, message.path));
       });
     } catch (error) {
+      await handle?.close().catch(() => undefined);
       this.fail(id, fromErrno(error, message.path));
     }
   }
@@ -134,21 +147,26 @@ export class AgentTransfers {
 
   async upload(message: UploadRequest): Promise<void> {
     const { id } = message;
+    let placed: Placed | null = null;
     try {
       this.files.requireWrite();
-      const target = await this.confinement.creatable(message.path);
-      const existing = await lstat(target).catch(() => null);
+      placed = await this.confinement.creatable(message.path);
+      const { dir, name, path: target } = placed;
+      const existing = await lstat(dir.at(name)).catch(() => null);
       if (existing?.isDirectory()) throw new FileError('is_a_directory', `${message.path} is a directory`);
       if (existing && !message.overwrite) {
         throw new FileError('exists', `${message.path} already exists (upload with overwrite=true to replace it)`);
       }
-      const temp = join(dirname(target), `.${basename(target)}.fleetdeck-upload-${id}`);
-      const handle = await open(temp, 'wx', 0o644).catch((e) => {
+      const temp = `.${name}.fleetdeck-upload-${id}`;
+      const handle = await open(dir.at(temp), OPEN_CREATE, 0o644).catch((e) => {
         throw fromErrno(e, message.path);
       });
+      placed = null; // the upload owns the directory now
       const upload: Upload = {
         handle,
+        dir,
         temp,
+        name,
         target,
         expected: message.sha256,
         failed: null,
@@ -162,6 +180,7 @@ export class AgentTransfers {
       this.uploads.set(id, upload);
       this.channel.sendJson({ type: 'transfer-ready', id, window: TRANSFER_WINDOW_BYTES });
     } catch (error) {
+      await placed?.dir.close();
       this.fail(id, fromErrno(error, message.path));
     }
   }
@@ -182,13 +201,17 @@ export class AgentTransfers {
       if (upload.expected && upload.expected !== sha256) {
         throw new FileError('checksum_mismatch', `uploaded data has SHA-256 ${sha256}, expected ${upload.expected}`);
       }
-      await rename(upload.temp, upload.target);
-      await syncDirectory(dirname(upload.target));
+      // An upload can take minutes: the directory must still be the one checked when it started.
+      await upload.dir.verify(upload.target);
+      await rename(upload.dir.at(upload.temp), upload.dir.at(upload.name));
+      await upload.dir.handle.sync().catch(() => undefined); // the rename itself on disk
       this.channel.sendJson({ type: 'transfer-done', id, bytes, sha256 });
     } catch (error) {
       await upload.handle.close().catch(() => undefined);
-      await unlink(upload.temp).catch(() => undefined);
+      await unlink(upload.dir.at(upload.temp)).catch(() => undefined);
       this.fail(id, upload.failed ?? fromErrno(error, upload.target));
+    } finally {
+      await upload.dir.close();
     }
   }
 
@@ -203,7 +226,8 @@ export class AgentTransfers {
       this.uploads.delete(id);
       await upload.writer.abort();
       await upload.handle.close().catch(() => undefined);
-      await unlink(upload.temp).catch(() => undefined);
+      await unlink(upload.dir.at(upload.temp)).catch(() => undefined);
+      await upload.dir.close();
     }
   }
 
@@ -215,10 +239,4 @@ export class AgentTransfers {
   private fail(id: string, error: FileError): void {
     this.channel.sendJson({ type: 'transfer-error', id, error: { code: error.code, message: error.message } });
   }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => null);
-  await handle?.sync().catch(() => undefined);
-  await handle?.close();
 }

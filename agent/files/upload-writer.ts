@@ -112,7 +112,8 @@ export class UploadWriter {
 
   /** `fd` stays owned by the caller, who closes it after `finish` or `abort`. */
   constructor(fd: number, events: UploadWriterEvents) {
-    this.worker = new Worker(`(${uploadWorkerMain.toString()})()`, {
+    // `__name`: what esbuild's keepNames (tsx, vitest) may call inside the function's source text.
+    this.worker = new Worker(`var __name = (f) => f; (${uploadWorkerMain.toString()})()`, {
       eval: true,
       workerData: { fd, syncBytes: BACKGROUND_SYNC_BYTES },
     });

@@ -38,11 +38,12 @@ import { NodeRegistry } from './nodes/registry.js';
 import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
+import { TokenDeliveries } from './nodes/token-delivery.js';
 import { openStore, type Store } from './store/store.js';
 import { TaskService } from './tasks/tasks.js';
 
 /** How long /api/health waits for the database before answering 503 with the reason. */
-const HEALTH_DATABASE_DEADLINE_MS = 750;
+const HEALTH_DATABASE_DEADLINE_MS = 600;
 
 export interface HostPort {
   host: string;
