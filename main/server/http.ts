@@ -16,13 +16,10 @@ import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
 import { databaseUnavailable } from '../core/store/unavailable.js';
 import { answerClientError } from './client-errors.js';
+import { EventStreams } from './event-stream.js';
 import { serveDownload, serveUpload } from './file-streams.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
-/** An event-stream subscriber that falls this far behind is cut off; it reconnects and refetches. */
-const MAX_EVENT_BACKLOG_BYTES = 1024 * 1024;
-/** A subscriber this far behind skips live-metrics updates (the next one supersedes them). */
-const METRICS_SKIP_BACKLOG_BYTES = 64 * 1024;
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -129,10 +126,12 @@ export class AdminServer {
   private readonly routes: Route[] = [...compileRoutes(), ...compileRoutes(streams)];
   private readonly handlers: Handlers;
   private readonly limiter = new FailureLimiter(30, 60_000);
-  private readonly streams = new Set<ServerResponse>();
+  /** `/api/events`: ids, resume from a bounded replay buffer, heartbeats (event-stream.ts). */
+  private readonly events: EventStreams;
 
   constructor(private readonly options: AdminServerOptions) {
     this.handlers = options.master.handlers();
+    this.events = new EventStreams(options.master.bus);
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -154,7 +153,7 @@ export class AdminServer {
   }
 
   async stop(): Promise<void> {
-    for (const stream of this.streams) stream.end();
+    this.events.close();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((r) => {
@@ -238,7 +237,7 @@ export class AdminServer {
     if (url.pathname === '/api/openapi.json' && method === 'GET') return sendJson(res, 200, openApiDocument());
     if (url.pathname === '/api/events' && method === 'GET') {
       this.requireAuth(req);
-      return this.streamEvents(req, res);
+      return this.events.open(req, res, securityHeaders);
     }
     let pathMatched = false;
     for (const route of this.routes) {
@@ -319,33 +318,6 @@ export class AdminServer {
     const output = await invoke(this.handlers, name, input);
     const status = name === 'health' && !(output as { ok: boolean }).ok ? 503 : (op.status ?? 200);
     sendJson(res, status, output);
-  }
-
-  private streamEvents(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      ...securityHeaders,
-    });
-    res.write(': connected\n\n');
-    this.streams.add(res);
-    const unsubscribe = this.options.master.bus.subscribe((message) => {
-      if (res.writableLength > MAX_EVENT_BACKLOG_BYTES) {
-        res.destroy();
-        return;
-      }
-      if (message.event === 'metrics' && res.writableLength > METRICS_SKIP_BACKLOG_BYTES) return;
-      res.write(`event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`);
-    });
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    const cleanup = () => {
-      clearInterval(keepAlive);
-      unsubscribe();
-      this.streams.delete(res);
-    };
-    req.on('close', cleanup);
-    res.on('close', cleanup);
   }
 
   private serveStatic(pathname: string, res: ServerResponse): void {

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import { ConnectionBanner } from './connection';
 import { Files } from './Files';
 import { FleetOverview } from './FleetOverview';
 import { Login } from './Login';
@@ -6,6 +7,7 @@ import { NodePage } from './NodePage';
 import { RunCommand } from './RunCommand';
 import { Settings } from './Settings';
 import { initialTransport, logOut } from './session';
+import { useEventSync } from './sync';
 import { Tasks } from './Tasks';
 import { applyTheme, initialTheme, nextTheme, type Theme } from './theme';
 import { clientOf, type Transport } from './transport';
@@ -41,6 +43,14 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  const endSession = useCallback(() => {
+    logOut();
+    setTransport((current) => {
+      current?.close();
+      return null;
+    });
+  }, []);
+
   if (!transport) return <Login onLoggedIn={setTransport} />;
   const client = clientOf(transport);
   const go = (next: Screen) => {
@@ -63,19 +73,13 @@ export function App() {
             Theme: {theme}
           </button>{' '}
           {transport.kind === 'http' && (
-            <button
-              type="button"
-              className="link"
-              onClick={() => {
-                logOut();
-                setTransport(null);
-              }}
-            >
+            <button type="button" className="link" onClick={endSession}>
               Log out
             </button>
           )}
         </span>
       </header>
+      <LiveConnection transport={transport} onUnauthorized={endSession} />
       {screen === 'nodes' && openNode ? (
         <NodePage
           client={client}
@@ -92,7 +96,7 @@ export function App() {
       ) : screen === 'run' ? (
         <RunCommand client={client} transport={transport} />
       ) : screen === 'tasks' ? (
-        <Tasks client={client} transport={transport} />
+        <Tasks client={client} />
       ) : screen === 'files' ? (
         <Files client={client} transport={transport} nodeId={filesNode} onNodeChange={setFilesNode} />
       ) : (
@@ -100,4 +104,17 @@ export function App() {
       )}
     </div>
   );
+}
+
+/** The one event stream: keeps the cache true, shows the banner while it is down, logs out on 401. */
+function LiveConnection({ transport, onUnauthorized }: { transport: Transport; onUnauthorized: () => void }) {
+  useEventSync(transport);
+  useEffect(
+    () =>
+      transport.events.onConnection((connection) => {
+        if (connection.state === 'unauthorized') onUnauthorized();
+      }),
+    [transport, onUnauthorized],
+  );
+  return <ConnectionBanner transport={transport} />;
 }

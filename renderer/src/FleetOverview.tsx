@@ -1,13 +1,16 @@
 // Fleet overview: every node with live CPU, memory, disk and network, searchable, filterable and
 // sortable, virtualized so ten thousand rows scroll smoothly while updating about once a second.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
 import { AddNode, type Credentials, CredentialsPanel } from './AddNode';
+import { useNow } from './clock';
+import { useStaleSince } from './connection';
 import { ago, bytes, percent, rate, share } from './format';
 import { type NodeLive, useFleetLive } from './live';
 import { Sparkline } from './Sparkline';
 import { SshInstall } from './SshInstall';
+import { nodesQuery } from './sync';
 import type { Transport } from './transport';
 import { SortHeader, VirtualRows } from './VirtualTable';
 
@@ -82,7 +85,7 @@ export function FleetOverview({
   onOpen: (nodeId: string) => void;
 }) {
   const queryClient = useQueryClient();
-  const nodes = useQuery({ queryKey: ['nodes'], queryFn: () => client.listNodes({}) });
+  const nodes = useQuery(nodesQuery(client));
   const traffic = useQuery({
     queryKey: ['traffic', 'today'],
     queryFn: () => client.trafficReport({ from: startOfToday() }),
@@ -93,14 +96,6 @@ export function FleetOverview({
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState<'all' | Node['status']>('all');
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'name', desc: false });
-
-  useEffect(
-    () =>
-      transport.subscribe((message) => {
-        if (message.event.startsWith('node')) void queryClient.invalidateQueries({ queryKey: ['nodes'] });
-      }),
-    [transport, queryClient],
-  );
 
   const all = nodes.data ?? [];
   const rows = useMemo(() => {
@@ -113,6 +108,7 @@ export function FleetOverview({
     });
   }, [all, status, search, sort, live]);
   const online = all.filter((n) => n.status === 'online').length;
+  const staleSince = useStaleSince(transport);
 
   return (
     <main className="fleet">
@@ -120,7 +116,10 @@ export function FleetOverview({
         <span>
           <strong>{all.length}</strong> nodes
         </span>
-        <span className="status online">{online} online</span>
+        <span className="status online">
+          {online} online
+          {staleSince !== null && <span className="hint"> (as of {new Date(staleSince).toLocaleTimeString()})</span>}
+        </span>
         <span className="status offline">{all.length - online} offline or never connected</span>
         <span>
           traffic today ↓ {bytes(traffic.data?.rxBytes)} ↑ {bytes(traffic.data?.txBytes)}
@@ -170,25 +169,38 @@ export function FleetOverview({
       {all.length === 0 && !nodes.isLoading ? (
         <p className="empty">No nodes yet. Add one above, then run the command it shows on that server.</p>
       ) : (
-        <NodeGrid rows={rows} live={live} sort={sort} onSort={setSort} onOpen={onOpen} />
+        <NodeGrid rows={rows} live={live} staleSince={staleSince} sort={sort} onSort={setSort} onOpen={onOpen} />
       )}
     </main>
   );
 }
 
+/**
+ * What the last-seen column says, and whether the row's values are live. Offline nodes show their
+ * last values greyed with their age; with the master unreachable every row is as of the outage.
+ */
+function seen(node: Node, staleSince: number | null, now: number): { text: string; stale: boolean } {
+  if (node.status !== 'online') return { text: ago(node.lastSeenAt, now), stale: true };
+  if (staleSince !== null) return { text: ago(staleSince, now), stale: true };
+  return { text: 'now', stale: false };
+}
+
 function NodeGrid({
   rows,
   live,
+  staleSince,
   sort,
   onSort,
   onOpen,
 }: {
   rows: Node[];
   live: ReturnType<typeof useFleetLive>;
+  staleSince: number | null;
   sort: { key: SortKey; desc: boolean };
   onSort: (s: { key: SortKey; desc: boolean }) => void;
   onOpen: (id: string) => void;
 }) {
+  const now = useNow();
   return (
     <table className="grid" aria-label="Nodes" aria-rowcount={rows.length + 1}>
       <thead>
@@ -212,10 +224,14 @@ function NodeGrid({
         overscan={12}
         rowClass="grid-row"
         rowKey={(node) => node.id}
-        rowProps={(node) => ({ 'data-node-id': node.id })}
+        rowProps={(node) => ({
+          'data-node-id': node.id,
+          'data-stale': String(seen(node, staleSince, now).stale),
+        })}
       >
         {(node) => {
           const m = live.byNode.get(node.id);
+          const lastSeen = seen(node, staleSince, now);
           return (
             <>
               <td>
@@ -241,7 +257,16 @@ function NodeGrid({
               <td>
                 {node.os ?? '—'} <span className="hint">{node.agentVersion ?? ''}</span>
               </td>
-              <td>{node.status === 'online' ? 'now' : ago(node.lastSeenAt)}</td>
+              <td
+                className="last-seen"
+                title={
+                  lastSeen.stale
+                    ? `last seen ${lastSeen.text}: the values in this row are from then, not live`
+                    : undefined
+                }
+              >
+                {lastSeen.text}
+              </td>
               <td>
                 {Object.entries(node.labels).map(([k, v]) => (
                   <span key={k} className="label">

@@ -72,7 +72,8 @@ function useSeries(client: Client, transport: Transport, id: string, range: Rang
   useEffect(
     () =>
       transport.events.on('metrics', (data) => {
-        if (data.nodes.some((n) => n.nodeId === id)) void queryClient.invalidateQueries({ queryKey: ['liveMetrics', id] });
+        if (data.nodes.some((n) => n.nodeId === id))
+          void queryClient.invalidateQueries({ queryKey: ['liveMetrics', id] });
       }),
     [transport, queryClient, id],
   );
@@ -146,9 +147,7 @@ export function NodePage({
         </button>
         <h1>{n?.name ?? '…'}</h1>
         {n && <span className={`status ${n.status}`}>{n.revoked ? 'revoked' : n.status}</span>}
-        <span className="hint">
-          {n && !stale ? 'connected now' : `last seen ${ago(seenAt, now)}`}
-        </span>
+        <span className="hint">{n && !stale ? 'connected now' : `last seen ${ago(seenAt, now)}`}</span>
         {n?.capabilities?.files && (
           <button type="button" onClick={() => onBrowse(nodeId)}>
             Browse files

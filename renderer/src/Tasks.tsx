@@ -2,10 +2,11 @@
 // of the next runs, run now, and follow each run's progress and per-node output.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Cron } from 'croner';
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { type FormEvent, useMemo, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
+import { useNow } from './clock';
 import { useDialogs } from './dialogs';
-import type { Transport } from './transport';
+import { nodesQuery } from './sync';
 
 type Task = OutputOf<'listTasks'>[number];
 type Run = OutputOf<'listTaskRuns'>[number];
@@ -29,20 +30,29 @@ function parseSelector(text: string): Record<string, string> | undefined {
   return Object.fromEntries(pairs.map(([k, ...v]) => [k?.trim() ?? '', v.join('=').trim()]));
 }
 
-export function Tasks({ client, transport }: { client: Client; transport: Transport }) {
+/** The first of a task's next runs still ahead (the list is as of its fetch). */
+export function nextRunAfter(task: Pick<Task, 'nextRuns'>, now: number): number | null {
+  return task.nextRuns.find((t) => t > now) ?? null;
+}
+
+/** Refetch once the earliest shown next run has passed, so the list moves on with the schedule. */
+function untilNextRun(tasks: Task[] | undefined): number | false {
+  const now = Date.now();
+  const next = Math.min(...(tasks ?? []).map((t) => nextRunAfter(t, now) ?? Number.POSITIVE_INFINITY));
+  return Number.isFinite(next) ? Math.min(60_000, Math.max(1_000, next - now + 500)) : false;
+}
+
+export function Tasks({ client }: { client: Client }) {
   const queryClient = useQueryClient();
-  const tasks = useQuery({ queryKey: ['tasks'], queryFn: () => client.listTasks({}) });
+  // Runs and next-run times also refetch on task events (sync.ts).
+  const tasks = useQuery({
+    queryKey: ['tasks'],
+    queryFn: () => client.listTasks({}),
+    refetchInterval: (query) => untilNextRun(query.state.data),
+  });
   const [editing, setEditing] = useState<Task | 'new' | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  useEffect(
-    () =>
-      transport.subscribe((message) => {
-        if (message.event === 'taskRunStatus') {
-          void queryClient.invalidateQueries({ queryKey: ['taskRuns', message.data.taskId] });
-        }
-      }),
-    [transport, queryClient],
-  );
+  const now = useNow();
   const run = useMutation({
     mutationFn: (id: string) => client.runTask({ id }),
     onSuccess: (r) => {
@@ -94,7 +104,11 @@ export function Tasks({ client, transport }: { client: Client; transport: Transp
                 {t.schedule ? `${t.schedule} (${t.timezone ?? 'UTC'})` : 'on demand'}
                 {!t.enabled && ' · disabled'}
               </td>
-              <td className="hint">{t.nextRuns[0] ? `next ${new Date(t.nextRuns[0]).toLocaleString()}` : ''}</td>
+              <td className="hint next-run">
+                {t.enabled && nextRunAfter(t, now) !== null
+                  ? `next ${new Date(nextRunAfter(t, now) as number).toLocaleString()}`
+                  : ''}
+              </td>
               <td className="actions">
                 <button type="button" onClick={() => run.mutate(t.id)}>
                   Run now
@@ -107,13 +121,13 @@ export function Tasks({ client, transport }: { client: Client; transport: Transp
           ))}
         </tbody>
       </table>
-      {selected && <RunHistory client={client} transport={transport} taskId={selected} />}
+      {selected && <RunHistory client={client} taskId={selected} />}
     </main>
   );
 }
 
 function TaskForm({ client, task, onDone }: { client: Client; task: Task | null; onDone: () => void }) {
-  const nodes = useQuery({ queryKey: ['nodes'], queryFn: () => client.listNodes({}) });
+  const nodes = useQuery(nodesQuery(client));
   const [name, setName] = useState(task?.name ?? '');
   const [command, setCommand] = useState(task?.exec.command ?? '');
   const [nodeIds, setNodeIds] = useState<Set<string>>(new Set(task?.targets.nodeIds ?? []));
@@ -260,7 +274,8 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
   );
 }
 
-function RunHistory({ client, transport, taskId }: { client: Client; transport: Transport; taskId: string }) {
+function RunHistory({ client, taskId }: { client: Client; taskId: string }) {
+  // The header counts follow command events (sync.ts refetches ['taskRuns'] at most once a second).
   const runs = useQuery({
     queryKey: ['taskRuns', taskId],
     queryFn: () => client.listTaskRuns({ id: taskId, limit: 50 }),
@@ -292,25 +307,16 @@ function RunHistory({ client, transport, taskId }: { client: Client; transport: 
           ))}
         </tbody>
       </table>
-      {open && <RunDetail client={client} transport={transport} runId={open} />}
+      {open && <RunDetail client={client} runId={open} />}
     </section>
   );
 }
 
-function RunDetail({ client, transport, runId }: { client: Client; transport: Transport; runId: string }) {
-  const queryClient = useQueryClient();
+function RunDetail({ client, runId }: { client: Client; runId: string }) {
+  // Follows its commands' status events (sync.ts).
   const run = useQuery({ queryKey: ['run', runId], queryFn: () => client.getRun({ id: runId }) });
-  const nodes = useQuery({ queryKey: ['nodes'], queryFn: () => client.listNodes({}) });
+  const nodes = useQuery(nodesQuery(client));
   const names = new Map((nodes.data ?? []).map((n) => [n.id, n.name]));
-  useEffect(
-    () =>
-      transport.subscribe((message) => {
-        if (message.event === 'commandStatus' && message.data.taskRunId === runId) {
-          void queryClient.invalidateQueries({ queryKey: ['run', runId] });
-        }
-      }),
-    [transport, queryClient, runId],
-  );
   return (
     <div className="outputs">
       {(run.data?.commands ?? []).map((c) => (

@@ -25,13 +25,15 @@ export function share(used: number | null, total: number | null): number | null 
   return used === null || total === null || total === 0 ? null : (used / total) * 100;
 }
 
-export function ago(at: number | null): string {
+/** "45 s ago", "3 min ago", "2 h ago", "4 days ago"; pass `now` from useNow() so it ticks. */
+export function ago(at: number | null, now = Date.now()): string {
   if (at === null) return '—';
-  const s = Math.max(0, Math.round((Date.now() - at) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.round(s / 60)}m ago`;
-  if (s < 86_400) return `${Math.round(s / 3600)}h ago`;
-  return `${Math.round(s / 86_400)}d ago`;
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  const days = Math.floor(s / 86_400);
+  return `${days} ${days === 1 ? 'day' : 'days'} ago`;
 }
 
 export function duration(sec: number): string {

@@ -32,9 +32,8 @@ export function useFleetLive(client: Client, transport: Transport): FleetLive {
   });
   useEffect(
     () =>
-      transport.subscribe((message) => {
-        if (message.event !== 'metrics') return;
-        queryClient.setQueryData<FleetLive>(['fleetLive'], (previous) => withUpdates(previous, message.data.nodes));
+      transport.events.on('metrics', (data) => {
+        queryClient.setQueryData<FleetLive>(['fleetLive'], (previous) => withUpdates(previous, data.nodes));
       }),
     [transport, queryClient],
   );

@@ -3,6 +3,8 @@
 import type { AnyEvent, Client, InputOf, OperationName, OutputOf } from '../../main/contract/contract';
 import { contract } from '../../main/contract/contract';
 import { fillPath } from '../../main/contract/routes';
+import { EventHub } from './events';
+import { runEventStream } from './sse';
 
 /** An error from the master, shown with its stable code: "No node "x" exists [not_found]". */
 export class ApiError extends Error {
@@ -25,7 +27,12 @@ export interface UploadOptions {
 export interface Transport {
   kind: 'ipc' | 'http';
   call<K extends OperationName>(name: K, input: InputOf<K>): Promise<OutputOf<K>>;
+  /** The one event stream of this transport, fanned out: `events.on('nodeStatus', …)`. */
+  events: EventHub;
+  /** Every event (for screens that route many kinds themselves); same stream as `events`. */
   subscribe(listener: (event: AnyEvent) => void): () => void;
+  /** Ends the event stream (log out). */
+  close(): void;
   /** Streams a remote file into a Blob, reporting progress. */
   download(nodeId: string, path: string, onProgress: TransferProgressHandler, signal: AbortSignal): Promise<Blob>;
   upload(nodeId: string, path: string, file: File, options: UploadOptions): Promise<void>;
@@ -45,6 +52,12 @@ declare global {
 
 export function ipcTransport(bridge: Bridge): Transport {
   let endpoint: Promise<Transport> | null = null;
+  let unsubscribe: (() => void) | null = null;
+  // The desktop app's core is in the same process: the bridge cannot drop, so the hub is open at once.
+  const hub: EventHub = new EventHub(() => {
+    unsubscribe = bridge.onEvent((message) => hub.emit(message));
+    hub.opened(false);
+  });
   return {
     kind: 'ipc',
     async call(name, input) {
@@ -52,7 +65,9 @@ export function ipcTransport(bridge: Bridge): Transport {
       if (!result.ok) throw new ApiError(result.error.code, result.error.message);
       return result.value as never;
     },
-    subscribe: (listener) => bridge.onEvent(listener),
+    events: hub,
+    subscribe: (listener) => hub.onAny(listener),
+    close: () => unsubscribe?.(),
     // Transfers go over HTTP to the shell's loopback endpoint, with a token valid for this launch.
     download: async (nodeId, path, onProgress, signal) => (await streams()).download(nodeId, path, onProgress, signal),
     upload: async (nodeId, path, file, options) => (await streams()).upload(nodeId, path, file, options),
@@ -80,6 +95,9 @@ async function errorOf(response: Response): Promise<ApiError> {
 
 export function httpTransport(token: string, base = ''): Transport {
   const headers = { authorization: `Bearer ${token}` };
+  const closed = new AbortController();
+  // Opened on the first handler, so a transport made only to check a token never streams.
+  const hub: EventHub = new EventHub(() => runEventStream(`${base}/api/events`, headers, hub, closed.signal));
   return {
     kind: 'http',
     async call(name, input) {
@@ -106,11 +124,9 @@ export function httpTransport(token: string, base = ''): Transport {
       }
       return body as never;
     },
-    subscribe(listener) {
-      const controller = new AbortController();
-      void streamEvents(`${base}/api/events`, headers, controller.signal, listener);
-      return () => controller.abort();
-    },
+    events: hub,
+    subscribe: (listener) => hub.onAny(listener),
+    close: () => closed.abort(),
     async download(nodeId, path, onProgress, signal) {
       const response = await fetch(contentUrl(base, nodeId, path), { headers, signal });
       if (!response.ok || !response.body) throw await errorOf(response);
@@ -149,40 +165,6 @@ export function httpTransport(token: string, base = ''): Transport {
       });
     },
   };
-}
-
-/** Server-sent events over fetch (EventSource cannot send the Authorization header). Reconnects. */
-async function streamEvents(
-  url: string,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-  listener: (event: AnyEvent) => void,
-): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      const response = await fetch(url, { headers, signal });
-      if (!response.body) throw new Error('no event stream');
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.+)$/m.exec(block)?.[1];
-          const data = /^data: (.+)$/m.exec(block)?.[1];
-          if (event && data) listener({ event, data: JSON.parse(data) } as AnyEvent);
-          end = buffer.indexOf('\n\n');
-        }
-      }
-    } catch {
-      if (signal.aborted) return;
-    }
-    await new Promise((r) => setTimeout(r, 2_000));
-  }
 }
 
 export function clientOf(transport: Transport): Client {

@@ -1,0 +1,150 @@
+// The admin event stream (`/api/events`): every bus event serialized once with an id, written to each
+// subscriber, and kept in a bounded replay buffer so a client that reconnects with `Last-Event-ID`
+// gets what it missed instead of refetching everything. Live metrics are not kept: the next ≈1 Hz
+// event supersedes them.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AnyEvent } from '../contract/contract.js';
+import {
+  EVENT_ID_PATTERN,
+  STREAM_HEARTBEAT_MS,
+  STREAM_OPENED_EVENT,
+  type StreamOpened,
+} from '../contract/event-stream.js';
+import type { EventBus } from '../core/events.js';
+
+/** A subscriber that falls this far behind is cut off; it reconnects and resumes or refetches. */
+const MAX_EVENT_BACKLOG_BYTES = 1024 * 1024;
+/** A subscriber this far behind skips live-metrics updates (the next one supersedes them). */
+const METRICS_SKIP_BACKLOG_BYTES = 64 * 1024;
+
+export interface ReplayLimits {
+  events: number;
+  bytes: number;
+}
+const DEFAULT_LIMITS: ReplayLimits = { events: 2_000, bytes: 2 * 1024 * 1024 };
+
+interface Frame {
+  seq: number;
+  text: string;
+}
+
+/** The last events as written on the wire, bounded by count and bytes. */
+export class ReplayLog {
+  /** Differs per process, so an id from before a restart is never mistaken for one of ours. */
+  readonly epoch = randomBytes(6).readUIntBE(0, 6).toString(36);
+  private seq = 0;
+  private readonly frames: Frame[] = [];
+  private head = 0;
+  private bytes = 0;
+  /** Every event up to this sequence that a resume would need is gone from the buffer. */
+  private evictedThrough = 0;
+
+  constructor(private readonly limits: ReplayLimits = DEFAULT_LIMITS) {}
+
+  /** Serializes the event with the next id; keeps it unless it is a superseding metrics tick. */
+  append(message: AnyEvent): string {
+    this.seq += 1;
+    const text = `id: ${this.epoch}.${this.seq}\nevent: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
+    if (message.event !== 'metrics') this.keep({ seq: this.seq, text });
+    return text;
+  }
+
+  /** The frames after `lastId`, or null when they cannot all be given (unknown, foreign or too old). */
+  since(lastId: string | undefined): string[] | null {
+    if (!lastId || lastId.length > 40 || !EVENT_ID_PATTERN.test(lastId)) return null;
+    const [epoch, seqText] = lastId.split('.') as [string, string];
+    const seq = Number(seqText);
+    if (epoch !== this.epoch || seq > this.seq || seq < this.evictedThrough) return null;
+    const out: string[] = [];
+    for (let i = this.head; i < this.frames.length; i++) {
+      const frame = this.frames[i] as Frame;
+      if (frame.seq > seq) out.push(frame.text);
+    }
+    return out;
+  }
+
+  private keep(frame: Frame): void {
+    this.frames.push(frame);
+    this.bytes += frame.text.length;
+    while (this.frames.length - this.head > this.limits.events || this.bytes > this.limits.bytes) {
+      const old = this.frames[this.head] as Frame;
+      this.head += 1;
+      this.bytes -= old.text.length;
+      this.evictedThrough = old.seq;
+    }
+    // Compact now and then instead of shifting on every eviction.
+    if (this.head > 1_024 && this.head * 2 > this.frames.length) {
+      this.frames.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** The subscribers of one admin server, fed from one bus subscription. */
+export class EventStreams {
+  private readonly subscribers = new Set<ServerResponse>();
+  private readonly log: ReplayLog;
+  private unsubscribe: (() => void) | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly bus: EventBus,
+    limits?: ReplayLimits,
+  ) {
+    this.log = new ReplayLog(limits);
+  }
+
+  /** Answers one `/api/events` request (already authenticated) and keeps it open. */
+  open(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
+    this.start();
+    const lastId = req.headers['last-event-id'];
+    const replay = this.log.since(typeof lastId === 'string' ? lastId : undefined);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      ...headers,
+    });
+    const opened: StreamOpened = { resumed: replay !== null };
+    res.write(`event: ${STREAM_OPENED_EVENT}\ndata: ${JSON.stringify(opened)}\n\n`);
+    for (const text of replay ?? []) res.write(text);
+    this.subscribers.add(res);
+    const cleanup = () => this.subscribers.delete(res);
+    req.on('close', cleanup);
+    res.on('close', cleanup);
+  }
+
+  /** Ends every stream; clients reconnect (to a restarted server they refetch). */
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    for (const res of this.subscribers) res.end();
+    this.subscribers.clear();
+  }
+
+  /** From the first subscriber on, every event is recorded, so later reconnects can resume. */
+  private start(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.bus.subscribe((message) => this.publish(message));
+    // A comment when idle: clients treat STREAM_SILENCE_MS of silence as a lost connection.
+    this.heartbeat = setInterval(() => {
+      for (const res of this.subscribers) if (res.writableLength === 0) res.write(': keep-alive\n\n');
+    }, STREAM_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  private publish(message: AnyEvent): void {
+    const text = this.log.append(message);
+    for (const res of this.subscribers) {
+      if (res.writableLength > MAX_EVENT_BACKLOG_BYTES) {
+        res.destroy();
+        continue;
+      }
+      if (message.event === 'metrics' && res.writableLength > METRICS_SKIP_BACKLOG_BYTES) continue;
+      res.write(text);
+    }
+  }
+}

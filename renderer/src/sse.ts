@@ -1,0 +1,131 @@
+// The master's event stream over fetch (EventSource cannot send the Authorization header), parsed by
+// eventsource-parser. One connection per transport: it resumes with Last-Event-ID, reconnects with
+// backoff while telling the hub (the UI shows a banner), treats silence as a lost connection (the
+// server writes every STREAM_HEARTBEAT_MS), and stops on 401 so the UI logs out.
+import { createParser } from 'eventsource-parser';
+import { type AnyEvent, type EventName, events } from '../../main/contract/contract';
+import { STREAM_OPENED_EVENT, STREAM_SILENCE_MS, type StreamOpened } from '../../main/contract/event-stream';
+import type { EventHub } from './events';
+
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_MAX_MS = 15_000;
+/** A parser buffer above this (one event's data) means a broken stream; reconnect instead. */
+const MAX_EVENT_BYTES = 32 * 1024 * 1024;
+
+/** 1, 2, 4 … 15 s, ±20 % so many browsers do not return in step. */
+export function backoffMs(attempt: number, random = Math.random): number {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+const isEventName = (name: string): name is EventName => Object.hasOwn(events, name);
+
+/** The event as the contract types it, or null for anything malformed. */
+export function parseEvent(name: string, data: string): AnyEvent | null {
+  if (!isEventName(name)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  // Live metrics come once a second with every node; their shape is checked where they are merged.
+  if (name === 'metrics') {
+    const nodes = (value as { nodes?: unknown } | null)?.nodes;
+    return Array.isArray(nodes) ? ({ event: name, data: value } as AnyEvent) : null;
+  }
+  const parsed = events[name].safeParse(value);
+  return parsed.success ? ({ event: name, data: parsed.data } as AnyEvent) : null;
+}
+
+type Attempt = 'unauthorized' | 'ended';
+
+export function runEventStream(url: string, headers: Record<string, string>, hub: EventHub, signal: AbortSignal) {
+  let lastEventId: string | undefined;
+  let attempt = 0;
+
+  const once = async (): Promise<Attempt> => {
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    signal.addEventListener('abort', stop);
+    let heardAt = Date.now();
+    const watchdog = setInterval(() => {
+      if (Date.now() - heardAt > STREAM_SILENCE_MS) controller.abort();
+    }, 500);
+    try {
+      const response = await fetch(url, {
+        headers: lastEventId ? { ...headers, 'last-event-id': lastEventId } : headers,
+        signal: controller.signal,
+        cache: 'no-store',
+      });
+      if (response.status === 401) return 'unauthorized';
+      if (!response.ok || !response.body) return 'ended';
+      heardAt = Date.now();
+      const parser = createParser({
+        onEvent(message) {
+          if (message.id) lastEventId = message.id;
+          if (message.event === STREAM_OPENED_EVENT) {
+            attempt = 0;
+            hub.opened(openedOf(message.data).resumed);
+            return;
+          }
+          const event = message.event ? parseEvent(message.event, message.data) : null;
+          if (event) hub.emit(event);
+        },
+        maxBufferSize: MAX_EVENT_BYTES,
+      });
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return 'ended';
+        heardAt = Date.now();
+        parser.feed(value);
+      }
+    } catch {
+      return 'ended';
+    } finally {
+      clearInterval(watchdog);
+      signal.removeEventListener('abort', stop);
+      controller.abort();
+    }
+  };
+
+  const loop = async () => {
+    while (!signal.aborted) {
+      const outcome = await once();
+      if (signal.aborted) return;
+      if (outcome === 'unauthorized') {
+        hub.unauthorized();
+        return;
+      }
+      attempt += 1;
+      const delay = backoffMs(attempt);
+      hub.lost(Date.now() + delay, attempt);
+      await wait(delay, signal, hub);
+    }
+  };
+  void loop();
+}
+
+function openedOf(data: string): StreamOpened {
+  try {
+    return { resumed: (JSON.parse(data) as Partial<StreamOpened>).resumed === true };
+  } catch {
+    return { resumed: false };
+  }
+}
+
+/** Sleeps the backoff; "Retry now" (hub.retryNow) or an abort ends it early. */
+function wait(ms: number, signal: AbortSignal, hub: EventHub): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      hub.setRetryWaker(null);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+    hub.setRetryWaker(done);
+  });
+}
