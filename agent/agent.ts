@@ -22,7 +22,9 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
   REJECT_REASON_HEADER,
+  type TokenMessage,
 } from './protocol.js';
+import { effectiveToken, persistToken } from './token-store.js';
 import { VERSION } from './version.js';
 
 export type AgentState = 'connecting' | 'connected' | 'waiting' | 'stopped';
@@ -45,16 +47,23 @@ export class Agent {
   private metrics: MetricsReporter | null = null;
   state: AgentState = 'waiting';
   nodeId: string | null = null;
+  /** What it dials with: the configured token, or one the master rotated to over the channel. */
+  private token: string;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly log: AgentLogger,
   ) {
     this.backoff = new Backoff({ baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs });
+    this.token = config.token;
   }
 
   start(): void {
     mkdirSync(this.config.stateDir, { recursive: true, mode: 0o700 });
+    const chosen = effectiveToken(this.config.token, this.config.stateDir);
+    this.token = chosen.token;
+    if (chosen.from === 'state-dir')
+      this.log.info('using the token the master rotated to (kept in the state directory)');
     this.journal = new CommandJournal(join(this.config.stateDir, 'journal'));
     this.runner = new CommandRunner(
       this.journal,
@@ -135,7 +144,7 @@ export class Agent {
     this.log.debug('connecting', { url });
     const pinned = url.startsWith('wss://') && this.config.caFingerprint;
     const socket = new WebSocket(url, {
-      headers: { authorization: `Bearer ${this.config.token}` },
+      headers: { authorization: `Bearer ${this.token}` },
       maxPayload: MAX_CONTROL_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
@@ -226,8 +235,36 @@ export class Agent {
       this.runner?.cancel(message.id);
     } else if (message.type === 'ack') {
       this.runner?.ack(message.id);
+    } else if (message.type === 'token') {
+      this.adoptToken(message);
     } else {
       this.files?.handle(message);
+    }
+  }
+
+  /**
+   * A rotated token: stored durably first, then used for every later dial, then acknowledged. A crash
+   * before the store leaves the old token (valid during the overlap; the master offers the new one
+   * again on reconnect), after it the new one.
+   */
+  private adoptToken(message: TokenMessage): void {
+    try {
+      const storedIn = persistToken(message.token, {
+        configured: this.config.token,
+        tokenFile: this.config.tokenFile,
+        stateDir: this.config.stateDir,
+      });
+      this.token = message.token;
+      this.log.info('stored the token the master rotated to', { storedIn });
+      this.send({ type: 'token-ack', id: message.id, ok: true, storedIn, error: null });
+    } catch (error) {
+      // Kept in memory at least: the agent stays connected past the overlap, until it restarts.
+      this.token = message.token;
+      const reason = (error as Error).message.slice(0, 512);
+      this.log.error('could not store the token the master rotated to; give it by hand before a restart', {
+        error: reason,
+      });
+      this.send({ type: 'token-ack', id: message.id, ok: false, storedIn: null, error: reason });
     }
   }
 

@@ -6,10 +6,10 @@ import {
   fromEnv,
   fromFile,
   type PartialConfig,
-  readTokenFile,
   redactedConfig,
   resolveConfig,
   splitList,
+  tokenFromFile,
 } from './config.js';
 import { createAgentLogger } from './log.js';
 import { DEFAULT_NET_EXCLUDE } from './metrics/interface-filter.js';
@@ -80,8 +80,8 @@ function fromCli(cmd: Command): PartialConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-  if (given('token')) out.token = String(opts.token);
-  else if (given('tokenFile')) out.token = readTokenFile(String(opts.tokenFile));
+  if (given('token')) Object.assign(out, { token: String(opts.token), tokenFile: null });
+  else if (given('tokenFile')) Object.assign(out, tokenFromFile(String(opts.tokenFile)));
   if (given('caFingerprint')) out.caFingerprint = String(opts.caFingerprint);
   if (given('stateDir')) out.stateDir = String(opts.stateDir);
   if (given('exec')) out.exec = Boolean(opts.exec);

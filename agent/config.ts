@@ -38,6 +38,8 @@ const MISSING_TOKEN = 'a token is needed (--token, --token-file, FLEETDECK_TOKEN
 export const AgentConfig = z.object({
   masters: z.array(MasterUrl, { error: MISSING_MASTER }).min(1, MISSING_MASTER),
   token: z.string({ error: MISSING_TOKEN }).min(1, MISSING_TOKEN),
+  /** The file the token was read from (null: given by flag, env or inline): a rotated token is written back there. */
+  tokenFile: z.string().nullable(),
   caFingerprint: z.string().nullable(),
   stateDir: z.string().min(1),
   exec: z.boolean(),
@@ -95,6 +97,7 @@ export function defaultStateDir(): string {
 
 export function defaults(): PartialConfig {
   return {
+    tokenFile: null,
     caFingerprint: null,
     stateDir: defaultStateDir(),
     exec: true,
@@ -138,14 +141,20 @@ export function readTokenFile(path: string): string {
   }
 }
 
+/** The token read from a file, with the path it came from. */
+export function tokenFromFile(path: string): { token: string; tokenFile: string } {
+  return { token: readTokenFile(path), tokenFile: path };
+}
+
 export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
   const out: PartialConfig = {};
   const get = (key: string) => env[`FLEETDECK_${key}`];
   const master = get('MASTER');
   if (master) out.masters = splitList(master);
+  // Token and its file always come from the same layer, so a rotated token goes back where it came from.
   const token = get('TOKEN');
-  if (token) out.token = token;
-  else if (get('TOKEN_FILE')) out.token = readTokenFile(get('TOKEN_FILE') as string);
+  if (token) Object.assign(out, { token, tokenFile: null });
+  else if (get('TOKEN_FILE')) Object.assign(out, tokenFromFile(get('TOKEN_FILE') as string));
   if (get('CA_FINGERPRINT')) out.caFingerprint = get('CA_FINGERPRINT') as string;
   if (get('STATE_DIR')) out.stateDir = get('STATE_DIR') as string;
   for (const [key, field] of [
@@ -199,7 +208,8 @@ export function fromFile(path: string): PartialConfig {
   const { master, tokenFile, ...rest } = parsed.data;
   const out: PartialConfig = { ...rest };
   if (master !== undefined) out.masters = Array.isArray(master) ? master : splitList(master);
-  if (tokenFile !== undefined && rest.token === undefined) out.token = readTokenFile(tokenFile);
+  if (rest.token !== undefined) out.tokenFile = null;
+  else if (tokenFile !== undefined) Object.assign(out, tokenFromFile(tokenFile));
   return out;
 }
 

@@ -334,6 +334,25 @@ export const TransferDoneMessage = z.object({
 });
 export const TransferErrorMessage = z.object({ type: z.literal('transfer-error'), id: TransferId, error: WireError });
 
+/**
+ * A rotated token for this agent, sent by the master over the authenticated channel. The agent stores
+ * it durably (token-store.ts) before it answers with `token-ack`; until the overlap ends either token works.
+ */
+export const TokenMessage = z.object({
+  type: z.literal('token'),
+  id: CommandId,
+  token: z.string().regex(/^fdk_[A-Za-z0-9_-]{43}$/, 'not a FleetDeck node token'),
+});
+export type TokenMessage = z.infer<typeof TokenMessage>;
+export const TokenAckMessage = z.object({
+  type: z.literal('token-ack'),
+  id: CommandId,
+  ok: z.boolean(),
+  storedIn: z.enum(['token-file', 'state-dir']).nullable(),
+  error: z.string().max(1024).nullable(),
+});
+export type TokenAckMessage = z.infer<typeof TokenAckMessage>;
+
 export const AgentMessage = z.discriminatedUnion('type', [
   HelloMessage,
   StartedMessage,
@@ -347,6 +366,7 @@ export const AgentMessage = z.discriminatedUnion('type', [
   TransferAckMessage,
   TransferDoneMessage,
   TransferErrorMessage,
+  TokenAckMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
@@ -379,6 +399,7 @@ export const MasterMessage = z.union([
     UploadEndMessage,
     TransferAckMessage,
     TransferCancelMessage,
+    TokenMessage,
   ]),
   RpcMessage,
 ]);

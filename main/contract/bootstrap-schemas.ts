@@ -108,6 +108,8 @@ export const StepName = z.enum([
   'online',
   'stop',
   'remove',
+  'verify',
+  'revoke',
   'rollback',
 ]);
 

@@ -66,6 +66,7 @@ import {
   Ok,
   StatusEvent,
 } from './schemas.js';
+import { TokenDelivery } from './token-schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -145,9 +146,10 @@ export const contract = {
   rotateNodeToken: op({
     method: 'POST',
     path: '/api/nodes/:id/rotate-token',
-    summary: 'Issue a new token; the old one keeps working for a short overlap',
+    summary:
+      'Issue a new token; a connected agent receives and stores it over its channel, the old one keeps working for the overlap',
     input: byId.extend({ overlapSec: z.number().int().min(0).max(86_400).optional() }),
-    output: NodeCredentials,
+    output: NodeCredentials.extend({ delivery: TokenDelivery }),
   }),
   revokeNode: op({
     method: 'POST',
@@ -285,6 +287,13 @@ export const contract = {
     method: 'GET',
     path: '/api/runs/:id',
     summary: 'One run with every command and its output',
+    input: z.object({ id: z.string().max(64) }),
+    output: TaskRunView,
+  }),
+  cancelRun: op({
+    method: 'POST',
+    path: '/api/runs/:id/cancel',
+    summary: 'Cancel a queued or running run: unfinished commands are cancelled, the run ends cancelled',
     input: z.object({ id: z.string().max(64) }),
     output: TaskRunView,
   }),

@@ -29,6 +29,7 @@ export const operationNames = [
   'runTask',
   'listTaskRuns',
   'getRun',
+  'cancelRun',
   'listFiles',
   'statFile',
   'previewFile',

@@ -105,8 +105,16 @@ const taskFields = {
   concurrency: z.number().int().min(1).max(100_000).describe('nodes running at once'),
   schedule: z.string().max(128).describe('cron expression (5 or 6 fields)'),
   timezone: z.string().max(64).describe('IANA zone for the schedule, default UTC'),
-  overlap: z.enum(['skip', 'queue']).describe('when a scheduled run finds the last one still running'),
+  overlap: z
+    .enum(['skip', 'queue'])
+    .describe('when a scheduled run finds targets of the last one still pending: skip those targets, or queue the run'),
   enabled: z.boolean(),
+  deadlineSec: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .describe('per target: a command that has not reached its node by then ends expired (default 1 h)'),
 };
 
 export const TaskSpec = z.object({
@@ -118,6 +126,7 @@ export const TaskSpec = z.object({
   timezone: taskFields.timezone.optional(),
   overlap: taskFields.overlap.default('skip'),
   enabled: taskFields.enabled.default(true),
+  deadlineSec: taskFields.deadlineSec.optional(),
 });
 
 /** A change to a task: only the fields given change; null clears an optional setting. */
@@ -128,6 +137,7 @@ export const TaskPatch = z
     concurrency: taskFields.concurrency.nullable(),
     schedule: taskFields.schedule.nullable(),
     timezone: taskFields.timezone.nullable(),
+    deadlineSec: taskFields.deadlineSec.nullable(),
   })
   .partial();
 
@@ -143,6 +153,7 @@ export const TaskView = z.object({
   timezone: z.string().nullable(),
   overlap: z.enum(['skip', 'queue']),
   enabled: z.boolean(),
+  deadlineSec: z.number().describe('per-target deadline of its runs, seconds (the default when not set)'),
   nextRuns: z.array(z.number()).describe('the next scheduled times (ms), empty without a schedule'),
   createdAt: z.number(),
   updatedAt: z.number(),
@@ -162,6 +173,10 @@ export const TaskRunView = z.object({
   scheduledFor: z.number().nullable(),
   createdAt: z.number(),
   finishedAt: z.number().nullable(),
+  reason: z
+    .string()
+    .nullable()
+    .describe('why it was skipped, queued, cancelled or ran on fewer targets than the task names'),
   commands: z.array(CommandView).optional(),
 });
 export type TaskRunView = z.infer<typeof TaskRunView>;

@@ -35,10 +35,10 @@ import { DEFAULT_METRICS_RETENTION, type MetricsRetention, MetricsRetentionJob }
 import { type MetricsOptions, MetricsService } from './metrics/metrics-service.js';
 import { prometheusText } from './metrics/prometheus.js';
 import { NodeRegistry } from './nodes/registry.js';
+import { TokenDeliveries } from './nodes/token-delivery.js';
 import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
-import { TokenDeliveries } from './nodes/token-delivery.js';
 import { openStore, type Store } from './store/store.js';
 import { TaskService } from './tasks/tasks.js';
 
@@ -91,6 +91,7 @@ interface MasterParts {
   gateway: AgentGateway;
   queue: CommandQueue;
   tasks: TaskService;
+  tokens: TokenDeliveries;
   local: LocalNode | null;
   cluster: Cluster;
   knownHosts: KnownHosts;
@@ -117,6 +118,8 @@ export class Master {
   readonly gateway: AgentGateway;
   readonly queue: CommandQueue;
   readonly tasks: TaskService;
+  /** Rotated tokens on their way to connected agents. */
+  readonly tokens: TokenDeliveries;
   private readonly local: LocalNode | null;
   readonly cluster: Cluster;
   readonly knownHosts: KnownHosts;
@@ -144,6 +147,7 @@ export class Master {
     this.gateway = parts.gateway;
     this.queue = parts.queue;
     this.tasks = parts.tasks;
+    this.tokens = parts.tokens;
     this.local = parts.local;
     this.cluster = parts.cluster;
     this.knownHosts = parts.knownHosts;
@@ -186,6 +190,7 @@ export class Master {
       instanceId: shared ? instanceId : null,
     });
     const fileRpc = new FileRpc(links);
+    const tokens = new TokenDeliveries(links, log);
     const transfers = new MasterTransfers(links, bus);
     const metrics = new MetricsService(store.db, store.dialect, bus, log, {
       ...options.metrics,
@@ -196,7 +201,7 @@ export class Master {
     });
     /** `tokenHash`: the token the agent's connection used (null: the built-in local node). */
     const onAgentMessage = (nodeId: string, message: AgentMessage, tokenHash: string | null = null) => {
-      routeAgentMessage({ queue, fileRpc, transfers, metrics }, nodeId, message, tokenHash).catch((err) =>
+      routeAgentMessage({ queue, fileRpc, transfers, metrics, tokens }, nodeId, message, tokenHash).catch((err) =>
         log.error({ err, nodeId }, 'agent message failed'),
       );
     };
@@ -228,7 +233,8 @@ export class Master {
         transfers.nodeGone(nodeId);
         if (shared) void metrics.release(nodeId);
       },
-      onConnected: (nodeId, hello) => {
+      onConnected: (nodeId, hello, tokenHash) => {
+        tokens.onConnected(nodeId, tokenHash);
         queue.nodeConnected(nodeId, hello.running).catch((err) => log.error({ err, nodeId }, 'redelivery failed'));
         if (shared) void metrics.adopt(nodeId);
       },
@@ -306,6 +312,7 @@ export class Master {
       gateway,
       queue,
       tasks,
+      tokens,
       local,
       cluster,
       knownHosts,
@@ -428,21 +435,28 @@ export class Master {
       },
       rotateNodeToken: async ({ id, overlapSec }) => {
         const rotated = await registry.rotateToken(id, overlapSec === undefined ? undefined : overlapSec * 1000);
+        // Offered before the re-check: without an overlap the old connection closes right after it.
+        const { token, previousHash, overlapUntil } = rotated;
+        const delivery = await this.tokens.offer(id, token, previousHash, overlapUntil);
         // A connection on the token this rotation retired closes now; one on the previous overlaps.
         await this.gateway.recheckCredentials([id]);
-        return credentials(rotated.node, rotated.token, rotated.overlapUntil);
+        return { ...credentials(rotated.node, token, overlapUntil), delivery };
       },
-      revokeNode: async ({ id }) => {
-        const node = await registry.revoke(id);
-        await this.gateway.recheckCredentials([id]);
-        return node;
-      },
+      revokeNode: ({ id }) => this.revokeNode(id),
       nodeUptime: ({ id, hours }) => registry.uptime(id, hours),
       ...queueHandlers(this.queue, this.tasks, this.store.db),
       ...fileHandlers(this.fileRpc),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials),
     };
+  }
+
+  /** Revoked: its connection closes now, everywhere; its unfinished commands end cancelled. */
+  private async revokeNode(id: string) {
+    const node = await this.registry.revoke(id);
+    await this.gateway.recheckCredentials([id]);
+    await this.queue.cancelNodeCommands(id, 'node revoked');
+    return node;
   }
 
   private bootstrapService: BootstrapService | null = null;
@@ -452,6 +466,7 @@ export class Master {
     const bundlePath = this.options.agentBundlePath ?? defaultAgentBundle();
     this.bootstrapService = new BootstrapService({
       registry: this.registry,
+      revoke: async (nodeId) => void (await this.revokeNode(nodeId)),
       bus: this.bus,
       knownHosts: this.knownHosts,
       tunnels: this.tunnels,
@@ -507,10 +522,11 @@ interface Routes {
   fileRpc: FileRpc;
   transfers: MasterTransfers;
   metrics: MetricsService;
+  tokens: TokenDeliveries;
 }
 
 async function routeAgentMessage(
-  { queue, fileRpc, transfers, metrics }: Routes,
+  { queue, fileRpc, transfers, metrics, tokens }: Routes,
   nodeId: string,
   message: AgentMessage,
   tokenHash: string | null,
@@ -526,6 +542,8 @@ async function routeAgentMessage(
       return queue.result(nodeId, message.result, tokenHash);
     case 'rpc-result':
       return fileRpc.onResult(nodeId, message);
+    case 'token-ack':
+      return tokens.onAck(nodeId, message);
     case 'hello':
       return;
     default:

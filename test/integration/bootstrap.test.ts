@@ -11,6 +11,12 @@ import { SshSession } from '../../main/core/bootstrap/ssh-session.js';
 import { type MasterHandle, ROOT, startMaster, tempDir, waitFor, waitForStatus } from '../helpers/processes.js';
 import { freePort, hasSshd, keygen, TestSshd } from '../helpers/sshd.js';
 
+/** Command lines of the processes on this machine started from an install directory (ps, not pgrep). */
+function processesFrom(dir: string): string[] {
+  const lines = execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n');
+  return lines.filter((line) => line.includes(`${dir}/`) && !line.startsWith('ps '));
+}
+
 interface Job {
   id: string;
   finishedAt: number | null;
@@ -118,11 +124,15 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     expect(job.hosts[0]?.message).toMatch(/refused the credentials/);
   });
 
-  it('uninstalls: stops the agent, removes its files and revokes its token', async () => {
+  it('uninstalls: stops the agent and its supervisor, removes its files, verifies, revokes its token', async () => {
+    expect(processesFrom(installDir).length).toBeGreaterThan(0);
     const job = await finished(`/api/nodes/${nodeId}/agent/uninstall`, {
       auth: { privateKey: sshd.userKey.privateKey },
     });
     expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
+    expect(job.hosts[0]?.steps.map((s) => s.step)).toEqual(['connect', 'detect', 'stop', 'remove', 'verify', 'revoke']);
+    // On the host itself: neither the supervisor script nor the agent is left running.
+    expect(processesFrom(installDir)).toEqual([]);
     expect(existsSync(installDir)).toBe(false);
     await waitForStatus(master, nodeId, 'offline', 15_000);
     const node = await master.api<{ revoked: boolean }>('GET', `/api/nodes/${nodeId}`);

@@ -15,15 +15,19 @@ import {
   agentArch,
   DETECT_SCRIPT,
   type HostFactsOverSsh,
+  killLeftoversCommand,
   type Layout,
   layoutFor,
+  leftoverProcessesCommand,
   nodeMajor,
   parseDetect,
   q,
   removeCommand,
   runScript,
   startCommand,
+  stopCommand,
   systemdUnit,
+  verifyRemovedCommand,
 } from './remote-layout.js';
 import { HostKeyError, type SshAuth, SshSession, type SshTarget } from './ssh-session.js';
 import type { TunnelManager } from './tunnels.js';
@@ -73,6 +77,8 @@ export interface BootstrapJob {
 
 export interface BootstrapContext {
   registry: NodeRegistry;
+  /** Revokes the node the way the admin API does: connection closed everywhere, commands cancelled. */
+  revoke: (nodeId: string) => Promise<void>;
   bus: EventBus;
   knownHosts: KnownHosts;
   tunnels: TunnelManager;
@@ -132,13 +138,16 @@ export class BootstrapService {
       try {
         const facts = await this.step(job, progress, 'detect', () => this.detect(session));
         const layout = layoutFor(facts, await this.installedDir(session, facts));
+        await this.step(job, progress, 'stop', () => this.stopAgent(session, layout, facts));
         await this.step(job, progress, 'remove', () =>
           this.run(session, removeCommand(layout, facts), 'remove the agent'),
         );
+        await this.step(job, progress, 'verify', () => this.verifyRemoved(session, layout, facts));
       } finally {
         session.close();
       }
-      await this.ctx.registry.revoke(nodeId);
+      // Only once nothing is left: a failed uninstall leaves the node as it was, to try again.
+      await this.step(job, progress, 'revoke', () => this.ctx.revoke(nodeId));
     });
   }
 
@@ -223,6 +232,23 @@ export class BootstrapService {
     } finally {
       session.close();
     }
+  }
+
+  /** The unit or supervisor, then anything else running from the install directory; none may be left. */
+  private async stopAgent(session: SshSession, layout: Layout, facts: HostFactsOverSsh): Promise<void> {
+    await this.run(session, stopCommand(layout, facts), 'stop the agent');
+    // Separate sessions: these name the directory only as a pattern (see installPattern).
+    await this.run(session, killLeftoversCommand(layout), 'stop what else runs from the install directory');
+    const left = (await this.run(session, leftoverProcessesCommand(layout), 'look for agent processes')).trim();
+    if (left !== '') throw new StepFailure('The agent is still running after it was stopped (and killed).', left);
+  }
+
+  /** Looks on the host for what removal should have taken: processes, unit, files, cron line. */
+  private async verifyRemoved(session: SshSession, layout: Layout, facts: HostFactsOverSsh): Promise<void> {
+    const processes = await this.run(session, leftoverProcessesCommand(layout), 'look for agent processes');
+    const rest = await this.run(session, verifyRemovedCommand(layout, facts), 'check what is left');
+    const left = `${processes}${rest}`.trim();
+    if (left !== '') throw new StepFailure('The uninstall left parts of the agent on the host.', left.slice(-4096));
   }
 
   private connect(target: SshTarget, auth: SshAuth, confirmed: string[]): Promise<SshSession> {

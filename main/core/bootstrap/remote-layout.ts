@@ -143,10 +143,75 @@ export function stopCommand(layout: Layout, facts: HostFactsOverSsh): string {
     const ctl = facts.uid === 0 ? 'systemctl' : 'systemctl --user';
     return `${ctl} stop fleetdeck-agent 2>/dev/null || true`;
   }
-  // The supervisor's session: kill the whole group so the agent goes with it.
-  return `if [ -f ${q(layout.pidFile)} ]; then kill -TERM -- -"$(cat ${q(layout.pidFile)})" 2>/dev/null || kill "$(cat ${q(layout.pidFile)})" 2>/dev/null; rm -f ${q(layout.pidFile)}; fi; true`;
+  // The supervisor's session: kill the whole group so the agent goes with it. No `--`: dash's kill
+  // refuses it, and the fallback then killed only the supervisor and left the agent running.
+  return `if [ -f ${q(layout.pidFile)} ]; then kill -TERM -"$(cat ${q(layout.pidFile)})" 2>/dev/null || kill "$(cat ${q(layout.pidFile)})" 2>/dev/null; rm -f ${q(layout.pidFile)}; fi; true`;
 }
 
+/**
+ * A pgrep/pkill pattern for every process started from the install directory (the supervisor script
+ * and the agent both name it on their command line). The first character is bracketed so the pattern
+ * does not match the remote shell that runs it, whose command line contains the pattern itself
+ * (install directories are absolute, so that character is always "/"). A command using it must not
+ * name the directory in plain text anywhere else, or it would match (and kill) its own shell.
+ */
+export function installPattern(layout: Layout): string {
+  const escaped = `${layout.dir}/`.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  return `[${escaped.slice(0, 1)}]${escaped.slice(1)}`;
+}
+
+/** How long uninstall waits for the agent's processes to exit before it kills them. */
+const STOP_GRACE_SEC = 10;
+
+/**
+ * Stops whatever still runs from the install directory (a supervisor the pid file no longer names, an
+ * agent orphaned by an earlier stop): TERM, up to STOP_GRACE_SEC for them to go, then KILL. Run on its
+ * own (see installPattern).
+ */
+export function killLeftoversCommand(layout: Layout): string {
+  const pattern = q(installPattern(layout));
+  return [
+    `pkill -TERM -f ${pattern} 2>/dev/null`,
+    `i=0; while pgrep -f ${pattern} >/dev/null 2>&1 && [ $i -lt ${STOP_GRACE_SEC * 4} ]; do sleep 0.25; i=$((i+1)); done`,
+    `pkill -KILL -f ${pattern} 2>/dev/null`,
+    'true',
+  ].join('; ');
+}
+
+/** Marks printed by the verification, one per line; nothing printed = nothing left. */
+export const LEFT_OVER = {
+  process: 'left-over process:',
+  unit: 'left-over unit:',
+  files: 'left-over files:',
+  cron: 'left-over cron entry',
+  location: 'left-over location file:',
+} as const;
+
+/** Prints every process still running from the install directory, marked; run on its own. */
+export function leftoverProcessesCommand(layout: Layout): string {
+  return `pgrep -af ${q(installPattern(layout))} 2>/dev/null | sed 's/^/${LEFT_OVER.process} /'; true`;
+}
+
+/** After removal: prints what is left of the agent's unit, files and cron line; exit 0 either way. */
+export function verifyRemovedCommand(layout: Layout, facts: HostFactsOverSsh): string {
+  const checks = [
+    `if [ -e ${q(layout.dir)} ]; then echo ${q(`${LEFT_OVER.files} ${layout.dir}`)}; fi`,
+    `if [ -e "$HOME/.config/fleetdeck-agent.location" ]; then echo ${q(`${LEFT_OVER.location} ~/.config/fleetdeck-agent.location`)}; fi`,
+  ];
+  if (layout.unit) {
+    const ctl = facts.uid === 0 ? 'systemctl' : 'systemctl --user';
+    checks.push(
+      `if [ -e ${q(layout.unit)} ]; then echo ${q(`${LEFT_OVER.unit} ${layout.unit}`)}; fi`,
+      `if ${ctl} is-active --quiet fleetdeck-agent 2>/dev/null; then echo ${q(`${LEFT_OVER.unit} fleetdeck-agent is still active`)}; fi`,
+    );
+  }
+  if (facts.crontab) {
+    checks.push(`if crontab -l 2>/dev/null | grep -q ${q(CRON_TAG)}; then echo ${q(LEFT_OVER.cron)}; fi`);
+  }
+  return `${checks.join('; ')}; true`;
+}
+
+/** Stops the unit or supervisor, then removes the unit, cron line, files and location record. */
 export function removeCommand(layout: Layout, facts: HostFactsOverSsh): string {
   const parts = [stopCommand(layout, facts)];
   if (layout.unit) {

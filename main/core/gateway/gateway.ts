@@ -45,7 +45,8 @@ export interface GatewayOptions {
   /** How often the credentials version is checked for changes made on any instance (default 500 ms). */
   credentialCheckMs?: number;
   /** After hello is recorded and welcome sent: the queue redelivers and dispatches. */
-  onConnected?: (nodeId: string, hello: HelloMessage) => void;
+  /** `tokenHash`: the token the connection used (a rotation in its overlap offers the new one). */
+  onConnected?: (nodeId: string, hello: HelloMessage, tokenHash: string) => void;
   onBinary?: (nodeId: string, data: Buffer) => void;
   onDisconnected?: (nodeId: string) => void;
 }
@@ -321,7 +322,7 @@ export class AgentGateway {
       serverTime: Date.now(),
     });
     this.options.log.info({ nodeId: connection.nodeId, address: connection.remoteAddress }, 'agent connected');
-    this.options.onConnected?.(connection.nodeId, hello);
+    this.options.onConnected?.(connection.nodeId, hello, connection.tokenHash);
   }
 
   private async detach(connection: AgentConnection, code: number, reason: string): Promise<void> {

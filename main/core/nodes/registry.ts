@@ -144,7 +144,8 @@ export class NodeRegistry {
       updated_at: at,
     });
     this.bus.emit('nodeChanged', { nodeId: id });
-    return { node: await this.get(id), token, overlapUntil };
+    // The hash a connected agent uses now: it is offered the new token over that connection.
+    return { node: await this.get(id), token, overlapUntil, previousHash: row.token_hash };
   }
 
   async revoke(id: string): Promise<NodeView> {

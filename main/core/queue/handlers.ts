@@ -19,7 +19,8 @@ type QueueHandlerNames =
   | 'deleteTask'
   | 'runTask'
   | 'listTaskRuns'
-  | 'getRun';
+  | 'getRun'
+  | 'cancelRun';
 
 type EnqueueInput = Omit<ParsedInputOf<'enqueueCommands'>, 'idempotencyKey'>;
 
@@ -101,5 +102,6 @@ export function queueHandlers(queue: CommandQueue, tasks: TaskService, db: Db): 
     },
     listTaskRuns: ({ id, limit }) => tasks.runs(id, limit),
     getRun: ({ id }) => tasks.runView(id, true),
+    cancelRun: ({ id }) => tasks.cancelRun(id),
   };
 }

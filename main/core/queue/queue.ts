@@ -363,15 +363,21 @@ export class CommandQueue {
     }
   }
 
-  /** Makes held commands of a task run available (its concurrency allows more). */
-  async release(commandIds: string[]): Promise<void> {
+  /**
+   * Makes held commands of a task run available (its concurrency allows more); with `deadlineAt`, their
+   * deadline starts now (a held command's clock does not run while it waits its turn).
+   */
+  async release(commandIds: string[], deadlineAt: number | null = null): Promise<void> {
     if (commandIds.length === 0) return;
     await this.db
       .updateTable('command_inflight')
-      .set({ available_at: this.now() })
+      .set({ available_at: this.now(), ...(deadlineAt === null ? {} : { deadline_at: deadlineAt }) })
       .where('command_id', 'in', commandIds)
       .where('available_at', 'is', null)
       .execute();
+    if (deadlineAt !== null) {
+      await this.db.updateTable('commands').set({ deadline_at: deadlineAt }).where('id', 'in', commandIds).execute();
+    }
     const nodes = await this.db
       .selectFrom('command_inflight')
       .select('node_id')
@@ -403,6 +409,22 @@ export class CommandQueue {
     await this.db.updateTable('commands').set({ cancel_requested_at: this.now() }).where('id', '=', id).execute();
     this.links.send(current.node_id, { type: 'cancel', id });
     return this.get(id);
+  }
+
+  /**
+   * Every unfinished command of a node ends `cancelled` with this reason (a revoked node will never
+   * run or report them). Its connection is already closed, so nothing is sent.
+   */
+  async cancelNodeCommands(nodeId: string, reason: string): Promise<number> {
+    const rows = await this.db
+      .selectFrom('command_inflight')
+      .select('command_id')
+      .where('node_id', '=', nodeId)
+      .orderBy('command_id')
+      .execute();
+    let cancelled = 0;
+    for (const row of rows) if (await this.finish(row.command_id, 'cancelled', { error: reason })) cancelled++;
+    return cancelled;
   }
 
   /** Unfinished commands on a node (blocks deleting it). */

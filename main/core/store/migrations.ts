@@ -320,6 +320,16 @@ export const migrations: readonly Migration[] = [
       await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').column('created_at').execute();
     },
   },
+  {
+    version: 10,
+    name: 'task run deadlines and overlap reasons',
+    async up(db) {
+      // Per-target deadline of a task's runs (null: the default); why a run was skipped, queued or
+      // ran on fewer targets than the task names (an overlap, revoked nodes, a cancel).
+      await db.schema.alterTable('tasks').addColumn('deadline_sec', 'integer').execute();
+      await db.schema.alterTable('task_runs').addColumn('reason', 'varchar(1024)').execute();
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

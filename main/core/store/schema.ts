@@ -103,6 +103,8 @@ export interface TasksTable {
   timezone: string | null;
   overlap: 'skip' | 'queue';
   enabled: number;
+  /** Per-target deadline of a run (s); null: the default (`DEFAULT_RUN_DEADLINE_SEC`). */
+  deadline_sec: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -120,6 +122,8 @@ export interface TaskRunsTable {
   scheduled_for: number | null;
   created_at: number;
   finished_at: number | null;
+  /** Why it was skipped, queued, cancelled or ran on fewer targets than the task names. */
+  reason: string | null;
 }
 
 export interface MetricRollupTable {

@@ -1,8 +1,11 @@
 // Tasks: saved command definitions run now or on a cron schedule. A run fans out to its targets in
-// one transaction, honours a concurrency limit across nodes, and ends with an aggregate status.
+// one transaction, honours a concurrency limit across nodes, and ends with an aggregate status. Every
+// target has a deadline (a node that does not come back in time ends `expired`), so a run always ends;
+// a scheduled run skips only the targets the previous run still holds, and says why.
 import { Cron } from 'croner';
 import type { ExecPayload } from '../../../agent/protocol.js';
 import type { RetryPolicy, TaskRunView, TaskView } from '../../contract/queue-schemas.js';
+import type { NodeView } from '../../contract/schemas.js';
 import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -29,9 +32,25 @@ export interface TaskSpec {
   timezone?: string;
   overlap: 'skip' | 'queue';
   enabled: boolean;
+  /** Per target: a command that has not reached its node by then ends `expired`. */
+  deadlineSec?: number;
 }
 
 const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
+/** A run's per-target deadline when the task sets none: long enough for a reboot, short of forever. */
+export const DEFAULT_RUN_DEADLINE_SEC = 3_600;
+/** Reasons name at most this many nodes, then count the rest. */
+const NAMED_IN_REASON = 5;
+
+/** "node web-3 offline, node web-4 busy and 2 more" */
+function describeNodes(nodes: NodeView[], state: (node: NodeView) => string): string {
+  const named = nodes.slice(0, NAMED_IN_REASON).map((n) => `node ${n.name} ${state(n)}`);
+  const more = nodes.length - named.length;
+  return more > 0 ? `${named.join(', ')} and ${more} more` : named.join(', ');
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const presence = (node: NodeView) => (node.status === 'online' ? 'still running it' : 'offline');
 
 /** Parses a schedule, or says clearly why it does not parse. */
 export function parseSchedule(schedule: string, timezone?: string): Cron {
@@ -124,21 +143,40 @@ export class TaskService {
       .execute();
   }
 
+  /**
+   * The node ids a selection names, for a new command or task. A revoked node named by id is refused
+   * (409: it would never run it); one a selector matches is left out.
+   */
   async resolveTargets(targets: Targets): Promise<string[]> {
-    const nodes = await this.registry.list();
-    const ids = new Set<string>();
+    const { nodes, revoked } = await this.targetNodes(targets);
+    const named = revoked.filter((n) => targets.nodeIds?.includes(n.id));
+    if (named.length > 0) {
+      throw new FleetError(
+        'conflict',
+        `Node ${named.map((n) => JSON.stringify(n.name)).join(', ')} is revoked: it can no longer connect or run commands.`,
+      );
+    }
+    return nodes.map((n) => n.id);
+  }
+
+  /** The nodes a selection names, revoked ones apart. */
+  private async targetNodes(targets: Targets): Promise<{ nodes: NodeView[]; revoked: NodeView[] }> {
+    const all = await this.registry.list();
+    const byId = new Map(all.map((n) => [n.id, n]));
+    const chosen = new Map<string, NodeView>();
     for (const id of targets.nodeIds ?? []) {
-      if (!nodes.some((n) => n.id === id))
-        throw new FleetError('bad_request', `Unknown node ${JSON.stringify(id)} in targets.`);
-      ids.add(id);
+      const node = byId.get(id);
+      if (!node) throw new FleetError('bad_request', `Unknown node ${JSON.stringify(id)} in targets.`);
+      chosen.set(id, node);
     }
     if (targets.selector) {
       const wanted = Object.entries(targets.selector);
-      for (const node of nodes) {
-        if (wanted.every(([k, v]) => node.labels[k] === v)) ids.add(node.id);
+      for (const node of all) {
+        if (wanted.every(([k, v]) => node.labels[k] === v)) chosen.set(node.id, node);
       }
     }
-    return [...ids];
+    const nodes = [...chosen.values()];
+    return { nodes: nodes.filter((n) => !n.revoked), revoked: nodes.filter((n) => n.revoked) };
   }
 
   async create(spec: TaskSpec): Promise<TaskView> {
@@ -220,19 +258,73 @@ export class TaskService {
     claim?: IdempotencyClaim,
   ): Promise<TaskRunView> {
     const task = await this.row(taskId);
-    const active = await this.db
-      .selectFrom('task_runs')
-      .select('id')
-      .where('task_id', '=', taskId)
-      .where('status', '=', 'running')
-      .executeTakeFirst();
-    if (active && trigger === 'schedule') {
-      const status = task.overlap === 'queue' ? 'queued' : 'skipped';
-      const run = await this.insertRun(task, trigger, status, 0, scheduledFor);
-      this.log.info({ taskId, runId: run.id, status }, 'scheduled run overlaps the previous one');
-      return this.runView(run.id);
+    if (trigger === 'manual') return this.startRun(task, trigger, scheduledFor, null, claim);
+    const { nodes, revoked } = await this.targetNodes(this.toSpec(task).targets);
+    const busy = await this.targetsStillPending(taskId, nodes);
+    if (busy.length === 0) return this.startRun(task, trigger, scheduledFor, null, undefined, { nodes, revoked });
+    const pending = `previous run still has ${plural(busy.length, 'target')} pending (${describeNodes(busy, presence)})`;
+    const free = nodes.filter((n) => !busy.includes(n));
+    // Overlap is decided per target: healthy targets keep their schedule while one node is away.
+    if (task.overlap === 'skip' && free.length > 0) {
+      const reason = `${plural(busy.length, 'target')} skipped: ${pending}`;
+      return this.startRun(task, trigger, scheduledFor, null, undefined, { nodes: free, revoked, reason });
     }
-    return this.startRun(task, trigger, scheduledFor, null, claim);
+    const status = task.overlap === 'queue' ? 'queued' : 'skipped';
+    const reason = `${status}: ${pending}`;
+    const run = await this.insertRun(task, trigger, status, 0, scheduledFor, reason);
+    this.log.info({ taskId, runId: run.id, status, reason }, 'scheduled run overlaps the previous one');
+    return this.runView(run.id);
+  }
+
+  /** Targets that an unfinished run of this task still has a command for. */
+  private async targetsStillPending(taskId: string, nodes: NodeView[]): Promise<NodeView[]> {
+    const rows = await this.db
+      .selectFrom('command_inflight')
+      .innerJoin('task_runs', 'task_runs.id', 'command_inflight.task_run_id')
+      .select('command_inflight.node_id')
+      .distinct()
+      .where('task_runs.task_id', '=', taskId)
+      .where('task_runs.status', '=', 'running')
+      .execute();
+    const held = new Set(rows.map((r) => r.node_id));
+    return nodes.filter((n) => held.has(n.id));
+  }
+
+  /**
+   * Cancels a queued or running run: its unfinished commands end `cancelled` (a running one is asked
+   * to stop), the run ends `cancelled` at once, and a run queued behind it may start.
+   */
+  async cancelRun(runId: string): Promise<TaskRunView> {
+    const run = await this.db.selectFrom('task_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+    if (!run) throw notFound('run', runId);
+    if (run.status !== 'running' && run.status !== 'queued') {
+      throw new FleetError(
+        'conflict',
+        `Run ${runId} is already ${run.status}; only queued or running runs can be cancelled.`,
+      );
+    }
+    const at = this.now();
+    const updated = await this.db
+      .updateTable('task_runs')
+      .set({ status: 'cancelled', finished_at: at, reason: 'cancelled by an admin' })
+      .where('id', '=', runId)
+      .where('status', 'in', ['running', 'queued'])
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) return this.runView(runId);
+    const inflight = await this.db
+      .selectFrom('command_inflight')
+      .select('command_id')
+      .where('task_run_id', '=', runId)
+      .execute();
+    for (const { command_id } of inflight) {
+      await this.queue.cancel(command_id).catch((err: unknown) => {
+        // Finished meanwhile: nothing left to cancel.
+        if (!(err instanceof FleetError && err.code === 'conflict')) throw err;
+      });
+    }
+    this.bus.emit('taskRunStatus', { id: runId, taskId: run.task_id, status: 'cancelled', at });
+    await this.startQueuedRun(run.task_id);
+    return this.runView(runId);
   }
 
   async runs(taskId: string, limit = 50): Promise<TaskRunView[]> {
@@ -270,6 +362,7 @@ export class TaskService {
       scheduledFor: run.scheduled_for === null ? null : Number(run.scheduled_for),
       createdAt: Number(run.created_at),
       finishedAt: run.finished_at === null ? null : Number(run.finished_at),
+      reason: run.reason,
       ...(withCommands ? { commands: commands.map((c) => toCommandView(c)) } : {}),
     };
   }
@@ -282,20 +375,33 @@ export class TaskService {
     scheduledFor: number | null,
     queuedRunId: string | null,
     claim?: IdempotencyClaim,
+    chosen?: { nodes: NodeView[]; revoked: NodeView[]; reason?: string },
   ): Promise<TaskRunView> {
     const spec = this.toSpec(task);
-    const nodeIds = await this.resolveTargets(spec.targets);
-    if (nodeIds.length === 0) throw new FleetError('bad_request', `Task "${task.name}" matches no nodes.`);
+    const {
+      nodes,
+      revoked,
+      reason: overlap,
+    } = chosen ?? { ...(await this.targetNodes(spec.targets)), reason: undefined };
+    if (nodes.length === 0) {
+      const why = revoked.length > 0 ? ` (${describeNodes(revoked, () => 'revoked')})` : '';
+      throw new FleetError('bad_request', `Task "${task.name}" matches no nodes that can run it${why}.`);
+    }
+    const nodeIds = nodes.map((n) => n.id);
+    const notes = [overlap, revoked.length > 0 ? `left out: ${describeNodes(revoked, () => 'revoked')}` : undefined];
+    const reason = notes.filter(Boolean).join('; ') || null;
     const at = this.now();
     const runId = queuedRunId ?? orderedId('run', at);
     const limit = spec.concurrency ?? nodeIds.length;
+    const deadlineAt = at + this.deadlineMs(spec);
     await this.queue.enqueue(
       nodeIds.map((nodeId, i) => ({
         nodeId,
         exec: spec.exec,
         timeoutMs: spec.timeoutSec * 1000,
         outputLimit: DEFAULT_OUTPUT_LIMIT,
-        deadlineAt: null,
+        // Held ones get theirs when released: waiting for a turn is not the node being away.
+        deadlineAt: i < limit ? deadlineAt : null,
         retry: spec.retry ?? null,
         taskRunId: runId,
         available: i < limit,
@@ -304,13 +410,19 @@ export class TaskService {
         if (queuedRunId) {
           await trx
             .updateTable('task_runs')
-            .set({ status: 'running', total: nodeIds.length, concurrency: spec.concurrency ?? null })
+            .set({
+              status: 'running',
+              total: nodeIds.length,
+              concurrency: spec.concurrency ?? null,
+              // A queued run keeps the reason it waited for.
+              ...(reason ? { reason } : {}),
+            })
             .where('id', '=', runId)
             .execute();
         } else {
           await trx
             .insertInto('task_runs')
-            .values(this.runRow(task, runId, trigger, 'running', nodeIds.length, scheduledFor, at))
+            .values(this.runRow(task, runId, trigger, 'running', nodeIds.length, scheduledFor, at, reason))
             .execute();
         }
       },
@@ -328,6 +440,7 @@ export class TaskService {
     total: number,
     scheduledFor: number | null,
     at: number,
+    reason: string | null = null,
   ): TaskRunsTable {
     return {
       id,
@@ -340,7 +453,12 @@ export class TaskService {
       scheduled_for: scheduledFor,
       created_at: at,
       finished_at: status === 'skipped' ? at : null,
+      reason,
     };
+  }
+
+  private deadlineMs(spec: TaskSpec): number {
+    return (spec.deadlineSec ?? DEFAULT_RUN_DEADLINE_SEC) * 1000;
   }
 
   private async insertRun(
@@ -349,9 +467,10 @@ export class TaskService {
     status: TaskRunsTable['status'],
     total: number,
     scheduledFor: number | null,
+    reason: string | null = null,
   ): Promise<TaskRunsTable> {
     const at = this.now();
-    const row = this.runRow(task, orderedId('run', at), trigger, status, total, scheduledFor, at);
+    const row = this.runRow(task, orderedId('run', at), trigger, status, total, scheduledFor, at, reason);
     await this.db.insertInto('task_runs').values(row).execute();
     this.bus.emit('taskRunStatus', { id: row.id, taskId: task.id, status, at });
     return row;
@@ -371,7 +490,12 @@ export class TaskService {
       const active = inflight.filter((c) => c.available_at !== null).length;
       const room = (run.concurrency ?? Number.MAX_SAFE_INTEGER) - active;
       const held = inflight.filter((c) => c.available_at === null).slice(0, Math.max(0, room));
-      await this.queue.release(held.map((c) => c.command_id));
+      const task = await this.db.selectFrom('tasks').selectAll().where('id', '=', run.task_id).executeTakeFirst();
+      const deadlineMs = task ? this.deadlineMs(this.toSpec(task)) : DEFAULT_RUN_DEADLINE_SEC * 1000;
+      await this.queue.release(
+        held.map((c) => c.command_id),
+        this.now() + deadlineMs,
+      );
       return;
     }
     const commands = await this.db.selectFrom('commands').selectAll().where('task_run_id', '=', runId).execute();
@@ -441,6 +565,7 @@ export class TaskService {
       timezone: spec.timezone ?? null,
       overlap: spec.overlap,
       enabled: spec.enabled ? 1 : 0,
+      deadline_sec: spec.deadlineSec ?? null,
     };
   }
 
@@ -456,6 +581,7 @@ export class TaskService {
       timezone: row.timezone ?? undefined,
       overlap: row.overlap,
       enabled: Boolean(row.enabled),
+      deadlineSec: row.deadline_sec ?? undefined,
     };
   }
 
@@ -479,6 +605,7 @@ export class TaskService {
       timezone: spec.timezone ?? null,
       overlap: spec.overlap,
       enabled: spec.enabled,
+      deadlineSec: spec.deadlineSec ?? DEFAULT_RUN_DEADLINE_SEC,
       nextRuns,
       createdAt: Number(row.created_at),
       updatedAt: Number(row.updated_at),

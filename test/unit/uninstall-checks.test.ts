@@ -1,0 +1,60 @@
+// The shell text uninstall runs over SSH, run here with the system's sh (dash on Debian) against a
+// real process started from a throwaway install directory: what is left is found, and killed.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  type HostFactsOverSsh,
+  killLeftoversCommand,
+  LEFT_OVER,
+  layoutFor,
+  leftoverProcessesCommand,
+  verifyRemovedCommand,
+} from '../../main/core/bootstrap/remote-layout.js';
+import { pidAlive, tempDir, waitFor } from '../helpers/processes.js';
+
+const facts: HostFactsOverSsh = {
+  os: 'Linux',
+  arch: 'x86_64',
+  uid: 1000,
+  home: tempDir('fleetdeck-home-'),
+  node: 'v20.0.0',
+  systemd: false,
+  crontab: false,
+  sudo: false,
+};
+const sh = (command: string) => execFileSync('sh', ['-c', command], { encoding: 'utf8' });
+
+describe('uninstall checks on the host', () => {
+  it('finds a process still running from the install directory, kills it, and reports files left', async () => {
+    // A dot in the path must not act as a regex wildcard.
+    const layout = layoutFor(facts, join(tempDir('fleetdeck-uninstall-'), 'agent.d'));
+    mkdirSync(layout.dir, { recursive: true });
+    writeFileSync(layout.runScript, '#!/bin/sh\nwhile true; do sleep 1; done\n', { mode: 0o700 });
+    const stray = spawn(layout.runScript, [], { stdio: 'ignore', detached: true });
+    await waitFor(() => sh(leftoverProcessesCommand(layout)).includes(LEFT_OVER.process), 'the stray to be seen');
+    expect(sh(leftoverProcessesCommand(layout))).toContain(layout.runScript);
+    expect(sh(verifyRemovedCommand(layout, facts))).toContain(`${LEFT_OVER.files} ${layout.dir}`);
+
+    sh(killLeftoversCommand(layout));
+    await waitFor(() => !pidAlive(stray.pid as number), 'the stray to exit');
+    expect(sh(leftoverProcessesCommand(layout))).toBe('');
+    rmSync(layout.dir, { recursive: true });
+    expect(sh(verifyRemovedCommand(layout, facts))).toBe('');
+  });
+
+  it('does not match a process of a sibling directory whose name only starts the same', async () => {
+    const layout = layoutFor(facts, join(tempDir('fleetdeck-uninstall-'), 'agent'));
+    const other = layoutFor(facts, `${layout.dir}-other`);
+    mkdirSync(other.dir, { recursive: true });
+    writeFileSync(other.runScript, '#!/bin/sh\nwhile true; do sleep 1; done\n', { mode: 0o700 });
+    const sibling = spawn(other.runScript, [], { stdio: 'ignore' });
+    try {
+      await waitFor(() => sh(leftoverProcessesCommand(other)).includes(other.runScript), 'the sibling to run');
+      expect(sh(leftoverProcessesCommand(layout))).toBe('');
+    } finally {
+      sibling.kill('SIGKILL');
+    }
+  });
+});
