@@ -1,7 +1,7 @@
 // The admin event stream (`/api/events`): every bus event serialized once with an id, written to each
 // subscriber, and kept in a bounded replay buffer so a client that reconnects with `Last-Event-ID`
-// gets what it missed instead of refetching everything. Live metrics are not kept: the next ≈1 Hz
-// event supersedes them.
+// gets what it missed instead of refetching everything. Live metrics have no id and are not kept:
+// the next ≈1 Hz event supersedes them.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnyEvent } from '../contract/contract.js';
@@ -42,11 +42,16 @@ export class ReplayLog {
 
   constructor(private readonly limits: ReplayLimits = DEFAULT_LIMITS) {}
 
-  /** Serializes the event with the next id; keeps it unless it is a superseding metrics tick. */
+  /**
+   * Serializes the event with the next id and keeps it. A metrics tick gets neither: the next one
+   * supersedes it, and a client's last id (SSE keeps it across id-less events) stays resumable.
+   */
   append(message: AnyEvent): string {
+    const body = `event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
+    if (message.event === 'metrics') return body;
     this.seq += 1;
-    const text = `id: ${this.epoch}.${this.seq}\nevent: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
-    if (message.event !== 'metrics') this.keep({ seq: this.seq, text });
+    const text = `id: ${this.epoch}.${this.seq}\n${body}`;
+    this.keep({ seq: this.seq, text });
     return text;
   }
 

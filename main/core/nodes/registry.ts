@@ -367,7 +367,7 @@ export class NodeRegistry {
   }
 
   async uptime(nodeId: string, hours = 24) {
-    const node = await this.row(nodeId);
+    await this.row(nodeId); // not_found for an unknown node
     const to = this.now();
     const from = to - hours * 3_600_000;
     const events = await this.db
@@ -387,7 +387,11 @@ export class NodeRegistry {
       .orderBy('id', 'desc')
       .executeTakeFirst();
     const onlineMs = onlineDuration(before?.status === 'online', events, from, to);
-    const span = Math.max(1, to - Math.max(from, node.created_at));
+    // The span starts at the first connect: the time before it is not downtime. An event before the
+    // window means the node had connected by then.
+    const firstOnline = events.find((e) => e.status === 'online');
+    const spanStart = before ? from : firstOnline ? Math.max(from, Number(firstOnline.at)) : to;
+    const span = Math.max(1, to - spanStart);
     return {
       nodeId,
       from,
