@@ -2,8 +2,8 @@
 // master core in this process (real SQLite file, real TLS gateway, real admin HTTP server) and a real
 // agent process. Attackers dial from 127.0.0.2, agents from 127.0.0.1, so the two are different
 // addresses as they would be on a network.
-import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls, type TLSSocket } from 'node:tls';
+import { connect as connectTcp, type Socket, type TcpNetConnectOpts } from 'node:net';
+import { type ConnectionOptions, connect as connectTls, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { GatewayOptions } from '../../main/core/gateway/gateway.js';
@@ -81,9 +81,9 @@ function silent(port: number): Socket {
 
 /** A finished TLS handshake from the attacker's address; resolves once secure (or closed first). */
 function idleTls(port: number): Promise<TLSSocket> {
-  const socket = tracked(
-    connectTls({ port, host: '127.0.0.1', localAddress: ATTACKER, rejectUnauthorized: false, servername: 'x' }),
-  );
+  // tls.connect passes net options such as localAddress on; its type does not list them.
+  const options: ConnectionOptions & TcpNetConnectOpts = { port, host: '127.0.0.1', localAddress: ATTACKER };
+  const socket = tracked(connectTls({ ...options, rejectUnauthorized: false, servername: 'x' }));
   return new Promise((resolve) => {
     socket.once('secureConnect', () => resolve(socket));
     socket.once('close', () => resolve(socket));

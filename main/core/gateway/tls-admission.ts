@@ -276,6 +276,11 @@ export class TlsAdmission {
       }
       this.handshake(next);
     }
+    // Drained: drop the references to served connections now rather than at the next splice.
+    if (this.queued === 0) {
+      this.waiting.length = 0;
+      this.head = 0;
+    }
   }
 
   private handshake(entry: Pending): void {
