@@ -2,11 +2,19 @@
 // rows (what it counted, the figure found before the fixes, the bar); the suite prints them in one
 // table and saves them to bench-results/hostile.json. A failed attack is a row too, never a crash.
 import { saveResult } from './harness.js';
+import { apiAbuseAttack } from './hostile/api.js';
+import { symlinkSwapAttack } from './hostile/files.js';
+import { gatewayStarvationAttack } from './hostile/gateway.js';
 import { impersonationAttack } from './hostile/impersonation.js';
 import { type Attack, type AttackRow, printAttackRows } from './hostile/report.js';
+import { reconnectTrafficAttack } from './hostile/traffic.js';
 
 const attacks: Record<string, Attack> = {
+  files: symlinkSwapAttack,
   impersonation: impersonationAttack,
+  gateway: gatewayStarvationAttack,
+  api: apiAbuseAttack,
+  traffic: reconnectTrafficAttack,
 };
 
 export async function runHostileBenchmarks(): Promise<AttackRow[]> {
