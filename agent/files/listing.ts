@@ -22,6 +22,7 @@ export class DirectoryListing {
     private files: string[],
   ) {}
 
+  /** `dir` may be a held directory's /proc/<pid>/fd/N path: names are then read from that descriptor. */
   static async read(dir: string, linkCount: number): Promise<DirectoryListing> {
     if (linkCount === 2 && SUBDIR_COUNTING_FILESYSTEMS.has((await statfs(dir)).type)) {
       return new DirectoryListing([], await readdir(dir));
