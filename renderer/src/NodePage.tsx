@@ -376,6 +376,7 @@ function Actions({
   });
   // The latest action's outcome: an earlier failure is gone once a later action succeeded.
   const error = latestError([update, rotate, revoke, remove]);
+  const delivery = rotate.data?.delivery;
   const save = (event: FormEvent) => {
     event.preventDefault();
     update.mutate();
@@ -393,6 +394,11 @@ function Actions({
           Save
         </button>
       </form>
+      {delivery && (
+        <p className={`token-delivery ${delivery.status}`} role="status">
+          {delivery.message}
+        </p>
+      )}
       {node.kind === 'agent' && (
         <div className="row">
           <button
@@ -402,8 +408,8 @@ function Actions({
                 title: `Rotate the token of ${node.name}?`,
                 message:
                   node.status === 'online'
-                    ? 'A new token is made now. The old one keeps working for 5 minutes, so agents using it can be given the new one; after that it stops working.'
-                    : `${node.name} is not connected: its agent keeps the old token, which works for 5 more minutes. After that the agent is refused until you give it the new token.`,
+                    ? 'A new token is made now and sent to the connected agent, which stores it and switches to it; the old one keeps working for 5 minutes.'
+                    : `${node.name} is not connected: its agent keeps the old token, which works for 5 more minutes. If it reconnects in that time it is given the new one; after that the agent is refused until you give it the new token.`,
                 confirmLabel: 'Rotate token',
               });
               if (yes) rotate.mutate();

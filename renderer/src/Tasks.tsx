@@ -281,9 +281,29 @@ function RunHistory({ client, taskId }: { client: Client; taskId: string }) {
     queryFn: () => client.listTaskRuns({ id: taskId, limit: 50 }),
   });
   const [open, setOpen] = useState<string | null>(null);
+  const queryClient = useQueryClient();
+  const dialogs = useDialogs();
+  const cancel = useMutation({
+    mutationFn: (id: string) => client.cancelRun({ id }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ['taskRuns', taskId] }),
+  });
+  const askCancel = async (r: Run) => {
+    const yes = await dialogs.confirm({
+      title: 'Cancel this run?',
+      message:
+        'Its commands that have not finished are cancelled (running ones are asked to stop); the run ends cancelled.',
+      confirmLabel: 'Cancel run',
+    });
+    if (yes) cancel.mutate(r.id);
+  };
   return (
     <section className="runs" aria-label="Run history">
       <h2>Runs</h2>
+      {cancel.error && (
+        <p role="alert" className="error">
+          {cancel.error.message}
+        </p>
+      )}
       {runs.data?.length === 0 && <p className="empty">No runs yet.</p>}
       <table className="plain">
         <tbody>
@@ -302,6 +322,14 @@ function RunHistory({ client, taskId }: { client: Client; taskId: string }) {
                   .map(([k, v]) => `${v} ${k}`)
                   .join(', ')}{' '}
                 of {r.total}
+                {r.reason && <span className="run-reason"> · {r.reason}</span>}
+              </td>
+              <td>
+                {(r.status === 'running' || r.status === 'queued') && (
+                  <button type="button" disabled={cancel.isPending} onClick={() => void askCancel(r)}>
+                    Cancel run
+                  </button>
+                )}
               </td>
             </tr>
           ))}

@@ -129,10 +129,10 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     const job = await finished(`/api/nodes/${nodeId}/agent/uninstall`, {
       auth: { privateKey: sshd.userKey.privateKey },
     });
-    expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
-    expect(job.hosts[0]?.steps.map((s) => s.step)).toEqual(['connect', 'detect', 'stop', 'remove', 'verify', 'revoke']);
     // On the host itself: neither the supervisor script nor the agent is left running.
     expect(processesFrom(installDir)).toEqual([]);
+    expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
+    expect(job.hosts[0]?.steps.map((s) => s.step)).toEqual(['connect', 'detect', 'stop', 'remove', 'verify', 'revoke']);
     expect(existsSync(installDir)).toBe(false);
     await waitForStatus(master, nodeId, 'offline', 15_000);
     const node = await master.api<{ revoked: boolean }>('GET', `/api/nodes/${nodeId}`);

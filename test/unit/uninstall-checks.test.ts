@@ -1,7 +1,7 @@
 // The shell text uninstall runs over SSH, run here with the system's sh (dash on Debian) against a
 // real process started from a throwaway install directory: what is left is found, and killed.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +10,8 @@ import {
   LEFT_OVER,
   layoutFor,
   leftoverProcessesCommand,
+  startCommand,
+  stopCommand,
   verifyRemovedCommand,
 } from '../../main/core/bootstrap/remote-layout.js';
 import { pidAlive, tempDir, waitFor } from '../helpers/processes.js';
@@ -42,6 +44,20 @@ describe('uninstall checks on the host', () => {
     expect(sh(leftoverProcessesCommand(layout))).toBe('');
     rmSync(layout.dir, { recursive: true });
     expect(sh(verifyRemovedCommand(layout, facts))).toBe('');
+  });
+
+  it('stop takes the supervisor and its agent down under dash (a login shell of /bin/sh), not the supervisor alone', async () => {
+    const layout = layoutFor(facts, join(tempDir('fleetdeck-uninstall-'), 'agent'));
+    mkdirSync(layout.dir, { recursive: true });
+    // The supervisor as installed, with a copy of sleep standing in for the agent it restarts.
+    const standIn = join(layout.dir, 'agent-stand-in');
+    copyFileSync('/bin/sleep', standIn);
+    chmodSync(standIn, 0o755);
+    writeFileSync(layout.runScript, `#!/bin/sh\nwhile true; do ${standIn} 30; sleep 1; done\n`, { mode: 0o700 });
+    execFileSync('/bin/sh', ['-c', startCommand(layout, facts)]);
+    await waitFor(() => sh(leftoverProcessesCommand(layout)).includes(`${standIn} 30`), 'the stand-in agent to start');
+    execFileSync('/bin/sh', ['-c', stopCommand(layout, facts)]);
+    await waitFor(() => sh(leftoverProcessesCommand(layout)) === '', 'the supervisor and its agent to exit', 5_000);
   });
 
   it('does not match a process of a sibling directory whose name only starts the same', async () => {
