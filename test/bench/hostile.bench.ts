@@ -6,12 +6,14 @@ import { apiAbuseAttack } from './hostile/api.js';
 import { symlinkSwapAttack } from './hostile/files.js';
 import { gatewayStarvationAttack } from './hostile/gateway.js';
 import { impersonationAttack } from './hostile/impersonation.js';
+import { lifecycleAttack } from './hostile/lifecycle.js';
 import { type Attack, type AttackRow, printAttackRows } from './hostile/report.js';
 import { reconnectTrafficAttack } from './hostile/traffic.js';
 
 const attacks: Record<string, Attack> = {
   files: symlinkSwapAttack,
   impersonation: impersonationAttack,
+  lifecycle: lifecycleAttack,
   gateway: gatewayStarvationAttack,
   api: apiAbuseAttack,
   traffic: reconnectTrafficAttack,
