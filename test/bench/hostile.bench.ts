@@ -7,6 +7,7 @@ import { symlinkSwapAttack } from './hostile/files.js';
 import { gatewayStarvationAttack } from './hostile/gateway.js';
 import { impersonationAttack } from './hostile/impersonation.js';
 import { lifecycleAttack } from './hostile/lifecycle.js';
+import { poisonFrameAttack } from './hostile/poison.js';
 import { type Attack, type AttackRow, printAttackRows } from './hostile/report.js';
 import { reconnectTrafficAttack } from './hostile/traffic.js';
 
@@ -14,6 +15,7 @@ const attacks: Record<string, Attack> = {
   files: symlinkSwapAttack,
   impersonation: impersonationAttack,
   lifecycle: lifecycleAttack,
+  poison: poisonFrameAttack,
   gateway: gatewayStarvationAttack,
   api: apiAbuseAttack,
   traffic: reconnectTrafficAttack,
