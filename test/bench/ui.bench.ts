@@ -1,12 +1,80 @@
 // Fleet view frame times in Debian's Chromium: the overview with 1,000 and 10,000 simulated nodes
 // updating live (every node reports each second, so each ≈1 Hz event carries all of them) while the
 // list scrolls continuously. Frame times come from requestAnimationFrame deltas inside the page.
+// Then a reconnect storm: the swarm is frozen past the heartbeat deadline (every node goes offline)
+// and thawed (every node redials with the agent's backoff), while the page scrolls and the node-list
+// requests it makes are counted — status events are patched into the cache, so the list is fetched
+// at most once per second however many events arrive.
+// FLEETDECK_BENCH_UI_NODES=500 (comma-separated) runs other sizes, e.g. for a short smoke run.
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { silentLogger } from '../../main/core/log.js';
 import { AdminServer } from '../../main/server/http.js';
 import { ROOT } from '../helpers/processes.js';
 import { launchChromium } from '../helpers/services.js';
 import { benchMaster, createNodes, externalSwarm, percentile, saveResult, sleep } from './harness.js';
+
+/** Frame-time figures over `seconds` of continuous scrolling. */
+async function measureFrames(page: Page, seconds: number) {
+  // A string, not a function: the TypeScript loader would add helpers the page does not have.
+  const deltas = (await page.evaluate(`(async () => {
+    const body = document.querySelector('tbody.grid-body');
+    const out = [];
+    let last = performance.now();
+    const end = last + ${seconds * 1000};
+    await new Promise((resolve) => {
+      const frame = (now) => {
+        out.push(now - last);
+        last = now;
+        body.scrollTop = (body.scrollTop + 40) % Math.max(1, body.scrollHeight - body.clientHeight);
+        if (now < end) requestAnimationFrame(frame);
+        else resolve();
+      };
+      requestAnimationFrame(frame);
+    });
+    return out;
+  })()`)) as number[];
+  const sorted = [...deltas].sort((a, b) => a - b);
+  return {
+    frames: deltas.length,
+    fps: Math.round(deltas.length / seconds),
+    p50Ms: percentile(sorted, 50),
+    p95Ms: percentile(sorted, 95),
+    p99Ms: percentile(sorted, 99),
+    over50MsShare: deltas.filter((d) => d > 50).length / deltas.length,
+  };
+}
+
+/** The most requests that fell in any one-second window. */
+function maxPerSecond(times: number[]): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while ((times[i] as number) - (times[j] as number) >= 1_000) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+/** Freezes the swarm past the heartbeat deadline, thaws it, and counts node-list requests meanwhile. */
+async function reconnectStorm(page: Page, swarmPid: number, seconds: number) {
+  const lists: number[] = [];
+  const onRequest = (request: { method(): string; url(): string }) => {
+    if (request.method() === 'GET' && new URL(request.url()).pathname === '/api/nodes') lists.push(Date.now());
+  };
+  page.on('request', onRequest);
+  process.kill(swarmPid, 'SIGSTOP');
+  // The master gives up on silent agents after 9 s; measure from just before until they are back.
+  await sleep(8_000);
+  const thaw = setTimeout(() => process.kill(swarmPid, 'SIGCONT'), 4_000);
+  try {
+    const frames = await measureFrames(page, seconds);
+    return { ...frames, nodeListRequests: lists.length, nodeListMaxPerSecond: maxPerSecond(lists) };
+  } finally {
+    clearTimeout(thaw);
+    process.kill(swarmPid, 'SIGCONT');
+    page.off('request', onRequest);
+  }
+}
 
 async function frameTimes(nodes: number, seconds = 10) {
   const master = await benchMaster();
@@ -19,7 +87,7 @@ async function frameTimes(nodes: number, seconds = 10) {
   });
   const { port } = await server.start();
   const { tokens } = await createNodes(master, nodes, 'ui');
-  const swarm = await externalSwarm(master.agentUrl, tokens, 0, { intervalMs: 1_000, perFrame: 1 });
+  const swarm = await externalSwarm(master.agentUrl, tokens, 0, { intervalMs: 1_000, perFrame: 1 }, true);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -27,34 +95,9 @@ async function frameTimes(nodes: number, seconds = 10) {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.getByText(`${nodes + 1} of ${nodes + 1} shown`).waitFor({ timeout: 60_000 });
     await sleep(3_000);
-    // A string, not a function: the TypeScript loader would add helpers the page does not have.
-    const deltas = (await page.evaluate(`(async () => {
-      const body = document.querySelector('tbody.grid-body');
-      const out = [];
-      let last = performance.now();
-      const end = last + ${seconds * 1000};
-      await new Promise((resolve) => {
-        const frame = (now) => {
-          out.push(now - last);
-          last = now;
-          body.scrollTop = (body.scrollTop + 40) % Math.max(1, body.scrollHeight - body.clientHeight);
-          if (now < end) requestAnimationFrame(frame);
-          else resolve();
-        };
-        requestAnimationFrame(frame);
-      });
-      return out;
-    })()`)) as number[];
-    const sorted = [...deltas].sort((a, b) => a - b);
-    return {
-      nodes,
-      frames: deltas.length,
-      fps: Math.round(deltas.length / seconds),
-      p50Ms: percentile(sorted, 50),
-      p95Ms: percentile(sorted, 95),
-      p99Ms: percentile(sorted, 99),
-      over50MsShare: deltas.filter((d) => d > 50).length / deltas.length,
-    };
+    const steady = await measureFrames(page, seconds);
+    const storm = await reconnectStorm(page, swarm.pid, 20);
+    return { nodes, ...steady, storm };
   } finally {
     await browser.close();
     await swarm.stop();
@@ -65,16 +108,29 @@ async function frameTimes(nodes: number, seconds = 10) {
 
 export async function runUiBenchmarks() {
   const results = [];
-  for (const nodes of [1_000, 10_000]) results.push(await frameTimes(nodes));
+  const sizes = (process.env.FLEETDECK_BENCH_UI_NODES ?? '1000,10000').split(',').map(Number);
+  for (const nodes of sizes) results.push(await frameTimes(nodes));
   console.table(
-    results.map((r) => ({
-      nodes: r.nodes,
-      fps: r.fps,
-      'p50 ms': r.p50Ms.toFixed(1),
-      'p95 ms': r.p95Ms.toFixed(1),
-      'p99 ms': r.p99Ms.toFixed(1),
-      'frames > 50 ms': `${(r.over50MsShare * 100).toFixed(1)} %`,
-    })),
+    results.flatMap((r) => [
+      { phase: 'steady', nodes: r.nodes, ...frameRow(r) },
+      {
+        phase: 'reconnect storm',
+        nodes: r.nodes,
+        ...frameRow(r.storm),
+        'node lists': r.storm.nodeListRequests,
+        'node lists / s (max)': r.storm.nodeListMaxPerSecond,
+      },
+    ]),
   );
   saveResult('ui', results);
+}
+
+function frameRow(r: { fps: number; p50Ms: number; p95Ms: number; p99Ms: number; over50MsShare: number }) {
+  return {
+    fps: r.fps,
+    'p50 ms': r.p50Ms.toFixed(1),
+    'p95 ms': r.p95Ms.toFixed(1),
+    'p99 ms': r.p99Ms.toFixed(1),
+    'frames > 50 ms': `${(r.over50MsShare * 100).toFixed(1)} %`,
+  };
 }
