@@ -4,6 +4,7 @@
 // relayed event jammed the relay for every event behind it. SQLite has no column sizes; it runs the same
 // suite so the limits are the same on both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { MAX_OUTPUT_LIMIT, MAX_STDIN_CHARS, type MetricSample } from '../../agent/protocol.js';
 import type { AnyEvent } from '../../main/contract/contract.js';
 import { EventRelay, MAX_RELAYED_EVENT_BYTES } from '../../main/core/cluster/event-relay.js';
@@ -99,6 +100,36 @@ describe.each(masters)('size limits on $name', (target) => {
     });
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toMatch(/exec\.stdin: stdin is limited to 512 KiB \(524288 characters\)/);
+  });
+
+  it('records the largest capabilities a hello may carry (64 roots of 4,096 characters)', async () => {
+    const { node, token } = await createNode(master, `roots-${target.name}`);
+    const roots = Array.from({ length: 64 }, (_, i) => `/${String(i).padStart(2, '0')}${'r'.repeat(4_093)}`);
+    const ws = new WebSocket(master.agentUrl, {
+      headers: { authorization: `Bearer ${token}` },
+      rejectUnauthorized: false,
+    });
+    try {
+      const welcomed = new Promise<string>((resolve) =>
+        ws.on('message', (data) => resolve(JSON.parse(String(data)).type)),
+      );
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          protocol: 1,
+          agentVersion: 'sizes',
+          facts: { hostname: 'h', os: 'o', platform: 'linux', arch: 'x64', kernel: 'k', bootId: 'b' },
+          capabilities: { exec: false, files: true, filesWrite: false, roots },
+        }),
+      );
+      const silence = new Promise<string>((resolve) => setTimeout(() => resolve('no answer in 10 s'), 10_000).unref());
+      expect(await Promise.race([welcomed, silence])).toBe('welcome');
+      const stored = await master.api<{ capabilities: { roots: string[] } | null }>('GET', `/api/nodes/${node.id}`);
+      expect(stored.body.capabilities?.roots).toEqual(roots);
+    } finally {
+      ws.terminate();
+    }
   });
 
   it('saves a task whose command carries stdin at its limit', async () => {
