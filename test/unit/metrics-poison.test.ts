@@ -13,6 +13,7 @@ import {
 } from '../../agent/protocol.js';
 import { EventBus } from '../../main/core/events.js';
 import { silentLogger } from '../../main/core/log.js';
+import { account, DEFAULT_LIMITS } from '../../main/core/metrics/accounting.js';
 import { DayCalendar, MINUTE_MS } from '../../main/core/metrics/calendar.js';
 import { MetricsService } from '../../main/core/metrics/metrics-service.js';
 import { emptyRow, type RollupBatch } from '../../main/core/metrics/rollup-buffer.js';
@@ -70,6 +71,61 @@ describe('protocol bounds', () => {
     expect(ResultMessage.safeParse({ type: 'result', result: { ...result, exitCode: 2 ** 40 } }).success).toBe(false);
     expect(StartedMessage.safeParse({ type: 'started', id: 'c1', at: 1e300 }).success).toBe(false);
     expect(StartedMessage.safeParse({ type: 'started', id: 'c1', at: 1.5 }).success).toBe(false);
+  });
+});
+
+describe('capacity bounds', () => {
+  const T = 1_800_000_000_000;
+  const host = (over: Partial<MetricSample>) => sample({ t: T, uptimeSec: 1_000, ...over });
+  const first = account(null, host({}), DEFAULT_LIMITS, null, T)?.baseline ?? null;
+
+  it('bounds the elapsed time by the master clock, so a century of claimed uptime buys no capacity', () => {
+    const lie = host({ t: T + 2_000, uptimeSec: MAX_UPTIME_SEC, rx: 1e13 });
+    expect(account(first, lie, DEFAULT_LIMITS, null, T + 2_000)?.rejected).toHaveLength(1);
+    // Without the master's clock (an old baseline) the host's uptime is all there is.
+    expect(account(first, lie)?.rejected).toHaveLength(0);
+  });
+
+  it('refuses packets, disk bytes and a host total beyond what hardware moves', () => {
+    const next = (over: Partial<MetricSample>) =>
+      account(first, host({ t: T + 2_000, uptimeSec: 1_002, ...over }), DEFAULT_LIMITS, null, T + 2_000);
+    const packets = next({
+      net: [{ name: 'eth0', rxBytes: 0, txBytes: 0, rxPackets: 1e15, txPackets: 0, speedMbps: null }],
+    });
+    expect(packets?.net.rxPackets).toBe(0);
+    expect(packets?.rejected[0]?.iface).toBe('eth0');
+    const disk = account(
+      { ...(first as NonNullable<typeof first>), diskIo: { readBytes: 0, writeBytes: 0, reads: 0, writes: 0 } },
+      host({ t: T + 2_000, uptimeSec: 1_002, diskIo: { readBytes: 1e15, writeBytes: 0, reads: 1, writes: 0 } }),
+      DEFAULT_LIMITS,
+      null,
+      T + 2_000,
+    );
+    expect(disk?.diskIo.readBytes).toBe(0);
+    expect(disk?.rejected[0]?.iface).toBe('disk');
+    // 256 interfaces each within 400 Gbit/s, together 100 Tbit/s over 2 s: none counts.
+    const names = Array.from({ length: 256 }, (_, i) => `veth${i}`);
+    const many = (rx: number) =>
+      names.map((name) => ({ name, rxBytes: rx, txBytes: 0, rxPackets: 0, txPackets: 0, speedMbps: null }));
+    const base = account(null, host({ net: many(0) }), DEFAULT_LIMITS, null, T)?.baseline ?? null;
+    const flood = account(
+      base,
+      host({ t: T + 2_000, uptimeSec: 1_002, net: many(100e9) }),
+      DEFAULT_LIMITS,
+      null,
+      T + 2_000,
+    );
+    expect(flood?.net.rxBytes).toBe(0);
+    expect(flood?.rejected.some((r) => r.iface === '*')).toBe(true);
+  });
+
+  it('takes a link speed beyond 400 Gbit/s as the 400 Gbit/s ceiling', () => {
+    const fast = (rx: number) => [
+      { name: 'eth0', rxBytes: rx, txBytes: 0, rxPackets: 0, txPackets: 0, speedMbps: 4_294_967_295 },
+    ];
+    const base = account(null, host({ net: fast(0) }), DEFAULT_LIMITS, null, T)?.baseline ?? null;
+    const r = account(base, host({ t: T + 2_000, uptimeSec: 1_002, net: fast(1e12) }), DEFAULT_LIMITS, null, T + 2_000);
+    expect(r?.rejected).toHaveLength(1);
   });
 });
 
