@@ -96,7 +96,13 @@ async function frameTimes(nodes: number, seconds = 10) {
     await page.getByText(`${nodes + 1} of ${nodes + 1} shown`).waitFor({ timeout: 60_000 });
     await sleep(3_000);
     const steady = await measureFrames(page, seconds);
-    const storm = await reconnectStorm(page, swarm.pid, 20);
+    // The storm's size: nodeStatus events (offline, then online again) while it lasts.
+    let statusEvents = 0;
+    const unsubscribe = master.bus.subscribe((m) => {
+      if (m.event === 'nodeStatus' || m.event === 'nodeChanged') statusEvents += 1;
+    });
+    const storm = { ...(await reconnectStorm(page, swarm.pid, 20)), statusEvents };
+    unsubscribe();
     return { nodes, ...steady, storm };
   } finally {
     await browser.close();
@@ -117,6 +123,7 @@ export async function runUiBenchmarks() {
         phase: 'reconnect storm',
         nodes: r.nodes,
         ...frameRow(r.storm),
+        'node events': r.storm.statusEvents,
         'node lists': r.storm.nodeListRequests,
         'node lists / s (max)': r.storm.nodeListMaxPerSecond,
       },
