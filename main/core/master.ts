@@ -444,7 +444,7 @@ export class Master {
       },
       revokeNode: ({ id }) => this.revokeNode(id),
       nodeUptime: ({ id, hours }) => registry.uptime(id, hours),
-      ...queueHandlers(this.queue, this.tasks, this.store.db),
+      ...queueHandlers(this.queue, this.tasks, registry, this.store.db),
       ...fileHandlers(this.fileRpc),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials),

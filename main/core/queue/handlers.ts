@@ -1,6 +1,7 @@
 // Contract handlers for commands, tasks and runs.
 import type { Handlers, ParsedInputOf } from '../../contract/contract.js';
 import { FleetError } from '../errors.js';
+import { type NodeLister, resolveTargets } from '../nodes/targets.js';
 import type { CommandsTable, Db } from '../store/schema.js';
 import type { TaskService } from '../tasks/tasks.js';
 import { toCommandView } from './command-view.js';
@@ -42,10 +43,15 @@ async function commandsById(db: Db, reference: string) {
   return { commands: commandIds.flatMap((id) => (byId.has(id) ? [toCommandView(byId.get(id) as CommandsTable)] : [])) };
 }
 
-export function queueHandlers(queue: CommandQueue, tasks: TaskService, db: Db): Pick<Handlers, QueueHandlerNames> {
+export function queueHandlers(
+  queue: CommandQueue,
+  tasks: TaskService,
+  registry: NodeLister,
+  db: Db,
+): Pick<Handlers, QueueHandlerNames> {
   const keyed = new IdempotentRequests(db);
   const enqueue = async (input: EnqueueInput, claim?: IdempotencyClaim) => {
-    const nodeIds = await tasks.resolveTargets({ nodeIds: input.nodeIds, selector: input.selector });
+    const nodeIds = await resolveTargets(registry, { nodeIds: input.nodeIds, selector: input.selector });
     if (nodeIds.length === 0) throw new FleetError('bad_request', 'No node matches the selector.');
     const now = Date.now();
     const rows = await queue.enqueue(

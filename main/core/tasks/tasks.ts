@@ -10,16 +10,12 @@ import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
+import { resolveTargets, type Targets, targetNodes } from '../nodes/targets.js';
 import { toCommandView } from '../queue/command-view.js';
 import type { IdempotencyClaim } from '../queue/idempotency.js';
 import { orderedId } from '../queue/ids.js';
 import type { CommandQueue } from '../queue/queue.js';
 import type { CommandsTable, Db, TaskRunsTable, TasksTable } from '../store/schema.js';
-
-export interface Targets {
-  nodeIds?: string[];
-  selector?: Record<string, string>;
-}
 
 export interface TaskSpec {
   name: string;
@@ -143,45 +139,9 @@ export class TaskService {
       .execute();
   }
 
-  /**
-   * The node ids a selection names, for a new command or task. A revoked node named by id is refused
-   * (409: it would never run it); one a selector matches is left out.
-   */
-  async resolveTargets(targets: Targets): Promise<string[]> {
-    const { nodes, revoked } = await this.targetNodes(targets);
-    const named = revoked.filter((n) => targets.nodeIds?.includes(n.id));
-    if (named.length > 0) {
-      throw new FleetError(
-        'conflict',
-        `Node ${named.map((n) => JSON.stringify(n.name)).join(', ')} is revoked: it can no longer connect or run commands.`,
-      );
-    }
-    return nodes.map((n) => n.id);
-  }
-
-  /** The nodes a selection names, revoked ones apart. */
-  private async targetNodes(targets: Targets): Promise<{ nodes: NodeView[]; revoked: NodeView[] }> {
-    const all = await this.registry.list();
-    const byId = new Map(all.map((n) => [n.id, n]));
-    const chosen = new Map<string, NodeView>();
-    for (const id of targets.nodeIds ?? []) {
-      const node = byId.get(id);
-      if (!node) throw new FleetError('bad_request', `Unknown node ${JSON.stringify(id)} in targets.`);
-      chosen.set(id, node);
-    }
-    if (targets.selector) {
-      const wanted = Object.entries(targets.selector);
-      for (const node of all) {
-        if (wanted.every(([k, v]) => node.labels[k] === v)) chosen.set(node.id, node);
-      }
-    }
-    const nodes = [...chosen.values()];
-    return { nodes: nodes.filter((n) => !n.revoked), revoked: nodes.filter((n) => n.revoked) };
-  }
-
   async create(spec: TaskSpec): Promise<TaskView> {
     if (spec.schedule) parseSchedule(spec.schedule, spec.timezone);
-    await this.resolveTargets(spec.targets);
+    await resolveTargets(this.registry, spec.targets);
     const at = this.now();
     const row: TasksTable = { id: orderedId('task', at), ...this.columns(spec), created_at: at, updated_at: at };
     await this.db.transaction().execute(async (trx) => {
@@ -199,7 +159,7 @@ export class TaskService {
       if (value !== undefined) Object.assign(spec, { [key]: value ?? undefined });
     }
     if (spec.schedule) parseSchedule(spec.schedule, spec.timezone);
-    if (patch.targets) await this.resolveTargets(spec.targets);
+    if (patch.targets) await resolveTargets(this.registry, spec.targets);
     await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('tasks')
@@ -259,7 +219,7 @@ export class TaskService {
   ): Promise<TaskRunView> {
     const task = await this.row(taskId);
     if (trigger === 'manual') return this.startRun(task, trigger, scheduledFor, null, claim);
-    const { nodes, revoked } = await this.targetNodes(this.toSpec(task).targets);
+    const { nodes, revoked } = await targetNodes(this.registry, this.toSpec(task).targets);
     const busy = await this.targetsStillPending(taskId, nodes);
     if (busy.length === 0) return this.startRun(task, trigger, scheduledFor, null, undefined, { nodes, revoked });
     const pending = `previous run still has ${plural(busy.length, 'target')} pending (${describeNodes(busy, presence)})`;
@@ -382,7 +342,7 @@ export class TaskService {
       nodes,
       revoked,
       reason: overlap,
-    } = chosen ?? { ...(await this.targetNodes(spec.targets)), reason: undefined };
+    } = chosen ?? { ...(await targetNodes(this.registry, spec.targets)), reason: undefined };
     if (nodes.length === 0) {
       const why = revoked.length > 0 ? ` (${describeNodes(revoked, () => 'revoked')})` : '';
       throw new FleetError('bad_request', `Task "${task.name}" matches no nodes that can run it${why}.`);
