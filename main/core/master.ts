@@ -40,6 +40,7 @@ import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
 import { openStore, type Store } from './store/store.js';
+import { taskHandlers } from './tasks/handlers.js';
 import { TaskService } from './tasks/tasks.js';
 
 /** How long /api/health waits for the database before answering 503 with the reason. */
@@ -444,7 +445,8 @@ export class Master {
       },
       revokeNode: ({ id }) => this.revokeNode(id),
       nodeUptime: ({ id, hours }) => registry.uptime(id, hours),
-      ...queueHandlers(this.queue, this.tasks, registry, this.store.db),
+      ...queueHandlers(this.queue, registry, this.store.db),
+      ...taskHandlers(this.tasks, this.store.db),
       ...fileHandlers(this.fileRpc),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials),

@@ -1,34 +1,18 @@
-// Contract handlers for commands, tasks and runs.
+// Contract handlers for commands (tasks and runs: tasks/handlers.ts).
 import type { Handlers, ParsedInputOf } from '../../contract/contract.js';
 import { FleetError } from '../errors.js';
 import { type NodeLister, resolveTargets } from '../nodes/targets.js';
 import type { CommandsTable, Db } from '../store/schema.js';
-import type { TaskService } from '../tasks/tasks.js';
 import { toCommandView } from './command-view.js';
 import { claimFor, type IdempotencyClaim, IdempotentRequests } from './idempotency.js';
 import type { CommandQueue } from './queue.js';
 
-type QueueHandlerNames =
-  | 'enqueueCommands'
-  | 'listCommands'
-  | 'getCommand'
-  | 'cancelCommand'
-  | 'listTasks'
-  | 'createTask'
-  | 'getTask'
-  | 'updateTask'
-  | 'deleteTask'
-  | 'runTask'
-  | 'listTaskRuns'
-  | 'getRun'
-  | 'cancelRun';
+type QueueHandlerNames = 'enqueueCommands' | 'listCommands' | 'getCommand' | 'cancelCommand';
 
 type EnqueueInput = Omit<ParsedInputOf<'enqueueCommands'>, 'idempotencyKey'>;
 
 /** What a retry of a keyed enqueue answers from: the ids of the commands the first one created. */
 const commandIdsOf = (rows: CommandsTable[]) => JSON.stringify({ commandIds: rows.map((r) => r.id) });
-/** ... and of a keyed task run: the run it started. */
-const runIdOf = (rows: CommandsTable[]) => JSON.stringify({ runId: rows[0]?.task_run_id ?? null });
 
 /** The commands a keyed enqueue created, in their current state and the first answer's order. */
 async function commandsById(db: Db, reference: string) {
@@ -43,12 +27,7 @@ async function commandsById(db: Db, reference: string) {
   return { commands: commandIds.flatMap((id) => (byId.has(id) ? [toCommandView(byId.get(id) as CommandsTable)] : [])) };
 }
 
-export function queueHandlers(
-  queue: CommandQueue,
-  tasks: TaskService,
-  registry: NodeLister,
-  db: Db,
-): Pick<Handlers, QueueHandlerNames> {
+export function queueHandlers(queue: CommandQueue, registry: NodeLister, db: Db): Pick<Handlers, QueueHandlerNames> {
   const keyed = new IdempotentRequests(db);
   const enqueue = async (input: EnqueueInput, claim?: IdempotencyClaim) => {
     const nodeIds = await resolveTargets(registry, { nodeIds: input.nodeIds, selector: input.selector });
@@ -89,25 +68,5 @@ export function queueHandlers(
     },
     getCommand: async ({ id }) => toCommandView(await queue.get(id)),
     cancelCommand: async ({ id }) => toCommandView(await queue.cancel(id)),
-    listTasks: () => tasks.list(),
-    createTask: (spec) => tasks.create(spec),
-    getTask: ({ id }) => tasks.get(id),
-    updateTask: ({ id, ...patch }) => tasks.update(id, patch),
-    deleteTask: async ({ id }) => {
-      await tasks.delete(id);
-      return { ok: true as const };
-    },
-    runTask: async ({ id, idempotencyKey }) => {
-      if (idempotencyKey === undefined) return tasks.run(id, 'manual');
-      const claim = claimFor('runTask', idempotencyKey, { id }, runIdOf);
-      return keyed.once(
-        claim,
-        () => tasks.run(id, 'manual', null, claim),
-        (reference) => tasks.runView((JSON.parse(reference) as { runId: string }).runId),
-      );
-    },
-    listTaskRuns: ({ id, limit }) => tasks.runs(id, limit),
-    getRun: ({ id }) => tasks.runView(id, true),
-    cancelRun: ({ id }) => tasks.cancelRun(id),
   };
 }
