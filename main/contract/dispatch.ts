@@ -1,9 +1,9 @@
 // Validates an operation's input against the contract and calls its handler. Every transport
 // (HTTP, IPC) goes through here, so no handler ever sees unvalidated input.
 import type { z } from 'zod';
-import { FleetError } from '../core/errors.js';
 import { databaseUnavailable } from '../core/store/unavailable.js';
 import { contract, type Handlers, type OperationName } from './contract.js';
+import { FleetError } from './errors.js';
 
 /** The innermost message says what was wrong ("label keys are …"), not just "Invalid key". */
 function issueMessage(issue: z.core.$ZodIssue): string {

@@ -1,8 +1,8 @@
 // The OpenAPI document, generated from the contract (never written by hand).
 import { z } from 'zod';
 import { VERSION } from '../../agent/version.js';
-import { errorStatus } from '../core/errors.js';
 import { contract, type Operation, streams } from './contract.js';
+import { errorStatus } from './errors.js';
 import { pathParams } from './routes.js';
 
 type JsonSchema = Record<string, unknown>;

@@ -2,8 +2,8 @@
 // electron, so tests drive it with a fake.
 import type { Handlers } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
+import { FleetError } from '../contract/errors.js';
 import { IPC_INVOKE_CHANNEL, IPC_STREAMS_CHANNEL } from '../contract/operation-names.js';
-import { FleetError } from '../core/errors.js';
 
 export interface IpcSender {
   id: number;

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { VERSION } from '../../agent/version.js';
-import { FleetError } from '../core/errors.js';
+import { FleetError } from '../contract/errors.js';
 import { createLogger } from '../core/log.js';
 import { Master } from '../core/master.js';
 import { checkTimeZone, DAY_MS, HOUR_MS } from '../core/metrics/calendar.js';

@@ -4,7 +4,7 @@
 // client sending these is broken or probing.
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ErrorCode, errorStatus } from '../core/errors.js';
+import { type ErrorCode, errorStatus } from '../contract/errors.js';
 import type { FailureLimiter } from '../core/gateway/failure-limiter.js';
 
 interface ParserError extends Error {

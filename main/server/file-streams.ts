@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FileEntry } from '../../agent/protocol.js';
 import { streams } from '../contract/contract.js';
 import { describeZodError } from '../contract/dispatch.js';
-import { FleetError } from '../core/errors.js';
+import { FleetError } from '../contract/errors.js';
 import type { Master } from '../core/master.js';
 
 const types: Record<string, string> = {

@@ -7,9 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { contract, type Handlers, streams } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
+import { errorStatus, FleetError } from '../contract/errors.js';
 import { openApiDocument } from '../contract/openapi.js';
 import { compileRoutes, type Route } from '../contract/routes.js';
-import { errorStatus, FleetError } from '../core/errors.js';
 import { descriptorBudget } from '../core/gateway/descriptors.js';
 import { FailureLimiter } from '../core/gateway/failure-limiter.js';
 import type { Logger } from '../core/log.js';

@@ -2,7 +2,7 @@
 // selector together, revoked nodes refused when named and left out when matched.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FleetError } from '../../main/core/errors.js';
+import { FleetError } from '../../main/contract/errors.js';
 import { EventBus } from '../../main/core/events.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
 import { resolveTargets, targetNodes } from '../../main/core/nodes/targets.js';

@@ -6,7 +6,7 @@ import { stringify as toYaml } from 'yaml';
 import type { z } from 'zod';
 import { VERSION as AGENT_VERSION } from '../../../agent/version.js';
 import type { StepName as StepNameSchema } from '../../contract/bootstrap-schemas.js';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';

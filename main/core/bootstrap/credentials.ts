@@ -2,7 +2,7 @@
 // safeStorage in the desktop app). Listing never returns a secret; only the bootstrap reads them back.
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 import type { SecretBox } from './secret-box.js';
 import type { SshAuth } from './ssh-session.js';
 

@@ -3,7 +3,7 @@
 // safeStorage instead; both satisfy SecretBox.)
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 
 export interface SecretBox {
   seal(plaintext: string): string;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 import { fingerprint, type KnownHosts } from './known-hosts.js';
 
 export interface SshTarget {

@@ -2,7 +2,7 @@
 // is offline or goes away mid-call.
 import { randomBytes } from 'node:crypto';
 import type { MasterMessage, RpcRequest } from '../../../agent/protocol.js';
-import { FleetError, isErrorCode } from '../errors.js';
+import { FleetError, isErrorCode } from '../../contract/errors.js';
 import type { AgentLinks } from '../queue/queue.js';
 
 interface Pending {

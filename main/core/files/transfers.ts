@@ -10,7 +10,7 @@ import {
   TRANSFER_SOCKET_HIGH_WATER,
   TRANSFER_WINDOW_BYTES,
 } from '../../../agent/protocol.js';
-import { FleetError, isErrorCode } from '../errors.js';
+import { FleetError, isErrorCode } from '../../contract/errors.js';
 import type { EventBus } from '../events.js';
 import type { AgentLinks } from '../queue/queue.js';
 

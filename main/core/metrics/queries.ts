@@ -1,6 +1,7 @@
 // Reads rollups for charts, traffic reports and monthly transfer. Each read merges the rows still
 // buffered in memory, under the same serial lane as flushes, so it is exact and never double counts.
 import type { z } from 'zod';
+import { FleetError } from '../../contract/errors.js';
 import type {
   MetricPoint,
   MetricsQuery,
@@ -9,7 +10,6 @@ import type {
   TrafficReport,
   TransferReport,
 } from '../../contract/metrics-schemas.js';
-import { FleetError } from '../errors.js';
 import type { Db } from '../store/schema.js';
 import { billingCycle, DAY_MS, HOUR_MS, MINUTE_MS } from './calendar.js';
 import type { MetricsService } from './metrics-service.js';

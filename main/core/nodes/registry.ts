@@ -1,8 +1,8 @@
 // The node registry: nodes, their tokens, their live status and its history.
 import { randomUUID } from 'node:crypto';
 import type { Capabilities, HelloMessage } from '../../../agent/protocol.js';
+import { FleetError, notFound } from '../../contract/errors.js';
 import type { NodeStatus, NodeView, StatusEvent } from '../../contract/schemas.js';
-import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { GroupCommit } from '../group-commit.js';
 import type { Db, NodesTable } from '../store/schema.js';

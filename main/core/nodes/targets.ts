@@ -1,7 +1,8 @@
 // Which nodes a selection names: ids and a label selector, as a command enqueue and a task use them.
 // It is a question about nodes, so it lives with them; the queue and tasks only ask it.
+
+import { FleetError } from '../../contract/errors.js';
 import type { NodeView } from '../../contract/schemas.js';
-import { FleetError } from '../errors.js';
 
 export interface Targets {
   nodeIds?: string[];

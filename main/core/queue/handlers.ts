@@ -1,6 +1,6 @@
 // Contract handlers for commands (tasks and runs: tasks/handlers.ts).
 import type { Handlers, ParsedInputOf } from '../../contract/contract.js';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 import { type NodeLister, resolveTargets } from '../nodes/targets.js';
 import type { CommandsTable, Db } from '../store/schema.js';
 import { toCommandView } from './command-view.js';

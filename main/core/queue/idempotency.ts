@@ -9,7 +9,7 @@
 // is the arbiter when two attempts race: the loser's transaction fails on it and is run again, and
 // then reads the winner's key. Within one master, attempts with the same key also wait for each other.
 import { createHash } from 'node:crypto';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 import type { CommandsTable, Db, IdempotencyKeysTable } from '../store/schema.js';
 import type { StatementBatch, StatementResult } from '../store/statement-batch.js';
 

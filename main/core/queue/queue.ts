@@ -3,8 +3,8 @@
 // exactly-once. Writes from the same tick are group-committed.
 
 import type { CommandMessage, CommandResult, ExecPayload, MasterMessage } from '../../../agent/protocol.js';
+import { FleetError, notFound } from '../../contract/errors.js';
 import type { RetryPolicy } from '../../contract/queue-schemas.js';
-import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';

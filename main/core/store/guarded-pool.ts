@@ -6,7 +6,7 @@
 // query, and the server rolls back whatever transaction it had open).
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult, MysqlStream, MysqlStreamOptions } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 import { databaseUnavailable } from './unavailable.js';
 
 export interface PoolTimeouts {

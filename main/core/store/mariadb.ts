@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Kysely, MysqlDialect } from 'kysely';
 import { createPool, type Pool, type PoolOptions } from 'mysql2';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 import { guardedPool, type PoolTimeouts } from './guarded-pool.js';
 import type { Database } from './schema.js';
 import { markServerDatabase } from './statement-batch.js';

@@ -1,6 +1,6 @@
 // Runs the forward-only migrations at start and records the schema version.
 import { sql } from 'kysely';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 import { migrations as allMigrations, LATEST_SCHEMA_VERSION, type Migration } from './migrations.js';
 import type { Db } from './schema.js';
 

@@ -1,7 +1,7 @@
 // The store: one interface over the embedded SQLite database (and, later, a shared MariaDB).
 // Callers get a typed Kysely handle; the dialect is chosen from the database URL.
 import { sql } from 'kysely';
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 import { openMariadb } from './mariadb.js';
 import { type MigrateResult, migrate } from './migrate.js';
 import { DatabaseProbe, type ProbeResult } from './probe.js';

@@ -1,7 +1,7 @@
 // Which database failures mean "the database is not there right now" (503 `unavailable`, try again)
 // rather than a bug (500): a server that stopped answering, refused or dropped the connection, shut
 // down, or a SQLite file another process holds locked past the busy timeout.
-import { FleetError } from '../errors.js';
+import { FleetError } from '../../contract/errors.js';
 
 /** Network and protocol codes of a database server that is down, gone or not answering. */
 const CONNECTION_CODES = new Set([

@@ -4,9 +4,9 @@
 // a scheduled run skips only the targets the previous run still holds, and says why.
 import { Cron } from 'croner';
 import type { ExecPayload } from '../../../agent/protocol.js';
+import { FleetError, notFound } from '../../contract/errors.js';
 import type { RetryPolicy, TaskRunView, TaskView } from '../../contract/queue-schemas.js';
 import type { NodeView } from '../../contract/schemas.js';
-import { FleetError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';

@@ -1,6 +1,8 @@
-// Errors with stable codes. The HTTP layer maps codes to statuses; messages say what was wrong
-// and what to do about it.
-export const errorStatus = {
+// Errors with stable codes: the admin contract's error vocabulary. The HTTP layer maps codes to
+// statuses; messages say what was wrong and what to do about it.
+import type { FileErrorCode } from '../../agent/files/errors.js';
+
+const generalStatus = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -17,7 +19,14 @@ export const errorStatus = {
   internal: 500,
   unavailable: 503,
   database_too_new: 500,
-  // files (the agent's codes pass through unchanged)
+} as const;
+
+/**
+ * The agent's file codes pass through unchanged, so each needs its status here: a code added to
+ * FILE_ERROR_CODES without one fails to compile (it used to become `io_error` silently).
+ */
+export const fileErrorStatus = {
+  not_found: 404,
   permission_denied: 403,
   not_a_directory: 400,
   is_a_directory: 400,
@@ -30,9 +39,15 @@ export const errorStatus = {
   checksum_mismatch: 422,
   capability_missing: 403,
   io_error: 500,
+} as const satisfies Record<FileErrorCode, number>;
+
+/** What the master's side of a file call adds: the node is away, or did not answer in time. */
+const fileCallStatus = {
   node_offline: 503,
   timeout: 504,
 } as const;
+
+export const errorStatus = { ...generalStatus, ...fileErrorStatus, ...fileCallStatus } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
 
