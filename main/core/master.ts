@@ -10,7 +10,6 @@ import type { AgentMessage } from '../../agent/protocol.js';
 import { VERSION } from '../../agent/version.js';
 import { contract, type Handlers, type OperationName } from '../contract/contract.js';
 import { FleetError } from '../contract/errors.js';
-import type { NodeCredentials } from '../contract/schemas.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
 import { BootstrapService } from './bootstrap/bootstrap-service.js';
 import { CredentialStore } from './bootstrap/credentials.js';
@@ -34,6 +33,7 @@ import { metricHandlers } from './metrics/handlers.js';
 import { DEFAULT_METRICS_RETENTION, type MetricsRetention, MetricsRetentionJob } from './metrics/metrics-retention.js';
 import { type MetricsOptions, MetricsService } from './metrics/metrics-service.js';
 import { prometheusText } from './metrics/prometheus.js';
+import { nodeHandlers } from './nodes/handlers.js';
 import { NodeRegistry } from './nodes/registry.js';
 import { TokenDeliveries } from './nodes/token-delivery.js';
 import { queueHandlers } from './queue/handlers.js';
@@ -381,12 +381,6 @@ export class Master {
 
   private allHandlers(): Handlers {
     const registry = this.registry;
-    const credentials = (node: NodeCredentials['node'], token: string, overlapUntil: number | null) => ({
-      node,
-      token,
-      agentCommand: this.agentCommand(token),
-      tokenOverlapUntil: overlapUntil,
-    });
     return {
       health: async () => {
         // Answers within a second even when the database does not (the ping is raced, never piled up).
@@ -422,29 +416,13 @@ export class Master {
         settings: this.settings(),
       }),
       listInstances: async () => this.cluster.instances.list(await this.cluster.leaderId()),
-      listNodes: () => registry.list(),
-      getNode: ({ id }) => registry.get(id),
-      createNode: async ({ name, labels }) => {
-        const { node, token } = await registry.create({ name, labels });
-        return credentials(node, token as string, null);
-      },
-      updateNode: ({ id, name, labels }) => registry.update(id, { name, labels }),
-      deleteNode: async ({ id, force }) => {
-        await registry.delete(id, force ?? false);
-        await this.gateway.recheckCredentials([id]);
-        return { ok: true as const };
-      },
-      rotateNodeToken: async ({ id, overlapSec }) => {
-        const rotated = await registry.rotateToken(id, overlapSec === undefined ? undefined : overlapSec * 1000);
-        // Offered before the re-check: without an overlap the old connection closes right after it.
-        const { token, previousHash, overlapUntil } = rotated;
-        const delivery = await this.tokens.offer(id, token, previousHash, overlapUntil);
-        // A connection on the token this rotation retired closes now; one on the previous overlaps.
-        await this.gateway.recheckCredentials([id]);
-        return { ...credentials(rotated.node, token, overlapUntil), delivery };
-      },
-      revokeNode: ({ id }) => this.revokeNode(id),
-      nodeUptime: ({ id, hours }) => registry.uptime(id, hours),
+      ...nodeHandlers({
+        registry,
+        tokens: this.tokens,
+        recheckCredentials: (ids) => this.gateway.recheckCredentials(ids),
+        agentCommand: (token) => this.agentCommand(token),
+        revoke: (id) => this.revokeNode(id),
+      }),
       ...queueHandlers(this.queue, registry, this.store.db),
       ...taskHandlers(this.tasks, this.store.db),
       ...fileHandlers(this.fileRpc),

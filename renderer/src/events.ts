@@ -1,7 +1,7 @@
 // One event stream per transport, fanned out in the renderer: screens register typed handlers with
 // `on(event, handler)`, and the connection's state (open, lost and retrying, unauthorized) is
 // observable so the UI can say when what it shows is no longer live.
-import type { AnyEvent, EventName, EventOf } from '../../main/contract/contract';
+import type { AnyEvent, EventName, EventOf } from '../../main/contract/contract.js';
 
 export type EventHandler<K extends EventName> = (data: EventOf<K>) => void;
 

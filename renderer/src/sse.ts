@@ -3,9 +3,9 @@
 // backoff while telling the hub (the UI shows a banner), treats silence as a lost connection (the
 // server writes every STREAM_HEARTBEAT_MS), and stops on 401 so the UI logs out.
 import { createParser } from 'eventsource-parser';
-import { type AnyEvent, type EventName, events } from '../../main/contract/contract';
-import { STREAM_OPENED_EVENT, STREAM_SILENCE_MS, type StreamOpened } from '../../main/contract/event-stream';
-import type { EventHub } from './events';
+import { type AnyEvent, type EventName, events } from '../../main/contract/contract.js';
+import { STREAM_OPENED_EVENT, STREAM_SILENCE_MS, type StreamOpened } from '../../main/contract/event-stream.js';
+import type { EventHub } from './events.js';
 
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 15_000;

@@ -2,13 +2,26 @@
 // headless master with real agents — one event stream per page, a banner when the master is gone,
 // offline nodes greyed with an age that ticks, figures that follow their events, error banners that
 // clear on the next success, and a 401 on the stream that logs out.
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MasterHandle, type Proc, startAgent, startMaster, tempDir, waitForStatus } from '../helpers/processes.js';
+import {
+  type MasterHandle,
+  type Proc,
+  ROOT,
+  startAgent,
+  startMaster,
+  tempDir,
+  waitForStatus,
+} from '../helpers/processes.js';
 import { hasChromium, launchChromium } from '../helpers/services.js';
 
 const enabled = hasChromium();
+// `npm run screenshots` refreshes docs/screenshots/; ordinary runs keep theirs in a temp dir.
+const SHOTS =
+  process.env.FLEETDECK_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : tempDir('fleetdeck-shots-');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -177,6 +190,8 @@ describe.skipIf(!enabled)('the cockpit shows the truth', () => {
     await page.getByText(BANNER).waitFor({ timeout: 5_000 });
     expect(await row(agentNode).locator('td.last-seen').textContent()).not.toBe('now');
     expect(await row(agentNode).getAttribute('data-stale')).toBe('true');
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'connection-lost.png') });
     const listsBefore = nodeLists.length;
     await restartMaster();
     await page.getByText(BANNER).waitFor({ state: 'detached', timeout: 30_000 });

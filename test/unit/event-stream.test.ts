@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyEvent } from '../../main/contract/contract.js';
 import { EventBus } from '../../main/core/events.js';
 import { EventStreams, ReplayLog } from '../../main/server/event-stream.js';
+import { patchNodes, StatusLedger, Throttle } from '../../renderer/src/cache-patch.js';
 import { EventHub } from '../../renderer/src/events.js';
 import { backoffMs, parseEvent, runEventStream } from '../../renderer/src/sse.js';
-import { patchNodes, StatusLedger, Throttle } from '../../renderer/src/sync.js';
 
 const status = (nodeId: string, at = 1): AnyEvent => ({
   event: 'nodeStatus',
@@ -31,7 +31,7 @@ describe('replay log', () => {
     const frames = ['a', 'b', 'c', 'd'].map((id) => log.append(status(id)));
     expect(log.since(idOf(frames[0] as string))).toBeNull();
     expect(log.since(idOf(frames[1] as string))).toEqual([frames[2], frames[3]]);
-    expect(log.since(new ReplayLog().epoch + '.1')).toBeNull();
+    expect(log.since(`${new ReplayLog().epoch}.1`)).toBeNull();
     expect(log.since(`${log.epoch}.99`)).toBeNull();
     for (const bad of [undefined, '', 'x', `${log.epoch}.1\nevent: x`, 'a'.repeat(100)]) {
       expect(log.since(bad)).toBeNull();

@@ -1,0 +1,94 @@
+// The pure parts of keeping the cache true to events (sync.ts): node patches by id, a ledger of
+// recent status events, and a per-key throttle. Imports carry .js so unit tests run them under Node.
+import type { OutputOf } from '../../main/contract/contract.js';
+
+export type NodeView = OutputOf<'listNodes'>[number];
+export type NodePatch = Partial<Pick<NodeView, 'status' | 'connectedSince' | 'lastSeenAt'>>;
+
+/**
+ * Runs `fn(key)` at most once per interval per key: at once when idle, otherwise once at the end of
+ * the interval for everything that asked meanwhile.
+ */
+export class Throttle {
+  private readonly lastRun = new Map<string, number>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  request(id: string, fn: () => void): void {
+    if (this.timers.has(id)) return;
+    const wait = (this.lastRun.get(id) ?? Number.NEGATIVE_INFINITY) + this.intervalMs - this.now();
+    const run = () => {
+      this.timers.delete(id);
+      this.lastRun.set(id, this.now());
+      fn();
+    };
+    if (wait <= 0) run();
+    else this.timers.set(id, setTimeout(run, wait));
+  }
+
+  cancel(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+}
+
+/** Applies one batch of patches (and deletions) to a node list: one copy, by id. */
+export function patchNodes(
+  list: NodeView[],
+  patches: ReadonlyMap<string, NodePatch>,
+  deleted: ReadonlySet<string>,
+): NodeView[] {
+  let changed = false;
+  const out: NodeView[] = [];
+  for (const node of list) {
+    if (deleted.has(node.id)) {
+      changed = true;
+      continue;
+    }
+    const patch = patches.get(node.id);
+    if (patch) {
+      changed = true;
+      out.push({ ...node, ...patch });
+    } else out.push(node);
+  }
+  return changed ? out : list;
+}
+
+/**
+ * Status events in arrival order, kept a while: a node list whose fetch began before some of them
+ * arrived is answered as of before them, so they are applied again on top of it.
+ */
+export class StatusLedger {
+  private seq = 0;
+  private readonly entries = new Map<string, { seq: number; at: number; patch: NodePatch }>();
+
+  constructor(
+    private readonly keepMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  mark(): number {
+    return this.seq;
+  }
+
+  record(nodeId: string, patch: NodePatch): void {
+    this.seq += 1;
+    this.entries.delete(nodeId);
+    this.entries.set(nodeId, { seq: this.seq, at: this.now(), patch });
+    const oldest = this.now() - this.keepMs;
+    for (const [id, entry] of this.entries) {
+      if (entry.at >= oldest) break;
+      this.entries.delete(id);
+    }
+  }
+
+  since(mark: number): Map<string, NodePatch> {
+    const out = new Map<string, NodePatch>();
+    for (const [id, entry] of this.entries) if (entry.seq > mark) out.set(id, entry.patch);
+    return out;
+  }
+}
