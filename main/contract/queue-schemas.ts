@@ -1,19 +1,10 @@
 // Shapes of commands, tasks and runs in the admin contract.
 import { z } from 'zod';
 import { DEFAULT_OUTPUT_LIMIT, ExecPayload, MAX_OUTPUT_LIMIT } from '../../agent/protocol.js';
+import { COMMAND_STATUSES } from './command-status.js';
 import { Labels, NodeId } from './schemas.js';
 
-export const CommandStatus = z.enum([
-  'pending',
-  'dispatched',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'cancelled',
-  'expired',
-  'lost',
-]);
+export const CommandStatus = z.enum(COMMAND_STATUSES);
 
 export const RetryPolicy = z.object({
   maxAttempts: z.number().int().min(1).max(20).describe('total attempts, including the first'),

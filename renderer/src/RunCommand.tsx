@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { isTerminalStatus } from '../../main/contract/command-status';
 import type { AnyEvent, Client, OutputOf } from '../../main/contract/contract';
 import type { Transport } from './transport';
 
@@ -7,7 +8,6 @@ type Command = OutputOf<'enqueueCommands'>['commands'][number];
 type Live = { status: string; exitCode: number | null; stdout: string; stderr: string };
 type CommandEvent = Extract<AnyEvent, { event: 'commandStatus' | 'commandOutput' }>;
 
-const TERMINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'expired', 'lost']);
 const MAX_LIVE_CHARS = 200_000;
 const MAX_MERGED_LINES = 5_000;
 const MAX_EARLY_EVENTS = 1_000;
@@ -87,7 +87,7 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
   });
   const cancelAll = () => {
     for (const c of commands)
-      if (!TERMINAL.has(live[c.id]?.status ?? '')) void client.cancelCommand({ id: c.id }).catch(() => undefined);
+      if (!isTerminalStatus(live[c.id]?.status ?? '')) void client.cancelCommand({ id: c.id }).catch(() => undefined);
   };
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
@@ -101,10 +101,10 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
       return next;
     });
 
-  const done = commands.filter((c) => TERMINAL.has(live[c.id]?.status ?? '')).length;
+  const done = commands.filter((c) => isTerminalStatus(live[c.id]?.status ?? '')).length;
   const failed = commands.filter((c) => {
     const status = live[c.id]?.status;
-    return status !== undefined && TERMINAL.has(status) && status !== 'succeeded';
+    return status !== undefined && isTerminalStatus(status) && status !== 'succeeded';
   }).length;
   const nameOf = (id: string) => nodes.data?.find((n) => n.id === id)?.name ?? id;
 

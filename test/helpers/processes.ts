@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { TERMINAL_STATUSES } from '../../main/contract/command-status.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const MASTER_ENTRY = join(ROOT, 'out/main/headless.js');
@@ -258,9 +259,12 @@ export async function getCommand(master: MasterHandle, id: string): Promise<Comm
   return (await master.api<CommandSummary>('GET', `/api/commands/${id}`)).body;
 }
 
-const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'expired', 'lost'];
-
-export async function waitForCommand(master: MasterHandle, id: string, timeoutMs = 15_000, statuses = TERMINAL) {
+export async function waitForCommand(
+  master: MasterHandle,
+  id: string,
+  timeoutMs = 15_000,
+  statuses: readonly string[] = TERMINAL_STATUSES,
+) {
   return waitFor(
     async () => {
       const command = await getCommand(master, id);

@@ -1,12 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import type { CommandResult, MasterMessage } from '../../agent/protocol.js';
+import {
+  ACTIVE_STATUSES,
+  COMMAND_STATUSES,
+  type CommandStatus,
+  TERMINAL_STATUSES,
+} from '../../main/contract/command-status.js';
+import { CommandStatus as CommandStatusSchema } from '../../main/contract/queue-schemas.js';
 import { EventBus } from '../../main/core/events.js';
 import { GroupCommit } from '../../main/core/group-commit.js';
 import { silentLogger } from '../../main/core/log.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
 import { CommandQueue, type NewCommand } from '../../main/core/queue/queue.js';
 import { RetentionJob } from '../../main/core/queue/retention.js';
-import { ACTIVE, canTransition, TERMINAL } from '../../main/core/queue/states.js';
+import { canTransition } from '../../main/core/queue/states.js';
 import type { Store } from '../../main/core/store/store.js';
 import { storeTargets } from '../helpers/databases.js';
 import { waitFor } from '../helpers/processes.js';
@@ -29,12 +36,24 @@ class FakeLinks {
 
 describe('transition table', () => {
   it('allows only forward moves and nothing out of a terminal state', () => {
-    for (const t of TERMINAL) for (const to of [...ACTIVE, ...TERMINAL]) expect(canTransition(t, to)).toBe(false);
+    for (const t of TERMINAL_STATUSES) for (const to of COMMAND_STATUSES) expect(canTransition(t, to)).toBe(false);
     expect(canTransition('pending', 'running')).toBe(false);
     expect(canTransition('running', 'pending')).toBe(false);
     expect(canTransition('running', 'expired')).toBe(false);
     expect(canTransition('pending', 'dispatched')).toBe(true);
     expect(canTransition('dispatched', 'lost')).toBe(true);
+  });
+
+  it('uses the one status list: every status active or terminal, the contract enumerating the same', () => {
+    expectTypeOf<
+      Exclude<CommandStatus, (typeof ACTIVE_STATUSES)[number] | (typeof TERMINAL_STATUSES)[number]>
+    >().toBeNever();
+    expect([...ACTIVE_STATUSES, ...TERMINAL_STATUSES].sort()).toEqual([...COMMAND_STATUSES].sort());
+    expect(ACTIVE_STATUSES.filter((s) => (TERMINAL_STATUSES as readonly string[]).includes(s))).toEqual([]);
+    for (const active of ACTIVE_STATUSES) {
+      expect(COMMAND_STATUSES.some((to) => canTransition(active, to))).toBe(true);
+    }
+    expect(CommandStatusSchema.options).toEqual([...COMMAND_STATUSES]);
   });
 });
 

@@ -1,5 +1,6 @@
 // Table types for the typed query layer. Timestamps are epoch milliseconds; JSON columns are text.
 import type { Generated, Kysely } from 'kysely';
+import type { CommandStatus } from '../../contract/command-status.js';
 
 export interface NodesTable {
   id: string;
@@ -42,16 +43,7 @@ export interface SchemaVersionTable {
   applied_at: number;
 }
 
-export type CommandStatus =
-  | 'pending'
-  | 'dispatched'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'timed_out'
-  | 'cancelled'
-  | 'expired'
-  | 'lost';
+export type { CommandStatus };
 
 export interface CommandsTable {
   id: string;
