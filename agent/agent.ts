@@ -3,29 +3,23 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { AgentWork } from './agent-work.js';
 import { Backoff } from './backoff.js';
-import { CommandJournal } from './commands/journal.js';
-import { CommandRunner } from './commands/runner.js';
 import type { AgentConfig } from './config.js';
-import { FileEndpoint } from './files/endpoint.js';
-import { collectHostFacts } from './host-facts.js';
 import type { AgentLogger } from './log.js';
-import { MetricsReporter } from './metrics/reporter.js';
-import { createSampler } from './metrics/sampler.js';
 import { FingerprintMismatchError, pinnedConnect } from './pinned-tls.js';
 import {
   type AgentMessage,
+  type Capabilities,
   CloseCode,
   type HelloMessage,
   MAX_CONTROL_FRAME_BYTES,
   MasterMessage,
-  PROTOCOL_VERSION,
   parseFrame,
   REJECT_REASON_HEADER,
   type TokenMessage,
 } from './protocol.js';
 import { effectiveToken, persistToken } from './token-store.js';
-import { VERSION } from './version.js';
 
 export type AgentState = 'connecting' | 'connected' | 'waiting' | 'stopped';
 
@@ -41,10 +35,8 @@ export class Agent {
   private lastHeardAt = 0;
   private deadlineMs = 30_000;
   private stopped = false;
-  private runner: CommandRunner | null = null;
-  private files: FileEndpoint | null = null;
-  private journal: CommandJournal | null = null;
-  private metrics: MetricsReporter | null = null;
+  /** Commands, files and metrics; the connection loop below only carries their messages. */
+  private work: AgentWork | null = null;
   state: AgentState = 'waiting';
   nodeId: string | null = null;
   /** What it dials with: the configured token, or one the master rotated to over the channel. */
@@ -64,28 +56,23 @@ export class Agent {
     this.token = chosen.token;
     if (chosen.from === 'state-dir')
       this.log.info('using the token the master rotated to (kept in the state directory)');
-    this.journal = new CommandJournal(join(this.config.stateDir, 'journal'));
-    this.runner = new CommandRunner(
-      this.journal,
-      (message) => this.send(message),
-      { concurrency: this.config.maxConcurrentCommands, killGraceMs: 5_000, execAllowed: this.config.exec },
-      this.log,
-    );
-    const hello = this.hello();
-    this.files = new FileEndpoint(hello.capabilities, {
-      sendJson: (message) => this.send(message),
-      sendBinary: (frame) => {
-        if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame, { binary: true });
+    this.work = new AgentWork({
+      journalDir: join(this.config.stateDir, 'journal'),
+      capabilities: capabilitiesOf(this.config),
+      concurrency: this.config.maxConcurrentCommands,
+      net: { include: this.config.netInclude, exclude: this.config.netExclude },
+      metricsIntervalMs: this.config.metricsIntervalSec * 1000,
+      channel: {
+        send: (message) => this.send(message),
+        sendBinary: (frame) => {
+          if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame, { binary: true });
+        },
+        bufferedAmount: () => this.socket?.bufferedAmount ?? 0,
       },
-      bufferedAmount: () => this.socket?.bufferedAmount ?? 0,
+      adoptToken: (message) => this.adoptToken(message),
+      log: this.log,
     });
-    this.metrics = new MetricsReporter(
-      createSampler({ include: this.config.netInclude, exclude: this.config.netExclude }),
-      this.config.metricsIntervalSec * 1000,
-      (message) => this.send(message),
-      (error) => this.log.warn('could not sample metrics', { error: String(error) }),
-    );
-    this.metrics.start();
+    this.work.start();
     this.connect();
   }
 
@@ -103,14 +90,9 @@ export class Agent {
     this.state = 'stopped';
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.stopHeartbeat();
-    this.metrics?.stop();
-    if (this.runner && this.runner.runningIds().length > 0) {
-      this.runner.stopAll();
-      const deadline = Date.now() + 6_000;
-      while (this.runner.runningIds().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    }
+    await this.work?.stop();
     const socket = this.socket;
-    if (!socket || socket.readyState === WebSocket.CLOSED) return this.journal?.close();
+    if (!socket || socket.readyState === WebSocket.CLOSED) return this.work?.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         socket.terminate();
@@ -122,19 +104,13 @@ export class Agent {
       });
       socket.close(CloseCode.normal, 'agent stopping');
     });
-    this.journal?.close();
+    this.work?.close();
   }
 
+  /** Only after start(): the work it reports exists from then on. */
   hello(): HelloMessage {
-    const { exec, files, filesWrite, roots } = this.config;
-    return {
-      type: 'hello',
-      protocol: PROTOCOL_VERSION,
-      agentVersion: VERSION,
-      facts: collectHostFacts(),
-      capabilities: { exec, files, filesWrite: files && filesWrite, roots: files ? roots : [] },
-      running: this.runner?.runningIds() ?? [],
-    };
+    if (!this.work) throw new Error('the agent says hello only after start()');
+    return this.work.hello();
   }
 
   private connect(): void {
@@ -188,7 +164,7 @@ export class Agent {
     });
     socket.on('message', (data, isBinary) => {
       this.lastHeardAt = Date.now();
-      if (isBinary) this.files?.binary(data as Buffer);
+      if (isBinary) this.work?.binary(data as Buffer);
       else this.receive(data.toString());
     });
     socket.on('ping', () => {
@@ -199,7 +175,7 @@ export class Agent {
     });
     socket.on('close', (code, reasonBuffer) => {
       this.stopHeartbeat();
-      void this.files?.disconnected();
+      void this.work?.disconnected();
       const reason = reasonBuffer.toString();
       if (this.state === 'connected') this.log.warn('disconnected', { url, code, reason });
       if (code === CloseCode.masterRestarting) outcome = 'restart';
@@ -218,27 +194,22 @@ export class Agent {
       return;
     }
     const message = parsed.value;
-    if (message.type === 'welcome') {
-      this.state = 'connected';
-      this.nodeId = message.nodeId;
-      this.backoff.reset();
-      this.deadlineMs = Math.max(3 * message.heartbeatSec * 1000, 5_000);
-      this.startHeartbeat(message.heartbeatSec * 1000);
-      this.log.info('connected', { node: message.nodeName, nodeId: message.nodeId, master: message.masterVersion });
-      this.runner?.resendPending();
-      this.metrics?.flush();
-    } else if (message.type === 'error') {
-      this.log.warn('the master reported an error', { code: message.code, message: message.message });
-    } else if (message.type === 'command') {
-      this.runner?.receive(message);
-    } else if (message.type === 'cancel') {
-      this.runner?.cancel(message.id);
-    } else if (message.type === 'ack') {
-      this.runner?.ack(message.id);
-    } else if (message.type === 'token') {
-      this.adoptToken(message);
-    } else {
-      this.files?.handle(message);
+    switch (message.type) {
+      case 'welcome':
+        this.state = 'connected';
+        this.nodeId = message.nodeId;
+        this.backoff.reset();
+        this.deadlineMs = Math.max(3 * message.heartbeatSec * 1000, 5_000);
+        this.startHeartbeat(message.heartbeatSec * 1000);
+        this.log.info('connected', { node: message.nodeName, nodeId: message.nodeId, master: message.masterVersion });
+        this.work?.connected();
+        return;
+      case 'error':
+        this.log.warn('the master reported an error', { code: message.code, message: message.message });
+        return;
+      default:
+        // Every other message is work; its dispatch is exhaustive over what remains (agent-work.ts).
+        this.work?.handle(message);
     }
   }
 
@@ -306,4 +277,10 @@ export class Agent {
     }
     return `the master cannot talk to this agent: ${reason}`;
   }
+}
+
+/** What this agent offers: files only with roots, writes only with files. */
+function capabilitiesOf(config: AgentConfig): Capabilities {
+  const { exec, files, filesWrite, roots } = config;
+  return { exec, files, filesWrite: files && filesWrite, roots: files ? roots : [] };
 }
