@@ -119,6 +119,8 @@ export const TaskSpec = z.object({
   enabled: taskFields.enabled.default(true),
   deadlineSec: taskFields.deadlineSec.optional(),
 });
+/** A task as the core stores and runs it: parsed, defaults filled. */
+export type TaskSpec = z.output<typeof TaskSpec>;
 
 /** A change to a task: only the fields given change; null clears an optional setting. */
 export const TaskPatch = z
@@ -131,6 +133,7 @@ export const TaskPatch = z
     deadlineSec: taskFields.deadlineSec.nullable(),
   })
   .partial();
+export type TaskPatch = z.output<typeof TaskPatch>;
 
 export const TaskView = z.object({
   id: z.string(),

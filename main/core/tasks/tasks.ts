@@ -3,9 +3,9 @@
 // target has a deadline (a node that does not come back in time ends `expired`), so a run always ends;
 // a scheduled run skips only the targets the previous run still holds, and says why.
 import { Cron } from 'croner';
-import type { ExecPayload } from '../../../agent/protocol.js';
+import { DEFAULT_OUTPUT_LIMIT, type ExecPayload } from '../../../agent/protocol.js';
 import { FleetError, notFound } from '../../contract/errors.js';
-import type { RetryPolicy, TaskRunView, TaskView } from '../../contract/queue-schemas.js';
+import type { RetryPolicy, TaskPatch, TaskRunView, TaskSpec, TaskView } from '../../contract/queue-schemas.js';
 import type { NodeView } from '../../contract/schemas.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -17,22 +17,6 @@ import { orderedId } from '../queue/ids.js';
 import type { CommandQueue } from '../queue/queue.js';
 import type { CommandsTable, Db, TaskRunsTable, TasksTable } from '../store/schema.js';
 
-export interface TaskSpec {
-  name: string;
-  exec: ExecPayload;
-  targets: Targets;
-  timeoutSec: number;
-  retry?: RetryPolicy;
-  concurrency?: number;
-  schedule?: string;
-  timezone?: string;
-  overlap: 'skip' | 'queue';
-  enabled: boolean;
-  /** Per target: a command that has not reached its node by then ends `expired`. */
-  deadlineSec?: number;
-}
-
-const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
 /** A run's per-target deadline when the task sets none: long enough for a reboot, short of forever. */
 export const DEFAULT_RUN_DEADLINE_SEC = 3_600;
 /** Reasons name at most this many nodes, then count the rest. */
@@ -60,8 +44,6 @@ export function parseSchedule(schedule: string, timezone?: string): Cron {
     );
   }
 }
-
-export type TaskPatch = { [K in keyof TaskSpec]?: TaskSpec[K] | null };
 
 export class TaskService {
   private readonly jobs = new Map<string, Cron>();
