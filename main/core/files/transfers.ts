@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  type AgentMessage,
   TRANSFER_CHUNK_BYTES,
   TRANSFER_ID_BYTES,
   TRANSFER_SOCKET_HIGH_WATER,
@@ -21,17 +22,15 @@ export interface FileLinks extends AgentLinks {
 
 const START_TIMEOUT_MS = 15_000;
 
-type AgentReply =
-  | { type: 'transfer-meta'; size: number; mtime: number; length: number }
-  | { type: 'transfer-end'; bytes: number }
-  | { type: 'transfer-ready'; window: number }
-  | { type: 'transfer-ack'; bytes: number }
-  | { type: 'transfer-done'; bytes: number; sha256: string }
-  | { type: 'transfer-error'; error: { code: string; message: string } };
+/** What an agent sends about a transfer: the protocol's own messages, not a copy of them. */
+export type TransferReply = Extract<
+  AgentMessage,
+  { type: 'transfer-meta' | 'transfer-end' | 'transfer-ready' | 'transfer-ack' | 'transfer-done' | 'transfer-error' }
+>;
 
 interface Transfer {
   nodeId: string;
-  onReply(reply: AgentReply): void;
+  onReply(reply: TransferReply): void;
   onData?(data: Buffer): void;
   fail(error: FleetError): void;
 }
@@ -257,7 +256,7 @@ export class MasterTransfers {
     }
   }
 
-  onReply(nodeId: string, id: string, reply: AgentReply): void {
+  onReply(nodeId: string, id: string, reply: TransferReply): void {
     const transfer = this.transfers.get(id);
     if (transfer?.nodeId === nodeId) transfer.onReply(reply);
   }
