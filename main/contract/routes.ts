@@ -1,6 +1,7 @@
 // Derives HTTP routing from the contract: path templates to matchers, and where each input field
 // travels (path, query or JSON body).
 import { contract, type Operation } from './contract.js';
+import { sendsBody } from './wire.js';
 
 export interface Route {
   name: string;
@@ -23,7 +24,7 @@ export function compileRoutes(c: Record<string, Operation> = contract): Route[] 
       method: op.method,
       pattern,
       params: pathParams(op.path),
-      bodyAllowed: op.method === 'POST' || op.method === 'PATCH' || op.method === 'PUT',
+      bodyAllowed: sendsBody(op.method),
     };
   });
 }

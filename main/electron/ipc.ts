@@ -4,6 +4,7 @@ import type { Handlers } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
 import { FleetError } from '../contract/errors.js';
 import { IPC_INVOKE_CHANNEL, IPC_STREAMS_CHANNEL } from '../contract/operation-names.js';
+import type { IpcResult } from '../contract/wire.js';
 
 export interface IpcSender {
   id: number;
@@ -16,8 +17,6 @@ export interface IpcMainLike {
   handle(channel: string, listener: (event: IpcInvokeEvent, ...args: unknown[]) => Promise<unknown>): void;
   removeHandler(channel: string): void;
 }
-
-export type IpcResult = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
 
 /**
  * One channel carries every operation: `(name, input)`. Results are wrapped so error codes cross

@@ -3,6 +3,7 @@
 import type { AnyEvent, Client, InputOf, OperationName, OutputOf } from '../../main/contract/contract';
 import { contract } from '../../main/contract/contract';
 import { fillPath } from '../../main/contract/routes';
+import { type CallError, type IpcResult, sendsBody } from '../../main/contract/wire';
 import { EventHub } from './events';
 import { runEventStream } from './sse';
 
@@ -38,7 +39,6 @@ export interface Transport {
   upload(nodeId: string, path: string, file: File, options: UploadOptions): Promise<void>;
 }
 
-type IpcResult = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
 type Bridge = Record<OperationName, (input: unknown) => Promise<IpcResult>> & {
   onEvent(listener: (message: AnyEvent) => void): () => void;
   streamEndpoint(): Promise<IpcResult>;
@@ -89,7 +89,7 @@ function contentUrl(base: string, nodeId: string, path: string, extra: Record<st
 }
 
 async function errorOf(response: Response): Promise<ApiError> {
-  const body = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+  const body = (await response.json().catch(() => ({}))) as { error?: CallError };
   return new ApiError(body.error?.code ?? 'internal', body.error?.message ?? `HTTP ${response.status}`);
 }
 
@@ -104,7 +104,7 @@ export function httpTransport(token: string, base = ''): Transport {
       const op = contract[name];
       const values = input as Record<string, unknown>;
       const path = fillPath(op.path, values);
-      const hasBody = op.method === 'POST' || op.method === 'PATCH';
+      const hasBody = sendsBody(op.method);
       const query = hasBody
         ? ''
         : new URLSearchParams(
@@ -119,7 +119,7 @@ export function httpTransport(token: string, base = ''): Transport {
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
-        const error = (body as { error?: { code: string; message: string } }).error;
+        const error = (body as { error?: CallError }).error;
         throw new ApiError(error?.code ?? 'internal', error?.message ?? `HTTP ${response.status}`);
       }
       return body as never;

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contract } from '../../main/contract/contract.js';
 import { IPC_INVOKE_CHANNEL, IPC_STREAMS_CHANNEL, operationNames } from '../../main/contract/operation-names.js';
+import type { IpcResult } from '../../main/contract/wire.js';
 import { silentLogger } from '../../main/core/log.js';
 import { appOrigins, type DesktopStreams, startDesktopStreams } from '../../main/electron/desktop-streams.js';
-import { type IpcInvokeEvent, type IpcMainLike, type IpcResult, registerIpc } from '../../main/electron/ipc.js';
+import { type IpcInvokeEvent, type IpcMainLike, registerIpc } from '../../main/electron/ipc.js';
 import { ADMIN_TOKEN, startInProcess } from '../helpers/in-process.js';
 
 const exposed: Record<string, unknown> = {};
