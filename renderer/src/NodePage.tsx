@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
+import { parseLabels } from '../../main/contract/labels';
 import { type Credentials, CredentialsPanel } from './AddNode';
 import { Chart, type ChartSeries } from './Chart';
 import { useNow } from './clock';
@@ -320,18 +321,6 @@ function Facts({
       ))}
     </dl>
   );
-}
-
-function parseLabels(text: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const [k, ...rest] = pair.split('=');
-    if (k) labels[k.trim()] = rest.join('=').trim();
-  }
-  return labels;
 }
 
 function Actions({

@@ -2,6 +2,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { isTerminalStatus } from '../../main/contract/command-status';
 import type { AnyEvent, Client, OutputOf } from '../../main/contract/contract';
+import { matchesLabelFilter } from '../../main/contract/labels';
 import type { Transport } from './transport';
 
 type Command = OutputOf<'enqueueCommands'>['commands'][number];
@@ -21,16 +22,6 @@ function withEvent(all: Record<string, Live>, event: CommandEvent): Record<strin
   }
   const { stream, data } = event.data;
   return { ...all, [event.data.id]: { ...current, [stream]: (current[stream] + data).slice(-MAX_LIVE_CHARS) } };
-}
-
-/** Nodes whose labels include every `key=value` of the text. */
-function matchingLabels(text: string, labels: Record<string, string>): boolean {
-  const pairs = text
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .map((p) => p.split('='));
-  return pairs.length > 0 && pairs.every(([k, ...v]) => labels[k?.trim() ?? ''] === v.join('=').trim());
 }
 
 export function RunCommand({ client, transport }: { client: Client; transport: Transport }) {
@@ -124,7 +115,7 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
             type="button"
             onClick={() =>
               setSelected(
-                new Set((nodes.data ?? []).filter((n) => matchingLabels(labelFilter, n.labels)).map((n) => n.id)),
+                new Set((nodes.data ?? []).filter((n) => matchesLabelFilter(labelFilter, n.labels)).map((n) => n.id)),
               )
             }
           >

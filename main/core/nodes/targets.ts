@@ -2,6 +2,7 @@
 // It is a question about nodes, so it lives with them; the queue and tasks only ask it.
 
 import { FleetError } from '../../contract/errors.js';
+import { hasLabels } from '../../contract/labels.js';
 import type { NodeView } from '../../contract/schemas.js';
 
 export interface Targets {
@@ -34,7 +35,7 @@ export async function targetNodes(registry: NodeLister, targets: Targets): Promi
   if (targets.selector) {
     const wanted = Object.entries(targets.selector);
     for (const node of all) {
-      if (wanted.every(([k, v]) => node.labels[k] === v)) chosen.set(node.id, node);
+      if (hasLabels(node.labels, wanted)) chosen.set(node.id, node);
     }
   }
   const nodes = [...chosen.values()];
