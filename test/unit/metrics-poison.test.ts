@@ -76,7 +76,7 @@ describe('protocol bounds', () => {
 
 describe('capacity bounds', () => {
   const T = 1_800_000_000_000;
-  const host = (over: Partial<MetricSample>) => sample({ t: T, uptimeSec: 1_000, ...over });
+  const host = (over: Partial<MetricSample> & { rx?: number }) => sample({ t: T, uptimeSec: 1_000, ...over });
   const first = account(null, host({}), DEFAULT_LIMITS, null, T)?.baseline ?? null;
 
   it('bounds the elapsed time by the master clock, so a century of claimed uptime buys no capacity', () => {
