@@ -3,6 +3,7 @@
 // table and saves them to bench-results/hostile.json. A failed attack is a row too, never a crash.
 import { saveResult } from './harness.js';
 import { apiAbuseAttack } from './hostile/api.js';
+import { eventStreamAttack } from './hostile/event-stream.js';
 import { symlinkSwapAttack } from './hostile/files.js';
 import { gatewayStarvationAttack } from './hostile/gateway.js';
 import { impersonationAttack } from './hostile/impersonation.js';
@@ -16,6 +17,7 @@ const attacks: Record<string, Attack> = {
   impersonation: impersonationAttack,
   lifecycle: lifecycleAttack,
   poison: poisonFrameAttack,
+  events: eventStreamAttack,
   gateway: gatewayStarvationAttack,
   api: apiAbuseAttack,
   traffic: reconnectTrafficAttack,
