@@ -84,6 +84,10 @@ export interface MasterOptions {
   log: Logger;
 }
 
+/**
+ * Everything `Master.start` wires together, named once: `Master` has each as a readonly field
+ * (the interface below merges them into the class; the constructor assigns them).
+ */
 interface MasterParts {
   instanceId: string;
   store: Store;
@@ -92,6 +96,7 @@ interface MasterParts {
   gateway: AgentGateway;
   queue: CommandQueue;
   tasks: TaskService;
+  /** Rotated tokens on their way to connected agents. */
   tokens: TokenDeliveries;
   local: LocalNode | null;
   cluster: Cluster;
@@ -107,63 +112,24 @@ interface MasterParts {
   tls: TlsIdentity | null;
   admin: AdminCredential;
   gatewayPort: number;
-  flushTimer: NodeJS.Timeout;
 }
 
+export interface Master extends Readonly<MasterParts> {}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above only names the parts the constructor assigns.
 export class Master {
-  readonly instanceId: string;
   readonly startedAt = Date.now();
-  readonly store: Store;
-  readonly bus: EventBus;
-  readonly registry: NodeRegistry;
-  readonly gateway: AgentGateway;
-  readonly queue: CommandQueue;
-  readonly tasks: TaskService;
-  /** Rotated tokens on their way to connected agents. */
-  readonly tokens: TokenDeliveries;
-  private readonly local: LocalNode | null;
-  readonly cluster: Cluster;
-  readonly knownHosts: KnownHosts;
-  private readonly tunnels: TunnelManager;
-  private readonly credentials: CredentialStore;
-  private readonly retention: RetentionJob;
-  readonly fileRpc: FileRpc;
-  readonly transfers: MasterTransfers;
-  readonly metrics: MetricsService;
-  private readonly metricsRetention: MetricsRetentionJob;
-  readonly lag: EventLoopLag;
-  readonly tls: TlsIdentity | null;
-  readonly admin: AdminCredential;
-  private readonly gatewayPort: number;
   private readonly flushTimer: NodeJS.Timeout;
 
   private constructor(
     readonly options: MasterOptions,
     parts: MasterParts,
   ) {
-    this.instanceId = parts.instanceId;
-    this.store = parts.store;
-    this.bus = parts.bus;
-    this.registry = parts.registry;
-    this.gateway = parts.gateway;
-    this.queue = parts.queue;
-    this.tasks = parts.tasks;
-    this.tokens = parts.tokens;
-    this.local = parts.local;
-    this.cluster = parts.cluster;
-    this.knownHosts = parts.knownHosts;
-    this.tunnels = parts.tunnels;
-    this.credentials = parts.credentials;
-    this.retention = parts.retention;
-    this.fileRpc = parts.fileRpc;
-    this.transfers = parts.transfers;
-    this.metrics = parts.metrics;
-    this.metricsRetention = parts.metricsRetention;
-    this.lag = parts.lag;
-    this.tls = parts.tls;
-    this.admin = parts.admin;
-    this.gatewayPort = parts.gatewayPort;
-    this.flushTimer = parts.flushTimer;
+    Object.assign(this, parts);
+    this.flushTimer = setInterval(() => {
+      this.registry.flushLastSeen().catch((err) => options.log.warn({ err }, 'could not persist last-seen times'));
+    }, 15_000);
+    this.flushTimer.unref();
   }
 
   static async start(options: MasterOptions): Promise<Master> {
@@ -301,10 +267,6 @@ export class Master {
     const credentials = new CredentialStore(join(options.dataDir, 'ssh-credentials.json'), secretBox);
     const tunnels = new TunnelManager(join(options.dataDir, 'tunnels.json'), secretBox, knownHosts, () => port, log);
     tunnels.start();
-    const flushTimer = setInterval(() => {
-      registry.flushLastSeen().catch((err) => log.warn({ err }, 'could not persist last-seen times'));
-    }, 15_000);
-    flushTimer.unref();
     const parts = {
       instanceId,
       store,
@@ -328,7 +290,6 @@ export class Master {
       tls,
       admin,
       gatewayPort: port,
-      flushTimer,
     };
     return new Master(options, parts);
   }
