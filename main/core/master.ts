@@ -17,6 +17,7 @@ import { bootstrapHandlers } from './bootstrap/handlers.js';
 import { KnownHosts } from './bootstrap/known-hosts.js';
 import { FileKeySecretBox, type SecretBox } from './bootstrap/secret-box.js';
 import { TunnelManager } from './bootstrap/tunnels.js';
+import { Closers } from './closers.js';
 import { Cluster } from './cluster/cluster.js';
 import type { LeaseTimings } from './cluster/leader-lease.js';
 import { EventLoopLag } from './event-loop-lag.js';
@@ -132,10 +133,22 @@ export class Master {
     this.flushTimer.unref();
   }
 
+  /** Starts every part; if a step fails, what the earlier steps opened is closed before the error. */
   static async start(options: MasterOptions): Promise<Master> {
+    const closers = new Closers(options.log);
+    try {
+      return await Master.assemble(options, closers);
+    } catch (error) {
+      await closers.closeAll();
+      throw error;
+    }
+  }
+
+  private static async assemble(options: MasterOptions, closers: Closers): Promise<Master> {
     const { log } = options;
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const store = await openStore(options.dbUrl ?? join(options.dataDir, 'fleetdeck.db'));
+    closers.add('the store', () => store.close());
     const admin = loadAdminCredential(options.dataDir, options.adminToken);
     const tls = options.agentTls ? await loadOrCreateTlsIdentity(options.dataDir, os.hostname()) : null;
     const bus = new EventBus();
@@ -209,18 +222,16 @@ export class Master {
     const tasks = new TaskService(store.db, queue, registry, bus, log);
     registry.addPendingWorkCounter((nodeId) => queue.activeCount(nodeId));
     registry.addPendingWorkCounter((nodeId) => tasks.tasksTargeting(nodeId));
-    let port: number;
-    try {
-      await metrics.start();
-      ({ port } = await gateway.start());
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
+    closers.add('metrics', () => metrics.stop());
+    await metrics.start();
+    closers.add('the agent gateway', () => gateway.stop());
+    const { port } = await gateway.start();
     if (local) {
+      closers.add('the local node', () => local.stop(registry));
       await local.start(registry);
       await queue.nodeConnected(LOCAL_NODE_ID, []);
     }
+    closers.add('the queue', () => queue.stop());
     queue.start();
     const retention = new RetentionJob(store.db, (options.commandRetentionDays ?? 30) * 86_400_000, log);
     const metricsRetention = new MetricsRetentionJob(
@@ -259,6 +270,7 @@ export class Master {
       start: () => metricsRetention.start(),
       stop: () => metricsRetention.stop(),
     });
+    closers.add('the cluster', () => cluster.stop());
     await cluster.start();
     const knownHosts = new KnownHosts(join(options.dataDir, 'known_hosts'), [
       join(os.homedir(), '.ssh', 'known_hosts'),
@@ -266,6 +278,7 @@ export class Master {
     const secretBox = options.secretBox ?? new FileKeySecretBox(join(options.dataDir, 'secret.key'));
     const credentials = new CredentialStore(join(options.dataDir, 'ssh-credentials.json'), secretBox);
     const tunnels = new TunnelManager(join(options.dataDir, 'tunnels.json'), secretBox, knownHosts, () => port, log);
+    closers.add('the tunnels', () => tunnels.stop());
     tunnels.start();
     const parts = {
       instanceId,
