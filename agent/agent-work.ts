@@ -18,6 +18,7 @@ import {
   PROTOCOL_VERSION,
   type TokenMessage,
 } from './protocol.js';
+import { unhandled } from './unhandled.js';
 import { VERSION } from './version.js';
 
 /** How long a stop waits for running commands to end after signalling them (their kill grace and a second). */
@@ -98,6 +99,7 @@ export class AgentWork {
     };
   }
 
+  /** Exhaustive: a new master message type fails to compile until it has a case here or in agent.ts. */
   handle(message: WorkMessage): void {
     switch (message.type) {
       case 'command':
@@ -120,6 +122,8 @@ export class AgentWork {
       case 'transfer-cancel':
         this.files.handle(message);
         return;
+      default:
+        unhandled(message, 'agent work');
     }
   }
 

@@ -1,9 +1,16 @@
 // The agent side of files: answers file RPCs and runs transfers over one connection's channel.
 import type { Capabilities, MasterMessage } from '../protocol.js';
+import { unhandled } from '../unhandled.js';
 import { Confinement, type ConfinementOptions } from './confine.js';
 import { FileError } from './errors.js';
 import { FileService } from './service.js';
 import { AgentTransfers, type TransferChannel } from './transfers.js';
+
+/** What the master sends about files: RPCs and the control messages of transfers. */
+export type FileMessage = Extract<
+  MasterMessage,
+  { type: 'rpc' | 'download' | 'upload' | 'upload-end' | 'transfer-ack' | 'transfer-cancel' }
+>;
 
 export class FileEndpoint {
   private readonly service: FileService;
@@ -19,29 +26,29 @@ export class FileEndpoint {
     this.transfers = new AgentTransfers(confinement, this.service, channel);
   }
 
-  /** Returns false for messages that are not about files. */
-  handle(message: MasterMessage): boolean {
+  /** Exhaustive over `FileMessage`: a file message added to the protocol fails to compile until handled. */
+  handle(message: FileMessage): void {
     switch (message.type) {
       case 'rpc':
         void this.answer(message);
-        return true;
+        return;
       case 'download':
         void this.transfers.download(message);
-        return true;
+        return;
       case 'upload':
         void this.transfers.upload(message);
-        return true;
+        return;
       case 'upload-end':
         void this.transfers.finishUpload(message.id);
-        return true;
+        return;
       case 'transfer-ack':
         this.transfers.ack(message.id, message.bytes);
-        return true;
+        return;
       case 'transfer-cancel':
         void this.transfers.cancel(message.id);
-        return true;
+        return;
       default:
-        return false;
+        unhandled(message, 'file endpoint');
     }
   }
 

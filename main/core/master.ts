@@ -7,6 +7,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentMessage } from '../../agent/protocol.js';
+import { unhandled } from '../../agent/unhandled.js';
 import { VERSION } from '../../agent/version.js';
 import { contract, type Handlers, type OperationName } from '../contract/contract.js';
 import { FleetError } from '../contract/errors.js';
@@ -479,6 +480,11 @@ interface Routes {
   tokens: TokenDeliveries;
 }
 
+/**
+ * Exhaustive: a new agent message type fails to compile until it has a case. Every frame that names
+ * an id goes to the owner of that id, which acts on it only if it belongs to `nodeId` (the sender):
+ * an agent speaks only for itself.
+ */
 async function routeAgentMessage(
   { queue, fileRpc, transfers, metrics, tokens }: Routes,
   nodeId: string,
@@ -486,6 +492,9 @@ async function routeAgentMessage(
   tokenHash: string | null,
 ) {
   switch (message.type) {
+    case 'hello':
+      // The gateway takes the first hello and refuses another; the local node says it at start.
+      return;
     case 'metrics':
       return metrics.ingest(nodeId, message);
     case 'started':
@@ -498,10 +507,15 @@ async function routeAgentMessage(
       return fileRpc.onResult(nodeId, message);
     case 'token-ack':
       return tokens.onAck(nodeId, message);
-    case 'hello':
-      return;
-    default:
+    case 'transfer-meta':
+    case 'transfer-end':
+    case 'transfer-ready':
+    case 'transfer-ack':
+    case 'transfer-done':
+    case 'transfer-error':
       return transfers.onReply(nodeId, message.id, message);
+    default:
+      return unhandled(message, 'master');
   }
 }
 

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type { ConfinementOptions } from '../../agent/files/confine.js';
 import { FileEndpoint } from '../../agent/files/endpoint.js';
 import type { TransferChannel } from '../../agent/files/transfers.js';
-import type { AgentMessage, Capabilities, MasterMessage } from '../../agent/protocol.js';
+import type { AgentMessage, Capabilities, RpcMessage } from '../../agent/protocol.js';
 
 export interface SwapRaceOptions {
   reads: number;
@@ -224,7 +224,7 @@ export class EndpointClient {
             : { ok: false, code: m.error?.code ?? '?', message: m.error?.message ?? '' },
         );
       });
-      this.endpoint.handle({ type: 'rpc', id, ...request } as MasterMessage);
+      this.endpoint.handle({ type: 'rpc', id, ...request } as RpcMessage);
     });
   }
 

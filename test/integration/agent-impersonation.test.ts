@@ -93,6 +93,69 @@ describe('agent frames are only acted on for the sender, while its token stands'
     await new Promise((r) => setTimeout(r, 300));
     expect(onFirst.closed).toBe(false);
   });
+
+  it("drops file replies, transfer frames and token acks an agent sends for another node's request", async () => {
+    const master = await startMaster();
+    const victim = await call<Credentials>(master, 'createNode', { name: 'victim' });
+    const intruder = await call<Credentials>(master, 'createNode', { name: 'intruder' });
+    const victimAgent = await connectRaw(master, victim.token);
+    const intruderAgent = await connectRaw(master, intruder.token);
+    const idOf = async (type: string) => {
+      await waitFor(() => victimAgent.received.some((m) => m.type === type), `a ${type} reaching the victim`);
+      return victimAgent.received.findLast((m) => m.type === type)?.id as string;
+    };
+    /** Frames of one connection are routed in order: once an invalid one is answered, those before it were routed. */
+    const routed = async () => {
+      const answered = intruderAgent.received.filter((m) => m.type === 'error').length;
+      intruderAgent.send({ type: 'not-a-message' });
+      await waitFor(() => intruderAgent.received.filter((m) => m.type === 'error').length > answered, 'routed');
+    };
+    const outcome = (promise: Promise<unknown>) => {
+      const seen: { value?: unknown; error?: Error } = {};
+      promise.then((value) => (seen.value = value)).catch((error: Error) => (seen.error = error));
+      return seen;
+    };
+    const fail = (id: string, type: 'rpc-result' | 'transfer-error') =>
+      type === 'rpc-result'
+        ? { type, id, ok: false, error: { code: 'not_found', message: 'the victim answered' } }
+        : { type, id, error: { code: 'not_found', message: 'the victim answered' } };
+
+    const rpc = outcome(call(master, 'statFile', { id: victim.node.id, path: '/tmp' }));
+    const rpcId = await idOf('rpc');
+    intruderAgent.send({ type: 'rpc-result', id: rpcId, ok: true, result: { forged: true } });
+    const download = outcome(master.transfers.download(victim.node.id, '/tmp/x', 0, null));
+    const downloadId = await idOf('download');
+    intruderAgent.send({ type: 'transfer-meta', id: downloadId, size: 1, mtime: 0, length: 1 });
+    intruderAgent.send({ type: 'transfer-end', id: downloadId, bytes: 1 });
+    const upload = outcome(
+      master.transfers.upload(victim.node.id, '/tmp/y', (async function* () {})(), {
+        overwrite: false,
+        sha256: null,
+        size: 0,
+      }),
+    );
+    const uploadId = await idOf('upload');
+    for (const forged of [
+      { type: 'transfer-ready', id: uploadId, window: 16 * 1024 * 1024 },
+      { type: 'transfer-ack', id: uploadId, bytes: 0 },
+      { type: 'transfer-done', id: uploadId, bytes: 0, sha256: 'forged' },
+    ])
+      intruderAgent.send(forged);
+    const rotation = outcome(call(master, 'rotateNodeToken', { id: victim.node.id, overlapSec: 300 }));
+    const tokenId = await idOf('token');
+    intruderAgent.send({ type: 'token-ack', id: tokenId, ok: true, storedIn: 'token-file', error: null });
+    await routed();
+    expect([rpc, download, upload, rotation]).toEqual([{}, {}, {}, {}]);
+
+    // Only the victim's own answers settle its requests.
+    victimAgent.send(fail(rpcId, 'rpc-result'));
+    victimAgent.send(fail(downloadId, 'transfer-error'));
+    victimAgent.send(fail(uploadId, 'transfer-error'));
+    victimAgent.send({ type: 'token-ack', id: tokenId, ok: false, storedIn: null, error: 'the victim answered' });
+    await waitFor(() => [rpc, download, upload, rotation].every((o) => 'value' in o || 'error' in o), 'settled');
+    for (const o of [rpc, download, upload]) expect(o.error?.message).toBe('the victim answered');
+    expect(rotation.value).toMatchObject({ delivery: { status: 'failed', message: /the victim answered/ } });
+  });
 });
 
 describe.runIf(hasMariadb())('revokes reach every master sharing one MariaDB database', () => {
