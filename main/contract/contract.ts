@@ -219,7 +219,7 @@ export const contract = {
   listCommands: op({
     method: 'GET',
     path: '/api/commands',
-    summary: 'Commands, newest first, filtered by node, status or run; paged by cursor',
+    summary: 'Commands, newest first, filtered by node, status, run, fan-out or text; paged by cursor',
     input: ListCommands,
     output: z.array(CommandView),
   }),

@@ -6,6 +6,16 @@ import { Labels, NodeId } from './schemas.js';
 
 export const CommandStatus = z.enum(COMMAND_STATUSES);
 
+/** Longest text filter of the command list (characters). */
+export const MAX_COMMAND_QUERY = 200;
+/** The stored, searchable command text keeps this many characters (a longer command matches on its start). */
+export const COMMAND_TEXT_CHARS = 1024;
+
+/** What a command runs, as one line of text: the shell command, or argv joined by spaces. */
+export function commandTextOf(exec: { command?: string; argv?: string[] }): string {
+  return exec.command ?? exec.argv?.join(' ') ?? '';
+}
+
 export const RetryPolicy = z.object({
   maxAttempts: z.number().int().min(1).max(20).describe('total attempts, including the first'),
   delaySec: z.number().min(0).max(86_400).default(10).describe('wait before the 2nd attempt; doubles after'),
@@ -47,6 +57,8 @@ export const CommandView = z.object({
   nodeId: NodeId,
   taskRunId: z.string().nullable(),
   retryOf: z.string().nullable(),
+  batchId: z.string().nullable().describe('the enqueue (fan-out) it came from; retries keep it'),
+  origin: z.string().describe('who asked: "admin (API/UI)" or "task <name> (schedule|manual)"'),
   kind: z.string(),
   exec: ExecPayload,
   status: CommandStatus,
@@ -63,7 +75,9 @@ export const CommandView = z.object({
   signal: z.string().nullable(),
   stdout: z.string().nullable(),
   stderr: z.string().nullable(),
-  truncated: z.boolean(),
+  truncated: z.boolean().describe('the output hit outputLimitBytes and was cut (a marker says where)'),
+  outputLimitBytes: z.number(),
+  outputBytes: z.number().nullable().describe('bytes of stdout + stderr stored (null before the result)'),
   error: z.string().nullable(),
 });
 export type CommandView = z.infer<typeof CommandView>;
@@ -72,6 +86,14 @@ export const ListCommands = z.object({
   nodeId: NodeId.optional(),
   status: CommandStatus.optional(),
   taskRunId: z.string().max(64).optional(),
+  batchId: z.string().max(64).optional().describe('the commands of one enqueue (fan-out)'),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(MAX_COMMAND_QUERY)
+    .optional()
+    .describe('substring of the command text (command or argv), case-insensitive'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   before: z.string().max(64).optional().describe('cursor: the id of the last command of the previous page'),
   withOutput: z

@@ -5,6 +5,12 @@ import type { CommandsTable } from '../store/schema.js';
 
 const num = (v: number | null) => (v === null ? null : Number(v));
 
+/** Bytes of output the master stored (null until the result came: output is stored with it). */
+function storedBytes(row: CommandsTable): number | null {
+  if (row.stdout === null && row.stderr === null) return null;
+  return Buffer.byteLength(row.stdout ?? '') + Buffer.byteLength(row.stderr ?? '');
+}
+
 export function toCommandView(row: CommandsTable, withOutput = true): CommandView {
   const startedAt = num(row.started_at);
   const finishedAt = num(row.finished_at);
@@ -13,6 +19,8 @@ export function toCommandView(row: CommandsTable, withOutput = true): CommandVie
     nodeId: row.node_id,
     taskRunId: row.task_run_id,
     retryOf: row.retry_of,
+    batchId: row.batch_id,
+    origin: row.origin ?? 'unrecorded',
     kind: row.kind,
     exec: JSON.parse(row.payload) as ExecPayload,
     status: row.status,
@@ -30,6 +38,8 @@ export function toCommandView(row: CommandsTable, withOutput = true): CommandVie
     stdout: withOutput ? row.stdout : null,
     stderr: withOutput ? row.stderr : null,
     truncated: Boolean(row.truncated),
+    outputLimitBytes: row.output_limit,
+    outputBytes: storedBytes(row),
     error: row.error,
   };
 }

@@ -1,4 +1,6 @@
 // Contract handlers for commands (tasks and runs: tasks/handlers.ts).
+
+import { sql } from 'kysely';
 import type { Handlers, ParsedInputOf } from '../../contract/contract.js';
 import { FleetError } from '../../contract/errors.js';
 import { type NodeLister, resolveTargets } from '../nodes/targets.js';
@@ -10,6 +12,15 @@ import type { CommandQueue } from './queue.js';
 type QueueHandlerNames = 'enqueueCommands' | 'listCommands' | 'getCommand' | 'cancelCommand';
 
 type EnqueueInput = Omit<ParsedInputOf<'enqueueCommands'>, 'idempotencyKey'>;
+
+/**
+ * A LIKE pattern matching text that contains `needle` literally. `!` escapes (the same on SQLite and
+ * MariaDB, where a backslash would mean different things), so `%`, `_` and `!` in the needle match
+ * themselves. The pattern is a bound parameter.
+ */
+export function containing(needle: string): string {
+  return `%${needle.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
 
 /** What a retry of a keyed enqueue answers from: the ids of the commands the first one created. */
 const commandIdsOf = (rows: CommandsTable[]) => JSON.stringify({ commandIds: rows.map((r) => r.id) });
@@ -57,11 +68,13 @@ export function queueHandlers(queue: CommandQueue, registry: NodeLister, db: Db)
         (reference) => commandsById(db, reference),
       );
     },
-    listCommands: async ({ nodeId, status, taskRunId, limit, before, withOutput }) => {
+    listCommands: async ({ nodeId, status, taskRunId, batchId, q, limit, before, withOutput }) => {
       let query = db.selectFrom('commands').selectAll().orderBy('id', 'desc').limit(limit);
       if (nodeId) query = query.where('node_id', '=', nodeId);
       if (status) query = query.where('status', '=', status);
       if (taskRunId) query = query.where('task_run_id', '=', taskRunId);
+      if (batchId) query = query.where('batch_id', '=', batchId);
+      if (q) query = query.where(sql<boolean>`command_text like ${containing(q)} escape '!'`);
       if (before) query = query.where('id', '<', before);
       const rows = await query.execute();
       return rows.map((r) => toCommandView(r, withOutput ?? false));

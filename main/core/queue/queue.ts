@@ -4,7 +4,7 @@
 
 import type { CommandMessage, CommandResult, ExecPayload, MasterMessage } from '../../../agent/protocol.js';
 import { FleetError, notFound } from '../../contract/errors.js';
-import type { RetryPolicy } from '../../contract/queue-schemas.js';
+import { COMMAND_TEXT_CHARS, commandTextOf, type RetryPolicy } from '../../contract/queue-schemas.js';
 import type { EventBus } from '../events.js';
 import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';
@@ -55,6 +55,8 @@ export interface NewCommand {
   deadlineAt: number | null;
   retry: RetryPolicy | null;
   taskRunId?: string | null;
+  /** Who asked for it (shown in the command history); default "admin (API/UI)". */
+  origin?: string;
   /** false: held back until the task run releases it (concurrency limit). */
   available?: boolean;
 }
@@ -72,6 +74,9 @@ export interface QueueOptions {
   instanceId: string | null;
   pendingPollMs: number;
 }
+
+/** The origin of commands enqueued through the admin API, CLI or UI (there are no user accounts yet). */
+export const ADMIN_ORIGIN = 'admin (API/UI)';
 
 const DEFAULTS: QueueOptions = {
   windowPerNode: 256,
@@ -218,7 +223,9 @@ export class CommandQueue {
   ): Promise<CommandsTable[]> {
     if (commands.length === 0) return [];
     const at = this.now();
-    const rows = commands.map((c) => this.newRow(c, at, 1, null));
+    // One id for the fan-out, so its commands can be found together later.
+    const batchId = orderedId('fan', at);
+    const rows = commands.map((c) => this.newRow(c, at, 1, null, batchId));
     const outcome = await this.writes.push({ kind: 'enqueue', rows, commands, alsoInTransaction, claim });
     if (outcome === 'key-taken') throw new IdempotencyKeyTaken();
     for (const row of rows) this.emitStatus(row, 'pending', at);
@@ -529,7 +536,13 @@ export class CommandQueue {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private newRow(c: NewCommand, at: number, attempt: number, retryOf: string | null): CommandsTable {
+  private newRow(
+    c: NewCommand,
+    at: number,
+    attempt: number,
+    retryOf: string | null,
+    batchId: string | null,
+  ): CommandsTable {
     return {
       id: orderedId('cmd', at),
       node_id: c.nodeId,
@@ -555,6 +568,9 @@ export class CommandQueue {
       stderr: null,
       truncated: 0,
       error: null,
+      origin: c.origin ?? ADMIN_ORIGIN,
+      batch_id: batchId,
+      command_text: commandTextOf(c.exec).slice(0, COMMAND_TEXT_CHARS),
     };
   }
 
@@ -665,10 +681,12 @@ export class CommandQueue {
         deadlineAt: null,
         retry: { maxAttempts: row.max_attempts, delaySec: row.retry_delay_ms / 1000 },
         taskRunId: row.task_run_id,
+        ...(row.origin === null ? {} : { origin: row.origin }),
       },
       at,
       row.attempt + 1,
       row.id,
+      row.batch_id,
     );
     return retry;
   }

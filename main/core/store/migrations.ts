@@ -330,6 +330,63 @@ export const migrations: readonly Migration[] = [
       await db.schema.alterTable('task_runs').addColumn('reason', 'varchar(1024)').execute();
     },
   },
+  {
+    version: 11,
+    name: 'command origins, fan-out ids and searchable command text',
+    async up(db) {
+      // Who asked for a command and which fan-out it belongs to, so a command history can say so and
+      // group one enqueue's commands after the screen that started them is gone; the command's text
+      // (its first 1,024 characters) for the history's text filter, which the JSON payload cannot serve
+      // (a LIKE on it would match key names, cwd, env and stdin).
+      await db.schema.alterTable('commands').addColumn('origin', 'varchar(200)').execute();
+      await db.schema.alterTable('commands').addColumn('batch_id', 'varchar(64)').execute();
+      await db.schema.alterTable('commands').addColumn('command_text', 'varchar(1024)').execute();
+      await db.schema.createIndex('commands_batch').on('commands').column('batch_id').execute();
+      await backfillCommandText(db);
+      // What the history already tells: commands without a run came from the admin API or UI (retries
+      // included), those of a run from its task. Fan-outs before this migration are not known.
+      await db.updateTable('commands').set({ origin: 'admin (API/UI)' }).where('task_run_id', 'is', null).execute();
+      const fromTask = isSqlite(db)
+        ? sql`update commands set origin = (select 'task ' || t.name || ' (' || r."trigger" || ')'
+            from task_runs r join tasks t on t.id = r.task_id where r.id = commands.task_run_id)
+            where task_run_id is not null`
+        : sql`update commands c join task_runs r on r.id = c.task_run_id join tasks t on t.id = r.task_id
+            set c.origin = concat('task ', t.name, ' (', r.\`trigger\`, ')')`;
+      await fromTask.execute(db);
+    },
+  },
 ];
+
+/**
+ * Migration 11: the text of every stored command. Shell commands in one statement per dialect; argv
+ * commands (rarer) joined in code, 500 rows a read. As it was then: later rules do not apply.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the schema as it was at migration 11
+async function backfillCommandText(db: Kysely<any>): Promise<void> {
+  const shellCommands = isSqlite(db)
+    ? sql`update commands set command_text = substr(json_extract(payload, '$.command'), 1, 1024)
+        where json_extract(payload, '$.command') is not null`
+    : sql`update commands set command_text = left(json_unquote(json_extract(payload, '$.command')), 1024)
+        where json_extract(payload, '$.command') is not null`;
+  await shellCommands.execute(db);
+  let after = '';
+  for (;;) {
+    const rows: Array<{ id: string; payload: string }> = await db
+      .selectFrom('commands')
+      .select(['id', 'payload'])
+      .where('command_text', 'is', null)
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(500)
+      .execute();
+    if (rows.length === 0) return;
+    for (const { id, payload } of rows) {
+      const exec = JSON.parse(payload) as { command?: string; argv?: string[] };
+      const text = (exec.command ?? exec.argv?.join(' ') ?? '').slice(0, 1024);
+      await db.updateTable('commands').set({ command_text: text }).where('id', '=', id).execute();
+    }
+    after = rows[rows.length - 1]?.id ?? after;
+  }
+}
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

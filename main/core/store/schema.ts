@@ -70,6 +70,12 @@ export interface CommandsTable {
   stderr: string | null;
   truncated: number;
   error: string | null;
+  /** Who asked for it: "admin (API/UI)" or "task <name> (schedule|manual)" (null: before migration 11). */
+  origin: string | null;
+  /** The enqueue it came from: every command of one fan-out shares it (retries keep it). */
+  batch_id: string | null;
+  /** The command or argv as text, its first COMMAND_TEXT_CHARS characters: what the history's filter searches. */
+  command_text: string | null;
 }
 
 export interface CommandInflightTable {

@@ -346,6 +346,7 @@ export class TaskService {
         deadlineAt: i < limit ? deadlineAt : null,
         retry: spec.retry ?? null,
         taskRunId: runId,
+        origin: `task ${task.name} (${trigger})`,
         available: i < limit,
       })),
       async (trx) => {
