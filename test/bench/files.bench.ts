@@ -1,8 +1,9 @@
 // File benchmarks: transfer throughput through the master ⇄ agent path next to a raw wss stream
 // between two processes (the ceiling), and time to the first page of huge directories.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   mkdtempSync,
@@ -17,6 +18,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { requireBuild } from '../helpers/processes.js';
+import { TestSshd } from '../helpers/sshd.js';
 import { benchMaster, median, saveResult, sleep, spawnBenchAgent } from './harness.js';
 
 const MiB = 1024 * 1024;
@@ -151,7 +153,9 @@ export async function runFileBenchmarks() {
       const rawReaddirMs = performance.now() - start;
       listings[String(count)] = { coldFirstPageMs: median(colds), firstPageMedianMs: median(times), rawReaddirMs };
     }
+    const fullListing = await fullListingBesideSftp(master, nodeId, join(root, 'dir-10000-2'));
     const result = {
+      fullListing,
       bytes,
       uploadMiBs: median(ups),
       downloadMiBs: median(downs),
@@ -172,10 +176,68 @@ export async function runFileBenchmarks() {
       'first page of 10,000 entries, cold (median of 3 dirs) / cached ms': `${listings['10000']?.coldFirstPageMs.toFixed(1)} / ${listings['10000']?.firstPageMedianMs.toFixed(1)}`,
       'first page of 100,000 entries, cold (median of 3 dirs) / cached ms': `${listings['100000']?.coldFirstPageMs.toFixed(1)} / ${listings['100000']?.firstPageMedianMs.toFixed(1)}`,
       'raw readdir of 100,000 entries (floor), ms': listings['100000']?.rawReaddirMs.toFixed(1),
+      'every entry of 10,000 (2 pages of 5,000), median of 5, ms': fullListing.fleetdeckMs.toFixed(0),
+      'sftp ls -l of the same directory incl. its connection, median of 5, ms':
+        fullListing.sftpMs === null ? 'no sshd here' : fullListing.sftpMs.toFixed(0),
+      'FleetDeck / sftp': fullListing.sftpMs === null ? '—' : (fullListing.fleetdeckMs / fullListing.sftpMs).toFixed(2),
     });
     return result;
   } finally {
     agent.kill('SIGTERM');
     await master.stop();
+  }
+}
+
+/**
+ * Every entry of a 10,000-entry directory (two pages of 5,000, as the UI pages) through master and agent,
+ * beside OpenSSH's `sftp ls -l` of the same directory on a loopback sshd, its connection included: what
+ * an admin would otherwise use. Both warm (the directory was listed before).
+ */
+async function fullListingBesideSftp(
+  master: Awaited<ReturnType<typeof benchMaster>>,
+  nodeId: string,
+  dir: string,
+): Promise<{ fleetdeckMs: number; sftpMs: number | null }> {
+  const page = (cursor?: string) =>
+    master.fileRpc.call(nodeId, { method: 'files.list', params: { path: dir, limit: 5_000, cursor } }) as Promise<{
+      nextCursor: string | null;
+    }>;
+  const ours: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now();
+    const first = await page();
+    await page(first.nextCursor ?? undefined);
+    ours.push(performance.now() - start);
+  }
+  if (!existsSync('/usr/sbin/sshd')) return { fleetdeckMs: median(ours), sftpMs: null };
+  const sshd = new TestSshd();
+  await sshd.start();
+  try {
+    const sftp: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now();
+      execFileSync(
+        'sftp',
+        [
+          '-q',
+          '-b',
+          '-',
+          '-i',
+          join(sshd.dir, 'id_ed25519'),
+          '-P',
+          String(sshd.port),
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          `UserKnownHostsFile=${join(sshd.dir, 'known_hosts')}`,
+          `${sshd.username}@127.0.0.1`,
+        ],
+        { input: `ls -l ${dir}\n`, maxBuffer: 64 * MiB },
+      );
+      sftp.push(performance.now() - start);
+    }
+    return { fleetdeckMs: median(ours), sftpMs: median(sftp) };
+  } finally {
+    await sshd.stop();
   }
 }
