@@ -72,10 +72,25 @@ function metricsSettings(flags: MasterFlags) {
   };
 }
 
+/** An optional whole-number flag (commander gives these defaults, so only an empty value is unset). */
+function optionalIntFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  return value ? intFlag(flag, value, min, max) : undefined;
+}
+
+function timingSettings(flags: MasterFlags) {
+  const heartbeatSec = optionalIntFlag('--heartbeat-sec', flags.heartbeatSec, 1, 300);
+  const restartGraceSec = optionalIntFlag('--restart-grace-sec', flags.restartGraceSec, 0, 86_400);
+  return {
+    timings: heartbeatSec ? { heartbeatMs: heartbeatSec * 1000, deadlineMs: heartbeatSec * 3000 } : undefined,
+    restartGraceMs: restartGraceSec === undefined ? undefined : restartGraceSec * 1000,
+    commandRetentionDays: optionalIntFlag('--command-retention-days', flags.commandRetentionDays, 1, 36_500),
+  };
+}
+
 async function runMaster(flags: MasterFlags): Promise<void> {
   const log = createLogger(flags.logLevel);
   const metricSettings = metricsSettings(flags);
-  const heartbeatMs = flags.heartbeatSec ? Number(flags.heartbeatSec) * 1000 : undefined;
+  const timing = timingSettings(flags);
   const master = await Master.start({
     dataDir: flags.dataDir,
     agentListen: parseHostPort(flags.agentListen, '0.0.0.0'),
@@ -83,9 +98,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     agentTls: flags.agentTls,
     publicAgentUrl: flags.agentUrl,
     adminToken: process.env.FLEETDECK_ADMIN_TOKEN,
-    timings: heartbeatMs ? { heartbeatMs, deadlineMs: heartbeatMs * 3 } : undefined,
-    restartGraceMs: flags.restartGraceSec ? Number(flags.restartGraceSec) * 1000 : undefined,
-    commandRetentionDays: flags.commandRetentionDays ? Number(flags.commandRetentionDays) : undefined,
+    ...timing,
     ...metricSettings,
     role: roleFlag(flags.role),
     log,
