@@ -1,4 +1,4 @@
-// The delta rules of traffic accounting (DESIGN.md §4), sample by sample.
+// The delta rules of traffic accounting (accounting.ts; docs/architecture.md, Metrics and traffic), sample by sample.
 import { describe, expect, it } from 'vitest';
 import type { MetricSample } from '../../agent/protocol.js';
 import { account, type Baseline, DEFAULT_LIMITS } from '../../main/core/metrics/accounting.js';

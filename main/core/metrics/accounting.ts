@@ -1,4 +1,4 @@
-// Turns cumulative counters into deltas. The rules (DESIGN.md §4):
+// Turns cumulative counters into deltas. The rules (docs/architecture.md, Metrics and traffic):
 // - the first sample ever only sets the baseline;
 // - a counter that went down, or a new boot id, starts a new baseline and the post-reset value counts;
 // - a delta above what the link could carry in the elapsed time is rejected (and the baseline moves on);

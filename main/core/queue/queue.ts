@@ -1,4 +1,4 @@
-// The durable command queue (DESIGN §3). A command is committed before it is sent and its result
+// The durable command queue (docs/architecture.md, Command queue). A command is committed before it is sent and its result
 // before it is acknowledged; delivery is at-least-once and the agent's journal makes the effect
 // exactly-once. Writes from the same tick are group-committed.
 

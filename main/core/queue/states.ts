@@ -1,5 +1,6 @@
-// Command states and the only transitions allowed between them (DESIGN §3). Every write in the
-// queue is a guarded single-row update: `… WHERE id = ? AND status IN (<allowed predecessors>)`.
+// Command states and the only transitions allowed between them (docs/architecture.md, Command queue:
+// the table of moves). Every write in the queue is a guarded single-row update:
+// `… WHERE id = ? AND status IN (<allowed predecessors>)`.
 import type { ActiveStatus, CommandStatus, TerminalStatus } from '../../contract/command-status.js';
 
 /** Active states name their successors; a terminal state has none, and its type says so. */

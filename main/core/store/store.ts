@@ -1,4 +1,4 @@
-// The store: one interface over the embedded SQLite database (and, later, a shared MariaDB).
+// The store: one interface over the embedded SQLite database or a shared MariaDB (store/mariadb.ts).
 // Callers get a typed Kysely handle; the dialect is chosen from the database URL.
 import { sql } from 'kysely';
 import { FleetError } from '../../contract/errors.js';
@@ -71,7 +71,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** `sqlite:/path/file.db`, a bare path, or (shared mode, later) `mysql://…`. */
+/** `sqlite:/path/file.db`, a bare path, or (shared mode) `mysql://…` / `mariadb://…`. */
 export function parseDatabaseUrl(url: string): { dialect: 'sqlite' | 'mariadb'; location: string } {
   if (/^(mysql|mariadb):\/\//.test(url)) return { dialect: 'mariadb', location: url };
   if (url.startsWith('sqlite:')) return { dialect: 'sqlite', location: url.slice('sqlite:'.length) };
