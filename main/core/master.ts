@@ -255,6 +255,8 @@ export class Master {
           adminUrl: null,
         },
         lease: options.lease,
+        // Commands queued on other instances for agents connected here are dispatched by this one.
+        pendingCommands: { queue },
       },
       log,
     );

@@ -1,6 +1,7 @@
 // This instance's place among the masters sharing a database: its instance row, the leader lease,
-// the event relay, and the singleton jobs that run only while it leads. On SQLite there is one
-// instance, always the leader, and no relay.
+// the event relay, the poll for commands other instances queued for its agents, and the singleton
+// jobs that run only while it leads. On SQLite there is one instance, always the leader, and no relay
+// or poll.
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
@@ -8,6 +9,7 @@ import type { Db } from '../store/schema.js';
 import { EventRelay } from './event-relay.js';
 import { type InstanceInfo, InstanceRegistry } from './instances.js';
 import { DEFAULT_LEASE_TIMINGS, LeaderLease, type LeaseTimings } from './leader-lease.js';
+import { DEFAULT_PENDING_POLL_MS, PendingCommandsPoll, type PendingCommandsTarget } from './pending-poll.js';
 
 /** A job only the leader runs. */
 export interface SingletonJob {
@@ -20,12 +22,15 @@ export interface ClusterOptions {
   shared: boolean;
   self: InstanceInfo;
   lease?: Partial<LeaseTimings>;
+  /** Shared mode: the queue that dispatches commands queued on other instances for agents here. */
+  pendingCommands?: { queue: PendingCommandsTarget; pollMs?: number };
 }
 
 export class Cluster {
   readonly instances: InstanceRegistry;
   private readonly lease: LeaderLease | null;
   private readonly relay: EventRelay | null;
+  private readonly pendingPoll: PendingCommandsPoll | null;
   private readonly jobs: SingletonJob[] = [];
   private leading = false;
   private housekeeping: NodeJS.Timeout | null = null;
@@ -47,6 +52,11 @@ export class Cluster {
         })
       : null;
     this.relay = options.shared ? new EventRelay(db, bus, options.self.id, log) : null;
+    const pending = options.pendingCommands;
+    this.pendingPoll =
+      options.shared && pending
+        ? new PendingCommandsPoll(db, options.self.id, pending.queue, log, pending.pollMs ?? DEFAULT_PENDING_POLL_MS)
+        : null;
   }
 
   get isShared(): boolean {
@@ -65,6 +75,7 @@ export class Cluster {
   async start(): Promise<void> {
     await this.instances.start();
     await this.relay?.start();
+    this.pendingPoll?.start();
     if (this.options.self.role === 'console') return;
     if (this.lease) await this.lease.start();
     else await this.setLeading(true);
@@ -74,6 +85,7 @@ export class Cluster {
     await this.setLeading(false);
     await this.lease?.stop();
     await this.relay?.stop();
+    this.pendingPoll?.stop();
     await this.instances.stop();
   }
 

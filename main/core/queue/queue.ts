@@ -14,7 +14,7 @@ import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
 import {
   batchedTransaction,
   isServerDatabase,
-  StatementBatch,
+  type StatementBatch,
   type StatementResult,
 } from '../store/statement-batch.js';
 import { DeliveredCommands } from './delivered.js';
@@ -30,6 +30,7 @@ import { orderedId } from './ids.js';
 import {
   insertCommands,
   markDispatched,
+  markEnded,
   markFinished,
   markRunning,
   type NodeQueueState,
@@ -38,8 +39,10 @@ import {
   selectClaimable,
   selectQueueStates,
   selectRows,
+  selectRowsToEnd,
 } from './statements.js';
 import { predecessorsOf } from './states.js';
+import { Sweeper, type UnreportedFinish } from './sweeper.js';
 
 /** How the queue reaches agents; the gateway and the in-process local node implement it. */
 export interface AgentLinks {
@@ -68,11 +71,11 @@ export interface QueueOptions {
   leaseGraceMs: number;
   sweepIntervalMs: number;
   /**
-   * Shared mode: this instance's id. Commands enqueued on another instance for agents connected here
-   * are found by polling every `pendingPollMs` and dispatched by this instance.
+   * Shared mode: this instance's id (claims skip rows another instance locked; the sweeper asks the
+   * database whether a node is connected elsewhere). The cluster polls for commands other instances
+   * queued for agents here (cluster/pending-poll.ts).
    */
   instanceId: string | null;
-  pendingPollMs: number;
 }
 
 /** The origin of commands enqueued through the admin API, CLI or UI (there are no user accounts yet). */
@@ -83,7 +86,6 @@ const DEFAULTS: QueueOptions = {
   leaseGraceMs: 60_000,
   sweepIntervalMs: 1_000,
   instanceId: null,
-  pendingPollMs: 100,
 };
 
 type Write = EnqueueBatch | StartReport | Report;
@@ -126,12 +128,9 @@ export class CommandQueue {
   private readonly kicked = new Set<string>();
   private kickScheduled = false;
   private dispatchRunning = false;
-  private sweepTimer: NodeJS.Timeout | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
-  private polling = false;
+  /** Deadlines, leases and due retries (sweeper.ts); only the leader's ends commands. */
+  private readonly sweeper: Sweeper;
   private stopping = false;
-  /** Only the leader expires deadlines and leases (always true on SQLite: one instance). */
-  private leader = true;
   private readonly terminalListeners: TerminalListener[] = [];
   private readonly writes: GroupCommit<Write, WriteOutcome>;
   /**
@@ -158,50 +157,31 @@ export class CommandQueue {
     this.options = { ...DEFAULTS, ...options };
     this.writes = new GroupCommit((items) => this.commitWrites(items));
     this.startWrites = isServerDatabase(db) ? new GroupCommit((items) => this.commitWrites(items)) : this.writes;
+    this.sweeper = new Sweeper(db, this, {
+      intervalMs: this.options.sweepIntervalMs,
+      shared: this.options.instanceId !== null,
+      isConnectedHere: (nodeId) => links.isConnected(nodeId),
+      now,
+      onError: (err) => log.error({ err }, 'queue sweep failed'),
+    });
   }
 
   start(): void {
-    this.sweepTimer = setInterval(() => {
-      this.sweep().catch((err) => this.log.error({ err }, 'queue sweep failed'));
-    }, this.options.sweepIntervalMs);
-    this.sweepTimer.unref();
-    if (this.options.instanceId !== null) {
-      this.pollTimer = setInterval(() => void this.pollPending(), this.options.pendingPollMs);
-      this.pollTimer.unref();
-    }
+    this.sweeper.start();
   }
 
   setLeader(leader: boolean): void {
-    this.leader = leader;
+    this.sweeper.setLeader(leader);
   }
 
-  /** Shared mode: kicks local nodes that have commands waiting (enqueued by any instance). */
-  private async pollPending(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      const rows = await this.db
-        .selectFrom('command_inflight')
-        .innerJoin('nodes', 'nodes.id', 'command_inflight.node_id')
-        .select('command_inflight.node_id')
-        .distinct()
-        .where('nodes.instance_id', '=', this.options.instanceId)
-        .where('command_inflight.status', '=', 'pending')
-        .where('command_inflight.available_at', '<=', this.now())
-        .limit(1_000)
-        .execute();
-      for (const { node_id } of rows) if (this.links.isConnected(node_id)) this.kick(node_id);
-    } catch (err) {
-      this.log.warn({ err }, 'could not look for commands queued on other instances');
-    } finally {
-      this.polling = false;
-    }
+  /** One pass of the maintenance services (the timer runs it every second). */
+  sweep(): Promise<void> {
+    return this.sweeper.sweep();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.sweeper.stop();
     await this.startWrites.flush();
     await this.writes.flush();
   }
@@ -403,8 +383,8 @@ export class CommandQueue {
   async cancel(id: string): Promise<CommandsTable> {
     const row = await this.get(id);
     if (row.status === 'pending' || (row.status === 'dispatched' && !this.links.isConnected(row.node_id))) {
-      const done = await this.finish(row.id, 'cancelled', { error: 'cancelled before it started' });
-      if (done) return this.get(id);
+      const done = await this.finishUnreported([{ id, status: 'cancelled', error: 'cancelled before it started' }]);
+      if (done.length > 0) return this.get(id);
     }
     const current = await this.get(id);
     if (current.status !== 'dispatched' && current.status !== 'running') {
@@ -429,9 +409,8 @@ export class CommandQueue {
       .where('node_id', '=', nodeId)
       .orderBy('command_id')
       .execute();
-    let cancelled = 0;
-    for (const row of rows) if (await this.finish(row.command_id, 'cancelled', { error: reason })) cancelled++;
-    return cancelled;
+    const ends = rows.map((row) => ({ id: row.command_id, status: 'cancelled' as const, error: reason }));
+    return (await this.finishUnreported(ends)).length;
   }
 
   /** Unfinished commands on a node (blocks deleting it). */
@@ -463,7 +442,7 @@ export class CommandQueue {
       .where('command_inflight.status', 'in', ['dispatched', 'running'])
       .orderBy('commands.id')
       .execute();
-    await this.renewLeases(nodeId);
+    await this.renewLeases([nodeId]);
     const alreadyRunning = new Set(runningOnAgent);
     for (const row of inflight) {
       this.delivered.add(nodeId, row.id);
@@ -701,101 +680,52 @@ export class CommandQueue {
     if (rowsForListeners.length > 0) for (const listener of this.terminalListeners) listener(rowsForListeners);
   }
 
-  /** Moves one unfinished command to a terminal state without an agent report (cancel, expire, lose). */
-  private async finish(
-    id: string,
-    status: 'cancelled' | 'expired' | 'lost',
-    extra: { error: string },
-  ): Promise<boolean> {
-    const at = this.now();
-    let done: CommandsTable | null = null;
-    let retry: CommandsTable | null = null;
-    await this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('commands').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!row) return;
-      const result = await trx
-        .updateTable('commands')
-        .set({ status, finished_at: at, error: extra.error })
-        .where('id', '=', id)
-        .where('status', 'in', predecessorsOf(status))
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) return;
-      await trx.deleteFrom('command_inflight').where('command_id', '=', id).execute();
-      done = { ...row, status, finished_at: at, error: extra.error };
-      retry = this.retryOf(done, at);
-      if (retry) {
-        const batch = new StatementBatch(this.db, trx);
-        insertCommands(batch, trx, [{ row: retry, availableAt: retryAvailableAt(retry), leaseUntil: null }]);
+  /**
+   * Ends unfinished commands without an agent report (cancel, expire, lose), all in one transaction:
+   * the rows are read (locked on a database server) with the first round trip, and only those whose
+   * state allows the move (`predecessorsOf`) are updated, leave the hot set and get their retry, with
+   * the COMMIT. Returns the rows that moved.
+   */
+  async finishUnreported(finishes: UnreportedFinish[]): Promise<CommandsTable[]> {
+    if (finishes.length === 0) return [];
+    const wanted = new Map(finishes.map((f) => [f.id, f]));
+    const { done, retries } = await retryOnConflict(() =>
+      batchedTransaction(this.db, async (batch, conn) => {
+        const at = this.now();
+        const read = selectRowsToEnd(batch, conn, [...wanted.keys()], isServerDatabase(this.db));
         await batch.run();
-      }
-    });
-    if (!done) return false;
-    this.afterTerminal([done], retry ? [retry] : []);
-    this.kick((done as CommandsTable).node_id);
-    return true;
+        const done = rowsOf(read).flatMap((row) => {
+          const end = wanted.get(row.id);
+          if (!end || !predecessorsOf(end.status).includes(row.status)) return [];
+          return [{ ...row, status: end.status, finished_at: at, error: end.error }];
+        });
+        const retries = done.flatMap((row) => this.retryOf(row, at) ?? []);
+        markEnded(batch, conn, done);
+        insertCommands(
+          batch,
+          conn,
+          retries.map((row) => ({ row, availableAt: retryAvailableAt(row), leaseUntil: null })),
+        );
+        return () => ({ done, retries });
+      }),
+    );
+    this.afterTerminal(done, retries);
+    for (const nodeId of new Set(done.map((r) => r.node_id))) this.kick(nodeId);
+    return done;
   }
 
-  /** Deadlines, leases and due retries. */
-  async sweep(): Promise<void> {
-    const at = this.now();
-    const due = await this.db
-      .selectFrom('command_inflight')
-      .select(['command_id', 'node_id', 'status', 'deadline_at', 'lease_until', 'available_at'])
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', 'in', ['pending', 'dispatched']), eb('deadline_at', '<', at)]),
-          eb('lease_until', '<', at),
-          eb.and([eb('status', '=', 'pending'), eb('available_at', '<=', at)]),
-        ]),
-      )
-      .limit(10_000)
-      .execute();
-    const leasesToRenew = new Set<string>();
-    const onlineSomewhere = await this.onlineNodes(due.map((r) => r.node_id));
-    for (const row of due) {
-      const here = this.links.isConnected(row.node_id);
-      if (!this.leader) {
-        if (row.status === 'pending' && here) this.kick(row.node_id);
-        continue;
-      }
-      // In shared mode the agent may be connected to another instance.
-      const connected = here || onlineSomewhere.has(row.node_id);
-      const pastDeadline = row.deadline_at !== null && row.deadline_at < at;
-      if (row.status === 'pending' && pastDeadline) {
-        await this.finish(row.command_id, 'expired', { error: 'the node did not take it before its deadline' });
-      } else if (row.status === 'dispatched' && pastDeadline && !connected) {
-        await this.finish(row.command_id, 'expired', { error: 'the node did not take it before its deadline' });
-      } else if (row.status !== 'pending' && row.lease_until !== null && row.lease_until < at) {
-        if (connected) leasesToRenew.add(row.node_id);
-        else await this.finish(row.command_id, 'lost', { error: 'the node went away and did not report back in time' });
-      } else if (row.status === 'pending' && here) {
-        this.kick(row.node_id);
-      }
-    }
-    for (const nodeId of leasesToRenew) await this.renewLeases(nodeId);
-  }
-
-  private async onlineNodes(nodeIds: string[]): Promise<Set<string>> {
-    if (this.options.instanceId === null || nodeIds.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom('nodes')
-      .select('id')
-      .where('id', 'in', [...new Set(nodeIds)])
-      .where('status', '=', 'online')
-      .execute();
-    return new Set(rows.map((r) => r.id));
-  }
-
-  /** A connected node holds its commands' leases; they start running out when it goes away. */
-  private async renewLeases(nodeId: string): Promise<void> {
+  /** Connected nodes hold their commands' leases; they start running out when a node goes away. */
+  async renewLeases(nodeIds: string[]): Promise<void> {
     const lease = this.now() + this.options.leaseGraceMs;
-    await this.db
-      .updateTable('command_inflight')
-      .set({ lease_until: lease })
-      .where('node_id', '=', nodeId)
-      .where('status', 'in', ['dispatched', 'running'])
-      .where('lease_until', '<', lease)
-      .execute();
+    for (let i = 0; i < nodeIds.length; i += 500) {
+      await this.db
+        .updateTable('command_inflight')
+        .set({ lease_until: lease })
+        .where('node_id', 'in', nodeIds.slice(i, i + 500))
+        .where('status', 'in', ['dispatched', 'running'])
+        .where('lease_until', '<', lease)
+        .execute();
+    }
   }
 
   private emitStatus(row: CommandsTable, status: CommandStatus, at: number): void {

@@ -205,6 +205,59 @@ export function markFinished(batch: StatementBatch, conn: Db, rows: CommandsTabl
   }
 }
 
+/**
+ * The rows a batch of unreported finishes (cancel, expire, lose) reads first; on a database server
+ * they are locked until the transaction ends, so the state read is the state the updates move from.
+ */
+export function selectRowsToEnd(
+  batch: StatementBatch,
+  conn: Db,
+  ids: string[],
+  lock: boolean,
+): StatementResult<CommandsTable>[] {
+  return chunks([...new Set(ids)]).map((chunk) => {
+    const query = conn.selectFrom('commands').selectAll().where('id', 'in', chunk);
+    return batch.add(lock ? query.forUpdate() : query);
+  });
+}
+
+/**
+ * Unreported finishes: one guarded update per outcome (status, reason) and chunk of ids, then the
+ * rows leave the hot set. `rows` carry their terminal status, time and reason.
+ */
+export function markEnded(batch: StatementBatch, conn: Db, rows: CommandsTable[]): void {
+  const outcomes = new Map<string, CommandsTable[]>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.status, row.finished_at, row.error]);
+    outcomes.set(key, [...(outcomes.get(key) ?? []), row]);
+  }
+  for (const group of outcomes.values()) {
+    const { status, finished_at, error } = group[0] as CommandsTable;
+    for (const chunk of chunks(group)) {
+      batch.add(
+        conn
+          .updateTable('commands')
+          .set({ status, finished_at, error })
+          .where(
+            'id',
+            'in',
+            chunk.map((r) => r.id),
+          )
+          .where('status', 'in', predecessorsOf(status)),
+      );
+    }
+  }
+  for (const chunk of chunks(rows)) {
+    batch.add(
+      conn.deleteFrom('command_inflight').where(
+        'command_id',
+        'in',
+        chunk.map((r) => r.id),
+      ),
+    );
+  }
+}
+
 /** `CASE WHEN key = … THEN … END`: each row its own value in one multi-row statement. */
 function caseOf<T extends { id: string }, V extends number | string>(
   key: 'id' | 'command_id',
