@@ -25,9 +25,10 @@ import { EventLoopLag } from './event-loop-lag.js';
 import { EventBus } from './events.js';
 import { FileRpc } from './files/file-rpc.js';
 import { fileHandlers } from './files/handlers.js';
-import { type FileLinks, MasterTransfers } from './files/transfers.js';
+import { MasterTransfers } from './files/transfers.js';
 import type { ConnectionTimings } from './gateway/agent-connection.js';
 import { AgentGateway, type GatewayOptions } from './gateway/gateway.js';
+import { NodeLinks } from './gateway/links.js';
 import { loadOrCreateTlsIdentity, type TlsIdentity } from './gateway/tls.js';
 import { LOCAL_NODE_ID, LocalNode } from './local/local-node.js';
 import type { Logger } from './log.js';
@@ -157,15 +158,8 @@ export class Master {
     // Several masters on one MariaDB database work as one; SQLite is one master's own.
     const shared = store.dialect === 'mariadb';
     const registry = new NodeRegistry(store.db, bus, Date.now, instanceId);
-    // The queue reaches agents through these links; the gateway and local node exist below.
-    const links: FileLinks = {
-      isConnected: (nodeId) => (nodeId === LOCAL_NODE_ID ? local !== null : gateway.isConnected(nodeId)),
-      send: (nodeId, message) =>
-        nodeId === LOCAL_NODE_ID ? (local?.send(message) ?? false) : gateway.send(nodeId, message),
-      sendBinary: (nodeId, frame) =>
-        nodeId === LOCAL_NODE_ID ? (local?.sendBinary(frame) ?? false) : gateway.sendBinary(nodeId, frame),
-      bufferedAmount: (nodeId) => (nodeId === LOCAL_NODE_ID ? 0 : gateway.bufferedAmount(nodeId)),
-    };
+    // Every part reaches nodes through this router; the gateway and local node are attached below.
+    const links = new NodeLinks();
     const queue = new CommandQueue(store.db, links, bus, log, {
       ...options.queue,
       instanceId: shared ? instanceId : null,
@@ -220,6 +214,7 @@ export class Master {
         if (shared) void metrics.adopt(nodeId);
       },
     });
+    links.attach(gateway, local);
     const tasks = new TaskService(store.db, queue, registry, bus, log);
     registry.addPendingWorkCounter((nodeId) => queue.activeCount(nodeId));
     registry.addPendingWorkCounter((nodeId) => tasks.tasksTargeting(nodeId));

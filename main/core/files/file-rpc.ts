@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MasterMessage, RpcRequest } from '../../../agent/protocol.js';
 import { FleetError, isErrorCode } from '../../contract/errors.js';
-import type { AgentLinks } from '../queue/queue.js';
+import type { AgentLinks } from '../gateway/links.js';
 
 interface Pending {
   nodeId: string;

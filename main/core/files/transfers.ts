@@ -13,12 +13,7 @@ import {
 } from '../../../agent/protocol.js';
 import { FleetError, isErrorCode } from '../../contract/errors.js';
 import type { EventBus } from '../events.js';
-import type { AgentLinks } from '../queue/queue.js';
-
-export interface FileLinks extends AgentLinks {
-  sendBinary(nodeId: string, frame: Buffer): boolean;
-  bufferedAmount(nodeId: string): number;
-}
+import type { FileLinks } from '../gateway/links.js';
 
 const START_TIMEOUT_MS = 15_000;
 

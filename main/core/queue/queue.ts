@@ -2,10 +2,11 @@
 // before it is acknowledged; delivery is at-least-once and the agent's journal makes the effect
 // exactly-once. Writes from the same tick are group-committed.
 
-import type { CommandMessage, CommandResult, ExecPayload, MasterMessage } from '../../../agent/protocol.js';
+import type { CommandMessage, CommandResult, ExecPayload } from '../../../agent/protocol.js';
 import { FleetError, notFound } from '../../contract/errors.js';
 import { COMMAND_TEXT_CHARS, commandTextOf, type RetryPolicy } from '../../contract/queue-schemas.js';
 import type { EventBus } from '../events.js';
+import type { AgentLinks } from '../gateway/links.js';
 import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';
 import { type CredentialRow, selectCredentialsQuery, tokenStanding } from '../nodes/credentials.js';
@@ -43,12 +44,6 @@ import {
 } from './statements.js';
 import { predecessorsOf } from './states.js';
 import { Sweeper, type UnreportedFinish } from './sweeper.js';
-
-/** How the queue reaches agents; the gateway and the in-process local node implement it. */
-export interface AgentLinks {
-  isConnected(nodeId: string): boolean;
-  send(nodeId: string, message: MasterMessage): boolean;
-}
 
 export interface NewCommand {
   nodeId: string;
