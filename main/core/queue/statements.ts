@@ -1,7 +1,7 @@
 // The statements of the queue's hot transactions, added to a StatementBatch so that a commit costs
 // two or three round trips to MariaDB however many commands and reports it carries.
 import { sql } from 'kysely';
-import type { CommandsTable, Db } from '../store/schema.js';
+import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
 import type { StatementBatch, StatementResult } from '../store/statement-batch.js';
 import { predecessorsOf } from './states.js';
 
@@ -104,6 +104,11 @@ export function selectClaimable(
   return batch.add(query);
 }
 
+/** The hot set's status column holds only unfinished states. */
+type InflightStatus = 'pending' | 'dispatched' | 'running';
+const unfinished = (states: CommandStatus[]) =>
+  states.filter((s): s is InflightStatus => s === 'pending' || s === 'dispatched' || s === 'running');
+
 /** Marks claimed commands dispatched and reads them back to send. */
 export function markDispatched(
   batch: StatementBatch,
@@ -118,14 +123,14 @@ export function markDispatched(
         .updateTable('command_inflight')
         .set({ status: 'dispatched', lease_until: leaseUntil })
         .where('command_id', 'in', chunk)
-        .where('status', '=', 'pending'),
+        .where('status', 'in', unfinished(predecessorsOf('dispatched'))),
     );
     batch.add(
       conn
         .updateTable('commands')
         .set({ status: 'dispatched', dispatched_at: at })
         .where('id', 'in', chunk)
-        .where('status', '=', 'pending'),
+        .where('status', 'in', predecessorsOf('dispatched')),
     );
     return batch.add(conn.selectFrom('commands').selectAll().where('id', 'in', chunk));
   });
@@ -149,7 +154,7 @@ export function markRunning(
         .updateTable('commands')
         .set({ status: 'running', started_at: caseOf('id', chunk, (s) => s.at) })
         .where('id', 'in', ids)
-        .where('status', '=', 'dispatched')
+        .where('status', 'in', predecessorsOf('running'))
         .where('node_id', '=', reporter),
     );
     batch.add(
@@ -163,7 +168,7 @@ export function markRunning(
             .whereRef('commands.id', '=', 'command_inflight.command_id')})`,
         }))
         .where('command_id', 'in', ids)
-        .where('status', '=', 'dispatched')
+        .where('status', 'in', unfinished(predecessorsOf('running')))
         .where(
           'node_id',
           '=',
