@@ -4,6 +4,8 @@ import { chownSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { TERMINAL_STATUSES } from '../../main/contract/command-status.js';
+import type { Client, InputOf, OutputOf } from '../../main/contract/contract.js';
+import { apiFor, type TestApi } from './api-client.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const MASTER_ENTRY = join(ROOT, 'out/main/headless.js');
@@ -85,7 +87,12 @@ export interface MasterHandle {
   agentPort: number;
   fingerprint: string | null;
   adminToken: string;
+  /** Raw HTTP, for what the contract does not describe (/metrics, malformed requests, headers). */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** The contract's operations, typed (test/helpers/api-client.ts). */
+  client: Client;
+  reply: TestApi['reply'];
+  failure: TestApi['failure'];
 }
 
 export interface MasterStart {
@@ -136,7 +143,7 @@ export async function startMaster(options: MasterStart = {}): Promise<MasterHand
     });
     return { status: response.status, body: (await response.json()) as T };
   };
-  return { proc, dataDir, ...info, adminToken, api };
+  return { proc, dataDir, ...info, adminToken, api, ...apiFor({ adminUrl: info.adminUrl, adminToken }) };
 }
 
 export interface AgentStart {
@@ -188,29 +195,16 @@ export function peakRssBytes(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
 }
 
-export interface NodeSummary {
-  id: string;
-  status: string;
-  revoked: boolean;
-  hostname: string | null;
-  agentVersion: string | null;
-  remoteAddress: string | null;
-  capabilities: { exec: boolean; files: boolean; filesWrite: boolean; roots: string[] } | null;
-}
+export type NodeSummary = OutputOf<'getNode'>;
 
 export async function createNode(master: MasterHandle, name: string) {
-  const { status, body } = await master.api<{ node: NodeSummary; token: string; agentCommand: string }>(
-    'POST',
-    '/api/nodes',
-    { name },
-  );
+  const { status, body } = await master.reply('createNode', { name });
   if (status !== 201) throw new Error(`create node failed: ${status} ${JSON.stringify(body)}`);
   return body;
 }
 
-export async function nodeStatus(master: MasterHandle, id: string): Promise<NodeSummary> {
-  const { body } = await master.api<NodeSummary>('GET', `/api/nodes/${id}`);
-  return body;
+export function nodeStatus(master: MasterHandle, id: string): Promise<NodeSummary> {
+  return master.client.getNode({ id });
 }
 
 export async function waitForStatus(master: MasterHandle, id: string, status: string, timeoutMs = 10_000) {
@@ -225,38 +219,19 @@ export async function waitForStatus(master: MasterHandle, id: string, status: st
 }
 
 export async function statusEvents(master: MasterHandle, id: string) {
-  const { body } = await master.api<{ events: Array<{ status: string; at: number; reason: string }> }>(
-    'GET',
-    `/api/nodes/${id}/uptime`,
-  );
-  return body.events;
+  return (await master.client.nodeUptime({ id })).events;
 }
 
-export interface CommandSummary {
-  id: string;
-  nodeId: string;
-  status: string;
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string | null;
-  stderr: string | null;
-  truncated: boolean;
-  startedAt: number | null;
-  finishedAt: number | null;
-  attempt: number;
-  retryOf: string | null;
-  error: string | null;
-  taskRunId: string | null;
+export type CommandSummary = OutputOf<'getCommand'>;
+
+export async function enqueue(master: MasterHandle, input: InputOf<'enqueueCommands'>): Promise<CommandSummary[]> {
+  const { status, body } = await master.reply('enqueueCommands', input);
+  if (status !== 201) throw new Error(`enqueue failed: ${status} ${JSON.stringify(body)}`);
+  return body.commands;
 }
 
-export async function enqueue(master: MasterHandle, body: Record<string, unknown>): Promise<CommandSummary[]> {
-  const { status, body: out } = await master.api<{ commands: CommandSummary[] }>('POST', '/api/commands', body);
-  if (status !== 201) throw new Error(`enqueue failed: ${status} ${JSON.stringify(out)}`);
-  return out.commands;
-}
-
-export async function getCommand(master: MasterHandle, id: string): Promise<CommandSummary> {
-  return (await master.api<CommandSummary>('GET', `/api/commands/${id}`)).body;
+export function getCommand(master: MasterHandle, id: string): Promise<CommandSummary> {
+  return master.client.getCommand({ id });
 }
 
 export async function waitForCommand(

@@ -84,13 +84,7 @@ describe('agent gateway', () => {
     const { node, token: oldToken } = await createNode(master, 'rotating');
     const first = agent({ master, token: oldToken });
     await waitForStatus(master, node.id, 'online');
-    const rotated = await master.api<{ token: string; tokenOverlapUntil: number }>(
-      'POST',
-      `/api/nodes/${node.id}/rotate-token`,
-      {
-        overlapSec: 2,
-      },
-    );
+    const rotated = await master.reply('rotateNodeToken', { id: node.id, overlapSec: 2 });
     expect(rotated.status).toBe(200);
     expect(rotated.body.token).not.toBe(oldToken);
     expect((await nodeStatus(master, node.id)).status).toBe('online');
@@ -107,7 +101,7 @@ describe('agent gateway', () => {
     const proc = agent({ master, token });
     await waitForStatus(master, node.id, 'online');
     const revokedAt = Date.now();
-    const { status, body } = await master.api<{ revoked: boolean }>('POST', `/api/nodes/${node.id}/revoke`);
+    const { status, body } = await master.reply('revokeNode', { id: node.id });
     expect(status).toBe(200);
     expect(body.revoked).toBe(true);
     await waitForStatus(master, node.id, 'offline', 2_000);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { join } from 'node:path';
 import { type ConnectionOptions, connect as connectTls, type TLSSocket } from 'node:tls';
+import { apiFor } from '../../helpers/api-client.js';
 import {
   createNode,
   MASTER_ENTRY,
@@ -159,7 +160,7 @@ async function limitedMaster(): Promise<MasterHandle> {
     });
     return { status: response.status, body: (await response.json()) as T };
   };
-  return { proc, dataDir, ...ready, adminToken, api };
+  return { proc, dataDir, ...ready, adminToken, api, ...apiFor({ adminUrl: ready.adminUrl, adminToken }) };
 }
 
 /** With 1,000 idle TLS connections dialled at a 1,024-descriptor master: does /api/health answer? */
