@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { Commands } from './Commands';
 import { ConnectionBanner } from './connection';
 import { Files } from './Files';
 import { FleetOverview } from './FleetOverview';
@@ -12,13 +13,14 @@ import { Tasks } from './Tasks';
 import { applyTheme, initialTheme, nextTheme, type Theme } from './theme';
 import { clientOf, type Transport } from './transport';
 
-type Screen = 'nodes' | 'run' | 'tasks' | 'files' | 'settings';
+type Screen = 'nodes' | 'run' | 'commands' | 'tasks' | 'files' | 'settings';
 const SCREENS: Array<[Screen, string, string]> = [
   ['nodes', 'Nodes', '1'],
   ['run', 'Run command', '2'],
-  ['tasks', 'Tasks', '3'],
-  ['files', 'Files', '4'],
-  ['settings', 'Settings', '5'],
+  ['commands', 'Commands', '3'],
+  ['tasks', 'Tasks', '4'],
+  ['files', 'Files', '5'],
+  ['settings', 'Settings', '6'],
 ];
 
 export function App() {
@@ -27,9 +29,10 @@ export function App() {
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [openNode, setOpenNode] = useState<string | null>(null);
   const [filesNode, setFilesNode] = useState<string | null>(null);
+  const [openCommand, setOpenCommand] = useState<string | null>(null);
 
   useEffect(() => applyTheme(theme), [theme]);
-  // Alt+1…5 switch screens from anywhere.
+  // Alt+1…6 switch screens from anywhere.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (!event.altKey) return;
@@ -38,6 +41,7 @@ export function App() {
       event.preventDefault();
       setScreen(target[0]);
       setOpenNode(null);
+      setOpenCommand(null);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -56,6 +60,11 @@ export function App() {
   const go = (next: Screen) => {
     setScreen(next);
     setOpenNode(null);
+    setOpenCommand(null);
+  };
+  const showCommand = (id: string) => {
+    go('commands');
+    setOpenCommand(id);
   };
   return (
     <div className="app">
@@ -90,11 +99,14 @@ export function App() {
             setFilesNode(id);
             go('files');
           }}
+          onOpenCommand={showCommand}
         />
       ) : screen === 'nodes' ? (
         <FleetOverview client={client} transport={transport} onOpen={setOpenNode} />
       ) : screen === 'run' ? (
-        <RunCommand client={client} transport={transport} />
+        <RunCommand client={client} transport={transport} onOpenCommand={showCommand} />
+      ) : screen === 'commands' ? (
+        <Commands client={client} openId={openCommand} onOpen={setOpenCommand} onClose={() => setOpenCommand(null)} />
       ) : screen === 'tasks' ? (
         <Tasks client={client} />
       ) : screen === 'files' ? (

@@ -5,6 +5,7 @@ import type { Client, OutputOf } from '../../main/contract/contract';
 import { parseLabels } from '../../main/contract/labels';
 import { type Credentials, CredentialsPanel } from './AddNode';
 import { Chart, type ChartSeries } from './Chart';
+import { CommandList } from './Commands';
 import { useNow } from './clock';
 import { useStaleSince } from './connection';
 import { useDialogs } from './dialogs';
@@ -20,6 +21,8 @@ const RANGES = [
   { id: '30d', label: '30 d', ms: 30 * 86_400_000 },
 ] as const;
 type RangeId = (typeof RANGES)[number]['id'];
+/** The node page lists this many of the node's commands (older ones page on). */
+const RECENT_COMMANDS = 10;
 
 interface Series {
   times: number[];
@@ -97,12 +100,14 @@ export function NodePage({
   nodeId,
   onBack,
   onBrowse,
+  onOpenCommand,
 }: {
   client: Client;
   transport: Transport;
   nodeId: string;
   onBack: () => void;
   onBrowse: (nodeId: string) => void;
+  onOpenCommand: (commandId: string) => void;
 }) {
   const node = useQuery({ queryKey: ['node', nodeId], queryFn: () => client.getNode({ id: nodeId }) });
   // Refetched on this node's status events (sync.ts) and as the 24 h window moves.
@@ -227,6 +232,14 @@ export function NodePage({
                 ))}
             </ul>
           )}
+          <h2>Recent commands</h2>
+          <CommandList
+            client={client}
+            filters={{ nodeId }}
+            onOpen={onOpenCommand}
+            pageSize={RECENT_COMMANDS}
+            showNode={false}
+          />
         </div>
         {n && <Actions client={client} node={n} onCredentials={setCredentials} onDeleted={onBack} />}
       </div>

@@ -3,6 +3,8 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { isTerminalStatus } from '../../main/contract/command-status';
 import type { AnyEvent, Client, OutputOf } from '../../main/contract/contract';
 import { matchesLabelFilter } from '../../main/contract/labels';
+import { FollowedLog, TruncationNotice } from './command-output';
+import { nodesQuery } from './sync';
 import type { Transport } from './transport';
 
 type Command = OutputOf<'enqueueCommands'>['commands'][number];
@@ -24,8 +26,17 @@ function withEvent(all: Record<string, Live>, event: CommandEvent): Record<strin
   return { ...all, [event.data.id]: { ...current, [stream]: (current[stream] + data).slice(-MAX_LIVE_CHARS) } };
 }
 
-export function RunCommand({ client, transport }: { client: Client; transport: Transport }) {
-  const nodes = useQuery({ queryKey: ['nodes'], queryFn: () => client.listNodes({}) });
+export function RunCommand({
+  client,
+  transport,
+  onOpenCommand,
+}: {
+  client: Client;
+  transport: Transport;
+  /** Opens a command (and its fan-out) on the Commands screen. */
+  onOpenCommand?: (id: string) => void;
+}) {
+  const nodes = useQuery(nodesQuery(client));
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [text, setText] = useState('');
   const [timeoutSec, setTimeoutSec] = useState(300);
@@ -35,22 +46,39 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
   const [merged, setMerged] = useState<Array<{ nodeId: string; stream: string; text: string }>>([]);
   const [view, setView] = useState<'side' | 'merged'>('side');
   const [labelFilter, setLabelFilter] = useState('');
+  /** Minutes an offline target may take to start it (empty: no deadline). */
+  const [deadlineMin, setDeadlineMin] = useState('');
+  /** Finished commands as stored: the truncation flag, the stored size and the output with its marker. */
+  const [finals, setFinals] = useState<Record<string, Command>>({});
 
   // A fast command's output can arrive before the response that names it: keep recent events of
   // commands not (yet) ours and replay them once the enqueue answers.
   const early = useRef<CommandEvent[]>([]);
 
-  const apply = useCallback((events: CommandEvent[]) => {
-    const ours = events.filter((e) => commandsRef.current.has(e.data.id));
-    if (ours.length === 0) return;
-    setLive((all) => ours.reduce(withEvent, all));
-    const lines = ours.flatMap((e) =>
-      e.event === 'commandOutput'
-        ? e.data.data.split(/(?<=\n)/).map((text) => ({ nodeId: e.data.nodeId, stream: e.data.stream, text }))
-        : [],
-    );
-    if (lines.length > 0) setMerged((all) => all.concat(lines).slice(-MAX_MERGED_LINES));
-  }, []);
+  const apply = useCallback(
+    (events: CommandEvent[]) => {
+      const ours = events.filter((e) => commandsRef.current.has(e.data.id));
+      if (ours.length === 0) return;
+      for (const e of ours) {
+        if (e.event !== 'commandStatus' || !isTerminalStatus(e.data.status)) continue;
+        const { id } = e.data;
+        void client
+          .getCommand({ id })
+          .then((stored) => {
+            if (commandsRef.current.has(id)) setFinals((all) => ({ ...all, [id]: stored }));
+          })
+          .catch(() => undefined);
+      }
+      setLive((all) => ours.reduce(withEvent, all));
+      const lines = ours.flatMap((e) =>
+        e.event === 'commandOutput'
+          ? e.data.data.split(/(?<=\n)/).map((text) => ({ nodeId: e.data.nodeId, stream: e.data.stream, text }))
+          : [],
+      );
+      if (lines.length > 0) setMerged((all) => all.concat(lines).slice(-MAX_MERGED_LINES));
+    },
+    [client],
+  );
 
   useEffect(
     () =>
@@ -63,10 +91,17 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
   );
 
   const run = useMutation({
-    mutationFn: () => client.enqueueCommands({ nodeIds: [...selected], exec: { command: text }, timeoutSec }),
+    mutationFn: () =>
+      client.enqueueCommands({
+        nodeIds: [...selected],
+        exec: { command: text },
+        timeoutSec,
+        ...(offline.length > 0 && deadlineSec !== null ? { deadlineSec } : {}),
+      }),
     onSuccess: ({ commands: created }) => {
       commandsRef.current = new Set(created.map((c) => c.id));
       setMerged([]);
+      setFinals({});
       setCommands(created);
       setLive(
         Object.fromEntries(created.map((c) => [c.id, { status: c.status, exitCode: null, stdout: '', stderr: '' }])),
@@ -98,6 +133,13 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
     return status !== undefined && isTerminalStatus(status) && status !== 'succeeded';
   }).length;
   const nameOf = (id: string) => nodes.data?.find((n) => n.id === id)?.name ?? id;
+  // Targets that are not connected: their command waits for them, so say so before it is queued.
+  const offline = (nodes.data ?? []).filter((n) => selected.has(n.id) && n.status !== 'online');
+  const deadlineSec = deadlineMin.trim() === '' ? null : Math.round(Number(deadlineMin) * 60);
+  const deadlineProblem =
+    deadlineSec !== null && !(deadlineSec >= 60 && deadlineSec <= 30 * 86_400)
+      ? 'a deadline is 1 minute to 30 days'
+      : null;
 
   return (
     <section className="run-command">
@@ -147,7 +189,10 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
             Timeout (s){' '}
             <input type="number" min={1} value={timeoutSec} onChange={(e) => setTimeoutSec(Number(e.target.value))} />
           </label>
-          <button type="submit" disabled={!text.trim() || selected.size === 0 || run.isPending}>
+          <button
+            type="submit"
+            disabled={!text.trim() || selected.size === 0 || run.isPending || deadlineProblem !== null}
+          >
             Run on {selected.size} node{selected.size === 1 ? '' : 's'} (Ctrl+Enter)
           </button>
           {commands.length > 0 && done < commands.length && (
@@ -156,6 +201,31 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
             </button>
           )}
         </div>
+        {offline.length > 0 && (
+          <div className="offline-warning" role="status">
+            <p>
+              {offline.map((n) => n.name).join(', ')} {offline.length === 1 ? 'is' : 'are'} not online: the command
+              waits on the master and runs when the node connects.
+            </p>
+            <label>
+              Give up if not started within (minutes){' '}
+              <input
+                type="number"
+                min={1}
+                max={43_200}
+                value={deadlineMin}
+                placeholder="no deadline"
+                onChange={(e) => setDeadlineMin(e.target.value)}
+              />
+            </label>{' '}
+            <span className={deadlineProblem ? 'error' : 'hint'}>
+              {deadlineProblem ??
+                (deadlineSec === null
+                  ? 'No deadline: it runs whenever the node connects, even hours later.'
+                  : 'Not started by then: it ends expired.')}
+            </span>
+          </div>
+        )}
         {run.error && (
           <p role="alert" className="error">
             {run.error.message}
@@ -173,38 +243,56 @@ export function RunCommand({ client, transport }: { client: Client; transport: T
           <button type="button" aria-pressed={view === 'merged'} onClick={() => setView('merged')}>
             Merged log
           </button>
+          {onOpenCommand && commands[0] && (
+            <button type="button" className="link" onClick={() => onOpenCommand(commands[0]?.id as string)}>
+              Open in Commands
+            </button>
+          )}
         </div>
       )}
-      {view === 'merged' && (
-        <pre className="merged-log" role="log" aria-label="Merged output">
-          {merged.map((line, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity but their position
-            <span key={i} className={line.stream === 'stderr' ? 'stderr' : undefined}>
-              <span className="hint">[{nameOf(line.nodeId)}]</span> {line.text}
-            </span>
-          ))}
-        </pre>
+      {/* One view at a time: the merged log replaces the panes (a hidden attribute lost to .outputs' display). */}
+      {view === 'merged' ? (
+        <>
+          {commands.map((c) => {
+            const final = finals[c.id];
+            return final && <TruncationNotice key={c.id} command={final} who={nameOf(c.nodeId)} />;
+          })}
+          <FollowedLog className="merged-log" label="Merged output" content={merged.length}>
+            {merged.map((line, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity but their position
+              <span key={i} className={line.stream === 'stderr' ? 'stderr' : undefined}>
+                <span className="hint">[{nameOf(line.nodeId)}]</span> {line.text}
+              </span>
+            ))}
+          </FollowedLog>
+        </>
+      ) : (
+        <div className="outputs">
+          {commands.map((c) => {
+            const state = live[c.id];
+            const final = finals[c.id];
+            // Finished: the stored output, which ends with the agent's truncation marker when it was cut.
+            const stdout = final?.stdout ?? state?.stdout;
+            const stderr = final?.stderr ?? state?.stderr;
+            return (
+              <article key={c.id} className="output" data-command-id={c.id}>
+                <header>
+                  <strong>{nameOf(c.nodeId)}</strong>{' '}
+                  <span className={`badge ${state?.status}`}>
+                    {state?.status}
+                    {state?.exitCode !== null && state?.exitCode !== undefined ? ` (exit ${state.exitCode})` : ''}
+                  </span>
+                </header>
+                {final && <TruncationNotice command={final} />}
+                <FollowedLog content={(stdout?.length ?? 0) + (stderr?.length ?? 0)}>
+                  {stdout}
+                  {stderr && <span className="stderr">{stderr}</span>}
+                </FollowedLog>
+              </article>
+            );
+          })}
+        </div>
       )}
-      <div className="outputs" hidden={view !== 'side'}>
-        {commands.map((c) => {
-          const state = live[c.id];
-          return (
-            <article key={c.id} className="output" data-command-id={c.id}>
-              <header>
-                <strong>{nameOf(c.nodeId)}</strong>{' '}
-                <span className={`badge ${state?.status}`}>
-                  {state?.status}
-                  {state?.exitCode !== null && state?.exitCode !== undefined ? ` (exit ${state.exitCode})` : ''}
-                </span>
-              </header>
-              <pre>
-                {state?.stdout}
-                {state?.stderr && <span className="stderr">{state.stderr}</span>}
-              </pre>
-            </article>
-          );
-        })}
-      </div>
     </section>
   );
 }

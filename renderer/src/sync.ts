@@ -1,11 +1,15 @@
 // Keeps the react-query cache true to the master's events: node status is patched into the cached
 // lists by id (batched, so ten thousand events cost one list copy), changes that carry no data are
 // refetched at most once per second, and a reconnect refetches what the stream may have missed.
-import type { QueryClient, QueryKey } from '@tanstack/react-query';
+import type { InfiniteData, QueryClient, QueryKey } from '@tanstack/react-query';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { isTerminalStatus } from '../../main/contract/command-status';
 import type { Client, OutputOf } from '../../main/contract/contract';
+import type { CommandView } from '../../main/contract/queue-schemas';
 import { type NodePatch, type NodeView, patchNodes, StatusLedger, Throttle } from './cache-patch';
+import { type CommandPatch, patchCommand, patchCommandPages } from './command-patch';
+import { appendLiveOutput } from './live-output';
 import type { Transport } from './transport';
 
 /** Patches are applied this often at most (one list copy per flush). */
@@ -76,11 +80,16 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
       schedule();
       refetchIfCached(['node', nodeId]);
     }),
-    hub.on('commandStatus', ({ taskRunId }) => {
-      if (!taskRunId) return;
+    hub.on('commandStatus', (event) => {
+      patchCommandLists(queryClient, event);
+      // Finished: its stored output, duration and exit code; lists: new rows and filters' membership.
+      if (isTerminalStatus(event.status)) refetchIfCached(['command', event.id]);
+      refetch(['commands']);
+      if (!event.taskRunId) return;
       refetch(['taskRuns']);
-      refetchIfCached(['run', taskRunId]);
+      refetchIfCached(['run', event.taskRunId]);
     }),
+    hub.on('commandOutput', ({ id, stream, data }) => appendLiveOutput(id, stream, data)),
     hub.on('taskRunStatus', ({ taskId, id }) => {
       refetch(['taskRuns', taskId]);
       refetchIfCached(['run', id]);
@@ -104,6 +113,20 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
     throttle.cancel();
     if (flushTimer) clearTimeout(flushTimer);
   };
+}
+
+/** A command's new status in every cached list and view of it (paged lists, fan-outs, the command). */
+function patchCommandLists(queryClient: QueryClient, patch: CommandPatch): void {
+  for (const query of queryClient.getQueryCache().findAll({ queryKey: ['commands'] })) {
+    const data = query.state.data;
+    if (data && typeof data === 'object' && 'pages' in data) {
+      const patched = patchCommandPages(data as InfiniteData<CommandView[]>, patch);
+      if (patched.found) queryClient.setQueryData(query.queryKey, patched.data);
+    } else if (Array.isArray(data)) {
+      queryClient.setQueryData<CommandView[]>(query.queryKey, (rows) => rows?.map((r) => patchCommand(r, patch)));
+    }
+  }
+  queryClient.setQueryData<CommandView>(['command', patch.id], (row) => row && patchCommand(row, patch));
 }
 
 /** Mounted once for the app's lifetime, next to the transport. */
