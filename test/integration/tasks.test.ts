@@ -1,15 +1,9 @@
 // Tasks, schedules and fan-out, against a real master. The 200-node fan-out uses the simulated
 // fleet (real sockets and protocol, no real processes: 200 agent processes do not fit this machine).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InputOf } from '../../main/contract/contract.js';
 import { Swarm } from '../bench/swarm.js';
-import {
-  type CommandSummary,
-  createNode,
-  type MasterHandle,
-  startMaster,
-  waitFor,
-  waitForStatus,
-} from '../helpers/processes.js';
+import { createNode, type MasterHandle, startMaster, waitFor, waitForStatus } from '../helpers/processes.js';
 
 let master: MasterHandle;
 const swarms: Swarm[] = [];
@@ -21,24 +15,11 @@ afterAll(async () => {
   await master?.proc.stop();
 });
 
-interface RunSummary {
-  id: string;
-  status: string;
-  total: number;
-  counts: Record<string, number>;
-  firstFailure: string | null;
-  trigger: string;
-  commands?: CommandSummary[];
-}
-
 async function simulatedNodes(count: number, label: string, reply?: ConstructorParameters<typeof Swarm>[0]['reply']) {
   const tokens: string[] = [];
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const { status, body } = await master.api<{ node: { id: string }; token: string }>('POST', '/api/nodes', {
-      name: `${label}-${i}`,
-      labels: { group: label },
-    });
+    const { status, body } = await master.reply('createNode', { name: `${label}-${i}`, labels: { group: label } });
     if (status !== 201) throw new Error(JSON.stringify(body));
     tokens.push(body.token);
     ids.push(body.node.id);
@@ -66,8 +47,8 @@ async function simulatedNodes(count: number, label: string, reply?: ConstructorP
 async function waitForRun(runId: string, timeoutMs = 20_000) {
   return waitFor(
     async () => {
-      const { body } = await master.api<RunSummary>('GET', `/api/runs/${runId}`);
-      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : null;
+      const run = await master.client.getRun({ id: runId });
+      return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : null;
     },
     `run ${runId} to finish`,
     timeoutMs,
@@ -77,7 +58,7 @@ async function waitForRun(runId: string, timeoutMs = 20_000) {
 describe('fan-out', () => {
   it('one command to 200 connected agents: one request, 200 results', async () => {
     const fleet = await simulatedNodes(200, 'fan');
-    const { status, body } = await master.api<{ commands: CommandSummary[] }>('POST', '/api/commands', {
+    const { status, body } = await master.reply('enqueueCommands', {
       selector: { group: 'fan' },
       exec: { command: 'uptime' },
     });
@@ -87,9 +68,7 @@ describe('fan-out', () => {
     await waitFor(
       async () => {
         const done = await Promise.all(
-          body.commands.map((c) =>
-            master.api<CommandSummary>('GET', `/api/commands/${c.id}`).then((r) => r.body.status),
-          ),
+          body.commands.map((c) => master.client.getCommand({ id: c.id }).then((command) => command.status)),
         );
         return done.every((s) => s === 'succeeded');
       },
@@ -102,14 +81,14 @@ describe('fan-out', () => {
 describe('tasks', () => {
   it('runs across nodes within the concurrency limit and reports the aggregate', async () => {
     const fleet = await simulatedNodes(6, 'limited', (_c, index) => ({ delayMs: 150, exitCode: index === 4 ? 1 : 0 }));
-    const created = await master.api<{ id: string }>('POST', '/api/tasks', {
+    const created = await master.reply('createTask', {
       name: 'limited',
       exec: { command: 'deploy' },
       targets: { selector: { group: 'limited' } },
       concurrency: 2,
     });
     expect(created.status).toBe(201);
-    const run = await master.api<RunSummary>('POST', `/api/tasks/${created.body.id}/run`);
+    const run = await master.reply('runTask', { id: created.body.id });
     expect(run.status).toBe(201);
     expect(run.body).toMatchObject({ status: 'running', total: 6, trigger: 'manual' });
     const done = await waitForRun(run.body.id);
@@ -118,8 +97,8 @@ describe('tasks', () => {
     expect(fleet.maxRunning()).toBe(2);
     const failed = done.commands?.find((c) => c.id === done.firstFailure);
     expect(failed?.nodeId).toBe(fleet.ids[4]);
-    const runs = await master.api<RunSummary[]>('GET', `/api/tasks/${created.body.id}/runs`);
-    expect(runs.body.map((r) => r.id)).toEqual([run.body.id]);
+    const runs = await master.client.listTaskRuns({ id: created.body.id });
+    expect(runs.map((r) => r.id)).toEqual([run.body.id]);
   });
 
   it('fires on a cron schedule and skips overlapping runs', async () => {
@@ -127,7 +106,7 @@ describe('tasks', () => {
     const { startAgent } = await import('../helpers/processes.js');
     const agent = startAgent({ master, token });
     await waitForStatus(master, node.id, 'online');
-    const created = await master.api<{ id: string; nextRuns: number[] }>('POST', '/api/tasks', {
+    const created = await master.reply('createTask', {
       name: 'every second',
       exec: { command: 'sleep 1.5' },
       targets: { nodeIds: [node.id] },
@@ -140,21 +119,21 @@ describe('tasks', () => {
     expect(second - first).toBe(1000);
     const runs = await waitFor(
       async () => {
-        const { body } = await master.api<RunSummary[]>('GET', `/api/tasks/${created.body.id}/runs`);
-        const succeeded = body.filter((r) => r.status === 'succeeded');
-        return succeeded.length >= 2 ? body : null;
+        const all = await master.client.listTaskRuns({ id: created.body.id });
+        const succeeded = all.filter((r) => r.status === 'succeeded');
+        return succeeded.length >= 2 ? all : null;
       },
       'two scheduled runs to succeed',
       15_000,
     );
     expect(runs.every((r) => r.trigger === 'schedule')).toBe(true);
     expect(runs.some((r) => r.status === 'skipped')).toBe(true);
-    await master.api('PATCH', `/api/tasks/${created.body.id}`, { enabled: false });
+    await master.client.updateTask({ id: created.body.id, enabled: false });
     await agent.stop();
   });
 
   it('refuses bad tasks with clear messages', async () => {
-    const cases: Array<[unknown, RegExp]> = [
+    const cases: Array<[InputOf<'createTask'>, RegExp]> = [
       [
         { name: 'x', exec: { command: 'x' }, targets: { nodeIds: ['local'] }, schedule: 'every tuesday' },
         /does not parse/,
@@ -164,25 +143,23 @@ describe('tasks', () => {
       [{ name: '', exec: { command: 'x' }, targets: { nodeIds: ['local'] } }, /a task needs a name/],
     ];
     for (const [body, message] of cases) {
-      const response = await master.api<{ error: { message: string } }>('POST', '/api/tasks', body);
-      expect(response.status, JSON.stringify(body)).toBe(400);
-      expect(response.body.error.message).toMatch(message);
+      const refused = await master.failure('createTask', body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.message).toMatch(message);
     }
   });
 
   it('changes only the fields a PATCH names', async () => {
-    const created = await master.api<{ id: string }>('POST', '/api/tasks', {
+    const created = await master.reply('createTask', {
       name: 'patchable',
       exec: { command: 'true' },
       targets: { nodeIds: ['local'] },
       timeoutSec: 42,
       overlap: 'queue',
     });
-    const patched = await master.api<Record<string, unknown>>('PATCH', `/api/tasks/${created.body.id}`, {
-      name: 'renamed',
-    });
-    expect(patched.body).toMatchObject({ name: 'renamed', timeoutSec: 42, overlap: 'queue', enabled: true });
-    expect((await master.api('DELETE', `/api/tasks/${created.body.id}`)).status).toBe(200);
-    expect((await master.api('GET', `/api/tasks/${created.body.id}`)).status).toBe(404);
+    const patched = await master.client.updateTask({ id: created.body.id, name: 'renamed' });
+    expect(patched).toMatchObject({ name: 'renamed', timeoutSec: 42, overlap: 'queue', enabled: true });
+    expect((await master.reply('deleteTask', { id: created.body.id })).status).toBe(200);
+    expect((await master.failure('getTask', { id: created.body.id })).status).toBe(404);
   });
 });
