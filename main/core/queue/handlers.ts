@@ -1,6 +1,5 @@
 // Contract handlers for commands (tasks and runs: tasks/handlers.ts).
 
-import { sql } from 'kysely';
 import type { Handlers, ParsedInputOf } from '../../contract/contract.js';
 import { FleetError } from '../../contract/errors.js';
 import { type NodeLister, resolveTargets } from '../nodes/targets.js';
@@ -8,19 +7,11 @@ import type { CommandsTable, Db } from '../store/schema.js';
 import { toCommandView } from './command-view.js';
 import { claimFor, type IdempotencyClaim, IdempotentRequests } from './idempotency.js';
 import type { CommandQueue } from './queue.js';
+import { commandsByIds, listCommands } from './reads.js';
 
 type QueueHandlerNames = 'enqueueCommands' | 'listCommands' | 'getCommand' | 'cancelCommand';
 
 type EnqueueInput = Omit<ParsedInputOf<'enqueueCommands'>, 'idempotencyKey'>;
-
-/**
- * A LIKE pattern matching text that contains `needle` literally. `!` escapes (the same on SQLite and
- * MariaDB, where a backslash would mean different things), so `%`, `_` and `!` in the needle match
- * themselves. The pattern is a bound parameter.
- */
-export function containing(needle: string): string {
-  return `%${needle.replace(/[!%_]/g, (c) => `!${c}`)}%`;
-}
 
 /** What a retry of a keyed enqueue answers from: the ids of the commands the first one created. */
 const commandIdsOf = (rows: CommandsTable[]) => JSON.stringify({ commandIds: rows.map((r) => r.id) });
@@ -28,11 +19,7 @@ const commandIdsOf = (rows: CommandsTable[]) => JSON.stringify({ commandIds: row
 /** The commands a keyed enqueue created, in their current state and the first answer's order. */
 async function commandsById(db: Db, reference: string) {
   const { commandIds } = JSON.parse(reference) as { commandIds: string[] };
-  const rows: CommandsTable[] = [];
-  for (let i = 0; i < commandIds.length; i += 500) {
-    const chunk = commandIds.slice(i, i + 500);
-    rows.push(...(await db.selectFrom('commands').selectAll().where('id', 'in', chunk).execute()));
-  }
+  const rows = await commandsByIds(db, commandIds);
   const byId = new Map(rows.map((r) => [r.id, r]));
   // A command deleted since (its node was deleted) is left out.
   return { commands: commandIds.flatMap((id) => (byId.has(id) ? [toCommandView(byId.get(id) as CommandsTable)] : [])) };
@@ -68,17 +55,8 @@ export function queueHandlers(queue: CommandQueue, registry: NodeLister, db: Db)
         (reference) => commandsById(db, reference),
       );
     },
-    listCommands: async ({ nodeId, status, taskRunId, batchId, q, limit, before, withOutput }) => {
-      let query = db.selectFrom('commands').selectAll().orderBy('id', 'desc').limit(limit);
-      if (nodeId) query = query.where('node_id', '=', nodeId);
-      if (status) query = query.where('status', '=', status);
-      if (taskRunId) query = query.where('task_run_id', '=', taskRunId);
-      if (batchId) query = query.where('batch_id', '=', batchId);
-      if (q) query = query.where(sql<boolean>`command_text like ${containing(q)} escape '!'`);
-      if (before) query = query.where('id', '<', before);
-      const rows = await query.execute();
-      return rows.map((r) => toCommandView(r, withOutput ?? false));
-    },
+    listCommands: async ({ withOutput, ...filter }) =>
+      (await listCommands(db, filter)).map((r) => toCommandView(r, withOutput ?? false)),
     getCommand: async ({ id }) => toCommandView(await queue.get(id)),
     cancelCommand: async ({ id }) => toCommandView(await queue.cancel(id)),
   };
