@@ -21,24 +21,6 @@ import {
   waitForStatus,
 } from '../helpers/processes.js';
 
-interface Run {
-  id: string;
-  status: string;
-  total: number;
-  reason: string | null;
-  counts: Record<string, number>;
-  createdAt: number;
-}
-interface Rotated {
-  token: string;
-  tokenOverlapUntil: number | null;
-  delivery: { status: string; storedIn: string | null; message: string };
-}
-interface NodeBody {
-  status: string;
-  connectedSince: number | null;
-}
-
 describe('fleet lifecycle: revoke, task deadlines, token rotation over the channel', () => {
   let master: MasterHandle;
   const procs: Proc[] = [];
@@ -59,8 +41,8 @@ describe('fleet lifecycle: revoke, task deadlines, token rotation over the chann
   const connectedAfter = async (id: string, since: number, timeoutMs = 20_000) =>
     waitFor(
       async () => {
-        const { body } = await master.api<NodeBody>('GET', `/api/nodes/${id}`);
-        return body.status === 'online' && (body.connectedSince ?? 0) > since;
+        const node = await master.client.getNode({ id });
+        return node.status === 'online' && (node.connectedSince ?? 0) > since;
       },
       `node ${id} to connect after ${new Date(since).toISOString()}`,
       timeoutMs,
@@ -76,19 +58,19 @@ describe('fleet lifecycle: revoke, task deadlines, token rotation over the chann
       const [waiting] = await enqueue(master, { nodeIds: [node.id], exec: { command: 'echo later' } });
       await waitForCommand(master, running?.id as string, 10_000, ['running']);
 
-      const revoked = await master.api<{ revoked: boolean }>('POST', `/api/nodes/${node.id}/revoke`);
+      const revoked = await master.reply('revokeNode', { id: node.id });
       expect(revoked.status).toBe(200);
       for (const id of [running?.id, waiting?.id]) {
         const command = await waitForCommand(master, id as string, 10_000);
         expect(command.status).toBe('cancelled');
         expect(command.error).toBe('node revoked');
       }
-      const refused = await master.api<{ error: { code: string; message: string } }>('POST', '/api/commands', {
+      const refused = await master.failure('enqueueCommands', {
         nodeIds: [node.id],
         exec: { command: 'echo after-revoke' },
       });
       expect(refused.status).toBe(409);
-      expect(refused.body.error.message).toMatch(/revoke-me.*is revoked/);
+      expect(refused.message).toMatch(/revoke-me.*is revoked/);
       await waitForStatus(master, node.id, 'offline');
     });
   });
@@ -99,7 +81,7 @@ describe('fleet lifecycle: revoke, task deadlines, token rotation over the chann
       const away = await createNode(master, 'web-3');
       agent({ master, token: healthy.token });
       await waitForStatus(master, healthy.node.id, 'online');
-      const created = await master.api<{ id: string; deadlineSec: number }>('POST', '/api/tasks', {
+      const created = await master.reply('createTask', {
         name: 'every second',
         exec: { command: 'echo tick' },
         targets: { nodeIds: [healthy.node.id, away.node.id] },
@@ -109,7 +91,7 @@ describe('fleet lifecycle: revoke, task deadlines, token rotation over the chann
       });
       expect(created.status).toBe(201);
       expect(created.body.deadlineSec).toBe(3);
-      const runs = async () => (await master.api<Run[]>('GET', `/api/tasks/${created.body.id}/runs?limit=500`)).body;
+      const runs = () => master.client.listTaskRuns({ id: created.body.id, limit: 500 });
       // The first run ends once web-3's command expires; later ones ran on web-1 meanwhile.
       const first = await waitFor(
         async () => {
@@ -128,7 +110,7 @@ describe('fleet lifecycle: revoke, task deadlines, token rotation over the chann
       );
       expect(partial.reason).toBe('1 target skipped: previous run still has 1 target pending (node web-3 offline)');
       expect(partial.total).toBe(1);
-      await master.api('PATCH', `/api/tasks/${created.body.id}`, { enabled: false });
+      await master.client.updateTask({ id: created.body.id, enabled: false });
       // Every run ends: none waits forever on the node that never comes.
       await waitFor(async () => (await runs()).every((r) => r.status !== 'running'), 'every run to end', 15_000);
       expect((await runs()).filter((r) => r.status === 'skipped' && r.reason === null)).toEqual([]);
@@ -136,19 +118,19 @@ describe('fleet lifecycle: revoke, task deadlines, token rotation over the chann
 
     it('cancels a running run: its commands end cancelled, the run ends cancelled', async () => {
       const away = await createNode(master, 'never-here');
-      const task = await master.api<{ id: string }>('POST', '/api/tasks', {
+      const task = await master.client.createTask({
         name: 'manual',
         exec: { command: 'true' },
         targets: { nodeIds: [away.node.id] },
       });
-      const started = await master.api<Run>('POST', `/api/tasks/${task.body.id}/run`);
-      expect(started.body.status).toBe('running');
-      const cancelled = await master.api<Run>('POST', `/api/runs/${started.body.id}/cancel`);
+      const started = await master.client.runTask({ id: task.id });
+      expect(started.status).toBe('running');
+      const cancelled = await master.reply('cancelRun', { id: started.id });
       expect(cancelled.status).toBe(200);
       expect(cancelled.body.status).toBe('cancelled');
       expect(cancelled.body.reason).toBe('cancelled by an admin');
       expect(cancelled.body.counts).toEqual({ cancelled: 1 });
-      const again = await master.api<{ error: { code: string } }>('POST', `/api/runs/${started.body.id}/cancel`);
+      const again = await master.failure('cancelRun', { id: started.id });
       expect(again.status).toBe(409);
     });
   });
@@ -159,7 +141,7 @@ describe('fleet lifecycle: revoke, task deadlines, token rotation over the chann
       const stateDir = tempDir('fleetdeck-rotate-state-');
       const first = agent({ master, token, args: ['--state-dir', stateDir] });
       await waitForStatus(master, node.id, 'online');
-      const rotated = await master.api<Rotated>('POST', `/api/nodes/${node.id}/rotate-token`, { overlapSec: 2 });
+      const rotated = await master.reply('rotateNodeToken', { id: node.id, overlapSec: 2 });
       expect(rotated.status).toBe(200);
       expect(rotated.body.delivery).toMatchObject({ status: 'stored', storedIn: 'state-dir' });
       expect(readFileSync(join(stateDir, 'rotated-token.json'), 'utf8')).toContain(rotated.body.token);
@@ -172,7 +154,7 @@ describe('fleet lifecycle: revoke, task deadlines, token rotation over the chann
       // Not connected: the result says so, and what to do.
       await second.stop();
       await waitForStatus(master, node.id, 'offline');
-      const offline = await master.api<Rotated>('POST', `/api/nodes/${node.id}/rotate-token`, { overlapSec: 60 });
+      const offline = await master.reply('rotateNodeToken', { id: node.id, overlapSec: 60 });
       expect(offline.body.delivery.status).toBe('not-connected');
       expect(offline.body.delivery.message).toMatch(/give it the new token by hand/);
     });
@@ -211,7 +193,7 @@ describe('fleet lifecycle: revoke, task deadlines, token rotation over the chann
       await waitForStatus(master, node.id, 'online');
       // Frozen before it can act on the token frame, then killed: it never stored nor acknowledged it.
       first.signal('SIGSTOP');
-      const rotated = await master.api<Rotated>('POST', `/api/nodes/${node.id}/rotate-token`, { overlapSec: 15 });
+      const rotated = await master.reply('rotateNodeToken', { id: node.id, overlapSec: 15 });
       expect(rotated.body.delivery.status).toBe('unacknowledged');
       first.signal('SIGKILL');
       await first.exited;
