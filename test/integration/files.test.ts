@@ -4,6 +4,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSyn
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InputOf, OperationName, OutputOf } from '../../main/contract/contract.js';
+import { ApiFailure } from '../helpers/api-client.js';
 import {
   createNode,
   enqueue,
@@ -36,8 +38,9 @@ const url = (id: string, path: string, query: Record<string, string> = {}) =>
   new URL(`/api/nodes/${id}/files${path}?${new URLSearchParams(query)}`, master.adminUrl);
 const auth = () => ({ authorization: `Bearer ${master.adminToken}` });
 
-async function api<T>(method: string, path: string, body?: unknown) {
-  return master.api<T & { error?: { code: string; message: string } }>(method, path, body);
+/** The error code a refused call answered (it rejects if the call succeeded). */
+async function refusedCode<K extends OperationName>(name: K, input: InputOf<K>): Promise<string> {
+  return (await master.failure(name, input)).code;
 }
 
 /** A deterministic byte stream of `size` bytes, hashed as it goes. */
@@ -79,6 +82,13 @@ async function upload(
   };
 }
 
+/** The streamed download route is not a Client operation: its refusal read from the error body. */
+async function refusedDownload(path: string): Promise<ApiFailure> {
+  const response = await fetch(url(nodeId, '/content', { path }), { headers: auth() });
+  const { error } = (await response.json()) as { error: { code: string; message: string } };
+  return new ApiFailure(response.status, error.code, error.message);
+}
+
 async function downloadHash(id: string, path: string, headers: Record<string, string> = {}) {
   const response = await fetch(url(id, '/content', { path }), { headers: { ...auth(), ...headers } });
   const hash = createHash('sha256');
@@ -112,26 +122,23 @@ describe('file browser', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const query: Record<string, string> = { path: dir, limit: '1000', ...(cursor ? { cursor } : {}) };
-      const { body } = await api<{
-        total: number;
-        entries: Array<{ name: string; type: string }>;
-        nextCursor: string | null;
-      }>('GET', `/api/nodes/${nodeId}/files?${new URLSearchParams(query)}`);
-      expect(body.total).toBe(10_002);
-      names.push(...body.entries.map((e) => e.name));
-      cursor = body.nextCursor;
+      const page: OutputOf<'listFiles'> = await master.client.listFiles({
+        id: nodeId,
+        path: dir,
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
+      expect(page.total).toBe(10_002);
+      names.push(...page.entries.map((e) => e.name));
+      cursor = page.nextCursor;
       pages++;
     } while (cursor);
     expect(pages).toBe(11);
     // The sorted listing is cached between pages; a change to the directory is seen at once.
     writeFileSync(join(dir, 'a-new-file'), '');
-    const after = await api<{ total: number; entries: Array<{ name: string }> }>(
-      'GET',
-      `/api/nodes/${nodeId}/files?${new URLSearchParams({ path: dir, limit: '3' })}`,
-    );
-    expect(after.body.total).toBe(10_003);
-    expect(after.body.entries.map((e) => e.name)).toEqual(['adir', 'zdir', 'a-new-file']);
+    const after = await master.client.listFiles({ id: nodeId, path: dir, limit: 3 });
+    expect(after.total).toBe(10_003);
+    expect(after.entries.map((e) => e.name)).toEqual(['adir', 'zdir', 'a-new-file']);
     expect(names.slice(0, 3)).toEqual(['adir', 'zdir', 'f00000']);
     expect(names).toHaveLength(10_002);
     expect(new Set(names).size).toBe(10_002);
@@ -140,60 +147,63 @@ describe('file browser', () => {
   it('stats, previews text, refuses binary preview, makes, renames and deletes', async () => {
     writeFileSync(join(root, 'notes.txt'), 'line one\nline two\n');
     writeFileSync(join(root, 'blob.bin'), Buffer.from([1, 2, 0, 3]));
-    const stat = await api<{ type: string; size: number; owner: string }>(
-      'GET',
-      `/api/nodes/${nodeId}/files/stat?path=${root}/notes.txt`,
-    );
-    expect(stat.body).toMatchObject({ type: 'file', size: 18 });
-    const preview = await api<{ text: string }>('GET', `/api/nodes/${nodeId}/files/preview?path=${root}/notes.txt`);
-    expect(preview.body.text).toBe('line one\nline two\n');
-    const binary = await api('GET', `/api/nodes/${nodeId}/files/preview?path=${root}/blob.bin`);
+    const stat = await master.client.statFile({ id: nodeId, path: `${root}/notes.txt` });
+    expect(stat).toMatchObject({ type: 'file', size: 18 });
+    const preview = await master.client.previewFile({ id: nodeId, path: `${root}/notes.txt` });
+    expect(preview.text).toBe('line one\nline two\n');
+    const binary = await master.failure('previewFile', { id: nodeId, path: `${root}/blob.bin` });
     expect(binary.status).toBe(415);
-    expect(binary.body.error?.code).toBe('binary');
+    expect(binary.code).toBe('binary');
 
-    const made = await api('POST', `/api/nodes/${nodeId}/files/mkdir`, { path: `${root}/a/b/c`, parents: true });
+    const made = await master.reply('makeDirectory', { id: nodeId, path: `${root}/a/b/c`, parents: true });
     expect(made.status).toBe(201);
-    const again = await api('POST', `/api/nodes/${nodeId}/files/mkdir`, { path: `${root}/a/b/c` });
-    expect(again.body.error?.code).toBe('exists');
-    const moved = await api('POST', `/api/nodes/${nodeId}/files/rename`, {
+    expect(await refusedCode('makeDirectory', { id: nodeId, path: `${root}/a/b/c` })).toBe('exists');
+    const moved = await master.reply('renameFile', {
+      id: nodeId,
       from: `${root}/notes.txt`,
       to: `${root}/a/notes.txt`,
     });
     expect(moved.status).toBe(200);
     expect(readFileSync(join(root, 'a', 'notes.txt'), 'utf8')).toBe('line one\nline two\n');
-    const notEmpty = await api('DELETE', `/api/nodes/${nodeId}/files?path=${root}/a`);
-    expect(notEmpty.body.error?.code).toBe('not_empty');
-    expect((await api('DELETE', `/api/nodes/${nodeId}/files?path=${root}/a&recursive=true`)).status).toBe(200);
+    expect(await refusedCode('deleteFile', { id: nodeId, path: `${root}/a` })).toBe('not_empty');
+    expect((await master.reply('deleteFile', { id: nodeId, path: `${root}/a`, recursive: true })).status).toBe(200);
     expect(existsSync(join(root, 'a'))).toBe(false);
-    const missing = await api('GET', `/api/nodes/${nodeId}/files/stat?path=${root}/nope`);
+    const missing = await master.failure('statFile', { id: nodeId, path: `${root}/nope` });
     expect(missing.status).toBe(404);
   });
 
   it('refuses every escape from the shared roots', async () => {
     symlinkSync('/etc', join(root, 'etc-link'));
     symlinkSync('/etc/hostname', join(root, 'hostname-link'));
-    const attempts: Array<[string, string, string]> = [
-      ['GET', `/files?path=${encodeURIComponent(`${root}/../../etc`)}`, 'outside_roots'],
-      ['GET', '/files?path=/etc', 'outside_roots'],
-      ['GET', `/files?path=${encodeURIComponent(`${root}/etc-link`)}`, 'outside_roots'],
-      ['GET', `/files/preview?path=${encodeURIComponent(`${root}/hostname-link`)}`, 'outside_roots'],
-      ['GET', `/files/content?path=${encodeURIComponent(`${root}/hostname-link`)}`, 'outside_roots'],
-      ['GET', `/files?path=${encodeURIComponent(`${root}/x\0y`)}`, 'invalid_path'],
-      ['GET', `/files/stat?path=${encodeURIComponent(`${root}/${'n'.repeat(300)}`)}`, 'invalid_path'],
-      ['GET', '/files?path=relative/path', 'invalid_path'],
-      ['POST', '/files/mkdir', 'outside_roots'],
-      ['POST', '/files/rename', 'outside_roots'],
+    const id = nodeId;
+    const attempts: Array<[string, () => Promise<ApiFailure>, string]> = [
+      ['list ../../etc', () => master.failure('listFiles', { id, path: `${root}/../../etc` }), 'outside_roots'],
+      ['list /etc', () => master.failure('listFiles', { id, path: '/etc' }), 'outside_roots'],
+      ['list a link to /etc', () => master.failure('listFiles', { id, path: `${root}/etc-link` }), 'outside_roots'],
+      ['preview a link', () => master.failure('previewFile', { id, path: `${root}/hostname-link` }), 'outside_roots'],
+      ['download a link', () => refusedDownload(`${root}/hostname-link`), 'outside_roots'],
+      ['list a NUL', () => master.failure('listFiles', { id, path: `${root}/x\0y` }), 'invalid_path'],
+      [
+        'stat a long name',
+        () => master.failure('statFile', { id, path: `${root}/${'n'.repeat(300)}` }),
+        'invalid_path',
+      ],
+      ['list a relative path', () => master.failure('listFiles', { id, path: 'relative/path' }), 'invalid_path'],
+      [
+        'mkdir through a link',
+        () => master.failure('makeDirectory', { id, path: `${root}/etc-link/evil` }),
+        'outside_roots',
+      ],
+      [
+        'rename out of the root',
+        () => master.failure('renameFile', { id, from: `${root}/blob.bin`, to: '/tmp/escaped.bin' }),
+        'outside_roots',
+      ],
     ];
-    for (const [method, path, code] of attempts) {
-      const body =
-        path === '/files/mkdir'
-          ? { path: `${root}/etc-link/evil` }
-          : path === '/files/rename'
-            ? { from: `${root}/blob.bin`, to: '/tmp/escaped.bin' }
-            : undefined;
-      const response = await api(method, `/api/nodes/${nodeId}${path}`, body);
-      expect(response.body.error?.code, `${method} ${path}`).toBe(code);
-      expect(response.status).toBeGreaterThanOrEqual(400);
+    for (const [what, attempt, code] of attempts) {
+      const refused = await attempt();
+      expect(refused.code, what).toBe(code);
+      expect(refused.status).toBeGreaterThanOrEqual(400);
     }
     const upload1 = await upload(nodeId, `${root}/etc-link/pwned`, Buffer.from('x'));
     expect(upload1.body.error?.code).toBe('outside_roots');
@@ -296,20 +306,22 @@ describe('file browser', () => {
     const share = tempDir('fleetdeck-ro-');
     writeFileSync(join(share, 'keep.txt'), 'keep');
     const ro = await fileAgent('read-only', ['--root', share, '--no-files-write']);
-    expect((await api('GET', `/api/nodes/${ro.id}/files?path=${share}`)).status).toBe(200);
+    expect((await master.reply('listFiles', { id: ro.id, path: share })).status).toBe(200);
     const changes = [
-      await api('POST', `/api/nodes/${ro.id}/files/mkdir`, { path: `${share}/new` }),
-      await api('POST', `/api/nodes/${ro.id}/files/rename`, { from: `${share}/keep.txt`, to: `${share}/moved.txt` }),
-      await api('DELETE', `/api/nodes/${ro.id}/files?path=${share}/keep.txt`),
-      await upload(ro.id, `${share}/up.txt`, Buffer.from('x')),
+      await master.failure('makeDirectory', { id: ro.id, path: `${share}/new` }),
+      await master.failure('renameFile', { id: ro.id, from: `${share}/keep.txt`, to: `${share}/moved.txt` }),
+      await master.failure('deleteFile', { id: ro.id, path: `${share}/keep.txt` }),
     ];
     for (const change of changes) {
       expect(change.status).toBe(403);
-      expect(change.body.error?.code).toBe('capability_missing');
+      expect(change.code).toBe('capability_missing');
     }
+    const uploaded = await upload(ro.id, `${share}/up.txt`, Buffer.from('x'));
+    expect(uploaded.status).toBe(403);
+    expect(uploaded.body.error?.code).toBe('capability_missing');
     expect(readdirSync(share)).toEqual(['keep.txt']);
     const noFiles = await fileAgent('no-files', ['--no-files']);
-    expect((await api('GET', `/api/nodes/${noFiles.id}/files?path=/tmp`)).body.error?.code).toBe('capability_missing');
+    expect(await refusedCode('listFiles', { id: noFiles.id, path: '/tmp' })).toBe('capability_missing');
   });
 
   it.skipIf(process.getuid?.() !== 0)('reports permission errors (agent running as nobody)', async () => {
@@ -317,9 +329,9 @@ describe('file browser', () => {
     chmodSync(share, 0o755);
     writeFileSync(join(share, 'secret.txt'), 'secret', { mode: 0o600 });
     const limited = await fileAgent('nobody', ['--root', share], 65534);
-    const read = await api('GET', `/api/nodes/${limited.id}/files/preview?path=${share}/secret.txt`);
+    const read = await master.failure('previewFile', { id: limited.id, path: `${share}/secret.txt` });
     expect(read.status).toBe(403);
-    expect(read.body.error?.code).toBe('permission_denied');
+    expect(read.code).toBe('permission_denied');
     const write = await upload(limited.id, `${share}/new.txt`, Buffer.from('x'));
     expect(write.body.error?.code).toBe('permission_denied');
   });
@@ -327,20 +339,14 @@ describe('file browser', () => {
   it('answers fast and clearly when the node is offline', async () => {
     const { node } = await createNode(master, 'offline-files');
     const started = Date.now();
-    const response = await api('GET', `/api/nodes/${node.id}/files?path=/tmp`);
-    expect(response.status).toBe(503);
-    expect(response.body.error).toMatchObject({
-      code: 'node_offline',
-      message: expect.stringMatching(/not connected/),
-    });
+    const refused = await master.failure('listFiles', { id: node.id, path: '/tmp' });
+    expect(refused.status).toBe(503);
+    expect(refused).toMatchObject({ code: 'node_offline', message: expect.stringMatching(/not connected/) });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('the local node browses the master machine too', async () => {
-    const { body } = await api<{ entries: unknown[] }>(
-      'GET',
-      `/api/nodes/local/files?path=${encodeURIComponent(process.env.HOME ?? '/root')}`,
-    );
-    expect(Array.isArray(body.entries)).toBe(true);
+    const listing = await master.client.listFiles({ id: 'local', path: process.env.HOME ?? '/root' });
+    expect(Array.isArray(listing.entries)).toBe(true);
   });
 });
