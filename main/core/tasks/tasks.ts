@@ -269,44 +269,62 @@ export class TaskService {
     return this.runView(runId);
   }
 
+  /** The newest runs of a task with their counts: two reads however many runs, no command output. */
   async runs(taskId: string, limit = 50): Promise<TaskRunView[]> {
     await this.row(taskId);
-    const rows = await this.db
+    const runs = await this.db
       .selectFrom('task_runs')
-      .select('id')
+      .selectAll()
       .where('task_id', '=', taskId)
       .orderBy('created_at', 'desc')
       .limit(limit)
       .execute();
-    return Promise.all(rows.map((r) => this.runView(r.id)));
+    const counts = await this.latestCounts(runs.map((r) => r.id));
+    return runs.map((run) => runViewOf(run, counts.get(run.id) ?? {}));
   }
 
   async runView(runId: string, withCommands = false): Promise<TaskRunView> {
     const run = await this.db.selectFrom('task_runs').selectAll().where('id', '=', runId).executeTakeFirst();
     if (!run) throw notFound('run', runId);
+    if (!withCommands) return runViewOf(run, (await this.latestCounts([runId])).get(runId) ?? {});
     const commands = await this.db
       .selectFrom('commands')
       .selectAll()
       .where('task_run_id', '=', runId)
       .orderBy('id')
       .execute();
-    const latest = latestAttempts(commands);
-    const counts: Record<string, number> = {};
-    for (const c of latest) counts[c.status] = (counts[c.status] ?? 0) + 1;
-    return {
-      id: run.id,
-      taskId: run.task_id,
-      trigger: run.trigger,
-      status: run.status,
-      total: run.total,
-      counts,
-      firstFailure: run.first_failure,
-      scheduledFor: run.scheduled_for === null ? null : Number(run.scheduled_for),
-      createdAt: Number(run.created_at),
-      finishedAt: run.finished_at === null ? null : Number(run.finished_at),
-      reason: run.reason,
-      ...(withCommands ? { commands: commands.map((c) => toCommandView(c)) } : {}),
-    };
+    return { ...runViewOf(run, countsOf(latestAttempts(commands))), commands: commands.map((c) => toCommandView(c)) };
+  }
+
+  /**
+   * Per run, how many nodes' last attempts are in each state, counted by the database in one
+   * statement (only the small columns are read, never the commands' output).
+   */
+  private async latestCounts(runIds: string[]): Promise<Map<string, Record<string, number>>> {
+    const counts = new Map<string, Record<string, number>>();
+    if (runIds.length === 0) return counts;
+    const latest = this.db
+      .selectFrom('commands')
+      .select((eb) => ['task_run_id', 'node_id', eb.fn.max('attempt').as('attempt')])
+      .where('task_run_id', 'in', runIds)
+      .groupBy(['task_run_id', 'node_id'])
+      .as('latest');
+    const rows = await this.db
+      .selectFrom('commands as c')
+      .innerJoin(latest, (join) =>
+        join
+          .onRef('latest.task_run_id', '=', 'c.task_run_id')
+          .onRef('latest.node_id', '=', 'c.node_id')
+          .onRef('latest.attempt', '=', 'c.attempt'),
+      )
+      .select((eb) => ['c.task_run_id', 'c.status', eb.fn.countAll<number>().as('n')])
+      .groupBy(['c.task_run_id', 'c.status'])
+      .execute();
+    for (const { task_run_id, status, n } of rows) {
+      if (task_run_id === null) continue;
+      counts.set(task_run_id, { ...counts.get(task_run_id), [status]: Number(n) });
+    }
+    return counts;
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -554,6 +572,29 @@ export class TaskService {
       updatedAt: Number(row.updated_at),
     };
   }
+}
+
+/** A run row and its counts as the API shows them. */
+function runViewOf(run: TaskRunsTable, counts: Record<string, number>): TaskRunView {
+  return {
+    id: run.id,
+    taskId: run.task_id,
+    trigger: run.trigger,
+    status: run.status,
+    total: run.total,
+    counts,
+    firstFailure: run.first_failure,
+    scheduledFor: run.scheduled_for === null ? null : Number(run.scheduled_for),
+    createdAt: Number(run.created_at),
+    finishedAt: run.finished_at === null ? null : Number(run.finished_at),
+    reason: run.reason,
+  };
+}
+
+function countsOf(commands: CommandsTable[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const c of commands) counts[c.status] = (counts[c.status] ?? 0) + 1;
+  return counts;
 }
 
 /** The last attempt per node: a retried failure counts once, as its final outcome. */
