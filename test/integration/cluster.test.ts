@@ -20,13 +20,6 @@ import {
   waitForStatus,
 } from '../helpers/processes.js';
 
-interface Instance {
-  id: string;
-  alive: boolean;
-  leader: boolean;
-  self: boolean;
-}
-
 describe.runIf(hasMariadb())('masters sharing one MariaDB database', () => {
   const cleanup: Array<() => Promise<void>> = [];
   let a: MasterHandle;
@@ -64,8 +57,8 @@ describe.runIf(hasMariadb())('masters sharing one MariaDB database', () => {
   it('lists both instances, alive, with exactly one leader', async () => {
     const instances = await waitFor(
       async () => {
-        const { body } = await a.api<Instance[]>('GET', '/api/instances');
-        return body.length === 2 && body.some((i) => i.leader) ? body : undefined;
+        const all = await a.client.listInstances({});
+        return all.length === 2 && all.some((i) => i.leader) ? all : undefined;
       },
       'two instances and a leader',
       20_000,
@@ -94,19 +87,18 @@ describe.runIf(hasMariadb())('masters sharing one MariaDB database', () => {
 
   it('hands schedules to the survivor when the leader is killed, never firing a tick twice', async () => {
     // Created on the instance that does not lead: the leader picks it up through the config version.
-    const { body: before } = await a.api<Instance[]>('GET', '/api/instances');
+    const before = await a.client.listInstances({});
     const follower = before.find((i) => i.leader)?.self === true ? b : a;
-    const { body: task } = await follower.api<{ id: string }>('POST', '/api/tasks', {
+    const task = await follower.client.createTask({
       name: 'every-second',
       exec: { command: 'true' },
       targets: { nodeIds: [nodeId] },
       schedule: '* * * * * *',
       overlap: 'queue',
     });
-    const runs = async (via: MasterHandle) =>
-      (await via.api<Array<{ scheduledFor: number | null }>>('GET', `/api/tasks/${task.id}/runs`)).body;
+    const runs = (via: MasterHandle) => via.client.listTaskRuns({ id: task.id });
     await waitFor(async () => (await runs(a)).length >= 2, 'the schedule to fire', 15_000);
-    const { body: instances } = await a.api<Instance[]>('GET', '/api/instances');
+    const instances = await a.client.listInstances({});
     const leaderIsA = instances.find((i) => i.leader)?.self === true;
     const [leader, survivor] = leaderIsA ? [a, b] : [b, a];
     await leader.proc.stop('SIGKILL');
@@ -121,9 +113,9 @@ describe.runIf(hasMariadb())('masters sharing one MariaDB database', () => {
     );
     const ticks = after.map((r) => r.scheduledFor);
     expect(new Set(ticks).size).toBe(ticks.length);
-    const { body: now } = await survivor.api<Instance[]>('GET', '/api/instances');
+    const now = await survivor.client.listInstances({});
     expect(now.find((i) => i.self)?.leader).toBe(true);
-    await survivor.api('PATCH', `/api/tasks/${task.id}`, { enabled: false });
+    await survivor.client.updateTask({ id: task.id, enabled: false });
     await sleep(100);
   }, 90_000);
 
@@ -132,12 +124,10 @@ describe.runIf(hasMariadb())('masters sharing one MariaDB database', () => {
     const consoleDb = /--db (\S+)/.exec(survivor.proc.child.spawnargs.join(' '))?.[1] as string;
     const viewer = await startMaster({ args: ['--db', consoleDb, '--role', 'console'] });
     cleanup.push(() => viewer.proc.stop());
-    const nodes = await viewer.api<Array<{ id: string }>>('GET', '/api/nodes');
-    expect(nodes.body.map((n) => n.id)).toContain(nodeId);
-    const refused = await viewer.api<{ error: { code: string; message: string } }>('POST', '/api/nodes', {
-      name: 'nope',
-    });
+    const nodes = await viewer.client.listNodes({});
+    expect(nodes.map((n) => n.id)).toContain(nodeId);
+    const refused = await viewer.failure('createNode', { name: 'nope' });
     expect(refused.status).toBe(403);
-    expect(refused.body.error.message).toMatch(/read-only console/);
+    expect(refused.message).toMatch(/read-only console/);
   });
 });
