@@ -6,8 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InputOf, OutputOf } from '../../main/contract/contract.js';
 import { KnownHosts } from '../../main/core/bootstrap/known-hosts.js';
 import { SshSession } from '../../main/core/bootstrap/ssh-session.js';
+import type { Reply } from '../helpers/api-client.js';
 import { type MasterHandle, ROOT, startMaster, tempDir, waitFor, waitForStatus } from '../helpers/processes.js';
 import { freePort, hasSshd, keygen, TestSshd } from '../helpers/sshd.js';
 
@@ -17,16 +19,7 @@ function processesFrom(dir: string): string[] {
   return lines.filter((line) => line.includes(`${dir}/`) && !line.startsWith('ps '));
 }
 
-interface Job {
-  id: string;
-  finishedAt: number | null;
-  hosts: Array<{
-    status: string;
-    nodeId: string | null;
-    message: string | null;
-    steps: Array<{ step: string; status: string }>;
-  }>;
-}
+type Job = OutputOf<'getBootstrap'>;
 
 describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
   let master: MasterHandle;
@@ -35,18 +28,19 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
   let nodeId = '';
   const tunnelInstalls: string[] = [];
 
-  const request = (extra: Record<string, unknown> = {}) => ({
+  const request = (extra: Partial<InputOf<'startBootstrap'>> = {}): InputOf<'startBootstrap'> => ({
     hosts: [{ host: '127.0.0.1', port: sshd.port, username: sshd.username, name: 'ssh-node' }],
     auth: { privateKey: sshd.userKey.privateKey },
     installDir,
     ...extra,
   });
-  const finished = async (path: string, body: unknown): Promise<Job> => {
-    const started = await master.api<Job>('POST', path, body);
+  /** Starts a bootstrap, upgrade or uninstall job and waits for it to finish. */
+  const finished = async (start: Promise<Reply<'startBootstrap' | 'upgradeAgent' | 'uninstallAgent'>>) => {
+    const started = await start;
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     return waitFor(
       async () => {
-        const { body: job } = await master.api<Job>('GET', `/api/bootstrap/${started.body.id}`);
+        const job: Job = await master.client.getBootstrap({ id: started.body.id });
         return job.finishedAt ? job : undefined;
       },
       `bootstrap job ${started.body.id} to finish`,
@@ -69,14 +63,14 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
   });
 
   it('stops at an unknown host key and shows its fingerprint', async () => {
-    const job = await finished('/api/bootstrap', request());
+    const job = await finished(master.reply('startBootstrap', request()));
     expect(job.hosts[0]?.status).toBe('failed');
     expect(job.hosts[0]?.message).toContain(sshd.hostKeyFingerprint);
     expect(job.hosts[0]?.message).toMatch(/not known yet/);
   });
 
   it('installs after the fingerprint is confirmed; the node comes online', async () => {
-    const job = await finished('/api/bootstrap', request({ confirmHostKeys: [sshd.hostKeyFingerprint] }));
+    const job = await finished(master.reply('startBootstrap', request({ confirmHostKeys: [sshd.hostKeyFingerprint] })));
     const host = job.hosts[0];
     expect(host?.status, host?.message ?? '').toBe('done');
     expect(host?.steps.map((s) => s.step)).toEqual(['connect', 'detect', 'upload', 'configure', 'service', 'online']);
@@ -85,71 +79,75 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     nodeId = host?.nodeId as string;
     await waitForStatus(master, nodeId, 'online');
     expect(statSync(join(installDir, 'agent.yaml')).mode & 0o777).toBe(0o600);
-    const known = await master.api<Array<{ fingerprint: string }>>('GET', '/api/known-hosts');
-    expect(known.body.map((k) => k.fingerprint)).toContain(sshd.hostKeyFingerprint);
+    const known = await master.client.listKnownHosts({});
+    expect(known.map((k) => k.fingerprint)).toContain(sshd.hostKeyFingerprint);
   });
 
   it('converges when run again (with a saved credential): same node, new token, online again', async () => {
-    const saved = await master.api<{ id: string }>('POST', '/api/ssh-credentials', {
+    const saved = await master.reply('saveSshCredential', {
       name: 'test key',
       auth: { privateKey: sshd.userKey.privateKey },
     });
     expect(saved.status).toBe(201);
-    const listed = await master.api<Array<Record<string, unknown>>>('GET', '/api/ssh-credentials');
-    expect(JSON.stringify(listed.body)).not.toContain('PRIVATE KEY');
-    const job = await finished('/api/bootstrap', request({ auth: { credentialId: saved.body.id } }));
+    const listed = await master.client.listSshCredentials({});
+    expect(JSON.stringify(listed)).not.toContain('PRIVATE KEY');
+    const job = await finished(master.reply('startBootstrap', request({ auth: { credentialId: saved.body.id } })));
     expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
     expect(job.hosts[0]?.nodeId).toBe(nodeId);
-    const nodes = await master.api<Array<{ id: string; name: string }>>('GET', '/api/nodes');
-    expect(nodes.body.filter((n) => n.name === 'ssh-node')).toHaveLength(1);
+    const nodes = await master.client.listNodes({});
+    expect(nodes.filter((n) => n.name === 'ssh-node')).toHaveLength(1);
     await waitForStatus(master, nodeId, 'online');
   });
 
   it('upgrades in place and sees the agent reconnect', async () => {
-    const job = await finished(`/api/nodes/${nodeId}/agent/upgrade`, { auth: { privateKey: sshd.userKey.privateKey } });
+    const job = await finished(
+      master.reply('upgradeAgent', { id: nodeId, auth: { privateKey: sshd.userKey.privateKey } }),
+    );
     expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
     expect(existsSync(join(installDir, 'fleetdeck-agent.cjs.prev'))).toBe(true);
   });
 
   it('refuses a wrong password with a clear error', async () => {
-    const job = await finished('/api/bootstrap', request({ auth: { password: 'not-the-password' } }));
+    const job = await finished(master.reply('startBootstrap', request({ auth: { password: 'not-the-password' } })));
     expect(job.hosts[0]?.status).toBe('failed');
     expect(job.hosts[0]?.message).toMatch(/refused the credentials \(password\)/);
   });
 
   it('refuses a wrong key with a clear error', async () => {
     const wrong = keygen(join(tempDir(), 'other_key'));
-    const job = await finished('/api/bootstrap', request({ auth: { privateKey: wrong.privateKey } }));
+    const job = await finished(master.reply('startBootstrap', request({ auth: { privateKey: wrong.privateKey } })));
     expect(job.hosts[0]?.status).toBe('failed');
     expect(job.hosts[0]?.message).toMatch(/refused the credentials/);
   });
 
   it('uninstalls: stops the agent and its supervisor, removes its files, verifies, revokes its token', async () => {
     expect(processesFrom(installDir).length).toBeGreaterThan(0);
-    const job = await finished(`/api/nodes/${nodeId}/agent/uninstall`, {
-      auth: { privateKey: sshd.userKey.privateKey },
-    });
+    const job = await finished(
+      master.reply('uninstallAgent', { id: nodeId, auth: { privateKey: sshd.userKey.privateKey } }),
+    );
     // On the host itself: neither the supervisor script nor the agent is left running.
     expect(processesFrom(installDir)).toEqual([]);
     expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
     expect(job.hosts[0]?.steps.map((s) => s.step)).toEqual(['connect', 'detect', 'stop', 'remove', 'verify', 'revoke']);
     expect(existsSync(installDir)).toBe(false);
     await waitForStatus(master, nodeId, 'offline', 15_000);
-    const node = await master.api<{ revoked: boolean }>('GET', `/api/nodes/${nodeId}`);
-    expect(node.body.revoked).toBe(true);
+    const node = await master.client.getNode({ id: nodeId });
+    expect(node.revoked).toBe(true);
   });
 
   it('reverse tunnel: the agent dials the host loopback, carried over SSH; the tunnel comes back after a drop', async () => {
     const tunnelDir = join(tempDir('fleetdeck-ssh-tunnel-'), 'agent');
     tunnelInstalls.push(tunnelDir);
     const remotePort = await freePort();
-    const job = await finished('/api/bootstrap', {
-      hosts: [{ host: 'localhost', port: sshd.port, username: sshd.username, name: 'behind-nat' }],
-      auth: { privateKey: sshd.userKey.privateKey },
-      confirmHostKeys: [sshd.hostKeyFingerprint],
-      installDir: tunnelDir,
-      reverseTunnel: { remotePort },
-    });
+    const job = await finished(
+      master.reply('startBootstrap', {
+        hosts: [{ host: 'localhost', port: sshd.port, username: sshd.username, name: 'behind-nat' }],
+        auth: { privateKey: sshd.userKey.privateKey },
+        confirmHostKeys: [sshd.hostKeyFingerprint],
+        installDir: tunnelDir,
+        reverseTunnel: { remotePort },
+      }),
+    );
     const host = job.hosts[0];
     expect(host?.status, host?.message ?? '').toBe('done');
     expect(host?.steps.map((s) => s.step)).toContain('tunnel');
@@ -160,8 +158,8 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     sshd.dropSessions();
     await waitFor(
       async () => {
-        const { body } = await master.api<{ status: string; connectedSince: number | null }>('GET', `/api/nodes/${id}`);
-        return body.status === 'online' && (body.connectedSince ?? 0) > dropped;
+        const node = await master.client.getNode({ id });
+        return node.status === 'online' && (node.connectedSince ?? 0) > dropped;
       },
       'the agent to reconnect through the reopened tunnel',
       30_000,
@@ -202,12 +200,14 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
     try {
       const probe = await bare.run('command -v node || echo no-node');
       expect(probe).toBe('no-node\n');
-      const job = await finished('/api/bootstrap', {
-        hosts: [{ host: '127.0.0.1', port: bare.port, username: bare.username, name: 'no-node-host' }],
-        auth: { privateKey: bare.userKey.privateKey },
-        confirmHostKeys: [bare.hostKeyFingerprint],
-        installDir: dir,
-      });
+      const job = await finished(
+        master.reply('startBootstrap', {
+          hosts: [{ host: '127.0.0.1', port: bare.port, username: bare.username, name: 'no-node-host' }],
+          auth: { privateKey: bare.userKey.privateKey },
+          confirmHostKeys: [bare.hostKeyFingerprint],
+          installDir: dir,
+        }),
+      );
       const host = job.hosts[0];
       expect(host?.status, host?.message ?? '').toBe('done');
       expect(statSync(join(dir, 'fleetdeck-agent')).mode & 0o111).not.toBe(0);
@@ -221,7 +221,7 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
   it('refuses a host whose key changed, loudly', async () => {
     await sshd.stop();
     await sshd.start({ newHostKey: true });
-    const job = await finished('/api/bootstrap', request());
+    const job = await finished(master.reply('startBootstrap', request()));
     expect(job.hosts[0]?.status).toBe('failed');
     expect(job.hosts[0]?.message).toMatch(/HAS CHANGED/);
   });
