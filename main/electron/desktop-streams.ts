@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
-import { AdminServer } from '../server/http.js';
+import { DesktopStreamServer } from '../server/desktop-stream-server.js';
 
 export interface DesktopStreams {
   base: string;
@@ -19,14 +19,7 @@ export function appOrigins(devServerUrl: string | undefined): string[] {
 
 export async function startDesktopStreams(master: Master, log: Logger, origins: string[]): Promise<DesktopStreams> {
   const token = randomBytes(32).toString('base64url');
-  const server = new AdminServer({
-    host: '127.0.0.1',
-    port: 0,
-    master,
-    log,
-    staticDir: null,
-    desktopStreams: { token, origins },
-  });
+  const server = new DesktopStreamServer({ host: '127.0.0.1', port: 0, master, log, token, origins });
   const { port } = await server.start();
   return { base: `http://127.0.0.1:${port}`, token, stop: () => server.stop() };
 }

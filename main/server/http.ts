@@ -1,23 +1,30 @@
 // The headless admin server: REST routes derived from the contract, the live event stream,
 // the OpenAPI document and the renderer's static files, all behind the admin credential.
 
-import { timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { contract, type Handlers, streams } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
-import { errorStatus, FleetError } from '../contract/errors.js';
+import { FleetError } from '../contract/errors.js';
 import { openApiDocument } from '../contract/openapi.js';
 import { compileRoutes, type Route } from '../contract/routes.js';
-import { descriptorBudget } from '../core/gateway/descriptors.js';
-import { FailureLimiter } from '../core/gateway/failure-limiter.js';
 import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
-import { databaseUnavailable } from '../core/store/unavailable.js';
-import { answerClientError } from './client-errors.js';
 import { EventStreams } from './event-stream.js';
-import { serveDownload, serveUpload } from './file-streams.js';
+import {
+  closeServer,
+  decodePathPart,
+  isStreamRoute,
+  listenGuarded,
+  RequestFailures,
+  requestUrl,
+  routeParams,
+  securityHeaders,
+  sendError,
+  sendJson,
+  serveStreamRoute,
+} from './http-kit.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -32,14 +39,6 @@ const contentTypes: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-const securityHeaders = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
-};
-
 export interface AdminServerOptions {
   host: string;
   port: number;
@@ -47,25 +46,6 @@ export interface AdminServerOptions {
   log: Logger;
   /** Directory with the built renderer (index.html); null serves a hint instead. */
   staticDir: string | null;
-  /**
-   * The desktop app's loopback endpoint for file transfers: only the two streamed routes, only this
-   * per-launch token, with CORS for the app's own page (file:// or the dev server).
-   */
-  desktopStreams?: { token: string; origins: string[] };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    ...securityHeaders,
-  });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, error: FleetError): void {
-  sendJson(res, errorStatus[error.code], { error: { code: error.code, message: error.message } });
 }
 
 async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -89,143 +69,40 @@ async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknow
   return data as Record<string, unknown>;
 }
 
-const isStreamRoute = (route: Route) => route.name === 'downloadFile' || route.name === 'uploadFile';
-
-/**
- * A request whose target cannot be read (malformed percent-encoding, an invalid authority): 400, and
- * the address is counted like a failed login — such requests come from broken clients or probes.
- */
-class MalformedRequest extends FleetError {
-  constructor(message: string) {
-    super('bad_request', message);
-  }
-}
-
-/** The request target as a URL; "//host:port/…" and other unparsable targets are refused. */
-function requestUrl(target: string): URL {
-  try {
-    return new URL(target, 'http://localhost');
-  } catch {
-    throw new MalformedRequest('The request target is not a valid path: send /api/… or a UI path.');
-  }
-}
-
-function decodePathPart(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    throw new MalformedRequest(
-      `The path contains malformed percent-encoding (${JSON.stringify(part.slice(0, 80))}): encode each byte as %XX of UTF-8.`,
-    );
-  }
-}
-
 export class AdminServer {
   private server: Server | null = null;
   /** JSON operations and the streamed file routes, matched in one pass. */
   private readonly routes: Route[] = [...compileRoutes(), ...compileRoutes(streams)];
   private readonly handlers: Handlers;
-  private readonly limiter = new FailureLimiter(30, 60_000);
+  private readonly failures: RequestFailures;
   /** `/api/events`: ids, resume from a bounded replay buffer, heartbeats (event-stream.ts). */
   private readonly events: EventStreams;
 
   constructor(private readonly options: AdminServerOptions) {
     this.handlers = options.master.handlers();
     this.events = new EventStreams(options.master.bus);
+    this.failures = new RequestFailures(options.log);
   }
 
   async start(): Promise<{ host: string; port: number }> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => this.fail(req, res, error));
-    });
-    server.on('clientError', (error, socket) => answerClientError(error, socket, this.limiter));
-    server.headersTimeout = 15_000;
-    server.requestTimeout = 60_000;
-    // The admin listener's share of the descriptors the agent gateway leaves free (see descriptors.ts).
-    server.maxConnections = descriptorBudget().admin;
-    this.server = server;
-    await new Promise<void>((resolvePromise, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => resolvePromise());
-    });
-    const address = server.address();
-    return { host: this.options.host, port: typeof address === 'object' && address ? address.port : this.options.port };
+    const { host, port } = this.options;
+    const listening = await listenGuarded(host, port, this.failures, (req, res) => this.handle(req, res));
+    this.server = listening.server;
+    return { host, port: listening.port };
   }
 
   async stop(): Promise<void> {
     this.events.close();
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeIdleConnections();
-    });
-  }
-
-  private fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    if (error instanceof MalformedRequest) {
-      sendError(res, this.countMalformed(req, error));
-      return;
-    }
-    // Routes outside the contract's dispatch (metrics, file streams) may meet a database that is away.
-    const unavailable = databaseUnavailable(error);
-    if (unavailable) {
-      sendError(res, unavailable);
-      return;
-    }
-    if (error instanceof FleetError) {
-      // The unread rest of an oversized body makes the connection unusable for another request.
-      if (error.code === 'payload_too_large') res.setHeader('connection', 'close');
-      sendError(res, error);
-      return;
-    }
-    this.options.log.error({ err: error }, 'admin request failed');
-    sendError(res, new FleetError('internal', 'Internal error; see the master log for details.'));
-  }
-
-  /** A malformed request counts against its address; past the limit the address gets 429. */
-  private countMalformed(req: IncomingMessage, error: MalformedRequest): FleetError {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    if (this.limiter.isBlocked(address)) {
-      return new FleetError('rate_limited', 'Too many failed or malformed requests from this address; wait a minute.');
-    }
-    this.limiter.recordFailure(address);
-    return error;
-  }
-
-  private authorized(req: IncomingMessage): boolean {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    if (this.limiter.isBlocked(address)) {
-      throw new FleetError('rate_limited', 'Too many failed logins from this address; wait a minute.');
-    }
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const desktop = this.options.desktopStreams;
-    if (token && desktop) {
-      const given = Buffer.from(token);
-      const expected = Buffer.from(desktop.token);
-      if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
-    } else if (token && this.options.master.admin.verify(token)) return true;
-    this.limiter.recordFailure(address);
-    return false;
+    await closeServer(this.server);
   }
 
   private requireAuth(req: IncomingMessage): void {
-    if (!this.authorized(req)) {
-      throw new FleetError(
-        'unauthorized',
-        'Missing or wrong admin token: send "Authorization: Bearer <token>" (the token is in the admin-token file of the data dir).',
-      );
-    }
+    this.failures.requireBearer(req, (token) => this.options.master.admin.verify(token));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const method = req.method ?? 'GET';
-    if (this.options.desktopStreams) return this.handleDesktopStream(req, res, url, method);
     if (url.pathname === '/metrics' && method === 'GET') {
       this.requireAuth(req);
       const text = await this.options.master.prometheus();
@@ -253,33 +130,6 @@ export class AdminServer {
     throw new FleetError('not_found', `No API route ${method} ${url.pathname}; see /api/openapi.json.`);
   }
 
-  /** The desktop endpoint: CORS for the app's page, then only the streamed file routes. */
-  private async handleDesktopStream(req: IncomingMessage, res: ServerResponse, url: URL, method: string) {
-    const origin = req.headers.origin ?? '';
-    const allowed = (this.options.desktopStreams as { origins: string[] }).origins.some((o) => origin.startsWith(o));
-    if (allowed) {
-      res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('access-control-expose-headers', 'content-length, content-range, content-disposition');
-      res.setHeader('vary', 'origin');
-    }
-    if (method === 'OPTIONS') {
-      res.writeHead(allowed ? 204 : 403, {
-        'access-control-allow-methods': 'GET, PUT',
-        'access-control-allow-headers': 'authorization, content-type, range',
-        'access-control-max-age': '600',
-      });
-      res.end();
-      return;
-    }
-    for (const route of this.routes) {
-      if (!isStreamRoute(route)) continue;
-      const match = route.pattern.exec(url.pathname);
-      if (!match || route.method !== method) continue;
-      return this.serveStream(route, routeParams(route, match), url, req, res);
-    }
-    throw new FleetError('not_found', 'This endpoint serves file transfers only.');
-  }
-
   /** A streamed file route: authenticated, uploads refused on a console instance. */
   private serveStream(
     route: Route,
@@ -289,14 +139,7 @@ export class AdminServer {
     res: ServerResponse,
   ) {
     this.requireAuth(req);
-    if (route.name === 'uploadFile' && this.options.master.options.role === 'console') {
-      throw new FleetError(
-        'forbidden',
-        'This FleetDeck instance is a read-only console (--role console): upload on a full instance.',
-      );
-    }
-    const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
-    return serve(this.options.master, { ...Object.fromEntries(url.searchParams), ...params }, req, res);
+    return serveStreamRoute(this.options.master, route, params, url, req, res);
   }
 
   private async callRoute(
@@ -343,10 +186,6 @@ export class AdminServer {
     });
     createReadStream(file).pipe(res);
   }
-}
-
-function routeParams(route: Route, match: RegExpExecArray): Record<string, string> {
-  return Object.fromEntries(route.params.map((param, i) => [param, decodePathPart(match[i + 1] as string)]));
 }
 
 /**
