@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InputOf } from '../../main/contract/contract.js';
 import {
   createNode,
   enqueue,
@@ -133,16 +134,16 @@ describe('command queue', () => {
     const node = await onlineNode('cancel');
     const [running] = await enqueue(master, { nodeIds: [node.id], exec: { command: 'sleep 60' } });
     await waitForCommand(master, running?.id as string, 5_000, ['running']);
-    const response = await master.api('POST', `/api/commands/${running?.id}/cancel`);
+    const response = await master.reply('cancelCommand', { id: running?.id as string });
     expect(response.status).toBe(200);
     const done = await waitForCommand(master, running?.id as string, 10_000);
     expect(done).toMatchObject({ status: 'cancelled', signal: 'SIGTERM' });
 
     const { node: offline } = await createNode(master, 'cancel-offline');
     const [pending] = await enqueue(master, { nodeIds: [offline.id], exec: { command: 'echo never' } });
-    const cancelled = await master.api<{ status: string }>('POST', `/api/commands/${pending?.id}/cancel`);
-    expect(cancelled.body.status).toBe('cancelled');
-    const again = await master.api<{ error: { code: string } }>('POST', `/api/commands/${pending?.id}/cancel`);
+    const cancelled = await master.client.cancelCommand({ id: pending?.id as string });
+    expect(cancelled.status).toBe('cancelled');
+    const again = await master.failure('cancelCommand', { id: pending?.id as string });
     expect(again.status).toBe(409);
   });
 
@@ -185,7 +186,7 @@ describe('command queue', () => {
   });
 
   it('rejects bad input with clear messages', async () => {
-    const cases: Array<[unknown, RegExp]> = [
+    const cases: Array<[InputOf<'enqueueCommands'>, RegExp]> = [
       [{ nodeIds: ['nope'], exec: { command: 'x' } }, /Unknown node "nope"/],
       [{ nodeIds: ['local'], exec: { command: '' } }, /exec/],
       [{ nodeIds: ['local'], exec: { command: 'x', argv: ['x'] } }, /exactly one of command or argv/],
@@ -194,9 +195,9 @@ describe('command queue', () => {
       [{ nodeIds: ['local'], exec: { command: 'x' }, timeoutSec: 0 }, /timeoutSec/],
     ];
     for (const [body, message] of cases) {
-      const response = await master.api<{ error: { code: string; message: string } }>('POST', '/api/commands', body);
-      expect(response.status, JSON.stringify(body)).toBe(400);
-      expect(response.body.error.message).toMatch(message);
+      const refused = await master.failure('enqueueCommands', body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.message).toMatch(message);
     }
   });
 
