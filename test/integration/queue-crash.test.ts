@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  type CommandSummary,
   createNode,
   getCommand,
   type MasterHandle,
@@ -58,13 +57,13 @@ describe('master crash during a command stream', () => {
           const marker = `m-${trial}-${sequence++}`;
           attempted.add(marker);
           try {
-            const response = await current.api<{ commands: CommandSummary[] }>('POST', '/api/commands', {
+            const response = await current.reply('enqueueCommands', {
               nodeIds: [node.id],
               exec: { command: `echo ${marker} >> ${effects}` },
             });
             if (response.status === 201) acknowledged.set(marker, response.body.commands[0]?.id as string);
           } catch {
-            // the master died mid-request: this one was never acknowledged
+            // the master died mid-request or refused it: this one was never acknowledged
           }
         }
       })();
@@ -110,7 +109,7 @@ describe('agent crash mid-command', () => {
     let agent: Proc = startAgent({ master, token, args: ['--state-dir', stateDir] });
     cleanup.push(() => agent.stop('SIGKILL'));
     await waitForStatus(master, node.id, 'online');
-    const response = await master.api<{ commands: CommandSummary[] }>('POST', '/api/commands', {
+    const response = await master.reply('enqueueCommands', {
       nodeIds: [node.id],
       exec: { command: `echo start >> ${effects}; sleep 2; echo end >> ${effects}` },
       ...(retry ? { retry } : {}),
@@ -131,8 +130,8 @@ describe('agent crash mid-command', () => {
     expect(done.error).toMatch(/outcome is unknown/);
     await new Promise((r) => setTimeout(r, 2_500));
     expect(countLines(effects).get('start')).toBe(1);
-    const list = await master.api<CommandSummary[]>('GET', `/api/commands?nodeId=${done.nodeId}`);
-    expect(list.body).toHaveLength(1);
+    const list = await master.client.listCommands({ nodeId: done.nodeId });
+    expect(list).toHaveLength(1);
   });
 
   it('re-runs it as a new, visible attempt when the retry policy says so', async () => {
@@ -140,8 +139,8 @@ describe('agent crash mid-command', () => {
     const { id, node, effects } = await runAndKillAgent({ maxAttempts: 2, delaySec: 0 });
     expect((await waitForCommand(master, id, 15_000)).status).toBe('lost');
     const retry = await waitFor(async () => {
-      const list = await master.api<CommandSummary[]>('GET', `/api/commands?nodeId=${node.id}`);
-      return list.body.find((c) => c.retryOf === id);
+      const list = await master.client.listCommands({ nodeId: node.id });
+      return list.find((c) => c.retryOf === id);
     }, 'the retry attempt');
     expect(retry.attempt).toBe(2);
     expect((await waitForCommand(master, retry.id, 15_000)).status).toBe('succeeded');
