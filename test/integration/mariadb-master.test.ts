@@ -26,11 +26,8 @@ describe.runIf(hasMariadb())('master on MariaDB', () => {
     cleanup.push(db.drop);
     const master: MasterHandle = await startMaster({ args: ['--db', db.url, '--metrics-flush-sec', '1'] });
     cleanup.push(() => master.proc.stop());
-    const health = await master.api<{ ok: boolean; database: { dialect: string; schemaVersion: number } }>(
-      'GET',
-      '/api/health',
-    );
-    expect(health.body).toMatchObject({ ok: true, database: { dialect: 'mariadb' } });
+    const health = await master.client.health({});
+    expect(health).toMatchObject({ ok: true, database: { dialect: 'mariadb' } });
 
     const { node, token } = await createNode(master, 'maria-node');
     const agent: Proc = startAgent({ master, token, args: ['--metrics-interval-sec', '1'] });
@@ -43,8 +40,8 @@ describe.runIf(hasMariadb())('master on MariaDB', () => {
     // Rollups reach the database (the flush runs every second here).
     await waitFor(
       async () => {
-        const { body } = await master.api<{ points: unknown[] }>('GET', `/api/nodes/${node.id}/metrics?step=1m`);
-        return body.points.length > 0;
+        const series = await master.client.metricSeries({ id: node.id, step: '1m' });
+        return series.points.length > 0;
       },
       'a minute rollup on MariaDB',
       15_000,
@@ -53,10 +50,10 @@ describe.runIf(hasMariadb())('master on MariaDB', () => {
     // A second master on the same database sees the same fleet and history.
     const second = await startMaster({ args: ['--db', db.url] });
     cleanup.push(() => second.proc.stop());
-    const nodes = await second.api<Array<{ id: string }>>('GET', '/api/nodes');
-    expect(nodes.body.map((n) => n.id)).toContain(node.id);
-    const seen = await second.api<{ status: string }>('GET', `/api/commands/${command?.id}`);
-    expect(seen.body.status).toBe('succeeded');
+    const nodes = await second.client.listNodes({});
+    expect(nodes.map((n) => n.id)).toContain(node.id);
+    const seen = await second.client.getCommand({ id: command?.id as string });
+    expect(seen.status).toBe('succeeded');
   }, 60_000);
 
   it('refuses to start on an unreachable database with a clear message and no password', async () => {

@@ -94,12 +94,12 @@ describe.each(masters)('size limits on $name', (target) => {
     const done = await run({ command: 'wc -c', stdin });
     expect(done.status).toBe('succeeded');
     expect(done.stdout?.trim()).toBe(String(MAX_STDIN_CHARS));
-    const refused = await master.api<{ error: { code: string; message: string } }>('POST', '/api/commands', {
+    const refused = await master.failure('enqueueCommands', {
       nodeIds: [nodeId],
       exec: { command: 'wc -c', stdin: `${stdin}x` },
     });
     expect(refused.status).toBe(400);
-    expect(refused.body.error.message).toMatch(/exec\.stdin: stdin is limited to 512 KiB \(524288 characters\)/);
+    expect(refused.message).toMatch(/exec\.stdin: stdin is limited to 512 KiB \(524288 characters\)/);
   });
 
   it('records the largest capabilities a hello may carry (64 roots of 4,096 characters)', async () => {
@@ -125,8 +125,8 @@ describe.each(masters)('size limits on $name', (target) => {
       );
       const silence = new Promise<string>((resolve) => setTimeout(() => resolve('no answer in 10 s'), 10_000).unref());
       expect(await Promise.race([welcomed, silence])).toBe('welcome');
-      const stored = await master.api<{ capabilities: { roots: string[] } | null }>('GET', `/api/nodes/${node.id}`);
-      expect(stored.body.capabilities?.roots).toEqual(roots);
+      const stored = await master.client.getNode({ id: node.id });
+      expect(stored.capabilities?.roots).toEqual(roots);
     } finally {
       ws.terminate();
     }
@@ -134,14 +134,14 @@ describe.each(masters)('size limits on $name', (target) => {
 
   it('saves a task whose command carries stdin at its limit', async () => {
     const stdin = 'y'.repeat(MAX_STDIN_CHARS);
-    const created = await master.api<{ id: string }>('POST', '/api/tasks', {
+    const created = await master.reply('createTask', {
       name: 'big stdin',
       exec: { command: 'wc -c', stdin },
       targets: { nodeIds: [nodeId] },
     });
     expect(created.status).toBe(201);
-    const read = await master.api<{ exec: { stdin: string } }>('GET', `/api/tasks/${created.body.id}`);
-    expect(read.body.exec.stdin).toBe(stdin);
+    const read = await master.client.getTask({ id: created.body.id });
+    expect(read.exec.stdin).toBe(stdin);
   });
 });
 
