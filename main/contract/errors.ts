@@ -41,10 +41,14 @@ export const fileErrorStatus = {
   io_error: 500,
 } as const satisfies Record<FileErrorCode, number>;
 
-/** What the master's side of a file call adds: the node is away, or did not answer in time. */
+/**
+ * What the master's side of a file call adds: the node is away, did not answer in time, or answered
+ * with something the contract's output schema refuses.
+ */
 const fileCallStatus = {
   node_offline: 503,
   timeout: 504,
+  bad_agent_reply: 502,
 } as const;
 
 export const errorStatus = { ...generalStatus, ...fileErrorStatus, ...fileCallStatus } as const;

@@ -2,10 +2,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { FileEntry } from '../../agent/protocol.js';
 import { streams } from '../contract/contract.js';
 import { describeZodError } from '../contract/dispatch.js';
 import { FleetError } from '../contract/errors.js';
+import { checkedReply } from '../core/files/replies.js';
 import type { Master } from '../core/master.js';
 
 const types: Record<string, string> = {
@@ -78,7 +78,8 @@ export async function serveDownload(
   res: ServerResponse,
 ) {
   const { id, path } = parse(streams.downloadFile.input, input);
-  const entry = (await master.fileRpc.call(id, { method: 'files.stat', params: { path } })) as FileEntry;
+  // The size decides the Range answer: checked like every agent reply before it is used.
+  const entry = checkedReply('statFile', id, await master.fileRpc.call(id, { method: 'files.stat', params: { path } }));
   if (entry.type === 'directory') throw new FleetError('is_a_directory', `${path} is a directory; list it instead.`);
   const range = parseRange(req.headers.range, entry.size);
   const start = range?.start ?? 0;

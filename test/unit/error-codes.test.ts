@@ -53,6 +53,7 @@ describe('error codes', () => {
       'io_error',
       'node_offline',
       'timeout',
+      'bad_agent_reply',
     ]);
   });
 });

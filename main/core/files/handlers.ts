@@ -1,26 +1,25 @@
-// Contract handlers for the remote file browser: each is an RPC to the node's agent.
-import type { FileEntry } from '../../../agent/protocol.js';
+// Contract handlers for the remote file browser: each is an RPC to the node's agent, whose answer is
+// checked against the operation's output schema before it is returned (replies.ts).
 import type { Handlers } from '../../contract/contract.js';
 import type { FileRpc } from './file-rpc.js';
+import { checkedReply } from './replies.js';
 
 type FileHandlerNames = 'listFiles' | 'statFile' | 'previewFile' | 'makeDirectory' | 'renameFile' | 'deleteFile';
 
 export function fileHandlers(rpc: FileRpc): Pick<Handlers, FileHandlerNames> {
   return {
     listFiles: async ({ id, path, cursor, limit }) =>
-      (await rpc.call(id, { method: 'files.list', params: { path, cursor, limit } })) as Awaited<
-        ReturnType<Handlers['listFiles']>
-      >,
-    statFile: async ({ id, path }) => (await rpc.call(id, { method: 'files.stat', params: { path } })) as FileEntry,
+      checkedReply('listFiles', id, await rpc.call(id, { method: 'files.list', params: { path, cursor, limit } })),
+    statFile: async ({ id, path }) =>
+      checkedReply('statFile', id, await rpc.call(id, { method: 'files.stat', params: { path } })),
     previewFile: async ({ id, path, maxBytes }) =>
-      (await rpc.call(id, { method: 'files.preview', params: { path, maxBytes } })) as Awaited<
-        ReturnType<Handlers['previewFile']>
-      >,
+      checkedReply('previewFile', id, await rpc.call(id, { method: 'files.preview', params: { path, maxBytes } })),
     makeDirectory: async ({ id, path, parents }) =>
-      (await rpc.call(id, { method: 'files.mkdir', params: { path, parents } })) as FileEntry,
+      checkedReply('makeDirectory', id, await rpc.call(id, { method: 'files.mkdir', params: { path, parents } })),
     renameFile: async ({ id, from, to, overwrite }) =>
-      (await rpc.call(id, { method: 'files.rename', params: { from, to, overwrite } })) as FileEntry,
+      checkedReply('renameFile', id, await rpc.call(id, { method: 'files.rename', params: { from, to, overwrite } })),
     deleteFile: async ({ id, path, recursive }) => {
+      // The answer carries nothing the client gets: success is the reply itself.
       await rpc.call(id, { method: 'files.delete', params: { path, recursive: recursive ?? false } });
       return { ok: true as const };
     },
