@@ -10,6 +10,7 @@ import type { GatewayOptions } from '../../main/core/gateway/gateway.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
 import { AdminServer } from '../../main/server/http.js';
+import { apiFor } from '../helpers/api-client.js';
 import { type Proc, startAgent, tempDir, waitFor } from '../helpers/processes.js';
 
 const ATTACKER = '127.0.0.2';
@@ -18,14 +19,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-interface Figures {
-  silent: number;
-  unauthenticated: number;
-  refused: number;
-  evicted: number;
-  timedOut: number;
-}
 
 async function startCore(agentAdmission: GatewayOptions['tlsAdmission'] = {}) {
   const master = await Master.start({
@@ -38,14 +31,7 @@ async function startCore(agentAdmission: GatewayOptions['tlsAdmission'] = {}) {
   });
   const admin = new AdminServer({ host: '127.0.0.1', port: 0, master, log: silentLogger, staticDir: null });
   const { port: adminPort } = await admin.start();
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`http://127.0.0.1:${adminPort}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const { client, reply } = apiFor({ adminUrl: `http://127.0.0.1:${adminPort}/`, adminToken: ADMIN_TOKEN });
   cleanups.push(async () => {
     await admin.stop();
     await master.stop();
@@ -54,12 +40,17 @@ async function startCore(agentAdmission: GatewayOptions['tlsAdmission'] = {}) {
   return {
     master,
     port,
-    api,
+    client,
+    reply,
     agentUrl: `wss://127.0.0.1:${port}`,
-    figures: async () => ((await api('GET', '/api/health')).body.tlsHandshakes as Figures) ?? null,
+    figures: async () => {
+      const figures = (await client.health({})).tlsHandshakes;
+      if (!figures) throw new Error('health has no tlsHandshakes, yet the gateway runs TLS here');
+      return figures;
+    },
     newNode: async (name: string) => {
-      const { body } = await api('POST', '/api/nodes', { name });
-      return { id: (body.node as { id: string }).id, token: body.token as string };
+      const { node, token } = await client.createNode({ name });
+      return { id: node.id, token };
     },
   };
 }
@@ -135,7 +126,7 @@ describe('agent gateway under starvation and exhaustion', () => {
     cleanups.push(() => agent.stop('SIGKILL'));
     // The issue's bar: in within 10 s while the attack goes on.
     await waitFor(
-      async () => (await core.api('GET', `/api/nodes/${id}`)).body.status === 'online',
+      async () => (await core.client.getNode({ id })).status === 'online',
       'the agent to get in during the attack',
       10_000,
     );
@@ -179,7 +170,7 @@ describe('agent gateway under starvation and exhaustion', () => {
     // The attacker's next connections are closed at once.
     const over = Array.from({ length: 5 }, () => silent(core.port));
     await Promise.all(over.map(closed));
-    const health = await core.api('GET', '/api/health');
+    const health = await core.reply('health', {});
     expect(health.status).toBe(200);
     expect(health.body.tlsHandshakes).toMatchObject({ unauthenticated: 8, refused: 5 });
     expect(await core.master.prometheus()).toContain('fleetdeck_agent_connections_closed_total{cause="refused"} 5');

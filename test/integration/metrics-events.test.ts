@@ -68,22 +68,18 @@ describe('live metrics', () => {
   });
 
   it('serves the latest sample and the recent ring from memory', async () => {
-    type Live = {
-      latest: { cpu: { usage: number | null } } | null;
-      recent: { t: number[]; cpu: Array<number | null> };
-    };
     const live = await waitFor(
       async () => {
-        const { body } = await master.api<Live>('GET', `/api/nodes/${ids[0]}/metrics/live`);
-        return body.recent.t.length >= 3 ? body : undefined;
+        const view = await master.client.liveMetrics({ id: ids[0] as string });
+        return view.recent.t.length >= 3 ? view : undefined;
       },
       'three samples in the ring',
       15_000,
     );
-    expect(live.latest?.cpu.usage).toBeGreaterThanOrEqual(0);
+    expect(live.latest?.cpu?.usage).toBeGreaterThanOrEqual(0);
     expect([...live.recent.t].sort((a, b) => a - b)).toEqual(live.recent.t);
     expect(live.recent.cpu.length).toBe(live.recent.t.length);
-    const missing = await master.api<{ error: { code: string } }>('GET', '/api/nodes/nope/metrics/live');
+    const missing = await master.failure('liveMetrics', { id: 'nope' });
     expect(missing.status).toBe(404);
   });
 });
