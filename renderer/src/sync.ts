@@ -69,6 +69,12 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
       ledger.record(nodeId, patch);
       schedule();
       refetchIfCached(['uptime', nodeId]);
+      // Coming online carries a new hello (capabilities, host facts, agent version) the event does not:
+      // fetch them, through the throttle, so a reconnect storm still costs one list request a second.
+      if (online) {
+        refetch(['nodes']);
+        refetchIfCached(['node', nodeId]);
+      }
     }),
     // A reconnect, a rename, new host facts: the event says only which node, so fetch it.
     hub.on('nodeChanged', ({ nodeId }) => {
