@@ -48,8 +48,7 @@ describe.runIf(hasMariadb() && hasNetns())('a 30 s database outage under traffic
       args: ['--net-include', veth.hostIf, '--metrics-interval-sec', '1'],
     });
     cleanup.push(() => agent.stop('SIGKILL'));
-    const live = async () =>
-      (await master.api<{ latest: { t: number } | null }>('GET', `/api/nodes/${node.id}/metrics/live`)).body.latest;
+    const live = async () => (await master.client.liveMetrics({ id: node.id })).latest;
     await waitFor(async () => (await live()) !== null, 'the first sample', 15_000);
     const c0 = veth.counterBytes();
     await veth.send(SINK_PORT, 2_000_000);
@@ -64,7 +63,7 @@ describe.runIf(hasMariadb() && hasNetns())('a 30 s database outage under traffic
     const cutAt = Date.now();
     await veth.send(SINK_PORT, 3_000_000);
     await sleep(3_000);
-    const health = await master.api<{ ok: boolean; database: { ok: boolean; error?: string } }>('GET', '/api/health');
+    const health = await master.reply('health', {});
     expect(health.status).toBe(503);
     expect(health.body.database.ok).toBe(false);
     expect(health.body.database.error).toBeTruthy();
@@ -84,11 +83,12 @@ describe.runIf(hasMariadb() && hasNetns())('a 30 s database outage under traffic
     let reported = -1;
     await waitFor(
       async () => {
-        const { body } = await master.api<{ nodes: Array<{ nodeId: string; rxBytes: number; txBytes: number }> }>(
-          'GET',
-          `/api/traffic?groupBy=node&from=${windowStart}&to=${Date.now() + 120_000}`,
-        );
-        const row = body.nodes.find((n) => n.nodeId === node.id);
+        const traffic = await master.client.trafficReport({
+          groupBy: 'node',
+          from: windowStart,
+          to: Date.now() + 120_000,
+        });
+        const row = traffic.nodes?.find((n) => n.nodeId === node.id);
         reported = row ? row.rxBytes + row.txBytes : 0;
         return reported === moved;
       },
@@ -99,11 +99,8 @@ describe.runIf(hasMariadb() && hasNetns())('a 30 s database outage under traffic
     });
     await waitFor(
       async () => {
-        const { body } = await master.api<{ ok: boolean; metricsSpool: { batches: number } | null }>(
-          'GET',
-          '/api/health',
-        );
-        return body.ok && body.metricsSpool?.batches === 0;
+        const health = await master.client.health({});
+        return health.ok && health.metricsSpool?.batches === 0;
       },
       'the spool to drain and health to recover',
       30_000,

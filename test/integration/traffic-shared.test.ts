@@ -12,10 +12,6 @@ import { CuttableProxy } from '../helpers/tcp-proxy.js';
 
 const SINK_PORT = 9097;
 
-interface Traffic {
-  nodes: Array<{ nodeId: string; rxBytes: number; txBytes: number }>;
-}
-
 describe.runIf(hasMariadb() && hasNetns())('shared-mode traffic across reconnects', () => {
   const cleanup: Array<() => Promise<void>> = [];
   afterAll(async () => {
@@ -44,18 +40,18 @@ describe.runIf(hasMariadb() && hasNetns())('shared-mode traffic across reconnect
     let agent: Proc = startAgent({ master, token, args: agentArgs });
     cleanup.push(() => agent.stop('SIGKILL'));
 
-    const live = async () =>
-      (await master.api<{ latest: { t: number } | null }>('GET', `/api/nodes/${node.id}/metrics/live`)).body.latest;
+    const live = async () => (await master.client.liveMetrics({ id: node.id })).latest;
     await waitFor(async () => (await live()) !== null, 'the first sample', 15_000).catch((error: Error) => {
       throw new Error(`${error.message}\nmaster:\n${master.proc.output().slice(-4000)}\nagent:\n${agent.output()}`);
     });
     const c0 = veth.counterBytes();
     const accounted = async () => {
-      const { body } = await master.api<Traffic>(
-        'GET',
-        `/api/traffic?groupBy=node&from=${windowStart}&to=${Date.now() + 120_000}`,
-      );
-      const row = body.nodes.find((n) => n.nodeId === node.id);
+      const traffic = await master.client.trafficReport({
+        groupBy: 'node',
+        from: windowStart,
+        to: Date.now() + 120_000,
+      });
+      const row = traffic.nodes?.find((n) => n.nodeId === node.id);
       return row ? row.rxBytes + row.txBytes : 0;
     };
     // The link is silent except for the test's bytes, so the totals settle on the kernel's count.

@@ -9,12 +9,6 @@ import { createNode, type MasterHandle, type Proc, startAgent, startMaster, wait
 const SINK_PORT = 9099;
 const MASTER_ARGS = ['--metrics-flush-sec', '3', '--restart-grace-sec', '30'];
 
-interface Traffic {
-  rxBytes: number;
-  txBytes: number;
-  nodes: Array<{ nodeId: string; rxBytes: number; txBytes: number }>;
-}
-
 describe.runIf(hasNetns())('traffic accounting against the kernel counters', () => {
   let veth: VethPair;
   let sink: Proc;
@@ -41,22 +35,17 @@ describe.runIf(hasNetns())('traffic accounting against the kernel counters', () 
     let agent = startAgent({ master, token, args: agentArgs });
     cleanup.push(() => agent.stop('SIGKILL'));
 
-    const live = async () =>
-      (
-        await master.api<{ latest: { net: { rxBps: number | null; interfaces: Array<{ name: string }> } } | null }>(
-          'GET',
-          `/api/nodes/${node.id}/metrics/live`,
-        )
-      ).body.latest;
+    const live = async () => (await master.client.liveMetrics({ id: node.id })).latest;
     // The agent's first sample sets the baseline; the link is silent until the test talks.
     await waitFor(async () => (await live()) !== null, 'the first sample', 15_000);
     const c0 = veth.counterBytes();
     const accounted = async () => {
-      const { body } = await master.api<Traffic>(
-        'GET',
-        `/api/traffic?groupBy=node&from=${windowStart}&to=${Date.now() + 120_000}`,
-      );
-      const row = body.nodes.find((n) => n.nodeId === node.id);
+      const traffic = await master.client.trafficReport({
+        groupBy: 'node',
+        from: windowStart,
+        to: Date.now() + 120_000,
+      });
+      const row = traffic.nodes?.find((n) => n.nodeId === node.id);
       return row ? row.rxBytes + row.txBytes : 0;
     };
     const expectExact = async (phase: string) => {
@@ -80,7 +69,7 @@ describe.runIf(hasNetns())('traffic accounting against the kernel counters', () 
     await veth.send(SINK_PORT, 5_000_000);
     const afterFirst = await expectExact('steady state');
     expect(afterFirst).toBeGreaterThan(5_000_000);
-    expect((await live())?.net.interfaces.map((i) => i.name)).toEqual([veth.hostIf]);
+    expect((await live())?.net?.interfaces.map((i) => i.name)).toEqual([veth.hostIf]);
 
     // Agent restart: bytes moved while it was away count when it returns.
     await agent.stop();
@@ -106,9 +95,8 @@ describe.runIf(hasNetns())('traffic accounting against the kernel counters', () 
 
     // The same bytes show in the monthly transfer view (both cycles, in case the test ran over a
     // cycle boundary) and, for what this master process accounted, in Prometheus' counters.
-    const cycle = async (which: string) =>
-      (await master.api<{ totalBytes: number }>('GET', `/api/nodes/${node.id}/transfer?cycle=${which}`)).body
-        .totalBytes;
+    const cycle = async (which: 'current' | 'previous') =>
+      (await master.client.nodeTransfer({ id: node.id, cycle: which })).totalBytes;
     expect((await cycle('current')) + (await cycle('previous'))).toBe(total);
     const prometheus = await fetch(new URL('/metrics', master.adminUrl), {
       headers: { authorization: `Bearer ${master.adminToken}` },
