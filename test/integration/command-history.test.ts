@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { InputOf, OutputOf } from '../../main/contract/contract.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
 import { openMariadb } from '../../main/core/store/mariadb.js';
@@ -14,19 +15,13 @@ import { migrations } from '../../main/core/store/migrations.js';
 import type { Database } from '../../main/core/store/schema.js';
 import { openSqlite } from '../../main/core/store/sqlite.js';
 import { AdminServer } from '../../main/server/http.js';
+import { apiFor, type TestApi } from '../helpers/api-client.js';
 import { freshMariadb, hasMariadb } from '../helpers/databases.js';
 import { tempDir } from '../helpers/processes.js';
 
 const ADMIN_TOKEN = 'history-test-admin-token-0123456';
 
-type Listed = Array<{
-  id: string;
-  nodeId: string;
-  batchId: string | null;
-  origin: string;
-  exec: { command?: string; argv?: string[] };
-}>;
-type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+type Listed = OutputOf<'listCommands'>;
 
 async function startServed(dbUrl: string | undefined, cleanup: Array<() => Promise<void>>) {
   const master = await Master.start({
@@ -43,15 +38,7 @@ async function startServed(dbUrl: string | undefined, cleanup: Array<() => Promi
     await server.stop();
     await master.stop();
   });
-  const api: Api = async (method, path, body) => {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: await response.json() };
-  };
-  return api;
+  return apiFor({ adminUrl: `http://127.0.0.1:${port}/`, adminToken: ADMIN_TOKEN });
 }
 
 const targets: Array<{ name: string; url: () => Promise<{ url: string | undefined; drop: () => Promise<void> }> }> = [
@@ -61,29 +48,29 @@ const targets: Array<{ name: string; url: () => Promise<{ url: string | undefine
 
 describe.each(targets)('command history API ($name)', ({ url }) => {
   const cleanup: Array<() => Promise<void>> = [];
-  let api: Api;
+  let api: TestApi;
   let nodeIds: string[];
   afterAll(async () => {
     for (const f of cleanup.reverse()) await f();
   });
 
-  const list = async (query: string) => {
-    const { status, body } = await api('GET', `/api/commands?${query}`);
+  const list = async (query: InputOf<'listCommands'>): Promise<Listed> => {
+    const { status, body } = await api.reply('listCommands', query);
     expect(status, JSON.stringify(body)).toBe(200);
-    return body as Listed;
+    return body;
   };
-  const enqueue = async (exec: Record<string, unknown>, nodes = nodeIds) => {
-    const { status, body } = await api('POST', '/api/commands', { nodeIds: nodes, exec });
+  const enqueue = async (exec: InputOf<'enqueueCommands'>['exec'], nodes = nodeIds) => {
+    const { status, body } = await api.reply('enqueueCommands', { nodeIds: nodes, exec });
     expect(status, JSON.stringify(body)).toBe(201);
-    return (body as { commands: Listed }).commands;
+    return body.commands;
   };
 
   it('sets up two offline nodes (their commands stay pending)', async () => {
     const { url: dbUrl, drop } = await url();
     cleanup.push(drop);
     api = await startServed(dbUrl, cleanup);
-    const created = await Promise.all(['hist-a', 'hist-b'].map((name) => api('POST', '/api/nodes', { name })));
-    nodeIds = created.map((c) => (c.body as { node: { id: string } }).node.id);
+    const created = await Promise.all(['hist-a', 'hist-b'].map((name) => api.client.createNode({ name })));
+    nodeIds = created.map((c) => c.node.id);
   });
 
   it('q finds a substring of the command, case-insensitively, with LIKE wildcards taken literally', async () => {
@@ -99,31 +86,31 @@ describe.each(targets)('command history API ($name)', ({ url }) => {
     await enqueue({ command: 'cat', stdin: 'secret-in-stdin', env: { NEEDLE: 'in-env' } }, [nodeIds[1] as string]);
 
     const texts = (rows: Listed) => rows.map((r) => r.exec.command ?? r.exec.argv?.join(' ')).sort();
-    expect(texts(await list('q=NGINX'))).toEqual(['systemctl reload nginx', 'systemctl reload nginx']);
-    expect(texts(await list(`q=${encodeURIComponent('100%')}`))).toEqual(['echo 100% done']);
-    expect(texts(await list('q=a_b'))).toEqual(['ls a_b']);
-    expect(texts(await list(`q=${encodeURIComponent('x!y')}`))).toEqual(['printf "x!y"']);
-    expect(texts(await list(`q=${encodeURIComponent('C:\\t')}`))).toEqual(['echo C:\\temp']);
+    expect(texts(await list({ q: 'NGINX' }))).toEqual(['systemctl reload nginx', 'systemctl reload nginx']);
+    expect(texts(await list({ q: '100%' }))).toEqual(['echo 100% done']);
+    expect(texts(await list({ q: 'a_b' }))).toEqual(['ls a_b']);
+    expect(texts(await list({ q: 'x!y' }))).toEqual(['printf "x!y"']);
+    expect(texts(await list({ q: 'C:\\t' }))).toEqual(['echo C:\\temp']);
     // argv commands are searched as their words joined by spaces.
-    expect(texts(await list(`q=${encodeURIComponent('uptime --pretty')}`))).toEqual(['/usr/bin/uptime --pretty']);
+    expect(texts(await list({ q: 'uptime --pretty' }))).toEqual(['/usr/bin/uptime --pretty']);
     // The payload's key names, stdin and env are not the command's text.
-    expect(await list('q=command')).toEqual([]);
-    expect(await list('q=secret-in-stdin')).toEqual([]);
-    expect(await list('q=in-env')).toEqual([]);
+    expect(await list({ q: 'command' })).toEqual([]);
+    expect(await list({ q: 'secret-in-stdin' })).toEqual([]);
+    expect(await list({ q: 'in-env' })).toEqual([]);
     // Combined with the other filters, and paged by cursor.
-    const onA = await list(`q=echo&nodeId=${nodeIds[0]}&limit=1`);
+    const onA = await list({ q: 'echo', nodeId: nodeIds[0], limit: 1 });
     expect(texts(onA)).toEqual(['echo C:\\temp']);
-    const next = await list(`q=echo&nodeId=${nodeIds[0]}&limit=5&before=${onA[0]?.id}`);
+    const next = await list({ q: 'echo', nodeId: nodeIds[0], limit: 5, before: onA[0]?.id });
     expect(texts(next)).toEqual(['echo 100% done', 'echo 1000 done']);
-    expect(await list(`q=nginx&status=succeeded`)).toEqual([]);
+    expect(await list({ q: 'nginx', status: 'succeeded' })).toEqual([]);
   });
 
   it('q is bounded and must say something', async () => {
-    const tooLong = await api('GET', `/api/commands?q=${'x'.repeat(201)}`);
+    const tooLong = await api.failure('listCommands', { q: 'x'.repeat(201) });
     expect(tooLong.status).toBe(400);
-    expect(JSON.stringify(tooLong.body)).toMatch(/200/);
-    expect((await api('GET', '/api/commands?q=%20%20')).status).toBe(400);
-    expect((await list(`q=${'x'.repeat(200)}`)).length).toBe(0);
+    expect(tooLong.message).toMatch(/200/);
+    expect((await api.failure('listCommands', { q: '  ' })).status).toBe(400);
+    expect((await list({ q: 'x'.repeat(200) })).length).toBe(0);
   });
 
   it('every command of one enqueue shares a fan-out id, which lists exactly them', async () => {
@@ -133,22 +120,21 @@ describe.each(targets)('command history API ($name)', ({ url }) => {
     expect(batchId).toMatch(/^fan_/);
     expect(fanOut.map((c) => c.batchId)).toEqual([batchId, batchId]);
     expect(other[0]?.batchId).not.toBe(batchId);
-    const listed = await list(`batchId=${batchId}`);
+    const listed = await list({ batchId });
     expect(listed.map((c) => c.id).sort()).toEqual(fanOut.map((c) => c.id).sort());
-    expect((await api('GET', `/api/commands?batchId=${'f'.repeat(65)}`)).status).toBe(400);
+    expect((await api.failure('listCommands', { batchId: 'f'.repeat(65) })).status).toBe(400);
   });
 
   it('records who asked: the admin API, or the task and how its run started', async () => {
     const [admin] = await enqueue({ command: 'whoami' }, [nodeIds[0] as string]);
     expect(admin?.origin).toBe('admin (API/UI)');
-    const task = await api('POST', '/api/tasks', {
+    const task = await api.client.createTask({
       name: 'nightly backup',
       exec: { command: 'backup.sh' },
       targets: { nodeIds },
     });
-    const run = await api('POST', `/api/tasks/${(task.body as { id: string }).id}/run`, {});
-    const runId = (run.body as { id: string }).id;
-    const ofRun = await list(`taskRunId=${runId}`);
+    const run = await api.client.runTask({ id: task.id });
+    const ofRun = await list({ taskRunId: run.id });
     expect(ofRun).toHaveLength(2);
     expect(new Set(ofRun.map((c) => c.origin))).toEqual(new Set(['task nightly backup (manual)']));
     expect(new Set(ofRun.map((c) => c.batchId)).size).toBe(1);
