@@ -11,6 +11,7 @@ import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';
 import { type CredentialRow, selectCredentialsQuery, tokenStanding } from '../nodes/credentials.js';
 import { retryWithBackoff } from '../retry.js';
+import { isDataError } from '../store/db-errors.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
 import {
   batchedTransaction,
@@ -28,6 +29,7 @@ import {
   writeKeys,
 } from './idempotency.js';
 import { orderedId } from './ids.js';
+import { plausibleTime, withPlausibleTimes } from './report-times.js';
 import {
   insertCommands,
   markDispatched,
@@ -464,7 +466,8 @@ export class CommandQueue {
 
   // ---- messages from agents -------------------------------------------------------------
 
-  async started(nodeId: string, id: string, at: number): Promise<void> {
+  async started(nodeId: string, id: string, reportedAt: number): Promise<void> {
+    const at = plausibleTime(reportedAt, this.now(), this.log, { id, nodeId, field: 'at' });
     const stored = this.durably(`the start of ${id}`, () => this.startWrites.push({ kind: 'started', nodeId, id, at }));
     if (this.startWrites === this.writes) return void (await stored);
     this.startsInFlight.set(id, stored);
@@ -478,7 +481,8 @@ export class CommandQueue {
   /** Agent reports wait out a database outage (retried with backoff) instead of being dropped. */
   private durably<T>(what: string, write: () => Promise<T>): Promise<T> {
     return retryWithBackoff(write, {
-      keepTrying: () => !this.stopping,
+      // A report the database refuses for its values fails the same way every time: logged, not retried.
+      keepTrying: (err) => !this.stopping && !isDataError(err),
       onRetry: (err, attempt, delayMs) => {
         if (attempt === 1 || attempt % 10 === 0)
           this.log.warn({ err, attempt, delayMs }, `could not record ${what}; retrying`);
@@ -500,7 +504,8 @@ export class CommandQueue {
    * only while the token its connection used still stands (checked in the commit's transaction), so
    * an agent revoked on another instance cannot finish a command before that instance notices.
    */
-  async result(nodeId: string, result: CommandResult, tokenHash: string | null = null): Promise<void> {
+  async result(nodeId: string, reported: CommandResult, tokenHash: string | null = null): Promise<void> {
+    const result = withPlausibleTimes(reported, nodeId, this.now(), this.log);
     await this.startsInFlight.get(result.id)?.catch(() => undefined);
     const accepted = await this.durably(`the result of ${result.id}`, () =>
       this.writes.push({ kind: 'result', nodeId, result, tokenHash }),
