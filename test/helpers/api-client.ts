@@ -29,13 +29,19 @@ export interface Reply<K extends OperationName> {
   body: OutputOf<K>;
 }
 
+/** Extra headers (REST's Idempotency-Key), and a signal to give up on an answer that does not come. */
+export interface CallOptions {
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
 export interface TestApi {
   /** Each operation resolves with its output, or rejects with an ApiFailure. */
   client: Client;
-  /** The same call with its HTTP status (201 where the contract says so); extra headers if needed. */
-  reply<K extends OperationName>(name: K, input: InputOf<K>, headers?: Record<string, string>): Promise<Reply<K>>;
+  /** The same call with its HTTP status (201 where the contract says so). */
+  reply<K extends OperationName>(name: K, input: InputOf<K>, options?: CallOptions): Promise<Reply<K>>;
   /** A call that must be refused: its status, code and message (rejects if the call succeeded). */
-  failure<K extends OperationName>(name: K, input: InputOf<K>, headers?: Record<string, string>): Promise<ApiFailure>;
+  failure<K extends OperationName>(name: K, input: InputOf<K>, options?: CallOptions): Promise<ApiFailure>;
 }
 
 function errorOf(body: unknown): CallError | null {
@@ -60,7 +66,7 @@ export function apiFor(master: { adminUrl: string; adminToken: string }): TestAp
   const reply = async <K extends OperationName>(
     name: K,
     input: InputOf<K>,
-    headers: Record<string, string> = {},
+    { headers = {}, signal }: CallOptions = {},
   ): Promise<Reply<K>> => {
     const { path, body } = requestFor(name, (input ?? {}) as Record<string, unknown>);
     const response = await fetch(new URL(path, master.adminUrl), {
@@ -71,6 +77,7 @@ export function apiFor(master: { adminUrl: string; adminToken: string }): TestAp
         ...headers,
       },
       body,
+      signal,
     });
     const output: unknown = await response.json().catch(() => null);
     const error = response.ok ? null : errorOf(output);
@@ -78,8 +85,8 @@ export function apiFor(master: { adminUrl: string; adminToken: string }): TestAp
     // Health answers 503 with its own body (not an error) when the database is away.
     return { status: response.status, body: output as OutputOf<K> };
   };
-  const failure = async <K extends OperationName>(name: K, input: InputOf<K>, headers?: Record<string, string>) => {
-    const outcome = await reply(name, input, headers).catch((error: unknown) => error);
+  const failure = async <K extends OperationName>(name: K, input: InputOf<K>, options?: CallOptions) => {
+    const outcome = await reply(name, input, options).catch((error: unknown) => error);
     if (outcome instanceof ApiFailure) return outcome;
     if (outcome instanceof Error) throw outcome;
     throw new Error(`${name} was expected to fail but answered ${JSON.stringify(outcome).slice(0, 500)}`);

@@ -4,6 +4,7 @@
 // instead of hanging, live views keep answering from memory, and everything recovers afterwards; a
 // database that closes its connections and refuses new ones answers 503 as well, not 500.
 import { afterAll, describe, expect, it } from 'vitest';
+import { ApiFailure } from '../helpers/api-client.js';
 import { freshMariadb, hasMariadb } from '../helpers/databases.js';
 import {
   createNode,
@@ -16,16 +17,19 @@ import {
 } from '../helpers/processes.js';
 import { CuttableProxy } from '../helpers/tcp-proxy.js';
 
-/** A request that must be answered at all (a hang fails it); its speed is measured by the bench. */
-async function answered<T>(master: MasterHandle, path: string, withinMs: number) {
-  const response = await fetch(new URL(path, master.adminUrl), {
-    headers: { authorization: `Bearer ${master.adminToken}` },
-    signal: AbortSignal.timeout(withinMs),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
+/** A call that must be answered at all (a hang fails it); its speed is measured by the bench. */
+const within = (ms: number) => ({ signal: AbortSignal.timeout(ms) });
 
-type ErrorBody = { error: { code: string; message: string } };
+/** Whether the node list answers 200 again; a refusal (503) is "not yet", a hang still fails. */
+async function nodesAnswer(master: MasterHandle): Promise<boolean> {
+  return master.reply('listNodes', {}, within(5_000)).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof ApiFailure) return false;
+      throw error;
+    },
+  );
+}
 
 describe.runIf(hasMariadb())('a stalled database', () => {
   const cleanup: Array<() => Promise<void>> = [];
@@ -45,49 +49,43 @@ describe.runIf(hasMariadb())('a stalled database', () => {
     const { node, token } = await createNode(master, 'stall-host');
     const agent = startAgent({ master, token, args: ['--metrics-interval-sec', '1'] });
     cleanup.push(() => agent.stop('SIGKILL'));
-    const live = async () =>
-      (await answered<{ latest: { t: number } | null }>(master, `/api/nodes/${node.id}/metrics/live`, 5_000)).body
-        .latest;
+    const live = async () => (await master.reply('liveMetrics', { id: node.id }, within(5_000))).body.latest;
     await waitFor(async () => (await live()) !== null, 'the first sample', 15_000);
 
     proxy.stall();
     // The ping never returns while the database is stalled; health answers anyway.
-    const health = await answered<{ ok: boolean; database: { ok: boolean; error?: string } }>(
-      master,
-      '/api/health',
-      3_000,
-    );
+    const health = await master.reply('health', {}, within(3_000));
     expect(health.status).toBe(503);
     expect(health.body.database).toMatchObject({ ok: false });
     expect(health.body.database.error).toMatch(/not answered|did not answer|No database connection/);
     // Asked again while the first ping still hangs: the same answer, no second ping piled up.
-    expect((await answered(master, '/api/health', 3_000)).status).toBe(503);
+    expect((await master.reply('health', {}, within(3_000))).status).toBe(503);
 
-    const nodes = await answered<ErrorBody>(master, '/api/nodes', 15_000);
+    const nodes = await master.failure('listNodes', {}, within(15_000));
     expect(nodes.status).toBe(503);
-    expect(nodes.body.error.code).toBe('unavailable');
-    expect(nodes.body.error.message).toMatch(/database/i);
+    expect(nodes.code).toBe('unavailable');
+    expect(nodes.message).toMatch(/database/i);
 
-    const fleet = await answered<Array<{ nodeId: string }>>(master, '/api/metrics/live', 3_000);
+    const fleet = await master.reply('fleetLive', {}, within(3_000));
     expect(fleet.status).toBe(200);
     expect(fleet.body.map((n) => n.nodeId)).toContain(node.id);
     const before = (await live())?.t ?? 0;
     await waitFor(async () => ((await live())?.t ?? 0) > before, 'live metrics during the stall', 10_000);
 
     proxy.resume();
-    await waitFor(async () => (await answered(master, '/api/health', 5_000)).status === 200, 'health back', 30_000);
-    await waitFor(async () => (await answered(master, '/api/nodes', 5_000)).status === 200, 'nodes back', 30_000);
+    await waitFor(async () => (await master.reply('health', {}, within(5_000))).status === 200, 'health back', 30_000);
+    await waitFor(() => nodesAnswer(master), 'nodes back', 30_000);
     const [command] = await enqueue(master, { nodeIds: [node.id], exec: { command: 'echo after-the-stall' } });
     const done = await waitForCommand(master, command?.id as string, 30_000);
     expect(done).toMatchObject({ status: 'succeeded', stdout: 'after-the-stall\n' });
 
     // A database that goes away cleanly (connections closed, new ones refused) is 503 too, not 500.
     await proxy.cut();
-    const refused = await answered<ErrorBody>(master, '/api/nodes', 15_000);
+    const refused = await master.failure('listNodes', {}, within(15_000));
     expect(refused.status).toBe(503);
-    expect(refused.body.error.code).toBe('unavailable');
+    expect(refused.code).toBe('unavailable');
     await proxy.restore();
-    await waitFor(async () => (await answered(master, '/api/nodes', 5_000)).status === 200, 'nodes back again', 30_000);
+    await waitFor(() => nodesAnswer(master), 'nodes back again', 30_000);
     expect(agent.count(/WARN disconnected/)).toBe(0);
     // 503s are answers, not failures: no stack trace per request in the log.
     expect(master.proc.count(/admin request failed/)).toBe(0);

@@ -32,7 +32,7 @@ async function startServed(dbUrl: string | undefined, cleanup: Array<() => Promi
 }
 
 /** The REST header; the same key may travel in the body as `idempotencyKey`. */
-const key = (value: string) => ({ 'idempotency-key': value });
+const key = (value: string) => ({ headers: { 'idempotency-key': value } });
 const ids = (answer: OutputOf<'enqueueCommands'>) => answer.commands.map((c) => c.id);
 
 async function commandsOf(api: TestApi, nodeId: string): Promise<number> {
