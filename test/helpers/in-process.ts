@@ -2,6 +2,7 @@
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
 import { AdminServer } from '../../main/server/http.js';
+import { apiFor } from './api-client.js';
 import { tempDir } from './processes.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -39,5 +40,6 @@ export async function startInProcess() {
     await server.stop();
     await master.stop();
   };
-  return { master, base, request, stop };
+  // `request` is raw HTTP (auth, routing, malformed input); the contract's operations are typed.
+  return { master, base, request, stop, ...apiFor({ adminUrl: `${base}/`, adminToken: ADMIN_TOKEN }) };
 }

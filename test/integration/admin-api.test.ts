@@ -30,29 +30,25 @@ describe('admin API', () => {
   });
 
   it('starts with the built-in local node online', async () => {
-    const { body } = await api.request('GET', '/api/nodes');
-    const local = body.find((n) => n.id === LOCAL_NODE_ID);
+    const nodes = await api.client.listNodes({});
+    const local = nodes.find((n) => n.id === LOCAL_NODE_ID);
     expect(local).toMatchObject({ kind: 'local', status: 'online', agentVersion: '0.1.0' });
     expect(local?.capabilities).toMatchObject({ exec: true, files: true });
-    const del = await api.request('DELETE', `/api/nodes/${LOCAL_NODE_ID}`);
+    const del = await api.failure('deleteNode', { id: LOCAL_NODE_ID });
     expect(del.status).toBe(409);
   });
 
   it('creates, renames, relabels, rotates and deletes a node', async () => {
-    const created = await api.request('POST', '/api/nodes', { name: 'db-1', labels: { role: 'db', env: 'prod' } });
+    const created = await api.reply('createNode', { name: 'db-1', labels: { role: 'db', env: 'prod' } });
     expect(created.status).toBe(201);
-    const { node, token, agentCommand } = created.body as unknown as {
-      node: { id: string };
-      token: string;
-      agentCommand: string;
-    };
+    const { node, token, agentCommand } = created.body;
     expect(token).toMatch(/^fdk_/);
     expect(agentCommand).toMatch(
       /--master wss:\/\/127\.0\.0\.1:\d+ --token fdk_\S+ --ca-fingerprint sha256:[0-9a-f]{64}/,
     );
     // The token is not stored in clear and never shown again.
-    const fetched = await api.request('GET', `/api/nodes/${node.id}`);
-    expect(JSON.stringify(fetched.body)).not.toContain(token);
+    const fetched = await api.client.getNode({ id: node.id });
+    expect(JSON.stringify(fetched)).not.toContain(token);
     const row = await api.master.store.db
       .selectFrom('nodes')
       .selectAll()
@@ -60,34 +56,31 @@ describe('admin API', () => {
       .executeTakeFirstOrThrow();
     expect(JSON.stringify(row)).not.toContain(token);
 
-    const patched = await api.request('PATCH', `/api/nodes/${node.id}`, { name: 'db-primary', labels: { role: 'db' } });
-    expect(patched.body).toMatchObject({ name: 'db-primary', labels: { role: 'db' } });
+    const patched = await api.client.updateNode({ id: node.id, name: 'db-primary', labels: { role: 'db' } });
+    expect(patched).toMatchObject({ name: 'db-primary', labels: { role: 'db' } });
 
-    const rotated = await api.request('POST', `/api/nodes/${node.id}/rotate-token`, { overlapSec: 60 });
-    expect(rotated.body.token).not.toBe(token);
+    const rotated = await api.client.rotateNodeToken({ id: node.id, overlapSec: 60 });
+    expect(rotated.token).not.toBe(token);
     expect(await api.master.registry.authenticate(token)).toMatchObject({ nodeId: node.id });
-    expect(await api.master.registry.authenticate(rotated.body.token as string)).toMatchObject({
+    expect(await api.master.registry.authenticate(rotated.token)).toMatchObject({
       nodeId: node.id,
       expiresAt: null,
     });
 
-    expect((await api.request('DELETE', `/api/nodes/${node.id}`)).status).toBe(200);
-    expect((await api.request('GET', `/api/nodes/${node.id}`)).body).toMatchObject({ error: { code: 'not_found' } });
+    expect((await api.reply('deleteNode', { id: node.id })).status).toBe(200);
+    expect((await api.failure('getNode', { id: node.id })).code).toBe('not_found');
   });
 
   it('refuses to delete a node with pending work unless forced', async () => {
-    const created = await api.request('POST', '/api/nodes', { name: 'busy' });
-    const id = (created.body.node as { id: string }).id;
-    const queued = await api.request('POST', '/api/commands', { nodeIds: [id], exec: { command: 'echo waiting' } });
+    const { id } = (await api.client.createNode({ name: 'busy' })).node;
+    const queued = await api.reply('enqueueCommands', { nodeIds: [id], exec: { command: 'echo waiting' } });
     expect(queued.status).toBe(201);
-    const refused = await api.request('DELETE', `/api/nodes/${id}`);
+    const refused = await api.failure('deleteNode', { id });
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({
-      error: { code: 'conflict', message: expect.stringMatching(/1 pending.*force=true/) },
-    });
-    expect((await api.request('DELETE', `/api/nodes/${id}?force=true`)).status).toBe(200);
-    const commandId = (queued.body.commands as Array<{ id: string }>)[0]?.id;
-    expect((await api.request('GET', `/api/commands/${commandId}`)).status).toBe(404);
+    expect(refused).toMatchObject({ code: 'conflict', message: expect.stringMatching(/1 pending.*force=true/) });
+    expect((await api.reply('deleteNode', { id, force: true })).status).toBe(200);
+    const commandId = queued.body.commands[0]?.id as string;
+    expect((await api.failure('getCommand', { id: commandId })).status).toBe(404);
   });
 
   it('answers bad input with a clear 4xx and a stable code', async () => {
@@ -131,8 +124,7 @@ describe('admin API', () => {
     const reader = (response.body as ReadableStream<Uint8Array>)
       .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
       .getReader();
-    const created = await api.request('POST', '/api/nodes', { name: 'evented' });
-    const id = (created.body.node as { id: string }).id;
+    const { id } = (await api.client.createNode({ name: 'evented' })).node;
     let text = '';
     while (!text.includes(id)) text += (await reader.read()).value ?? '';
     expect(text).toMatch(new RegExp(`event: nodeChanged\\ndata: \\{"nodeId":"${id}"\\}`));
