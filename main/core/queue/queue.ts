@@ -1,6 +1,6 @@
-// The durable command queue (docs/architecture.md, Command queue). A command is committed before it is sent and its result
-// before it is acknowledged; delivery is at-least-once and the agent's journal makes the effect
-// exactly-once. Writes from the same tick are group-committed.
+// The durable command queue (docs/architecture.md, Command queue). A command is committed before it
+// is sent and its result before it is acknowledged; delivery is at-least-once and the agent's journal
+// makes the effect exactly-once. Writes from the same tick are group-committed.
 
 import type { CommandMessage, CommandResult, ExecPayload } from '../../../agent/protocol.js';
 import { FleetError, notFound } from '../../contract/errors.js';
