@@ -1,4 +1,4 @@
-// Draws the app icon (build/icon.png, 512×512) without image tools: a dark rounded square with three
+// Draws the app icon (resources/icon.png, 512×512) without image tools: a dark rounded square with three
 // green "server" bars. electron-builder derives the Windows and macOS icons from it.
 import { writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
@@ -54,5 +54,5 @@ const png = Buffer.concat([
   chunk('IDAT', deflateSync(pixels)),
   chunk('IEND', Buffer.alloc(0)),
 ]);
-writeFileSync(new URL('../build/icon.png', import.meta.url), png);
-console.log('build/icon.png written');
+writeFileSync(new URL('../resources/icon.png', import.meta.url), png);
+console.log('resources/icon.png written');

@@ -1,7 +1,7 @@
 // Which network interfaces count toward a host's traffic. Loopback and virtual interfaces whose
 // bytes also cross a physical NIC (bridges, veths, tunnels) would double count, so they are left
 // out unless the admin includes them by name.
-import { globToRegExp } from '../glob.js';
+import { globToRegExp } from '../../common/glob.js';
 
 export const DEFAULT_NET_EXCLUDE = [
   'lo',

@@ -33,6 +33,12 @@ const RULES: Rule[] = [
     why: 'the agent is bundled alone and runs on hosts without the master',
   },
   {
+    from: 'common/',
+    forbidden: ['electron'],
+    onlyFrom: ['common/'],
+    why: 'helpers shared by the agent and the master depend on nothing of either',
+  },
+  {
     from: 'renderer/',
     forbidden: ['electron'],
     onlyFrom: ['renderer/', 'main/contract/', 'agent/protocol.ts'],
@@ -76,7 +82,7 @@ function violations(rule: Rule): string[] {
     importsOf(file)
       .filter((to) => {
         if (rule.forbidden.some((f) => to === f || to.startsWith(f))) return true;
-        const internal = /^(main|agent|renderer|preload|test|scripts)\//.test(to);
+        const internal = /^(main|agent|common|renderer|preload|test|scripts)\//.test(to);
         return rule.onlyFrom !== undefined && internal && !rule.onlyFrom.some((ok) => to.startsWith(ok) || to === ok);
       })
       .map((to) => `${file} imports ${to}`),

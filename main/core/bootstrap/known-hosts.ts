@@ -3,7 +3,7 @@
 // ~/.ssh/known_hosts is read; FleetDeck writes only its own file (hashed entries).
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { globToRegExp } from '../../../agent/glob.js';
+import { globToRegExp } from '../../../common/glob.js';
 
 export type HostKeyVerdict = 'trusted' | 'unknown' | 'changed' | 'revoked';
 

@@ -1,6 +1,9 @@
 // Where and how the agent lives on a host installed over SSH, and the shell text that manages it.
 // Everything is quoted for POSIX sh; paths come from detection or the admin, never from the network.
 
+import { readFileSync } from 'node:fs';
+import { resourcePath } from '../paths.js';
+
 export interface HostFactsOverSsh {
   os: string;
   arch: string;
@@ -103,22 +106,28 @@ done
 `;
 }
 
+/** The agent's unit, from resources/units/fleetdeck-agent.service (its comment lines left out). */
 export function systemdUnit(layout: Layout, system: boolean): string {
-  return `[Unit]
-Description=FleetDeck agent
-After=network-online.target
-Wants=network-online.target
-StartLimitIntervalSec=0
+  const values: Record<string, string> = {
+    exec: layout.standalone ? layout.program : `/usr/bin/env node ${layout.bundle}`,
+    config: layout.config,
+    wantedBy: system ? 'multi-user.target' : 'default.target',
+  };
+  return agentUnitTemplate()
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join('\n')
+    .replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+      const value = values[key];
+      if (value === undefined) throw new Error(`the agent unit template names an unknown value {{${key}}}`);
+      return value;
+    });
+}
 
-[Service]
-ExecStart=${layout.standalone ? layout.program : `/usr/bin/env node ${layout.bundle}`} --config ${layout.config}
-Restart=always
-RestartSec=5
-LimitNOFILE=65536
-
-[Install]
-WantedBy=${system ? 'multi-user.target' : 'default.target'}
-`;
+let unitTemplate: string | null = null;
+function agentUnitTemplate(): string {
+  unitTemplate ??= readFileSync(resourcePath('units/fleetdeck-agent.service'), 'utf8');
+  return unitTemplate;
 }
 
 const CRON_TAG = '# fleetdeck-agent';
