@@ -8,7 +8,7 @@ import { COMMAND_STATUSES, isTerminalStatus } from '../../main/contract/command-
 import type { Client } from '../../main/contract/contract';
 import { type CommandView, commandTextOf } from '../../main/contract/queue-schemas';
 import { useNow } from './clock';
-import { FollowedLog, TruncationNotice, waitingText } from './command-output';
+import { FollowedLog, MergedLines, TruncationNotice, waitingText } from './command-output';
 import { useDialogs } from './dialogs';
 import { latestError } from './errors';
 import { ago } from './format';
@@ -420,14 +420,7 @@ function MergedLog({
       {members.map((m) => (
         <TruncationNotice key={m.id} command={m} who={nameOf(m.nodeId)} />
       ))}
-      <FollowedLog className="merged-log" label="Merged output" content={lines.length}>
-        {lines.map((line, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity but their position
-          <span key={i} className={line.stream === 'stderr' ? 'stderr' : undefined}>
-            <span className="hint">[{nameOf(line.nodeId)}]</span> {line.text}
-          </span>
-        ))}
-      </FollowedLog>
+      <MergedLines lines={lines} nameOf={nameOf} />
     </>
   );
 }

@@ -3,7 +3,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { isTerminalStatus } from '../../main/contract/command-status';
 import type { AnyEvent, Client, OutputOf } from '../../main/contract/contract';
 import { matchesLabelFilter } from '../../main/contract/labels';
-import { FollowedLog, TruncationNotice } from './command-output';
+import { FollowedLog, MergedLines, TruncationNotice } from './command-output';
 import { nodesQuery } from './sync';
 import type { Transport } from './transport';
 
@@ -257,14 +257,7 @@ export function RunCommand({
             const final = finals[c.id];
             return final && <TruncationNotice key={c.id} command={final} who={nameOf(c.nodeId)} />;
           })}
-          <FollowedLog className="merged-log" label="Merged output" content={merged.length}>
-            {merged.map((line, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity but their position
-              <span key={i} className={line.stream === 'stderr' ? 'stderr' : undefined}>
-                <span className="hint">[{nameOf(line.nodeId)}]</span> {line.text}
-              </span>
-            ))}
-          </FollowedLog>
+          <MergedLines lines={merged} nameOf={nameOf} />
         </>
       ) : (
         <div className="outputs">

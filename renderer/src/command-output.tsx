@@ -91,3 +91,24 @@ export function waitingText(
       : `expires ${new Date(command.deadlineAt).toLocaleString()}`;
   return `waiting for ${node.name} (${state}) — ${until}`;
 }
+
+/** One line of a merged log: which node printed it, on which stream. */
+export interface MergedLine {
+  nodeId: string;
+  stream: string;
+  text: string;
+}
+
+/** Every node's output in one followed log, each line prefixed with its node's name. */
+export function MergedLines({ lines, nameOf }: { lines: readonly MergedLine[]; nameOf: (nodeId: string) => string }) {
+  return (
+    <FollowedLog className="merged-log" label="Merged output" content={lines.length}>
+      {lines.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no identity but their position
+        <span key={i} className={line.stream === 'stderr' ? 'stderr' : undefined}>
+          <span className="hint">[{nameOf(line.nodeId)}]</span> {line.text}
+        </span>
+      ))}
+    </FollowedLog>
+  );
+}
