@@ -94,6 +94,9 @@ export class SimAgent {
       perMessageDeflate: false,
     });
     this.socket = socket;
+    // A reset after the connection opened (the master cut a frozen agent) is followed by 'close',
+    // which handles it; without a listener the second such error would crash the swarm.
+    socket.on('error', () => undefined);
     socket.on('close', () => {
       this.welcomed = false;
       if (this.metricsTimer) clearInterval(this.metricsTimer);
