@@ -391,7 +391,7 @@ export class Master {
       ...nodeHandlers({
         registry,
         tokens: this.tokens,
-        recheckCredentials: (ids) => this.gateway.recheckCredentials(ids),
+        recheckCredentials: (ids, spare) => this.gateway.recheckCredentials(ids, spare),
         agentCommand: (token) => this.agentCommand(token),
         revoke: (id) => this.revokeNode(id),
       }),

@@ -187,9 +187,11 @@ describe('agent gateway under starvation and exhaustion', () => {
   });
 
   it('one address without a good history may hold only so many silent connections', async () => {
-    const core = await startCore({ maxSilentPerAddress: 4 });
+    const core = await startCore({ maxSilentPerAddress: 4, silentGraceMs: 200 });
     const held = Array.from({ length: 4 }, () => silent(core.port));
     await waitFor(async () => (await core.figures()).silent === 4, 'four silent connections');
+    // Silent past the grace: a flood, not a burst whose ClientHellos are still unread.
+    await new Promise((r) => setTimeout(r, 300));
     const fifth = silent(core.port);
     await closed(fifth);
     expect(held.every((s) => !s.destroyed)).toBe(true);
@@ -197,5 +199,12 @@ describe('agent gateway under starvation and exhaustion', () => {
     // Another address is not affected.
     const { token } = await core.newNode('neighbour');
     expect(await wsAgent(core.agentUrl, token)).toBe('welcome');
+  });
+
+  it('a burst of connections that speak at once is not taken for a silent flood (a restarted master knows no good history)', async () => {
+    const core = await startCore({ maxSilentPerAddress: 4 });
+    const burst = await Promise.all(Array.from({ length: 24 }, () => idleTls(core.port)));
+    expect(burst.filter((s) => s.destroyed)).toEqual([]);
+    expect((await core.figures()).refused).toBe(0);
   });
 });

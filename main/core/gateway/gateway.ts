@@ -185,11 +185,15 @@ export class AgentGateway {
    * Checks the token each connection used (of these nodes, or all) against the database: a token
    * that no longer stands closes its connection at once and its frames are dropped from then on;
    * one inside a rotation overlap closes when the overlap ends. Called right after a change on this
-   * instance, and by the credentials watch for changes made on any other.
+   * instance, and by the credentials watch for changes made on any other. `spareTokenHash`: connections
+   * on that token are left for a later re-check (a rotation's previous token, whose agent is being
+   * handed the new one).
    */
-  async recheckCredentials(nodeIds?: string[]): Promise<void> {
+  async recheckCredentials(nodeIds?: string[], spareTokenHash: string | null = null): Promise<void> {
     const wanted = nodeIds ? new Set(nodeIds) : null;
-    const held = [...this.authenticated].filter((c) => !c.isRetired && (!wanted || wanted.has(c.nodeId)));
+    const held = [...this.authenticated].filter(
+      (c) => !c.isRetired && (!wanted || wanted.has(c.nodeId)) && c.tokenHash !== spareTokenHash,
+    );
     if (held.length === 0) return;
     const rows = await this.options.registry.credentialsOf(held.map((c) => c.nodeId));
     const now = Date.now();

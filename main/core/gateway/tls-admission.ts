@@ -36,6 +36,12 @@ export interface TlsAdmissionOptions {
   maxConnections: number;
   /** Connections that have sent nothing yet, per address without a good history. */
   maxSilentPerAddress: number;
+  /**
+   * The address's cap refuses only while its oldest silent connection has been silent this long: in a
+   * reconnect storm thousands of sockets are accepted before the loop has read any of their (already
+   * sent) ClientHellos, and a master that just restarted remembers no good history to exempt them.
+   */
+  silentGraceMs: number;
 }
 
 export const DEFAULT_TLS_ADMISSION: Omit<TlsAdmissionOptions, 'secureContext'> = {
@@ -48,6 +54,7 @@ export const DEFAULT_TLS_ADMISSION: Omit<TlsAdmissionOptions, 'secureContext'> =
   maxUnauthenticated: Number.POSITIVE_INFINITY,
   maxConnections: Number.POSITIVE_INFINITY,
   maxSilentPerAddress: 1_024,
+  silentGraceMs: 1_000,
 };
 
 /** Now open, and closed since start, by cause. */
@@ -92,7 +99,8 @@ export class TlsAdmission {
   private readonly pending = new Set<Pending>();
   /** Not yet upgraded, from addresses without a good history, oldest first: who makes room. */
   private readonly strangers = new Set<Pending>();
-  private readonly silentByAddress = new Map<string, number>();
+  /** Silent connections per address, oldest first. */
+  private readonly silentByAddress = new Map<string, Set<Pending>>();
   private readonly bySocket = new WeakMap<object, Pending>();
   private silentCount = 0;
   /** Connections closed because the queue was full or they waited too long. */
@@ -131,7 +139,7 @@ export class TlsAdmission {
     };
     this.pending.add(entry);
     if (!this.good.has(address)) this.strangers.add(entry);
-    this.countSilent(address, 1);
+    this.countSilent(entry, 1);
     const expire = () => this.expire(entry);
     entry.firstByteTimer = setTimeout(expire, this.options.firstByteTimeoutMs);
     entry.upgradeTimer = setTimeout(expire, this.options.upgradeTimeoutMs);
@@ -187,7 +195,7 @@ export class TlsAdmission {
   /** Whether a new connection from `address` may be accepted, closing a stranger's if that makes room. */
   private makeRoom(address: string): boolean {
     const good = this.good.has(address);
-    if (!good && (this.silentByAddress.get(address) ?? 0) >= this.options.maxSilentPerAddress) return false;
+    if (!good && this.silentFlood(address)) return false;
     if (!this.full()) return true;
     if (!good) return false;
     for (const other of this.strangers) {
@@ -251,14 +259,24 @@ export class TlsAdmission {
   private quiet(entry: Pending): void {
     if (!entry.silent) return;
     entry.silent = false;
-    this.countSilent(entry.address, -1);
+    this.countSilent(entry, -1);
   }
 
-  private countSilent(address: string, delta: 1 | -1): void {
+  /** The address holds its share of silent connections, and the oldest has been silent past the grace. */
+  private silentFlood(address: string): boolean {
+    const silent = this.silentByAddress.get(address);
+    if (!silent || silent.size < this.options.maxSilentPerAddress) return false;
+    const oldest = silent.values().next().value as Pending;
+    return Date.now() - oldest.acceptedAt >= this.options.silentGraceMs;
+  }
+
+  private countSilent(entry: Pending, delta: 1 | -1): void {
     this.silentCount += delta;
-    const n = (this.silentByAddress.get(address) ?? 0) + delta;
-    if (n > 0) this.silentByAddress.set(address, n);
-    else this.silentByAddress.delete(address);
+    const silent = this.silentByAddress.get(entry.address) ?? new Set<Pending>();
+    if (delta > 0) silent.add(entry);
+    else silent.delete(entry);
+    if (silent.size > 0) this.silentByAddress.set(entry.address, silent);
+    else this.silentByAddress.delete(entry.address);
   }
 
   private admitNext(): void {

@@ -20,7 +20,7 @@ export interface NodeHandlerParts {
   registry: NodeRegistry;
   tokens: TokenDeliveries;
   /** Closes connections whose credential no longer stands (the gateway's re-check). */
-  recheckCredentials(nodeIds: string[]): Promise<void>;
+  recheckCredentials(nodeIds: string[], spareTokenHash?: string | null): Promise<void>;
   /** The command an admin pastes on a host to start its agent with this token. */
   agentCommand(token: string): string;
   /** Revokes the node everywhere and ends its unfinished work (shared with SSH uninstall). */
@@ -50,10 +50,13 @@ export function nodeHandlers(parts: NodeHandlerParts): Pick<Handlers, NodeHandle
     },
     rotateNodeToken: async ({ id, overlapSec }) => {
       const rotated = await registry.rotateToken(id, overlapSec === undefined ? undefined : overlapSec * 1000);
-      // Offered before the re-check: without an overlap the old connection closes right after it.
       const { token, previousHash, overlapUntil } = rotated;
-      const delivery = await tokens.offer(id, token, previousHash, overlapUntil);
-      // A connection on the token this rotation retired closes now; one on the previous overlaps.
+      // The agent on the previous token is handed the new one (sent at once, acknowledged later);
+      // a connection on a token an earlier rotation already retired closes now, not after the ack.
+      const delivering = tokens.offer(id, token, previousHash, overlapUntil);
+      await parts.recheckCredentials([id], previousHash);
+      const delivery = await delivering;
+      // Then the previous token's connection: it overlaps, or (no overlap) closes once it had its answer.
       await parts.recheckCredentials([id]);
       return { ...credentials(rotated.node, token, overlapUntil), delivery };
     },
