@@ -18,11 +18,20 @@ export class Throttle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  request(id: string, fn: () => void): void {
+  /** `lastDone`: when the work last actually finished (a fetch answered), if later than its last run. */
+  request(id: string, fn: () => void, lastDone: () => number = () => Number.NEGATIVE_INFINITY): void {
     if (this.timers.has(id)) return;
-    const wait = (this.lastRun.get(id) ?? Number.NEGATIVE_INFINITY) + this.intervalMs - this.now();
+    const since = Math.max(this.lastRun.get(id) ?? Number.NEGATIVE_INFINITY, lastDone());
+    const wait = since + this.intervalMs - this.now();
     const run = () => {
       this.timers.delete(id);
+      const late =
+        Math.max(this.lastRun.get(id) ?? Number.NEGATIVE_INFINITY, lastDone()) + this.intervalMs - this.now();
+      // The last fetch answered after this was scheduled (it left late): wait out the interval from there.
+      if (late > 0) {
+        this.timers.set(id, setTimeout(run, late));
+        return;
+      }
       this.lastRun.set(id, this.now());
       fn();
     };

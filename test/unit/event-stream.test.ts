@@ -98,6 +98,23 @@ describe('renderer cache helpers', () => {
     expect(runs).toBe(2);
     throttle.cancel();
   });
+
+  it('counts the interval from the last answer when that came after the last run (a request sent late)', async () => {
+    let now = 1_000;
+    const throttle = new Throttle(1_000, () => now);
+    const runs: number[] = [];
+    const answeredAt = 1_400; // the first request left late and was answered 400 ms after it ran
+    throttle.request(
+      'nodes',
+      () => runs.push(now),
+      () => answeredAt,
+    );
+    expect(runs).toEqual([]); // 1,000 + … : the answer at 1,400 means the next may run at 2,400
+    now = 2_400;
+    await new Promise((r) => setTimeout(r, 1_450));
+    expect(runs).toEqual([2_400]);
+    throttle.cancel();
+  });
 });
 
 describe('one stream end to end (server and renderer client over a socket)', () => {
