@@ -6,6 +6,7 @@ import { type DragEvent, type FormEvent, useEffect, useMemo, useRef, useState } 
 import type { Client, OutputOf } from '../../main/contract/contract';
 import { fileNameProblem, useDialogs } from './dialogs';
 import { bytes } from './format';
+import { nodesQuery } from './sync';
 import { ApiError, type Transport } from './transport';
 import { SortHeader, VirtualRows } from './VirtualTable';
 
@@ -45,7 +46,7 @@ export function Files({
   nodeId: string | null;
   onNodeChange: (id: string) => void;
 }) {
-  const nodes = useQuery({ queryKey: ['nodes'], queryFn: () => client.listNodes({}) });
+  const nodes = useQuery(nodesQuery(client));
   const browsable = (nodes.data ?? []).filter((n) => n.capabilities?.files && n.status === 'online');
   const node = browsable.find((n) => n.id === nodeId) ?? null;
   useEffect(() => {

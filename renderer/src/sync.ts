@@ -21,10 +21,22 @@ const ledger = new StatusLedger();
 const NONE: ReadonlySet<string> = new Set();
 
 /** The node list query every screen shares; status events that overtook the fetch are kept. */
+/**
+ * The node list is the one big read (10,000 rows in a large fleet): whatever asks for it (an event
+ * refetch, a screen mounting on stale data, a retry), the master sees it at most once a second.
+ */
+let lastListAt = Number.NEGATIVE_INFINITY;
+async function spacedListRequest(): Promise<void> {
+  const wait = lastListAt + REFETCH_MIN_INTERVAL_MS - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  lastListAt = Date.now();
+}
+
 export function nodesQuery(client: Client) {
   return {
     queryKey: ['nodes'],
     queryFn: async (): Promise<NodeView[]> => {
+      await spacedListRequest();
       const mark = ledger.mark();
       const list = await client.listNodes({});
       return patchNodes(list, ledger.since(mark), NONE);

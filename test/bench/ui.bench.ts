@@ -55,24 +55,34 @@ function maxPerSecond(times: number[]): number {
   return best;
 }
 
-/** Freezes the swarm past the heartbeat deadline, thaws it, and counts node-list requests meanwhile. */
+/**
+ * Freezes the swarm past the heartbeat deadline, thaws it, and counts node-list requests meanwhile.
+ * Request times come from the page's own resource timing: the benchmark process also runs the master,
+ * whose busy loop during the storm would delay (and bunch up) the browser's request notifications.
+ */
 async function reconnectStorm(page: Page, swarmPid: number, seconds: number) {
-  const lists: number[] = [];
-  const onRequest = (request: { method(): string; url(): string }) => {
-    if (request.method() === 'GET' && new URL(request.url()).pathname === '/api/nodes') lists.push(Date.now());
-  };
-  page.on('request', onRequest);
+  const from = await page.evaluate(() => {
+    performance.setResourceTimingBufferSize(100_000);
+    return performance.now();
+  });
   process.kill(swarmPid, 'SIGSTOP');
   // The master gives up on silent agents after 9 s; measure from just before until they are back.
   await sleep(8_000);
   const thaw = setTimeout(() => process.kill(swarmPid, 'SIGCONT'), 4_000);
   try {
     const frames = await measureFrames(page, seconds);
+    const lists = await page.evaluate(
+      (since) =>
+        performance
+          .getEntriesByType('resource')
+          .filter((e) => new URL(e.name).pathname === '/api/nodes' && e.startTime >= since)
+          .map((e) => e.startTime),
+      from,
+    );
     return { ...frames, nodeListRequests: lists.length, nodeListMaxPerSecond: maxPerSecond(lists) };
   } finally {
     clearTimeout(thaw);
     process.kill(swarmPid, 'SIGCONT');
-    page.off('request', onRequest);
   }
 }
 
