@@ -8,11 +8,14 @@ import { waitFor } from './processes.js';
 export class RawAgent {
   readonly received: Array<{ type: string; id?: string }> = [];
   closeCode: number | null = null;
+  /** When the connection closed (Date.now()), or null while open. */
+  closedAt: number | null = null;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => this.received.push(JSON.parse(data.toString())));
     ws.on('close', (code) => {
       this.closeCode = code;
+      this.closedAt = Date.now();
     });
   }
 

@@ -141,7 +141,7 @@ const statusOf = async (master: Master, id: string) =>
 
 async function secondsUntilClosed(agent: RawAgent, since: number, capSec: number): Promise<number> {
   await waitFor(() => agent.closed, 'the connection to close', capSec * 1000).catch(() => undefined);
-  return agent.closed ? Math.round((Date.now() - since) / 100) / 10 : capSec;
+  return agent.closedAt !== null ? Math.round((agent.closedAt - since) / 100) / 10 : capSec;
 }
 
 function row(attack: string, measure: string, value: number, before: number, target: string, ok: boolean): AttackRow {
