@@ -141,6 +141,8 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
   const [timeoutSec, setTimeoutSec] = useState(task?.timeoutSec ?? 300);
   const [concurrency, setConcurrency] = useState<string>(task?.concurrency ? String(task.concurrency) : '');
   const [enabled, setEnabled] = useState(task?.enabled ?? true);
+  // Minutes in the form; a target whose command has not reached its node by then ends expired.
+  const [deadlineMin, setDeadlineMin] = useState(Math.round((task?.deadlineSec ?? 3_600) / 60));
   const preview = useMemo(() => previewRuns(schedule, timezone), [schedule, timezone]);
   const save = useMutation({
     mutationFn: () => {
@@ -150,6 +152,7 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
         targets: { nodeIds: nodeIds.size ? [...nodeIds] : undefined, selector: parseSelector(selector) },
         timeoutSec,
         enabled,
+        deadlineSec: Math.min(7 * 1_440, Math.max(1, Math.round(deadlineMin))) * 60,
       };
       const limit = concurrency ? Number(concurrency) : undefined;
       return task
@@ -218,6 +221,16 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
         <label>
           Timeout (s){' '}
           <input type="number" min={1} value={timeoutSec} onChange={(e) => setTimeoutSec(Number(e.target.value))} />
+        </label>
+        <label title="A target that does not take its command by then (offline) ends expired, so the run ends.">
+          Deadline per target (min){' '}
+          <input
+            type="number"
+            min={1}
+            max={7 * 1_440}
+            value={deadlineMin}
+            onChange={(e) => setDeadlineMin(Number(e.target.value))}
+          />
         </label>
         <label>
           At most at once{' '}

@@ -237,8 +237,12 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
     await form.getByLabel('Schedule (cron)').fill('not a schedule');
     await page.locator('.task-form .error').waitFor();
     await form.getByLabel('Schedule (cron)').fill('0 3 * * *');
+    // An offline target must not hold a run open for ever: the form sets the per-target deadline.
+    await form.getByLabel('Deadline per target (min)').fill('5');
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.getByRole('button', { name: 'uptime-check' }).waitFor();
+    const saved = (await master.client.listTasks({})).find((t) => t.name === 'uptime-check');
+    expect(saved?.deadlineSec).toBe(300);
     await page.getByRole('button', { name: 'Run now' }).click();
     await page.locator('.runs .badge.succeeded').waitFor({ timeout: 15_000 });
     await page.locator('.runs button.link').first().click();
