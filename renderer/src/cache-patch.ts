@@ -21,22 +21,20 @@ export class Throttle {
   /** `lastDone`: when the work last actually finished (a fetch answered), if later than its last run. */
   request(id: string, fn: () => void, lastDone: () => number = () => Number.NEGATIVE_INFINITY): void {
     if (this.timers.has(id)) return;
-    const since = Math.max(this.lastRun.get(id) ?? Number.NEGATIVE_INFINITY, lastDone());
-    const wait = since + this.intervalMs - this.now();
+    const remaining = () =>
+      Math.max(this.lastRun.get(id) ?? Number.NEGATIVE_INFINITY, lastDone()) + this.intervalMs - this.now();
+    // Checked again when the timer fires: the last fetch may have answered late meanwhile.
     const run = () => {
       this.timers.delete(id);
-      const late =
-        Math.max(this.lastRun.get(id) ?? Number.NEGATIVE_INFINITY, lastDone()) + this.intervalMs - this.now();
-      // The last fetch answered after this was scheduled (it left late): wait out the interval from there.
-      if (late > 0) {
-        this.timers.set(id, setTimeout(run, late));
+      const wait = remaining();
+      if (wait > 0) {
+        this.timers.set(id, setTimeout(run, wait));
         return;
       }
       this.lastRun.set(id, this.now());
       fn();
     };
-    if (wait <= 0) run();
-    else this.timers.set(id, setTimeout(run, wait));
+    run();
   }
 
   cancel(): void {

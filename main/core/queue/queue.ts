@@ -9,7 +9,7 @@ import type { EventBus } from '../events.js';
 import type { AgentLinks } from '../gateway/links.js';
 import { GroupCommit } from '../group-commit.js';
 import type { Logger } from '../log.js';
-import { type CredentialRow, selectCredentialsQuery, tokenStanding } from '../nodes/credentials.js';
+import { type CredentialRow, tokenStanding } from '../nodes/credentials.js';
 import { retryWithBackoff } from '../retry.js';
 import { isDataError } from '../store/db-errors.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
@@ -17,7 +17,6 @@ import {
   batchedTransaction,
   isServerDatabase,
   type StatementBatch,
-  type StatementResult,
 } from '../store/statement-batch.js';
 import { DeliveredCommands } from './delivered.js';
 import {
@@ -40,9 +39,9 @@ import {
   queueStatesOf,
   rowsOf,
   selectClaimable,
+  selectCredentials,
   selectQueueStates,
   selectRows,
-  selectRowsToEnd,
 } from './statements.js';
 import { predecessorsOf } from './states.js';
 import { Sweeper, type UnreportedFinish } from './sweeper.js';
@@ -270,7 +269,11 @@ export class CommandQueue {
     ];
     const connected = nodes.filter((n) => this.links.isConnected(n));
     const stateRows = selectQueueStates(batch, conn, connected, at);
-    const credentials = selectReporterCredentials(batch, conn, reports);
+    const credentials = selectCredentials(
+      batch,
+      conn,
+      reports.filter((r) => r.tokenHash !== null).map((r) => r.nodeId),
+    );
     const claims = enqueues.flatMap((e) => (e.claim ? [e.claim] : []));
     const storedKeys = selectKeys(batch, conn, claims);
     await batch.run();
@@ -692,7 +695,7 @@ export class CommandQueue {
     const { done, retries } = await retryOnConflict(() =>
       batchedTransaction(this.db, async (batch, conn) => {
         const at = this.now();
-        const read = selectRowsToEnd(batch, conn, [...wanted.keys()], isServerDatabase(this.db));
+        const read = selectRows(batch, conn, [...wanted.keys()], isServerDatabase(this.db));
         await batch.run();
         const done = rowsOf(read).flatMap((row) => {
           const end = wanted.get(row.id);
@@ -796,16 +799,6 @@ function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
-}
-
-/** The token columns of the nodes whose connections reported results (the local node has none). */
-function selectReporterCredentials(batch: StatementBatch, conn: Db, reports: Report[]) {
-  const nodeIds = [...new Set(reports.filter((r) => r.tokenHash !== null).map((r) => r.nodeId))];
-  const results: StatementResult<CredentialRow>[] = [];
-  for (let i = 0; i < nodeIds.length; i += 500) {
-    results.push(batch.add(selectCredentialsQuery(conn, nodeIds.slice(i, i + 500))));
-  }
-  return results;
 }
 
 function reporterStands(rows: CredentialRow[], at: number): (report: Report) => boolean {

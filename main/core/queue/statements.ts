@@ -1,6 +1,7 @@
 // The statements of the queue's hot transactions, added to a StatementBatch so that a commit costs
 // two or three round trips to MariaDB however many commands and reports it carries.
 import { sql } from 'kysely';
+import { type CredentialRow, selectCredentialsQuery } from '../nodes/credentials.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
 import type { StatementBatch, StatementResult } from '../store/statement-batch.js';
 import { predecessorsOf } from './states.js';
@@ -16,10 +17,39 @@ function chunks<T>(items: T[]): T[][] {
   return out;
 }
 
-export function selectRows(batch: StatementBatch, conn: Db, ids: string[]): StatementResult<CommandsTable>[] {
-  return chunks([...new Set(ids)]).map((chunk) =>
-    batch.add(conn.selectFrom('commands').selectAll().where('id', 'in', chunk)),
-  );
+/** `lock`: on a database server the rows stay locked until the transaction ends (FOR UPDATE). */
+export function selectRows(
+  batch: StatementBatch,
+  conn: Db,
+  ids: string[],
+  lock = false,
+): StatementResult<CommandsTable>[] {
+  return chunks([...new Set(ids)]).map((chunk) => {
+    const query = conn.selectFrom('commands').selectAll().where('id', 'in', chunk);
+    return batch.add(lock ? query.forUpdate() : query);
+  });
+}
+
+/** The token columns of these nodes, in chunks (the result transaction's credential check). */
+export function selectCredentials(
+  batch: StatementBatch,
+  conn: Db,
+  nodeIds: string[],
+): StatementResult<CredentialRow>[] {
+  return chunks([...new Set(nodeIds)]).map((chunk) => batch.add(selectCredentialsQuery(conn, chunk)));
+}
+
+/** Finished rows leave the hot set. */
+function leaveHotSet(batch: StatementBatch, conn: Db, rows: CommandsTable[]): void {
+  for (const chunk of chunks(rows)) {
+    batch.add(
+      conn.deleteFrom('command_inflight').where(
+        'command_id',
+        'in',
+        chunk.map((r) => r.id),
+      ),
+    );
+  }
 }
 
 export function rowsOf<O>(results: StatementResult<O>[]): O[] {
@@ -199,31 +229,7 @@ export function markFinished(batch: StatementBatch, conn: Db, rows: CommandsTabl
         .where('status', 'in', predecessorsOf(done.status)),
     );
   }
-  for (const chunk of chunks(rows)) {
-    batch.add(
-      conn.deleteFrom('command_inflight').where(
-        'command_id',
-        'in',
-        chunk.map((r) => r.id),
-      ),
-    );
-  }
-}
-
-/**
- * The rows a batch of unreported finishes (cancel, expire, lose) reads first; on a database server
- * they are locked until the transaction ends, so the state read is the state the updates move from.
- */
-export function selectRowsToEnd(
-  batch: StatementBatch,
-  conn: Db,
-  ids: string[],
-  lock: boolean,
-): StatementResult<CommandsTable>[] {
-  return chunks([...new Set(ids)]).map((chunk) => {
-    const query = conn.selectFrom('commands').selectAll().where('id', 'in', chunk);
-    return batch.add(lock ? query.forUpdate() : query);
-  });
+  leaveHotSet(batch, conn, rows);
 }
 
 /**
@@ -234,7 +240,9 @@ export function markEnded(batch: StatementBatch, conn: Db, rows: CommandsTable[]
   const outcomes = new Map<string, CommandsTable[]>();
   for (const row of rows) {
     const key = JSON.stringify([row.status, row.finished_at, row.error]);
-    outcomes.set(key, [...(outcomes.get(key) ?? []), row]);
+    const group = outcomes.get(key);
+    if (group) group.push(row);
+    else outcomes.set(key, [row]);
   }
   for (const group of outcomes.values()) {
     const { status, finished_at, error } = group[0] as CommandsTable;
@@ -252,15 +260,7 @@ export function markEnded(batch: StatementBatch, conn: Db, rows: CommandsTable[]
       );
     }
   }
-  for (const chunk of chunks(rows)) {
-    batch.add(
-      conn.deleteFrom('command_inflight').where(
-        'command_id',
-        'in',
-        chunk.map((r) => r.id),
-      ),
-    );
-  }
+  leaveHotSet(batch, conn, rows);
 }
 
 /** `CASE WHEN key = … THEN … END`: each row its own value in one multi-row statement. */
