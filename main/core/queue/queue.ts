@@ -13,11 +13,7 @@ import { type CredentialRow, tokenStanding } from '../nodes/credentials.js';
 import { retryWithBackoff } from '../retry.js';
 import { isDataError } from '../store/db-errors.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
-import {
-  batchedTransaction,
-  isServerDatabase,
-  type StatementBatch,
-} from '../store/statement-batch.js';
+import { batchedTransaction, isServerDatabase, type StatementBatch } from '../store/statement-batch.js';
 import { DeliveredCommands } from './delivered.js';
 import {
   type IdempotencyClaim,
