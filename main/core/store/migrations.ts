@@ -355,6 +355,130 @@ export const migrations: readonly Migration[] = [
       await fromTask.execute(db);
     },
   },
+  {
+    version: 13,
+    name: 'notifications: channels, outbox, grouped messages, delivery attempts',
+    async up(db) {
+      const bigText = isSqlite(db) ? 'text' : sql`mediumtext`;
+      const autoId = isSqlite(db) ? 'integer' : 'bigint';
+      await db.schema
+        .createTable('notify_channels')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(128)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        // Settings that are not secret (URLs, addresses, header names), JSON.
+        .addColumn('config', 'text', (c) => c.notNull())
+        // Secrets (tokens, passwords, signing keys, header values), sealed JSON; never in clear.
+        .addColumn('secrets', 'text')
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('group_wait_sec', 'integer', (c) => c.notNull())
+        .addColumn('group_interval_sec', 'integer', (c) => c.notNull())
+        .addColumn('repeat_interval_sec', 'integer', (c) => c.notNull())
+        // Consecutive failed attempts since the last delivery: what "failing" is shown from.
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('last_failure_at', 'bigint')
+        .addColumn('last_success_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('notify_channels_name').on('notify_channels').column('name').unique().execute();
+      // One row per transition and channel, written in the transaction of the alert state change
+      // (notify/outbox.ts); grouping assigns it to a message in the transaction that creates the message.
+      await db.schema
+        .createTable('notify_outbox')
+        .addColumn('id', autoId, (c) => c.primaryKey().autoIncrement())
+        .addColumn('transition_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('channel_id', 'varchar(64)', (c) => c.notNull().references('notify_channels.id').onDelete('cascade'))
+        .addColumn('group_key', 'varchar(200)', (c) => c.notNull())
+        .addColumn('alert_key', 'varchar(300)', (c) => c.notNull())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('body', bigText, (c) => c.notNull())
+        .addColumn('message_id', 'varchar(64)')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('notify_outbox_once')
+        .on('notify_outbox')
+        .columns(['transition_id', 'channel_id'])
+        .unique()
+        .execute();
+      await db.schema
+        .createIndex('notify_outbox_open')
+        .on('notify_outbox')
+        .columns(['message_id', 'channel_id', 'group_key'])
+        .execute();
+      await db.schema.createIndex('notify_outbox_created').on('notify_outbox').column('created_at').execute();
+      // A group's alerts that are firing now (for repeats and "still firing" counts) and when it last sent.
+      await db.schema
+        .createTable('notify_group_alerts')
+        .addColumn('channel_id', 'varchar(64)', (c) => c.notNull().references('notify_channels.id').onDelete('cascade'))
+        .addColumn('group_key', 'varchar(200)', (c) => c.notNull())
+        .addColumn('alert_key', 'varchar(300)', (c) => c.notNull())
+        .addColumn('body', bigText, (c) => c.notNull())
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('notify_group_alerts_pk', ['channel_id', 'group_key', 'alert_key'])
+        .execute();
+      await db.schema
+        .createTable('notify_groups')
+        .addColumn('channel_id', 'varchar(64)', (c) => c.notNull().references('notify_channels.id').onDelete('cascade'))
+        .addColumn('group_key', 'varchar(200)', (c) => c.notNull())
+        .addColumn('last_sent_at', 'bigint', (c) => c.notNull())
+        .addColumn('next_repeat_at', 'bigint')
+        .addPrimaryKeyConstraint('notify_groups_pk', ['channel_id', 'group_key'])
+        .execute();
+      // What is sent: one grouped notification for one channel. Its id is the idempotency key.
+      await db.schema
+        .createTable('notify_messages')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('channel_id', 'varchar(64)', (c) => c.notNull().references('notify_channels.id').onDelete('cascade'))
+        .addColumn('group_key', 'varchar(200)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('alert_count', 'integer', (c) => c.notNull())
+        .addColumn('title', 'varchar(512)', (c) => c.notNull())
+        .addColumn('body', bigText, (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('delivered_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('notify_messages_due')
+        .on('notify_messages')
+        .columns(['status', 'next_attempt_at'])
+        .execute();
+      await db.schema
+        .createIndex('notify_messages_channel')
+        .on('notify_messages')
+        .columns(['channel_id', 'created_at'])
+        .execute();
+      await db.schema.createIndex('notify_messages_created').on('notify_messages').column('created_at').execute();
+      // Every delivery attempt: written before the send (outcome null) and completed after it, so an
+      // attempt a crash interrupted is visible and its message is sent again with the same key.
+      await db.schema
+        .createTable('notify_attempts')
+        .addColumn('id', autoId, (c) => c.primaryKey().autoIncrement())
+        .addColumn('message_id', 'varchar(64)', (c) => c.notNull().references('notify_messages.id').onDelete('cascade'))
+        .addColumn('channel_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('instance_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .addColumn('outcome', 'varchar(16)')
+        .addColumn('status_code', 'integer')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('notify_attempts_message').on('notify_attempts').column('message_id').execute();
+      await db.schema
+        .createIndex('notify_attempts_channel')
+        .on('notify_attempts')
+        .columns(['channel_id', 'started_at'])
+        .execute();
+    },
+  },
 ];
 
 /**

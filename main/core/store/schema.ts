@@ -211,7 +211,103 @@ export interface IdempotencyKeysTable {
   created_at: number;
 }
 
+/** A notification channel (notify/channels.ts); `secrets` is sealed (SecretBox), never clear text. */
+export interface NotifyChannelsTable {
+  id: string;
+  name: string;
+  kind: string;
+  /** JSON: the kind's settings that are not secret. */
+  config: string;
+  /** Sealed JSON of the kind's secrets (tokens, passwords, signing key, header values). */
+  secrets: string | null;
+  enabled: number;
+  group_wait_sec: number;
+  group_interval_sec: number;
+  /** 0: never repeat. */
+  repeat_interval_sec: number;
+  /** Consecutive failed attempts since the last delivery. */
+  failures: number;
+  last_error: string | null;
+  last_failure_at: number | null;
+  last_success_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A transition waiting for (or assigned to) a channel's message (notify/outbox.ts). */
+export interface NotifyOutboxTable {
+  id: Generated<number>;
+  transition_id: string;
+  channel_id: string;
+  group_key: string;
+  alert_key: string;
+  state: 'firing' | 'resolved';
+  at: number;
+  /** JSON: the AlertTransition. */
+  body: string;
+  /** null until grouping puts it into a message. */
+  message_id: string | null;
+  created_at: number;
+}
+
+export interface NotifyGroupAlertsTable {
+  channel_id: string;
+  group_key: string;
+  alert_key: string;
+  /** JSON: the firing AlertTransition. */
+  body: string;
+  since: number;
+}
+
+export interface NotifyGroupsTable {
+  channel_id: string;
+  group_key: string;
+  last_sent_at: number;
+  next_repeat_at: number | null;
+}
+
+export type NotifyMessageStatus = 'pending' | 'delivered' | 'expired';
+
+export interface NotifyMessagesTable {
+  /** Also the idempotency key receivers see. */
+  id: string;
+  channel_id: string;
+  group_key: string;
+  kind: 'firing' | 'resolved' | 'repeat' | 'test';
+  alert_count: number;
+  title: string;
+  /** JSON: the notification (notify/notification.ts). */
+  body: string;
+  status: NotifyMessageStatus;
+  attempts: number;
+  /** When it is due; while an attempt runs, the end of that attempt's lease. */
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface NotifyAttemptsTable {
+  id: Generated<number>;
+  message_id: string;
+  channel_id: string;
+  attempt: number;
+  instance_id: string;
+  started_at: number;
+  finished_at: number | null;
+  /** null while in flight, or when a crash interrupted it. */
+  outcome: 'delivered' | 'failed' | null;
+  status_code: number | null;
+  error: string | null;
+}
+
 export interface Database {
+  notify_channels: NotifyChannelsTable;
+  notify_outbox: NotifyOutboxTable;
+  notify_group_alerts: NotifyGroupAlertsTable;
+  notify_groups: NotifyGroupsTable;
+  notify_messages: NotifyMessagesTable;
+  notify_attempts: NotifyAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   config_versions: ConfigVersionsTable;
   spool_applied: SpoolAppliedTable;
