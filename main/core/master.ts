@@ -35,10 +35,13 @@ import type { Logger } from './log.js';
 import { metricHandlers } from './metrics/handlers.js';
 import { DEFAULT_METRICS_RETENTION, type MetricsRetention, MetricsRetentionJob } from './metrics/metrics-retention.js';
 import { type MetricsOptions, MetricsService } from './metrics/metrics-service.js';
-import { prometheusText } from './metrics/prometheus.js';
 import { nodeHandlers } from './nodes/handlers.js';
 import { NodeRegistry } from './nodes/registry.js';
 import { TokenDeliveries } from './nodes/token-delivery.js';
+import { PrometheusExporter } from './prometheus/exporter.js';
+import { instanceSeries } from './prometheus/instance-series.js';
+import { masterSeries } from './prometheus/master-series.js';
+import { nodeSeries } from './prometheus/node-series.js';
 import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
@@ -112,6 +115,8 @@ interface MasterParts {
   metrics: MetricsService;
   metricsRetention: MetricsRetentionJob;
   lag: EventLoopLag;
+  /** GET /metrics: every part's series (prometheus/). */
+  prometheusExporter: PrometheusExporter;
   tls: TlsIdentity | null;
   admin: AdminCredential;
   gatewayPort: number;
@@ -278,6 +283,33 @@ export class Master {
     const tunnels = new TunnelManager(join(options.dataDir, 'tunnels.json'), secretBox, knownHosts, () => port, log);
     closers.add('the tunnels', () => tunnels.stop());
     tunnels.start();
+    const prometheusExporter = new PrometheusExporter()
+      .add(
+        instanceSeries({
+          instanceId,
+          hostname: os.hostname(),
+          role: options.role ?? 'full',
+          dialect: store.dialect,
+          version: VERSION,
+          isLeader: () => cluster.isLeader,
+        }),
+      )
+      .add(
+        masterSeries({
+          agentsConnected: () => gateway.connectedCount,
+          tlsHandshakes: () => gateway.handshakes,
+          queueActive: () => queue.totalActive(),
+          metrics,
+        }),
+      )
+      .add(
+        nodeSeries({
+          nodes: () => registry.list(),
+          holds: (nodeId) => links.isConnected(nodeId),
+          isLeader: () => cluster.isLeader,
+          metrics,
+        }),
+      );
     const parts = {
       instanceId,
       store,
@@ -298,6 +330,7 @@ export class Master {
       metrics,
       metricsRetention,
       lag: new EventLoopLag(),
+      prometheusExporter,
       tls,
       admin,
       gatewayPort: port,
@@ -454,18 +487,9 @@ export class Master {
     return this.options.metricsRetention?.minutesMs ?? DEFAULT_METRICS_RETENTION.minutesMs;
   }
 
-  /** The Prometheus exposition served at GET /metrics. */
-  async prometheus(): Promise<string> {
-    return prometheusText(
-      {
-        nodes: await this.registry.list(),
-        agentsConnected: this.gateway.connectedCount,
-        eventLoopLagP99Sec: this.lag.figures.p99 / 1000,
-        tlsHandshakes: this.gateway.handshakes,
-        queueActive: await this.queue.totalActive(),
-      },
-      this.metrics,
-    );
+  /** The Prometheus exposition served at GET /metrics (text format 0.0.4). */
+  prometheus(): Promise<string> {
+    return this.prometheusExporter.scrape();
   }
 }
 

@@ -104,10 +104,11 @@ describe.runIf(hasNetns())('traffic accounting against the kernel counters', () 
     expect(prometheus.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await prometheus.text();
     const counter = (name: string) =>
-      Number(new RegExp(`^${name}\\{node_id="${node.id}",node="netns-host"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      Number(new RegExp(`^${name}\\{node_id="${node.id}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
     expect(
       counter('fleetdeck_node_network_receive_bytes_total') + counter('fleetdeck_node_network_transmit_bytes_total'),
     ).toBeGreaterThan(0);
-    expect(text).toMatch(new RegExp(`^fleetdeck_node_up\\{node_id="${node.id}",node="netns-host"\\} 1$`, 'm'));
+    expect(text).toMatch(new RegExp(`^fleetdeck_node_up\\{node_id="${node.id}"\\} 1$`, 'm'));
+    expect(text).toMatch(new RegExp(`^fleetdeck_node_info\\{node_id="${node.id}",node="netns-host",`, 'm'));
   }, 120_000);
 });

@@ -293,6 +293,11 @@ export class MetricsService {
     return out;
   }
 
+  /** The headline of a node whose samples this instance ingests (never a relayed one). */
+  ownHeadline(nodeId: string): NodeLive | null {
+    return this.nodes.get(nodeId)?.headline ?? null;
+  }
+
   totals(nodeId: string): { rx: number; tx: number } {
     const s = this.nodes.get(nodeId);
     return { rx: s?.rxTotal ?? 0, tx: s?.txTotal ?? 0 };
