@@ -282,5 +282,5 @@ export class Agent {
 /** What this agent offers: files only with roots, writes only with files. */
 function capabilitiesOf(config: AgentConfig): Capabilities {
   const { exec, files, filesWrite, roots } = config;
-  return { exec, files, filesWrite: files && filesWrite, roots: files ? roots : [] };
+  return { exec, files, filesWrite: files && filesWrite, roots: files ? roots : [], guardedWrites: true };
 }

@@ -57,6 +57,8 @@ export const Capabilities = z.object({
   files: z.boolean(),
   filesWrite: z.boolean(),
   roots: z.array(z.string().min(1).max(4096)).max(64),
+  /** Honours an upload's `expect` (edit-in-place guard); agents without it must not be sent one. */
+  guardedWrites: z.boolean().optional(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
 
@@ -288,15 +290,25 @@ export const DownloadMessage = z.object({
     .min(TRANSFER_CHUNK_BYTES)
     .max(64 * 1024 * 1024),
 });
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+/**
+ * What the target must still be for an upload to replace it (a text edited in place): the size and
+ * SHA-256 of the content that was opened, and its mtime for the message. Checked when the upload
+ * starts and again right before the rename.
+ */
+export const UploadExpectation = z.object({
+  size: z.number().int().min(0),
+  mtime: z.number(),
+  sha256: Sha256Hex,
+});
+export type UploadExpectation = z.infer<typeof UploadExpectation>;
 export const UploadMessage = z.object({
   type: z.literal('upload'),
   id: TransferId,
   path: FilePath,
   overwrite: z.boolean(),
-  sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .nullable(),
+  sha256: Sha256Hex.nullable(),
+  expect: UploadExpectation.nullable().optional(),
 });
 export type DownloadRequest = z.infer<typeof DownloadMessage>;
 export type UploadRequest = z.infer<typeof UploadMessage>;

@@ -1,12 +1,13 @@
 // The Electron shell: window, lifecycle, IPC. Thin by design; everything else is the master core.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, safeStorage, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, safeStorage, session, shell } from 'electron';
 import { IPC_EVENT_CHANNEL } from './contract/operation-names.js';
 import { createLogger } from './core/log.js';
 import { Master } from './core/master.js';
+import { registerDesktopDownloads } from './electron/desktop-downloads.js';
 import { appOrigins, type DesktopStreams, startDesktopStreams } from './electron/desktop-streams.js';
-import { registerIpc } from './electron/ipc.js';
+import { type IpcInvokeEvent, registerIpc } from './electron/ipc.js';
 import { safeStorageBox } from './electron/safe-storage-box.js';
 
 const log = createLogger();
@@ -65,12 +66,15 @@ async function main(): Promise<void> {
     log,
   });
   const streams: DesktopStreams = await startDesktopStreams(master, log, appOrigins(rendererUrl));
-  registerIpc(
-    ipcMain,
-    master.handlers(),
-    (event) => event.sender.id === window?.webContents.id && isAppUrl(event.senderFrame?.url ?? ''),
-    { base: streams.base, token: streams.token },
-  );
+  const isTrustedSender = (event: IpcInvokeEvent) =>
+    event.sender.id === window?.webContents.id && isAppUrl(event.senderFrame?.url ?? '');
+  registerIpc(ipcMain, master.handlers(), isTrustedSender, { base: streams.base, token: streams.token });
+  registerDesktopDownloads(ipcMain, {
+    master,
+    isTrustedSender,
+    downloadsDir: app.getPath('downloads'),
+    showSaveDialog: (options) => (window ? dialog.showSaveDialog(window, options) : dialog.showSaveDialog(options)),
+  });
   master.bus.subscribe((message) => window?.webContents.send(IPC_EVENT_CHANNEL, message));
   await createWindow();
   app.on('window-all-closed', () => app.quit());

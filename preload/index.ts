@@ -3,6 +3,7 @@ import { contextBridge, ipcRenderer } from 'electron';
 import {
   IPC_EVENT_CHANNEL,
   IPC_INVOKE_CHANNEL,
+  IPC_SAVE_FILE_CHANNEL,
   IPC_STREAMS_CHANNEL,
   operationNames,
 } from '../main/contract/operation-names.js';
@@ -15,6 +16,7 @@ for (const name of operationNames) {
 contextBridge.exposeInMainWorld('fleetdeck', {
   ...api,
   streamEndpoint: () => ipcRenderer.invoke(IPC_STREAMS_CHANNEL),
+  saveFile: (input: unknown) => ipcRenderer.invoke(IPC_SAVE_FILE_CHANNEL, input),
   onEvent(listener: (message: unknown) => void): () => void {
     const wrapped = (_event: unknown, message: unknown) => listener(message);
     ipcRenderer.on(IPC_EVENT_CHANNEL, wrapped);

@@ -11,6 +11,8 @@ export const FILE_ERROR_CODES = [
   'too_large',
   'binary',
   'checksum_mismatch',
+  /** The file moved on the host since it was opened (an edit's guard). */
+  'changed',
   'capability_missing',
   'io_error',
 ] as const;

@@ -1,6 +1,7 @@
 // The agent's file service: listing, stat, mkdir, rename, delete and text preview, all confined to
 // the agent's roots and to the capabilities it grants. Each operation opens the directory (or file)
 // it checked and works through that descriptor (anchor.ts), never by re-resolving the name.
+import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { lstat, mkdir, readdir, readlink, rename, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -31,6 +32,9 @@ function typeOf(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink()
 }
 
 type Stats = Awaited<ReturnType<typeof lstat>>;
+
+/** A preview's text as JSON stays well below the master's 4 MiB frame limit. */
+const MAX_PREVIEW_JSON = 3 * 1024 * 1024;
 
 /** Entries stat'ed per event-loop turn in a listing (a few milliseconds at most). */
 const STAT_SLICE = 500;
@@ -202,9 +206,17 @@ export class FileService {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0).catch((e) => {
         throw fromErrno(e, path);
       });
-      const text = decodeText(buffer.subarray(0, bytesRead));
+      const read = buffer.subarray(0, bytesRead);
+      const text = decodeText(read);
       if (text === null) throw new FileError('binary', `${path} looks binary; download it instead`);
-      return { path: real, size: s.size, truncated: s.size > bytesRead, text };
+      // The answer is one text frame, and the master refuses frames over 4 MiB: text that escapes to
+      // more (control characters are six bytes each in JSON) is refused rather than cutting the link.
+      if (JSON.stringify(text).length > MAX_PREVIEW_JSON) {
+        throw new FileError('too_large', `${path} has too many control characters to show; download it instead`);
+      }
+      // mtime and SHA-256 (of the whole file when not truncated) are what an edit's save is guarded by.
+      const sha256 = createHash('sha256').update(read).digest('hex');
+      return { path: real, size: s.size, truncated: s.size > bytesRead, text, mtime: Math.round(s.mtimeMs), sha256 };
     } finally {
       await handle.close();
     }

@@ -13,10 +13,12 @@ import {
   TRANSFER_ID_BYTES,
   TRANSFER_SOCKET_HIGH_WATER,
   TRANSFER_WINDOW_BYTES,
+  type UploadExpectation,
   type UploadRequest,
 } from '../protocol.js';
 import { type Anchor, OPEN_CREATE } from './anchor.js';
 import type { Confinement, Placed } from './confine.js';
+import { assertUnchanged } from './edit-guard.js';
 import { FileError, fromErrno } from './errors.js';
 import type { FileService } from './service.js';
 import { UploadWriter } from './upload-writer.js';
@@ -46,6 +48,8 @@ interface Upload {
   /** The target's real path, for messages. */
   target: string;
   expected: string | null;
+  /** An edit's guard: the target must still be this content at the rename. */
+  unchanged: UploadExpectation | null;
   writer: UploadWriter;
   failed: FileError | null;
 }
@@ -154,7 +158,9 @@ export class AgentTransfers {
       const { dir, name, path: target } = placed;
       const existing = await lstat(dir.at(name)).catch(() => null);
       if (existing?.isDirectory()) throw new FileError('is_a_directory', `${message.path} is a directory`);
-      if (existing && !message.overwrite) {
+      const unchanged = message.expect ?? null;
+      if (unchanged) await assertUnchanged(dir, name, unchanged, this.confinement.descriptorPrefix, message.path);
+      else if (existing && !message.overwrite) {
         throw new FileError('exists', `${message.path} already exists (upload with overwrite=true to replace it)`);
       }
       const temp = `.${name}.fleetdeck-upload-${id}`;
@@ -169,6 +175,7 @@ export class AgentTransfers {
         name,
         target,
         expected: message.sha256,
+        unchanged,
         failed: null,
         writer: new UploadWriter(handle.fd, {
           written: (bytes) => this.channel.sendJson({ type: 'transfer-ack', id, bytes }),
@@ -203,6 +210,10 @@ export class AgentTransfers {
       }
       // An upload can take minutes: the directory must still be the one checked when it started.
       await upload.dir.verify(upload.target);
+      if (upload.unchanged) {
+        const { dir, name, target, unchanged } = upload;
+        await assertUnchanged(dir, name, unchanged, this.confinement.descriptorPrefix, target);
+      }
       await rename(upload.dir.at(upload.temp), upload.dir.at(upload.name));
       await upload.dir.handle.sync().catch(() => undefined); // the rename itself on disk
       this.channel.sendJson({ type: 'transfer-done', id, bytes, sha256 });

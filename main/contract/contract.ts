@@ -14,14 +14,20 @@ import {
   StartBootstrap,
 } from './bootstrap-schemas.js';
 import {
+  ControlTransfer,
+  CopyView,
+  CreateDownloadTicket,
   DeleteFile,
+  DownloadByTicket,
   DownloadFile,
+  DownloadTicket,
   FileListing,
   FilePreview,
   ListFiles,
   MakeDirectory,
   PreviewFile,
   RenameFile,
+  StartCopy,
   StatFile,
   TransferProgress,
   UploadFile,
@@ -82,6 +88,8 @@ export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   status?: number;
   /** Takes `idempotencyKey` (REST: also the `Idempotency-Key` header): a retry enqueues nothing new. */
   idempotencyKey?: boolean;
+  /** A non-GET operation that changes nothing on the fleet (a read-only console answers it too). */
+  reads?: boolean;
 }
 
 function op<I extends z.ZodType, O extends z.ZodType>(o: Operation<I, O>): Operation<I, O> {
@@ -340,6 +348,45 @@ export const contract = {
     input: DeleteFile,
     output: Ok,
   }),
+  createDownloadTicket: op({
+    method: 'POST',
+    path: '/api/nodes/:id/files/download-ticket',
+    summary: 'A single-use URL valid for 60 s that downloads the file without a credential (browser downloads)',
+    input: CreateDownloadTicket,
+    output: DownloadTicket,
+    status: 201,
+    reads: true,
+  }),
+  controlTransfer: op({
+    method: 'POST',
+    path: '/api/transfers/:id',
+    summary: 'Pause, resume or cancel a running download or upload (by its transferId)',
+    input: ControlTransfer,
+    output: Ok,
+    reads: true,
+  }),
+  startCopy: op({
+    method: 'POST',
+    path: '/api/copies',
+    summary: 'Copy a file or folder from one node to another (or within one), streamed through the master',
+    input: StartCopy,
+    output: CopyView,
+    status: 202,
+  }),
+  listCopies: op({
+    method: 'GET',
+    path: '/api/copies',
+    summary: "This master's copies: running, and the last 50 finished",
+    input: Empty,
+    output: z.array(CopyView),
+  }),
+  controlCopy: op({
+    method: 'POST',
+    path: '/api/copies/:id',
+    summary: 'Pause, resume or cancel a copy (a cancelled copy leaves nothing at the destination)',
+    input: ControlTransfer,
+    output: CopyView,
+  }),
   startBootstrap: op({
     method: 'POST',
     path: '/api/bootstrap',
@@ -437,6 +484,14 @@ export const streams = {
     output: UploadResult,
     status: 201,
   }),
+  downloadByTicket: op({
+    method: 'GET',
+    path: '/api/downloads/:ticket',
+    summary: 'Download with a ticket from createDownloadTicket (single use, no credential: the ticket is one)',
+    input: DownloadByTicket,
+    output: z.unknown().describe('the file bytes'),
+    public: true,
+  }),
 } as const;
 
 export type Contract = typeof contract;
@@ -458,6 +513,8 @@ export const events = {
   commandOutput: CommandOutputEvent,
   taskRunStatus: TaskRunEvent,
   transferProgress: TransferProgress,
+  /** A node-to-node copy moved on (at most 4 a second) or changed state. */
+  copyProgress: CopyView,
   /** Headline numbers of the nodes that reported, coalesced to one event per second. */
   metrics: MetricsEvent,
   bootstrapProgress: BootstrapProgressEvent,

@@ -8,6 +8,8 @@ const generalStatus = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** A transfer or copy the user cancelled. */
+  cancelled: 409,
   /** The Idempotency-Key was used within 24 h for a request with a different body. */
   idempotency_key_reused: 422,
   request_timeout: 408,
@@ -37,6 +39,7 @@ export const fileErrorStatus = {
   too_large: 413,
   binary: 415,
   checksum_mismatch: 422,
+  changed: 409,
   capability_missing: 403,
   io_error: 500,
 } as const satisfies Record<FileErrorCode, number>;

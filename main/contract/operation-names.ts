@@ -36,6 +36,11 @@ export const operationNames = [
   'makeDirectory',
   'renameFile',
   'deleteFile',
+  'createDownloadTicket',
+  'controlTransfer',
+  'startCopy',
+  'listCopies',
+  'controlCopy',
   'startBootstrap',
   'getBootstrap',
   'upgradeAgent',
@@ -51,3 +56,5 @@ export const operationNames = [
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';
 export const IPC_EVENT_CHANNEL = 'fleetdeck:event';
 export const IPC_STREAMS_CHANNEL = 'fleetdeck:streams';
+/** The desktop app's downloads: a save dialog, then a file stream (electron/desktop-downloads.ts). */
+export const IPC_SAVE_FILE_CHANNEL = 'fleetdeck:save-file';

@@ -23,6 +23,8 @@ import { Cluster } from './cluster/cluster.js';
 import type { LeaseTimings } from './cluster/leader-lease.js';
 import { EventLoopLag } from './event-loop-lag.js';
 import { EventBus } from './events.js';
+import { FileCopies } from './files/copies.js';
+import { DownloadTickets } from './files/download-tickets.js';
 import { FileRpc } from './files/file-rpc.js';
 import { fileHandlers } from './files/handlers.js';
 import { MasterTransfers } from './files/transfers.js';
@@ -112,6 +114,9 @@ interface MasterParts {
   retention: RetentionJob;
   fileRpc: FileRpc;
   transfers: MasterTransfers;
+  /** Single-use links for browser downloads (files/download-tickets.ts). */
+  downloadTickets: DownloadTickets;
+  copies: FileCopies;
   metrics: MetricsService;
   metricsRetention: MetricsRetentionJob;
   lag: EventLoopLag;
@@ -172,6 +177,7 @@ export class Master {
     const fileRpc = new FileRpc(links);
     const tokens = new TokenDeliveries(links, log);
     const transfers = new MasterTransfers(links, bus);
+    const copies = new FileCopies(fileRpc, transfers, bus);
     const metrics = new MetricsService(store.db, store.dialect, bus, log, {
       ...options.metrics,
       spool: shared ? { file: join(options.dataDir, 'metrics-spool.jsonl'), instanceId } : null,
@@ -327,6 +333,8 @@ export class Master {
       retention,
       fileRpc,
       transfers,
+      downloadTickets: new DownloadTickets(),
+      copies,
       metrics,
       metricsRetention,
       lag: new EventLoopLag(),
@@ -373,7 +381,7 @@ export class Master {
     if (this.options.role !== 'console') return handlers;
     // A console instance answers reads and refuses every change, clearly.
     for (const name of Object.keys(handlers) as OperationName[]) {
-      if (contract[name].method === 'GET') continue;
+      if (contract[name].method === 'GET' || contract[name].reads) continue;
       (handlers as Record<string, unknown>)[name] = async () => {
         throw new FleetError(
           'forbidden',
@@ -430,7 +438,12 @@ export class Master {
       }),
       ...queueHandlers(this.queue, registry, this.store.db),
       ...taskHandlers(this.tasks, this.store.db),
-      ...fileHandlers(this.fileRpc),
+      ...fileHandlers({
+        rpc: this.fileRpc,
+        transfers: this.transfers,
+        tickets: this.downloadTickets,
+        copies: this.copies,
+      }),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials),
     };

@@ -78,13 +78,36 @@ export async function serveDownload(
   res: ServerResponse,
 ) {
   const { id, path } = parse(streams.downloadFile.input, input);
+  return streamFile(master, id, path, req, res, {});
+}
+
+/** A browser download: the ticket names the node, path and transfer id, and is used up. */
+export async function serveTicketDownload(
+  master: Master,
+  input: Record<string, unknown>,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
+  const { ticket } = parse(streams.downloadByTicket.input, input);
+  const grant = master.downloadTickets.redeem(ticket);
+  return streamFile(master, grant.nodeId, grant.path, req, res, { id: grant.transferId });
+}
+
+async function streamFile(
+  master: Master,
+  id: string,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: { id?: string },
+) {
   // The size decides the Range answer: checked like every agent reply before it is used.
   const entry = checkedReply('statFile', id, await master.fileRpc.call(id, { method: 'files.stat', params: { path } }));
   if (entry.type === 'directory') throw new FleetError('is_a_directory', `${path} is a directory; list it instead.`);
   const range = parseRange(req.headers.range, entry.size);
   const start = range?.start ?? 0;
   const length = range ? range.end - range.start + 1 : entry.size;
-  const download = await master.transfers.download(id, path, start, length);
+  const download = await master.transfers.download(id, path, start, length, options);
   const headers: Record<string, string | number> = {
     'content-type': contentTypeOf(path),
     'content-length': download.length,
@@ -108,16 +131,37 @@ export async function serveUpload(
   req: IncomingMessage,
   res: ServerResponse,
 ) {
-  const { id, path, overwrite, sha256 } = parse(streams.uploadFile.input, input);
+  const { id, path, overwrite, sha256, transferId, expectSize, expectMtime, expectSha256 } = parse(
+    streams.uploadFile.input,
+    input,
+  );
+  const expect =
+    expectSha256 !== undefined && expectSize !== undefined && expectMtime !== undefined
+      ? { size: expectSize, mtime: expectMtime, sha256: expectSha256 }
+      : null;
+  if (expect) await requireGuardedWrites(master, id);
   const length = req.headers['content-length'] ? Number(req.headers['content-length']) : null;
   const result = await master.transfers.upload(id, path, req, {
     overwrite: overwrite ?? false,
     sha256: sha256 ?? null,
     size: length,
+    expect,
+    id: transferId,
   });
   if (length !== null && result.bytes !== length) {
     throw new FleetError('bad_request', `Received ${result.bytes} of ${length} bytes.`);
   }
   res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify({ path, bytes: result.bytes, sha256: result.sha256 }));
+}
+
+/** An agent from before edit-in-place would ignore the guard and overwrite: refuse instead. */
+async function requireGuardedWrites(master: Master, nodeId: string): Promise<void> {
+  const node = await master.registry.get(nodeId);
+  if (!node.capabilities?.guardedWrites) {
+    throw new FleetError(
+      'capability_missing',
+      `The agent of ${node.name} is too old to save edits safely (it cannot check that the file is unchanged); update it.`,
+    );
+  }
 }

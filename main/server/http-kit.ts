@@ -11,7 +11,7 @@ import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
 import { databaseUnavailable } from '../core/store/unavailable.js';
 import { answerClientError } from './client-errors.js';
-import { serveDownload, serveUpload } from './file-streams.js';
+import { serveDownload, serveTicketDownload, serveUpload } from './file-streams.js';
 
 export const securityHeaders = {
   'x-content-type-options': 'nosniff',
@@ -68,7 +68,10 @@ export function routeParams(route: Route, match: RegExpExecArray): Record<string
   return Object.fromEntries(route.params.map((param, i) => [param, decodePathPart(match[i + 1] as string)]));
 }
 
-export const isStreamRoute = (route: Route) => route.name === 'downloadFile' || route.name === 'uploadFile';
+const streamRouteNames = new Set(['downloadFile', 'uploadFile', 'downloadByTicket']);
+export const isStreamRoute = (route: Route) => streamRouteNames.has(route.name);
+/** A ticket download carries its own credential (the ticket) instead of the admin header. */
+export const isPublicStreamRoute = (route: Route) => route.name === 'downloadByTicket';
 
 /** Compares a presented secret with the expected one in constant time. */
 export function sameSecret(given: string, expected: string): boolean {
@@ -180,6 +183,11 @@ export function serveStreamRoute(
       'This FleetDeck instance is a read-only console (--role console): upload on a full instance.',
     );
   }
-  const serve = route.name === 'downloadFile' ? serveDownload : serveUpload;
+  const serve =
+    route.name === 'downloadFile'
+      ? serveDownload
+      : route.name === 'downloadByTicket'
+        ? serveTicketDownload
+        : serveUpload;
   return serve(master, { ...Object.fromEntries(url.searchParams), ...params }, req, res);
 }

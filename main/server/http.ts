@@ -15,6 +15,7 @@ import { EventStreams } from './event-stream.js';
 import {
   closeServer,
   decodePathPart,
+  isPublicStreamRoute,
   isStreamRoute,
   listenGuarded,
   RequestFailures,
@@ -138,7 +139,7 @@ export class AdminServer {
     req: IncomingMessage,
     res: ServerResponse,
   ) {
-    this.requireAuth(req);
+    if (!isPublicStreamRoute(route)) this.requireAuth(req);
     return serveStreamRoute(this.options.master, route, params, url, req, res);
   }
 

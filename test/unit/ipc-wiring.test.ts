@@ -133,7 +133,7 @@ describe('IPC wiring', () => {
   it('the preload exposes one function per operation plus onEvent, and nothing else', async () => {
     await import('../../preload/index.js');
     const api = exposed.fleetdeck as Record<string, (input?: unknown) => Promise<unknown>>;
-    expect(Object.keys(api).sort()).toEqual([...operationNames, 'onEvent', 'streamEndpoint'].sort());
+    expect(Object.keys(api).sort()).toEqual([...operationNames, 'onEvent', 'streamEndpoint', 'saveFile'].sort());
     await api.getNode?.({ id: 'x' });
     expect(invoked.at(-1)).toEqual([IPC_INVOKE_CHANNEL, 'getNode', { id: 'x' }]);
   });

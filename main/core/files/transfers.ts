@@ -10,6 +10,8 @@ import {
   TRANSFER_ID_BYTES,
   TRANSFER_SOCKET_HIGH_WATER,
   TRANSFER_WINDOW_BYTES,
+  TransferId,
+  type UploadExpectation,
 } from '../../../agent/protocol.js';
 import { FleetError, isErrorCode } from '../../contract/errors.js';
 import type { EventBus } from '../events.js';
@@ -28,6 +30,22 @@ interface Transfer {
   onReply(reply: TransferReply): void;
   onData?(data: Buffer): void;
   fail(error: FleetError): void;
+  /** Holds or releases the data (downloads stop acknowledging, uploads stop sending). */
+  setPaused(paused: boolean): void;
+}
+
+/** How a caller names and guards a transfer. */
+export interface TransferOptions {
+  /** A transfer id the client chose (16 hex digits), so it can follow and control it; else a random one. */
+  id?: string;
+}
+
+export interface UploadOptions extends TransferOptions {
+  overwrite: boolean;
+  sha256: string | null;
+  size: number | null;
+  /** An edit's guard: replace the target only while it is still this content. */
+  expect?: UploadExpectation | null;
 }
 
 export interface DownloadHandle {
@@ -45,6 +63,8 @@ function wireError(error: { code: string; message: string }): FleetError {
 class Progress {
   private lastEmit = 0;
   private readonly started = Date.now();
+  private bytes = 0;
+  paused = false;
 
   constructor(
     private readonly bus: EventBus,
@@ -57,22 +77,41 @@ class Progress {
     },
   ) {}
 
-  update(bytes: number, done = false): void {
+  update(bytes: number, done = false, force = false): void {
+    this.bytes = bytes;
     const now = Date.now();
-    if (!done && now - this.lastEmit < 250) return;
+    if (!done && !force && now - this.lastEmit < 250) return;
+    this.emit(now, done, null);
+  }
+
+  /** A pause or resume is shown at once. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.emit(Date.now(), false, null);
+  }
+
+  failed(error: FleetError): void {
+    this.emit(Date.now(), true, { code: error.code, message: error.message });
+  }
+
+  private emit(now: number, done: boolean, error: { code: string; message: string } | null): void {
     this.lastEmit = now;
     const seconds = Math.max(0.001, (now - this.started) / 1000);
-    const rate = bytes / seconds;
+    const rate = this.bytes / seconds;
     const { total } = this.info;
     this.bus.emit('transferProgress', {
       ...this.info,
-      bytes,
+      bytes: this.bytes,
       rateBytesPerSec: Math.round(rate),
-      etaSec: total !== null && rate > 0 ? Math.max(0, (total - bytes) / rate) : null,
+      etaSec: total !== null && rate > 0 && !this.paused ? Math.max(0, (total - this.bytes) / rate) : null,
       done,
+      paused: this.paused && !done,
+      error,
     });
   }
 }
+
+const cancelled = () => new FleetError('cancelled', 'The transfer was cancelled.');
 
 /**
  * Re-cuts `source` (an HTTP body arrives in ~64 KiB pieces) into full binary frames: the transfer
@@ -110,20 +149,43 @@ export class MasterTransfers {
     private readonly bus: EventBus,
   ) {}
 
-  private newId(nodeId: string): string {
+  private newId(nodeId: string, chosen: string | undefined): string {
     if (!this.links.isConnected(nodeId)) {
       throw new FleetError('node_offline', `Node ${nodeId} is not connected; file access needs a live agent.`);
     }
-    return randomBytes(8).toString('hex');
+    if (chosen === undefined) return randomBytes(8).toString('hex');
+    if (!TransferId.safeParse(chosen).success) {
+      throw new FleetError('bad_request', 'A transfer id is 16 lowercase hex digits.');
+    }
+    if (this.transfers.has(chosen)) throw new FleetError('conflict', 'A transfer with this id is already running.');
+    return chosen;
   }
 
-  async download(nodeId: string, path: string, offset: number, length: number | null): Promise<DownloadHandle> {
-    const id = this.newId(nodeId);
+  /** Pauses, resumes or cancels a running transfer; false when there is none with this id. */
+  control(id: string, action: 'pause' | 'resume' | 'cancel'): boolean {
+    const transfer = this.transfers.get(id);
+    if (!transfer) return false;
+    if (action === 'cancel') {
+      this.links.send(transfer.nodeId, { type: 'transfer-cancel', id });
+      transfer.fail(cancelled());
+    } else transfer.setPaused(action === 'pause');
+    return true;
+  }
+
+  async download(
+    nodeId: string,
+    path: string,
+    offset: number,
+    length: number | null,
+    options: TransferOptions = {},
+  ): Promise<DownloadHandle> {
+    const id = this.newId(nodeId, options.id);
     let received = 0;
     let acked = 0;
+    let paused = false;
     let progress: Progress | null = null;
     const ack = () => {
-      if (received > acked) {
+      if (received > acked && !paused) {
         acked = received;
         this.links.send(nodeId, { type: 'transfer-ack', id, bytes: received });
       }
@@ -145,6 +207,7 @@ export class MasterTransfers {
       const fail = (error: FleetError) => {
         clearTimeout(timer);
         this.transfers.delete(id);
+        progress?.failed(error);
         reject(error);
         // Before the handle is returned nobody listens on the stream: end it without an error event.
         stream.destroy(started ? error : undefined);
@@ -152,6 +215,12 @@ export class MasterTransfers {
       this.transfers.set(id, {
         nodeId,
         fail,
+        setPaused: (value) => {
+          paused = value;
+          progress?.setPaused(value);
+          // Resumed: acknowledge what the consumer took meanwhile, so the agent sends again.
+          if (!value && stream.readableLength < stream.readableHighWaterMark) ack();
+        },
         onData: (data) => {
           received += data.length;
           progress?.update(received);
@@ -180,11 +249,12 @@ export class MasterTransfers {
     nodeId: string,
     path: string,
     source: AsyncIterable<Buffer>,
-    options: { overwrite: boolean; sha256: string | null; size: number | null },
+    options: UploadOptions,
   ): Promise<{ bytes: number; sha256: string }> {
-    const id = this.newId(nodeId);
+    const id = this.newId(nodeId, options.id);
     let window = 0;
     let acked = 0;
+    let paused = false;
     let wake: (() => void) | null = null;
     let failure: FleetError | null = null;
     let ready: (() => void) | null = null;
@@ -198,8 +268,14 @@ export class MasterTransfers {
         fail: (error) => {
           failure = error;
           this.transfers.delete(id);
+          progress.failed(error);
           wake?.();
           reject(error);
+        },
+        setPaused: (value) => {
+          paused = value;
+          progress.setPaused(value);
+          wake?.();
         },
         onReply: (reply) => {
           if (reply.type === 'transfer-ready') {
@@ -224,16 +300,27 @@ export class MasterTransfers {
       () => this.transfers.get(id)?.fail(new FleetError('timeout', 'The agent did not accept the upload in time.')),
       START_TIMEOUT_MS,
     );
-    this.links.send(nodeId, { type: 'upload', id, path, overwrite: options.overwrite, sha256: options.sha256 });
+    this.links.send(nodeId, {
+      type: 'upload',
+      id,
+      path,
+      overwrite: options.overwrite,
+      sha256: options.sha256,
+      expect: options.expect ?? null,
+    });
     try {
       await Promise.race([readyPromise, failed]);
       clearTimeout(startTimer);
       let sent = 0;
       for await (const frame of framesOf(source, id)) {
-        while (!failure && (sent - acked >= window || this.links.bufferedAmount(nodeId) > TRANSFER_SOCKET_HIGH_WATER)) {
+        while (
+          !failure &&
+          (paused || sent - acked >= window || this.links.bufferedAmount(nodeId) > TRANSFER_SOCKET_HIGH_WATER)
+        ) {
           await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, 1);
+            // A pause waits for its resume (which wakes it); the socket has no drain event to wait for.
+            if (!paused) setTimeout(resolve, 1);
           });
         }
         if (failure) throw failure;

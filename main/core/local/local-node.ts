@@ -32,7 +32,7 @@ export class LocalNode {
   ) {
     this.work = new AgentWork({
       journalDir: join(dataDir, 'local-node', 'journal'),
-      capabilities: { exec: true, files: true, filesWrite: true, roots: [os.homedir()] },
+      capabilities: { exec: true, files: true, filesWrite: true, roots: [os.homedir()], guardedWrites: true },
       concurrency: 8,
       net: { include: [], exclude: DEFAULT_NET_EXCLUDE },
       metricsIntervalMs: 2_000,
