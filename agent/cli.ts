@@ -11,6 +11,7 @@ import {
   splitList,
   tokenFromFile,
 } from './config.js';
+import { enrollMain } from './enroll.js';
 import { createAgentLogger } from './log.js';
 import { DEFAULT_NET_EXCLUDE } from './metrics/interface-filter.js';
 import { VERSION } from './version.js';
@@ -100,6 +101,8 @@ function fromCli(cmd: Command): PartialConfig {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // `fleetdeck-agent enroll …`: one step of a one-line install (agent/enroll.ts), then exit.
+  if (argv[0] === 'enroll') return enrollMain(argv.slice(1));
   const cmd = program();
   cmd.parse(argv, { from: 'user' });
   let resolved: ReturnType<typeof resolveConfig>;

@@ -437,3 +437,25 @@ export function parseFrame<T>(schema: z.ZodType<T>, raw: string): ParseResult<T>
   const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
   return { ok: false, error: `invalid message${where}: ${issue?.message ?? 'unknown'}` };
 }
+
+// ---- enrollment (one-line installs) ----------------------------------------------------------
+// Not a WebSocket message: `fleetdeck-agent enroll` POSTs this to the gateway over the same pinned TLS
+// before the agent has a token, and gets its node's token back.
+export const ENROLL_PATH = '/enroll';
+export const MAX_ENROLL_BODY_BYTES = 4096;
+export const EnrollRequest = z.object({
+  code: z.string().min(1).max(32),
+  /** The host's name: what a batch code names the node. */
+  hostname: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a hostname is letters, digits, dots, dashes and underscores'),
+});
+export type EnrollRequest = z.infer<typeof EnrollRequest>;
+export const EnrollReply = z.object({
+  nodeId: z.string().min(1).max(64),
+  nodeName: z.string().max(512),
+  token: z.string(),
+});
+export type EnrollReply = z.infer<typeof EnrollReply>;

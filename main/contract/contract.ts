@@ -13,6 +13,7 @@ import {
   SshCredentialView,
   StartBootstrap,
 } from './bootstrap-schemas.js';
+import { CreatedEnrollmentCode, CreateEnrollmentCode, EnrollmentCodeView } from './enroll-schemas.js';
 import {
   ControlTransfer,
   CopyView,
@@ -461,6 +462,29 @@ export const contract = {
     summary: "Forget FleetDeck's keys for a host (after an expected key change)",
     input: RemoveKnownHost,
     output: z.object({ removed: z.number() }),
+  }),
+  createEnrollmentCode: op({
+    method: 'POST',
+    path: '/api/enrollment-codes',
+    summary:
+      'A one-line install: an enrollment code (shown once, 15 min by default) for one named node or a batch, with the curl and wget lines that use it',
+    input: CreateEnrollmentCode,
+    output: CreatedEnrollmentCode,
+    status: 201,
+  }),
+  listEnrollmentCodes: op({
+    method: 'GET',
+    path: '/api/enrollment-codes',
+    summary: 'Enrollment codes of the last day (never the codes themselves): uses, state, enrolled nodes',
+    input: Empty,
+    output: z.array(EnrollmentCodeView),
+  }),
+  revokeEnrollmentCode: op({
+    method: 'POST',
+    path: '/api/enrollment-codes/:id/revoke',
+    summary: 'End an enrollment code now (nodes it enrolled stay)',
+    input: z.object({ id: z.string().max(64) }),
+    output: EnrollmentCodeView,
   }),
 } as const;
 

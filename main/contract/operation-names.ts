@@ -51,6 +51,9 @@ export const operationNames = [
   'sshConfigHosts',
   'listKnownHosts',
   'removeKnownHost',
+  'createEnrollmentCode',
+  'listEnrollmentCodes',
+  'revokeEnrollmentCode',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

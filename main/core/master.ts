@@ -21,6 +21,11 @@ import { TunnelManager } from './bootstrap/tunnels.js';
 import { Closers } from './closers.js';
 import { Cluster } from './cluster/cluster.js';
 import type { LeaseTimings } from './cluster/leader-lease.js';
+import { AgentArtifacts } from './enroll/artifacts.js';
+import { EnrollmentCodes } from './enroll/codes.js';
+import { InstallRoutes } from './enroll/gateway-routes.js';
+import { enrollHandlers } from './enroll/handlers.js';
+import { type InstallValues, installValues } from './enroll/install-script.js';
 import { EventLoopLag } from './event-loop-lag.js';
 import { EventBus } from './events.js';
 import { FileCopies } from './files/copies.js';
@@ -125,6 +130,9 @@ interface MasterParts {
   tls: TlsIdentity | null;
   admin: AdminCredential;
   gatewayPort: number;
+  /** One-line installs: codes, and the agent files the gateway serves. */
+  enrollment: EnrollmentCodes;
+  artifacts: AgentArtifacts;
 }
 
 export interface Master extends Readonly<MasterParts> {}
@@ -200,6 +208,9 @@ export class Master {
           (data) => transfers.onBinary(LOCAL_NODE_ID, data),
           log,
         );
+    const enrollment = new EnrollmentCodes(store.db, registry);
+    const artifacts = AgentArtifacts.forBundle(options.agentBundlePath ?? defaultAgentBundle());
+    let installRoutes: InstallRoutes | null = null;
     const gateway = new AgentGateway({
       host: options.agentListen.host,
       port: options.agentListen.port,
@@ -213,6 +224,10 @@ export class Master {
       restartGraceMs: options.restartGraceMs,
       onMessage: onAgentMessage,
       onBinary: (nodeId, data) => transfers.onBinary(nodeId, data),
+      onRequest: (req, res) => {
+        if (installRoutes) return installRoutes.handle(req, res);
+        res.writeHead(503, { connection: 'close' }).end();
+      },
       onDisconnected: (nodeId) => {
         queue.nodeDisconnected(nodeId);
         fileRpc.nodeGone(nodeId);
@@ -233,6 +248,14 @@ export class Master {
     await metrics.start();
     closers.add('the agent gateway', () => gateway.stop());
     const { port } = await gateway.start();
+    installRoutes = new InstallRoutes({
+      codes: enrollment,
+      artifacts,
+      values: () => installValues(agentUrlOf(options, tls !== null, port), tls, artifacts),
+      limiter: gateway.failures,
+      log,
+      readOnly: options.role === 'console',
+    });
     if (local) {
       closers.add('the local node', () => local.stop(registry));
       await local.start(registry);
@@ -342,6 +365,8 @@ export class Master {
       tls,
       admin,
       gatewayPort: port,
+      enrollment,
+      artifacts,
     };
     return new Master(options, parts);
   }
@@ -446,7 +471,13 @@ export class Master {
       }),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials),
+      ...enrollHandlers(this.enrollment, () => this.installValues()),
     };
+  }
+
+  /** What GET /install.sh fills in, and the install lines are made of. */
+  installValues(): Promise<InstallValues> {
+    return installValues(this.agentUrl, this.tls, this.artifacts);
   }
 
   /** Revoked: its connection closes now, everywhere; its unfinished commands end cancelled. */

@@ -32,6 +32,8 @@ export class VethPair {
   /** The end in the test's own namespace (the agent counts this one). */
   readonly hostIf: string;
   readonly peerAddress: string;
+  /** The address of the test's own end (what the namespace reaches the test's servers at). */
+  readonly hostAddress: string;
 
   constructor(index = process.pid % 200) {
     this.ns = `fdk-${process.pid}`;
@@ -39,6 +41,7 @@ export class VethPair {
     const peerIf = `fdkp${process.pid % 100_000}`;
     const subnet = `10.231.${index}`;
     this.peerAddress = `${subnet}.2`;
+    this.hostAddress = `${subnet}.1`;
     run(['netns', 'add', this.ns]);
     run(['link', 'add', this.hostIf, 'type', 'veth', 'peer', 'name', peerIf]);
     run(['link', 'set', peerIf, 'netns', this.ns]);

@@ -1,6 +1,6 @@
 // The agent gateway: a WebSocket server on its own port, TLS by default. Agents authenticate with
 // their token during the HTTP upgrade; one live connection per node; offline detection by heartbeat.
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext } from 'node:tls';
@@ -49,6 +49,8 @@ export interface GatewayOptions {
   onConnected?: (nodeId: string, hello: HelloMessage, tokenHash: string) => void;
   onBinary?: (nodeId: string, data: Buffer) => void;
   onDisconnected?: (nodeId: string) => void;
+  /** Plain HTTP requests (not upgrades): the install script, agent files, enrollment (core/enroll). */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export const DEFAULT_TIMINGS: ConnectionTimings = {
@@ -90,7 +92,10 @@ export class AgentGateway {
     // secured sockets handed to the HTTP server that parses upgrades.
     const server = createHttpServer();
     const listener = tls ? this.admittingListener(tls, server) : server;
-    server.on('request', (_req, res) => {
+    server.on('request', (req, res) => {
+      // The request's headers are complete: the upgrade deadline is done, the route bounds the rest.
+      this.admission?.upgraded(req.socket);
+      if (this.options.onRequest) return this.options.onRequest(req, res);
       res.writeHead(426, { 'content-type': 'text/plain' }).end('FleetDeck agent gateway: WebSocket only\n');
     });
     server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
@@ -148,6 +153,11 @@ export class AgentGateway {
       'agent gateway connection budget',
     );
     return options;
+  }
+
+  /** Failed authentications per address (wrong tokens, and wrong enrollment codes). */
+  get failures(): FailureLimiter {
+    return this.limiter;
   }
 
   /** TLS handshakes in progress and connections waiting for one (null without TLS). */

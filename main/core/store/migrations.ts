@@ -479,6 +479,37 @@ export const migrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 15,
+    name: 'enrollment codes',
+    async up(db) {
+      // One-line installs (core/enroll): short-lived codes, stored as SHA-256, each bound to a node's
+      // name and labels (single use) or to a batch of up to max_uses nodes with labels.
+      await db.schema
+        .createTable('enrollment_codes')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('code_hash', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('node_name', 'varchar(512)')
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('max_uses', 'integer', (c) => c.notNull())
+        .addColumn('uses', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('last_used_at', 'bigint')
+        .execute();
+      // Which nodes each code enrolled, and from where (a batch's list grows with each install).
+      await db.schema
+        .createTable('enrollment_uses')
+        .addColumn('code_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('node_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('hostname', 'varchar(512)', (c) => c.notNull())
+        .addColumn('remote_addr', 'varchar(64)', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('enrollment_uses_pk', ['code_id', 'node_id'])
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -301,6 +301,30 @@ export interface NotifyAttemptsTable {
   error: string | null;
 }
 
+/** One-line install codes (core/enroll/codes.ts): hashed, short-lived, single-use or a batch. */
+export interface EnrollmentCodesTable {
+  id: string;
+  code_hash: string;
+  /** The node's name (single-use codes); null: each host's hostname (batches). */
+  node_name: string | null;
+  /** JSON object: the labels every node enrolled with this code gets. */
+  labels: string;
+  max_uses: number;
+  uses: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface EnrollmentUsesTable {
+  code_id: string;
+  node_id: string;
+  hostname: string;
+  remote_addr: string;
+  at: number;
+}
+
 export interface Database {
   notify_channels: NotifyChannelsTable;
   notify_outbox: NotifyOutboxTable;
@@ -308,6 +332,8 @@ export interface Database {
   notify_groups: NotifyGroupsTable;
   notify_messages: NotifyMessagesTable;
   notify_attempts: NotifyAttemptsTable;
+  enrollment_codes: EnrollmentCodesTable;
+  enrollment_uses: EnrollmentUsesTable;
   idempotency_keys: IdempotencyKeysTable;
   config_versions: ConfigVersionsTable;
   spool_applied: SpoolAppliedTable;
