@@ -1,7 +1,7 @@
 // The shell text uninstall runs over SSH, run here with the system's sh (dash on Debian) against a
 // real process started from a throwaway install directory: what is left is found, and killed.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,8 +10,10 @@ import {
   LEFT_OVER,
   layoutFor,
   leftoverProcessesCommand,
+  rollbackCommand,
   startCommand,
   stopCommand,
+  swapCommand,
   verifyRemovedCommand,
 } from '../../main/core/bootstrap/remote-layout.js';
 import { pidAlive, tempDir, waitFor } from '../helpers/processes.js';
@@ -72,5 +74,21 @@ describe('uninstall checks on the host', () => {
     } finally {
       sibling.kill('SIGKILL');
     }
+  });
+});
+
+describe('SSH upgrade swap and rollback on the host', () => {
+  // The rollback used to restore `<bundle>.prev`, which a standalone install never has: the failed
+  // upgrade then stayed in place. Run for real with sh, for both kinds of install.
+  it.each([false, true])('puts the previous agent back (standalone: %s)', (standalone) => {
+    const layout = layoutFor(facts, join(tempDir('fleetdeck-upgrade-'), 'agent'), standalone);
+    mkdirSync(layout.dir, { recursive: true });
+    writeFileSync(layout.program, 'working agent\n');
+    writeFileSync(`${layout.program}.new`, 'broken agent\n');
+    sh(swapCommand(layout));
+    expect(readFileSync(layout.program, 'utf8')).toBe('broken agent\n');
+    sh(rollbackCommand(layout));
+    expect(readFileSync(layout.program, 'utf8')).toBe('working agent\n');
+    expect(existsSync(`${layout.program}.prev`)).toBe(false);
   });
 });

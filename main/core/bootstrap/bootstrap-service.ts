@@ -23,9 +23,11 @@ import {
   parseDetect,
   q,
   removeCommand,
+  rollbackCommand,
   runScript,
   startCommand,
   stopCommand,
+  swapCommand,
   systemdUnit,
   verifyRemovedCommand,
 } from './remote-layout.js';
@@ -163,11 +165,7 @@ export class BootstrapService {
         const since = Date.now();
         await this.step(job, progress, 'upload', async () => {
           await this.uploadAgent(session, layout, this.localProgram(facts, layout), `${program}.new`);
-          await this.run(
-            session,
-            `cp -f ${q(program)} ${q(`${program}.prev`)} && mv -f ${q(`${program}.new`)} ${q(program)}`,
-            'swap in the new agent',
-          );
+          await this.run(session, swapCommand(layout), 'swap in the new agent');
         });
         await this.step(job, progress, 'service', () =>
           this.run(session, startCommand(layout, facts), 'restart the agent'),
@@ -177,11 +175,7 @@ export class BootstrapService {
         } catch (error) {
           // The new agent did not come back: put the previous one back.
           await this.step(job, progress, 'rollback', async () => {
-            await this.run(
-              session,
-              `mv -f ${q(`${layout.bundle}.prev`)} ${q(layout.bundle)}`,
-              'restore the previous agent',
-            );
+            await this.run(session, rollbackCommand(layout), 'restore the previous agent');
             await this.run(session, startCommand(layout, facts), 'restart the previous agent');
           });
           throw error;

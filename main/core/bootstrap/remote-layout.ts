@@ -130,6 +130,20 @@ function agentUnitTemplate(): string {
   return unitTemplate;
 }
 
+/** Upgrade: keeps what runs now as `<program>.prev` and puts the uploaded `<program>.new` in its place. */
+export function swapCommand(layout: Layout): string {
+  const { program } = layout;
+  return `cp -f ${q(program)} ${q(`${program}.prev`)} && mv -f ${q(`${program}.new`)} ${q(program)}`;
+}
+
+/**
+ * A failed upgrade: back to what swapCommand kept. The program, not the bundle: a standalone install
+ * has no bundle, and restoring `<bundle>.prev` there failed and left the broken agent in place.
+ */
+export function rollbackCommand(layout: Layout): string {
+  return `mv -f ${q(`${layout.program}.prev`)} ${q(layout.program)}`;
+}
+
 const CRON_TAG = '# fleetdeck-agent';
 
 /** Starts (or restarts) the agent. */
