@@ -10,6 +10,7 @@ import type { AgentLogger } from './log.js';
 import type { InterfaceFilterOptions } from './metrics/interface-filter.js';
 import { MetricsReporter } from './metrics/reporter.js';
 import { createSampler } from './metrics/sampler.js';
+import { ProcessEndpoint } from './processes/endpoint.js';
 import {
   type AgentMessage,
   type Capabilities,
@@ -53,6 +54,7 @@ export class AgentWork {
   private readonly journal: CommandJournal;
   private readonly runner: CommandRunner;
   private readonly files: FileEndpoint;
+  private readonly processes: ProcessEndpoint;
   private readonly metrics: MetricsReporter;
 
   constructor(private readonly options: AgentWorkOptions) {
@@ -69,6 +71,7 @@ export class AgentWork {
       sendBinary: (frame) => channel.sendBinary(frame),
       bufferedAmount: () => channel.bufferedAmount(),
     });
+    this.processes = new ProcessEndpoint(capabilities.processes === true, (message) => channel.send(message));
     this.metrics = new MetricsReporter(
       createSampler(options.net),
       options.metricsIntervalMs,
@@ -115,6 +118,10 @@ export class AgentWork {
         this.options.adoptToken?.(message);
         return;
       case 'rpc':
+        // The process list is not a file operation: it has its own capability and part.
+        if (message.method === 'processes.top') void this.processes.handle(message);
+        else this.files.handle(message);
+        return;
       case 'download':
       case 'upload':
       case 'upload-end':

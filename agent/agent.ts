@@ -8,6 +8,7 @@ import { Backoff } from './backoff.js';
 import type { AgentConfig } from './config.js';
 import type { AgentLogger } from './log.js';
 import { FingerprintMismatchError, pinnedConnect } from './pinned-tls.js';
+import { processListSupported } from './processes/endpoint.js';
 import {
   type AgentMessage,
   type Capabilities,
@@ -279,8 +280,15 @@ export class Agent {
   }
 }
 
-/** What this agent offers: files only with roots, writes only with files. */
+/** What this agent offers: files only with roots, writes only with files, processes only where /proc is. */
 function capabilitiesOf(config: AgentConfig): Capabilities {
   const { exec, files, filesWrite, roots } = config;
-  return { exec, files, filesWrite: files && filesWrite, roots: files ? roots : [], guardedWrites: true };
+  return {
+    exec,
+    files,
+    filesWrite: files && filesWrite,
+    roots: files ? roots : [],
+    guardedWrites: true,
+    processes: config.processes && processListSupported(),
+  };
 }

@@ -42,6 +42,8 @@ function program(): Command {
     .option('--no-files', 'refuse file access')
     .option('--files-write', 'allow file changes (capability files:write; the default)')
     .option('--no-files-write', 'allow file reads only')
+    .option('--processes', 'list top processes on request (capability processes; the default, Linux only)')
+    .option('--no-processes', 'refuse to list processes')
     .option(
       '--root <path>',
       'a directory the file service may access; repeat for several (env FLEETDECK_ROOTS, ":"-separated)',
@@ -88,6 +90,7 @@ function fromCli(cmd: Command): PartialConfig {
   if (given('exec')) out.exec = Boolean(opts.exec);
   if (given('files')) out.files = Boolean(opts.files);
   if (given('filesWrite')) out.filesWrite = Boolean(opts.filesWrite);
+  if (given('processes')) out.processes = Boolean(opts.processes);
   if (given('root')) out.roots = opts.root as string[];
   if (given('insecurePlainWs')) out.insecurePlainWs = true;
   if (given('backoffBaseMs')) out.backoffBaseMs = opts.backoffBaseMs as number;

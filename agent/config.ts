@@ -45,6 +45,7 @@ export const AgentConfig = z.object({
   exec: z.boolean(),
   files: z.boolean(),
   filesWrite: z.boolean(),
+  processes: z.boolean(),
   roots: z.array(z.string().min(1)),
   insecurePlainWs: z.boolean(),
   backoffBaseMs: z.number().int().min(10).max(600_000),
@@ -74,6 +75,7 @@ const FileConfig = z
     exec: z.boolean(),
     files: z.boolean(),
     filesWrite: z.boolean(),
+    processes: z.boolean(),
     roots: z.array(z.string()),
     insecurePlainWs: z.boolean(),
     backoffBaseMs: z.number(),
@@ -103,6 +105,7 @@ export function defaults(): PartialConfig {
     exec: true,
     files: true,
     filesWrite: true,
+    processes: true,
     roots: [os.homedir()],
     insecurePlainWs: false,
     backoffBaseMs: 1_000,
@@ -161,6 +164,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
     ['EXEC', 'exec'],
     ['FILES', 'files'],
     ['FILES_WRITE', 'filesWrite'],
+    ['PROCESSES', 'processes'],
     ['INSECURE_PLAIN_WS', 'insecurePlainWs'],
   ] as const) {
     const value = get(key);

@@ -59,6 +59,8 @@ export const Capabilities = z.object({
   roots: z.array(z.string().min(1).max(4096)).max(64),
   /** Honours an upload's `expect` (edit-in-place guard); agents without it must not be sent one. */
   guardedWrites: z.boolean().optional(),
+  /** Lists its top processes on demand (absent: an agent from before the process list, which cannot). */
+  processes: z.boolean().optional(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
 
@@ -227,6 +229,8 @@ export const FileEntry = z.object({
 export type FileEntry = z.infer<typeof FileEntry>;
 
 export const FilePath = z.string().min(1).max(4096);
+/** The most processes a process list names per ranking (by CPU, by memory): its reply stays small. */
+export const MAX_TOP_PROCESSES = 50;
 export const RpcRequest = z.discriminatedUnion('method', [
   z.object({
     method: z.literal('files.list'),
@@ -254,8 +258,15 @@ export const RpcRequest = z.discriminatedUnion('method', [
         .max(1024 * 1024),
     }),
   }),
+  z.object({
+    method: z.literal('processes.top'),
+    params: z.object({ limit: z.number().int().min(1).max(MAX_TOP_PROCESSES) }),
+  }),
 ]);
 export type RpcRequest = z.infer<typeof RpcRequest>;
+/** The RPCs the file service answers; the others go to their own part of the agent. */
+export type FileRpcRequest = Extract<RpcRequest, { method: `files.${string}` }>;
+export type ProcessRpcRequest = Extract<RpcRequest, { method: `processes.${string}` }>;
 
 export const RpcMessage = z.object({ type: z.literal('rpc'), id: CommandId }).and(RpcRequest);
 export type RpcMessage = z.infer<typeof RpcMessage>;
@@ -268,6 +279,33 @@ export const RpcResultMessage = z.object({
   result: z.unknown().optional(),
   error: WireError.optional(),
 });
+
+/** A process list's command lines are cut to this many characters (the reply stays small). */
+export const MAX_PROCESS_COMMAND_CHARS = 256;
+export const ProcessInfo = z.object({
+  pid: z.number().int().min(1).max(MAX_TASKS),
+  name: z.string().max(64),
+  command: z.string().max(MAX_PROCESS_COMMAND_CHARS),
+  user: z.string().max(64).nullable(),
+  /** Percent of the whole machine (all cores) over the sampling window; null for a process that just started. */
+  cpu: z.number().min(0).max(100).nullable(),
+  /** Resident memory. */
+  memoryBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Percent of the host's memory; null where the total is unknown. */
+  memory: z.number().min(0).max(100).nullable(),
+});
+export type ProcessInfo = z.infer<typeof ProcessInfo>;
+/** `processes.top`'s answer: two rankings of at most `limit` processes each. */
+export const ProcessList = z.object({
+  sampledAt: WireTime,
+  /** How long CPU time was measured over. */
+  windowMs: z.number().int().min(0).max(60_000),
+  /** Processes on the host when it was sampled. */
+  count: z.number().int().min(0).max(MAX_TASKS),
+  byCpu: z.array(ProcessInfo).max(MAX_TOP_PROCESSES),
+  byMemory: z.array(ProcessInfo).max(MAX_TOP_PROCESSES),
+});
+export type ProcessList = z.infer<typeof ProcessList>;
 
 /** Transfer ids are exactly 16 ASCII characters: the header of every binary frame. */
 export const TRANSFER_ID_BYTES = 16;

@@ -1,16 +1,18 @@
 // The agent side of files: answers file RPCs and runs transfers over one connection's channel.
-import type { Capabilities, MasterMessage } from '../protocol.js';
+import type { Capabilities, FileRpcRequest, MasterMessage } from '../protocol.js';
 import { unhandled } from '../unhandled.js';
 import { Confinement, type ConfinementOptions } from './confine.js';
 import { FileError } from './errors.js';
 import { FileService } from './service.js';
 import { AgentTransfers, type TransferChannel } from './transfers.js';
 
+/** A file RPC (the other RPCs go to their own parts). */
+type FileRpcMessage = { type: 'rpc'; id: string } & FileRpcRequest;
+
 /** What the master sends about files: RPCs and the control messages of transfers. */
-export type FileMessage = Extract<
-  MasterMessage,
-  { type: 'rpc' | 'download' | 'upload' | 'upload-end' | 'transfer-ack' | 'transfer-cancel' }
->;
+export type FileMessage =
+  | FileRpcMessage
+  | Extract<MasterMessage, { type: 'download' | 'upload' | 'upload-end' | 'transfer-ack' | 'transfer-cancel' }>;
 
 export class FileEndpoint {
   private readonly service: FileService;
@@ -60,7 +62,7 @@ export class FileEndpoint {
     return this.transfers.cancelAll();
   }
 
-  private async answer(message: Extract<MasterMessage, { type: 'rpc' }>): Promise<void> {
+  private async answer(message: FileRpcMessage): Promise<void> {
     try {
       const result = await this.service.handle(message);
       this.channel.sendJson({ type: 'rpc-result', id: message.id, ok: true, result });

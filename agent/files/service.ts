@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { lstat, mkdir, readdir, readlink, rename, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { Capabilities, FileEntry, RpcRequest } from '../protocol.js';
+import type { Capabilities, FileEntry, FileRpcRequest } from '../protocol.js';
 import type { Anchor } from './anchor.js';
 import type { Confinement, Placed } from './confine.js';
 import { FileError, fromErrno } from './errors.js';
@@ -56,7 +56,7 @@ export class FileService {
     private readonly capabilities: Capabilities,
   ) {}
 
-  async handle(request: RpcRequest): Promise<unknown> {
+  async handle(request: FileRpcRequest): Promise<unknown> {
     this.requireRead();
     switch (request.method) {
       case 'files.list':

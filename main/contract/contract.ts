@@ -1,7 +1,14 @@
 // The one definition of every admin operation and event. REST routes, OpenAPI, IPC handlers,
 // the preload bridge and the renderer client are all derived from this object.
 import { z } from 'zod';
-import { FileEntry } from '../../agent/protocol.js';
+import { FileEntry, ProcessList } from '../../agent/protocol.js';
+import {
+  FleetUptime,
+  FleetUptimeQuery,
+  NodeUptimeDays,
+  NodeUptimeDaysQuery,
+  TopProcessesQuery,
+} from './availability-schemas.js';
 import {
   AgentOverSsh,
   BootstrapJobView,
@@ -215,6 +222,27 @@ export const contract = {
         .optional(),
     }),
     output: NodeUptime,
+  }),
+  fleetUptime: op({
+    method: 'GET',
+    path: '/api/uptime',
+    summary: "Every node's daily uptime (thousandths) and outage counts over the last days, for the fleet's bars",
+    input: FleetUptimeQuery,
+    output: FleetUptime,
+  }),
+  nodeUptimeDays: op({
+    method: 'GET',
+    path: '/api/nodes/:id/uptime/days',
+    summary: "One node's daily uptime over the last days, with each day's outages",
+    input: NodeUptimeDaysQuery,
+    output: NodeUptimeDays,
+  }),
+  topProcesses: op({
+    method: 'GET',
+    path: '/api/nodes/:id/processes',
+    summary: "The node's top processes by CPU and by memory, measured over a second (needs the processes capability)",
+    input: TopProcessesQuery,
+    output: ProcessList,
   }),
   enqueueCommands: op({
     method: 'POST',

@@ -41,7 +41,18 @@ export const LiveSnapshot = z.object({
     .object({
       rxBps: Rate,
       txBps: Rate,
-      interfaces: z.array(z.object({ name: z.string(), rxBps: Rate, txBps: Rate, speedMbps: z.number().nullable() })),
+      /** The interfaces that count toward traffic (the agent's --net-include/--net-exclude), at most 256. */
+      interfaces: z.array(
+        z.object({
+          name: z.string(),
+          rxBps: Rate,
+          txBps: Rate,
+          /** Bytes since the host booted (the kernel's counters). */
+          rxBytes: Bytes,
+          txBytes: Bytes,
+          speedMbps: z.number().nullable(),
+        }),
+      ),
     })
     .nullable(),
   connections: z.object({ tcp: z.number(), udp: z.number() }).nullable(),

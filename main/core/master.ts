@@ -49,6 +49,8 @@ import { PrometheusExporter } from './prometheus/exporter.js';
 import { instanceSeries } from './prometheus/instance-series.js';
 import { masterSeries } from './prometheus/master-series.js';
 import { nodeSeries } from './prometheus/node-series.js';
+import { uptimeHandlers } from './nodes/uptime-handlers.js';
+import { processHandlers } from './processes/handlers.js';
 import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
@@ -469,6 +471,8 @@ export class Master {
         tickets: this.downloadTickets,
         copies: this.copies,
       }),
+      ...processHandlers(this.fileRpc, registry),
+      ...uptimeHandlers(this.store.db, registry, this.metrics.calendar),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials),
       ...enrollHandlers(this.enrollment, () => this.installValues()),

@@ -21,9 +21,9 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { ConfinementOptions } from '../../agent/files/confine.js';
-import { FileEndpoint } from '../../agent/files/endpoint.js';
+import { FileEndpoint, type FileMessage } from '../../agent/files/endpoint.js';
 import type { TransferChannel } from '../../agent/files/transfers.js';
-import type { AgentMessage, Capabilities, RpcMessage } from '../../agent/protocol.js';
+import type { AgentMessage, Capabilities } from '../../agent/protocol.js';
 
 export interface SwapRaceOptions {
   reads: number;
@@ -224,7 +224,7 @@ export class EndpointClient {
             : { ok: false, code: m.error?.code ?? '?', message: m.error?.message ?? '' },
         );
       });
-      this.endpoint.handle({ type: 'rpc', id, ...request } as RpcMessage);
+      this.endpoint.handle({ type: 'rpc', id, ...request } as FileMessage);
     });
   }
 

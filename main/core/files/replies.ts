@@ -8,7 +8,13 @@ import { describeZodError } from '../../contract/dispatch.js';
 import { FleetError } from '../../contract/errors.js';
 
 /** The operations whose output is what the agent answered. */
-export type AgentReplyOperation = 'listFiles' | 'statFile' | 'previewFile' | 'makeDirectory' | 'renameFile';
+export type AgentReplyOperation =
+  | 'listFiles'
+  | 'statFile'
+  | 'previewFile'
+  | 'makeDirectory'
+  | 'renameFile'
+  | 'topProcesses';
 
 export function checkedReply<N extends AgentReplyOperation & OperationName>(
   operation: N,

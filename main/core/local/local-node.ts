@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { AgentWork } from '../../../agent/agent-work.js';
 import type { AgentLogger } from '../../../agent/log.js';
 import { DEFAULT_NET_EXCLUDE } from '../../../agent/metrics/interface-filter.js';
+import { processListSupported } from '../../../agent/processes/endpoint.js';
 import type { AgentMessage, HelloMessage, MasterMessage } from '../../../agent/protocol.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
@@ -32,7 +33,14 @@ export class LocalNode {
   ) {
     this.work = new AgentWork({
       journalDir: join(dataDir, 'local-node', 'journal'),
-      capabilities: { exec: true, files: true, filesWrite: true, roots: [os.homedir()], guardedWrites: true },
+      capabilities: {
+        exec: true,
+        files: true,
+        filesWrite: true,
+        roots: [os.homedir()],
+        guardedWrites: true,
+        processes: processListSupported(),
+      },
       concurrency: 8,
       net: { include: [], exclude: DEFAULT_NET_EXCLUDE },
       metricsIntervalMs: 2_000,

@@ -46,6 +46,8 @@ export function snapshotOf(sample: MetricSample, accounted: Accounted, t: number
               name: i.name,
               rxBps: d ? per(d.rxBytes) : null,
               txBps: d ? per(d.txBytes) : null,
+              rxBytes: i.rxBytes,
+              txBytes: i.txBytes,
               speedMbps: i.speedMbps,
             };
           }),
