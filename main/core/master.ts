@@ -45,12 +45,12 @@ import { type MetricsOptions, MetricsService } from './metrics/metrics-service.j
 import { nodeHandlers } from './nodes/handlers.js';
 import { NodeRegistry } from './nodes/registry.js';
 import { TokenDeliveries } from './nodes/token-delivery.js';
+import { uptimeHandlers } from './nodes/uptime-handlers.js';
+import { processHandlers } from './processes/handlers.js';
 import { PrometheusExporter } from './prometheus/exporter.js';
 import { instanceSeries } from './prometheus/instance-series.js';
 import { masterSeries } from './prometheus/master-series.js';
 import { nodeSeries } from './prometheus/node-series.js';
-import { uptimeHandlers } from './nodes/uptime-handlers.js';
-import { processHandlers } from './processes/handlers.js';
 import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
