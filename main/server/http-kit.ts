@@ -73,6 +73,9 @@ export const isStreamRoute = (route: Route) => streamRouteNames.has(route.name);
 /** A ticket download carries its own credential (the ticket) instead of the admin header. */
 export const isPublicStreamRoute = (route: Route) => route.name === 'downloadByTicket';
 
+/** How long a JSON request body may take to arrive. */
+export const JSON_BODY_DEADLINE_MS = 60_000;
+
 /** Compares a presented secret with the expected one in constant time. */
 export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -149,7 +152,10 @@ export async function listenGuarded(
   });
   server.on('clientError', (error, socket) => answerClientError(error, socket, failures.limiter));
   server.headersTimeout = 15_000;
-  server.requestTimeout = 60_000;
+  // Node's request deadline covers the whole body, so it cut every upload longer than a minute (and
+  // every paused one). Headers keep their deadline; a JSON body has its own (readJsonBody); a file
+  // upload is read only after its credential was checked, as fast as the agent writes.
+  server.requestTimeout = 0;
   // The admin listener's share of the descriptors the agent gateway leaves free (see descriptors.ts).
   server.maxConnections = descriptorBudget().admin;
   await new Promise<void>((resolvePromise, reject) => {

@@ -17,6 +17,7 @@ import {
   decodePathPart,
   isPublicStreamRoute,
   isStreamRoute,
+  JSON_BODY_DEADLINE_MS,
   listenGuarded,
   RequestFailures,
   requestUrl,
@@ -52,10 +53,18 @@ export interface AdminServerOptions {
 async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new FleetError('payload_too_large', 'Request body exceeds 1 MiB.');
-    chunks.push(chunk as Buffer);
+  const deadline = setTimeout(
+    () => req.destroy(new FleetError('request_timeout', 'The request body did not arrive in time.')),
+    JSON_BODY_DEADLINE_MS,
+  );
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) throw new FleetError('payload_too_large', 'Request body exceeds 1 MiB.');
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    clearTimeout(deadline);
   }
   if (size === 0) return {};
   let data: unknown;
