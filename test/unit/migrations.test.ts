@@ -1,10 +1,13 @@
 // Real SQLite files: an empty database, one left at an older version, one from a newer FleetDeck.
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
+import { createConnection } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
 import { currentSchemaVersion, migrate } from '../../main/core/store/migrate.js';
 import { LATEST_SCHEMA_VERSION, migrations } from '../../main/core/store/migrations.js';
+import { serverVersionProblem } from '../../main/core/store/server-version.js';
 import { openSqlite } from '../../main/core/store/sqlite.js';
 import { openStore } from '../../main/core/store/store.js';
 import { freshMariadb, hasMariadb } from '../helpers/databases.js';
@@ -101,7 +104,7 @@ describe('migrations', () => {
 });
 
 describe.runIf(hasMariadb())('migrations on MariaDB', () => {
-  it('instances starting at once migrate exactly once, under a database lock', async () => {
+  it('instances starting at once migrate exactly once, under the migration lock row', async () => {
     const { url, drop } = await freshMariadb();
     try {
       const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(url)));
@@ -115,10 +118,74 @@ describe.runIf(hasMariadb())('migrations on MariaDB', () => {
     }
   });
 
+  it('the lock is a row with a lease: a dead holder is taken over once its lease expires, a live one waited for', async () => {
+    const { url, drop } = await freshMariadb();
+    try {
+      const first = await openStore(url);
+      // What a holder that died mid-migration leaves: its row, with a lease running out in 1.5 s.
+      const now = Date.now();
+      await first.db
+        .insertInto('migration_lock')
+        .values({ name: 'migrate', holder: 'dead', expires_at: now + 1_500 })
+        .execute();
+      const quick = { ttlMs: 30_000, renewMs: 10_000, waitMs: 500, retryMs: 50 };
+      await expect(openStore(url, { migrationLock: quick })).rejects.toThrow(
+        /Another FleetDeck instance \(lock holder dead\) has been migrating this database/,
+      );
+      const started = performance.now();
+      const second = await openStore(url, { migrationLock: { ...quick, waitMs: 10_000 } });
+      expect(performance.now() - started).toBeGreaterThan(500);
+      expect(await second.db.selectFrom('migration_lock').selectAll().execute()).toEqual([]);
+      // Nothing uses named locks (Galera does not replicate them).
+      expect(await readFile(new URL('../../main/core/store/store.ts', import.meta.url), 'utf8')).not.toMatch(
+        /get_lock/i,
+      );
+      await Promise.all([first.close(), second.close()]);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('takes the database password from the options (environment or file), not only from the URL', async () => {
+    const { url, drop } = await freshMariadb();
+    const admin = await createConnection({ uri: url });
+    try {
+      await admin.query(`create user if not exists 'fd_pw_test'@'%' identified by 'pw-from-file'`);
+      await admin.query(`grant all on \`${new URL(url).pathname.slice(1)}\`.* to 'fd_pw_test'@'%'`);
+      const withUser = new URL(url);
+      withUser.username = 'fd_pw_test';
+      withUser.hostname = '127.0.0.1';
+      await expect(openStore(withUser.href)).rejects.toThrow(/Access denied/);
+      const store = await openStore(withUser.href, { password: 'pw-from-file' });
+      expect(store.migration.to).toBe(LATEST_SCHEMA_VERSION);
+      await store.close();
+    } finally {
+      await admin.query(`drop user if exists 'fd_pw_test'@'%'`);
+      await admin.end();
+      await drop();
+    }
+  });
+
   it('explains an unreachable server or a URL without a database, hiding the password', async () => {
     await expect(openStore('mysql://root:s3cret@127.0.0.1:1/fleet')).rejects.toThrow(
       /Cannot use the database mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/fleet/,
     );
     await expect(openStore('mysql://root@127.0.0.1:3306')).rejects.toThrow(/names no database/);
+  });
+});
+
+describe('database server versions', () => {
+  it('accepts MariaDB 10.6+ and MySQL 8.0+, and refuses older ones saying what is needed', () => {
+    expect(serverVersionProblem('10.11.6-MariaDB-0+deb12u1', 'db')).toBeNull();
+    expect(serverVersionProblem('10.6.0-MariaDB', 'db')).toBeNull();
+    expect(serverVersionProblem('11.4.2-MariaDB-log', 'db')).toBeNull();
+    expect(serverVersionProblem('5.5.5-10.6.12-MariaDB', 'db')).toBeNull();
+    expect(serverVersionProblem('8.0.36', 'db')).toBeNull();
+    expect(serverVersionProblem('8.4.0', 'db')).toBeNull();
+    expect(serverVersionProblem('10.5.23-MariaDB', 'mysql://h/db')).toBe(
+      'The database server at mysql://h/db is MariaDB 10.5; FleetDeck needs MariaDB 10.6 or newer, or MySQL 8.0 or newer (for FOR UPDATE SKIP LOCKED). Upgrade the server, or use SQLite for a single master.',
+    );
+    expect(serverVersionProblem('5.7.44', 'db')).toMatch(/is MySQL 5\.7; FleetDeck needs/);
+    expect(serverVersionProblem('garbage', 'db')).toMatch(/Cannot tell the version/);
   });
 });

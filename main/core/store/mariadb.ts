@@ -1,5 +1,5 @@
 // Opens a shared MariaDB (or MySQL) database over a mysql2 pool, READ COMMITTED, UTC.
-// URL: mysql://user:pass@host:port/db[?ssl=true|ssl-ca=/path/ca.pem&ssl-verify=false&pool=10
+// URL: mysql://user@host:port/db (the password from FLEETDECK_DB_PASSWORD or --db-password-file)[?ssl=true|ssl-ca=/path/ca.pem&ssl-verify=false&pool=10
 //   &acquire-timeout-sec=5&statement-timeout-sec=5]
 import { readFileSync } from 'node:fs';
 import { Kysely, MysqlDialect } from 'kysely';
@@ -56,7 +56,8 @@ function sslOptions(params: URLSearchParams): PoolOptions['ssl'] {
   };
 }
 
-export function poolOptions(raw: string): PoolOptions {
+/** `password` (from the environment or a file) wins over one in the URL. */
+export function poolOptions(raw: string, password?: string): PoolOptions {
   let url: URL;
   try {
     url = new URL(raw.replace(/^mariadb:/, 'mysql:'));
@@ -75,7 +76,7 @@ export function poolOptions(raw: string): PoolOptions {
     host: url.hostname,
     port: Number(url.port || 3306),
     user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
+    password: password ?? decodeURIComponent(url.password),
     database,
     connectionLimit: Number.isInteger(connectionLimit) && connectionLimit > 0 ? connectionLimit : 10,
     ssl: sslOptions(url.searchParams),
@@ -90,8 +91,8 @@ export function poolOptions(raw: string): PoolOptions {
   };
 }
 
-export function openMariadb(raw: string): MariadbHandle {
-  const options = poolOptions(raw);
+export function openMariadb(raw: string, password?: string): MariadbHandle {
+  const options = poolOptions(raw, password);
   const pool = createPool(options);
   pool.on('connection', (connection) => {
     connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');

@@ -356,6 +356,97 @@ export const migrations: readonly Migration[] = [
     },
   },
   {
+    version: 12,
+    name: 'cluster state: known hosts, SSH credentials, reverse tunnels, bootstrap jobs, the cluster key',
+    async up(db) {
+      // What lived in one master's data directory or memory, shared by every instance: trusted host
+      // keys, saved credentials and tunnel definitions (secrets sealed with the cluster key, never in
+      // clear), bootstrap jobs with their step history, and the check value of the cluster key.
+      const long = isSqlite(db) ? 'text' : sql`mediumtext`;
+      await db.schema
+        .createTable('known_hosts')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('hosts', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('key_type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('key_blob', 'text', (c) => c.notNull())
+        .addColumn('marker', 'varchar(32)')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('ssh_credentials')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(128)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('sealed', long, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('ssh_tunnels')
+        .addColumn('node_id', 'varchar(64)', (c) => c.primaryKey().references('nodes.id').onDelete('cascade'))
+        .addColumn('target', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('remote_port', 'integer', (c) => c.notNull())
+        .addColumn('sealed_auth', long, (c) => c.notNull())
+        // Bumped by every change of the definition; the keeper reports the revision its status is of.
+        .addColumn('revision', 'bigint', (c) => c.notNull())
+        .addColumn('holder', 'varchar(64)')
+        .addColumn('status_revision', 'bigint')
+        .addColumn('up', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'varchar(1024)')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('bootstrap_jobs')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('instance_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('bootstrap_jobs_created').on('bootstrap_jobs').column('created_at').execute();
+      await db.schema.createIndex('bootstrap_jobs_unfinished').on('bootstrap_jobs').column('finished_at').execute();
+      await db.schema
+        .createTable('bootstrap_hosts')
+        .addColumn('job_id', 'varchar(64)', (c) => c.notNull().references('bootstrap_jobs.id').onDelete('cascade'))
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('host', 'varchar(512)', (c) => c.notNull())
+        .addColumn('node_id', 'varchar(64)')
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('step', 'varchar(16)')
+        .addColumn('message', 'text')
+        .addColumn('output', 'text')
+        .addColumn('facts', 'varchar(512)')
+        .addColumn('host_key_fingerprint', 'varchar(128)')
+        .addColumn('host_key_verdict', 'varchar(16)')
+        .addPrimaryKeyConstraint('bootstrap_hosts_pk', ['job_id', 'idx'])
+        .execute();
+      await db.schema
+        .createTable('bootstrap_steps')
+        .addColumn('job_id', 'varchar(64)', (c) => c.notNull().references('bootstrap_jobs.id').onDelete('cascade'))
+        .addColumn('host_idx', 'integer', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('step', 'varchar(16)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('message', 'text')
+        .addPrimaryKeyConstraint('bootstrap_steps_pk', ['job_id', 'host_idx', 'seq'])
+        .execute();
+      await db.schema
+        .createTable('cluster_key')
+        .addColumn('name', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('key_id', 'varchar(32)', (c) => c.notNull())
+        .addColumn('check_value', 'varchar(64)', (c) => c.notNull())
+        .addColumn('previous_key_id', 'varchar(32)')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('rotated_at', 'bigint')
+        .execute();
+      await db
+        .insertInto('config_versions')
+        .values([{ name: 'tunnels', version: 0 }])
+        .execute();
+    },
+  },
+  {
     version: 13,
     name: 'notifications: channels, outbox, grouped messages, delivery attempts',
     async up(db) {

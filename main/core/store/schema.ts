@@ -325,7 +325,101 @@ export interface EnrollmentUsesTable {
   at: number;
 }
 
+/** Host keys FleetDeck trusts (migration 12): hashed host fields as `ssh-keygen -H` writes them. */
+export interface KnownHostsTable {
+  id: string;
+  hosts: string;
+  key_type: string;
+  /** The public key blob, base64. */
+  key_blob: string;
+  marker: '@revoked' | '@cert-authority' | null;
+  created_at: number;
+}
+
+/** Saved SSH credentials, sealed with the cluster key (secrets/secret-box.ts). */
+export interface SshCredentialsTable {
+  id: string;
+  name: string;
+  kind: 'key' | 'password' | 'agent';
+  sealed: string;
+  created_at: number;
+}
+
+/** Reverse-tunnel definitions and the status reported by the instance that keeps them open. */
+export interface SshTunnelsTable {
+  node_id: string;
+  /** JSON: the SshTarget (host, port, username, jump). */
+  target: string;
+  remote_port: number;
+  sealed_auth: string;
+  revision: number;
+  holder: string | null;
+  status_revision: number | null;
+  up: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BootstrapJobsTable {
+  id: string;
+  kind: 'install' | 'upgrade' | 'uninstall';
+  /** The instance that runs (or ran) the job. */
+  instance_id: string;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface BootstrapHostsTable {
+  job_id: string;
+  idx: number;
+  host: string;
+  node_id: string | null;
+  status: 'pending' | 'running' | 'done' | 'failed';
+  step: string | null;
+  message: string | null;
+  output: string | null;
+  facts: string | null;
+  host_key_fingerprint: string | null;
+  host_key_verdict: 'unknown' | 'changed' | 'revoked' | null;
+}
+
+export interface BootstrapStepsTable {
+  job_id: string;
+  host_idx: number;
+  seq: number;
+  step: string;
+  status: 'done' | 'failed';
+  at: number;
+  message: string | null;
+}
+
+/** The cluster key's identity (never the key): its id and check value, and the one before a rotation. */
+export interface ClusterKeyTable {
+  name: string;
+  key_id: string;
+  check_value: string;
+  previous_key_id: string | null;
+  created_at: number;
+  rotated_at: number | null;
+}
+
+/** The migration lock (store/migration-lock.ts): a row with a lease, which Galera replicates. */
+export interface MigrationLockTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
+  known_hosts: KnownHostsTable;
+  ssh_credentials: SshCredentialsTable;
+  ssh_tunnels: SshTunnelsTable;
+  bootstrap_jobs: BootstrapJobsTable;
+  bootstrap_hosts: BootstrapHostsTable;
+  bootstrap_steps: BootstrapStepsTable;
+  cluster_key: ClusterKeyTable;
+  migration_lock: MigrationLockTable;
   notify_channels: NotifyChannelsTable;
   notify_outbox: NotifyOutboxTable;
   notify_group_alerts: NotifyGroupAlertsTable;

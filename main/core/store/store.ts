@@ -4,37 +4,35 @@ import { sql } from 'kysely';
 import { FleetError } from '../../contract/errors.js';
 import { openMariadb } from './mariadb.js';
 import { type MigrateResult, migrate } from './migrate.js';
+import { type MigrationLockTimings, withMigrationLock } from './migration-lock.js';
 import { DatabaseProbe, type ProbeResult } from './probe.js';
 import type { Db } from './schema.js';
+import { checkServerVersion } from './server-version.js';
 import { openSqlite } from './sqlite.js';
 
-const MIGRATION_LOCK = 'fleetdeck_migrate';
+export interface StoreOptions {
+  /** The MariaDB password (FLEETDECK_DB_PASSWORD, --db-password-file); wins over one in the URL. */
+  password?: string;
+  migrationLock?: MigrationLockTimings;
+}
 
-/** MariaDB: instances starting at once migrate one after another under a named database lock. */
-async function openSharedStore(url: string): Promise<Store> {
-  const { db, display, timeouts } = openMariadb(url);
+/**
+ * MariaDB: the server's version is checked, then instances starting at once migrate one after
+ * another under the migration lock (store/migration-lock.ts: a row with a lease, which Galera
+ * replicates).
+ */
+async function openSharedStore(url: string, options: StoreOptions): Promise<Store> {
+  const { db, display, timeouts } = openMariadb(url, options.password);
   const statementMs = timeouts.statementMs;
-  // Migrating waits up to 2 minutes for another instance's lock and may run long DDL.
-  timeouts.statementMs = 0;
   let migration: MigrateResult;
   try {
-    migration = await db.connection().execute(async (conn) => {
-      const got = await sql<{ ok: number | null }>`select get_lock(${MIGRATION_LOCK}, 120) as ok`.execute(conn);
-      if (got.rows[0]?.ok !== 1) {
-        throw new FleetError(
-          'unavailable',
-          'Another FleetDeck instance has been migrating this database for 2 minutes; try again.',
-        );
-      }
-      try {
-        return await migrate(conn);
-      } finally {
-        await sql`select release_lock(${MIGRATION_LOCK})`.execute(conn);
-      }
-    });
+    await checkServerVersion(db, display);
+    // Migrating waits up to 2 minutes for another instance's lock and may run long DDL.
+    timeouts.statementMs = 0;
+    migration = await withMigrationLock(db, () => migrate(db), options.migrationLock);
   } catch (error) {
     await db.destroy();
-    // A newer schema says so itself; an unreachable server is named (password hidden).
+    // A newer schema or an old server says so itself; an unreachable server is named (password hidden).
     if (error instanceof FleetError && error.code !== 'unavailable') throw error;
     throw new FleetError('unavailable', `Cannot use the database ${display}: ${(error as Error).message}`);
   }
@@ -84,9 +82,9 @@ export function parseDatabaseUrl(url: string): { dialect: 'sqlite' | 'mariadb'; 
   return { dialect: 'sqlite', location: url };
 }
 
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
   const { dialect, location } = parseDatabaseUrl(url);
-  if (dialect === 'mariadb') return openSharedStore(location);
+  if (dialect === 'mariadb') return openSharedStore(location, options);
   const { db, raw } = openSqlite(location);
   let migration: MigrateResult;
   try {
