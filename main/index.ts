@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     dataDir: join(app.getPath('userData'), 'master'),
     agentListen: { host: '0.0.0.0', port: 7443 },
     agentTls: true,
-    secretBox: safeStorageBox(safeStorage) ?? undefined,
+    legacySecretBox: safeStorageBox(safeStorage) ?? undefined,
     log,
   });
   const streams: DesktopStreams = await startDesktopStreams(master, log, appOrigins(rendererUrl));

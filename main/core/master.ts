@@ -15,8 +15,9 @@ import { type AdminCredential, loadAdminCredential } from './admin-token.js';
 import { BootstrapService } from './bootstrap/bootstrap-service.js';
 import { CredentialStore } from './bootstrap/credentials.js';
 import { bootstrapHandlers } from './bootstrap/handlers.js';
+import { BootstrapJobs } from './bootstrap/jobs.js';
 import { KnownHosts } from './bootstrap/known-hosts.js';
-import { FileKeySecretBox, type SecretBox } from './bootstrap/secret-box.js';
+import { importLegacyFiles } from './bootstrap/legacy-import.js';
 import { TunnelManager } from './bootstrap/tunnels.js';
 import { Closers } from './closers.js';
 import { Cluster } from './cluster/cluster.js';
@@ -54,6 +55,8 @@ import { nodeSeries } from './prometheus/node-series.js';
 import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
+import { ClusterKey } from './secrets/cluster-key.js';
+import type { SecretBox } from './secrets/secret-box.js';
 import { openStore, type Store } from './store/store.js';
 import { taskHandlers } from './tasks/handlers.js';
 import { TaskService } from './tasks/tasks.js';
@@ -71,6 +74,10 @@ export interface MasterOptions {
   agentListen: HostPort;
   /** Defaults to a SQLite file in the data dir. */
   dbUrl?: string;
+  /** The MariaDB password (FLEETDECK_DB_PASSWORD or --db-password-file); wins over one in the URL. */
+  dbPassword?: string;
+  /** The cluster key file (default `<data-dir>/cluster.key`): seals saved SSH secrets in the store. */
+  clusterKeyFile?: string;
   /** TLS on the agent gateway (default on); off only when explicitly asked. */
   agentTls: boolean;
   /** The URL agents are told to dial; defaults to this host's name and the gateway port. */
@@ -94,8 +101,11 @@ export interface MasterOptions {
   agentBundlePath?: string;
   /** How long a bootstrapped agent gets to connect (default 60 s). */
   bootstrapOnlineTimeoutMs?: number;
-  /** Seals saved secrets; default: AES-256-GCM with a key file in the data dir (the desktop passes safeStorage). */
-  secretBox?: SecretBox;
+  /**
+   * Opens the secrets an older FleetDeck sealed in the data dir, to import them into the store
+   * (default: `<data-dir>/secret.key`; the desktop passes safeStorage, which sealed them there).
+   */
+  legacySecretBox?: SecretBox;
   log: Logger;
 }
 
@@ -118,6 +128,8 @@ interface MasterParts {
   knownHosts: KnownHosts;
   tunnels: TunnelManager;
   credentials: CredentialStore;
+  clusterKey: ClusterKey;
+  bootstrapJobs: BootstrapJobs;
   retention: RetentionJob;
   fileRpc: FileRpc;
   transfers: MasterTransfers;
@@ -169,7 +181,9 @@ export class Master {
   private static async assemble(options: MasterOptions, closers: Closers): Promise<Master> {
     const { log } = options;
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    const store = await openStore(options.dbUrl ?? join(options.dataDir, 'fleetdeck.db'));
+    const store = await openStore(options.dbUrl ?? join(options.dataDir, 'fleetdeck.db'), {
+      password: options.dbPassword,
+    });
     closers.add('the store', () => store.close());
     const admin = loadAdminCredential(options.dataDir, options.adminToken);
     const tls = options.agentTls ? await loadOrCreateTlsIdentity(options.dataDir, os.hostname()) : null;
@@ -304,16 +318,10 @@ export class Master {
       start: () => metricsRetention.start(),
       stop: () => metricsRetention.stop(),
     });
+    const ssh = await Master.sshState(options, store, instanceId, port, cluster);
+    closers.add('the cluster key watch', () => ssh.clusterKey.stop());
     closers.add('the cluster', () => cluster.stop());
     await cluster.start();
-    const knownHosts = new KnownHosts(join(options.dataDir, 'known_hosts'), [
-      join(os.homedir(), '.ssh', 'known_hosts'),
-    ]);
-    const secretBox = options.secretBox ?? new FileKeySecretBox(join(options.dataDir, 'secret.key'));
-    const credentials = new CredentialStore(join(options.dataDir, 'ssh-credentials.json'), secretBox);
-    const tunnels = new TunnelManager(join(options.dataDir, 'tunnels.json'), secretBox, knownHosts, () => port, log);
-    closers.add('the tunnels', () => tunnels.stop());
-    tunnels.start();
     const prometheusExporter = new PrometheusExporter()
       .add(
         instanceSeries({
@@ -352,9 +360,7 @@ export class Master {
       tokens,
       local,
       cluster,
-      knownHosts,
-      tunnels,
-      credentials,
+      ...ssh,
       retention,
       fileRpc,
       transfers,
@@ -371,6 +377,55 @@ export class Master {
       artifacts,
     };
     return new Master(options, parts);
+  }
+
+  /**
+   * What SSH bootstrap keeps in the store: known hosts, saved credentials, tunnels (kept open by the
+   * holder of the `tunnels` lease), jobs, and the cluster key that seals the secrets; files an older
+   * FleetDeck left in the data dir are imported first.
+   */
+  private static async sshState(
+    options: MasterOptions,
+    store: Store,
+    instanceId: string,
+    gatewayPort: number,
+    cluster: Cluster,
+  ) {
+    const { log } = options;
+    const full = (options.role ?? 'full') === 'full';
+    const clusterKey = await ClusterKey.load({
+      db: store.db,
+      dialect: store.dialect,
+      file: options.clusterKeyFile ?? join(options.dataDir, 'cluster.key'),
+      mayCreate: full,
+      log,
+    });
+    clusterKey.start();
+    const knownHosts = new KnownHosts(store.db, [join(os.homedir(), '.ssh', 'known_hosts')]);
+    const credentials = new CredentialStore(store.db, clusterKey);
+    const tunnels = new TunnelManager(store.db, clusterKey, knownHosts, () => gatewayPort, instanceId, log);
+    const bootstrapJobs = new BootstrapJobs(store.db, instanceId, log);
+    if (full) {
+      await importLegacyFiles({
+        dataDir: options.dataDir,
+        knownHosts,
+        credentials,
+        tunnels,
+        clusterKey,
+        legacySecretBox: options.legacySecretBox,
+        log,
+      });
+      // Jobs this instance ran before it restarted are over.
+      await bootstrapJobs.interrupt([instanceId]);
+    }
+    cluster.addLeased({
+      name: 'tunnels',
+      eligible: () => clusterKey.ready,
+      start: () => tunnels.startKeeping(),
+      stop: () => tunnels.stopKeeping(),
+    });
+    cluster.onDeadInstances((ids) => bootstrapJobs.interrupt(ids));
+    return { knownHosts, credentials, tunnels, clusterKey, bootstrapJobs };
   }
 
   get agentUrl(): string {
@@ -392,8 +447,11 @@ export class Master {
   /** Graceful stop: no new agents, close live ones with "master restarting", flush, close the store. */
   async stop(): Promise<void> {
     clearInterval(this.flushTimer);
-    this.tunnels.stop();
+    this.clusterKey.stop();
     await this.cluster.stop();
+    await this.bootstrapJobs.flushed();
+    // Jobs still running here end with this process: recorded so, rather than left running.
+    await this.bootstrapJobs.interrupt([this.instanceId]).catch(() => undefined);
     this.lag.stop();
     await this.gateway.stop();
     await this.local?.stop(this.registry).catch(() => undefined);
@@ -503,6 +561,7 @@ export class Master {
       bus: this.bus,
       knownHosts: this.knownHosts,
       tunnels: this.tunnels,
+      jobs: this.bootstrapJobs,
       agentUrl: () => this.agentUrl,
       fingerprint: this.tls?.fingerprint ?? null,
       bundlePath,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InputOf, OutputOf } from '../../main/contract/contract.js';
 import { KnownHosts } from '../../main/core/bootstrap/known-hosts.js';
 import { SshSession } from '../../main/core/bootstrap/ssh-session.js';
+import { openStore } from '../../main/core/store/store.js';
 import type { Reply } from '../helpers/api-client.js';
 import { type MasterHandle, ROOT, startMaster, tempDir, waitFor, waitForStatus } from '../helpers/processes.js';
 import { freePort, hasSshd, keygen, TestSshd } from '../helpers/sshd.js';
@@ -167,7 +168,8 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
   });
 
   it('reaches a host through a jump host (ProxyJump), verifying both host keys', async () => {
-    const known = new KnownHosts(join(tempDir(), 'known_hosts'));
+    const store = await openStore(join(tempDir(), 'jump.db'));
+    const known = new KnownHosts(store.db);
     const target = {
       host: '127.0.0.1',
       port: sshd.port,
@@ -183,7 +185,8 @@ describe.runIf(hasSshd())('SSH bootstrap against a real sshd', () => {
       session.close();
     }
     // Both hops' keys were checked and recorded.
-    expect(known.list()).toHaveLength(2);
+    expect(await known.list()).toHaveLength(2);
+    await store.close();
   });
 
   it('installs the standalone executable on a host without Node.js and it connects', async () => {

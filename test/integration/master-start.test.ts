@@ -1,7 +1,7 @@
 // Master.start closes what it opened when a later step fails: no listening port, no open database,
 // no running interval is left behind by a start that threw (a desktop app that retries, or a test
 // process, would otherwise hold the port and the SQLite file until it exits).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -110,8 +110,8 @@ describe('a master start that fails partway', () => {
 
   it('a step after the gateway listens fails: the gateway port is free again, the local node offline, the store closed', async () => {
     const dataDir = tempDir('fleetdeck-start-');
-    // The saved tunnels are read at the very end of the start; an unreadable file fails it there.
-    writeFileSync(join(dataDir, 'tunnels.json'), '{ not json');
+    // The cluster key is read after the gateway listens; a damaged key file fails the start there.
+    writeFileSync(join(dataDir, 'cluster.key'), 'not a key\n', { mode: 0o600 });
     const port = await freePort();
     const before = await settledHandles();
     let failure: unknown;
@@ -121,7 +121,10 @@ describe('a master start that fails partway', () => {
         throw error;
       }),
     );
-    expect(failure).toBeInstanceOf(SyntaxError);
+    expect(failure).toMatchObject({
+      code: 'bad_request',
+      message: expect.stringMatching(/cluster key file .* is damaged at line 1/),
+    });
     expect(leftRunning).toHaveLength(0);
     await handlesBackTo(before);
     // The port the gateway listened on can be taken again.
@@ -141,10 +144,10 @@ describe('a master start that fails partway', () => {
 
   it('the same data dir starts cleanly once the cause is gone', async () => {
     const dataDir = tempDir('fleetdeck-start-');
-    writeFileSync(join(dataDir, 'tunnels.json'), '{ not json');
+    writeFileSync(join(dataDir, 'cluster.key'), 'not a key\n', { mode: 0o600 });
     const port = await freePort();
     await expect(Master.start(options(dataDir, port))).rejects.toThrow();
-    writeFileSync(join(dataDir, 'tunnels.json'), '[]');
+    rmSync(join(dataDir, 'cluster.key'));
     const master = await Master.start(options(dataDir, port));
     cleanup.push(() => master.stop());
     expect(master.agentPort).toBe(port);

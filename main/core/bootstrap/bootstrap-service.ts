@@ -10,6 +10,7 @@ import { FleetError } from '../../contract/errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
+import type { BootstrapJobs } from './jobs.js';
 import type { KnownHosts } from './known-hosts.js';
 import {
   agentArch,
@@ -84,6 +85,8 @@ export interface BootstrapContext {
   bus: EventBus;
   knownHosts: KnownHosts;
   tunnels: TunnelManager;
+  /** Where jobs and their steps are kept (the store). */
+  jobs: BootstrapJobs;
   agentUrl: () => string;
   fingerprint: string | null;
   bundlePath: string;
@@ -103,6 +106,8 @@ class StepFailure extends Error {
 }
 
 const MAX_PARALLEL_HOSTS = 8;
+/** The reconnect window cap of an agent behind a reverse tunnel (default agents: 60 s). */
+const TUNNEL_BACKOFF_MAX_MS = 3_000;
 
 function describeFacts(f: HostFactsOverSsh): string {
   const who = f.uid === 0 ? 'root' : f.sudo ? `uid ${f.uid} (passwordless sudo)` : `uid ${f.uid}`;
@@ -110,23 +115,22 @@ function describeFacts(f: HostFactsOverSsh): string {
   return `${f.os} ${f.arch}, ${who}, ${init}, Node ${f.node ?? 'none'}`;
 }
 const locationFile = (facts: HostFactsOverSsh) => `${facts.home}/.config/fleetdeck-agent.location`;
-const MAX_JOBS = 200;
 
 export class BootstrapService {
-  private readonly jobs = new Map<string, BootstrapJob>();
+  /** Jobs this instance is running (the store has every job, these are the freshest). */
+  private readonly running = new Map<string, BootstrapJob>();
 
   constructor(private readonly ctx: BootstrapContext) {}
 
-  get(id: string): BootstrapJob {
-    const job = this.jobs.get(id);
-    if (!job)
-      throw new FleetError('not_found', `No bootstrap job ${id} (jobs are kept in memory until the master restarts).`);
+  async get(id: string): Promise<BootstrapJob> {
+    const job = this.running.get(id) ?? (await this.ctx.jobs.get(id));
+    if (!job) throw new FleetError('not_found', `No bootstrap job ${id} (jobs are kept 30 days).`);
     return job;
   }
 
-  install(request: BootstrapRequest): BootstrapJob {
+  async install(request: BootstrapRequest): Promise<BootstrapJob> {
     if (request.hosts.length === 0) throw new FleetError('bad_request', 'Give at least one host.');
-    const job = this.newJob(
+    const job = await this.newJob(
       'install',
       request.hosts.map((h) => `${h.username}@${h.host}:${h.port}`),
     );
@@ -149,7 +153,10 @@ export class BootstrapService {
         session.close();
       }
       // Only once nothing is left: a failed uninstall leaves the node as it was, to try again.
-      await this.step(job, progress, 'revoke', () => this.ctx.revoke(nodeId));
+      await this.step(job, progress, 'revoke', async () => {
+        await this.ctx.revoke(nodeId);
+        await this.ctx.tunnels.remove(nodeId);
+      });
     });
   }
 
@@ -312,6 +319,9 @@ export class BootstrapService {
       files: caps.files ?? true,
       filesWrite: caps.filesWrite ?? true,
       ...(caps.roots ? { roots: caps.roots } : {}),
+      // Behind a tunnel the agent dials its own loopback: retrying often costs nothing, and it is back
+      // within seconds of the tunnel reopening on another instance after a failover.
+      ...(request.reverseTunnel ? { backoffMaxMs: TUNNEL_BACKOFF_MAX_MS } : {}),
     };
     await session.writeFile(layout.config, toYaml(config), 0o600);
     // Where it was installed, so upgrade and uninstall find it again.
@@ -364,7 +374,7 @@ export class BootstrapService {
 
   // ---- jobs and progress -------------------------------------------------------------------
 
-  private newJob(kind: BootstrapJob['kind'], hosts: string[]): BootstrapJob {
+  private async newJob(kind: BootstrapJob['kind'], hosts: string[]): Promise<BootstrapJob> {
     const job: BootstrapJob = {
       id: randomUUID(),
       kind,
@@ -382,8 +392,8 @@ export class BootstrapService {
         steps: [],
       })),
     };
-    this.jobs.set(job.id, job);
-    if (this.jobs.size > MAX_JOBS) this.jobs.delete(this.jobs.keys().next().value as string);
+    await this.ctx.jobs.create(job);
+    this.running.set(job.id, job);
     return job;
   }
 
@@ -401,7 +411,7 @@ export class BootstrapService {
         `Node ${node.name} was not installed over SSH, so FleetDeck does not know how to reach it.`,
       );
     const target = { username: match[1] as string, host: match[2] as string, port: Number(match[3]) };
-    const job = this.newJob(kind, [label as string]);
+    const job = await this.newJob(kind, [label as string]);
     const progress = job.hosts[0] as HostProgress;
     progress.nodeId = nodeId;
     void this.forEachHost(job, [target], (_t, p) => work(job, target, p));
@@ -435,6 +445,10 @@ export class BootstrapService {
     };
     await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_HOSTS, hosts.length) }, worker));
     job.finishedAt = Date.now();
+    this.ctx.jobs.recordFinished(job);
+    // Answered from the store once everything about it is written.
+    await this.ctx.jobs.flushed();
+    this.running.delete(job.id);
   }
 
   private async step<T>(job: BootstrapJob, progress: HostProgress, step: StepName, run: () => Promise<T>): Promise<T> {
@@ -443,14 +457,18 @@ export class BootstrapService {
     try {
       const value = await run();
       progress.steps.push({ step, status: 'done', at: Date.now(), message: null });
+      this.ctx.jobs.recordHost(job, job.hosts.indexOf(progress), progress, true);
       return value;
     } catch (error) {
       progress.steps.push({ step, status: 'failed', at: Date.now(), message: (error as Error).message });
+      this.ctx.jobs.recordHost(job, job.hosts.indexOf(progress), progress, true);
       throw error;
     }
   }
 
+  /** Tells subscribers and records the host's state in the store. */
   private emit(job: BootstrapJob, progress: HostProgress): void {
+    this.ctx.jobs.recordHost(job, job.hosts.indexOf(progress), progress);
     this.ctx.bus.emit('bootstrapProgress', {
       jobId: job.id,
       host: progress.host,

@@ -1,4 +1,4 @@
-// Contract handlers for SSH bootstrap and known hosts.
+// Contract handlers for SSH bootstrap, saved credentials and known hosts.
 import type { Handlers } from '../../contract/contract.js';
 import type { BootstrapService } from './bootstrap-service.js';
 import type { CredentialStore } from './credentials.js';
@@ -24,21 +24,21 @@ export function bootstrapHandlers(
   credentials: CredentialStore,
 ): Pick<Handlers, BootstrapHandlerNames> {
   /** A saved credential by id, or the secrets given inline. */
-  const authOf = ({ credentialId, ...inline }: SshAuth & { credentialId?: string }): SshAuth =>
+  const authOf = async ({ credentialId, ...inline }: SshAuth & { credentialId?: string }): Promise<SshAuth> =>
     credentialId !== undefined ? credentials.get(credentialId) : inline;
   return {
-    startBootstrap: async (request) => service.install({ ...request, auth: authOf(request.auth) }),
-    getBootstrap: async ({ id }) => service.get(id),
-    upgradeAgent: ({ id, auth, confirmHostKeys }) => service.upgrade(id, authOf(auth), confirmHostKeys),
-    uninstallAgent: ({ id, auth, confirmHostKeys }) => service.uninstall(id, authOf(auth), confirmHostKeys),
-    listSshCredentials: async () => credentials.list(),
-    saveSshCredential: async ({ name, auth }) => credentials.save(name, auth),
+    startBootstrap: async (request) => service.install({ ...request, auth: await authOf(request.auth) }),
+    getBootstrap: ({ id }) => service.get(id),
+    upgradeAgent: async ({ id, auth, confirmHostKeys }) => service.upgrade(id, await authOf(auth), confirmHostKeys),
+    uninstallAgent: async ({ id, auth, confirmHostKeys }) => service.uninstall(id, await authOf(auth), confirmHostKeys),
+    listSshCredentials: () => credentials.list(),
+    saveSshCredential: ({ name, auth }) => credentials.save(name, auth),
     deleteSshCredential: async ({ id }) => {
-      credentials.remove(id);
+      await credentials.remove(id);
       return { ok: true as const };
     },
     sshConfigHosts: async () => readSshConfig(),
-    listKnownHosts: async () => knownHosts.list(),
-    removeKnownHost: async ({ host, port }) => ({ removed: knownHosts.remove(host, port) }),
+    listKnownHosts: () => knownHosts.list(),
+    removeKnownHost: async ({ host, port }) => ({ removed: await knownHosts.remove(host, port) }),
   };
 }

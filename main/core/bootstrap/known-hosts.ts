@@ -1,9 +1,11 @@
 // OpenSSH known_hosts semantics: plain and hashed (|1|salt|hmac) host entries, [host]:port for ports
 // other than 22, comma lists, * and ? patterns with ! negation, and @revoked keys. The user's
-// ~/.ssh/known_hosts is read; FleetDeck writes only its own file (hashed entries).
+// ~/.ssh/known_hosts is read; FleetDeck's own entries (hashed) are in the store, so a key confirmed
+// on one instance is trusted by every instance sharing the database.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { globToRegExp } from '../../../common/glob.js';
+import type { Db } from '../store/schema.js';
 
 export type HostKeyVerdict = 'trusted' | 'unknown' | 'changed' | 'revoked';
 
@@ -63,23 +65,39 @@ export function parseKnownHosts(text: string, file: string): KnownKey[] {
   return out;
 }
 
+/** A stored entry's id: imported lines keep theirs, so importing a file twice adds nothing. */
+const entryId = (hosts: string, keyType: string, key: string, marker: string | null) =>
+  createHash('sha256')
+    .update(`${marker ?? ''} ${hosts} ${keyType} ${key}`)
+    .digest('hex')
+    .slice(0, 32);
+
 export class KnownHosts {
   constructor(
-    /** FleetDeck's own file: written when an admin confirms a new key. */
-    readonly ownFile: string,
+    /** FleetDeck's own entries, shared by every instance (`known_hosts` table). */
+    private readonly db: Db,
     /** Read-only sources, typically ~/.ssh/known_hosts. */
     readonly readFiles: string[] = [],
   ) {}
 
-  private entries(): KnownKey[] {
-    const files = [this.ownFile, ...this.readFiles].filter((f) => existsSync(f));
-    return files.flatMap((f) => parseKnownHosts(readFileSync(f, 'utf8'), f));
+  private async entries(): Promise<KnownKey[]> {
+    const rows = await this.db.selectFrom('known_hosts').selectAll().orderBy('created_at').orderBy('id').execute();
+    const own = rows.map((r, i) => ({
+      hosts: r.hosts,
+      keyType: r.key_type,
+      key: r.key_blob,
+      marker: r.marker,
+      file: 'database',
+      line: i + 1,
+    }));
+    const files = this.readFiles.filter((f) => existsSync(f));
+    return [...own, ...files.flatMap((f) => parseKnownHosts(readFileSync(f, 'utf8'), f))];
   }
 
   /** The verdict for a key a server presented. A revoked key is refused wherever it appears. */
-  verify(host: string, port: number, keyType: string, keyBlob: Buffer): HostKeyVerdict {
+  async verify(host: string, port: number, keyType: string, keyBlob: Buffer): Promise<HostKeyVerdict> {
     const key = keyBlob.toString('base64');
-    const entries = this.entries();
+    const entries = await this.entries();
     if (entries.some((e) => e.marker === '@revoked' && e.key === key)) return 'revoked';
     const token = hostToken(host, port);
     const forHost = entries.filter((e) => e.marker === null && hostsFieldMatches(e.hosts, token));
@@ -89,36 +107,76 @@ export class KnownHosts {
     return 'unknown';
   }
 
-  /** Records a confirmed key, hashed like `ssh-keygen -H`. */
-  trust(host: string, port: number, keyType: string, keyBlob: Buffer): void {
+  /** Records a confirmed key, hashed like `ssh-keygen -H`; every instance trusts it from now on. */
+  async trust(host: string, port: number, keyType: string, keyBlob: Buffer): Promise<void> {
     const salt = randomBytes(20);
     const hash = createHmac('sha1', salt).update(hostToken(host, port)).digest('base64');
-    appendFileSync(this.ownFile, `|1|${salt.toString('base64')}|${hash} ${keyType} ${keyBlob.toString('base64')}\n`, {
-      mode: 0o600,
-    });
+    const hosts = `|1|${salt.toString('base64')}|${hash}`;
+    const key = keyBlob.toString('base64');
+    await this.db
+      .insertInto('known_hosts')
+      .values({
+        id: entryId(hosts, keyType, key, null),
+        hosts,
+        key_type: keyType,
+        key_blob: key,
+        marker: null,
+        created_at: Date.now(),
+      })
+      .execute();
   }
 
-  /** FleetDeck's own entries for a host (for listing), with fingerprints. */
-  list(): Array<{ hosts: string; keyType: string; fingerprint: string; line: number }> {
-    if (!existsSync(this.ownFile)) return [];
-    return parseKnownHosts(readFileSync(this.ownFile, 'utf8'), this.ownFile).map((e) => ({
-      hosts: e.hosts,
-      keyType: e.keyType,
-      fingerprint: fingerprint(Buffer.from(e.key, 'base64')),
-      line: e.line,
+  /** FleetDeck's own entries (for listing), with fingerprints; `line` numbers them in order. */
+  async list(): Promise<Array<{ hosts: string; keyType: string; fingerprint: string; line: number }>> {
+    const rows = await this.db.selectFrom('known_hosts').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map((r, i) => ({
+      hosts: r.hosts,
+      keyType: r.key_type,
+      fingerprint: fingerprint(Buffer.from(r.key_blob, 'base64')),
+      line: i + 1,
     }));
   }
 
   /** Forgets every key FleetDeck recorded for this host (the user's own file is never edited). */
-  remove(host: string, port: number): number {
-    if (!existsSync(this.ownFile)) return 0;
+  async remove(host: string, port: number): Promise<number> {
     const token = hostToken(host, port);
-    const lines = readFileSync(this.ownFile, 'utf8').split('\n');
-    const kept = lines.filter((l) => {
-      const [e] = parseKnownHosts(l, this.ownFile);
-      return !e || !hostsFieldMatches(e.hosts, token);
-    });
-    writeFileSync(this.ownFile, kept.join('\n'), { mode: 0o600 });
-    return lines.length - kept.length;
+    const rows = await this.db.selectFrom('known_hosts').select(['id', 'hosts']).execute();
+    const ids = rows.filter((r) => hostsFieldMatches(r.hosts, token)).map((r) => r.id);
+    if (ids.length === 0) return 0;
+    await this.db.deleteFrom('known_hosts').where('id', 'in', ids).execute();
+    return ids.length;
+  }
+
+  /** Adds the entries of a known_hosts file an older FleetDeck wrote; idempotent (ids from the line). */
+  async importFile(file: string): Promise<number> {
+    // Longer host fields than the column holds were never written by FleetDeck (it hashes them).
+    const entries = parseKnownHosts(readFileSync(file, 'utf8'), file).filter((e) => e.hosts.length <= 1024);
+    const rows = entries.map((e, i) => ({
+      id: entryId(e.hosts, e.keyType, e.key, e.marker),
+      hosts: e.hosts,
+      key_type: e.keyType,
+      key_blob: e.key,
+      marker: e.marker,
+      // Keeps the file's order in listings.
+      created_at: statSync(file).mtimeMs - entries.length + i,
+    }));
+    const known = new Set(
+      rows.length === 0
+        ? []
+        : (
+            await this.db
+              .selectFrom('known_hosts')
+              .select('id')
+              .where(
+                'id',
+                'in',
+                rows.map((r) => r.id),
+              )
+              .execute()
+          ).map((r) => r.id),
+    );
+    const fresh = rows.filter((r) => !known.has(r.id));
+    if (fresh.length > 0) await this.db.insertInto('known_hosts').values(fresh).execute();
+    return fresh.length;
   }
 }

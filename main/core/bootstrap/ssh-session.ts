@@ -95,6 +95,18 @@ export class SshSession {
     return new Promise((resolve, reject) => {
       const client = new Client();
       let hostKeyProblem: HostKeyError | null = null;
+      const checkHostKey = async (key: Buffer): Promise<boolean> => {
+        const keyType = key.subarray(4, 4 + key.readUInt32BE(0)).toString();
+        const verdict = await knownHosts.verify(target.host, target.port, keyType, key);
+        if (verdict === 'trusted') return true;
+        const presented = fingerprint(key);
+        if (verdict === 'unknown' && decision.confirmed.has(presented)) {
+          await knownHosts.trust(target.host, target.port, keyType, key);
+          return true;
+        }
+        hostKeyProblem = new HostKeyError(verdict, presented, target);
+        return false;
+      };
       const config: ConnectConfig = {
         host: target.host,
         port: target.port,
@@ -102,17 +114,13 @@ export class SshSession {
         readyTimeout: 20_000,
         tryKeyboard: auth.password !== undefined,
         ...(sock ? { sock: sock as ConnectConfig['sock'] } : {}),
-        hostVerifier: (key: Buffer) => {
-          const keyType = key.subarray(4, 4 + key.readUInt32BE(0)).toString();
-          const verdict = knownHosts.verify(target.host, target.port, keyType, key);
-          if (verdict === 'trusted') return true;
-          const presented = fingerprint(key);
-          if (verdict === 'unknown' && decision.confirmed.has(presented)) {
-            knownHosts.trust(target.host, target.port, keyType, key);
-            return true;
-          }
-          hostKeyProblem = new HostKeyError(verdict, presented, target);
-          return false;
+        // Asynchronous (the known hosts are in the store): nothing is sent before `verify` answers.
+        hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+          void checkHostKey(key).then(verify, (error: Error) => {
+            hostKeyProblem = null;
+            reject(error);
+            verify(false);
+          });
         },
       };
       if (auth.password !== undefined) config.password = auth.password;

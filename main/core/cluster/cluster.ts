@@ -18,6 +18,14 @@ export interface SingletonJob {
   stop(): void | Promise<void>;
 }
 
+/**
+ * A job exactly one instance runs under a lease of its own (the reverse tunnels), among the full
+ * instances that are `eligible` (hold what it needs); on SQLite the one instance runs it.
+ */
+export interface LeasedJob extends SingletonJob {
+  eligible: () => boolean;
+}
+
 export interface ClusterOptions {
   shared: boolean;
   self: InstanceInfo;
@@ -32,12 +40,14 @@ export class Cluster {
   private readonly relay: EventRelay | null;
   private readonly pendingPoll: PendingCommandsPoll | null;
   private readonly jobs: SingletonJob[] = [];
+  private readonly leased: Array<{ job: LeasedJob; lease: LeaderLease | null; running: boolean }> = [];
+  private readonly deadInstanceHandlers: Array<(ids: string[]) => Promise<unknown>> = [];
   private leading = false;
   private housekeeping: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Db,
-    dialect: 'sqlite' | 'mariadb',
+    private readonly dialect: 'sqlite' | 'mariadb',
     bus: EventBus,
     private readonly registry: NodeRegistry,
     private readonly options: ClusterOptions,
@@ -72,6 +82,42 @@ export class Cluster {
     this.jobs.push(job);
   }
 
+  /** Registered before `start`. */
+  addLeased(job: LeasedJob): void {
+    const entry = { job, lease: null as LeaderLease | null, running: false };
+    const toggle = (run: boolean) => void this.runLeased(entry, run);
+    if (this.options.shared && this.options.self.role === 'full') {
+      entry.lease = new LeaderLease(
+        this.db,
+        this.dialect,
+        this.options.self.id,
+        toggle,
+        this.log,
+        { ...DEFAULT_LEASE_TIMINGS, ...this.options.lease },
+        { name: job.name, eligible: job.eligible },
+      );
+    }
+    this.leased.push(entry);
+  }
+
+  /** What the leader does about instances found dead (beside releasing their nodes). */
+  onDeadInstances(handler: (ids: string[]) => Promise<unknown>): void {
+    this.deadInstanceHandlers.push(handler);
+  }
+
+  private async runLeased(entry: { job: LeasedJob; running: boolean }, run: boolean): Promise<void> {
+    if (entry.running === run) return;
+    entry.running = run;
+    try {
+      await (run ? entry.job.start() : entry.job.stop());
+    } catch (err) {
+      this.log.error(
+        { err, job: entry.job.name },
+        run ? 'could not start a leased job' : 'could not stop a leased job',
+      );
+    }
+  }
+
   async start(): Promise<void> {
     await this.instances.start();
     await this.relay?.start();
@@ -79,9 +125,17 @@ export class Cluster {
     if (this.options.self.role === 'console') return;
     if (this.lease) await this.lease.start();
     else await this.setLeading(true);
+    for (const entry of this.leased) {
+      if (entry.lease) await entry.lease.start();
+      else if (!this.options.shared) await this.runLeased(entry, true);
+    }
   }
 
   async stop(): Promise<void> {
+    for (const entry of this.leased) {
+      await entry.lease?.stop();
+      await this.runLeased(entry, false);
+    }
     await this.setLeading(false);
     await this.lease?.stop();
     await this.relay?.stop();
@@ -121,7 +175,10 @@ export class Cluster {
   private async houseKeep(): Promise<void> {
     try {
       const dead = await this.instances.deadInstanceIds();
-      if (dead.length > 0) await this.registry.releaseNodesOf(dead, 'its master instance stopped');
+      if (dead.length > 0) {
+        await this.registry.releaseNodesOf(dead, 'its master instance stopped');
+        for (const handler of this.deadInstanceHandlers) await handler(dead);
+      }
       await this.relay?.prune();
     } catch (err) {
       this.log.warn({ err }, 'cluster housekeeping failed');

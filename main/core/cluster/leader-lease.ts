@@ -1,7 +1,8 @@
 // One leader among the instances sharing a database: a lease row renewed every few seconds. Only the
 // leader runs singleton jobs (schedules, expiry sweeps, retention). An instance that cannot renew
 // demotes itself before its lease can have expired, so two leaders never act at once for long, and
-// scheduled runs are unique per tick in the database as the last line of defence.
+// scheduled runs are unique per tick in the database as the last line of defence. The same lease,
+// under another name, decides which instance keeps the reverse tunnels open (`tunnels`).
 import type { Logger } from '../log.js';
 import type { Db } from '../store/schema.js';
 import { databaseNow } from './db-clock.js';
@@ -12,7 +13,13 @@ export interface LeaseTimings {
 }
 
 export const DEFAULT_LEASE_TIMINGS: LeaseTimings = { renewMs: 5_000, ttlMs: 15_000 };
-const LEASE = 'leader';
+
+export interface LeaseScope {
+  /** The lease row's name (default `leader`). */
+  name?: string;
+  /** Whether this instance may hold it now; one that may not gives it up at its next renewal. */
+  eligible?: () => boolean;
+}
 
 export class LeaderLease {
   private timer: NodeJS.Timeout | null = null;
@@ -27,7 +34,12 @@ export class LeaderLease {
     private readonly onChange: (leader: boolean) => void,
     private readonly log: Logger,
     private readonly timings: LeaseTimings = DEFAULT_LEASE_TIMINGS,
+    private readonly scope: LeaseScope = {},
   ) {}
+
+  private get name(): string {
+    return this.scope.name ?? 'leader';
+  }
 
   get isLeader(): boolean {
     return this.leader && performance.now() < this.actUntil;
@@ -43,33 +55,39 @@ export class LeaderLease {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.leader) {
-      this.setLeader(false);
-      await this.db
-        .deleteFrom('leases')
-        .where('name', '=', LEASE)
-        .where('holder', '=', this.instanceId)
-        .execute()
-        .catch(() => undefined);
-    }
+    if (this.leader) await this.giveUp();
+  }
+
+  private async giveUp(): Promise<void> {
+    this.setLeader(false);
+    await this.db
+      .deleteFrom('leases')
+      .where('name', '=', this.name)
+      .where('holder', '=', this.instanceId)
+      .execute()
+      .catch(() => undefined);
   }
 
   private async tick(): Promise<void> {
     const started = performance.now();
+    if (this.scope.eligible && !this.scope.eligible()) {
+      if (this.leader) await this.giveUp();
+      return;
+    }
     try {
       const now = await databaseNow(this.db, this.dialect);
       const expires = now + this.timings.ttlMs;
       await this.db
         .updateTable('leases')
         .set({ holder: this.instanceId, expires_at: expires })
-        .where('name', '=', LEASE)
+        .where('name', '=', this.name)
         .where((eb) => eb.or([eb('holder', '=', this.instanceId), eb('expires_at', '<', now)]))
         .execute();
-      const row = await this.db.selectFrom('leases').selectAll().where('name', '=', LEASE).executeTakeFirst();
+      const row = await this.db.selectFrom('leases').selectAll().where('name', '=', this.name).executeTakeFirst();
       if (!row) {
         await this.db
           .insertInto('leases')
-          .values({ name: LEASE, holder: this.instanceId, expires_at: expires })
+          .values({ name: this.name, holder: this.instanceId, expires_at: expires })
           .execute()
           .catch(() => undefined);
         return this.tick();
@@ -88,8 +106,12 @@ export class LeaderLease {
     if (leader === this.leader) return;
     this.leader = leader;
     this.log.info(
-      { instanceId: this.instanceId, leader },
-      leader ? 'this instance is now the leader' : 'this instance is no longer the leader',
+      { instanceId: this.instanceId, lease: this.name, holder: leader },
+      this.name === 'leader'
+        ? leader
+          ? 'this instance is now the leader'
+          : 'this instance is no longer the leader'
+        : `this instance ${leader ? 'now holds' : 'no longer holds'} the ${this.name} lease`,
     );
     this.onChange(leader);
   }

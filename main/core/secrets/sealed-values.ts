@@ -1,0 +1,67 @@
+// Every sealed value the store holds, in one place: what a rotation re-seals and what an instance
+// that notices a rotation re-seals if it was written under the previous key meanwhile. Each value is
+// sealed with the record it belongs to as context (secret-box.ts), named here once.
+import type { Db } from '../store/schema.js';
+
+export interface SealedValue {
+  table: 'ssh_credentials' | 'ssh_tunnels' | 'notify_channels';
+  id: string;
+  sealed: string;
+}
+
+export const credentialContext = (id: string) => `ssh-credential:${id}`;
+export const tunnelContext = (nodeId: string) => `ssh-tunnel:${nodeId}`;
+/** Notification channels seal through ClusterKey.secretBox, whose context is fixed per purpose. */
+export const NOTIFY_CHANNEL_CONTEXT = 'notify-channel';
+
+export function contextOf(value: SealedValue): string {
+  if (value.table === 'ssh_credentials') return credentialContext(value.id);
+  if (value.table === 'ssh_tunnels') return tunnelContext(value.id);
+  return NOTIFY_CHANNEL_CONTEXT;
+}
+
+/** Every sealed value; with `notUnder`, only those not sealed with that key. */
+export async function readSealedValues(db: Db, notUnder?: string): Promise<SealedValue[]> {
+  const prefix = notUnder ? `fdk1.${notUnder}.%` : null;
+  let credentials = db.selectFrom('ssh_credentials').select(['id', 'sealed']);
+  if (prefix) credentials = credentials.where('sealed', 'not like', prefix);
+  let tunnels = db.selectFrom('ssh_tunnels').select(['node_id', 'sealed_auth']);
+  if (prefix) tunnels = tunnels.where('sealed_auth', 'not like', prefix);
+  let channels = db.selectFrom('notify_channels').select(['id', 'secrets']).where('secrets', 'is not', null);
+  if (prefix) channels = channels.where('secrets', 'not like', prefix);
+  return [
+    ...(await credentials.execute()).map((r) => ({ table: 'ssh_credentials' as const, id: r.id, sealed: r.sealed })),
+    ...(await tunnels.execute()).map((r) => ({ table: 'ssh_tunnels' as const, id: r.node_id, sealed: r.sealed_auth })),
+    ...(await channels.execute()).map((r) => ({
+      table: 'notify_channels' as const,
+      id: r.id,
+      sealed: r.secrets as string,
+    })),
+  ];
+}
+
+/** Replaces one value, only if it is still the one read (a concurrent change wins). */
+export async function replaceSealedValue(db: Db, value: SealedValue, sealed: string): Promise<void> {
+  if (value.table === 'ssh_credentials') {
+    await db
+      .updateTable('ssh_credentials')
+      .set({ sealed })
+      .where('id', '=', value.id)
+      .where('sealed', '=', value.sealed)
+      .execute();
+  } else if (value.table === 'notify_channels') {
+    await db
+      .updateTable('notify_channels')
+      .set({ secrets: sealed })
+      .where('id', '=', value.id)
+      .where('secrets', '=', value.sealed)
+      .execute();
+  } else {
+    await db
+      .updateTable('ssh_tunnels')
+      .set({ sealed_auth: sealed })
+      .where('node_id', '=', value.id)
+      .where('sealed_auth', '=', value.sealed)
+      .execute();
+  }
+}
