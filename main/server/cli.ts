@@ -1,6 +1,6 @@
 // `fleetdeck master`: the headless master. Same core as the desktop app; serves the UI and the
 // REST API over HTTP to a browser.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -10,6 +10,8 @@ import { createLogger } from '../core/log.js';
 import { Master } from '../core/master.js';
 import { checkTimeZone, DAY_MS, HOUR_MS } from '../core/metrics/calendar.js';
 import { defaultDataDir, parseHostPort } from '../core/paths.js';
+import { rotateClusterKey } from '../core/secrets/rotation.js';
+import { openStore } from '../core/store/store.js';
 import { AdminServer } from './http.js';
 
 function rendererDir(): string | null {
@@ -18,11 +20,17 @@ function rendererDir(): string | null {
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? null;
 }
 
-interface MasterFlags {
+/** Where a command finds the database and the cluster key (`master` and `cluster-key rotate`). */
+interface StoreFlags {
   dataDir: string;
+  db?: string;
+  dbPasswordFile?: string;
+  clusterKeyFile?: string;
+}
+
+interface MasterFlags extends StoreFlags {
   agentListen: string;
   adminListen: string;
-  db?: string;
   agentTls: boolean;
   agentUrl?: string;
   heartbeatSec?: string;
@@ -87,14 +95,59 @@ function timingSettings(flags: MasterFlags) {
   };
 }
 
+/**
+ * The MariaDB password: `--db-password-file` (one trailing newline dropped), else
+ * FLEETDECK_DB_PASSWORD; either wins over a password in the URL, which `ps` and unit files show.
+ */
+function databasePassword(flags: StoreFlags): string | undefined {
+  if (flags.dbPasswordFile) {
+    let text: string;
+    try {
+      text = readFileSync(flags.dbPasswordFile, 'utf8');
+    } catch (error) {
+      throw new FleetError(
+        'bad_request',
+        `--db-password-file: cannot read ${flags.dbPasswordFile}: ${(error as Error).message}`,
+      );
+    }
+    const password = text.replace(/\r?\n$/, '');
+    if (password === '') throw new FleetError('bad_request', `--db-password-file: ${flags.dbPasswordFile} is empty.`);
+    return password;
+  }
+  return process.env.FLEETDECK_DB_PASSWORD || undefined;
+}
+
+function urlHasPassword(url: string | undefined): boolean {
+  if (!url || !/^(mysql|mariadb):\/\//.test(url)) return false;
+  try {
+    return new URL(url.replace(/^mariadb:/, 'mysql:')).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+function clusterKeyFile(flags: StoreFlags): string {
+  return flags.clusterKeyFile || process.env.FLEETDECK_CLUSTER_KEY_FILE || join(flags.dataDir, 'cluster.key');
+}
+
 async function runMaster(flags: MasterFlags): Promise<void> {
   const log = createLogger(flags.logLevel);
   const metricSettings = metricsSettings(flags);
   const timing = timingSettings(flags);
+  const dbPassword = databasePassword(flags);
+  if (urlHasPassword(flags.db)) {
+    log.warn(
+      dbPassword === undefined
+        ? 'the database password is in the --db URL, where ps and unit files show it: use FLEETDECK_DB_PASSWORD or --db-password-file'
+        : 'the --db URL carries a password, which ps and unit files show; the one from FLEETDECK_DB_PASSWORD or --db-password-file is used',
+    );
+  }
   const master = await Master.start({
     dataDir: flags.dataDir,
     agentListen: parseHostPort(flags.agentListen, '0.0.0.0'),
     dbUrl: flags.db,
+    dbPassword,
+    clusterKeyFile: clusterKeyFile(flags),
     agentTls: flags.agentTls,
     publicAgentUrl: flags.agentUrl,
     adminToken: process.env.FLEETDECK_ADMIN_TOKEN,
@@ -145,25 +198,56 @@ async function runMaster(flags: MasterFlags): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/** `fleetdeck cluster-key rotate`: a new key, every secret re-sealed in one transaction. */
+async function rotateKey(flags: StoreFlags): Promise<void> {
+  const file = clusterKeyFile(flags);
+  const store = await openStore(flags.db ?? join(flags.dataDir, 'fleetdeck.db'), { password: databasePassword(flags) });
+  try {
+    const result = await rotateClusterKey(store.db, store.dialect, file);
+    process.stdout.write(
+      `Rotated the cluster key: ${result.previousKeyId} → ${result.keyId}; ${result.resealed} sealed secret(s) re-sealed in one transaction.\n` +
+        `${file} now holds the new key and the previous one (still accepted for opening).\n` +
+        (store.dialect === 'mariadb'
+          ? "Copy it to every other instance's --cluster-key-file; each reads it again within 5 s, no restart needed.\n"
+          : ''),
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+/** The options every command that opens the store takes. */
+function storeOptions(command: Command): Command {
+  return command
+    .option(
+      '--data-dir <path>',
+      'where the database, TLS identity, admin token and cluster key live (env FLEETDECK_DATA_DIR)',
+      defaultDataDir(),
+    )
+    .option(
+      '--db <url>',
+      'database: a SQLite file path or sqlite:/path (default: fleetdeck.db in the data dir), or mysql://user@host:3306/db',
+    )
+    .option('--db-password-file <path>', 'read the MariaDB password from this file (else env FLEETDECK_DB_PASSWORD)')
+    .option(
+      '--cluster-key-file <path>',
+      'the cluster key that seals saved SSH secrets; the same file on every instance (env FLEETDECK_CLUSTER_KEY_FILE; default cluster.key in the data dir)',
+    );
+}
+
 export function buildCli(): Command {
   const program = new Command('fleetdeck')
     .description('FleetDeck: command center for a fleet of servers')
     .version(VERSION);
-  program
-    .command('master')
-    .description('run the master headless: agent gateway plus the admin UI/API for a browser')
-    .option(
-      '--data-dir <path>',
-      'where the database, TLS identity and admin token live (env FLEETDECK_DATA_DIR)',
-      defaultDataDir(),
-    )
+  storeOptions(
+    program.command('master').description('run the master headless: agent gateway plus the admin UI/API for a browser'),
+  )
     .option('--agent-listen <host:port>', 'agent gateway address', '0.0.0.0:7443')
     .option(
       '--admin-listen <host:port>',
       'admin UI/API address (keep it on loopback unless fronted by TLS)',
       '127.0.0.1:7080',
     )
-    .option('--db <url>', 'database: a SQLite file path or sqlite:/path (default: fleetdeck.db in the data dir)')
     .option('--no-agent-tls', 'serve agents over plain ws:// (unencrypted; only on trusted networks)')
     .option('--agent-url <url>', 'the gateway URL agents should dial, when it differs from this host (proxy, NAT)')
     .option('--heartbeat-sec <n>', 'seconds between pings to each agent; silent for 3× this = offline', '3')
@@ -192,6 +276,14 @@ export function buildCli(): Command {
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);
     });
+  const clusterKey = program.command('cluster-key').description('the key that seals saved SSH secrets in the database');
+  storeOptions(
+    clusterKey
+      .command('rotate')
+      .description('create a new cluster key and re-seal every saved secret with it, in one transaction'),
+  ).action(async (flags: StoreFlags) => {
+    await rotateKey(flags);
+  });
   return program;
 }
 
