@@ -19,7 +19,8 @@ export default defineConfig({
   },
   renderer: {
     root: resolve('renderer'),
-    build: { outDir: resolve('out/renderer'), rollupOptions: { input: resolve('renderer/index.html') } },
+    // Minified: the headless master serves this over the network (electron-vite leaves it readable).
+    build: { outDir: resolve('out/renderer'), minify: true, rollupOptions: { input: resolve('renderer/index.html') } },
     plugins: [react()],
   },
 });

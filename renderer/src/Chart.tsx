@@ -81,7 +81,7 @@ export function Chart({
     const themeWatch = new MutationObserver(redraw);
     themeWatch.observe(document.documentElement, {
       attributes: true,
-      attributeFilter: ['style', 'class', 'data-theme'],
+      attributeFilter: ['style', 'class', 'data-theme', 'data-mantine-color-scheme'],
     });
     return () => {
       resize.disconnect();

@@ -30,14 +30,17 @@ export function RunCommand({
   client,
   transport,
   onOpenCommand,
+  preselected = [],
 }: {
   client: Client;
   transport: Transport;
   /** Opens a command (and its fan-out) on the Commands screen. */
   onOpenCommand?: (id: string) => void;
+  /** Targets ticked when the screen opens ("Run a command on…" in the palette). */
+  preselected?: readonly string[];
 }) {
   const nodes = useQuery(nodesQuery(client));
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [selected, setSelected] = useState<Set<string>>(() => new Set(preselected));
   const [text, setText] = useState('');
   const [timeoutSec, setTimeoutSec] = useState(300);
   const [commands, setCommands] = useState<Command[]>([]);

@@ -4,6 +4,7 @@
 import { useQuery } from '@tanstack/react-query';
 import type { Client } from '../../main/contract/contract';
 import { ago } from './format';
+import { Appearance } from './settings/Appearance';
 
 export function Settings({ client }: { client: Client }) {
   const info = useQuery({ queryKey: ['masterInfo'], queryFn: () => client.masterInfo({}) });
@@ -34,6 +35,7 @@ export function Settings({ client }: { client: Client }) {
   return (
     <main className="settings">
       <h1>Settings</h1>
+      <Appearance />
       {(info.error ?? instances.error) && (
         <p role="alert" className="error">
           {(info.error ?? instances.error)?.message}

@@ -1,7 +1,12 @@
-// In-app confirmation and text dialogs. Electron implements neither window.prompt nor a confirm that
-// matches the app, so every question the UI asks goes through here: a native modal <dialog> (focus
-// kept inside, Escape cancels, Enter confirms), one at a time, answered through a promise.
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from 'react';
+// In-app confirmation and text dialogs on @mantine/modals. Electron implements neither window.prompt
+// nor a confirm that matches the app, so every question the UI asks goes through here, answered
+// through a promise: focus is kept inside, Escape (or the close button, or a click outside) is "no",
+// Enter confirms.
+import { Button, Group, Stack, Text, TextInput } from '@mantine/core';
+import { ModalsProvider, modals } from '@mantine/modals';
+import { type FormEvent, type ReactNode, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { i18n } from './i18n';
 
 export interface ConfirmOptions {
   title: string;
@@ -21,119 +26,107 @@ export interface PromptOptions {
   validate?: (value: string) => string | null;
 }
 
-type Request =
-  | { kind: 'confirm'; options: ConfirmOptions; resolve: (answer: boolean) => void }
-  | { kind: 'prompt'; options: PromptOptions; resolve: (answer: string | null) => void };
-
 interface Dialogs {
   confirm(options: ConfirmOptions): Promise<boolean>;
   prompt(options: PromptOptions): Promise<string | null>;
 }
 
-const DialogContext = createContext<Dialogs | null>(null);
+/** Resolves once: the first answer wins (closing after confirming is not a second "no"). */
+function once<T>(resolve: (value: T) => void): (value: T) => void {
+  let answered = false;
+  return (value) => {
+    if (answered) return;
+    answered = true;
+    resolve(value);
+  };
+}
+
+function confirm(options: ConfirmOptions): Promise<boolean> {
+  return new Promise((resolve) => {
+    const answer = once(resolve);
+    modals.openConfirmModal({
+      title: options.title,
+      children: options.message ? (
+        <Text component="div" size="sm">
+          {options.message}
+        </Text>
+      ) : null,
+      labels: { confirm: options.confirmLabel, cancel: i18n.t('common:dialogs.cancel') },
+      // A confirmation's default answer is its action (Enter does it), unless it destroys something.
+      confirmProps: options.danger ? { color: 'red' } : { 'data-autofocus': true },
+      cancelProps: options.danger ? { 'data-autofocus': true } : {},
+      onConfirm: () => answer(true),
+      onCancel: () => answer(false),
+      onClose: () => answer(false),
+    });
+  });
+}
+
+let prompts = 0;
+
+function prompt(options: PromptOptions): Promise<string | null> {
+  return new Promise((resolve) => {
+    const answer = once(resolve);
+    const modalId = `prompt-${++prompts}`;
+    modals.open({
+      modalId,
+      title: options.title,
+      children: (
+        <PromptForm
+          options={options}
+          onAnswer={(value) => {
+            answer(value);
+            modals.close(modalId);
+          }}
+        />
+      ),
+      onClose: () => answer(null),
+    });
+  });
+}
+
+const dialogs: Dialogs = { confirm, prompt };
 
 export function useDialogs(): Dialogs {
-  const dialogs = useContext(DialogContext);
-  if (!dialogs) throw new Error('useDialogs needs a <DialogProvider> above it');
   return dialogs;
 }
 
 export function DialogProvider({ children }: { children: ReactNode }) {
-  const [queue, setQueue] = useState<Request[]>([]);
-  const push = useCallback((request: Request) => setQueue((q) => [...q, request]), []);
-  const [dialogs] = useState<Dialogs>(() => ({
-    confirm: (options) => new Promise((resolve) => push({ kind: 'confirm', options, resolve })),
-    prompt: (options) => new Promise((resolve) => push({ kind: 'prompt', options, resolve })),
-  }));
-  const current = queue[0];
-  const done = () => setQueue((q) => q.slice(1));
-  return (
-    <DialogContext.Provider value={dialogs}>
-      {children}
-      {current && <QuestionDialog key={queue.length} request={current} onDone={done} />}
-    </DialogContext.Provider>
-  );
+  return <ModalsProvider modalProps={{ centered: true, closeOnEscape: true }}>{children}</ModalsProvider>;
 }
 
-function QuestionDialog({ request, onDone }: { request: Request; onDone: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const [value, setValue] = useState(request.kind === 'prompt' ? (request.options.initial ?? '') : '');
+function PromptForm({ options, onAnswer }: { options: PromptOptions; onAnswer: (value: string | null) => void }) {
+  const { t } = useTranslation();
+  const [value, setValue] = useState(options.initial ?? '');
   const [touched, setTouched] = useState(false);
-  const answered = useRef(false);
-  const problem = request.kind === 'prompt' ? (request.options.validate?.(value) ?? null) : null;
-
-  const answer = (yes: boolean) => {
-    if (answered.current) return;
-    answered.current = true;
-    if (request.kind === 'confirm') request.resolve(yes);
-    else request.resolve(yes ? value : null);
-    ref.current?.close();
-    onDone();
+  const problem = options.validate?.(value) ?? null;
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setTouched(true);
+    if (problem === null) onAnswer(value);
   };
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: opened once per question
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    dialog.showModal();
-    // Escape (the dialog's cancel event) is a "no".
-    const onCancel = (event: Event) => {
-      event.preventDefault();
-      answer(false);
-    };
-    dialog.addEventListener('cancel', onCancel);
-    return () => dialog.removeEventListener('cancel', onCancel);
-  }, []);
-
-  const { options } = request;
-  const titleId = 'question-dialog-title';
   return (
-    <dialog ref={ref} className="question" aria-labelledby={titleId}>
-      <form
-        method="dialog"
-        onSubmit={(event) => {
-          event.preventDefault();
-          setTouched(true);
-          if (problem === null) answer(true);
-        }}
-      >
-        <h2 id={titleId}>{options.title}</h2>
-        {request.kind === 'confirm' && request.options.message && <p>{request.options.message}</p>}
-        {request.kind === 'prompt' && (
-          <label>
-            {request.options.label}
-            <input
-              autoFocus
-              value={value}
-              aria-invalid={touched && problem !== null}
-              aria-describedby={problem ? 'question-dialog-problem' : undefined}
-              onChange={(event) => {
-                setValue(event.target.value);
-                setTouched(true);
-              }}
-            />
-          </label>
-        )}
-        {touched && problem && (
-          <p id="question-dialog-problem" className="error" role="alert">
-            {problem}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" onClick={() => answer(false)}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className={request.kind === 'confirm' && request.options.danger ? 'danger' : undefined}
-            // biome-ignore lint/a11y/noAutofocus: a confirmation's default answer is its action
-            autoFocus={request.kind === 'confirm'}
-          >
-            {options.confirmLabel}
-          </button>
-        </div>
-      </form>
-    </dialog>
+    <form onSubmit={submit}>
+      <Stack gap="md">
+        <TextInput
+          data-autofocus
+          label={options.label}
+          value={value}
+          onChange={(event) => {
+            setValue(event.currentTarget.value);
+            setTouched(true);
+          }}
+          error={touched ? problem : null}
+          errorProps={{ role: 'alert' }}
+        />
+        <Group justify="flex-end" gap="sm">
+          <Button variant="default" onClick={() => onAnswer(null)}>
+            {t('dialogs.cancel')}
+          </Button>
+          <Button type="submit">{options.confirmLabel}</Button>
+        </Group>
+      </Stack>
+    </form>
   );
 }
 

@@ -1,0 +1,193 @@
+// The app: login until there is a transport, then the shell (header, navigation, palette) around the
+// current screen. Screens load lazily, one chunk each.
+import { AppShell, Burger, Center, Group, Loader, NavLink, ScrollArea, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Client } from '../../../main/contract/contract';
+import { ConnectionBanner } from '../connection';
+import { Login } from '../Login';
+import { initialTransport, logOut } from '../session';
+import { useEventSync } from '../sync';
+import { clientOf, type Transport } from '../transport';
+import { Header } from './Header';
+import { navigate, type Screen, updatePlace, usePlace } from './navigation';
+import { CommandPalette, type PaletteAction, Shortcut, usePaletteActions } from './palette';
+import { NodePaletteActions } from './palette-nodes';
+import { ScreenBoundary } from './ScreenBoundary';
+import { SCREENS } from './screens';
+
+const FleetOverview = lazy(() => import('../FleetOverview').then((m) => ({ default: m.FleetOverview })));
+const NodePage = lazy(() => import('../NodePage').then((m) => ({ default: m.NodePage })));
+const RunCommand = lazy(() => import('../RunCommand').then((m) => ({ default: m.RunCommand })));
+const Commands = lazy(() => import('../Commands').then((m) => ({ default: m.Commands })));
+const Tasks = lazy(() => import('../Tasks').then((m) => ({ default: m.Tasks })));
+const Files = lazy(() => import('../Files').then((m) => ({ default: m.Files })));
+const Settings = lazy(() => import('../Settings').then((m) => ({ default: m.Settings })));
+
+export function App() {
+  const [transport, setTransport] = useState<Transport | null>(initialTransport);
+  const endSession = useCallback(() => {
+    logOut();
+    setTransport((current) => {
+      current?.close();
+      return null;
+    });
+  }, []);
+  if (!transport) return <Login onLoggedIn={setTransport} />;
+  return <Shell transport={transport} onLogOut={endSession} />;
+}
+
+function Shell({ transport, onLogOut }: { transport: Transport; onLogOut: () => void }) {
+  const { t } = useTranslation();
+  const [navOpen, nav] = useDisclosure(false);
+  const place = usePlace();
+  const client = useMemo(() => clientOf(transport), [transport]);
+  const go = useCallback(
+    (screen: Screen) => {
+      navigate({ screen });
+      nav.close();
+    },
+    [nav],
+  );
+  usePaletteActions(
+    useMemo<PaletteAction[]>(
+      () =>
+        SCREENS.map(({ id, icon: Icon, digit }) => ({
+          id: `screen:${id}`,
+          group: t('palette.groups.screens'),
+          label: t('palette.goToScreen', { screen: t(`nav.${id}`) }),
+          keywords: [id],
+          shortcut: `alt+${digit}`,
+          icon: <Icon size={18} stroke={1.5} />,
+          run: () => navigate({ screen: id }),
+        })),
+      [t],
+    ),
+  );
+
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 210, breakpoint: 'sm', collapsed: { mobile: !navOpen } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" gap="sm" wrap="nowrap" justify="space-between">
+          <Group gap="sm" wrap="nowrap">
+            <Burger
+              opened={navOpen}
+              onClick={nav.toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label={navOpen ? t('shell.closeNavigation') : t('shell.openNavigation')}
+            />
+            <Title order={1} size="h4">
+              {t('appName')}
+            </Title>
+          </Group>
+          <Header transport={transport} onLogOut={onLogOut} />
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label={t('nav.label')}>
+        <AppShell.Section grow component={ScrollArea}>
+          {SCREENS.map(({ id, icon: Icon, digit }) => (
+            <NavLink
+              key={id}
+              component="button"
+              type="button"
+              label={t(`nav.${id}`)}
+              leftSection={<Icon size={18} stroke={1.5} />}
+              rightSection={
+                <Text component="span" visibleFrom="sm" aria-hidden>
+                  <Shortcut keys={`alt+${digit}`} />
+                </Text>
+              }
+              active={place.screen === id}
+              variant="filled"
+              aria-current={place.screen === id ? 'page' : undefined}
+              aria-keyshortcuts={`Alt+${digit}`}
+              onClick={() => go(id)}
+            />
+          ))}
+        </AppShell.Section>
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <LiveConnection transport={transport} onUnauthorized={onLogOut} />
+        <NodePaletteActions client={client} />
+        <ScreenBoundary key={place.screen}>
+          <Suspense
+            fallback={
+              <Center py="xl">
+                <Loader aria-label={t('loading')} />
+              </Center>
+            }
+          >
+            <CurrentScreen client={client} transport={transport} />
+          </Suspense>
+        </ScreenBoundary>
+      </AppShell.Main>
+      <CommandPalette />
+    </AppShell>
+  );
+}
+
+const showCommand = (id: string) => navigate({ screen: 'commands', command: id });
+const setFilesNode = (id: string) => updatePlace({ filesNode: id });
+
+function CurrentScreen({ client, transport }: { client: Client; transport: Transport }) {
+  const place = usePlace();
+  switch (place.screen) {
+    case 'nodes':
+      return place.node ? (
+        <NodePage
+          client={client}
+          transport={transport}
+          nodeId={place.node}
+          onBack={() => updatePlace({ node: null })}
+          onBrowse={(id) => navigate({ screen: 'files', filesNode: id })}
+          onOpenCommand={showCommand}
+        />
+      ) : (
+        <FleetOverview client={client} transport={transport} onOpen={(id) => updatePlace({ node: id })} />
+      );
+    case 'run':
+      return (
+        <RunCommand
+          key={place.runTargets.join(',')}
+          client={client}
+          transport={transport}
+          onOpenCommand={showCommand}
+          preselected={place.runTargets}
+        />
+      );
+    case 'commands':
+      return (
+        <Commands
+          client={client}
+          openId={place.command}
+          onOpen={(id) => updatePlace({ command: id })}
+          onClose={() => updatePlace({ command: null })}
+        />
+      );
+    case 'tasks':
+      return <Tasks client={client} />;
+    case 'files':
+      return <Files client={client} transport={transport} nodeId={place.filesNode} onNodeChange={setFilesNode} />;
+    case 'settings':
+      return <Settings client={client} />;
+  }
+}
+
+/** The one event stream: keeps the cache true, shows the banner while it is down, logs out on 401. */
+function LiveConnection({ transport, onUnauthorized }: { transport: Transport; onUnauthorized: () => void }) {
+  useEventSync(transport);
+  useEffect(
+    () =>
+      transport.events.onConnection((connection) => {
+        if (connection.state === 'unauthorized') onUnauthorized();
+      }),
+    [transport, onUnauthorized],
+  );
+  return <ConnectionBanner transport={transport} />;
+}

@@ -1,0 +1,58 @@
+// The header's right side: the palette (with its shortcut), the colour scheme toggle, log out.
+import { ActionIcon, Button, Group, Tooltip, useMantineColorScheme } from '@mantine/core';
+import { IconDeviceDesktop, IconLogout, IconMoon, IconSearch, IconSun } from '@tabler/icons-react';
+import { useTranslation } from 'react-i18next';
+import type { Transport } from '../transport';
+import { openPalette, Shortcut } from './palette';
+
+const NEXT_SCHEME = { auto: 'light', light: 'dark', dark: 'auto' } as const;
+const SCHEME_ICON = { auto: IconDeviceDesktop, light: IconSun, dark: IconMoon } as const;
+
+export function Header({ transport, onLogOut }: { transport: Transport; onLogOut: () => void }) {
+  const { t } = useTranslation();
+  const { colorScheme, setColorScheme } = useMantineColorScheme();
+  const SchemeIcon = SCHEME_ICON[colorScheme];
+  const schemeLabel = t('shell.colourScheme', { scheme: t(`scheme.${colorScheme}`) });
+  return (
+    <Group gap="xs" wrap="nowrap">
+      <Button
+        variant="default"
+        size="sm"
+        leftSection={<IconSearch size={16} stroke={1.5} />}
+        rightSection={<Shortcut keys="mod+k" />}
+        onClick={openPalette}
+        visibleFrom="xs"
+        aria-keyshortcuts="Control+K Meta+K"
+      >
+        {t('shell.palette')}
+      </Button>
+      <ActionIcon
+        variant="default"
+        size="lg"
+        onClick={openPalette}
+        hiddenFrom="xs"
+        aria-label={t('shell.palette')}
+        aria-keyshortcuts="Control+K Meta+K"
+      >
+        <IconSearch size={18} stroke={1.5} />
+      </ActionIcon>
+      <Tooltip label={schemeLabel}>
+        <ActionIcon
+          variant="default"
+          size="lg"
+          aria-label={schemeLabel}
+          onClick={() => setColorScheme(NEXT_SCHEME[colorScheme])}
+        >
+          <SchemeIcon size={18} stroke={1.5} />
+        </ActionIcon>
+      </Tooltip>
+      {transport.kind === 'http' && (
+        <Tooltip label={t('shell.logOut')}>
+          <ActionIcon variant="default" size="lg" aria-label={t('shell.logOut')} onClick={onLogOut}>
+            <IconLogout size={18} stroke={1.5} />
+          </ActionIcon>
+        </Tooltip>
+      )}
+    </Group>
+  );
+}

@@ -1,0 +1,45 @@
+// Where the user is: the screen and what it has open. One store, so the palette, shortcuts and any
+// screen can move the user ("open the files of web-1") without threading callbacks through the tree.
+import { useSyncExternalStore } from 'react';
+
+export type Screen = 'nodes' | 'run' | 'commands' | 'tasks' | 'files' | 'settings';
+
+export interface Place {
+  screen: Screen;
+  /** The node page open on the Nodes screen, if any. */
+  node: string | null;
+  /** The node the Files screen browses (kept while the user visits other screens). */
+  filesNode: string | null;
+  /** The command open on the Commands screen, if any. */
+  command: string | null;
+  /** Nodes to preselect on the Run command screen (from "Run a command on…"). */
+  runTargets: readonly string[];
+}
+
+let place: Place = { screen: 'nodes', node: null, filesNode: null, command: null, runTargets: [] };
+const listeners = new Set<() => void>();
+
+function set(next: Place): void {
+  place = next;
+  for (const listener of listeners) listener();
+}
+
+/** Goes to a screen; what that screen had open closes unless `to` says otherwise. */
+export function navigate(to: Partial<Place> & { screen: Screen }): void {
+  set({ ...place, node: null, command: null, runTargets: [], ...to });
+}
+
+/** Changes what the current screen shows without leaving it. */
+export function updatePlace(change: Partial<Omit<Place, 'screen'>>): void {
+  set({ ...place, ...change });
+}
+
+export function usePlace(): Place {
+  return useSyncExternalStore(
+    (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    () => place,
+  );
+}

@@ -1,0 +1,50 @@
+// The palette's node actions: open a node, run a command on it, open its files. Registered by the
+// shell from the one node list query, so they are there on every screen.
+
+import { IconFolder, IconServer2, IconTerminal2 } from '@tabler/icons-react';
+import { useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Client } from '../../../main/contract/contract';
+import { nodesQuery } from '../sync';
+import { navigate } from './navigation';
+import { type PaletteAction, usePaletteActions } from './palette';
+
+export function NodePaletteActions({ client }: { client: Client }) {
+  const { t } = useTranslation();
+  const nodes = useQuery(nodesQuery(client));
+  const actions = useMemo<PaletteAction[]>(() => {
+    const group = t('palette.groups.nodes');
+    return (nodes.data ?? []).flatMap((node) => {
+      const keywords = [node.id, ...Object.entries(node.labels ?? {}).map(([k, v]) => `${k}=${v}`)];
+      return [
+        {
+          id: `node:open:${node.id}`,
+          group,
+          label: t('palette.openNode', { name: node.name }),
+          keywords,
+          icon: <IconServer2 size={18} stroke={1.5} />,
+          run: () => navigate({ screen: 'nodes', node: node.id }),
+        },
+        {
+          id: `node:run:${node.id}`,
+          group,
+          label: t('palette.runOn', { name: node.name }),
+          keywords,
+          icon: <IconTerminal2 size={18} stroke={1.5} />,
+          run: () => navigate({ screen: 'run', runTargets: [node.id] }),
+        },
+        {
+          id: `node:files:${node.id}`,
+          group,
+          label: t('palette.filesOf', { name: node.name }),
+          keywords,
+          icon: <IconFolder size={18} stroke={1.5} />,
+          run: () => navigate({ screen: 'files', filesNode: node.id }),
+        },
+      ];
+    });
+  }, [nodes.data, t]);
+  usePaletteActions(actions);
+  return null;
+}

@@ -1,0 +1,28 @@
+// The app's screens, in navigation order: icon, Alt+digit shortcut, and the lazily loaded component
+// (each screen is its own chunk, so the first paint loads only the shell and the fleet view).
+import {
+  IconCalendarTime,
+  IconFolder,
+  IconHistory,
+  IconServer2,
+  IconSettings,
+  IconTerminal2,
+} from '@tabler/icons-react';
+import type { ComponentType } from 'react';
+import type { Screen } from './navigation';
+
+export interface ScreenEntry {
+  id: Screen;
+  icon: ComponentType<{ size?: number; stroke?: number }>;
+  /** Key after Alt. */
+  digit: string;
+}
+
+export const SCREENS: readonly ScreenEntry[] = [
+  { id: 'nodes', icon: IconServer2, digit: '1' },
+  { id: 'run', icon: IconTerminal2, digit: '2' },
+  { id: 'commands', icon: IconHistory, digit: '3' },
+  { id: 'tasks', icon: IconCalendarTime, digit: '4' },
+  { id: 'files', icon: IconFolder, digit: '5' },
+  { id: 'settings', icon: IconSettings, digit: '6' },
+];
