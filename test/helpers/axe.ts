@@ -12,6 +12,13 @@ const BLOCKING: readonly ImpactValue[] = ['serious', 'critical'];
 /** Violations of WCAG 2.x A/AA (and axe's best practices) on the page as it is now. */
 export async function axeViolations(page: Page, options: { include?: string } = {}): Promise<Result[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  // A dialog fading in has blended colours: measure contrast once transitions and animations end.
+  await page.evaluate(() =>
+    Promise.race([
+      Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
+      new Promise((resolve) => setTimeout(resolve, 2_000)),
+    ]),
+  );
   const results = await page.evaluate(
     async ({ include }) => {
       const axe = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<unknown> } }).axe;
