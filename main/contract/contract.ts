@@ -53,6 +53,16 @@ import {
   TransferReport,
 } from './metrics-schemas.js';
 import {
+  ChannelId,
+  ChannelView,
+  CreateChannel,
+  DeliveryEvent,
+  DeliveryView,
+  ListDeliveries,
+  TestResult,
+  UpdateChannel,
+} from './notify-schemas.js';
+import {
   CommandOutputEvent,
   CommandStatusEvent,
   CommandView,
@@ -514,6 +524,58 @@ export const contract = {
     input: z.object({ id: z.string().max(64) }),
     output: EnrollmentCodeView,
   }),
+  // Notification channels and their delivery log (main/core/notify/).
+  listChannels: op({
+    method: 'GET',
+    path: '/api/notify/channels',
+    summary: 'Notification channels with their health (failing, pending messages); secrets never leave the master',
+    input: Empty,
+    output: z.array(ChannelView),
+  }),
+  createChannel: op({
+    method: 'POST',
+    path: '/api/notify/channels',
+    summary:
+      'Add a notification channel (webhook, email, Telegram, Slack, Discord, Teams, ntfy, Gotify); secrets sealed at rest',
+    input: CreateChannel,
+    output: ChannelView,
+    status: 201,
+  }),
+  getChannel: op({
+    method: 'GET',
+    path: '/api/notify/channels/:id',
+    summary: 'One notification channel',
+    input: z.object({ id: ChannelId }),
+    output: ChannelView,
+  }),
+  updateChannel: op({
+    method: 'PATCH',
+    path: '/api/notify/channels/:id',
+    summary: 'Change a channel; secrets left out keep their saved values',
+    input: UpdateChannel,
+    output: ChannelView,
+  }),
+  deleteChannel: op({
+    method: 'DELETE',
+    path: '/api/notify/channels/:id',
+    summary: 'Delete a channel with its queued messages and delivery log',
+    input: z.object({ id: ChannelId }),
+    output: Ok,
+  }),
+  testChannel: op({
+    method: 'POST',
+    path: '/api/notify/channels/:id/test',
+    summary: 'Send a test message now and say whether it arrived (recorded in the delivery log)',
+    input: z.object({ id: ChannelId }),
+    output: TestResult,
+  }),
+  listDeliveries: op({
+    method: 'GET',
+    path: '/api/notify/deliveries',
+    summary: 'Delivery log: messages newest first, each with its attempts and their outcomes',
+    input: ListDeliveries,
+    output: z.array(DeliveryView),
+  }),
 } as const;
 
 /**
@@ -570,6 +632,8 @@ export const events = {
   /** Headline numbers of the nodes that reported, coalesced to one event per second. */
   metrics: MetricsEvent,
   bootstrapProgress: BootstrapProgressEvent,
+  /** A notification attempt finished (delivered or failed). */
+  notifyDelivery: DeliveryEvent,
 } as const;
 
 export type Events = typeof events;

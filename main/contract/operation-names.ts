@@ -57,6 +57,13 @@ export const operationNames = [
   'createEnrollmentCode',
   'listEnrollmentCodes',
   'revokeEnrollmentCode',
+  'listChannels',
+  'createChannel',
+  'getChannel',
+  'updateChannel',
+  'deleteChannel',
+  'testChannel',
+  'listDeliveries',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

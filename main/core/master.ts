@@ -47,6 +47,9 @@ import { nodeHandlers } from './nodes/handlers.js';
 import { NodeRegistry } from './nodes/registry.js';
 import { TokenDeliveries } from './nodes/token-delivery.js';
 import { uptimeHandlers } from './nodes/uptime-handlers.js';
+import { ChannelStore } from './notify/channels.js';
+import { notifyHandlers } from './notify/handlers.js';
+import { DEFAULT_NOTIFY, type NotifyOptions, NotifyService } from './notify/notify-service.js';
 import { processHandlers } from './processes/handlers.js';
 import { PrometheusExporter } from './prometheus/exporter.js';
 import { instanceSeries } from './prometheus/instance-series.js';
@@ -56,6 +59,7 @@ import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
 import { ClusterKey } from './secrets/cluster-key.js';
+import { NOTIFY_CHANNEL_CONTEXT } from './secrets/sealed-values.js';
 import type { SecretBox } from './secrets/secret-box.js';
 import { openStore, type Store } from './store/store.js';
 import { taskHandlers } from './tasks/handlers.js';
@@ -106,6 +110,10 @@ export interface MasterOptions {
    * (default: `<data-dir>/secret.key`; the desktop passes safeStorage, which sealed them there).
    */
   legacySecretBox?: SecretBox;
+  /** Notification delivery timings (retry backoff, tick, retention). */
+  notify?: Partial<NotifyOptions>;
+  /** The admin UI's URL as people open it, for links in notifications (default: the admin server's URL). */
+  publicUiUrl?: string;
   log: Logger;
 }
 
@@ -138,6 +146,7 @@ interface MasterParts {
   copies: FileCopies;
   metrics: MetricsService;
   metricsRetention: MetricsRetentionJob;
+  notify: NotifyService;
   lag: EventLoopLag;
   /** GET /metrics: every part's series (prometheus/). */
   prometheusExporter: PrometheusExporter;
@@ -320,6 +329,16 @@ export class Master {
     });
     const ssh = await Master.sshState(options, store, instanceId, port, cluster);
     closers.add('the cluster key watch', () => ssh.clusterKey.stop());
+    const notify = new NotifyService(
+      store.db,
+      new ChannelStore(store.db, ssh.clusterKey.secretBox(NOTIFY_CHANNEL_CONTEXT)),
+      bus,
+      instanceId,
+      () => alertsLink(options.publicUiUrl ?? cluster.instances.adminUrl),
+      log,
+      { ...DEFAULT_NOTIFY, ...options.notify },
+    );
+    cluster.addSingleton({ name: 'notifications', start: () => notify.start(), stop: () => notify.stop() });
     closers.add('the cluster', () => cluster.stop());
     await cluster.start();
     const prometheusExporter = new PrometheusExporter()
@@ -368,6 +387,7 @@ export class Master {
       copies,
       metrics,
       metricsRetention,
+      notify,
       lag: new EventLoopLag(),
       prometheusExporter,
       tls,
@@ -534,6 +554,7 @@ export class Master {
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials),
       ...enrollHandlers(this.enrollment, () => this.installValues()),
+      ...notifyHandlers(this.notify),
     };
   }
 
@@ -676,6 +697,16 @@ function agentUrlOf(options: MasterOptions, tls: boolean, port: number): string 
   const scheme = tls ? 'wss' : 'ws';
   const host = ['0.0.0.0', '::'].includes(options.agentListen.host) ? os.hostname() : options.agentListen.host;
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The Alerts screen under the admin UI's URL (null when no URL is known). */
+function alertsLink(base: string | null): string | null {
+  if (!base) return null;
+  try {
+    return new URL('#alerts', base).href;
+  } catch {
+    return null;
+  }
 }
 
 function instanceIdFor(dataDir: string): string {

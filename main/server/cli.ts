@@ -43,6 +43,9 @@ interface MasterFlags extends StoreFlags {
   hourRetentionDays: string;
   dayRetentionDays: string;
   role: string;
+  publicUrl?: string;
+  notifyRetryBaseMs: string;
+  notifyRetryMaxMs: string;
   logLevel?: string;
 }
 
@@ -130,6 +133,18 @@ function clusterKeyFile(flags: StoreFlags): string {
   return flags.clusterKeyFile || process.env.FLEETDECK_CLUSTER_KEY_FILE || join(flags.dataDir, 'cluster.key');
 }
 
+function notifySettings(flags: MasterFlags) {
+  const retryBaseMs = intFlag('--notify-retry-base-ms', flags.notifyRetryBaseMs, 100, 3_600_000);
+  const retryMaxMs = intFlag('--notify-retry-max-ms', flags.notifyRetryMaxMs, 100, 86_400_000);
+  if (retryMaxMs < retryBaseMs) {
+    throw new FleetError('bad_request', '--notify-retry-max-ms must be at least --notify-retry-base-ms.');
+  }
+  if (flags.publicUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(flags.publicUrl)) {
+    throw new FleetError('bad_request', `--public-url must be an http:// or https:// URL (got "${flags.publicUrl}").`);
+  }
+  return { notify: { retryBaseMs, retryMaxMs }, publicUiUrl: flags.publicUrl };
+}
+
 async function runMaster(flags: MasterFlags): Promise<void> {
   const log = createLogger(flags.logLevel);
   const metricSettings = metricsSettings(flags);
@@ -153,6 +168,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     adminToken: process.env.FLEETDECK_ADMIN_TOKEN,
     ...timing,
     ...metricSettings,
+    ...notifySettings(flags),
     role: roleFlag(flags.role),
     log,
   });
@@ -272,6 +288,16 @@ export function buildCli(): Command {
     .option('--hour-retention-days <n>', 'keep 1-hour rollups this many days', '90')
     .option('--day-retention-days <n>', 'keep daily traffic totals this many days', '730')
     .option('--role <role>', 'full, or console: a read-only viewer of a shared database that refuses changes', 'full')
+    .option(
+      '--public-url <url>',
+      'the admin UI URL people open (behind a proxy, say), for links in notifications (default: the admin address)',
+    )
+    .option(
+      '--notify-retry-base-ms <n>',
+      'first retry delay of an undelivered notification (doubles, with jitter)',
+      '10000',
+    )
+    .option('--notify-retry-max-ms <n>', 'longest delay between notification retries', '300000')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);

@@ -46,6 +46,11 @@ export class InstanceRegistry {
     this.timer.unref();
   }
 
+  /** This instance's admin URL, once its server listens. */
+  get adminUrl(): string | null {
+    return this.self.adminUrl;
+  }
+
   setAdminUrl(url: string): void {
     this.self.adminUrl = url;
     void this.db

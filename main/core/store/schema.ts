@@ -266,7 +266,7 @@ export interface NotifyGroupsTable {
   next_repeat_at: number | null;
 }
 
-export type NotifyMessageStatus = 'pending' | 'delivered' | 'expired';
+export type NotifyMessageStatus = 'pending' | 'delivered' | 'failed' | 'expired';
 
 export interface NotifyMessagesTable {
   /** Also the idempotency key receivers see. */
@@ -296,7 +296,7 @@ export interface NotifyAttemptsTable {
   started_at: number;
   finished_at: number | null;
   /** null while in flight, or when a crash interrupted it. */
-  outcome: 'delivered' | 'failed' | null;
+  outcome: 'delivered' | 'failed' | 'interrupted' | null;
   status_code: number | null;
   error: string | null;
 }
