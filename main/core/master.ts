@@ -49,6 +49,7 @@ import { TokenDeliveries } from './nodes/token-delivery.js';
 import { uptimeHandlers } from './nodes/uptime-handlers.js';
 import { ChannelStore } from './notify/channels.js';
 import { notifyHandlers } from './notify/handlers.js';
+import { notifySeries } from './notify/notify-series.js';
 import { DEFAULT_NOTIFY, type NotifyOptions, NotifyService } from './notify/notify-service.js';
 import { processHandlers } from './processes/handlers.js';
 import { PrometheusExporter } from './prometheus/exporter.js';
@@ -367,7 +368,8 @@ export class Master {
           isLeader: () => cluster.isLeader,
           metrics,
         }),
-      );
+      )
+      .add(notifySeries(notify));
     const parts = {
       instanceId,
       store,
