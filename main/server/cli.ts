@@ -13,6 +13,7 @@ import { defaultDataDir, parseHostPort } from '../core/paths.js';
 import { rotateClusterKey } from '../core/secrets/rotation.js';
 import { openStore } from '../core/store/store.js';
 import { AdminServer } from './http.js';
+import { addStoreCommands } from './store-commands.js';
 
 function rendererDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -310,6 +311,7 @@ export function buildCli(): Command {
   ).action(async (flags: StoreFlags) => {
     await rotateKey(flags);
   });
+  addStoreCommands(program);
   return program;
 }
 
