@@ -11,9 +11,9 @@ import { openStore, parseDatabaseUrl, type Store } from './store.js';
 /**
  * Not copied: the schema history (the target has its own, at the same version), and the runtime state
  * of the masters that ran on the source (instances, leases, relayed events), which a master on the
- * target writes anew.
+ * target writes anew (and MariaDB's migration lock). Only tables both sides have are copied.
  */
-const SKIPPED = new Set(['schema_version', 'instances', 'leases', 'cluster_events']);
+const SKIPPED = new Set(['schema_version', 'migration_lock', 'instances', 'leases', 'cluster_events']);
 /** Rows read per page and inserted per statement (below both databases' placeholder limits). */
 const PAGE_ROWS = 500;
 const MAX_PLACEHOLDERS = 30_000;
@@ -47,7 +47,8 @@ export async function copyDatabase(
         throw new FleetError('conflict', `The databases are at schema ${from.migration.to} and ${to.migration.to}.`);
       }
       await refuseNonEmpty(to, options.force === true);
-      const tables = (await tableNames(from)).filter((t) => !SKIPPED.has(t));
+      const targetTables = new Set(await tableNames(to));
+      const tables = (await tableNames(from)).filter((t) => !SKIPPED.has(t) && targetTables.has(t));
       const copied = await readSnapshot(from, async (read) => {
         const result: CopyResult['tables'] = [];
         await withoutForeignKeys(to, async (write) => {
