@@ -167,6 +167,17 @@ export const KnownHostView = z.object({
   fingerprint: z.string(),
   line: z.number(),
 });
+export const TunnelView = z.object({
+  nodeId: z.string(),
+  host: z.string(),
+  port: z.number(),
+  username: z.string(),
+  remotePort: z.number(),
+  holder: z.string().nullable().describe('the instance that keeps it open (null: none has reported yet)'),
+  up: z.boolean(),
+  lastError: z.string().nullable(),
+  updatedAt: z.number(),
+});
 export const RemoveKnownHost = z.object({
   host: HostName,
   port: z.coerce.number().int().min(1).max(65_535).default(22),

@@ -19,6 +19,7 @@ import {
   SshConfigHostView,
   SshCredentialView,
   StartBootstrap,
+  TunnelView,
 } from './bootstrap-schemas.js';
 import { CreatedEnrollmentCode, CreateEnrollmentCode, EnrollmentCodeView } from './enroll-schemas.js';
 import {
@@ -493,6 +494,13 @@ export const contract = {
     summary: "Host keys FleetDeck trusts (its own known_hosts; the user's ~/.ssh/known_hosts is read too)",
     input: Empty,
     output: z.array(KnownHostView),
+  }),
+  listTunnels: op({
+    method: 'GET',
+    path: '/api/tunnels',
+    summary: 'Reverse tunnels: which instance keeps each open, whether it is up and why not (no secrets)',
+    input: Empty,
+    output: z.array(TunnelView),
   }),
   removeKnownHost: op({
     method: 'DELETE',

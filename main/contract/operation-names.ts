@@ -54,6 +54,7 @@ export const operationNames = [
   'sshConfigHosts',
   'listKnownHosts',
   'removeKnownHost',
+  'listTunnels',
   'createEnrollmentCode',
   'listEnrollmentCodes',
   'revokeEnrollmentCode',

@@ -554,7 +554,7 @@ export class Master {
       ...processHandlers(this.fileRpc, registry),
       ...uptimeHandlers(this.store.db, registry, this.metrics.calendar),
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
-      ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials),
+      ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials, this.tunnels),
       ...enrollHandlers(this.enrollment, () => this.installValues()),
       ...notifyHandlers(this.notify),
     };

@@ -444,10 +444,12 @@ export class BootstrapService {
       }
     };
     await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_HOSTS, hosts.length) }, worker));
-    job.finishedAt = Date.now();
-    this.ctx.jobs.recordFinished(job);
-    // Answered from the store once everything about it is written.
+    // Finished only once everything about it is written: no instance reads a finished job from memory
+    // that the store does not have yet.
+    const finishedAt = Date.now();
+    this.ctx.jobs.recordFinished(job.id, finishedAt);
     await this.ctx.jobs.flushed();
+    job.finishedAt = finishedAt;
     this.running.delete(job.id);
   }
 

@@ -5,6 +5,7 @@ import type { CredentialStore } from './credentials.js';
 import type { KnownHosts } from './known-hosts.js';
 import { readSshConfig } from './ssh-config.js';
 import type { SshAuth } from './ssh-session.js';
+import type { TunnelManager } from './tunnels.js';
 
 type BootstrapHandlerNames =
   | 'startBootstrap'
@@ -16,12 +17,14 @@ type BootstrapHandlerNames =
   | 'saveSshCredential'
   | 'deleteSshCredential'
   | 'listKnownHosts'
-  | 'removeKnownHost';
+  | 'removeKnownHost'
+  | 'listTunnels';
 
 export function bootstrapHandlers(
   service: BootstrapService,
   knownHosts: KnownHosts,
   credentials: CredentialStore,
+  tunnels: TunnelManager,
 ): Pick<Handlers, BootstrapHandlerNames> {
   /** A saved credential by id, or the secrets given inline. */
   const authOf = async ({ credentialId, ...inline }: SshAuth & { credentialId?: string }): Promise<SshAuth> =>
@@ -40,5 +43,6 @@ export function bootstrapHandlers(
     sshConfigHosts: async () => readSshConfig(),
     listKnownHosts: () => knownHosts.list(),
     removeKnownHost: async ({ host, port }) => ({ removed: await knownHosts.remove(host, port) }),
+    listTunnels: () => tunnels.list(),
   };
 }

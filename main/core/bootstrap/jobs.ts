@@ -88,10 +88,9 @@ export class BootstrapJobs {
     });
   }
 
-  recordFinished(job: BootstrapJob): void {
-    const finishedAt = job.finishedAt;
+  recordFinished(jobId: string, finishedAt: number): void {
     this.write(async () => {
-      await this.db.updateTable('bootstrap_jobs').set({ finished_at: finishedAt }).where('id', '=', job.id).execute();
+      await this.db.updateTable('bootstrap_jobs').set({ finished_at: finishedAt }).where('id', '=', jobId).execute();
     });
   }
 

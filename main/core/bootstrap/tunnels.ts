@@ -23,6 +23,18 @@ export interface TunnelSpec {
   remotePort: number;
 }
 
+export interface TunnelInfo {
+  nodeId: string;
+  host: string;
+  port: number;
+  username: string;
+  remotePort: number;
+  holder: string | null;
+  up: boolean;
+  lastError: string | null;
+  updatedAt: number;
+}
+
 interface LiveTunnel {
   spec: TunnelSpec;
   revision: number;
@@ -94,6 +106,29 @@ export class TunnelManager {
       await bumpVersion(trx);
     });
     if (this.keeping) this.kick();
+  }
+
+  /** Every tunnel with its status as the keeping instance reported it; credentials stay sealed. */
+  async list(): Promise<TunnelInfo[]> {
+    const rows = await this.db
+      .selectFrom('ssh_tunnels')
+      .select(['node_id', 'target', 'remote_port', 'holder', 'up', 'last_error', 'updated_at'])
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => {
+      const target = JSON.parse(r.target) as SshTarget;
+      return {
+        nodeId: r.node_id,
+        host: target.host,
+        port: target.port,
+        username: target.username,
+        remotePort: r.remote_port,
+        holder: r.holder,
+        up: Boolean(r.up),
+        lastError: r.last_error,
+        updatedAt: Number(r.updated_at),
+      };
+    });
   }
 
   /** Imports `<data-dir>/tunnels.json` of an older FleetDeck; a node's tunnel already stored is kept. */
