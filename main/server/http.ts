@@ -1,9 +1,7 @@
 // The headless admin server: REST routes derived from the contract, the live event stream,
 // the OpenAPI document and the renderer's static files, all behind the admin credential.
 
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve, sep } from 'node:path';
 import { contract, type Handlers, streams } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
 import { FleetError } from '../contract/errors.js';
@@ -14,7 +12,6 @@ import type { Master } from '../core/master.js';
 import { EventStreams } from './event-stream.js';
 import {
   closeServer,
-  decodePathPart,
   isPublicStreamRoute,
   isStreamRoute,
   JSON_BODY_DEADLINE_MS,
@@ -23,23 +20,12 @@ import {
   requestUrl,
   routeParams,
   securityHeaders,
-  sendError,
   sendJson,
   serveStreamRoute,
 } from './http-kit.js';
+import { StaticFiles } from './static-files.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
-
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 export interface AdminServerOptions {
   host: string;
@@ -87,6 +73,7 @@ export class AdminServer {
   private readonly failures: RequestFailures;
   /** `/api/events`: ids, resume from a bounded replay buffer, heartbeats (event-stream.ts). */
   private readonly events: EventStreams;
+  private staticFiles: StaticFiles | null | undefined;
 
   constructor(private readonly options: AdminServerOptions) {
     this.handlers = options.master.handlers();
@@ -120,7 +107,7 @@ export class AdminServer {
       res.end(text);
       return;
     }
-    if (!url.pathname.startsWith('/api/')) return this.serveStatic(url.pathname, res);
+    if (!url.pathname.startsWith('/api/')) return this.serveStatic(url.pathname, req, res);
     if (url.pathname === '/api/openapi.json' && method === 'GET') return sendJson(res, 200, openApiDocument());
     if (url.pathname === '/api/events' && method === 'GET') {
       this.requireAuth(req);
@@ -173,28 +160,15 @@ export class AdminServer {
     sendJson(res, status, output);
   }
 
-  private serveStatic(pathname: string, res: ServerResponse): void {
+  private serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
     const root = this.options.staticDir;
-    if (!root || !existsSync(join(root, 'index.html'))) {
+    this.staticFiles ??= root ? new StaticFiles(root) : null;
+    if (!this.staticFiles?.built) {
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('The FleetDeck UI is not built. Run "npm run build" and restart the master; the API is at /api.\n');
       return;
     }
-    const base = resolve(root);
-    let file = resolve(join(base, normalize(decodePathPart(pathname))));
-    if (file !== base && !file.startsWith(base + sep)) {
-      sendError(res, new FleetError('not_found', 'No such file.'));
-      return;
-    }
-    if (!existsSync(file) || !statSync(file).isFile()) file = join(base, 'index.html');
-    const type = contentTypes[extname(file)] ?? 'application/octet-stream';
-    const immutable = file.includes(`${sep}assets${sep}`);
-    res.writeHead(200, {
-      'content-type': type,
-      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-      ...securityHeaders,
-    });
-    createReadStream(file).pipe(res);
+    return this.staticFiles.serve(pathname, req, res);
   }
 }
 

@@ -6,6 +6,9 @@
 // requests it makes are counted — status events are patched into the cache, so the list is fetched
 // at most once per second however many events arrive.
 // FLEETDECK_BENCH_UI_NODES=500 (comma-separated) runs other sizes, e.g. for a short smoke run.
+// First, the first screen of a cold load: JavaScript bytes until the first node shows, and the time to
+// it with 1,000 nodes (FLEETDECK_BENCH_UI_FIRST_NODES); FLEETDECK_BENCH_UI_BEFORE=<older out/renderer>
+// measures an older build beside it; FLEETDECK_BENCH_UI_PHASES=first-screen (or frames) runs one phase.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { silentLogger } from '../../main/core/log.js';
@@ -122,7 +125,101 @@ async function frameTimes(nodes: number, seconds = 10) {
   }
 }
 
+/**
+ * The first screen of a cold load (fresh browser context, no cache): bytes of JavaScript fetched until
+ * the first node is on screen (as sent, i.e. compressed when the server compresses, and as decoded), and
+ * the time from navigation to that first render, with `nodes` nodes. Median of `loads` loads.
+ */
+async function firstScreen(label: string, staticDir: string, nodes: number, loads = 5) {
+  const master = await benchMaster();
+  const server = new AdminServer({ host: '127.0.0.1', port: 0, master, log: silentLogger, staticDir });
+  const { port } = await server.start();
+  await createNodes(master, nodes, 'first');
+  const browser = await launchChromium();
+  const runs: Array<{ renderMs: number; jsSent: number; jsDecoded: number; jsFiles: number }> = [];
+  try {
+    for (let i = 0; i < loads; i++) {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+      const page = await context.newPage();
+      // A string: the TypeScript loader would wrap a named function in helpers the page does not have.
+      // The moment a node first appears (a row or card carries data-node-id), checked every frame.
+      await page.addInitScript(`
+        sessionStorage.setItem('fleetdeck.adminToken', 'bench-admin-token-0123456789');
+        (function watch() {
+          if (document.querySelector('[data-node-id]')) window.firstNodeAt = performance.now();
+          else requestAnimationFrame(watch);
+        })();
+      `);
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => (window as { firstNodeAt?: number }).firstNodeAt !== undefined, null, {
+        timeout: 60_000,
+      });
+      runs.push(
+        await page.evaluate(() => {
+          const at = (window as { firstNodeAt?: number }).firstNodeAt as number;
+          const scripts = performance
+            .getEntriesByType('resource')
+            .filter(
+              (e) => new URL(e.name).pathname.endsWith('.js') && e.startTime <= at,
+            ) as PerformanceResourceTiming[];
+          return {
+            renderMs: at,
+            jsSent: scripts.reduce((sum, e) => sum + e.encodedBodySize, 0),
+            jsDecoded: scripts.reduce((sum, e) => sum + e.decodedBodySize, 0),
+            jsFiles: scripts.length,
+          };
+        }),
+      );
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    await server.stop();
+    await master.stop();
+  }
+  const median = (pick: (r: (typeof runs)[number]) => number) =>
+    percentile(
+      [...runs.map(pick)].sort((a, b) => a - b),
+      50,
+    );
+  return {
+    build: label,
+    nodes,
+    loads,
+    renderMs: median((r) => r.renderMs),
+    jsSentBytes: median((r) => r.jsSent),
+    jsDecodedBytes: median((r) => r.jsDecoded),
+    jsFiles: median((r) => r.jsFiles),
+  };
+}
+
+async function runFirstScreen() {
+  const nodes = Number(process.env.FLEETDECK_BENCH_UI_FIRST_NODES ?? 1_000);
+  const builds: Array<[string, string]> = [['this build', join(ROOT, 'out/renderer')]];
+  // FLEETDECK_BENCH_UI_BEFORE=<dir of an older out/renderer> measures it beside, in the same run.
+  if (process.env.FLEETDECK_BENCH_UI_BEFORE) builds.unshift(['before', process.env.FLEETDECK_BENCH_UI_BEFORE]);
+  const results = [];
+  for (const [label, dir] of builds) results.push(await firstScreen(label, dir, nodes));
+  console.table(
+    results.map((r) => ({
+      build: r.build,
+      nodes: r.nodes,
+      'first node on screen (ms)': Math.round(r.renderMs),
+      'JS sent (KiB)': (r.jsSentBytes / 1024).toFixed(1),
+      'JS decoded (KiB)': (r.jsDecodedBytes / 1024).toFixed(1),
+      'JS files': r.jsFiles,
+    })),
+  );
+  return results;
+}
+
 export async function runUiBenchmarks() {
+  const phases = (process.env.FLEETDECK_BENCH_UI_PHASES ?? 'first-screen,frames').split(',');
+  const first = phases.includes('first-screen') ? await runFirstScreen() : [];
+  if (!phases.includes('frames')) {
+    saveResult('ui', { firstScreen: first });
+    return;
+  }
   const results = [];
   const sizes = (process.env.FLEETDECK_BENCH_UI_NODES ?? '1000,10000').split(',').map(Number);
   for (const nodes of sizes) results.push(await frameTimes(nodes));
@@ -139,7 +236,7 @@ export async function runUiBenchmarks() {
       },
     ]),
   );
-  saveResult('ui', results);
+  saveResult('ui', { firstScreen: first, frames: results });
 }
 
 function frameRow(r: { fps: number; p50Ms: number; p95Ms: number; p99Ms: number; over50MsShare: number }) {

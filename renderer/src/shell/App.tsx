@@ -17,7 +17,9 @@ import { NodePaletteActions } from './palette-nodes';
 import { ScreenBoundary } from './ScreenBoundary';
 import { SCREENS } from './screens';
 
-const FleetOverview = lazy(() => import('../FleetOverview').then((m) => ({ default: m.FleetOverview })));
+// The fleet view is the first screen: its chunk is fetched as soon as the shell runs, not after it renders.
+const fleetChunk = import('../FleetOverview');
+const FleetOverview = lazy(() => fleetChunk.then((m) => ({ default: m.FleetOverview })));
 const NodePage = lazy(() => import('../NodePage').then((m) => ({ default: m.NodePage })));
 const RunCommand = lazy(() => import('../RunCommand').then((m) => ({ default: m.RunCommand })));
 const Commands = lazy(() => import('../Commands').then((m) => ({ default: m.Commands })));
