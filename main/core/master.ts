@@ -102,6 +102,11 @@ export interface MasterOptions {
   /** `console`: a read-only viewer that refuses every change (shared mode). */
   role?: 'full' | 'console';
   lease?: Partial<LeaseTimings>;
+  /**
+   * Shared mode: how commands queued here reach agents on other instances — the fallback poll
+   * (100 ms) and wake-ups (on, watched every 10 ms). Benchmarks turn wake-ups off to compare.
+   */
+  crossInstance?: { pollMs?: number; wakeups?: boolean; wakeupWatchMs?: number };
   /** The agent bundle uploaded over SSH (default: the one built next to the master). */
   agentBundlePath?: string;
   /** How long a bootstrapped agent gets to connect (default 60 s). */
@@ -311,10 +316,12 @@ export class Master {
         },
         lease: options.lease,
         // Commands queued on other instances for agents connected here are dispatched by this one.
-        pendingCommands: { queue },
+        pendingCommands: { queue, ...options.crossInstance },
       },
       log,
     );
+    const wakeups = cluster.wakeups;
+    if (wakeups) queue.onPendingElsewhere((nodeIds) => wakeups.wake(nodeIds));
     queue.setLeader(false);
     cluster.addSingleton({
       name: 'queue expiry',

@@ -13,7 +13,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   queue: runQueueBenchmarks,
   files: runFileBenchmarks,
   metrics: runMetricsBenchmarks,
-  cluster: runClusterBenchmarks,
+  cluster: () => runClusterBenchmarks({ crossOnly: process.argv.includes('--cross-only') }),
   ui: runUiBenchmarks,
   storm: () => runStormBenchmarks(),
   memory: () => runMemoryBenchmarks(),

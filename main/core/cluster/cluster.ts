@@ -10,6 +10,7 @@ import { EventRelay } from './event-relay.js';
 import { type InstanceInfo, InstanceRegistry } from './instances.js';
 import { DEFAULT_LEASE_TIMINGS, LeaderLease, type LeaseTimings } from './leader-lease.js';
 import { DEFAULT_PENDING_POLL_MS, PendingCommandsPoll, type PendingCommandsTarget } from './pending-poll.js';
+import { DEFAULT_WAKEUP_WATCH_MS, WakeupSender, WakeupWatch } from './wakeups.js';
 
 /** A job only the leader runs. */
 export interface SingletonJob {
@@ -30,8 +31,12 @@ export interface ClusterOptions {
   shared: boolean;
   self: InstanceInfo;
   lease?: Partial<LeaseTimings>;
-  /** Shared mode: the queue that dispatches commands queued on other instances for agents here. */
-  pendingCommands?: { queue: PendingCommandsTarget; pollMs?: number };
+  /**
+   * Shared mode: the queue that dispatches commands queued on other instances for agents here; how
+   * often it looks (`pollMs`, 100 ms) and whether instances wake each other when they queue commands
+   * for each other's nodes (`wakeups`, on; `wakeupWatchMs`, 10 ms).
+   */
+  pendingCommands?: { queue: PendingCommandsTarget; pollMs?: number; wakeups?: boolean; wakeupWatchMs?: number };
 }
 
 export class Cluster {
@@ -39,6 +44,9 @@ export class Cluster {
   private readonly lease: LeaderLease | null;
   private readonly relay: EventRelay | null;
   private readonly pendingPoll: PendingCommandsPoll | null;
+  private readonly wakeupWatch: WakeupWatch | null;
+  /** Shared mode: wakes the instances holding nodes this one queued commands for. */
+  readonly wakeups: WakeupSender | null;
   private readonly jobs: SingletonJob[] = [];
   private readonly leased: Array<{ job: LeasedJob; lease: LeaderLease | null; running: boolean }> = [];
   private readonly deadInstanceHandlers: Array<(ids: string[]) => Promise<unknown>> = [];
@@ -66,6 +74,19 @@ export class Cluster {
     this.pendingPoll =
       options.shared && pending
         ? new PendingCommandsPoll(db, options.self.id, pending.queue, log, pending.pollMs ?? DEFAULT_PENDING_POLL_MS)
+        : null;
+    const poll = this.pendingPoll;
+    const wakeups = poll !== null && pending?.wakeups !== false;
+    this.wakeups = wakeups ? new WakeupSender(db, options.self.id, log) : null;
+    this.wakeupWatch =
+      wakeups && poll
+        ? new WakeupWatch(
+            db,
+            options.self.id,
+            () => poll.wake(),
+            log,
+            pending?.wakeupWatchMs ?? DEFAULT_WAKEUP_WATCH_MS,
+          )
         : null;
   }
 
@@ -122,6 +143,7 @@ export class Cluster {
     await this.instances.start();
     await this.relay?.start();
     this.pendingPoll?.start();
+    this.wakeupWatch?.start();
     if (this.options.self.role === 'console') return;
     if (this.lease) await this.lease.start();
     else await this.setLeading(true);
@@ -140,6 +162,8 @@ export class Cluster {
     await this.lease?.stop();
     await this.relay?.stop();
     this.pendingPoll?.stop();
+    this.wakeupWatch?.stop();
+    await this.wakeups?.flush();
     await this.instances.stop();
   }
 

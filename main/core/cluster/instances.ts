@@ -39,6 +39,7 @@ export class InstanceRegistry {
       started_at: at,
       heartbeat_at: at,
       last_error: null,
+      wakeups: 0,
     };
     await this.db.deleteFrom('instances').where('id', '=', this.self.id).execute();
     await this.db.insertInto('instances').values(row).execute();

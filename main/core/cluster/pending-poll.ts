@@ -1,7 +1,8 @@
-// Shared mode: commands enqueued on another instance for agents connected to this one. Every 100 ms
-// the instance looks for pending, available commands of the nodes it holds (`nodes.instance_id`) and
-// kicks them into its queue's claim. A node is connected to one instance at a time, so claims never
-// race; the queue's guarded updates stay the safety net.
+// Shared mode: commands enqueued on another instance for agents connected to this one. Every 100 ms,
+// and at once when another instance wakes this one (wakeups.ts), the instance looks for pending,
+// available commands of the nodes it holds (`nodes.instance_id`) and kicks them into its queue's
+// claim. A node is connected to one instance at a time, so claims never race; the queue's guarded
+// updates stay the safety net.
 import type { Logger } from '../log.js';
 import type { Db } from '../store/schema.js';
 
@@ -15,6 +16,8 @@ export interface PendingCommandsTarget {
 export class PendingCommandsPoll {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  /** A wake-up arrived during a look: look again right after it (its commands may be newer). */
+  private again = false;
 
   constructor(
     private readonly db: Db,
@@ -33,6 +36,12 @@ export class PendingCommandsPoll {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /** Another instance queued commands for nodes here: look now. */
+  wake(): void {
+    if (this.polling) this.again = true;
+    else void this.poll();
   }
 
   /** One look; a look still running when the next is due makes that one a no-op. */
@@ -55,6 +64,10 @@ export class PendingCommandsPoll {
       this.log.warn({ err }, 'could not look for commands queued on other instances');
     } finally {
       this.polling = false;
+      if (this.again) {
+        this.again = false;
+        void this.poll();
+      }
     }
   }
 }

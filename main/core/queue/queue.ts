@@ -95,6 +95,8 @@ type EnqueueBatch = {
 /** A result report: accepted or not; an enqueue: undefined, or `key-taken` when it was skipped. */
 type WriteOutcome = boolean | 'key-taken' | undefined;
 type TerminalListener = (rows: CommandsTable[]) => void;
+/** Nodes that got new commands while not connected here (another instance may hold them). */
+type ElsewhereListener = (nodeIds: Set<string>) => void;
 
 /** MariaDB deadlock (1213) or lock wait timeout (1205): the transaction is safe to run again. */
 function isConflict(error: unknown): boolean {
@@ -124,6 +126,7 @@ export class CommandQueue {
   private readonly sweeper: Sweeper;
   private stopping = false;
   private readonly terminalListeners: TerminalListener[] = [];
+  private elsewhereListener: ElsewhereListener | null = null;
   private readonly writes: GroupCommit<Write, WriteOutcome>;
   /**
    * On a database server starts commit beside the other writes, on a connection of their own (they
@@ -182,6 +185,11 @@ export class CommandQueue {
     this.terminalListeners.push(listener);
   }
 
+  /** Shared mode: told, after the commit, which nodes got commands that this instance cannot send. */
+  onPendingElsewhere(listener: ElsewhereListener): void {
+    this.elsewhereListener = listener;
+  }
+
   /**
    * One transaction for the whole batch (a fan-out to N nodes is one commit); concurrent calls in
    * the same tick share it. `alsoInTransaction` runs in that transaction (a task run's row). With a
@@ -226,6 +234,7 @@ export class CommandQueue {
     );
     for (const row of outcome.started) this.emitStatus(row, 'running', Number(row.started_at));
     this.afterTerminal(outcome.finished, outcome.retries);
+    this.tellElsewhere(enqueues.filter((e) => !outcome.skipped.has(e)));
     // Pending events go out when enqueue() resolves; dispatch follows on the next tick.
     setImmediate(() => this.sendClaimed(outcome.claimed));
     let next = 0;
@@ -233,6 +242,16 @@ export class CommandQueue {
       if (w.kind === 'result') return outcome.accepted[next++];
       return w.kind === 'enqueue' && outcome.skipped.has(w) ? 'key-taken' : undefined;
     });
+  }
+
+  /** New commands of nodes not connected here: the instance holding them is woken (cluster/wakeups.ts). */
+  private tellElsewhere(enqueued: EnqueueBatch[]): void {
+    if (!this.elsewhereListener || enqueued.length === 0) return;
+    const nodes = new Set<string>();
+    for (const { rows } of enqueued) {
+      for (const row of rows) if (!this.links.isConnected(row.node_id)) nodes.add(row.node_id);
+    }
+    if (nodes.size > 0) this.elsewhereListener(nodes);
   }
 
   private async writeInTransaction(

@@ -602,6 +602,42 @@ export const migrations: readonly Migration[] = [
     },
   },
   {
+    version: 17,
+    name: 'instance wake-ups, gateway certificates in the store, pins agents confirmed',
+    async up(db) {
+      // Bumped by an instance that queued commands for nodes another instance holds; the holder
+      // watches its own row (cluster/wakeups.ts), so it claims them at once instead of at its next poll.
+      await db.schema
+        .alterTable('instances')
+        .addColumn('wakeups', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      // The gateway's certificates (gateway/tls-store.ts): the one served, the next one during a
+      // rotation, the previous one until it is retired. Keys are sealed; a retired one keeps only its
+      // certificate (public), which an agent that missed the rotation checks the endorsement against.
+      await db.schema
+        .createTable('tls_certificates')
+        .addColumn('fingerprint', 'varchar(80)', (c) => c.primaryKey())
+        .addColumn('cert_pem', 'text', (c) => c.notNull())
+        .addColumn('key_sealed', 'text')
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('endorsed_by', 'varchar(80)')
+        .addColumn('endorsement', 'varchar(512)')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('switched_at', 'bigint')
+        .addColumn('retire_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('tls_certificates_state').on('tls_certificates').column('state').execute();
+      // The pins each agent last confirmed it keeps (JSON list of fingerprints).
+      await db.schema
+        .createTable('node_tls_pins')
+        .addColumn('node_id', 'varchar(64)', (c) => c.primaryKey().references('nodes.id').onDelete('cascade'))
+        .addColumn('pins', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.insertInto('config_versions').values({ name: 'tls', version: 0 }).execute();
+    },
+  },
+  {
     version: 18,
     name: 'status history by time',
     async up(db) {

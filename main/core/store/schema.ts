@@ -172,6 +172,30 @@ export interface InstancesTable {
   started_at: number;
   heartbeat_at: number;
   last_error: string | null;
+  /** Bumped by other instances when they queue commands for nodes this one holds (migration 17). */
+  wakeups: number;
+}
+
+/** The gateway's certificates (migration 17): served, next during a rotation, previous, retired. */
+export interface TlsCertificatesTable {
+  fingerprint: string;
+  cert_pem: string;
+  /** Sealed private key; null once retired. */
+  key_sealed: string | null;
+  state: 'next' | 'current' | 'previous' | 'retired';
+  /** The certificate whose key signed `endorsement` (the one this replaced). */
+  endorsed_by: string | null;
+  endorsement: string | null;
+  created_at: number;
+  switched_at: number | null;
+  retire_at: number | null;
+}
+
+export interface NodeTlsPinsTable {
+  node_id: string;
+  /** JSON list of the fingerprints the agent last confirmed it keeps. */
+  pins: string;
+  updated_at: number;
 }
 
 export interface LeasesTable {
@@ -432,6 +456,8 @@ export interface Database {
   config_versions: ConfigVersionsTable;
   spool_applied: SpoolAppliedTable;
   instances: InstancesTable;
+  tls_certificates: TlsCertificatesTable;
+  node_tls_pins: NodeTlsPinsTable;
   leases: LeasesTable;
   cluster_events: ClusterEventsTable;
   metric_minutes: MetricRollupTable;
