@@ -3,6 +3,22 @@
 import { z } from 'zod';
 import { FileEntry, ProcessList } from '../../agent/protocol.js';
 import {
+  AlertHistoryEntry,
+  AlertHistoryQuery,
+  AlertPreview,
+  AlertRulePatch,
+  AlertRuleSpec,
+  AlertRuleView,
+  AlertView,
+  ListAlerts,
+  MaintenancePatch,
+  MaintenanceSpec,
+  MaintenanceView,
+  SilencePatch,
+  SilenceSpec,
+  SilenceView,
+} from './alert-schemas.js';
+import {
   FleetUptime,
   FleetUptimeQuery,
   NodeUptimeDays,
@@ -116,6 +132,7 @@ function op<I extends z.ZodType, O extends z.ZodType>(o: Operation<I, O>): Opera
 }
 
 const byId = z.object({ id: NodeId });
+const alertId = z.object({ id: z.string().min(1).max(64) });
 
 export const contract = {
   health: op({
@@ -584,6 +601,128 @@ export const contract = {
     input: ListDeliveries,
     output: z.array(DeliveryView),
   }),
+  listAlertRules: op({
+    method: 'GET',
+    path: '/api/alert-rules',
+    summary: 'Alert rules',
+    input: Empty,
+    output: z.array(AlertRuleView),
+  }),
+  createAlertRule: op({
+    method: 'POST',
+    path: '/api/alert-rules',
+    summary: 'Create an alert rule (condition, scope, severity, channels, optional action)',
+    input: AlertRuleSpec,
+    output: AlertRuleView,
+    status: 201,
+  }),
+  previewAlertRule: op({
+    method: 'POST',
+    path: '/api/alert-rules/preview',
+    summary: 'How often a draft rule would have fired in the last 24 h (from the rollups)',
+    input: AlertRuleSpec,
+    output: AlertPreview,
+  }),
+  getAlertRule: op({
+    method: 'GET',
+    path: '/api/alert-rules/:id',
+    summary: 'One alert rule',
+    input: alertId,
+    output: AlertRuleView,
+  }),
+  updateAlertRule: op({
+    method: 'PATCH',
+    path: '/api/alert-rules/:id',
+    summary: 'Change an alert rule (a changed condition starts its pending alerts over)',
+    input: AlertRulePatch.extend({ id: alertId.shape.id }),
+    output: AlertRuleView,
+  }),
+  deleteAlertRule: op({
+    method: 'DELETE',
+    path: '/api/alert-rules/:id',
+    summary: 'Delete an alert rule and its alerts (the history stays)',
+    input: alertId,
+    output: Ok,
+  }),
+  listAlerts: op({
+    method: 'GET',
+    path: '/api/alerts',
+    summary: 'Alerts: active (pending and firing, default), firing, pending, resolved, or recent (24 h)',
+    input: ListAlerts,
+    output: z.array(AlertView),
+  }),
+  alertHistory: op({
+    method: 'GET',
+    path: '/api/alerts/history',
+    summary: 'Every firing and resolution, newest first, filtered by rule, node, state, severity and time',
+    input: AlertHistoryQuery,
+    output: z.array(AlertHistoryEntry),
+  }),
+  acknowledgeAlert: op({
+    method: 'POST',
+    path: '/api/alerts/:id/acknowledge',
+    summary: 'Acknowledge an alert (it keeps firing until its condition recovers)',
+    input: alertId,
+    output: AlertView,
+  }),
+  listSilences: op({
+    method: 'GET',
+    path: '/api/silences',
+    summary: 'Silences that have not ended (all=true: ended ones too)',
+    input: z.object({ all: Booleanish.optional() }),
+    output: z.array(SilenceView),
+  }),
+  createSilence: op({
+    method: 'POST',
+    path: '/api/silences',
+    summary: 'Silence a rule and/or the nodes a label selector matches until a time',
+    input: SilenceSpec,
+    output: SilenceView,
+    status: 201,
+  }),
+  updateSilence: op({
+    method: 'PATCH',
+    path: '/api/silences/:id',
+    summary: 'Change a silence (end it early by setting endsAt to now)',
+    input: SilencePatch.extend({ id: alertId.shape.id }),
+    output: SilenceView,
+  }),
+  deleteSilence: op({
+    method: 'DELETE',
+    path: '/api/silences/:id',
+    summary: 'Delete a silence',
+    input: alertId,
+    output: Ok,
+  }),
+  listMaintenanceWindows: op({
+    method: 'GET',
+    path: '/api/maintenance-windows',
+    summary: 'Recurring maintenance windows (cron, duration, time zone) with whether one is open now',
+    input: Empty,
+    output: z.array(MaintenanceView),
+  }),
+  createMaintenanceWindow: op({
+    method: 'POST',
+    path: '/api/maintenance-windows',
+    summary: 'Create a recurring maintenance window: alerts it matches are silenced while it is open',
+    input: MaintenanceSpec,
+    output: MaintenanceView,
+    status: 201,
+  }),
+  updateMaintenanceWindow: op({
+    method: 'PATCH',
+    path: '/api/maintenance-windows/:id',
+    summary: 'Change a maintenance window',
+    input: MaintenancePatch.extend({ id: alertId.shape.id }),
+    output: MaintenanceView,
+  }),
+  deleteMaintenanceWindow: op({
+    method: 'DELETE',
+    path: '/api/maintenance-windows/:id',
+    summary: 'Delete a maintenance window',
+    input: alertId,
+    output: Ok,
+  }),
 } as const;
 
 /**
@@ -642,6 +781,8 @@ export const events = {
   bootstrapProgress: BootstrapProgressEvent,
   /** A notification attempt finished (delivered or failed). */
   notifyDelivery: DeliveryEvent,
+  /** An alert's state changed (pending, firing, resolved, acknowledged). */
+  alertChanged: AlertView,
 } as const;
 
 export type Events = typeof events;

@@ -65,6 +65,23 @@ export const operationNames = [
   'deleteChannel',
   'testChannel',
   'listDeliveries',
+  'listAlertRules',
+  'createAlertRule',
+  'previewAlertRule',
+  'getAlertRule',
+  'updateAlertRule',
+  'deleteAlertRule',
+  'listAlerts',
+  'alertHistory',
+  'acknowledgeAlert',
+  'listSilences',
+  'createSilence',
+  'updateSilence',
+  'deleteSilence',
+  'listMaintenanceWindows',
+  'createMaintenanceWindow',
+  'updateMaintenanceWindow',
+  'deleteMaintenanceWindow',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

@@ -12,6 +12,8 @@ import { VERSION } from '../../agent/version.js';
 import { contract, type Handlers, type OperationName } from '../contract/contract.js';
 import { FleetError } from '../contract/errors.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
+import { Alerting } from './alerts/alerting.js';
+import type { EnqueueTransitions } from './alerts/state-store.js';
 import { BootstrapService } from './bootstrap/bootstrap-service.js';
 import { CredentialStore } from './bootstrap/credentials.js';
 import { bootstrapHandlers } from './bootstrap/handlers.js';
@@ -51,6 +53,7 @@ import { ChannelStore } from './notify/channels.js';
 import { notifyHandlers } from './notify/handlers.js';
 import { notifySeries } from './notify/notify-series.js';
 import { DEFAULT_NOTIFY, type NotifyOptions, NotifyService } from './notify/notify-service.js';
+import { enqueueTransitions } from './notify/outbox.js';
 import { processHandlers } from './processes/handlers.js';
 import { PrometheusExporter } from './prometheus/exporter.js';
 import { instanceSeries } from './prometheus/instance-series.js';
@@ -120,6 +123,8 @@ export interface MasterOptions {
   notify?: Partial<NotifyOptions>;
   /** The admin UI's URL as people open it, for links in notifications (default: the admin server's URL). */
   publicUiUrl?: string;
+  /** Where alert transitions are handed to delivery, in their state change's transaction (tests pass a recorder). */
+  enqueueTransitions?: EnqueueTransitions;
   log: Logger;
 }
 
@@ -153,6 +158,8 @@ interface MasterParts {
   metrics: MetricsService;
   metricsRetention: MetricsRetentionJob;
   notify: NotifyService;
+  /** Alert rules, their evaluation and state (core/alerts/). */
+  alerting: Alerting;
   lag: EventLoopLag;
   /** GET /metrics: every part's series (prometheus/). */
   prometheusExporter: PrometheusExporter;
@@ -261,6 +268,7 @@ export class Master {
       },
       onDisconnected: (nodeId) => {
         queue.nodeDisconnected(nodeId);
+        alerting.engine.nodeReleased(nodeId);
         fileRpc.nodeGone(nodeId);
         transfers.nodeGone(nodeId);
         if (shared) void metrics.release(nodeId);
@@ -269,10 +277,26 @@ export class Master {
         tokens.onConnected(nodeId, tokenHash);
         queue.nodeConnected(nodeId, hello.running).catch((err) => log.error({ err, nodeId }, 'redelivery failed'));
         if (shared) void metrics.adopt(nodeId);
+        alerting.engine.nodeConnected(nodeId).catch((err) => log.warn({ err, nodeId }, 'could not load alerts'));
       },
     });
     links.attach(gateway, local);
     const tasks = new TaskService(store.db, queue, registry, bus, log);
+    const alerting = new Alerting({
+      db: store.db,
+      dialect: store.dialect,
+      bus,
+      log,
+      registry,
+      tasks,
+      masterVersion: VERSION,
+      billing: { calendar: metrics.calendar, billingDay: metrics.options.billingDay },
+      shared,
+      enqueueTransitions: options.enqueueTransitions ?? enqueueTransitions,
+    });
+    metrics.onSnapshot = (nodeId, snapshot) => alerting.engine.observe(nodeId, snapshot);
+    closers.add('alerting', () => alerting.stop());
+    await alerting.start();
     registry.addPendingWorkCounter((nodeId) => queue.activeCount(nodeId));
     registry.addPendingWorkCounter((nodeId) => tasks.tasksTargeting(nodeId));
     closers.add('metrics', () => metrics.stop());
@@ -327,6 +351,11 @@ export class Master {
       name: 'queue expiry',
       start: () => queue.setLeader(true),
       stop: () => queue.setLeader(false),
+    });
+    cluster.addSingleton({
+      name: 'alert evaluation',
+      start: () => alerting.engine.setLeader(true),
+      stop: () => alerting.engine.setLeader(false),
     });
     cluster.addSingleton({ name: 'schedules', start: () => tasks.startScheduler(), stop: () => tasks.stopScheduler() });
     cluster.addSingleton({ name: 'command retention', start: () => retention.start(), stop: () => retention.stop() });
@@ -397,6 +426,7 @@ export class Master {
       metrics,
       metricsRetention,
       notify,
+      alerting,
       lag: new EventLoopLag(),
       prometheusExporter,
       tls,
@@ -481,6 +511,7 @@ export class Master {
     await this.bootstrapJobs.flushed();
     // Jobs still running here end with this process: recorded so, rather than left running.
     await this.bootstrapJobs.interrupt([this.instanceId]).catch(() => undefined);
+    await this.alerting.stop();
     this.lag.stop();
     await this.gateway.stop();
     await this.local?.stop(this.registry).catch(() => undefined);
@@ -564,6 +595,7 @@ export class Master {
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials, this.tunnels),
       ...enrollHandlers(this.enrollment, () => this.installValues()),
       ...notifyHandlers(this.notify),
+      ...this.alerting.handlers(),
     };
   }
 

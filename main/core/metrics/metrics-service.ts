@@ -2,7 +2,7 @@
 // memory (latest snapshot and a bounded ring), emits a coalesced ≈1 Hz event, and flushes rollups with
 // their baselines in batched transactions.
 import type { MetricSample, MetricsMessage } from '../../../agent/protocol.js';
-import type { LiveMetrics, NodeLive } from '../../contract/metrics-schemas.js';
+import type { LiveMetrics, LiveSnapshot, NodeLive } from '../../contract/metrics-schemas.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import { retryWithBackoff } from '../retry.js';
@@ -77,6 +77,8 @@ export class MetricsService {
   private timers: NodeJS.Timeout[] = [];
   private queuedFlush: Promise<void> | null = null;
   private unsubscribe: (() => void) | null = null;
+  /** Sees every accounted sample of the nodes reporting here (alert evaluation); must be quick. */
+  onSnapshot: ((nodeId: string, snapshot: LiveSnapshot) => void) | null = null;
   /** Rollup flushes run since start (each a spool append and a database write when there is data). */
   flushes = 0;
   samplesIngested = 0;
@@ -266,6 +268,7 @@ export class MetricsService {
     state.ring.push(t, ringPointOf(snapshot));
     state.latest = snapshot;
     state.headline = headlineOf(nodeId, snapshot);
+    this.onSnapshot?.(nodeId, snapshot);
     this.buffer.add(nodeId, t, this.calendar.dayOf(t), accounted, {
       cpu: snapshot.cpu?.usage ?? null,
       memUsed: snapshot.memory?.used ?? null,

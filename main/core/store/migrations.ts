@@ -571,6 +571,103 @@ export const migrations: readonly Migration[] = [
     },
   },
   {
+    version: 14,
+    name: 'alert rules, states, history, silences and maintenance windows',
+    async up(db) {
+      const long = isSqlite(db) ? 'text' : sql`mediumtext`;
+      // A rule's condition, scope, channels and action are one JSON spec (core/alerts/rules.ts): the
+      // kinds stay open without a migration per kind.
+      await db.schema
+        .createTable('alert_rules')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('severity', 'varchar(16)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(32)', (c) => c.notNull())
+        .addColumn('spec', long, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // One row per alert instance (a rule and its subject), keyed by a hash of its key; kept after it
+      // resolves so the list shows recent alerts and a restart or failover finds what was pending.
+      await db.schema
+        .createTable('alert_states')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('alert_key', 'varchar(700)', (c) => c.notNull())
+        .addColumn('rule_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('node_id', 'varchar(64)')
+        .addColumn('subject', 'varchar(512)')
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .addColumn('fired_at', 'bigint')
+        .addColumn('resolved_at', 'bigint')
+        .addColumn('value', 'double precision')
+        .addColumn('threshold', 'double precision')
+        .addColumn('unit', 'varchar(16)')
+        .addColumn('summary', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('silenced', 'integer', (c) => c.notNull())
+        .addColumn('acknowledged_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('alert_states_rule').on('alert_states').column('rule_id').execute();
+      await db.schema.createIndex('alert_states_node').on('alert_states').column('node_id').execute();
+      await db.schema.createIndex('alert_states_state').on('alert_states').columns(['state', 'updated_at']).execute();
+      // Every firing and resolution, with what it looked like then (rule name, node name), and the
+      // rule's action on a firing: pending until the task run is queued (retried with the same key).
+      await db.schema
+        .createTable('alert_history')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('alert_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('rule_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('rule_name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('severity', 'varchar(16)', (c) => c.notNull())
+        .addColumn('node_id', 'varchar(64)')
+        .addColumn('node_name', 'varchar(128)')
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('value', 'double precision')
+        .addColumn('threshold', 'double precision')
+        .addColumn('summary', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('silenced', 'integer', (c) => c.notNull())
+        .addColumn('action_state', 'varchar(16)')
+        .addColumn('action_detail', 'varchar(1024)')
+        .execute();
+      await db.schema.createIndex('alert_history_at').on('alert_history').column('at').execute();
+      await db.schema.createIndex('alert_history_rule').on('alert_history').columns(['rule_id', 'at']).execute();
+      await db.schema.createIndex('alert_history_node').on('alert_history').columns(['node_id', 'at']).execute();
+      await db.schema.createIndex('alert_history_action').on('alert_history').column('action_state').execute();
+      await db.schema
+        .createTable('alert_silences')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('rule_id', 'varchar(64)')
+        .addColumn('selector', 'text')
+        .addColumn('comment', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('starts_at', 'bigint', (c) => c.notNull())
+        .addColumn('ends_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('alert_maintenance')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('cron', 'varchar(200)', (c) => c.notNull())
+        .addColumn('duration_sec', 'integer', (c) => c.notNull())
+        .addColumn('timezone', 'varchar(64)', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('rule_id', 'varchar(64)')
+        .addColumn('selector', 'text')
+        .addColumn('comment', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Rules, silences and windows changed on any instance are reloaded by every other one.
+      await db
+        .insertInto('config_versions')
+        .values([{ name: 'alerts', version: 0 }])
+        .execute();
+    },
+  },
+  {
     version: 15,
     name: 'enrollment codes',
     async up(db) {

@@ -258,6 +258,19 @@ export interface NotifyChannelsTable {
   updated_at: number;
 }
 
+export interface AlertRulesTable {
+  id: string;
+  name: string;
+  enabled: number;
+  severity: 'info' | 'warning' | 'critical';
+  /** The condition's kind, for reading one kind's rules without parsing every spec. */
+  kind: string;
+  /** JSON: the validated rule (condition, scope, channel ids, action). */
+  spec: string;
+  created_at: number;
+  updated_at: number;
+}
+
 /** A transition waiting for (or assigned to) a channel's message (notify/outbox.ts). */
 export interface NotifyOutboxTable {
   id: Generated<number>;
@@ -435,6 +448,72 @@ export interface MigrationLockTable {
   expires_at: number;
 }
 
+export interface AlertStatesTable {
+  /** `alr_` + a hash of `alert_key`: stable across restarts, safe in a URL. */
+  id: string;
+  /** The rule and its subject: `<rule>|<node>[|<mount or task>]`. */
+  alert_key: string;
+  rule_id: string;
+  node_id: string | null;
+  subject: string | null;
+  state: 'pending' | 'firing' | 'resolved';
+  since: number;
+  fired_at: number | null;
+  resolved_at: number | null;
+  value: number | null;
+  threshold: number | null;
+  unit: string | null;
+  summary: string;
+  silenced: number;
+  acknowledged_at: number | null;
+  updated_at: number;
+}
+
+export interface AlertHistoryTable {
+  /** The transition's id (`AlertTransition.id`), time-ordered. */
+  id: string;
+  alert_id: string;
+  rule_id: string;
+  rule_name: string;
+  severity: 'info' | 'warning' | 'critical';
+  node_id: string | null;
+  node_name: string | null;
+  state: 'firing' | 'resolved';
+  at: number;
+  value: number | null;
+  threshold: number | null;
+  summary: string;
+  silenced: number;
+  /** The rule's action on a firing: pending until its task run is queued, then done or failed. */
+  action_state: 'pending' | 'done' | 'failed' | null;
+  action_detail: string | null;
+}
+
+export interface AlertSilencesTable {
+  id: string;
+  rule_id: string | null;
+  /** JSON labels, or null: any node. */
+  selector: string | null;
+  comment: string;
+  starts_at: number;
+  ends_at: number;
+  created_at: number;
+}
+
+export interface AlertMaintenanceTable {
+  id: string;
+  name: string;
+  cron: string;
+  duration_sec: number;
+  timezone: string;
+  enabled: number;
+  rule_id: string | null;
+  selector: string | null;
+  comment: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   known_hosts: KnownHostsTable;
   ssh_credentials: SshCredentialsTable;
@@ -452,6 +531,11 @@ export interface Database {
   notify_attempts: NotifyAttemptsTable;
   enrollment_codes: EnrollmentCodesTable;
   enrollment_uses: EnrollmentUsesTable;
+  alert_rules: AlertRulesTable;
+  alert_states: AlertStatesTable;
+  alert_history: AlertHistoryTable;
+  alert_silences: AlertSilencesTable;
+  alert_maintenance: AlertMaintenanceTable;
   idempotency_keys: IdempotencyKeysTable;
   config_versions: ConfigVersionsTable;
   spool_applied: SpoolAppliedTable;

@@ -16,7 +16,7 @@ type TaskHandlerNames =
   | 'cancelRun';
 
 /** What a retry of a keyed task run answers from: the run the first one started. */
-const runIdOf = (rows: CommandsTable[]) => JSON.stringify({ runId: rows[0]?.task_run_id ?? null });
+export const runIdOf = (rows: CommandsTable[]) => JSON.stringify({ runId: rows[0]?.task_run_id ?? null });
 
 export function taskHandlers(tasks: TaskService, db: Db): Pick<Handlers, TaskHandlerNames> {
   const keyed = new IdempotentRequests(db);

@@ -218,6 +218,16 @@ export class TaskService {
     return this.runView(run.id);
   }
 
+  /**
+   * A manual run on some nodes the caller chose (an alert's action on the node it fired for), with
+   * the reason recorded on the run; a `claim` makes a retry answer the first run.
+   */
+  async runOn(taskId: string, nodeIds: string[], reason: string, claim?: IdempotencyClaim): Promise<TaskRunView> {
+    const task = await this.row(taskId);
+    const { nodes, revoked } = await targetNodes(this.registry, { nodeIds });
+    return this.startRun(task, 'manual', null, null, claim, { nodes, revoked, reason: reason.slice(0, 500) });
+  }
+
   /** Targets that an unfinished run of this task still has a command for. */
   private async targetsStillPending(taskId: string, nodes: NodeView[]): Promise<NodeView[]> {
     const rows = await this.db

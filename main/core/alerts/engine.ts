@@ -1,0 +1,572 @@
+// Decides when alerts fire and resolve. Two places evaluate, so no event is evaluated twice:
+// - live per-node conditions (CPU, memory, swap, disk, load, network) on the instance that holds
+//   the node: its samples arrive only there (`observe`, called for every accounted sample);
+// - everything else (offline, agent version, traffic quota, command and task results) on the
+//   leader only (`setLeader`), from the node index, the bus and the store.
+// State changes are queued and committed in batches (every FLUSH_MS) with their history rows and
+// their notifications (state-store.ts), then announced as `alertChanged` events. A firing's action (a
+// saved task on the node) is queued after the commit under an idempotency key derived from the
+// transition, and retried from the store if the instance died in between, so it runs once.
+import type { AlertCondition, AlertView } from '../../contract/alert-schemas.js';
+import type { LiveSnapshot } from '../../contract/metrics-schemas.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { DayCalendar } from '../metrics/calendar.js';
+import { orderedId } from '../queue/ids.js';
+import type { AlertHistoryTable, AlertStatesTable, Db } from '../store/schema.js';
+import { isLive, type Phase, readingsOf, type Step, step, type ThresholdCondition, unitOf } from './conditions.js';
+import { type IndexedNode, inScope, type NodeIndex } from './node-index.js';
+import { agentOutdated, trafficVerdicts } from './periodic-checks.js';
+import type { AlertConfig, AlertRules, Rule } from './rules.js';
+import { isQuiet } from './silences.js';
+import { type AlertStateStore, alertIdOf, alertViewOf, type StateWrite } from './state-store.js';
+import { summaryOf } from './summaries.js';
+import type { AlertTransition } from './transition.js';
+
+const FLUSH_MS = 200;
+const CONFIG_POLL_MS = 2_000;
+const OFFLINE_TICK_MS = 500;
+const VERSION_TICK_MS = 5_000;
+const TRAFFIC_TICK_MS = 60_000;
+const ACTION_RETRY_MS = 30_000;
+const RETENTION_MS = 30 * 86_400_000;
+
+export interface AlertEngineDeps {
+  db: Db;
+  bus: EventBus;
+  log: Logger;
+  rules: AlertRules;
+  states: AlertStateStore;
+  nodes: NodeIndex;
+  masterVersion: string;
+  /** The billing calendar traffic rules count cycles in. */
+  billing: { calendar: DayCalendar; billingDay: number };
+  /** Runs a saved task on one node; the key makes a retry answer the first run. Returns the run id. */
+  runAction(taskId: string, nodeId: string, key: string, reason: string): Promise<string>;
+  /** Shared mode: live conditions are evaluated only for nodes connected here (loaded on connect). */
+  shared: boolean;
+  now?: () => number;
+}
+
+interface Queued {
+  write: StateWrite;
+  view: AlertView;
+  action: { taskId: string; nodeId: string; historyId: string; reason: string } | null;
+}
+
+/** What a change needs besides the rule: whose it is and what was seen. */
+interface Observation {
+  node: IndexedNode;
+  subject: string | null;
+  value: number | null;
+  threshold: number | null;
+  detail?: string;
+  /** The key's last part (a mount, a task id) when it is not the subject itself. */
+  keyPart?: string;
+}
+
+const keyOf = (ruleId: string, nodeId: string, part: string | null) =>
+  part === null ? `${ruleId}|${nodeId}` : `${ruleId}|${nodeId}|${part}`;
+
+function phaseOf(row: AlertStatesTable | undefined): Phase {
+  if (!row) return { phase: 'ok' };
+  if (row.state === 'pending') return { phase: 'pending', since: Number(row.since) };
+  if (row.state === 'firing') return { phase: 'firing', since: Number(row.fired_at ?? row.since) };
+  return { phase: 'ok' };
+}
+
+export class AlertEngine {
+  private config: AlertConfig = { version: -1, rules: [], quiet: { silences: [], windows: [] } };
+  private rulesById = new Map<string, Rule>();
+  /** Live-kind instances of the nodes evaluated here, by node. */
+  private readonly live = new Map<string, Map<string, AlertStatesTable>>();
+  /** Leader-kind instances (offline, version, traffic, command), while leading. */
+  private readonly leaderStates = new Map<string, AlertStatesTable>();
+  /** Live rules per node, cached until rules or the node's labels change. */
+  private readonly liveRulesOf = new Map<string, Rule[]>();
+  private queue: Queued[] = [];
+  private flushing: Promise<void> | null = null;
+  private leading = false;
+  private timers: NodeJS.Timeout[] = [];
+  private leaderTimers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private readonly taskOfRun = new Map<string, { id: string; name: string } | null>();
+  private readonly now: () => number;
+  /** Transitions committed since start, for /metrics and the benchmark. */
+  transitions = 0;
+  evaluations = 0;
+
+  constructor(private readonly deps: AlertEngineDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    await this.reloadConfig();
+    if (!this.deps.shared) await this.loadLive({});
+    const flush = setInterval(() => void this.flush(), FLUSH_MS);
+    const poll = setInterval(() => void this.pollConfig(), CONFIG_POLL_MS);
+    flush.unref();
+    poll.unref();
+    this.timers = [flush, poll];
+    this.unsubscribe = this.deps.bus.subscribe((message) => {
+      if (message.event === 'commandStatus' && this.leading) void this.onCommand(message.data);
+      if (message.event === 'nodeDeleted') this.forgetNode(message.data.nodeId);
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.unsubscribe?.();
+    await this.setLeader(false);
+    await this.flush();
+  }
+
+  /** The node index says a node's labels or name changed: its rules are matched again. */
+  nodesChanged(nodeIds: string[]): void {
+    for (const id of nodeIds) this.liveRulesOf.delete(id);
+  }
+
+  // ---- configuration ---------------------------------------------------------------------------
+
+  /** Called after a change made here, so this instance does not wait for the poll. */
+  async reloadConfig(): Promise<void> {
+    const config = await this.deps.rules.load();
+    this.config = config;
+    this.rulesById = new Map(config.rules.map((r) => [r.id, r]));
+    this.liveRulesOf.clear();
+    // Instances of deleted rules are gone from the store; drop them here too.
+    for (const states of [this.leaderStates, ...this.live.values()]) {
+      for (const [key, row] of states) if (!this.rulesById.has(row.rule_id)) states.delete(key);
+    }
+    if (this.leading) await this.loadLeaderStates();
+  }
+
+  private async pollConfig(): Promise<void> {
+    try {
+      if ((await this.deps.rules.version()) !== this.config.version) await this.reloadConfig();
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not check for alert rule changes');
+    }
+  }
+
+  private enabledRules(): Rule[] {
+    return this.config.rules.filter((r) => r.enabled);
+  }
+
+  // ---- live conditions (the instance holding the node) -----------------------------------------
+
+  /** Shared mode: a node connected here; its live alerts continue from the store. */
+  async nodeConnected(nodeId: string): Promise<void> {
+    if (this.deps.shared) await this.loadLive({ nodeId });
+  }
+
+  /** Shared mode: the node left; whichever instance it reaches next continues its alerts. */
+  nodeReleased(nodeId: string): void {
+    if (this.deps.shared) this.live.delete(nodeId);
+  }
+
+  private async loadLive(filter: { nodeId?: string }): Promise<void> {
+    const ids = this.config.rules.filter((r) => isLive(r.condition)).map((r) => r.id);
+    for (const row of await this.deps.states.rows({ ...filter, ruleIds: ids })) {
+      if (row.node_id !== null) this.liveOf(row.node_id).set(row.alert_key, row);
+    }
+  }
+
+  private liveOf(nodeId: string): Map<string, AlertStatesTable> {
+    let states = this.live.get(nodeId);
+    if (!states) {
+      states = new Map();
+      this.live.set(nodeId, states);
+    }
+    return states;
+  }
+
+  private rulesFor(node: IndexedNode): Rule[] {
+    let rules = this.liveRulesOf.get(node.id);
+    if (!rules) {
+      rules = this.enabledRules().filter((r) => isLive(r.condition) && inScope(r.scope, node));
+      this.liveRulesOf.set(node.id, rules);
+    }
+    return rules;
+  }
+
+  /** Every accounted sample of a node connected here. */
+  observe(nodeId: string, snapshot: LiveSnapshot): void {
+    const node = this.deps.nodes.get(nodeId);
+    if (!node || node.revoked) return;
+    const rules = this.rulesFor(node);
+    if (rules.length === 0) return;
+    const states = this.liveOf(nodeId);
+    for (const rule of rules) {
+      const condition = rule.condition as ThresholdCondition;
+      for (const reading of readingsOf(condition, snapshot)) {
+        this.evaluations += 1;
+        const key = keyOf(rule.id, nodeId, reading.subject);
+        const row = states.get(key);
+        const result = step(condition, phaseOf(row), reading.value, snapshot.t);
+        if (result.step === 'none') continue;
+        const seen = { node, subject: reading.subject, value: reading.value, threshold: condition.threshold };
+        this.change(states, rule, key, result.step, seen, snapshot.t);
+      }
+    }
+  }
+
+  // ---- leader-only conditions ------------------------------------------------------------------
+
+  async setLeader(leading: boolean): Promise<void> {
+    if (leading === this.leading) return;
+    this.leading = leading;
+    for (const t of this.leaderTimers) clearInterval(t);
+    this.leaderTimers = [];
+    this.leaderStates.clear();
+    if (!leading) return;
+    await this.loadLeaderStates();
+    const every = (ms: number, job: () => void | Promise<void>) => {
+      const timer = setInterval(() => {
+        Promise.resolve(job()).catch((err) => this.deps.log.warn({ err }, 'alert check failed'));
+      }, ms);
+      timer.unref();
+      this.leaderTimers.push(timer);
+    };
+    every(OFFLINE_TICK_MS, () => this.checkOffline());
+    every(VERSION_TICK_MS, () => this.checkVersions());
+    every(TRAFFIC_TICK_MS, () => this.checkTraffic());
+    every(ACTION_RETRY_MS, () => this.retryActions());
+    every(3_600_000, () => this.deps.states.prune(this.now() - RETENTION_MS));
+    void this.checkTraffic().catch((err) => this.deps.log.warn({ err }, 'traffic alert check failed'));
+  }
+
+  private async loadLeaderStates(): Promise<void> {
+    const ids = this.config.rules.filter((r) => !isLive(r.condition)).map((r) => r.id);
+    const rows = await this.deps.states.rows({ ruleIds: ids });
+    if (!this.leading) return;
+    for (const row of rows) if (!this.leaderStates.has(row.alert_key)) this.leaderStates.set(row.alert_key, row);
+  }
+
+  private leaderRules<K extends AlertCondition['kind']>(
+    kind: K,
+  ): Array<Rule & { condition: Extract<AlertCondition, { kind: K }> }> {
+    return this.enabledRules().filter((r) => r.condition.kind === kind) as never;
+  }
+
+  /** Fires or resolves a leader-kind instance whose condition is `holds` now. */
+  private settle(rule: Rule, key: string, holds: boolean, seen: Observation, at: number): void {
+    const firing = this.leaderStates.get(key)?.state === 'firing';
+    if (holds && !firing) this.change(this.leaderStates, rule, key, 'firing', seen, at);
+    else if (!holds && firing) this.change(this.leaderStates, rule, key, 'resolved', seen, at);
+  }
+
+  private checkOffline(): void {
+    const now = this.now();
+    for (const rule of this.leaderRules('offline')) {
+      const graceMs = rule.condition.graceSec * 1000;
+      for (const node of this.deps.nodes.all()) {
+        if (node.revoked || !inScope(rule.scope, node)) continue;
+        const since = node.offlineSince;
+        const holds = node.status === 'offline' && since !== null && now - since >= graceMs;
+        // Neither offline past the grace nor back online yet (never connected): nothing to decide.
+        if (!holds && node.status !== 'online') continue;
+        this.settle(
+          rule,
+          keyOf(rule.id, node.id, null),
+          holds,
+          { node, subject: null, value: null, threshold: null },
+          now,
+        );
+      }
+    }
+  }
+
+  private checkVersions(): void {
+    const now = this.now();
+    for (const rule of this.leaderRules('agent-version')) {
+      for (const node of this.deps.nodes.all()) {
+        if (node.revoked || node.agentVersion === null || !inScope(rule.scope, node)) continue;
+        const holds = agentOutdated(node.agentVersion, this.deps.masterVersion);
+        const detail = holds ? `${node.agentVersion} < ${this.deps.masterVersion}` : node.agentVersion;
+        const seen = { node, subject: null, value: null, threshold: null, detail };
+        this.settle(rule, keyOf(rule.id, node.id, null), holds, seen, now);
+      }
+    }
+  }
+
+  private async checkTraffic(): Promise<void> {
+    const rules = this.leaderRules('traffic');
+    if (rules.length === 0) return;
+    const now = this.now();
+    const verdicts = await trafficVerdicts(this.deps.db, this.deps.billing, rules, [...this.deps.nodes.all()], now);
+    if (!this.leading) return;
+    for (const v of verdicts) {
+      const seen = { node: v.node, subject: null, value: v.used, threshold: v.quota, detail: v.forecast ?? undefined };
+      this.settle(v.rule, keyOf(v.rule.id, v.node.id, null), v.holds, seen, now);
+    }
+  }
+
+  private async onCommand(e: {
+    nodeId: string;
+    status: string;
+    taskRunId: string | null;
+    exitCode: number | null;
+    at: number;
+  }) {
+    const failed = ['failed', 'timed_out', 'expired', 'lost'].includes(e.status);
+    if (!failed && e.status !== 'succeeded') return;
+    const rules = this.leaderRules('command');
+    const node = this.deps.nodes.get(e.nodeId);
+    if (rules.length === 0 || !node) return;
+    const task = e.taskRunId ? await this.taskOf(e.taskRunId) : null;
+    if (!this.leading) return;
+    for (const rule of rules) {
+      const c = rule.condition;
+      if (!inScope(rule.scope, node)) continue;
+      if ((c.source === 'task' && !task) || (c.source === 'adhoc' && task) || (c.taskId && c.taskId !== task?.id))
+        continue;
+      if (failed && !c.outcomes.includes(e.status as never)) continue;
+      const key = keyOf(rule.id, node.id, task?.id ?? 'adhoc');
+      const seen = { node, subject: task?.name ?? 'adhoc', value: e.exitCode, threshold: null, detail: e.status };
+      this.settle(rule, key, failed, seen, e.at);
+    }
+  }
+
+  private async taskOf(runId: string): Promise<{ id: string; name: string } | null> {
+    if (this.taskOfRun.has(runId)) return this.taskOfRun.get(runId) ?? null;
+    const row = await this.deps.db
+      .selectFrom('task_runs')
+      .innerJoin('tasks', 'tasks.id', 'task_runs.task_id')
+      .select(['tasks.id as id', 'tasks.name as name'])
+      .where('task_runs.id', '=', runId)
+      .executeTakeFirst();
+    if (this.taskOfRun.size > 10_000) this.taskOfRun.clear();
+    this.taskOfRun.set(runId, row ?? null);
+    return row ?? null;
+  }
+
+  // ---- state changes ---------------------------------------------------------------------------
+
+  /** Applies one step to the in-memory instance and queues its write, history and notification. */
+  private change(
+    states: Map<string, AlertStatesTable>,
+    rule: Rule,
+    key: string,
+    what: Exclude<Step, 'none'>,
+    seen: Observation,
+    at: number,
+  ): void {
+    const before = states.get(key);
+    const id = alertIdOf(key);
+    if (what === 'cleared' && !before?.fired_at) {
+      // A condition that never fired leaves nothing behind.
+      states.delete(key);
+      this.enqueue({ row: null, id, history: null, transition: null }, rule, seen, before, what);
+      return;
+    }
+    const transition = what === 'firing' || what === 'resolved';
+    const quiet = transition && isQuiet(this.config.quiet, rule.id, seen.node.labels, at);
+    const silenced = what === 'resolved' ? quiet || Number(before?.silenced ?? 0) === 1 : quiet;
+    const summary =
+      what === 'pending' || what === 'cleared'
+        ? (before?.summary ?? '')
+        : summaryOf({ condition: rule.condition, state: what, nodeName: seen.node.name, ...seen });
+    const row: AlertStatesTable = {
+      id,
+      alert_key: key,
+      rule_id: rule.id,
+      node_id: seen.node.id,
+      subject: seen.subject,
+      state: what === 'cleared' || what === 'resolved' ? 'resolved' : what,
+      since: what === 'cleared' ? Number(before?.resolved_at ?? at) : at,
+      fired_at: what === 'firing' ? at : (before?.fired_at ?? null),
+      resolved_at: what === 'resolved' ? at : (before?.resolved_at ?? null),
+      value: seen.value,
+      threshold: seen.threshold,
+      unit: unitOf(rule.condition),
+      summary: summary.slice(0, 1024),
+      silenced: what === 'firing' ? (silenced ? 1 : 0) : Number(before?.silenced ?? 0) || (silenced ? 1 : 0),
+      acknowledged_at: what === 'firing' ? null : (before?.acknowledged_at ?? null),
+      updated_at: at,
+    };
+    states.set(key, row);
+    if (!transition) {
+      this.enqueue({ row, id, history: null, transition: null }, rule, seen, row, what);
+      return;
+    }
+    const history = this.historyOf(rule, row, what as 'firing' | 'resolved', silenced, at, seen);
+    const notified = silenced ? null : this.transitionOf(rule, row, history, seen);
+    this.enqueue({ row, id, history, transition: notified }, rule, seen, row, what);
+  }
+
+  private historyOf(
+    rule: Rule,
+    row: AlertStatesTable,
+    state: 'firing' | 'resolved',
+    silenced: boolean,
+    at: number,
+    seen: Observation,
+  ): AlertHistoryTable {
+    const acts = state === 'firing' && !silenced && rule.action !== null;
+    return {
+      id: orderedId('alh', at),
+      alert_id: row.id,
+      rule_id: rule.id,
+      rule_name: rule.name,
+      severity: rule.severity,
+      node_id: seen.node.id,
+      node_name: seen.node.name,
+      state,
+      at,
+      value: row.value,
+      threshold: row.threshold,
+      summary: row.summary,
+      silenced: silenced ? 1 : 0,
+      action_state: acts ? 'pending' : null,
+      action_detail: null,
+    };
+  }
+
+  private transitionOf(rule: Rule, row: AlertStatesTable, h: AlertHistoryTable, seen: Observation): AlertTransition {
+    const c = rule.condition;
+    return {
+      id: h.id,
+      ruleId: rule.id,
+      ruleName: rule.name,
+      severity: rule.severity,
+      alertKey: row.alert_key,
+      nodeId: seen.node.id,
+      nodeName: seen.node.name,
+      labels: seen.node.labels,
+      state: h.state,
+      value: row.value,
+      threshold: row.threshold,
+      unit: row.unit,
+      forSec: c.kind === 'offline' ? c.graceSec : isLive(c) ? c.forSec : 0,
+      summary: row.summary,
+      at: h.at,
+      channelIds: rule.channelIds,
+    };
+  }
+
+  private enqueue(
+    write: StateWrite,
+    rule: Rule,
+    seen: Observation,
+    row: AlertStatesTable | undefined,
+    what: Exclude<Step, 'none'>,
+  ): void {
+    const shown: AlertStatesTable = row ?? {
+      id: write.id,
+      alert_key: '',
+      rule_id: rule.id,
+      node_id: seen.node.id,
+      subject: seen.subject,
+      state: 'resolved',
+      since: this.now(),
+      fired_at: null,
+      resolved_at: null,
+      value: seen.value,
+      threshold: seen.threshold,
+      unit: unitOf(rule.condition),
+      summary: '',
+      silenced: 0,
+      acknowledged_at: null,
+      updated_at: this.now(),
+    };
+    const view = alertViewOf(shown, {
+      ruleName: rule.name,
+      severity: rule.severity,
+      kind: rule.condition.kind,
+      nodeName: seen.node.name,
+    });
+    const h = write.history;
+    const action =
+      h?.action_state === 'pending' && rule.action
+        ? {
+            taskId: rule.action.taskId,
+            nodeId: seen.node.id,
+            historyId: h.id,
+            reason: `alert "${rule.name}": ${h.summary}`,
+          }
+        : null;
+    if (what === 'cleared' && !row) view.state = 'resolved';
+    this.queue.push({ write, view, action });
+  }
+
+  /** Commits what changed since the last flush; on failure it stays queued and is tried again. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.queue.length === 0) return Promise.resolve();
+    const batch = this.queue;
+    this.queue = [];
+    this.flushing = this.commit(batch).finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async commit(batch: Queued[]): Promise<void> {
+    try {
+      await this.deps.states.write(batch.map((q) => q.write));
+    } catch (err) {
+      this.queue = [...batch, ...this.queue];
+      this.deps.log.warn({ err, changes: batch.length }, 'could not record alert changes; will retry');
+      return;
+    }
+    this.transitions += batch.filter((q) => q.write.history).length;
+    for (const q of batch) this.deps.bus.emit('alertChanged', q.view);
+    for (const q of batch) if (q.action) void this.act(q.action);
+  }
+
+  private async act(a: NonNullable<Queued['action']>): Promise<void> {
+    try {
+      const runId = await this.deps.runAction(a.taskId, a.nodeId, `alert-action:${a.historyId}`, a.reason);
+      await this.deps.states.actionDone(a.historyId, 'done', runId);
+    } catch (err) {
+      const message = (err as Error).message;
+      this.deps.log.warn({ err, historyId: a.historyId }, 'alert action could not start');
+      // A task or node gone for good will not come back; anything else is retried with the same key.
+      if (/does not exist|matches no nodes/.test(message)) {
+        await this.deps.states.actionDone(a.historyId, 'failed', message).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Firings whose action did not reach the queue (a crash between commit and enqueue). */
+  private async retryActions(): Promise<void> {
+    for (const h of await this.deps.states.pendingActions(this.now() - ACTION_RETRY_MS)) {
+      const rule = this.rulesById.get(h.rule_id);
+      if (!rule?.action || h.node_id === null) {
+        await this.deps.states.actionDone(h.id, 'failed', 'the rule or its action was removed');
+        continue;
+      }
+      await this.act({
+        taskId: rule.action.taskId,
+        nodeId: h.node_id,
+        historyId: h.id,
+        reason: `alert "${rule.name}": ${h.summary}`,
+      });
+    }
+  }
+
+  private forgetNode(nodeId: string): void {
+    this.live.delete(nodeId);
+    this.liveRulesOf.delete(nodeId);
+    for (const [key, row] of this.leaderStates) if (row.node_id === nodeId) this.leaderStates.delete(key);
+    if (this.leading) void this.deps.states.forgetNode(nodeId).catch(() => undefined);
+  }
+
+  /** Current instances by state, for /metrics. */
+  firingCounts(): Record<string, number> {
+    const counts: Record<string, number> = { info: 0, warning: 0, critical: 0 };
+    const count = (row: AlertStatesTable) => {
+      const rule = this.rulesById.get(row.rule_id);
+      if (row.state === 'firing' && rule) counts[rule.severity] = (counts[rule.severity] ?? 0) + 1;
+    };
+    for (const row of this.leaderStates.values()) count(row);
+    for (const states of this.live.values()) for (const row of states.values()) count(row);
+    return counts;
+  }
+
+  ruleOf(id: string): Rule | undefined {
+    return this.rulesById.get(id);
+  }
+}
