@@ -121,7 +121,9 @@ describe('silences and maintenance windows', () => {
   });
 
   it('refuses a bad schedule with what to write instead', () => {
-    expect(() => windowOf({ cron: 'every sunday', timezone: 'UTC', durationSec: 60 })).toThrow(/five or six cron fields/);
+    expect(() => windowOf({ cron: 'every sunday', timezone: 'UTC', durationSec: 60 })).toThrow(
+      /five or six cron fields/,
+    );
   });
 
   it('matches a silence by rule and/or selector, only while it lasts', () => {
@@ -151,7 +153,7 @@ describe('preview replay', () => {
     tx_bytes: 0,
   });
 
-  it('counts firings over 1-minute averages with the rule\'s duration', () => {
+  it("counts firings over 1-minute averages with the rule's duration", () => {
     const values = [10, 95, 95, 95, 95, 10, 95, 10, 95, 95, 95, 95, 95];
     const minutes = values.map((v, i) => minute(i, v));
     expect(replayMinutes(cpu(90, undefined, 180), minutes)).toBe(2);
