@@ -13,6 +13,7 @@ import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { DayCalendar } from '../metrics/calendar.js';
 import { orderedId } from '../queue/ids.js';
+import { retryWithBackoff } from '../retry.js';
 import type { AlertHistoryTable, AlertStatesTable, Db } from '../store/schema.js';
 import { isLive, type Phase, readingsOf, type Step, step, type ThresholdCondition, unitOf } from './conditions.js';
 import { type IndexedNode, inScope, type NodeIndex } from './node-index.js';
@@ -80,6 +81,8 @@ export class AlertEngine {
   private rulesById = new Map<string, Rule>();
   /** Live-kind instances of the nodes evaluated here, by node. */
   private readonly live = new Map<string, Map<string, AlertStatesTable>>();
+  /** Shared mode: nodes whose live alerts are being read from the store (their samples wait). */
+  private readonly loading = new Map<string, object>();
   /** Leader-kind instances (offline, version, traffic, command), while leading. */
   private readonly leaderStates = new Map<string, AlertStatesTable>();
   /** Live rules per node, cached until rules or the node's labels change. */
@@ -156,14 +159,31 @@ export class AlertEngine {
 
   // ---- live conditions (the instance holding the node) -----------------------------------------
 
-  /** Shared mode: a node connected here; its live alerts continue from the store. */
+  /**
+   * Shared mode: a node connected here; its live alerts continue from the store. Its samples are not
+   * evaluated until they are loaded, or a firing alert of the previous instance would fire again.
+   */
   async nodeConnected(nodeId: string): Promise<void> {
-    if (this.deps.shared) await this.loadLive({ nodeId });
+    if (!this.deps.shared) return;
+    const marker = {};
+    this.loading.set(nodeId, marker);
+    this.live.delete(nodeId);
+    try {
+      await retryWithBackoff(() => this.loadLive({ nodeId }), {
+        maxDelayMs: 5_000,
+        jitter: true,
+        keepTrying: () => this.loading.get(nodeId) === marker,
+      });
+    } finally {
+      if (this.loading.get(nodeId) === marker) this.loading.delete(nodeId);
+    }
   }
 
   /** Shared mode: the node left; whichever instance it reaches next continues its alerts. */
   nodeReleased(nodeId: string): void {
-    if (this.deps.shared) this.live.delete(nodeId);
+    if (!this.deps.shared) return;
+    this.loading.delete(nodeId);
+    this.live.delete(nodeId);
   }
 
   private async loadLive(filter: { nodeId?: string }): Promise<void> {
@@ -194,7 +214,7 @@ export class AlertEngine {
   /** Every accounted sample of a node connected here. */
   observe(nodeId: string, snapshot: LiveSnapshot): void {
     const node = this.deps.nodes.get(nodeId);
-    if (!node || node.revoked) return;
+    if (!node || node.revoked || this.loading.has(nodeId)) return;
     const rules = this.rulesFor(node);
     if (rules.length === 0) return;
     const states = this.liveOf(nodeId);
