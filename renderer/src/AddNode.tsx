@@ -1,14 +1,23 @@
-// Adding a node: name → the agent command with token and fingerprint, shown once; the panel turns
-// green when the agent connects.
-import { useMutation } from '@tanstack/react-query';
+// Adding a node. "Get an install line": an enrollment code and the curl/wget line that installs and
+// enrolls the agent on the host (install/InstallLine.tsx). "Create": the node now, its token and the
+// agent command shown once, for installing the agent by hand; the panel turns green when it connects.
+import { Button, Code, CopyButton, Group, NumberInput, Paper, Stack, Text, TextInput } from '@mantine/core';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../main/contract/contract';
+import { type CreatedCode, InstallLinePanel } from './install/InstallLine';
+import { nodesQuery } from './sync';
 
 type Node = OutputOf<'listNodes'>[number];
 export type Credentials = OutputOf<'createNode'>;
 
 export function AddNode({ client, onCreated }: { client: Client; onCreated: (c: Credentials) => void }) {
+  const { t } = useTranslation('install');
   const [name, setName] = useState('');
+  const [hosts, setHosts] = useState<number>(1);
+  const [line, setLine] = useState<CreatedCode | null>(null);
+  const nodes = useQuery(nodesQuery(client));
   const create = useMutation({
     mutationFn: () => client.createNode({ name }),
     onSuccess: (c) => {
@@ -16,23 +25,65 @@ export function AddNode({ client, onCreated }: { client: Client; onCreated: (c: 
       onCreated(c);
     },
   });
+  const enroll = useMutation({
+    mutationFn: () => client.createEnrollmentCode(hosts > 1 ? { maxUses: hosts } : { name }),
+    onSuccess: (created) => {
+      setName('');
+      setLine(created);
+    },
+  });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate();
+    enroll.mutate();
   };
+  const error = create.error ?? enroll.error;
+  const batch = hosts > 1;
   return (
-    <form className="add-node" onSubmit={submit}>
-      <label htmlFor="node-name">Add a node</label>
-      <input id="node-name" placeholder="name, e.g. web-1" value={name} onChange={(e) => setName(e.target.value)} />
-      <button type="submit" disabled={!name.trim() || create.isPending}>
-        Create
-      </button>
-      {create.error && (
-        <span role="alert" className="error">
-          {create.error.message}
-        </span>
+    <Stack gap="sm" className="add-node">
+      <form onSubmit={submit}>
+        <Group align="flex-end" wrap="wrap">
+          <TextInput
+            id="node-name"
+            label={t('addNode')}
+            placeholder={t('namePlaceholder')}
+            value={name}
+            disabled={batch}
+            onChange={(e) => setName(e.currentTarget.value)}
+          />
+          <NumberInput
+            label={t('batchSize')}
+            description={t('batchHint')}
+            min={1}
+            max={1000}
+            w={120}
+            value={hosts}
+            onChange={(v) => setHosts(typeof v === 'number' && v >= 1 ? Math.floor(v) : 1)}
+          />
+          <Button type="submit" disabled={(!batch && !name.trim()) || enroll.isPending} loading={enroll.isPending}>
+            {t('installLine')}
+          </Button>
+          <Button
+            variant="default"
+            disabled={batch || !name.trim() || create.isPending}
+            loading={create.isPending}
+            onClick={() => create.mutate()}
+          >
+            {t('create')}
+          </Button>
+        </Group>
+        <Text size="xs" c="dimmed" mt={4}>
+          {t('createHint')}
+        </Text>
+      </form>
+      {error && (
+        <Text role="alert" c="red" size="sm" className="error">
+          {error.message}
+        </Text>
       )}
-    </form>
+      {line && (
+        <InstallLinePanel client={client} created={line} nodes={nodes.data ?? []} onClose={() => setLine(null)} />
+      )}
+    </Stack>
   );
 }
 
@@ -45,20 +96,38 @@ export function CredentialsPanel({
   live: Node | undefined;
   onClose: () => void;
 }) {
+  const { t } = useTranslation('install');
   const online = live?.status === 'online';
   return (
-    <section className={`credentials ${online ? 'online' : ''}`} aria-live="polite">
-      <p>
-        Run this on <strong>{credentials.node.name}</strong> (the token is shown only now):
-      </p>
-      <pre>{credentials.agentCommand}</pre>
-      <button type="button" onClick={() => void navigator.clipboard?.writeText(credentials.agentCommand)}>
-        Copy
-      </button>
-      <button type="button" onClick={onClose}>
-        Done
-      </button>
-      <p className="hint">{online ? 'Connected: the node is online.' : 'Waiting for the agent to connect…'}</p>
-    </section>
+    <Paper withBorder p="md" className={`credentials ${online ? 'online' : ''}`} aria-live="polite">
+      <Stack gap="sm">
+        <Text>
+          <Trans
+            t={t}
+            i18nKey="tokenRun"
+            values={{ name: credentials.node.name }}
+            components={{ strong: <strong /> }}
+          />
+        </Text>
+        <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
+          {credentials.agentCommand}
+        </Code>
+        <Group>
+          <CopyButton value={credentials.agentCommand}>
+            {({ copied, copy }) => (
+              <Button variant="light" onClick={copy}>
+                {copied ? t('copied') : t('copy')}
+              </Button>
+            )}
+          </CopyButton>
+          <Button variant="default" onClick={onClose}>
+            {t('done')}
+          </Button>
+        </Group>
+        <Text size="sm" c={online ? 'green' : 'dimmed'} className="hint">
+          {online ? t('connected') : t('waiting')}
+        </Text>
+      </Stack>
+    </Paper>
   );
 }
