@@ -1,8 +1,12 @@
 // The UI's own connection to the master: a banner while the event stream is down (with the retry
 // countdown and a "Retry now" button), and a hook screens use to stop presenting values as live.
+import { Alert, Button, Group, Text } from '@mantine/core';
+import { IconPlugConnectedX } from '@tabler/icons-react';
 import { useSyncExternalStore } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useNow } from './clock';
 import type { Connection } from './events';
+import { timeOfDay } from './format';
 import type { Transport } from './transport';
 
 export function useConnection(transport: Transport): Connection {
@@ -19,19 +23,26 @@ export function useStaleSince(transport: Transport): number | null {
 }
 
 export function ConnectionBanner({ transport }: { transport: Transport }) {
+  const { t } = useTranslation();
   const connection = useConnection(transport);
   const now = useNow();
   if (connection.state !== 'lost') return null;
   const seconds = Math.max(0, Math.ceil((connection.retryAt - now) / 1000));
   return (
-    <div role="alert" className="connection-lost">
-      <span>
-        Connection to the master lost — reconnecting (retry in {seconds} s)… Values shown are from{' '}
-        {new Date(connection.since).toLocaleTimeString()}.
-      </span>{' '}
-      <button type="button" onClick={() => transport.events.retryNow()}>
-        Retry now
-      </button>
-    </div>
+    <Alert
+      role="alert"
+      color="red"
+      variant="light"
+      className="connection-lost"
+      icon={<IconPlugConnectedX size={20} stroke={1.5} />}
+      mb="md"
+    >
+      <Group justify="space-between" gap="sm">
+        <Text size="sm">{t('connection.lost', { seconds, since: timeOfDay(connection.since) })}</Text>
+        <Button size="xs" variant="default" onClick={() => transport.events.retryNow()}>
+          {t('connection.retry')}
+        </Button>
+      </Group>
+    </Alert>
   );
 }

@@ -21,11 +21,11 @@ import { SCREENS } from './screens';
 const fleetChunk = import('../FleetOverview');
 const FleetOverview = lazy(() => fleetChunk.then((m) => ({ default: m.FleetOverview })));
 const NodePage = lazy(() => import('../NodePage').then((m) => ({ default: m.NodePage })));
-const RunCommand = lazy(() => import('../RunCommand').then((m) => ({ default: m.RunCommand })));
-const Commands = lazy(() => import('../Commands').then((m) => ({ default: m.Commands })));
-const Tasks = lazy(() => import('../Tasks').then((m) => ({ default: m.Tasks })));
+const RunCommand = lazy(() => import('../commands/RunCommand').then((m) => ({ default: m.RunCommand })));
+const Commands = lazy(() => import('../commands/Commands').then((m) => ({ default: m.Commands })));
+const Tasks = lazy(() => import('../tasks/Tasks').then((m) => ({ default: m.Tasks })));
 const Files = lazy(() => import('../Files').then((m) => ({ default: m.Files })));
-const Settings = lazy(() => import('../Settings').then((m) => ({ default: m.Settings })));
+const Settings = lazy(() => import('../settings/Settings').then((m) => ({ default: m.Settings })));
 
 export function App() {
   const [transport, setTransport] = useState<Transport | null>(initialTransport);

@@ -1,11 +1,26 @@
+import {
+  Alert,
+  Button,
+  Checkbox,
+  Fieldset,
+  Group,
+  NumberInput,
+  Stack,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { isTerminalStatus } from '../../main/contract/command-status';
-import type { AnyEvent, Client, OutputOf } from '../../main/contract/contract';
-import { matchesLabelFilter } from '../../main/contract/labels';
-import { FollowedLog, MergedLines, TruncationNotice } from './command-output';
-import { nodesQuery } from './sync';
-import type { Transport } from './transport';
+import { useTranslation } from 'react-i18next';
+import { isTerminalStatus } from '../../../main/contract/command-status';
+import type { AnyEvent, Client, OutputOf } from '../../../main/contract/contract';
+import { matchesLabelFilter } from '../../../main/contract/labels';
+import { Shortcut } from '../shell/palette';
+import { nodesQuery } from '../sync';
+import type { Transport } from '../transport';
+import { MergedLines, OutputPane, SegmentedView, TruncationNotice } from './command-output';
 
 type Command = OutputOf<'enqueueCommands'>['commands'][number];
 type Live = { status: string; exitCode: number | null; stdout: string; stderr: string };
@@ -39,6 +54,7 @@ export function RunCommand({
   /** Targets ticked when the screen opens ("Run a command on…" in the palette). */
   preselected?: readonly string[];
 }) {
+  const { t } = useTranslation(['commands', 'common']);
   const nodes = useQuery(nodesQuery(client));
   const [selected, setSelected] = useState<Set<string>>(() => new Set(preselected));
   const [text, setText] = useState('');
@@ -140,120 +156,130 @@ export function RunCommand({
   const offline = (nodes.data ?? []).filter((n) => selected.has(n.id) && n.status !== 'online');
   const deadlineSec = deadlineMin.trim() === '' ? null : Math.round(Number(deadlineMin) * 60);
   const deadlineProblem =
-    deadlineSec !== null && !(deadlineSec >= 60 && deadlineSec <= 30 * 86_400)
-      ? 'a deadline is 1 minute to 30 days'
-      : null;
+    deadlineSec !== null && !(deadlineSec >= 60 && deadlineSec <= 30 * 86_400) ? t('run.deadlineRange') : null;
+  const allNodes = nodes.data ?? [];
 
   return (
-    <section className="run-command">
+    <Stack className="run-command" gap="md">
+      <Title order={1} size="h2">
+        {t('common:nav.run')}
+      </Title>
       <form onSubmit={submit}>
-        <div className="row">
-          <label>
-            Select by label{' '}
-            <input
+        <Stack gap="sm" maw={960}>
+          <Group align="flex-end" gap="sm">
+            <TextInput
+              label={t('run.byLabel')}
               value={labelFilter}
               placeholder="role=web, env=prod"
-              onChange={(e) => setLabelFilter(e.target.value)}
+              onChange={(e) => setLabelFilter(e.currentTarget.value)}
+              style={{ flex: '1 1 16rem' }}
             />
-          </label>
-          <button
-            type="button"
-            onClick={() =>
-              setSelected(
-                new Set((nodes.data ?? []).filter((n) => matchesLabelFilter(labelFilter, n.labels)).map((n) => n.id)),
-              )
-            }
-          >
-            Select matching
-          </button>
-        </div>
-        <fieldset className="node-picker">
-          <legend>Nodes</legend>
-          {(nodes.data ?? []).map((node) => (
-            <label key={node.id} className={node.status}>
-              <input type="checkbox" checked={selected.has(node.id)} onChange={() => toggle(node.id)} />
-              {node.name}
-            </label>
-          ))}
-        </fieldset>
-        <label htmlFor="command-text">Command</label>
-        <textarea
-          id="command-text"
-          rows={3}
-          placeholder="uptime"
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit();
-          }}
-        />
-        <div className="row">
-          <label>
-            Timeout (s){' '}
-            <input type="number" min={1} value={timeoutSec} onChange={(e) => setTimeoutSec(Number(e.target.value))} />
-          </label>
-          <button
-            type="submit"
-            disabled={!text.trim() || selected.size === 0 || run.isPending || deadlineProblem !== null}
-          >
-            Run on {selected.size} node{selected.size === 1 ? '' : 's'} (Ctrl+Enter)
-          </button>
-          {commands.length > 0 && done < commands.length && (
-            <button type="button" onClick={cancelAll}>
-              Cancel
-            </button>
+            <Button
+              variant="default"
+              onClick={() =>
+                setSelected(new Set(allNodes.filter((n) => matchesLabelFilter(labelFilter, n.labels)).map((n) => n.id)))
+              }
+            >
+              {t('run.selectMatching')}
+            </Button>
+          </Group>
+          <Fieldset legend={t('run.nodes')} className="node-picker">
+            <Group gap="md">
+              {allNodes.map((node) => (
+                <Checkbox
+                  key={node.id}
+                  label={node.name}
+                  className={node.status}
+                  checked={selected.has(node.id)}
+                  onChange={() => toggle(node.id)}
+                />
+              ))}
+            </Group>
+          </Fieldset>
+          <Textarea
+            id="command-text"
+            label={t('run.command')}
+            description={t('run.commandHint')}
+            autosize
+            minRows={3}
+            maxRows={12}
+            placeholder="uptime"
+            ff="monospace"
+            value={text}
+            onChange={(e) => setText(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit();
+            }}
+          />
+          <Group align="flex-end" gap="sm">
+            <NumberInput
+              label={t('run.timeout')}
+              min={1}
+              w={140}
+              value={timeoutSec}
+              onChange={(value) => setTimeoutSec(Number(value) || 1)}
+            />
+            <Button
+              type="submit"
+              loading={run.isPending}
+              disabled={!text.trim() || selected.size === 0 || deadlineProblem !== null}
+              rightSection={<Shortcut keys="mod+enter" />}
+            >
+              {t('run.submit', { count: selected.size })}
+            </Button>
+            {commands.length > 0 && done < commands.length && (
+              <Button variant="default" color="red" onClick={cancelAll}>
+                {t('common:dialogs.cancel')}
+              </Button>
+            )}
+          </Group>
+          {offline.length > 0 && (
+            <Alert className="offline-warning" role="status" color="yellow" variant="light">
+              <Stack gap="xs">
+                <Text size="sm">
+                  {t('run.offline', { count: offline.length, names: offline.map((n) => n.name).join(', ') })}
+                </Text>
+                <NumberInput
+                  label={t('run.deadline')}
+                  min={1}
+                  max={43_200}
+                  w={{ base: '100%', sm: 320 }}
+                  value={deadlineMin}
+                  placeholder={t('run.noDeadline')}
+                  onChange={(value) => setDeadlineMin(value === '' ? '' : String(value))}
+                  error={deadlineProblem}
+                />
+                {!deadlineProblem && (
+                  <Text size="sm" c="dimmed">
+                    {deadlineSec === null ? t('run.noDeadlineHint') : t('run.deadlineHint')}
+                  </Text>
+                )}
+              </Stack>
+            </Alert>
           )}
-        </div>
-        {offline.length > 0 && (
-          <div className="offline-warning" role="status">
-            <p>
-              {offline.map((n) => n.name).join(', ')} {offline.length === 1 ? 'is' : 'are'} not online: the command
-              waits on the master and runs when the node connects.
-            </p>
-            <label>
-              Give up if not started within (minutes){' '}
-              <input
-                type="number"
-                min={1}
-                max={43_200}
-                value={deadlineMin}
-                placeholder="no deadline"
-                onChange={(e) => setDeadlineMin(e.target.value)}
-              />
-            </label>{' '}
-            <span className={deadlineProblem ? 'error' : 'hint'}>
-              {deadlineProblem ??
-                (deadlineSec === null
-                  ? 'No deadline: it runs whenever the node connects, even hours later.'
-                  : 'Not started by then: it ends expired.')}
-            </span>
-          </div>
-        )}
-        {run.error && (
-          <p role="alert" className="error">
-            {run.error.message}
-          </p>
-        )}
+          {run.error && (
+            <Alert role="alert" color="red">
+              {run.error.message}
+            </Alert>
+          )}
+        </Stack>
       </form>
       {commands.length > 0 && (
-        <div className="row">
-          <p className="progress" aria-live="polite">
-            {done} of {commands.length} done{failed > 0 ? `, ${failed} not succeeded` : ''}
-          </p>
-          <button type="button" aria-pressed={view === 'side'} onClick={() => setView('side')}>
-            Side by side
-          </button>
-          <button type="button" aria-pressed={view === 'merged'} onClick={() => setView('merged')}>
-            Merged log
-          </button>
+        <Group gap="sm">
+          <Text className="progress" aria-live="polite">
+            {failed > 0
+              ? t('run.progressFailed', { done, total: commands.length, failed })
+              : t('run.progress', { done, total: commands.length })}
+          </Text>
+          <SegmentedView view={view} onChange={setView} />
           {onOpenCommand && commands[0] && (
-            <button type="button" className="link" onClick={() => onOpenCommand(commands[0]?.id as string)}>
-              Open in Commands
-            </button>
+            <Button variant="subtle" onClick={() => onOpenCommand(commands[0]?.id as string)}>
+              {t('run.openInCommands')}
+            </Button>
           )}
-        </div>
+        </Group>
       )}
-      {/* One view at a time: the merged log replaces the panes (a hidden attribute lost to .outputs' display). */}
+      {/* One view at a time: the merged log replaces the panes. */}
       {view === 'merged' ? (
         <>
           {commands.map((c) => {
@@ -271,24 +297,22 @@ export function RunCommand({
             const stdout = final?.stdout ?? state?.stdout;
             const stderr = final?.stderr ?? state?.stderr;
             return (
-              <article key={c.id} className="output" data-command-id={c.id}>
-                <header>
-                  <strong>{nameOf(c.nodeId)}</strong>{' '}
-                  <span className={`badge ${state?.status}`}>
-                    {state?.status}
-                    {state?.exitCode !== null && state?.exitCode !== undefined ? ` (exit ${state.exitCode})` : ''}
-                  </span>
-                </header>
-                {final && <TruncationNotice command={final} />}
-                <FollowedLog content={(stdout?.length ?? 0) + (stderr?.length ?? 0)}>
-                  {stdout}
-                  {stderr && <span className="stderr">{stderr}</span>}
-                </FollowedLog>
-              </article>
+              <OutputPane
+                key={c.id}
+                commandId={c.id}
+                name={nameOf(c.nodeId)}
+                status={state?.status}
+                exitCode={state?.exitCode ?? null}
+                notice={final && <TruncationNotice command={final} />}
+                content={(stdout?.length ?? 0) + (stderr?.length ?? 0)}
+              >
+                {stdout}
+                {stderr && <span className="stderr">{stderr}</span>}
+              </OutputPane>
             );
           })}
         </div>
       )}
-    </section>
+    </Stack>
   );
 }

@@ -4,8 +4,8 @@
 // sealed, for a reverse tunnel that must reconnect by itself).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import type { Client, InputOf, OutputOf } from '../../main/contract/contract';
-import type { Transport } from './transport';
+import type { Client, InputOf, OutputOf } from '../../../main/contract/contract';
+import type { Transport } from '../transport';
 
 type Job = OutputOf<'getBootstrap'>;
 type Request = InputOf<'startBootstrap'>;

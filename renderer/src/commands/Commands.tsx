@@ -2,18 +2,43 @@
 // code; filters (node, status, text, task run) and paging by cursor; live through the event hub
 // (sync.ts patches rows by id and refetches lists for new commands). A command opens its fan-out —
 // every command of the same enqueue — with streamed output, cancel and re-run.
+import {
+  Alert,
+  Anchor,
+  Button,
+  Code,
+  Group,
+  NativeSelect,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { IconArrowLeft, IconSearch } from '@tabler/icons-react';
 import { useInfiniteQuery, useMutation, useQueries, useQuery } from '@tanstack/react-query';
 import { type KeyboardEvent, useEffect, useMemo, useState } from 'react';
-import { COMMAND_STATUSES, isTerminalStatus } from '../../main/contract/command-status';
-import type { Client } from '../../main/contract/contract';
-import { type CommandView, commandTextOf } from '../../main/contract/queue-schemas';
-import { useNow } from './clock';
-import { FollowedLog, MergedLines, TruncationNotice, waitingText } from './command-output';
-import { useDialogs } from './dialogs';
-import { latestError } from './errors';
-import { ago } from './format';
-import { liveClipped, type OutputChunk, textsOf, useLiveOutput } from './live-output';
-import { nodesQuery } from './sync';
+import { useTranslation } from 'react-i18next';
+import { COMMAND_STATUSES, isTerminalStatus } from '../../../main/contract/command-status';
+import type { Client } from '../../../main/contract/contract';
+import { type CommandView, commandTextOf } from '../../../main/contract/queue-schemas';
+import { useNow } from '../clock';
+import { useDialogs } from '../dialogs';
+import { latestError } from '../errors';
+import { ago, dateTime, number } from '../format';
+import { i18n } from '../i18n';
+import { liveClipped, type OutputChunk, textsOf, useLiveOutput } from '../live-output';
+import { nodesQuery } from '../sync';
+import {
+  FollowedLog,
+  MergedLines,
+  type OutputView,
+  SegmentedView,
+  StatusBadge,
+  TruncationNotice,
+  waitingText,
+} from './command-output';
 
 export interface CommandFilters {
   nodeId?: string;
@@ -36,15 +61,16 @@ function useNodeIndex(client: Client): Map<string, NodeLite> {
 
 function seconds(ms: number | null): string {
   if (ms === null) return '—';
-  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+  return i18n.t('commands:seconds', { value: ms < 10_000 ? number(ms / 1000, 1) : number(Math.round(ms / 1000)) });
 }
 
 function StatusCell({ command, node }: { command: CommandView; node: NodeLite | undefined }) {
+  const { t } = useTranslation('commands');
   const waiting = waitingText(command, node);
   return (
     <>
-      <span className={`badge ${command.status}`}>{command.status}</span>
-      {command.truncated && <span className="hint"> ✂ cut</span>}
+      <StatusBadge status={command.status} />
+      {command.truncated && <span className="hint"> ✂ {t('list.cut')}</span>}
       {waiting && <div className="waiting">{waiting}</div>}
     </>
   );
@@ -64,6 +90,7 @@ export function CommandList({
   pageSize?: number;
   showNode?: boolean;
 }) {
+  const { t } = useTranslation('commands');
   const nodes = useNodeIndex(client);
   const now = useNow();
   const list = useInfiniteQuery({
@@ -81,57 +108,59 @@ export function CommandList({
   };
   if (list.error) {
     return (
-      <p role="alert" className="error">
+      <Alert role="alert" color="red">
         {list.error.message}
-      </p>
+      </Alert>
     );
   }
-  if (list.isPending) return <p className="hint">Loading commands…</p>;
-  if (rows.length === 0) return <p className="empty">No commands match.</p>;
+  if (list.isPending) return <p className="hint">{t('list.loading')}</p>;
+  if (rows.length === 0) return <p className="empty">{t('list.empty')}</p>;
   return (
     <>
-      <table className="plain commands-table">
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>Command</th>
-            {showNode && <th>Node</th>}
-            <th>Status</th>
-            <th>Exit</th>
-            <th>Duration</th>
-            <th>Who</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((c) => (
-            <tr
-              key={c.id}
-              data-command-id={c.id}
-              data-status={c.status}
-              tabIndex={0}
-              className="command-row"
-              onClick={() => onOpen(c.id)}
-              onKeyDown={(e) => open(e, c.id)}
-            >
-              <td title={new Date(c.createdAt).toLocaleString()}>{ago(c.createdAt, now)}</td>
-              <td className="command-text">
-                <code>{commandTextOf(c.exec)}</code>
-              </td>
-              {showNode && <td>{nodes.get(c.nodeId)?.name ?? c.nodeId}</td>}
-              <td>
-                <StatusCell command={c} node={nodes.get(c.nodeId)} />
-              </td>
-              <td>{c.exitCode ?? (c.signal ? c.signal : '—')}</td>
-              <td>{seconds(c.durationMs)}</td>
-              <td className="hint">{c.origin}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table.ScrollContainer minWidth={760}>
+        <Table className="plain commands-table" highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('list.when')}</Table.Th>
+              <Table.Th>{t('list.command')}</Table.Th>
+              {showNode && <Table.Th>{t('list.node')}</Table.Th>}
+              <Table.Th>{t('list.status')}</Table.Th>
+              <Table.Th>{t('list.exit')}</Table.Th>
+              <Table.Th>{t('list.duration')}</Table.Th>
+              <Table.Th>{t('list.who')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((c) => (
+              <Table.Tr
+                key={c.id}
+                data-command-id={c.id}
+                data-status={c.status}
+                tabIndex={0}
+                className="command-row"
+                onClick={() => onOpen(c.id)}
+                onKeyDown={(e) => open(e, c.id)}
+              >
+                <Table.Td title={dateTime(c.createdAt)}>{ago(c.createdAt, now)}</Table.Td>
+                <Table.Td className="command-text">
+                  <code>{commandTextOf(c.exec)}</code>
+                </Table.Td>
+                {showNode && <Table.Td>{nodes.get(c.nodeId)?.name ?? t('list.removedNode')}</Table.Td>}
+                <Table.Td>
+                  <StatusCell command={c} node={nodes.get(c.nodeId)} />
+                </Table.Td>
+                <Table.Td>{c.exitCode ?? (c.signal ? c.signal : '—')}</Table.Td>
+                <Table.Td>{seconds(c.durationMs)}</Table.Td>
+                <Table.Td className="hint">{c.origin}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
       {list.hasNextPage && (
-        <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-          {list.isFetchingNextPage ? 'Loading…' : 'Older commands'}
-        </button>
+        <Button variant="default" mt="sm" onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
+          {t('list.older')}
+        </Button>
       )}
     </>
   );
@@ -158,6 +187,7 @@ export function Commands({
   onOpen: (id: string) => void;
   onClose: () => void;
 }) {
+  const { t } = useTranslation(['commands', 'common']);
   const nodes = useQuery(nodesQuery(client));
   const [nodeId, setNodeId] = useState('');
   const [status, setStatus] = useState('');
@@ -173,41 +203,47 @@ export function Commands({
   };
   if (openId) return <CommandDetail client={client} id={openId} onBack={onClose} onOpen={onOpen} />;
   return (
-    <main className="commands">
-      <h1>Commands</h1>
-      <div className="toolbar">
-        <label>
-          Node{' '}
-          <select value={nodeId} onChange={(e) => setNodeId(e.target.value)}>
-            <option value="">All nodes</option>
-            {(nodes.data ?? []).map((n) => (
-              <option key={n.id} value={n.id}>
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status{' '}
-          <select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">Any status</option>
-            {COMMAND_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Command text <input type="search" value={text} maxLength={200} onChange={(e) => setText(e.target.value)} />
-        </label>
-        <label>
-          Task run{' '}
-          <input value={taskRunId} maxLength={64} placeholder="run_…" onChange={(e) => setTaskRunId(e.target.value)} />
-        </label>
-      </div>
+    <Stack className="commands" gap="md">
+      <Title order={1} size="h2">
+        {t('common:nav.commands')}
+      </Title>
+      <Group className="toolbar" gap="sm" align="flex-end">
+        <NativeSelect
+          label={t('filters.node')}
+          value={nodeId}
+          onChange={(e) => setNodeId(e.currentTarget.value)}
+          data={[
+            { value: '', label: t('filters.allNodes') },
+            ...(nodes.data ?? []).map((n) => ({ value: n.id, label: n.name })),
+          ]}
+        />
+        <NativeSelect
+          label={t('filters.status')}
+          value={status}
+          onChange={(e) => setStatus(e.currentTarget.value)}
+          data={[
+            { value: '', label: t('filters.anyStatus') },
+            ...COMMAND_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) })),
+          ]}
+        />
+        <TextInput
+          type="search"
+          label={t('filters.text')}
+          value={text}
+          maxLength={200}
+          leftSection={<IconSearch size={16} stroke={1.5} />}
+          onChange={(e) => setText(e.currentTarget.value)}
+        />
+        <TextInput
+          label={t('filters.taskRun')}
+          value={taskRunId}
+          maxLength={64}
+          placeholder="run_…"
+          onChange={(e) => setTaskRunId(e.currentTarget.value)}
+        />
+      </Group>
       <CommandList client={client} filters={filters} onOpen={onOpen} />
-    </main>
+    </Stack>
   );
 }
 
@@ -248,9 +284,10 @@ function CommandDetail({
   onBack: () => void;
   onOpen: (id: string) => void;
 }) {
+  const { t } = useTranslation(['commands', 'common']);
   const dialogs = useDialogs();
   const nodes = useNodeIndex(client);
-  const [view, setView] = useState<'side' | 'merged'>('side');
+  const [view, setView] = useState<OutputView>('side');
   const opened = useQuery({ queryKey: ['command', id], queryFn: () => client.getCommand({ id }) });
   const batchId = opened.data?.batchId ?? null;
   const batch = useQuery({
@@ -274,7 +311,7 @@ function CommandDetail({
     })),
   });
   const stored = new Map(shown.map((m, i) => [m.id, storedQueries[i]?.data]));
-  const nameOf = (nodeId: string) => nodes.get(nodeId)?.name ?? nodeId;
+  const nameOf = (nodeId: string) => nodes.get(nodeId)?.name ?? t('list.removedNode');
 
   const cancel = useMutation({
     mutationFn: async (targets: CommandView[]) => {
@@ -300,12 +337,11 @@ function CommandDetail({
     const running = targets.filter((c) => c.status === 'running' || c.status === 'dispatched');
     const one = targets.length === 1 ? targets[0] : undefined;
     const yes = await dialogs.confirm({
-      title: one ? `Cancel the command on ${nameOf(one.nodeId)}?` : `Cancel ${targets.length} unfinished commands?`,
-      message:
-        running.length > 0
-          ? `${running.length} already started: ${running.length === 1 ? 'its' : 'their'} processes get SIGTERM, then SIGKILL after 5 s. The others will not run.`
-          : 'Not started yet: it will not run.',
-      confirmLabel: one ? 'Cancel command' : 'Cancel commands',
+      title: one
+        ? t('cancel.titleOne', { name: nameOf(one.nodeId) })
+        : t('cancel.titleMany', { count: targets.length }),
+      message: running.length > 0 ? t('cancel.running', { count: running.length }) : t('cancel.notStarted'),
+      confirmLabel: one ? t('cancel.confirmOne') : t('cancel.confirmMany'),
       danger: true,
     });
     if (yes) cancel.mutate(targets);
@@ -314,19 +350,14 @@ function CommandDetail({
     const targets = [...new Set(members.map((m) => m.nodeId))];
     const away = targets.filter((n) => nodes.get(n)?.status !== 'online').map(nameOf);
     const yes = await dialogs.confirm({
-      title: `Run it again on ${targets.length} node${targets.length === 1 ? '' : 's'}?`,
+      title: t('rerun.title', { count: targets.length }),
       message: (
         <>
-          <code>{commandTextOf(first.exec)}</code>
-          {away.length > 0 && (
-            <p>
-              {away.join(', ')} {away.length === 1 ? 'is' : 'are'} not online: the command waits until the node
-              connects, with no deadline (Run command offers one).
-            </p>
-          )}
+          <Code block>{commandTextOf(first.exec)}</Code>
+          {away.length > 0 && <p>{t('rerun.offline', { count: away.length, names: away.join(', ') })}</p>}
         </>
       ),
-      confirmLabel: 'Run again',
+      confirmLabel: t('rerun.confirm'),
     });
     if (yes) rerun.mutate(first);
   };
@@ -336,52 +367,49 @@ function CommandDetail({
   const done = members.length - unfinished.length;
   const outputs = new Map(shown.map((m) => [m.id, outputOf(m, stored.get(m.id), live.get(m.id) ?? [])]));
   return (
-    <main className="command-detail">
-      <div className="row">
-        <button type="button" onClick={onBack}>
-          ← All commands
-        </button>
-        <h1>
+    <Stack className="command-detail" gap="sm">
+      <Group gap="sm" wrap="nowrap">
+        <Button variant="subtle" leftSection={<IconArrowLeft size={16} />} onClick={onBack}>
+          {t('detail.back')}
+        </Button>
+        <Title order={1} size="h3" style={{ minWidth: 0, overflowWrap: 'anywhere' }}>
           <code>{first ? commandTextOf(first.exec) : '…'}</code>
-        </h1>
-      </div>
+        </Title>
+      </Group>
       {first && (
-        <p className="hint">
-          {first.origin} · {new Date(first.createdAt).toLocaleString()} ·{' '}
-          {members.length > 1 ? `fan-out of ${members.length} commands` : 'one node'}
-          {first.taskRunId ? ` · task run ${first.taskRunId}` : ''}
-        </p>
+        <Text size="sm" c="dimmed">
+          {first.origin} · {dateTime(first.createdAt)} ·{' '}
+          {members.length > 1 ? t('detail.fanOut', { count: members.length }) : t('detail.oneNode')}
+          {first.taskRunId ? ` · ${t('detail.taskRun', { id: first.taskRunId })}` : ''}
+        </Text>
       )}
       {error && (
-        <p role="alert" className="error">
+        <Alert role="alert" color="red">
           {error.message}
-        </p>
+        </Alert>
       )}
-      <div className="row">
-        <p className="progress" aria-live="polite">
-          {done} of {members.length} done
-        </p>
-        <button type="button" aria-pressed={view === 'side'} onClick={() => setView('side')}>
-          Side by side
-        </button>
-        <button type="button" aria-pressed={view === 'merged'} onClick={() => setView('merged')}>
-          Merged log
-        </button>
+      <Group className="row" gap="sm">
+        <Text className="progress" aria-live="polite">
+          {t('detail.progress', { done, total: members.length })}
+        </Text>
+        <SegmentedView view={view} onChange={setView} />
         {unfinished.length > 0 && (
-          <button type="button" className="danger" onClick={() => void askCancel(unfinished)}>
-            {unfinished.length === 1 ? 'Cancel' : `Cancel ${unfinished.length} unfinished`}
-          </button>
+          <Button color="red" variant="light" onClick={() => void askCancel(unfinished)}>
+            {unfinished.length === 1
+              ? t('common:dialogs.cancel')
+              : t('detail.cancelMany', { count: unfinished.length })}
+          </Button>
         )}
         {first && (
-          <button type="button" onClick={() => void askRerun(first)} disabled={rerun.isPending}>
-            Re-run
-          </button>
+          <Button variant="default" onClick={() => void askRerun(first)} loading={rerun.isPending}>
+            {t('detail.rerun')}
+          </Button>
         )}
-      </div>
+      </Group>
       {members.length > shown.length && (
-        <p className="hint">
-          Showing {shown.length} of {members.length}; filter the list by node for the others.
-        </p>
+        <Text size="sm" c="dimmed">
+          {t('detail.partial', { shown: shown.length, total: members.length })}
+        </Text>
       )}
       {view === 'merged' ? (
         <MergedLog members={shown} outputs={outputs} nameOf={nameOf} />
@@ -399,7 +427,7 @@ function CommandDetail({
           ))}
         </div>
       )}
-    </main>
+    </Stack>
   );
 }
 
@@ -439,38 +467,40 @@ function CommandPane({
   node: NodeLite | undefined;
   onCancel: () => void;
 }) {
+  const { t } = useTranslation('commands');
   const finished = isTerminalStatus(command.status);
   const waiting = waitingText(command, node);
+  const name = node?.name ?? t('list.removedNode');
   return (
-    <article className={focused ? 'output focused' : 'output'} data-command-id={command.id}>
-      <header>
-        <strong>{node?.name ?? command.nodeId}</strong>{' '}
-        <span className={`badge ${command.status}`}>
-          {command.status}
-          {command.exitCode !== null ? ` (exit ${command.exitCode})` : ''}
-        </span>{' '}
-        <span className="hint">{seconds(command.durationMs)}</span>
-        {!finished && (
-          <button type="button" className="link" onClick={onCancel}>
-            Cancel
-          </button>
-        )}
-      </header>
+    <Paper
+      withBorder
+      component="article"
+      className={focused ? 'output focused' : 'output'}
+      data-command-id={command.id}
+    >
+      <Group component="header" gap="xs" justify="space-between" wrap="nowrap">
+        <Text fw={600} truncate>
+          {name}
+        </Text>
+        <Group gap="xs" wrap="nowrap">
+          <StatusBadge status={command.status} exitCode={command.exitCode} />
+          <span className="hint">{seconds(command.durationMs)}</span>
+          {!finished && (
+            <Anchor component="button" type="button" size="sm" c="red" onClick={onCancel}>
+              {t('detail.cancelOne')}
+            </Anchor>
+          )}
+        </Group>
+      </Group>
       {waiting && <p className="waiting">{waiting}</p>}
       <TruncationNotice command={command} />
       {command.error && <p className="hint">{command.error}</p>}
-      {!finished && !waiting && output.chunks.length === 0 && (
-        <p className="hint">
-          Output appears here as it arrives; what it printed before this page opened is shown when it finishes.
-        </p>
-      )}
-      {!output.stored && liveClipped(command.id) && (
-        <p className="hint">Earlier output is left out here (the newest 200,000 characters are shown).</p>
-      )}
-      <FollowedLog content={output.stdout.length + output.stderr.length}>
+      {!finished && !waiting && output.chunks.length === 0 && <p className="hint">{t('detail.outputSoon')}</p>}
+      {!output.stored && liveClipped(command.id) && <p className="hint">{t('detail.clipped')}</p>}
+      <FollowedLog content={output.stdout.length + output.stderr.length} label={name}>
         {output.stdout}
         {output.stderr && <span className="stderr">{output.stderr}</span>}
       </FollowedLog>
-    </article>
+    </Paper>
   );
 }

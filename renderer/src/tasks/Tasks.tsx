@@ -3,10 +3,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Cron } from 'croner';
 import { type FormEvent, useMemo, useState } from 'react';
-import type { Client, OutputOf } from '../../main/contract/contract';
-import { useNow } from './clock';
-import { useDialogs } from './dialogs';
-import { nodesQuery } from './sync';
+import type { Client, OutputOf } from '../../../main/contract/contract';
+import { useNow } from '../clock';
+import { useDialogs } from '../dialogs';
+import { nodesQuery } from '../sync';
 
 type Task = OutputOf<'listTasks'>[number];
 type Run = OutputOf<'listTaskRuns'>[number];
