@@ -128,6 +128,11 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
       // A scheduled run moves the task's next run times.
       refetch(['tasks']);
     }),
+    // A notification attempt finished: the channel's health and the delivery log moved.
+    hub.on('notifyDelivery', () => {
+      refetchIfCached(['notifyChannels']);
+      refetch(['notifyDeliveries']);
+    }),
     hub.onOpened(({ first, resumed }) => {
       if (first) return;
       // Resumed: every event since the last id was replayed; only what failed meanwhile is refetched.

@@ -25,6 +25,7 @@ const RunCommand = lazy(() => import('../commands/RunCommand').then((m) => ({ de
 const Commands = lazy(() => import('../commands/Commands').then((m) => ({ default: m.Commands })));
 const Tasks = lazy(() => import('../tasks/Tasks').then((m) => ({ default: m.Tasks })));
 const Files = lazy(() => import('../Files').then((m) => ({ default: m.Files })));
+const Alerts = lazy(() => import('../alerts/Alerts').then((m) => ({ default: m.Alerts })));
 const Settings = lazy(() => import('../settings/Settings').then((m) => ({ default: m.Settings })));
 
 export function App() {
@@ -176,6 +177,8 @@ function CurrentScreen({ client, transport }: { client: Client; transport: Trans
       return <Tasks client={client} />;
     case 'files':
       return <Files client={client} transport={transport} nodeId={place.filesNode} onNodeChange={setFilesNode} />;
+    case 'alerts':
+      return <Alerts client={client} transport={transport} />;
     case 'settings':
       return <Settings client={client} />;
   }

@@ -2,7 +2,8 @@
 // screen can move the user ("open the files of web-1") without threading callbacks through the tree.
 import { useSyncExternalStore } from 'react';
 
-export type Screen = 'nodes' | 'run' | 'commands' | 'tasks' | 'files' | 'settings';
+export type Screen = 'nodes' | 'run' | 'commands' | 'tasks' | 'files' | 'alerts' | 'settings';
+export type AlertsTabName = 'alerts' | 'rules' | 'silences' | 'channels';
 
 export interface Place {
   screen: Screen;
@@ -14,14 +15,39 @@ export interface Place {
   command: string | null;
   /** Nodes to preselect on the Run command screen (from "Run a command on…"). */
   runTargets: readonly string[];
+  /** The Alerts screen's tab (kept while the user visits other screens). */
+  alertsTab: AlertsTabName;
 }
 
-let place: Place = { screen: 'nodes', node: null, filesNode: null, command: null, runTargets: [] };
+let place: Place = {
+  screen: 'nodes',
+  node: null,
+  filesNode: null,
+  command: null,
+  runTargets: [],
+  alertsTab: 'alerts',
+  ...placeOfHash(typeof location === 'undefined' ? '' : location.hash),
+};
+
+/** Links from notifications open the Alerts screen: `#alerts`, `#alerts/channels`. */
+export function placeOfHash(hash: string): Partial<Place> {
+  const match = /^#alerts(?:\/(alerts|rules|silences|channels))?$/.exec(hash);
+  if (!match) return {};
+  return { screen: 'alerts', alertsTab: (match[1] as AlertsTabName | undefined) ?? 'alerts' };
+}
 const listeners = new Set<() => void>();
 
 function set(next: Place): void {
   place = next;
   for (const listener of listeners) listener();
+}
+
+// A link followed while the app is open (a notification's "Open in FleetDeck") moves the user too.
+if (typeof window !== 'undefined') {
+  window.addEventListener('hashchange', () => {
+    const target = placeOfHash(location.hash);
+    if (target.screen) navigate({ ...target, screen: target.screen });
+  });
 }
 
 /** Goes to a screen; what that screen had open closes unless `to` says otherwise. */

@@ -1,6 +1,7 @@
 // The app's screens, in navigation order: icon, Alt+digit shortcut, and the lazily loaded component
 // (each screen is its own chunk, so the first paint loads only the shell and the fleet view).
 import {
+  IconBell,
   IconCalendarTime,
   IconFolder,
   IconHistory,
@@ -24,5 +25,6 @@ export const SCREENS: readonly ScreenEntry[] = [
   { id: 'commands', icon: IconHistory, digit: '3' },
   { id: 'tasks', icon: IconCalendarTime, digit: '4' },
   { id: 'files', icon: IconFolder, digit: '5' },
-  { id: 'settings', icon: IconSettings, digit: '6' },
+  { id: 'alerts', icon: IconBell, digit: '6' },
+  { id: 'settings', icon: IconSettings, digit: '7' },
 ];
