@@ -59,6 +59,8 @@ import {
   UploadResult,
 } from './file-schemas.js';
 import {
+  FleetTransferQuery,
+  FleetTransferReport,
   LiveMetrics,
   MetricsEvent,
   MetricsQuery,
@@ -229,6 +231,13 @@ export const contract = {
     summary: 'Traffic in the current or previous billing cycle, per day',
     input: TransferQuery,
     output: TransferReport,
+  }),
+  fleetTransfer: op({
+    method: 'GET',
+    path: '/api/transfer',
+    summary: "Every node's traffic in the current or previous billing cycle (the fleet's cards)",
+    input: FleetTransferQuery,
+    output: FleetTransferReport,
   }),
   trafficReport: op({
     method: 'GET',

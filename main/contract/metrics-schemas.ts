@@ -135,6 +135,17 @@ export const TrafficReport = z.object({
 
 export const TransferQuery = z.object({ id: NodeId, cycle: z.enum(['current', 'previous']).default('current') });
 
+export const FleetTransferQuery = z.object({ cycle: z.enum(['current', 'previous']).default('current') });
+
+/** Every node's traffic in one billing cycle (nodes without traffic in it are left out). */
+export const FleetTransferReport = z.object({
+  billingDay: z.number(),
+  timeZone: z.string(),
+  cycleStart: z.string(),
+  cycleEnd: z.string(),
+  nodes: z.array(z.object({ nodeId: NodeId, rxBytes: Bytes, txBytes: Bytes })),
+});
+
 export const TransferReport = z.object({
   nodeId: NodeId,
   billingDay: z.number(),
@@ -159,6 +170,8 @@ export const NodeLive = z.object({
   rxBps: Rate,
   txBps: Rate,
   load1: Rate,
+  /** Seconds since the host booted (null from an instance that does not send it). */
+  uptimeSec: z.number().nullable().default(null),
 });
 export type NodeLive = z.infer<typeof NodeLive>;
 

@@ -16,6 +16,7 @@ export const operationNames = [
   'metricSeries',
   'nodeTransfer',
   'trafficReport',
+  'fleetTransfer',
   'nodeUptime',
   'fleetUptime',
   'nodeUptimeDays',

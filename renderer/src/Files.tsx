@@ -8,7 +8,7 @@ import { fileNameProblem, useDialogs } from './dialogs';
 import { bytes } from './format';
 import { nodesQuery } from './sync';
 import { ApiError, type Transport } from './transport';
-import { SortHeader, VirtualRows } from './VirtualTable';
+import { SortHeader, VirtualRows } from './fleet/VirtualTable';
 
 type Entry = OutputOf<'listFiles'>['entries'][number];
 type SortKey = 'name' | 'size' | 'mtime';

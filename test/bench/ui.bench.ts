@@ -1,11 +1,12 @@
 // Fleet view frame times in Debian's Chromium: the overview with 1,000 and 10,000 simulated nodes
 // updating live (every node reports each second, so each ≈1 Hz event carries all of them) while the
-// list scrolls continuously. Frame times come from requestAnimationFrame deltas inside the page.
+// list scrolls continuously, in the table and then in the card grid. Frame times come from requestAnimationFrame deltas inside the page.
 // Then a reconnect storm: the swarm is frozen past the heartbeat deadline (every node goes offline)
 // and thawed (every node redials with the agent's backoff), while the page scrolls and the node-list
 // requests it makes are counted — status events are patched into the cache, so the list is fetched
 // at most once per second however many events arrive.
-// FLEETDECK_BENCH_UI_NODES=500 (comma-separated) runs other sizes, e.g. for a short smoke run.
+// FLEETDECK_BENCH_UI_NODES=500 (comma-separated) runs other sizes, FLEETDECK_BENCH_UI_SECONDS=3 shorter
+// frame measurements, e.g. for a short smoke run.
 // First, the first screen of a cold load: JavaScript bytes until the first node shows, and the time to
 // it with 1,000 nodes (FLEETDECK_BENCH_UI_FIRST_NODES); FLEETDECK_BENCH_UI_BEFORE=<older out/renderer>
 // measures an older build beside it; FLEETDECK_BENCH_UI_PHASES=first-screen (or frames) runs one phase.
@@ -21,7 +22,7 @@ import { benchMaster, createNodes, externalSwarm, percentile, saveResult, sleep 
 async function measureFrames(page: Page, seconds: number) {
   // A string, not a function: the TypeScript loader would add helpers the page does not have.
   const deltas = (await page.evaluate(`(async () => {
-    const body = document.querySelector('tbody.grid-body');
+    const body = document.querySelector('[data-fleet-scroller]');
     const out = [];
     let last = performance.now();
     const end = last + ${seconds * 1000};
@@ -109,6 +110,14 @@ async function frameTimes(nodes: number, seconds = 10) {
     await page.getByText(`${nodes + 1} of ${nodes + 1} shown`).waitFor({ timeout: 60_000 });
     await sleep(3_000);
     const steady = await measureFrames(page, seconds);
+    // The same fleet as cards (the view is remembered in the browser), then back to the table.
+    await page.locator('label', { hasText: 'Cards' }).click();
+    await page.locator('[data-fleet-scroller="cards"]').waitFor();
+    await sleep(2_000);
+    const cards = await measureFrames(page, seconds);
+    await page.locator('label', { hasText: 'Table' }).click();
+    await page.locator('[data-fleet-scroller="table"]').waitFor();
+    await sleep(2_000);
     // The storm's size: nodeStatus events (offline, then online again) while it lasts.
     let statusEvents = 0;
     const unsubscribe = master.bus.subscribe((m) => {
@@ -116,7 +125,7 @@ async function frameTimes(nodes: number, seconds = 10) {
     });
     const storm = { ...(await reconnectStorm(page, swarm.pid, 20)), statusEvents };
     unsubscribe();
-    return { nodes, ...steady, storm };
+    return { nodes, ...steady, cards, storm };
   } finally {
     await browser.close();
     await swarm.stop();
@@ -222,10 +231,12 @@ export async function runUiBenchmarks() {
   }
   const results = [];
   const sizes = (process.env.FLEETDECK_BENCH_UI_NODES ?? '1000,10000').split(',').map(Number);
-  for (const nodes of sizes) results.push(await frameTimes(nodes));
+  const seconds = Number(process.env.FLEETDECK_BENCH_UI_SECONDS ?? 10);
+  for (const nodes of sizes) results.push(await frameTimes(nodes, seconds));
   console.table(
     results.flatMap((r) => [
-      { phase: 'steady', nodes: r.nodes, ...frameRow(r) },
+      { phase: 'steady (table)', nodes: r.nodes, ...frameRow(r) },
+      { phase: 'steady (cards)', nodes: r.nodes, ...frameRow(r.cards) },
       {
         phase: 'reconnect storm',
         nodes: r.nodes,

@@ -3,9 +3,15 @@ import type { Handlers } from '../../contract/contract.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import type { Db } from '../store/schema.js';
 import type { MetricsService } from './metrics-service.js';
-import { metricSeries, trafficReport, transferReport } from './queries.js';
+import { fleetTransferReport, metricSeries, trafficReport, transferReport } from './queries.js';
 
-type MetricHandlerNames = 'fleetLive' | 'liveMetrics' | 'metricSeries' | 'nodeTransfer' | 'trafficReport';
+type MetricHandlerNames =
+  | 'fleetLive'
+  | 'liveMetrics'
+  | 'metricSeries'
+  | 'nodeTransfer'
+  | 'fleetTransfer'
+  | 'trafficReport';
 
 export function metricHandlers(
   db: Db,
@@ -28,6 +34,7 @@ export function metricHandlers(
       await registry.get(id);
       return transferReport(db, metrics, id, cycle);
     },
+    fleetTransfer: ({ cycle }) => fleetTransferReport(db, metrics, cycle),
     trafficReport: (query) => trafficReport(db, metrics, query, minuteRetentionMs),
   };
 }

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { FleetError } from '../../contract/errors.js';
 import type {
+  FleetTransferReport,
   MetricPoint,
   MetricsQuery,
   Step,
@@ -184,5 +185,45 @@ export async function transferReport(
     txBytes,
     totalBytes: rxBytes + txBytes,
     days: list,
+  };
+}
+
+/** Every node's traffic in one billing cycle: one grouped read of the daily totals plus the unwritten ones. */
+export async function fleetTransferReport(
+  db: Db,
+  metrics: MetricsService,
+  cycle: 'current' | 'previous',
+  now = Date.now(),
+): Promise<z.output<typeof FleetTransferReport>> {
+  const { billingDay, billingTimeZone } = metrics.options;
+  const range = billingCycle(metrics.calendar.dayOf(now), billingDay, cycle === 'current' ? 0 : -1);
+  const rows = await metrics.serial.run(async () => {
+    const stored = await db
+      .selectFrom('traffic_days')
+      .select((eb) => [
+        'node_id',
+        eb.fn.sum<number | string>('rx_bytes').as('rx_bytes'),
+        eb.fn.sum<number | string>('tx_bytes').as('tx_bytes'),
+      ])
+      .where('day', '>=', range.start)
+      .where('day', '<', range.end)
+      .groupBy('node_id')
+      .execute();
+    const pending = metrics.buffer.pendingDays(null).filter((d) => d.day >= range.start && d.day < range.end);
+    return [...stored, ...pending];
+  });
+  const nodes = new Map<string, { nodeId: string; rxBytes: number; txBytes: number }>();
+  for (const r of rows) {
+    const n = nodes.get(r.node_id) ?? { nodeId: r.node_id, rxBytes: 0, txBytes: 0 };
+    n.rxBytes += Number(r.rx_bytes);
+    n.txBytes += Number(r.tx_bytes);
+    nodes.set(r.node_id, n);
+  }
+  return {
+    billingDay,
+    timeZone: billingTimeZone,
+    cycleStart: range.start,
+    cycleEnd: range.end,
+    nodes: [...nodes.values()],
   };
 }

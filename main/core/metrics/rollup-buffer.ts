@@ -180,8 +180,10 @@ export class RollupBuffer {
     );
   }
 
-  pendingDays(nodeId: string): TrafficDaysTable[] {
-    return [...this.days.values()].filter((d) => d.node_id === nodeId);
+  /** Daily traffic not yet written: one node's, or every node's (null). */
+  pendingDays(nodeId: string | null): TrafficDaysTable[] {
+    const all = [...this.days.values()];
+    return nodeId === null ? all : all.filter((d) => d.node_id === nodeId);
   }
 
   baselineOf(nodeId: string): Baseline | null {

@@ -88,5 +88,6 @@ export function headlineOf(nodeId: string, s: LiveSnapshot): NodeLive {
     rxBps: s.net?.rxBps ?? null,
     txBps: s.net?.txBps ?? null,
     load1: s.load?.[0] ?? null,
+    uptimeSec: s.uptimeSec,
   };
 }

@@ -18,9 +18,9 @@ import { ScreenBoundary } from './ScreenBoundary';
 import { SCREENS } from './screens';
 
 // The fleet view is the first screen: its chunk is fetched as soon as the shell runs, not after it renders.
-const fleetChunk = import('../FleetOverview');
+const fleetChunk = import('../fleet/FleetOverview');
 const FleetOverview = lazy(() => fleetChunk.then((m) => ({ default: m.FleetOverview })));
-const NodePage = lazy(() => import('../NodePage').then((m) => ({ default: m.NodePage })));
+const NodePage = lazy(() => import('../node/NodePage').then((m) => ({ default: m.NodePage })));
 const RunCommand = lazy(() => import('../commands/RunCommand').then((m) => ({ default: m.RunCommand })));
 const Commands = lazy(() => import('../commands/Commands').then((m) => ({ default: m.Commands })));
 const Tasks = lazy(() => import('../tasks/Tasks').then((m) => ({ default: m.Tasks })));

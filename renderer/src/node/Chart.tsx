@@ -1,15 +1,19 @@
 // A uPlot time-series chart that follows its container's width. The x-axis spans exactly the chosen
-// window ending now; missing samples are drawn as gaps (chart-data.ts). Axis text and grid take the
-// page's current text colour, so both themes stay readable, and the chart redraws when the theme flips.
+// window ending now; missing samples are drawn as gaps (chart-data.ts). Axis text, grid and series
+// take the current scheme's chart colours (theme/), and the chart is rebuilt when the scheme flips, so
+// both themes stay readable.
+import { Paper, Text } from '@mantine/core';
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { withGaps } from './chart-data';
+import { withGaps } from '../chart-data';
+import { useChartColours } from '../theme/use-chart-colours';
 
 export interface ChartSeries {
   label: string;
   values: Array<number | null>;
-  color: string;
+  /** Which of the scheme's series colours (0: the main value). */
+  colour: number;
 }
 
 export function Chart({
@@ -32,17 +36,17 @@ export function Chart({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const colours = useChartColours();
   const shape = series.map((s) => s.label).join('|');
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: the plot is rebuilt only when its series change shape; data flows through setData below
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const ink = () => getComputedStyle(el).color;
     const axis = {
-      stroke: ink,
-      grid: { stroke: 'rgba(128, 128, 128, 0.25)' },
-      ticks: { stroke: 'rgba(128, 128, 128, 0.4)' },
+      stroke: colours.ink,
+      grid: { stroke: colours.grid },
+      ticks: { stroke: colours.ticks },
     };
     const options: uPlot.Options = {
       width: el.clientWidth || 400,
@@ -51,7 +55,7 @@ export function Chart({
         {},
         ...series.map((s) => ({
           label: s.label,
-          stroke: s.color,
+          stroke: colours.series[s.colour % colours.series.length],
           width: 1.5,
           spanGaps: false,
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)),
@@ -74,23 +78,12 @@ export function Chart({
     plot.current = new uPlot(options, [[], ...series.map(() => [])] as uPlot.AlignedData, el);
     const resize = new ResizeObserver(() => plot.current?.setSize({ width: el.clientWidth, height: 160 }));
     resize.observe(el);
-    // A theme change flips the text colour: redraw the axes with it.
-    const redraw = () => plot.current?.redraw(false);
-    const scheme = matchMedia('(prefers-color-scheme: dark)');
-    scheme.addEventListener('change', redraw);
-    const themeWatch = new MutationObserver(redraw);
-    themeWatch.observe(document.documentElement, {
-      attributes: true,
-      attributeFilter: ['style', 'class', 'data-theme', 'data-mantine-color-scheme'],
-    });
     return () => {
       resize.disconnect();
-      scheme.removeEventListener('change', redraw);
-      themeWatch.disconnect();
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [shape]);
+  }, [shape, colours]);
 
   useEffect(() => {
     const to = Date.now();
@@ -105,12 +98,14 @@ export function Chart({
     const xs = [from, ...drawn.times, to].map((t) => t / 1000);
     const ys = drawn.series.map((values) => [null, ...values, null]);
     plot.current?.setData([xs, ...ys] as uPlot.AlignedData);
-  }, [times, series, spanMs, stepMs]);
+  }, [times, series, spanMs, stepMs, colours]);
 
   return (
-    <figure className="chart">
-      <figcaption>{title}</figcaption>
+    <Paper component="figure" withBorder p="xs" m={0} className="chart">
+      <Text component="figcaption" fw={600} size="sm" mb={4}>
+        {title}
+      </Text>
       <div ref={host} />
-    </figure>
+    </Paper>
   );
 }

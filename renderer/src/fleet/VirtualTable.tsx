@@ -28,17 +28,21 @@ export function SortHeader<K extends string>(props: {
   );
 }
 
-/** The table body: rows are positioned in a scrolling `tbody`; `rowProps` adds per-row attributes. */
+/**
+ * The table body: rows are positioned in a scrolling `tbody`; `rowProps` adds per-row attributes,
+ * `rowClass` may differ per row (a group's heading), `bodyProps` marks the scroller.
+ */
 export function VirtualRows<T>(props: {
   items: readonly T[];
   rowHeight: number;
   overscan: number;
-  rowClass: string;
+  rowClass: string | ((item: T) => string);
   rowKey: (item: T) => string;
   rowProps?: (item: T) => HTMLAttributes<HTMLTableRowElement> & Record<`data-${string}`, string>;
+  bodyProps?: Record<`data-${string}`, string>;
   children: (item: T) => ReactNode;
 }) {
-  const { items, rowHeight, overscan, rowClass, rowKey, rowProps, children } = props;
+  const { items, rowHeight, overscan, rowClass, rowKey, rowProps, bodyProps, children } = props;
   const scroller = useRef<HTMLTableSectionElement>(null);
   const virtualizer = useVirtualizer({
     count: items.length,
@@ -47,7 +51,7 @@ export function VirtualRows<T>(props: {
     overscan,
   });
   return (
-    <tbody className="grid-body" ref={scroller}>
+    <tbody className="grid-body" ref={scroller} {...bodyProps}>
       <tr className="grid-spacer" style={{ height: virtualizer.getTotalSize() }} />
       {virtualizer.getVirtualItems().map((row) => {
         const item = items[row.index] as T;
@@ -55,7 +59,7 @@ export function VirtualRows<T>(props: {
           <tr
             key={rowKey(item)}
             {...rowProps?.(item)}
-            className={rowClass}
+            className={typeof rowClass === 'string' ? rowClass : rowClass(item)}
             aria-rowindex={row.index + 2}
             style={{ transform: `translateY(${row.start}px)` }}
           >

@@ -1,0 +1,149 @@
+// The fleet as cards: status, usage bars, network rates, host uptime, this cycle's traffic, the OS and a
+// compact 30-day uptime bar per node. Virtualized by rows of cards (as many per row as the width
+// takes), so ten thousand live nodes scroll as smoothly as the table.
+import { Card, Group, Text, UnstyledButton } from '@mantine/core';
+import { useElementSize } from '@mantine/hooks';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useMemo, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
+import { bytes, duration, rate, share } from '../format';
+import type { NodeLive } from '../live';
+import type { CycleTraffic, FleetUptimeIndex } from './fleet-data';
+import { listItems, type Node, type Group as NodeGroup, staleness } from './fleet-model';
+import { GroupHeading } from './GroupHeading';
+import { Meter, OsIcon, StatusBadge } from './node-bits';
+import { UptimeBar } from './UptimeBar';
+
+const CARD_MIN_WIDTH = 272;
+const CARD_GAP = 12;
+const ROW_HEIGHT = 236;
+const GROUP_HEIGHT = 40;
+
+export function FleetCards(props: {
+  groups: NodeGroup[];
+  grouped: boolean;
+  live: ReadonlyMap<string, NodeLive>;
+  uptime: FleetUptimeIndex;
+  traffic: ReadonlyMap<string, CycleTraffic>;
+  staleSince: number | null;
+  now: number;
+  onOpen: (id: string) => void;
+}) {
+  const { groups, grouped } = props;
+  const { ref: sizer, width } = useElementSize();
+  const perRow = Math.max(1, Math.floor((width + CARD_GAP) / (CARD_MIN_WIDTH + CARD_GAP)));
+  const items = useMemo(() => listItems(groups, perRow, grouped), [groups, perRow, grouped]);
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: (i) => (items[i]?.kind === 'group' ? GROUP_HEIGHT : ROW_HEIGHT),
+    getItemKey: (i) => items[i]?.key ?? i,
+    overscan: 3,
+  });
+  const { t } = useTranslation('fleet');
+  return (
+    <div ref={sizer}>
+      <section className="fleet-scroller" ref={scroller} data-fleet-scroller="cards" aria-label={t('cards.label')}>
+        <div style={{ height: virtualizer.getTotalSize() }} />
+        {virtualizer.getVirtualItems().map((row) => {
+          const item = items[row.index];
+          if (!item) return null;
+          return (
+            <div
+              key={row.key}
+              className="fleet-item"
+              style={{ transform: `translateY(${row.start}px)`, height: row.size }}
+            >
+              {item.kind === 'group' ? (
+                <GroupHeading value={item.value} count={item.count} online={item.online} />
+              ) : (
+                <div className="fleet-card-row" style={{ gridTemplateColumns: `repeat(${perRow}, minmax(0, 1fr))` }}>
+                  {item.nodes.map((node) => (
+                    <NodeCard
+                      key={node.id}
+                      node={node}
+                      live={props.live.get(node.id)}
+                      uptimeDays={props.uptime.daysOf(node.id)}
+                      traffic={props.traffic.get(node.id)}
+                      staleSince={props.staleSince}
+                      now={props.now}
+                      onOpen={props.onOpen}
+                    />
+                  ))}
+                </div>
+              )}
+            </div>
+          );
+        })}
+      </section>
+    </div>
+  );
+}
+
+const NodeCard = memo(function NodeCard({
+  node,
+  live: m,
+  uptimeDays,
+  traffic,
+  staleSince,
+  now,
+  onOpen,
+}: {
+  node: Node;
+  live: NodeLive | undefined;
+  uptimeDays: ReturnType<FleetUptimeIndex['daysOf']>;
+  traffic: CycleTraffic | undefined;
+  staleSince: number | null;
+  now: number;
+  onOpen: (id: string) => void;
+}) {
+  const { t } = useTranslation('fleet');
+  const { stale } = staleness(node, staleSince);
+  return (
+    <Card withBorder padding="sm" radius="md" className="fleet-card" data-node-id={node.id} data-stale={String(stale)}>
+      <Group gap="xs" wrap="nowrap" justify="space-between">
+        <Group gap={6} wrap="nowrap" style={{ minWidth: 0 }}>
+          <OsIcon node={node} />
+          <UnstyledButton className="name" onClick={() => onOpen(node.id)} title={node.name}>
+            {node.name}
+          </UnstyledButton>
+        </Group>
+        <StatusBadge node={node} now={now} />
+      </Group>
+      <Text size="xs" c="dimmed" truncate="end">
+        {[node.os, node.arch].filter(Boolean).join(' · ') || t('card.noFacts')}
+      </Text>
+      <Meter label={t('columns.cpu')} value={m?.cpu ?? null} />
+      <Meter
+        label={t('columns.memory')}
+        value={share(m?.memUsed ?? null, m?.memTotal ?? null)}
+        title={`${bytes(m?.memUsed)} / ${bytes(m?.memTotal)}`}
+      />
+      <Meter
+        label={t('columns.disk')}
+        value={share(m?.diskUsed ?? null, m?.diskTotal ?? null)}
+        title={`${bytes(m?.diskUsed)} / ${bytes(m?.diskTotal)}`}
+      />
+      <div className="fleet-figures">
+        <span title={t('card.netTitle')}>
+          ↓ {rate(m?.rxBps)} ↑ {rate(m?.txBps)}
+        </span>
+        <span title={t('card.uptimeTitle')}>
+          {t('card.up', { value: m?.uptimeSec == null ? '—' : duration(m.uptimeSec) })}
+        </span>
+        <span title={t('card.cycleTitle')}>
+          {t('card.cycle', { rx: bytes(traffic?.rxBytes ?? 0), tx: bytes(traffic?.txBytes ?? 0) })}
+        </span>
+      </div>
+      {uptimeDays && (
+        <UptimeBar
+          days={uptimeDays}
+          compact
+          height={14}
+          label={t('uptime.label', { name: node.name, days: uptimeDays.length })}
+        />
+      )}
+    </Card>
+  );
+});

@@ -1,0 +1,237 @@
+// The fleet at a glance: totals, add or install nodes, then every node as a table or as cards
+// (switchable, remembered; cards on narrow screens), searchable, filterable by status, sortable and
+// grouped by a label of the user's choice. Live numbers arrive with the ≈1 Hz metrics event.
+import { Alert, Group, SegmentedControl, Select, Text, TextInput } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
+import { IconLayoutGrid, IconSearch, IconTable } from '@tabler/icons-react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Client } from '../../../main/contract/contract';
+import { AddNode, type Credentials, CredentialsPanel } from '../AddNode';
+import { useNow } from '../clock';
+import { useStaleSince } from '../connection';
+import { bytes, number, timeOfDay } from '../format';
+import { SshInstall } from '../install/SshInstall';
+import { useFleetLive } from '../live';
+import { nodesQuery } from '../sync';
+import type { Transport } from '../transport';
+import { FleetCards } from './FleetCards';
+import { FleetTable } from './FleetTable';
+import { useFleetTransfer, useFleetUptime } from './fleet-data';
+import {
+  type FleetView,
+  groupBy,
+  labelKeys,
+  matches,
+  type Node,
+  type SortKey,
+  savedGroup,
+  savedView,
+  saveGroup,
+  saveView,
+  sortNodes,
+} from './fleet-model';
+import type { Sort } from './VirtualTable';
+
+function startOfToday(): number {
+  const d = new Date();
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+type StatusFilter = 'all' | Node['status'];
+
+export function FleetOverview({
+  client,
+  transport,
+  onOpen,
+}: {
+  client: Client;
+  transport: Transport;
+  onOpen: (nodeId: string) => void;
+}) {
+  const { t } = useTranslation('fleet');
+  const queryClient = useQueryClient();
+  const nodes = useQuery(nodesQuery(client));
+  const traffic = useQuery({
+    queryKey: ['traffic', 'today'],
+    queryFn: () => client.trafficReport({ from: startOfToday() }),
+    refetchInterval: 60_000,
+  });
+  const live = useFleetLive(client, transport);
+  const uptime = useFleetUptime(client);
+  const cycle = useFleetTransfer(client);
+  const [credentials, setCredentials] = useState<Credentials | null>(null);
+  const [search, setSearch] = useState('');
+  const [status, setStatus] = useState<StatusFilter>('all');
+  const [sort, setSort] = useState<Sort<SortKey>>({ key: 'name', desc: false });
+  const [chosenView, setChosenView] = useState<FleetView>(savedView);
+  const [groupKey, setGroupKey] = useState<string | null>(savedGroup);
+  // A phone's width has no room for the table's columns: cards, whatever was chosen on a desktop.
+  const narrow = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false });
+  const view: FleetView = narrow ? 'cards' : chosenView;
+  const now = useNow();
+  const staleSince = useStaleSince(transport);
+
+  const all = nodes.data ?? [];
+  const keys = useMemo(() => labelKeys(all), [all]);
+  const rows = useMemo(
+    () =>
+      sortNodes(
+        all.filter((n) => (status === 'all' || n.status === status) && matches(n, search)),
+        sort,
+        live.byNode,
+      ),
+    [all, status, search, sort, live],
+  );
+  const grouped = groupKey !== null && keys.includes(groupKey);
+  const groups = useMemo(() => groupBy(rows, grouped ? groupKey : null), [rows, grouped, groupKey]);
+  const online = all.filter((n) => n.status === 'online').length;
+
+  return (
+    <main className="fleet">
+      <Group gap="lg" mb="sm" wrap="wrap" aria-label={t('totals.label')} role="group">
+        <Text>
+          <Text span fw={700}>
+            {number(all.length)}
+          </Text>{' '}
+          {t('totals.nodes', { count: all.length })}
+        </Text>
+        <Text c="green.8" className="status online">
+          {t('totals.online', { count: online, value: number(online) })}
+          {staleSince !== null && (
+            <Text span c="dimmed" size="sm">
+              {' '}
+              {t('totals.asOf', { time: timeOfDay(staleSince) })}
+            </Text>
+          )}
+        </Text>
+        <Text c="dimmed" className="status offline">
+          {t('totals.notOnline', { value: number(all.length - online) })}
+        </Text>
+        <Text>{t('totals.trafficToday', { rx: bytes(traffic.data?.rxBytes), tx: bytes(traffic.data?.txBytes) })}</Text>
+      </Group>
+      <AddNode
+        client={client}
+        onCreated={(c) => {
+          setCredentials(c);
+          void queryClient.invalidateQueries({ queryKey: ['nodes'] });
+        }}
+      />
+      <details className="ssh-details">
+        <summary>{t('install.summary')}</summary>
+        <SshInstall client={client} transport={transport} />
+      </details>
+      {credentials && (
+        <CredentialsPanel
+          credentials={credentials}
+          live={all.find((n) => n.id === credentials.node.id)}
+          onClose={() => setCredentials(null)}
+        />
+      )}
+      {nodes.isError && (
+        <Alert color="red" role="alert" mb="sm">
+          {nodes.error.message}
+        </Alert>
+      )}
+      <Group gap="sm" mb="sm" wrap="wrap" align="flex-end" className="toolbar">
+        <TextInput
+          type="search"
+          aria-label={t('toolbar.search')}
+          placeholder={t('toolbar.searchPlaceholder')}
+          leftSection={<IconSearch size={16} aria-hidden />}
+          value={search}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+          style={{ flex: '1 1 16rem' }}
+        />
+        <Select
+          aria-label={t('toolbar.status')}
+          value={status}
+          onChange={(v) => setStatus((v as StatusFilter | null) ?? 'all')}
+          allowDeselect={false}
+          data={[
+            { value: 'all', label: t('toolbar.statusAll') },
+            { value: 'online', label: t('status.online') },
+            { value: 'offline', label: t('toolbar.statusOffline') },
+            { value: 'never-connected', label: t('status.never') },
+          ]}
+          w={170}
+        />
+        <Select
+          aria-label={t('toolbar.groupBy')}
+          placeholder={t('toolbar.noGrouping')}
+          value={grouped ? groupKey : null}
+          onChange={(v) => {
+            setGroupKey(v);
+            saveGroup(v);
+          }}
+          clearable
+          data={keys.map((k) => ({ value: k, label: t('toolbar.groupByKey', { key: k }) }))}
+          disabled={keys.length === 0}
+          w={190}
+        />
+        {!narrow && (
+          <SegmentedControl
+            aria-label={t('toolbar.view')}
+            value={view}
+            onChange={(v) => {
+              setChosenView(v as FleetView);
+              saveView(v as FleetView);
+            }}
+            data={[
+              {
+                value: 'table',
+                label: (
+                  <Group gap={4} wrap="nowrap">
+                    <IconTable size={16} aria-hidden /> {t('toolbar.table')}
+                  </Group>
+                ),
+              },
+              {
+                value: 'cards',
+                label: (
+                  <Group gap={4} wrap="nowrap">
+                    <IconLayoutGrid size={16} aria-hidden /> {t('toolbar.cards')}
+                  </Group>
+                ),
+              },
+            ]}
+          />
+        )}
+        <Text size="sm" c="dimmed" className="hint">
+          {t('toolbar.shown', { shown: rows.length, total: all.length })}
+        </Text>
+      </Group>
+      {all.length === 0 && !nodes.isLoading ? (
+        <Text c="dimmed" className="empty">
+          {t('empty')}
+        </Text>
+      ) : view === 'cards' ? (
+        <FleetCards
+          groups={groups}
+          grouped={grouped}
+          live={live.byNode}
+          uptime={uptime}
+          traffic={cycle.byNode}
+          staleSince={staleSince}
+          now={now}
+          onOpen={onOpen}
+        />
+      ) : (
+        <FleetTable
+          groups={groups}
+          grouped={grouped}
+          count={rows.length}
+          live={live}
+          uptime={uptime}
+          staleSince={staleSince}
+          now={now}
+          sort={sort}
+          onSort={setSort}
+          onOpen={onOpen}
+        />
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,143 @@
+// The fleet as a table: one sortable row per node, virtualized so ten thousand rows scroll smoothly
+// while they update about once a second; a group's heading is a row of its own.
+import { UnstyledButton } from '@mantine/core';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ago, bytes, percent, rate, share } from '../format';
+import type { FleetLive } from '../live';
+import type { FleetUptimeIndex } from './fleet-data';
+import { type Group, type ListItem, listItems, type SortKey, staleness } from './fleet-model';
+import { GroupHeading } from './GroupHeading';
+import { OsIcon, StatusBadge } from './node-bits';
+import { Sparkline } from './Sparkline';
+import { UptimeBar } from './UptimeBar';
+import { type Sort, SortHeader, VirtualRows } from './VirtualTable';
+
+const COLUMNS: SortKey[] = ['status', 'name', 'cpu', 'memory', 'disk', 'rx', 'tx'];
+
+export function FleetTable(props: {
+  groups: Group[];
+  grouped: boolean;
+  count: number;
+  live: FleetLive;
+  uptime: FleetUptimeIndex;
+  staleSince: number | null;
+  now: number;
+  sort: Sort<SortKey>;
+  onSort: (sort: Sort<SortKey>) => void;
+  onOpen: (id: string) => void;
+}) {
+  const { groups, grouped, live, uptime, staleSince, now, onOpen } = props;
+  const { t } = useTranslation('fleet');
+  const items = useMemo(() => listItems(groups, 1, grouped), [groups, grouped]);
+  return (
+    <div className="fleet-table">
+      <table className="grid" aria-label={t('table.label')} aria-rowcount={props.count + 1}>
+        <thead>
+          <tr className="grid-row grid-head fleet-row">
+            {COLUMNS.map((key) => (
+              <SortHeader
+                key={key}
+                label={t(`columns.${key}`)}
+                sortKey={key}
+                sort={props.sort}
+                onSort={props.onSort}
+                descFirst={key !== 'name'}
+              />
+            ))}
+            <th>{t('columns.uptime30')}</th>
+            <SortHeader label={t('columns.os')} sortKey="os" sort={props.sort} onSort={props.onSort} />
+            <SortHeader
+              label={t('columns.lastSeen')}
+              sortKey="lastSeen"
+              sort={props.sort}
+              onSort={props.onSort}
+              descFirst
+            />
+            <th>{t('columns.labels')}</th>
+          </tr>
+        </thead>
+        <VirtualRows<ListItem>
+          items={items}
+          rowHeight={34}
+          overscan={12}
+          rowClass={(item) => (item.kind === 'group' ? 'grid-row fleet-group-row' : 'grid-row fleet-row')}
+          rowKey={(item) => item.key}
+          bodyProps={{ 'data-fleet-scroller': 'table' }}
+          rowProps={(item) => {
+            if (item.kind === 'group') return { 'data-group': item.value ?? '' };
+            const node = item.nodes[0];
+            return node ? { 'data-node-id': node.id, 'data-stale': String(staleness(node, staleSince).stale) } : {};
+          }}
+        >
+          {(item) => {
+            if (item.kind === 'group') {
+              return (
+                <td>
+                  <GroupHeading value={item.value} count={item.count} online={item.online} />
+                </td>
+              );
+            }
+            const node = item.nodes[0];
+            if (!node) return null;
+            const m = live.byNode.get(node.id);
+            const { stale, since } = staleness(node, staleSince);
+            const days = uptime.daysOf(node.id);
+            const seen = stale ? ago(since, now) : t('table.now');
+            return (
+              <>
+                <td>
+                  <StatusBadge node={node} now={now} />
+                </td>
+                <td>
+                  <UnstyledButton className="node-link" onClick={() => onOpen(node.id)}>
+                    {node.name}
+                  </UnstyledButton>
+                </td>
+                <td className="cpu">
+                  <span>{percent(m?.cpu)}</span>
+                  <Sparkline
+                    values={live.cpuHistory.get(node.id) ?? []}
+                    label={t('table.cpuHistory', { name: node.name })}
+                  />
+                </td>
+                <td title={`${bytes(m?.memUsed)} / ${bytes(m?.memTotal)}`}>
+                  {percent(share(m?.memUsed ?? null, m?.memTotal ?? null))}
+                </td>
+                <td title={`${bytes(m?.diskUsed)} / ${bytes(m?.diskTotal)}`}>
+                  {percent(share(m?.diskUsed ?? null, m?.diskTotal ?? null))}
+                </td>
+                <td>{rate(m?.rxBps)}</td>
+                <td>{rate(m?.txBps)}</td>
+                <td className="uptime-cell">
+                  {days && (
+                    <UptimeBar
+                      days={days}
+                      compact
+                      height={14}
+                      label={t('uptime.label', { name: node.name, days: days.length })}
+                    />
+                  )}
+                </td>
+                <td>
+                  <OsIcon node={node} size={16} /> {node.os ?? '—'}{' '}
+                  <span className="hint">{node.agentVersion ?? ''}</span>
+                </td>
+                <td className="last-seen" title={stale ? t('table.staleTitle', { age: seen }) : undefined}>
+                  {seen}
+                </td>
+                <td>
+                  {Object.entries(node.labels).map(([k, v]) => (
+                    <span key={k} className="label">
+                      {k}={v}
+                    </span>
+                  ))}
+                </td>
+              </>
+            );
+          }}
+        </VirtualRows>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,129 @@
+// Daily uptime as a row of bars, oldest day first: green when the day was fully up, amber and red as
+// outages grow, grey before the node's first connect. Hovering a day (or moving through the days with
+// the arrow keys once the bar has focus) shows that day: its uptime and, where known, its outages.
+import { Paper, Text } from '@mantine/core';
+import { type KeyboardEvent, type MouseEvent, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { dateTime, percent, timeOfDay } from '../format';
+import './fleet.css';
+
+export interface UptimeDay {
+  day: string;
+  /** 0–1; null: not observed (before the first connect). */
+  ratio: number | null;
+  outageCount: number;
+  /** The day's outages, when the caller has them (the node page); the fleet knows only the count. */
+  outages?: ReadonlyArray<{ from: number; to: number | null; reason: string }>;
+}
+
+/** A day's class: how bad its uptime was. */
+export function uptimeLevel(ratio: number | null): 'none' | 'ok' | 'minor' | 'major' | 'down' {
+  if (ratio === null) return 'none';
+  if (ratio >= 0.999) return 'ok';
+  if (ratio >= 0.99) return 'minor';
+  if (ratio >= 0.9) return 'major';
+  return 'down';
+}
+
+export function UptimeBar({
+  days,
+  label,
+  height = 24,
+  compact = false,
+}: {
+  days: readonly UptimeDay[];
+  /** What the bar is, for screen readers ("Uptime of web-1, last 30 days"). */
+  label: string;
+  height?: number;
+  /** The fleet card's small bar: thinner and without its own caption. */
+  compact?: boolean;
+}) {
+  const { t } = useTranslation('fleet');
+  const [active, setActive] = useState<number | null>(null);
+  const detailId = useId();
+  const n = days.length;
+  const pick = (event: MouseEvent<HTMLDivElement>) => {
+    const box = event.currentTarget.getBoundingClientRect();
+    const i = Math.floor(((event.clientX - box.left) / Math.max(1, box.width)) * n);
+    setActive(Math.min(n - 1, Math.max(0, i)));
+  };
+  const keys = (event: KeyboardEvent<HTMLDivElement>) => {
+    const step = { ArrowLeft: -1, ArrowRight: 1, Home: -n, End: n }[event.key];
+    if (step === undefined) {
+      if (event.key === 'Escape') setActive(null);
+      return;
+    }
+    event.preventDefault();
+    setActive((i) => Math.min(n - 1, Math.max(0, (i ?? n - 1) + step)));
+  };
+  const day = active === null ? undefined : days[active];
+  return (
+    <div className={compact ? 'uptime compact' : 'uptime'}>
+      {/* biome-ignore lint/a11y/useSemanticElements: a bar of days that takes arrow keys has no native element */}
+      <div
+        className="uptime-bar"
+        role="group"
+        tabIndex={0}
+        aria-label={label}
+        aria-describedby={day ? detailId : undefined}
+        data-testid="uptime-bar"
+        onMouseMove={pick}
+        onMouseLeave={() => setActive(null)}
+        onFocus={() => setActive((i) => i ?? n - 1)}
+        onBlur={() => setActive(null)}
+        onKeyDown={keys}
+        style={{ height }}
+      >
+        {days.map((d, i) => (
+          <span
+            key={d.day}
+            className="uptime-day"
+            data-level={uptimeLevel(d.ratio)}
+            data-day={d.day}
+            data-active={i === active ? 'true' : undefined}
+          />
+        ))}
+      </div>
+      {day && (
+        <Paper className="uptime-detail" shadow="md" p="xs" withBorder id={detailId} role="status">
+          <Text size="sm" fw={600}>
+            {day.day} ·{' '}
+            {day.ratio === null ? t('uptime.notObserved') : t('uptime.ratio', { value: percent(day.ratio * 100) })}
+          </Text>
+          {day.outageCount === 0 ? (
+            day.ratio !== null && (
+              <Text size="sm" c="dimmed">
+                {t('uptime.noOutages')}
+              </Text>
+            )
+          ) : (
+            <Text size="sm">{t('uptime.outages', { count: day.outageCount })}</Text>
+          )}
+          {day.outages && day.outages.length > 0 && (
+            <ul className="uptime-outages">
+              {day.outages.map((o) => (
+                <li key={`${o.from}-${o.reason}`}>
+                  <Text size="xs" span>
+                    {o.to === null
+                      ? t('uptime.outageOngoing', { from: dateTime(o.from) })
+                      : t('uptime.outageSpan', { from: timeOfDay(o.from), to: timeOfDay(o.to) })}
+                  </Text>{' '}
+                  <Text size="xs" c="dimmed" span>
+                    {o.reason}
+                  </Text>
+                </li>
+              ))}
+              {day.outageCount > day.outages.length && (
+                <li>
+                  <Text size="xs" c="dimmed">
+                    {t('uptime.moreOutages', { count: day.outageCount - day.outages.length })}
+                  </Text>
+                </li>
+              )}
+            </ul>
+          )}
+        </Paper>
+      )}
+    </div>
+  );
+}

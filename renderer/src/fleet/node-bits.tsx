@@ -1,0 +1,96 @@
+// Small pieces the fleet's table and cards (and the node page) draw alike: the status badge that says
+// how long a node has been away, the OS icon and a labelled usage bar.
+import { Badge, Progress, Tooltip } from '@mantine/core';
+import {
+  IconBrandApple,
+  IconBrandDebian,
+  IconBrandRedhat,
+  IconBrandUbuntu,
+  IconBrandWindows,
+  IconServer2,
+} from '@tabler/icons-react';
+import type { ComponentType } from 'react';
+import { useTranslation } from 'react-i18next';
+import { dateTime, percent } from '../format';
+import { type Node, type OsFamily, osFamily } from './fleet-model';
+
+const OS_ICONS: Record<OsFamily, ComponentType<{ size?: number; stroke?: number; 'aria-hidden'?: boolean }>> = {
+  ubuntu: IconBrandUbuntu,
+  debian: IconBrandDebian,
+  redhat: IconBrandRedhat,
+  fedora: IconBrandRedhat,
+  centos: IconBrandRedhat,
+  apple: IconBrandApple,
+  windows: IconBrandWindows,
+  alpine: IconServer2,
+  arch: IconServer2,
+  suse: IconServer2,
+  linux: IconServer2,
+  freebsd: IconServer2,
+  unknown: IconServer2,
+};
+
+export function OsIcon({ node, size = 18 }: { node: Pick<Node, 'os' | 'platform'>; size?: number }) {
+  const family = osFamily(node);
+  const Icon = OS_ICONS[family];
+  return (
+    <span className="os-icon" data-os={family} title={node.os ?? undefined}>
+      <Icon size={size} stroke={1.5} aria-hidden />
+    </span>
+  );
+}
+
+/** "12 s", "3 min", "3 h", "2 d": how long ago, short enough for a badge. */
+export function useShortAge(): (since: number | null, now: number) => string {
+  const { t } = useTranslation('fleet');
+  return (since, now) => {
+    if (since === null) return '—';
+    const s = Math.max(0, Math.round((now - since) / 1000));
+    if (s < 60) return t('age.seconds', { count: s });
+    if (s < 3600) return t('age.minutes', { count: Math.floor(s / 60) });
+    if (s < 86_400) return t('age.hours', { count: Math.floor(s / 3600) });
+    return t('age.days', { count: Math.floor(s / 86_400) });
+  };
+}
+
+const STATUS_COLOUR = { online: 'green', offline: 'red', 'never-connected': 'gray' } as const;
+
+/** Online, "offline 3 h", never connected or revoked. */
+export function StatusBadge({ node, now }: { node: Node; now: number }) {
+  const { t } = useTranslation('fleet');
+  const age = useShortAge();
+  const text = node.revoked
+    ? t('status.revoked')
+    : node.status === 'offline'
+      ? t('status.offlineFor', { age: age(node.lastSeenAt, now) })
+      : t(`status.${node.status === 'online' ? 'online' : 'never'}`);
+  const badge = (
+    <Badge
+      color={node.revoked ? 'gray' : STATUS_COLOUR[node.status]}
+      variant={node.status === 'online' && !node.revoked ? 'light' : 'outline'}
+      size="sm"
+      className="status-badge"
+      data-status={node.status}
+    >
+      {text}
+    </Badge>
+  );
+  if (node.status !== 'offline' || node.lastSeenAt === null) return badge;
+  return (
+    <Tooltip label={t('status.lastSeenAt', { at: dateTime(node.lastSeenAt) })} withArrow>
+      {badge}
+    </Tooltip>
+  );
+}
+
+/** A labelled usage bar: "CPU ▆▆▆░░ 42%". */
+export function Meter({ label, value, title }: { label: string; value: number | null; title?: string }) {
+  const colour = value === null ? 'gray' : value >= 90 ? 'red' : value >= 75 ? 'orange' : 'blue';
+  return (
+    <div className="fleet-meter" title={title}>
+      <span>{label}</span>
+      <Progress value={value ?? 0} color={colour} size="sm" aria-label={`${label} ${percent(value)}`} />
+      <span className="value">{percent(value)}</span>
+    </div>
+  );
+}

@@ -1,0 +1,92 @@
+// The node's availability: daily uptime over 30 or 90 days (hover or arrow through a day to see its
+// outages) and the last 24 hours' connects and disconnects.
+import { Group, Paper, SegmentedControl, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Client } from '../../../main/contract/contract';
+import { UptimeBar } from '../fleet/UptimeBar';
+import { dateTime, percent } from '../format';
+
+export function NodeUptime({ client, nodeId, name }: { client: Client; nodeId: string; name: string }) {
+  const { t } = useTranslation('node');
+  const [days, setDays] = useState<'30' | '90'>('30');
+  const daily = useQuery({
+    queryKey: ['uptimeDays', nodeId, days],
+    queryFn: () => client.nodeUptimeDays({ id: nodeId, days: Number(days) }),
+    refetchInterval: 5 * 60_000,
+  });
+  // Refetched on this node's status events (sync.ts) and as the 24 h window moves.
+  const recent = useQuery({
+    queryKey: ['uptime', nodeId],
+    queryFn: () => client.nodeUptime({ id: nodeId, hours: 24 }),
+    refetchInterval: 60_000,
+  });
+  const ratio = daily.data?.ratio ?? null;
+  return (
+    <Paper withBorder p="sm" component="section" aria-labelledby={`uptime-${nodeId}`} className="node-uptime">
+      <Group justify="space-between" mb="xs" wrap="wrap">
+        <Title order={2} size="h4" id={`uptime-${nodeId}`}>
+          {t('uptime.title')}
+        </Title>
+        <Group gap="sm">
+          <Text size="sm" data-testid="uptime-ratio">
+            {ratio === null ? t('uptime.none') : t('uptime.ratio', { value: percent(ratio * 100), days })}
+          </Text>
+          <SegmentedControl
+            size="xs"
+            aria-label={t('uptime.window')}
+            value={days}
+            onChange={(v) => setDays(v as '30' | '90')}
+            data={[
+              { value: '30', label: t('uptime.days', { count: 30 }) },
+              { value: '90', label: t('uptime.days', { count: 90 }) },
+            ]}
+          />
+        </Group>
+      </Group>
+      {daily.isError && (
+        <Text c="red" role="alert" size="sm">
+          {daily.error.message}
+        </Text>
+      )}
+      {daily.data && (
+        <UptimeBar
+          days={daily.data.days}
+          height={28}
+          label={t('uptime.barLabel', { name, days: daily.data.days.length })}
+        />
+      )}
+      <Text size="xs" c="dimmed" mt={4}>
+        {t('uptime.hint', { zone: daily.data?.timeZone ?? 'UTC' })}
+      </Text>
+      <Title order={3} size="h5" mt="md" mb={4}>
+        {t('uptime.recent')}
+      </Title>
+      {(recent.data?.events.length ?? 0) === 0 ? (
+        <Text size="sm" c="dimmed">
+          {t('uptime.noTransitions')}
+        </Text>
+      ) : (
+        <ul className="status-history">
+          {[...(recent.data?.events ?? [])]
+            .reverse()
+            .slice(0, 20)
+            .map((e) => (
+              <li key={`${e.at}-${e.status}`}>
+                <Text span size="sm" fw={600} c={e.status === 'online' ? 'green.8' : 'red.8'}>
+                  {t(`uptime.${e.status}`)}
+                </Text>{' '}
+                <Text span size="sm">
+                  {dateTime(e.at)}
+                </Text>{' '}
+                <Text span size="sm" c="dimmed">
+                  {e.reason}
+                </Text>
+              </li>
+            ))}
+        </ul>
+      )}
+    </Paper>
+  );
+}

@@ -1,0 +1,160 @@
+// The fleet view and node page in a real Chromium against a real headless master and real agents:
+// cards and table (the choice remembered), grouping by a label, an offline node greyed with its age,
+// the daily uptime bar's outages on hover, the node page's interfaces, disks and top processes, the
+// phone-width layout, and axe-core on each screen.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectAccessible } from '../helpers/axe.js';
+import { createNode, type MasterHandle, type Proc, startAgent, startMaster, waitForStatus } from '../helpers/processes.js';
+import { hasChromium, launchChromium } from '../helpers/services.js';
+
+const enabled = hasChromium();
+
+describe.skipIf(!enabled)('fleet view in Chromium', () => {
+  let master: MasterHandle;
+  let browser: Browser;
+  let page: Page;
+  const procs: Proc[] = [];
+  const ids: Record<string, string> = {};
+
+  async function agentNode(name: string, labels: Record<string, string>, args: string[] = []) {
+    const { node, token } = await createNode(master, name);
+    await master.client.updateNode({ id: node.id, labels });
+    const proc = startAgent({ master, token, args: ['--net-include', '*', ...args] });
+    procs.push(proc);
+    await waitForStatus(master, node.id, 'online');
+    ids[name] = node.id;
+    return proc;
+  }
+
+  const card = (name: string) => page.locator(`.fleet-card[data-node-id="${ids[name]}"]`);
+  const row = (name: string) => page.locator(`tr[data-node-id="${ids[name]}"]`);
+
+  beforeAll(async () => {
+    master = await startMaster();
+    await agentNode('web-1', { role: 'web' });
+    await agentNode('db-1', { role: 'db' }, ['--no-processes']);
+    const gone = await agentNode('gone-1', { role: 'web' });
+    await gone.stop('SIGTERM');
+    await waitForStatus(master, ids['gone-1'] as string, 'offline');
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    await page.goto(master.adminUrl);
+    await page.getByLabel('Admin token').fill(master.adminToken);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('4 of 4 shown').waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
+    await master?.proc.stop();
+  });
+
+  it('switches between table and cards and remembers the choice across a reload', async () => {
+    await row('web-1').waitFor();
+    await expectAccessible(page, 'the fleet table');
+    await page.locator('label', { hasText: 'Cards' }).click();
+    await card('web-1').waitFor();
+    expect(await page.locator('tr[data-node-id]').count()).toBe(0);
+    // Live figures reach the card: CPU has a value once the agent has reported twice.
+    await expect.poll(() => card('web-1').locator('.fleet-meter .value').first().textContent()).toMatch(/\d%$/);
+    await expectAccessible(page, 'the fleet cards');
+    await page.reload();
+    await card('web-1').waitFor();
+    await page.locator('label', { hasText: 'Table' }).click();
+    await row('web-1').waitFor();
+    await page.reload();
+    await row('web-1').waitFor();
+  });
+
+  it('greys an offline node with how long it has been away', async () => {
+    expect(await row('gone-1').getAttribute('data-stale')).toBe('true');
+    expect(await row('web-1').getAttribute('data-stale')).toBe('false');
+    await expect.poll(() => row('gone-1').locator('.status-badge').textContent()).toMatch(/^Offline \d+ (s|min)$/);
+    await page.locator('label', { hasText: 'Cards' }).click();
+    expect(await card('gone-1').getAttribute('data-stale')).toBe('true');
+    await expect.poll(() => card('gone-1').locator('.status-badge').textContent()).toMatch(/^Offline \d+ (s|min)$/);
+  });
+
+  it('groups by the label the user picks, the nodes without it last', async () => {
+    await page.getByLabel('Group by label').click();
+    await page.getByRole('option', { name: 'Group by role' }).click();
+    await expect
+      .poll(() => page.locator('.fleet-group h3').allTextContents())
+      .toEqual(['db', 'web', 'Without this label']);
+    await expect
+      .poll(() => page.locator('.fleet-group[data-group="web"]').textContent())
+      .toContain('2 nodes, 1 online');
+    // The table groups the same way; the choice survives a reload.
+    await page.locator('label', { hasText: 'Table' }).click();
+    await page.locator('tr[data-group="web"]').waitFor();
+    await page.reload();
+    await page.locator('tr[data-group="db"]').waitFor();
+    await expectAccessible(page, 'the grouped fleet table');
+    await page.getByLabel('Group by label').click();
+    await page.getByRole('option', { name: 'Group by role' }).click(); // picking it again clears it
+    await expect.poll(() => page.locator('tr[data-group]').count()).toBe(0);
+  });
+
+  it("shows a day's outages when its uptime bar is hovered", async () => {
+    await row('gone-1').getByRole('button', { name: 'gone-1' }).click();
+    await page.getByRole('heading', { name: 'gone-1' }).waitFor();
+    const bar = page.locator('.node-uptime [data-testid="uptime-bar"]');
+    await expect.poll(() => bar.locator('.uptime-day').count()).toBe(30);
+    // Today is the last bar: hover it.
+    const today = bar.locator('.uptime-day').last();
+    await today.hover();
+    const detail = page.locator('.node-uptime .uptime-detail');
+    await expect.poll(() => detail.textContent()).toMatch(/1 outage/);
+    expect(await detail.textContent()).toMatch(/still offline/);
+    // Days before the first connect are grey ("not connected yet").
+    await bar.locator('.uptime-day').first().hover();
+    await expect.poll(() => detail.textContent()).toMatch(/not connected yet/);
+    // The 90-day window.
+    await page.locator('.node-uptime label', { hasText: '90 days' }).click();
+    await expect.poll(() => bar.locator('.uptime-day').count()).toBe(90);
+    // Keyboard: focus the bar, move to today with End.
+    await bar.focus();
+    await page.keyboard.press('End');
+    await expect.poll(() => detail.textContent()).toMatch(/1 outage/);
+    await page.getByRole('button', { name: '← All nodes' }).click();
+  });
+
+  it('shows interfaces, disks and the top processes of a node on demand', async () => {
+    await row('web-1').getByRole('button', { name: 'web-1' }).click();
+    await page.getByRole('heading', { name: 'web-1' }).waitFor();
+    await expect.poll(() => page.locator('[data-testid="interfaces"] tbody tr').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-testid="disks"] tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="disks"] tbody tr').first().textContent()).toMatch(/of/);
+    await page.getByRole('button', { name: 'Show top processes' }).click();
+    const byCpu = page.locator('[data-testid="processes-cpu"] tbody tr');
+    await expect.poll(() => byCpu.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await byCpu.count()).toBeLessThanOrEqual(15);
+    await page.getByRole('tab', { name: 'By memory' }).click();
+    await expect.poll(() => page.locator('[data-testid="processes-memory"] tbody tr').count()).toBeGreaterThan(0);
+    await expectAccessible(page, 'the node page');
+    await page.getByRole('button', { name: '← All nodes' }).click();
+    // An agent started with --no-processes: the page says so instead of offering the list.
+    await row('db-1').getByRole('button', { name: 'db-1' }).click();
+    await page.getByText(/does not share its processes/).waitFor();
+    expect(await page.getByRole('button', { name: 'Show top processes' }).count()).toBe(0);
+    await page.getByRole('button', { name: '← All nodes' }).click();
+  });
+
+  it('shows cards at phone width without scrolling sideways', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+    try {
+      await phone.addInitScript((token) => sessionStorage.setItem('fleetdeck.adminToken', token), master.adminToken);
+      await phone.goto(master.adminUrl);
+      await phone.locator(`.fleet-card[data-node-id="${ids['web-1']}"]`).waitFor();
+      expect(await phone.locator('tr[data-node-id]').count()).toBe(0);
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await expectAccessible(phone, 'the fleet at 390 px');
+    } finally {
+      await phone.close();
+    }
+  });
+});
