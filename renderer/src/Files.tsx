@@ -5,10 +5,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import type { Client, OutputOf } from '../../main/contract/contract';
 import { fileNameProblem, useDialogs } from './dialogs';
+import { SortHeader, VirtualRows } from './fleet/VirtualTable';
 import { bytes } from './format';
 import { nodesQuery } from './sync';
 import { ApiError, type Transport } from './transport';
-import { SortHeader, VirtualRows } from './fleet/VirtualTable';
 
 type Entry = OutputOf<'listFiles'>['entries'][number];
 type SortKey = 'name' | 'size' | 'mtime';

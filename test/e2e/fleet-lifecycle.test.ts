@@ -97,7 +97,9 @@ describe.skipIf(!hasChromium())('fleet lifecycle in Chromium', () => {
         await openNode('ssh-revoke');
         await page.getByRole('button', { name: 'Revoke' }).click();
         await confirmDialog('Revoke', /Revoke ssh-revoke\?/);
-        await expect.poll(() => page.locator('.status').first().textContent(), { timeout: 10_000 }).toBe('revoked');
+        await expect
+          .poll(() => page.locator('.status-badge').first().textContent(), { timeout: 10_000 })
+          .toBe('Revoked');
         await waitForStatus(master, nodeId, 'offline');
         const queued = await master.api('POST', '/api/commands', { nodeIds: [nodeId], exec: { command: 'true' } });
         expect(queued.status).toBe(409);

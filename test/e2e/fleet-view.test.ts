@@ -5,7 +5,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible } from '../helpers/axe.js';
-import { createNode, type MasterHandle, type Proc, startAgent, startMaster, waitForStatus } from '../helpers/processes.js';
+import {
+  createNode,
+  type MasterHandle,
+  type Proc,
+  startAgent,
+  startMaster,
+  waitForStatus,
+} from '../helpers/processes.js';
 import { hasChromium, launchChromium } from '../helpers/services.js';
 
 const enabled = hasChromium();
@@ -79,7 +86,7 @@ describe.skipIf(!enabled)('fleet view in Chromium', () => {
   });
 
   it('groups by the label the user picks, the nodes without it last', async () => {
-    await page.getByLabel('Group by label').click();
+    await page.getByRole('combobox', { name: 'Group by label' }).click();
     await page.getByRole('option', { name: 'Group by role' }).click();
     await expect
       .poll(() => page.locator('.fleet-group h3').allTextContents())
@@ -93,7 +100,7 @@ describe.skipIf(!enabled)('fleet view in Chromium', () => {
     await page.reload();
     await page.locator('tr[data-group="db"]').waitFor();
     await expectAccessible(page, 'the grouped fleet table');
-    await page.getByLabel('Group by label').click();
+    await page.getByRole('combobox', { name: 'Group by label' }).click();
     await page.getByRole('option', { name: 'Group by role' }).click(); // picking it again clears it
     await expect.poll(() => page.locator('tr[data-group]').count()).toBe(0);
   });

@@ -98,7 +98,7 @@ export function FleetOverview({
           </Text>{' '}
           {t('totals.nodes', { count: all.length })}
         </Text>
-        <Text c="green.8" className="status online">
+        <Text data-totals="online">
           {t('totals.online', { count: online, value: number(online) })}
           {staleSince !== null && (
             <Text span c="dimmed" size="sm">
@@ -107,9 +107,7 @@ export function FleetOverview({
             </Text>
           )}
         </Text>
-        <Text c="dimmed" className="status offline">
-          {t('totals.notOnline', { value: number(all.length - online) })}
-        </Text>
+        <Text data-totals="not-online">{t('totals.notOnline', { value: number(all.length - online) })}</Text>
         <Text>{t('totals.trafficToday', { rx: bytes(traffic.data?.rxBytes), tx: bytes(traffic.data?.txBytes) })}</Text>
       </Group>
       <AddNode

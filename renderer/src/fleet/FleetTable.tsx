@@ -64,7 +64,7 @@ export function FleetTable(props: {
           rowClass={(item) => (item.kind === 'group' ? 'grid-row fleet-group-row' : 'grid-row fleet-row')}
           rowKey={(item) => item.key}
           bodyProps={{ 'data-fleet-scroller': 'table' }}
-          rowProps={(item) => {
+          rowProps={(item): Record<`data-${string}`, string> => {
             if (item.kind === 'group') return { 'data-group': item.value ?? '' };
             const node = item.nodes[0];
             return node ? { 'data-node-id': node.id, 'data-stale': String(staleness(node, staleSince).stale) } : {};

@@ -57,14 +57,24 @@ export function UptimeBar({
     setActive((i) => Math.min(n - 1, Math.max(0, (i ?? n - 1) + step)));
   };
   const day = active === null ? undefined : days[active];
+  const summary = (d: UptimeDay | undefined) =>
+    d === undefined
+      ? ''
+      : `${d.day}: ${d.ratio === null ? t('uptime.notObserved') : t('uptime.ratio', { value: percent(d.ratio * 100) })}, ${
+          d.outageCount === 0 ? t('uptime.noOutages') : t('uptime.outages', { count: d.outageCount })
+        }`;
   return (
     <div className={compact ? 'uptime compact' : 'uptime'}>
-      {/* biome-ignore lint/a11y/useSemanticElements: a bar of days that takes arrow keys has no native element */}
+      {/* A slider over the days: one tab stop, arrow keys pick a day, its summary is the value text. */}
       <div
         className="uptime-bar"
-        role="group"
+        role="slider"
         tabIndex={0}
         aria-label={label}
+        aria-valuemin={1}
+        aria-valuemax={Math.max(1, n)}
+        aria-valuenow={(active ?? n - 1) + 1}
+        aria-valuetext={summary(days[active ?? n - 1])}
         aria-describedby={day ? detailId : undefined}
         data-testid="uptime-bar"
         onMouseMove={pick}

@@ -85,6 +85,7 @@ export function Chart({
     };
   }, [shape, colours]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a scheme change rebuilds the plot empty (above), so the data is set again
   useEffect(() => {
     const to = Date.now();
     const from = to - spanMs;

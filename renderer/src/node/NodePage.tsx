@@ -124,7 +124,7 @@ export function NodePage({
           />
         </SimpleGrid>
       </section>
-      <Button.Group aria-label={t('ranges.label')} mb="xs" role="group">
+      <Button.Group aria-label={t('ranges.label')} mb="xs">
         {RANGES.map((r) => (
           <Button
             key={r.id}
@@ -227,7 +227,7 @@ function Figure({ label, value, hint }: { label: string; value: string; hint?: s
       <Text size="xs" c="dimmed">
         {label}
       </Text>
-      <Text fw={700} size="sm">
+      <Text fw={700} size="sm" component="strong" display="block">
         {value}
       </Text>
       {hint && (

@@ -1,6 +1,6 @@
 // The node's availability: daily uptime over 30 or 90 days (hover or arrow through a day to see its
 // outages) and the last 24 hours' connects and disconnects.
-import { Group, Paper, SegmentedControl, Text, Title } from '@mantine/core';
+import { Badge, Group, Paper, SegmentedControl, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -74,9 +74,15 @@ export function NodeUptime({ client, nodeId, name }: { client: Client; nodeId: s
             .slice(0, 20)
             .map((e) => (
               <li key={`${e.at}-${e.status}`}>
-                <Text span size="sm" fw={600} c={e.status === 'online' ? 'green.8' : 'red.8'}>
+                <Badge
+                  size="sm"
+                  variant={e.status === 'online' ? 'light' : 'outline'}
+                  color={e.status === 'online' ? 'green' : 'red'}
+                  className="status-badge"
+                  data-status={e.status}
+                >
                   {t(`uptime.${e.status}`)}
-                </Text>{' '}
+                </Badge>{' '}
                 <Text span size="sm">
                   {dateTime(e.at)}
                 </Text>{' '}
