@@ -16,6 +16,7 @@ import {
   type Capabilities,
   type HelloMessage,
   type MasterMessage,
+  type PinsMessage,
   PROTOCOL_VERSION,
   type TokenMessage,
 } from './protocol.js';
@@ -44,6 +45,10 @@ export interface AgentWorkOptions {
   channel: AgentChannel;
   /** A rotated token from the master; absent where there is no token (the local node: rotation is refused). */
   adoptToken?: (message: TokenMessage) => void;
+  /** Certificate pins from the master (a rotation); absent for the local node, which has no TLS. */
+  adoptPins?: (message: PinsMessage) => void;
+  /** The pins this agent accepts, reported in hello (none without pinned TLS). */
+  pins?: () => string[];
   log: AgentLogger;
 }
 
@@ -99,6 +104,7 @@ export class AgentWork {
       facts: collectHostFacts(),
       capabilities: this.options.capabilities,
       running: this.runner.runningIds(),
+      ...(this.options.pins && this.options.pins().length > 0 ? { pins: this.options.pins() } : {}),
     };
   }
 
@@ -116,6 +122,9 @@ export class AgentWork {
         return;
       case 'token':
         this.options.adoptToken?.(message);
+        return;
+      case 'pins':
+        this.options.adoptPins?.(message);
         return;
       case 'rpc':
         // The process list is not a file operation: it has its own capability and part.

@@ -6,7 +6,9 @@ import WebSocket from 'ws';
 import { AgentWork } from './agent-work.js';
 import { Backoff } from './backoff.js';
 import type { AgentConfig } from './config.js';
+import { endorses, fetchEndorsements } from './endorsement.js';
 import type { AgentLogger } from './log.js';
+import { effectivePins, persistPins } from './pin-store.js';
 import { FingerprintMismatchError, pinnedConnect } from './pinned-tls.js';
 import { processListSupported } from './processes/endpoint.js';
 import {
@@ -16,6 +18,7 @@ import {
   type HelloMessage,
   MAX_CONTROL_FRAME_BYTES,
   MasterMessage,
+  type PinsMessage,
   parseFrame,
   REJECT_REASON_HEADER,
   type TokenMessage,
@@ -25,7 +28,7 @@ import { effectiveToken, persistToken } from './token-store.js';
 export type AgentState = 'connecting' | 'connected' | 'waiting' | 'stopped';
 
 /** Why the last attempt ended, which decides how long to wait before the next. */
-type Outcome = 'normal' | 'rejected' | 'restart';
+type Outcome = 'normal' | 'rejected' | 'restart' | 'endorsed';
 
 export class Agent {
   private socket: WebSocket | null = null;
@@ -42,6 +45,8 @@ export class Agent {
   nodeId: string | null = null;
   /** What it dials with: the configured token, or one the master rotated to over the channel. */
   private token: string;
+  /** The certificate pins it accepts: configured, or stored after a rotation (pin-store.ts). */
+  private pins: string[];
 
   constructor(
     private readonly config: AgentConfig,
@@ -49,6 +54,7 @@ export class Agent {
   ) {
     this.backoff = new Backoff({ baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs });
     this.token = config.token;
+    this.pins = [...config.caFingerprint];
   }
 
   start(): void {
@@ -57,6 +63,12 @@ export class Agent {
     this.token = chosen.token;
     if (chosen.from === 'state-dir')
       this.log.info('using the token the master rotated to (kept in the state directory)');
+    if (this.config.caFingerprint.length > 0) {
+      const pins = effectivePins(this.config.caFingerprint, this.config.stateDir);
+      this.pins = pins.pins;
+      if (pins.from === 'state-dir')
+        this.log.info('using the certificate pins the master handed over (kept in the state directory)');
+    }
     this.work = new AgentWork({
       journalDir: join(this.config.stateDir, 'journal'),
       capabilities: capabilitiesOf(this.config),
@@ -71,6 +83,8 @@ export class Agent {
         bufferedAmount: () => this.socket?.bufferedAmount ?? 0,
       },
       adoptToken: (message) => this.adoptToken(message),
+      adoptPins: (message) => this.adoptPins(message),
+      pins: () => this.pins,
       log: this.log,
     });
     this.work.start();
@@ -119,7 +133,7 @@ export class Agent {
     const url = this.config.masters[this.urlIndex % this.config.masters.length] as string;
     this.state = 'connecting';
     this.log.debug('connecting', { url });
-    const pinned = url.startsWith('wss://') && this.config.caFingerprint;
+    const pinned = url.startsWith('wss://') && this.pins.length > 0 ? this.pins : null;
     const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${this.token}` },
       maxPayload: MAX_CONTROL_FRAME_BYTES,
@@ -133,6 +147,7 @@ export class Agent {
     });
     this.socket = socket;
     let outcome: Outcome = 'normal';
+    let endorsementPending: Promise<void> | null = null;
 
     socket.on('unexpected-response', (_req, res) => {
       const reason = String(res.headers[REJECT_REASON_HEADER] ?? `HTTP ${res.statusCode}`);
@@ -153,8 +168,13 @@ export class Agent {
     });
     socket.on('error', (error) => {
       if (error instanceof FingerprintMismatchError) {
-        this.log.error(error.message, { url });
+        // A rotation this agent missed leaves an endorsement chain from its pins to the new
+        // certificate; without one it is an impostor or a reinstalled master.
         outcome = 'rejected';
+        endorsementPending = this.followEndorsements(url, error).then((ok) => {
+          if (ok) outcome = 'endorsed';
+          else this.log.error(error.message, { url });
+        });
       } else {
         this.log.warn('connection failed', { url, error: error.message });
       }
@@ -184,8 +204,44 @@ export class Agent {
         this.log.error(this.explainClose(code, reason));
         outcome = 'rejected';
       }
-      this.scheduleReconnect(outcome);
+      if (endorsementPending) void endorsementPending.then(() => this.scheduleReconnect(outcome));
+      else this.scheduleReconnect(outcome);
     });
+  }
+
+  /** The served certificate is endorsed by one this agent pins: pin it instead (and store that). */
+  private async followEndorsements(url: string, mismatch: FingerprintMismatchError): Promise<boolean> {
+    try {
+      const chain = await fetchEndorsements(url);
+      if (!endorses(chain, mismatch.expected, mismatch.actual)) return false;
+      this.pins = [mismatch.actual];
+      persistPins(this.pins, this.config.caFingerprint, this.config.stateDir);
+      this.log.warn(
+        'the master rotated its certificate while this agent was away; its endorsement chain leads from our pin, so we pin the new one',
+        {
+          url,
+          pin: mismatch.actual,
+        },
+      );
+      return true;
+    } catch (error) {
+      this.log.warn("could not check the master's endorsement chain", { url, error: (error as Error).message });
+      return false;
+    }
+  }
+
+  /** New pins from the master (a rotation): stored first, used for every later dial, then acknowledged. */
+  private adoptPins(message: PinsMessage): void {
+    try {
+      persistPins(message.pins, this.config.caFingerprint, this.config.stateDir);
+      this.pins = [...new Set(message.pins)];
+      this.log.info('stored the certificate pins the master handed over', { pins: this.pins.join(',') });
+      this.send({ type: 'pins-ack', id: message.id, ok: true, pins: this.pins, error: null });
+    } catch (error) {
+      const reason = (error as Error).message.slice(0, 512);
+      this.log.error('could not store the certificate pins the master handed over', { error: reason });
+      this.send({ type: 'pins-ack', id: message.id, ok: false, pins: this.pins, error: reason });
+    }
   }
 
   private receive(raw: string): void {
@@ -264,9 +320,10 @@ export class Agent {
     this.socket = null;
     if (this.stopped) return;
     this.state = 'waiting';
-    // A restarting master keeps its address; every other failure tries the next one.
-    if (outcome !== 'restart') this.urlIndex += 1;
-    const delay = outcome === 'rejected' ? this.backoff.penalty() : this.backoff.next();
+    // A restarting master keeps its address, as does one whose new certificate we just took on;
+    // every other failure tries the next one.
+    if (outcome !== 'restart' && outcome !== 'endorsed') this.urlIndex += 1;
+    const delay = outcome === 'endorsed' ? 0 : outcome === 'rejected' ? this.backoff.penalty() : this.backoff.next();
     this.log.info('reconnecting', { inMs: delay });
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }

@@ -33,7 +33,11 @@ function program(): Command {
       'node token shown by the master (env FLEETDECK_TOKEN); visible in ps, prefer --token-file',
     )
     .option('--token-file <path>', 'read the token from this file (env FLEETDECK_TOKEN_FILE)')
-    .option('--ca-fingerprint <sha256>', "pin the master's certificate: sha256:<64 hex> (env FLEETDECK_CA_FINGERPRINT)")
+    .option(
+      '--ca-fingerprint <sha256>',
+      "pin the master's certificate: sha256:<64 hex>; repeat or comma-separate to accept any of several (env FLEETDECK_CA_FINGERPRINT)",
+      collect,
+    )
     .option('--config <path>', 'YAML or JSON config file with the same settings in camelCase')
     .option('--state-dir <path>', 'where the agent keeps its state (env FLEETDECK_STATE_DIR)')
     .option('--exec', 'allow running commands (capability exec; the default)')
@@ -85,7 +89,7 @@ function fromCli(cmd: Command): PartialConfig {
       .filter(Boolean);
   if (given('token')) Object.assign(out, { token: String(opts.token), tokenFile: null });
   else if (given('tokenFile')) Object.assign(out, tokenFromFile(String(opts.tokenFile)));
-  if (given('caFingerprint')) out.caFingerprint = String(opts.caFingerprint);
+  if (given('caFingerprint')) out.caFingerprint = (opts.caFingerprint as string[]).flatMap(splitList);
   if (given('stateDir')) out.stateDir = String(opts.stateDir);
   if (given('exec')) out.exec = Boolean(opts.exec);
   if (given('files')) out.files = Boolean(opts.files);

@@ -40,7 +40,8 @@ export const AgentConfig = z.object({
   token: z.string({ error: MISSING_TOKEN }).min(1, MISSING_TOKEN),
   /** The file the token was read from (null: given by flag, env or inline): a rotated token is written back there. */
   tokenFile: z.string().nullable(),
-  caFingerprint: z.string().nullable(),
+  /** Certificate pins: the master's certificate must match one (empty: CA-verified TLS). */
+  caFingerprint: z.array(z.string()).max(16, 'at most 16 certificate pins'),
   stateDir: z.string().min(1),
   exec: z.boolean(),
   files: z.boolean(),
@@ -70,7 +71,7 @@ const FileConfig = z
     master: z.union([z.string(), z.array(z.string())]),
     token: z.string(),
     tokenFile: z.string(),
-    caFingerprint: z.string(),
+    caFingerprint: z.union([z.string(), z.array(z.string())]),
     stateDir: z.string(),
     exec: z.boolean(),
     files: z.boolean(),
@@ -100,7 +101,7 @@ export function defaultStateDir(): string {
 export function defaults(): PartialConfig {
   return {
     tokenFile: null,
-    caFingerprint: null,
+    caFingerprint: [],
     stateDir: defaultStateDir(),
     exec: true,
     files: true,
@@ -158,7 +159,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
   const token = get('TOKEN');
   if (token) Object.assign(out, { token, tokenFile: null });
   else if (get('TOKEN_FILE')) Object.assign(out, tokenFromFile(get('TOKEN_FILE') as string));
-  if (get('CA_FINGERPRINT')) out.caFingerprint = get('CA_FINGERPRINT') as string;
+  if (get('CA_FINGERPRINT')) out.caFingerprint = splitList(get('CA_FINGERPRINT') as string);
   if (get('STATE_DIR')) out.stateDir = get('STATE_DIR') as string;
   for (const [key, field] of [
     ['EXEC', 'exec'],
@@ -209,8 +210,10 @@ export function fromFile(path: string): PartialConfig {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`config file ${path}: ${issue?.path.join('.') || '(top level)'}: ${issue?.message}`);
   }
-  const { master, tokenFile, ...rest } = parsed.data;
+  const { master, tokenFile, caFingerprint, ...rest } = parsed.data;
   const out: PartialConfig = { ...rest };
+  if (caFingerprint !== undefined)
+    out.caFingerprint = Array.isArray(caFingerprint) ? caFingerprint : splitList(caFingerprint);
   if (master !== undefined) out.masters = Array.isArray(master) ? master : splitList(master);
   if (rest.token !== undefined) out.tokenFile = null;
   else if (tokenFile !== undefined) Object.assign(out, tokenFromFile(tokenFile));
@@ -245,7 +248,7 @@ export function resolveConfig(layers: { cli: PartialConfig; file: PartialConfig;
     throw new ConfigError(`${issue?.path.join('.') || 'config'}: ${issue?.message}`);
   }
   const config = parsed.data;
-  if (config.caFingerprint !== null) config.caFingerprint = normalizeFingerprint(config.caFingerprint);
+  config.caFingerprint = [...new Set(config.caFingerprint.map(normalizeFingerprint))];
   if (config.backoffMaxMs < config.backoffBaseMs) {
     throw new ConfigError('backoffMaxMs must be at least backoffBaseMs.');
   }

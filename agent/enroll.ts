@@ -39,7 +39,7 @@ function post(url: URL, body: string, fingerprint: string | null): Promise<{ sta
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       timeout: 15_000,
-      ...(fingerprint ? { createConnection: pinnedConnect(fingerprint) as never } : {}),
+      ...(fingerprint ? { createConnection: pinnedConnect([fingerprint]) as never } : {}),
     };
     const req = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
       const chunks: Buffer[] = [];

@@ -1,16 +1,17 @@
-// TLS that trusts exactly one certificate: the master's, by SHA-256 fingerprint. The check runs
-// before the socket is handed to the HTTP client, so the token is never sent to an impostor.
+// TLS that trusts only pinned certificates: the master's, by SHA-256 fingerprint — any of the agent's
+// pins (during a certificate rotation it holds the current and the next). The check runs before the
+// socket is handed to the HTTP client, so the token is never sent to an impostor.
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 
 export class FingerprintMismatchError extends Error {
   override name = 'FingerprintMismatchError';
   constructor(
-    readonly expected: string,
+    readonly expected: readonly string[],
     readonly actual: string,
   ) {
     super(
-      `the master's TLS certificate is ${actual}, but this agent pins ${expected}. ` +
+      `the master's TLS certificate is ${actual}, but this agent pins ${expected.join(', ')}. ` +
         'Refusing to connect (and to send the token). If the master was reinstalled, update --ca-fingerprint.',
     );
   }
@@ -23,8 +24,8 @@ export function certificateFingerprint(socket: tls.TLSSocket): string {
 
 type OnCreate = (error: Error | null, socket?: Duplex) => void;
 
-/** A `createConnection` for http(s).request that completes only after the pin is verified. */
-export function pinnedConnect(expected: string) {
+/** A `createConnection` for http(s).request that completes only after a pin is verified. */
+export function pinnedConnect(expected: readonly string[]) {
   return (options: tls.ConnectionOptions, onCreate: OnCreate): undefined => {
     const socket = tls.connect({ ...options, rejectUnauthorized: false });
     let settled = false;
@@ -40,7 +41,7 @@ export function pinnedConnect(expected: string) {
     };
     socket.once('secureConnect', () => {
       const actual = certificateFingerprint(socket);
-      settle(actual === expected ? null : new FingerprintMismatchError(expected, actual));
+      settle(expected.includes(actual) ? null : new FingerprintMismatchError(expected, actual));
     });
     socket.once('error', (error) => settle(error));
     return undefined;

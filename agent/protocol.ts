@@ -86,6 +86,8 @@ export const HelloMessage = z.object({
   capabilities: Capabilities,
   /** Commands this agent process is running right now (re-reported after a reconnect). */
   running: z.array(CommandId).max(10_000).default([]),
+  /** The certificate pins it accepts (absent from agents older than pin lists, which cannot take `pins`). */
+  pins: z.lazy(() => PinList).optional(),
 });
 export type HelloMessage = z.infer<typeof HelloMessage>;
 
@@ -403,6 +405,46 @@ export const TokenAckMessage = z.object({
 });
 export type TokenAckMessage = z.infer<typeof TokenAckMessage>;
 
+/** A gateway certificate pin: `sha256:` and 64 lowercase hex digits. */
+export const Pin = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a pin is sha256: followed by 64 lowercase hex digits');
+export const MAX_PINS = 16;
+export const PinList = z.array(Pin).min(1).max(MAX_PINS);
+
+/**
+ * The certificate pins the agent should accept from now on (during a certificate rotation: the
+ * current and the next; after it: the new one). The agent stores them (pin-store.ts) before it
+ * answers `pins-ack`; it is sent only to agents whose hello listed their pins.
+ */
+export const PinsMessage = z.object({ type: z.literal('pins'), id: CommandId, pins: PinList });
+export type PinsMessage = z.infer<typeof PinsMessage>;
+export const PinsAckMessage = z.object({
+  type: z.literal('pins-ack'),
+  id: CommandId,
+  ok: z.boolean(),
+  /** What it keeps now. */
+  pins: z.array(Pin).max(MAX_PINS),
+  error: z.string().max(1024).nullable(),
+});
+export type PinsAckMessage = z.infer<typeof PinsAckMessage>;
+
+/** Where a gateway serves the endorsement chain of its certificates (before any authentication). */
+export const ENDORSEMENTS_PATH = '/fleetdeck/tls-endorsements';
+/** What a certificate's predecessor signs to endorse it: this text with the new fingerprint. */
+export const endorsementText = (fingerprint: string) => `fleetdeck-tls-endorsement:v1:${fingerprint}`;
+export const EndorsementChain = z.object({
+  certificates: z
+    .array(
+      z.object({
+        certPem: z.string().max(8192),
+        endorsedBy: Pin.nullable(),
+        /** base64 signature by `endorsedBy`'s key over endorsementText(this certificate's fingerprint). */
+        endorsement: z.string().max(1024).nullable(),
+      }),
+    )
+    .max(32),
+});
+export type EndorsementChain = z.infer<typeof EndorsementChain>;
+
 export const AgentMessage = z.discriminatedUnion('type', [
   HelloMessage,
   StartedMessage,
@@ -417,6 +459,7 @@ export const AgentMessage = z.discriminatedUnion('type', [
   TransferDoneMessage,
   TransferErrorMessage,
   TokenAckMessage,
+  PinsAckMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
@@ -450,6 +493,7 @@ export const MasterMessage = z.union([
     TransferAckMessage,
     TransferCancelMessage,
     TokenMessage,
+    PinsMessage,
   ]),
   RpcMessage,
 ]);

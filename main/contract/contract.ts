@@ -109,6 +109,7 @@ import {
   Ok,
   StatusEvent,
 } from './schemas.js';
+import { RotateTls, TlsStatus } from './tls-schemas.js';
 import { TokenDelivery } from './token-schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -151,6 +152,29 @@ export const contract = {
     summary: 'Gateway address and certificate fingerprint agents pin',
     input: Empty,
     output: MasterInfo,
+  }),
+  tlsStatus: op({
+    method: 'GET',
+    path: '/api/tls',
+    summary: 'The gateway certificate, a rotation in progress, and which agents confirmed its pin',
+    input: Empty,
+    output: TlsStatus,
+  }),
+  rotateTls: op({
+    method: 'POST',
+    path: '/api/tls/rotate',
+    summary:
+      'New gateway key and certificate: announced to connected agents (they store its pin), then served by every instance; the previous is retired once all agents confirmed or the grace ends',
+    input: RotateTls,
+    output: TlsStatus,
+  }),
+  retireTls: op({
+    method: 'POST',
+    path: '/api/tls/retire',
+    summary:
+      'Retire the previous gateway certificate now (its key is deleted; agents that missed the rotation follow the endorsement chain)',
+    input: Empty,
+    output: TlsStatus,
   }),
   listInstances: op({
     method: 'GET',

@@ -3,6 +3,9 @@
 export const operationNames = [
   'health',
   'masterInfo',
+  'tlsStatus',
+  'rotateTls',
+  'retireTls',
   'listInstances',
   'listNodes',
   'createNode',

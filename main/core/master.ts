@@ -3,10 +3,11 @@
 // both run exactly this.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgentMessage } from '../../agent/protocol.js';
+import { type AgentMessage, ENDORSEMENTS_PATH } from '../../agent/protocol.js';
 import { unhandled } from '../../agent/unhandled.js';
 import { VERSION } from '../../agent/version.js';
 import { contract, type Handlers, type OperationName } from '../contract/contract.js';
@@ -37,9 +38,11 @@ import { FileRpc } from './files/file-rpc.js';
 import { fileHandlers } from './files/handlers.js';
 import { MasterTransfers } from './files/transfers.js';
 import type { ConnectionTimings } from './gateway/agent-connection.js';
+import { GatewayCertificates } from './gateway/certificates.js';
 import { AgentGateway, type GatewayOptions } from './gateway/gateway.js';
+import { tlsHandlers } from './gateway/handlers.js';
 import { NodeLinks } from './gateway/links.js';
-import { loadOrCreateTlsIdentity, type TlsIdentity } from './gateway/tls.js';
+import { loadOrCreateTlsIdentity, saveTlsIdentity, type TlsIdentity } from './gateway/tls.js';
 import { LOCAL_NODE_ID, LocalNode } from './local/local-node.js';
 import type { Logger } from './log.js';
 import { metricHandlers } from './metrics/handlers.js';
@@ -63,7 +66,7 @@ import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
 import { ClusterKey } from './secrets/cluster-key.js';
-import { NOTIFY_CHANNEL_CONTEXT } from './secrets/sealed-values.js';
+import { NOTIFY_CHANNEL_CONTEXT, TLS_KEY_CONTEXT } from './secrets/sealed-values.js';
 import type { SecretBox } from './secrets/secret-box.js';
 import { openStore, type Store } from './store/store.js';
 import { taskHandlers } from './tasks/handlers.js';
@@ -164,6 +167,8 @@ interface MasterParts {
   /** GET /metrics: every part's series (prometheus/). */
   prometheusExporter: PrometheusExporter;
   tls: TlsIdentity | null;
+  /** The gateway's certificates in the store and their rotation (null without TLS). */
+  certificates: GatewayCertificates | null;
   admin: AdminCredential;
   gatewayPort: number;
   /** One-line installs: codes, and the agent files the gateway serves. */
@@ -233,9 +238,12 @@ export class Master {
     });
     /** `tokenHash`: the token the agent's connection used (null: the built-in local node). */
     const onAgentMessage = (nodeId: string, message: AgentMessage, tokenHash: string | null = null) => {
-      routeAgentMessage({ queue, fileRpc, transfers, metrics, tokens }, nodeId, message, tokenHash).catch((err) =>
-        log.error({ err, nodeId }, 'agent message failed'),
-      );
+      routeAgentMessage(
+        { queue, fileRpc, transfers, metrics, tokens, certificates: () => certificates },
+        nodeId,
+        message,
+        tokenHash,
+      ).catch((err) => log.error({ err, nodeId }, 'agent message failed'));
     };
     // The built-in local node is one master's own machine; in shared mode each host runs an agent.
     const local = shared
@@ -249,6 +257,8 @@ export class Master {
     const enrollment = new EnrollmentCodes(store.db, registry);
     const artifacts = AgentArtifacts.forBundle(options.agentBundlePath ?? defaultAgentBundle());
     let installRoutes: InstallRoutes | null = null;
+    /** Set once the cluster key is loaded (it seals the gateway keys in the store). */
+    let certificates: GatewayCertificates | null = null;
     const gateway = new AgentGateway({
       host: options.agentListen.host,
       port: options.agentListen.port,
@@ -263,10 +273,12 @@ export class Master {
       onMessage: onAgentMessage,
       onBinary: (nodeId, data) => transfers.onBinary(nodeId, data),
       onRequest: (req, res) => {
+        if (req.url === ENDORSEMENTS_PATH && req.method === 'GET') return serveEndorsements(certificates, res, log);
         if (installRoutes) return installRoutes.handle(req, res);
         res.writeHead(503, { connection: 'close' }).end();
       },
       onDisconnected: (nodeId) => {
+        certificates?.onDisconnected(nodeId);
         queue.nodeDisconnected(nodeId);
         alerting.engine.nodeReleased(nodeId);
         fileRpc.nodeGone(nodeId);
@@ -275,6 +287,7 @@ export class Master {
       },
       onConnected: (nodeId, hello, tokenHash) => {
         tokens.onConnected(nodeId, tokenHash);
+        void certificates?.onHello(nodeId, hello.pins);
         queue.nodeConnected(nodeId, hello.running).catch((err) => log.error({ err, nodeId }, 'redelivery failed'));
         if (shared) void metrics.adopt(nodeId);
         alerting.engine.nodeConnected(nodeId).catch((err) => log.warn({ err, nodeId }, 'could not load alerts'));
@@ -306,7 +319,7 @@ export class Master {
     installRoutes = new InstallRoutes({
       codes: enrollment,
       artifacts,
-      values: () => installValues(agentUrlOf(options, tls !== null, port), tls, artifacts),
+      values: () => installValues(agentUrlOf(options, tls !== null, port), certificates?.identity ?? tls, artifacts),
       limiter: gateway.failures,
       log,
       readOnly: options.role === 'console',
@@ -366,6 +379,28 @@ export class Master {
     });
     const ssh = await Master.sshState(options, store, instanceId, port, cluster);
     closers.add('the cluster key watch', () => ssh.clusterKey.stop());
+    if (tls) {
+      const box = ssh.clusterKey.secretBox(TLS_KEY_CONTEXT);
+      certificates = new GatewayCertificates(
+        {
+          db: store.db,
+          box: () => (ssh.clusterKey.ready ? box : null),
+          serve: (identity) => {
+            gateway.setIdentity(identity);
+            saveTlsIdentity(options.dataDir, identity);
+          },
+          send: (nodeId, message) => links.send(nodeId, message),
+          connectedNodes: () => gateway.connectedNodeIds(),
+          isLeader: () => cluster.isLeader,
+          hostname: os.hostname(),
+          log,
+        },
+        tls,
+      );
+      const started = certificates;
+      closers.add('the gateway certificates', () => started.stop());
+      await started.start();
+    }
     const notify = new NotifyService(
       store.db,
       new ChannelStore(store.db, ssh.clusterKey.secretBox(NOTIFY_CHANNEL_CONTEXT)),
@@ -430,6 +465,7 @@ export class Master {
       lag: new EventLoopLag(),
       prometheusExporter,
       tls,
+      certificates,
       admin,
       gatewayPort: port,
       enrollment,
@@ -495,10 +531,20 @@ export class Master {
     return this.gatewayPort;
   }
 
+  /** What agents should pin now: the served certificate, and during a rotation the next or previous. */
+  get pins(): string[] {
+    return this.certificates?.currentPins ?? (this.tls ? [this.tls.fingerprint] : []);
+  }
+
+  /** The certificate the gateway serves now (it changes with a rotation). */
+  get fingerprint(): string | null {
+    return this.certificates?.identity.fingerprint ?? this.tls?.fingerprint ?? null;
+  }
+
   /** The command an admin pastes on a host to start its agent. */
   agentCommand(token: string): string {
     const parts = ['node fleetdeck-agent.cjs', `--master ${this.agentUrl}`, `--token ${token}`];
-    if (this.tls) parts.push(`--ca-fingerprint ${this.tls.fingerprint}`);
+    if (this.tls) parts.push(`--ca-fingerprint ${this.pins.join(',')}`);
     else parts.push('--insecure-plain-ws');
     return parts.join(' ');
   }
@@ -569,10 +615,11 @@ export class Master {
         instanceId: this.instanceId,
         agentUrl: this.agentUrl,
         tls: this.tls !== null,
-        fingerprint: this.tls?.fingerprint ?? null,
+        fingerprint: this.fingerprint,
         dataDir: this.options.dataDir,
         settings: this.settings(),
       }),
+      ...tlsHandlers(this.certificates),
       listInstances: async () => this.cluster.instances.list(await this.cluster.leaderId()),
       ...nodeHandlers({
         registry,
@@ -625,7 +672,7 @@ export class Master {
       tunnels: this.tunnels,
       jobs: this.bootstrapJobs,
       agentUrl: () => this.agentUrl,
-      fingerprint: this.tls?.fingerprint ?? null,
+      fingerprint: this.fingerprint,
       bundlePath,
       executables: () => standaloneAgents(dirname(bundlePath)),
       log: this.options.log,
@@ -662,12 +709,33 @@ export class Master {
   }
 }
 
+/** GET ENDORSEMENTS_PATH on the gateway: public, no token (agent/endorsement.ts checks it). */
+function serveEndorsements(certificates: GatewayCertificates | null, res: ServerResponse, log: Logger): void {
+  if (!certificates) {
+    res.writeHead(404, { connection: 'close' }).end();
+    return;
+  }
+  certificates.endorsements().then(
+    (chain) => {
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify(chain));
+    },
+    (err: unknown) => {
+      log.warn({ err }, 'could not serve the certificate endorsement chain');
+      res.writeHead(503, { connection: 'close' }).end();
+    },
+  );
+}
+
 interface Routes {
   queue: CommandQueue;
   fileRpc: FileRpc;
   transfers: MasterTransfers;
   metrics: MetricsService;
   tokens: TokenDeliveries;
+  /** The gateway's certificates (null until the cluster key is loaded, or without TLS). */
+  certificates: () => GatewayCertificates | null;
 }
 
 /**
@@ -676,7 +744,7 @@ interface Routes {
  * an agent speaks only for itself.
  */
 async function routeAgentMessage(
-  { queue, fileRpc, transfers, metrics, tokens }: Routes,
+  { queue, fileRpc, transfers, metrics, tokens, certificates }: Routes,
   nodeId: string,
   message: AgentMessage,
   tokenHash: string | null,
@@ -697,6 +765,8 @@ async function routeAgentMessage(
       return fileRpc.onResult(nodeId, message);
     case 'token-ack':
       return tokens.onAck(nodeId, message);
+    case 'pins-ack':
+      return certificates()?.onAck(nodeId, message);
     case 'transfer-meta':
     case 'transfer-end':
     case 'transfer-ready':

@@ -14,6 +14,7 @@ import { rotateClusterKey } from '../core/secrets/rotation.js';
 import { openStore } from '../core/store/store.js';
 import { AdminServer } from './http.js';
 import { addStoreCommands } from './store-commands.js';
+import { addTlsCommands } from './tls-command.js';
 
 function rendererDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -193,11 +194,11 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     `\nFleetDeck master ${VERSION} is running.\n` +
       `  Admin UI and API: ${adminUrl}\n` +
       `  Log in:           ${login}\n` +
-      `  Agent gateway:    ${master.agentUrl}${master.tls ? `  (pin ${master.tls.fingerprint})` : '  (plain ws://, unencrypted)'}\n` +
+      `  Agent gateway:    ${master.agentUrl}${master.tls ? `  (pin ${master.pins.join(', ')})` : '  (plain ws://, unencrypted)'}\n` +
       `  Data:             ${flags.dataDir}\n\n`,
   );
   log.info(
-    { adminUrl, agentUrl: master.agentUrl, agentPort: master.agentPort, fingerprint: master.tls?.fingerprint ?? null },
+    { adminUrl, agentUrl: master.agentUrl, agentPort: master.agentPort, fingerprint: master.fingerprint },
     'master ready',
   );
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (a bug: please report it)'));
@@ -312,6 +313,7 @@ export function buildCli(): Command {
     await rotateKey(flags);
   });
   addStoreCommands(program);
+  addTlsCommands(program);
   return program;
 }
 

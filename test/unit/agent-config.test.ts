@@ -91,7 +91,7 @@ describe('agent config precedence', () => {
       masters: ['wss://cli:7443'],
       stateDir: `${dir}/file-state`,
       logLevel: 'debug',
-      caFingerprint: FP,
+      caFingerprint: [FP],
       token: '[redacted]',
     });
     expect(printed.sources).toMatchObject({ masters: 'cli', stateDir: 'file', logLevel: 'env', token: 'file' });

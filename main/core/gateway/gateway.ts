@@ -169,6 +169,16 @@ export class AgentGateway {
     return this.connections.size;
   }
 
+  /** Nodes whose agents are connected here (past hello). */
+  connectedNodeIds(): string[] {
+    return [...this.connections.keys()];
+  }
+
+  /** Serves another certificate from the next handshake on (a rotation); open connections keep theirs. */
+  setIdentity(identity: TlsIdentity): void {
+    this.admission?.setSecureContext(createSecureContext({ key: identity.key, cert: identity.cert }));
+  }
+
   isConnected(nodeId: string): boolean {
     return this.connections.has(nodeId);
   }

@@ -109,8 +109,13 @@ export class TlsAdmission {
   evicted = 0;
   timedOut = 0;
 
+  /** Replaced by a certificate rotation; handshakes from then on present the new certificate. */
+  setSecureContext(secureContext: SecureContext): void {
+    this.options = { ...this.options, secureContext };
+  }
+
   constructor(
-    private readonly options: TlsAdmissionOptions,
+    private options: TlsAdmissionOptions,
     /** Receives each connection once its handshake is done (an HTTP server parsing the upgrade). */
     private readonly http: HttpServer,
     /** Gateway connections past hello: they share the descriptor budget. */

@@ -1,7 +1,7 @@
 // The gateway's TLS identity: a key and self-signed certificate generated on first start in the
 // data dir. Agents pin the certificate's SHA-256 fingerprint instead of trusting a CA.
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 
@@ -38,4 +38,21 @@ export async function loadOrCreateTlsIdentity(dataDir: string, hostname: string)
   chmodSync(keyFile, 0o600);
   writeFileSync(certFile, pems.cert, { mode: 0o644 });
   return { key: pems.private, cert: pems.cert, fingerprint: fingerprintOf(pems.cert) };
+}
+
+/**
+ * Writes the identity the store says to serve (after a rotation) over the data dir's copy, so the
+ * next start serves it from its first handshake. Each file is replaced atomically (temp, rename).
+ */
+export function saveTlsIdentity(dataDir: string, identity: TlsIdentity): void {
+  const dir = join(dataDir, 'tls');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const replace = (name: string, text: string, mode: number) => {
+    const temp = join(dir, `.${name}.${process.pid}.tmp`);
+    writeFileSync(temp, text, { mode });
+    chmodSync(temp, mode);
+    renameSync(temp, join(dir, name));
+  };
+  replace('gateway.key', identity.key, 0o600);
+  replace('gateway.crt', identity.cert, 0o644);
 }

@@ -4,7 +4,7 @@
 import type { Db } from '../store/schema.js';
 
 export interface SealedValue {
-  table: 'ssh_credentials' | 'ssh_tunnels' | 'notify_channels';
+  table: 'ssh_credentials' | 'ssh_tunnels' | 'notify_channels' | 'tls_certificates';
   id: string;
   sealed: string;
 }
@@ -13,10 +13,13 @@ export const credentialContext = (id: string) => `ssh-credential:${id}`;
 export const tunnelContext = (nodeId: string) => `ssh-tunnel:${nodeId}`;
 /** Notification channels seal through ClusterKey.secretBox, whose context is fixed per purpose. */
 export const NOTIFY_CHANNEL_CONTEXT = 'notify-channel';
+/** The gateway's private keys (gateway/certificates.ts), likewise. */
+export const TLS_KEY_CONTEXT = 'gateway-tls-key';
 
 export function contextOf(value: SealedValue): string {
   if (value.table === 'ssh_credentials') return credentialContext(value.id);
   if (value.table === 'ssh_tunnels') return tunnelContext(value.id);
+  if (value.table === 'tls_certificates') return TLS_KEY_CONTEXT;
   return NOTIFY_CHANNEL_CONTEXT;
 }
 
@@ -29,7 +32,17 @@ export async function readSealedValues(db: Db, notUnder?: string): Promise<Seale
   if (prefix) tunnels = tunnels.where('sealed_auth', 'not like', prefix);
   let channels = db.selectFrom('notify_channels').select(['id', 'secrets']).where('secrets', 'is not', null);
   if (prefix) channels = channels.where('secrets', 'not like', prefix);
+  let gatewayKeys = db
+    .selectFrom('tls_certificates')
+    .select(['fingerprint', 'key_sealed'])
+    .where('key_sealed', 'is not', null);
+  if (prefix) gatewayKeys = gatewayKeys.where('key_sealed', 'not like', prefix);
   return [
+    ...(await gatewayKeys.execute()).map((r) => ({
+      table: 'tls_certificates' as const,
+      id: r.fingerprint,
+      sealed: r.key_sealed as string,
+    })),
     ...(await credentials.execute()).map((r) => ({ table: 'ssh_credentials' as const, id: r.id, sealed: r.sealed })),
     ...(await tunnels.execute()).map((r) => ({ table: 'ssh_tunnels' as const, id: r.node_id, sealed: r.sealed_auth })),
     ...(await channels.execute()).map((r) => ({
@@ -48,6 +61,13 @@ export async function replaceSealedValue(db: Db, value: SealedValue, sealed: str
       .set({ sealed })
       .where('id', '=', value.id)
       .where('sealed', '=', value.sealed)
+      .execute();
+  } else if (value.table === 'tls_certificates') {
+    await db
+      .updateTable('tls_certificates')
+      .set({ key_sealed: sealed })
+      .where('fingerprint', '=', value.id)
+      .where('key_sealed', '=', value.sealed)
       .execute();
   } else if (value.table === 'notify_channels') {
     await db
