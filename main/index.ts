@@ -1,11 +1,12 @@
 // The Electron shell: window, lifecycle, IPC. Thin by design; everything else is the master core.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, safeStorage, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, safeStorage, session, shell } from 'electron';
 import { IPC_EVENT_CHANNEL } from './contract/operation-names.js';
 import { createLogger } from './core/log.js';
 import { Master } from './core/master.js';
 import { registerDesktopDownloads } from './electron/desktop-downloads.js';
+import { wireDesktopNotifications } from './electron/desktop-notifications.js';
 import { appOrigins, type DesktopStreams, startDesktopStreams } from './electron/desktop-streams.js';
 import { type IpcInvokeEvent, registerIpc } from './electron/ipc.js';
 import { safeStorageBox } from './electron/safe-storage-box.js';
@@ -76,6 +77,18 @@ async function main(): Promise<void> {
     showSaveDialog: (options) => (window ? dialog.showSaveDialog(window, options) : dialog.showSaveDialog(options)),
   });
   master.bus.subscribe((message) => window?.webContents.send(IPC_EVENT_CHANNEL, message));
+  // An alert that starts firing while the app runs: a system notification; a click opens the Alerts screen.
+  wireDesktopNotifications(
+    master.bus,
+    { isSupported: () => Notification.isSupported(), create: (options) => new Notification(options) },
+    () => {
+      if (!window) return;
+      if (window.isMinimized()) window.restore();
+      window.show();
+      window.focus();
+      void window.webContents.executeJavaScript("location.hash = '#alerts'");
+    },
+  );
   await createWindow();
   app.on('window-all-closed', () => app.quit());
   let quitting = false;

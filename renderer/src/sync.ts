@@ -128,6 +128,11 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
       // A scheduled run moves the task's next run times.
       refetch(['tasks']);
     }),
+    // An alert changed state (or was acknowledged or silenced): the lists and the history moved.
+    hub.on('alertChanged', () => {
+      refetch(['alerts']);
+      refetch(['alertHistory']);
+    }),
     // A notification attempt finished: the channel's health and the delivery log moved.
     hub.on('notifyDelivery', () => {
       refetchIfCached(['notifyChannels']);

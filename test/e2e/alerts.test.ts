@@ -134,6 +134,72 @@ describe.skipIf(!enabled)('Alerts screen in Chromium', () => {
     await log.getByText(/Attempt 1 at .*: failed — cannot reach/).waitFor();
   });
 
+  it('lists a real alert as it fires, notifies the desktop and the channel, and acknowledges and silences it', async () => {
+    const [hook] = (await master.client.listChannels({})).filter((c) => c.name === 'ops hook');
+    let ruleId: string | null = null;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    await context.grantPermissions(['notifications'], { origin: new URL(master.adminUrl).origin });
+    // A spy around the browser's Notification API records what the app shows (headless Chromium
+    // draws nothing a test could see).
+    await context.addInitScript(() => {
+      const Real = window.Notification;
+      const shown: Array<{ title: string; body?: string }> = [];
+      (window as unknown as { shownNotices: typeof shown }).shownNotices = shown;
+      const Spy = function (this: unknown, title: string, options?: NotificationOptions) {
+        shown.push({ title, body: options?.body });
+        return new Real(title, options);
+      } as unknown as typeof Notification;
+      Object.defineProperty(Spy, 'permission', { get: () => Real.permission });
+      Spy.requestPermission = Real.requestPermission.bind(Real);
+      window.Notification = Spy;
+    });
+    const tab = await context.newPage();
+    try {
+      await tab.goto(`${master.adminUrl}#alerts`);
+      await tab.getByLabel('Admin token').fill(master.adminToken);
+      await tab.getByRole('button', { name: 'Log in' }).click();
+      await tab.getByText('No alerts are firing.').waitFor();
+      // Memory in use above 1 % on this master's own node fires at its next sample.
+      const rule = await master.client.createAlertRule({
+        name: 'Memory in use',
+        severity: 'critical',
+        condition: { kind: 'memory', threshold: 1, forSec: 0 },
+        channelIds: hook ? [hook.id] : [],
+      });
+      ruleId = rule.id;
+      const active = tab.getByRole('table', { name: 'Firing and pending alerts' });
+      await active.getByText('Memory in use · ').waitFor({ timeout: 20_000 });
+      await active.getByText('Firing').waitFor();
+      await expect
+        .poll(() => tab.evaluate(() => (window as unknown as { shownNotices: Array<{ title: string }> }).shownNotices))
+        .toEqual([expect.objectContaining({ title: expect.stringMatching(/^Memory in use — /) })]);
+      await expectAccessible(tab, 'the Alerts tab with a firing alert');
+
+      await active.getByRole('button', { name: /^Acknowledge Memory in use/ }).click();
+      await active.getByText('Acknowledged').waitFor();
+      await active.getByRole('button', { name: /^Silence Memory in use/ }).click();
+      await tab.getByRole('menuitem', { name: 'for 4 hours' }).click();
+      await tab
+        .getByRole('dialog', { name: 'Silence Memory in use for 4 hours?' })
+        .getByRole('button', { name: 'Silence' })
+        .click();
+      await tab.getByText('Memory in use is silenced for 4 hours.').waitFor();
+      const silences = await master.client.listSilences({});
+      expect(silences).toEqual([expect.objectContaining({ ruleId, active: true })]);
+      await tab.getByRole('table', { name: 'History' }).getByText('Fired').first().waitFor();
+
+      // The channel got one grouped message, linking to the Alerts screen.
+      await expect
+        .poll(() => receiver.on('/ops?token=s3cret').map((r) => receiver.json<{ kind: string; link: string }>(r)), {
+          timeout: 20_000,
+        })
+        .toContainEqual(expect.objectContaining({ kind: 'firing', link: `${master.adminUrl}#alerts` }));
+    } finally {
+      await context.close();
+      if (ruleId) await master.client.deleteAlertRule({ id: ruleId });
+    }
+  });
+
   it('opens the channels from a notification link and fits a 390 px screen', async () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.goto(`${master.adminUrl}#alerts/channels`);

@@ -5,6 +5,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
+import { DesktopAlerts } from '../alerts/DesktopAlerts';
 import { ConnectionBanner } from '../connection';
 import { Login } from '../Login';
 import { initialTransport, logOut } from '../session';
@@ -118,6 +119,7 @@ function Shell({ transport, onLogOut }: { transport: Transport; onLogOut: () => 
       <AppShell.Main>
         <LiveConnection transport={transport} onUnauthorized={onLogOut} />
         <NodePaletteActions client={client} />
+        <DesktopAlerts transport={transport} />
         <ScreenBoundary key={place.screen}>
           <Suspense
             fallback={
