@@ -20,6 +20,7 @@ import {
   PROTOCOL_VERSION,
   type TokenMessage,
 } from './protocol.js';
+import { DEFAULT_TERMINAL_LIMITS, TerminalEndpoint, type TerminalLimits } from './terminal/endpoint.js';
 import { unhandled } from './unhandled.js';
 import { VERSION } from './version.js';
 
@@ -43,6 +44,8 @@ export interface AgentWorkOptions {
   net: InterfaceFilterOptions;
   metricsIntervalMs: number;
   channel: AgentChannel;
+  /** Terminal limits (whether terminals are allowed at all is `capabilities.terminal`). */
+  terminalLimits?: TerminalLimits;
   /** A rotated token from the master; absent where there is no token (the local node: rotation is refused). */
   adoptToken?: (message: TokenMessage) => void;
   /** Certificate pins from the master (a rotation); absent for the local node, which has no TLS. */
@@ -61,6 +64,7 @@ export class AgentWork {
   private readonly files: FileEndpoint;
   private readonly processes: ProcessEndpoint;
   private readonly metrics: MetricsReporter;
+  private readonly terminals: TerminalEndpoint;
 
   constructor(private readonly options: AgentWorkOptions) {
     const { channel, capabilities, log } = options;
@@ -77,6 +81,15 @@ export class AgentWork {
       bufferedAmount: () => channel.bufferedAmount(),
     });
     this.processes = new ProcessEndpoint(capabilities.processes === true, (message) => channel.send(message));
+    this.terminals = new TerminalEndpoint(
+      capabilities.terminal === true,
+      {
+        sendJson: (message) => channel.send(message),
+        sendBinary: (frame) => channel.sendBinary(frame),
+        bufferedAmount: () => channel.bufferedAmount(),
+      },
+      options.terminalLimits ?? DEFAULT_TERMINAL_LIMITS,
+    );
     this.metrics = new MetricsReporter(
       createSampler(options.net),
       options.metricsIntervalMs,
@@ -138,6 +151,13 @@ export class AgentWork {
       case 'transfer-cancel':
         this.files.handle(message);
         return;
+      case 'terminal-open':
+      case 'terminal-input':
+      case 'terminal-resize':
+      case 'terminal-ack':
+      case 'terminal-close':
+        this.terminals.handle(message);
+        return;
       default:
         unhandled(message, 'agent work');
     }
@@ -150,12 +170,14 @@ export class AgentWork {
 
   /** The way to the master is gone: transfers in flight end (their temp files are removed). */
   disconnected(): Promise<void> {
+    this.terminals.closeAll();
     return this.files.disconnected();
   }
 
   /** Stops sampling and the running commands, and waits (a few seconds at most) for them to end. */
   async stop(): Promise<void> {
     this.metrics.stop();
+    this.terminals.closeAll('closed');
     this.runner.stopAll();
     const deadline = Date.now() + STOP_WAIT_MS;
     while (this.runner.runningIds().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

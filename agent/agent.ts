@@ -23,6 +23,7 @@ import {
   REJECT_REASON_HEADER,
   type TokenMessage,
 } from './protocol.js';
+import { TerminalEndpoint } from './terminal/endpoint.js';
 import { effectiveToken, persistToken } from './token-store.js';
 
 export type AgentState = 'connecting' | 'connected' | 'waiting' | 'stopped';
@@ -69,12 +70,20 @@ export class Agent {
       if (pins.from === 'state-dir')
         this.log.info('using the certificate pins the master handed over (kept in the state directory)');
     }
+    if (this.config.terminal && !TerminalEndpoint.supported()) {
+      this.log.warn('--terminal is set but this host cannot open terminals: it needs util-linux `script` and `stty`');
+    }
     this.work = new AgentWork({
       journalDir: join(this.config.stateDir, 'journal'),
       capabilities: capabilitiesOf(this.config),
       concurrency: this.config.maxConcurrentCommands,
       net: { include: this.config.netInclude, exclude: this.config.netExclude },
       metricsIntervalMs: this.config.metricsIntervalSec * 1000,
+      terminalLimits: {
+        maxSessions: this.config.terminalMaxSessions,
+        idleMs: this.config.terminalIdleMin * 60_000,
+        maxBytesPerSec: this.config.terminalMaxKibPerSec * 1024,
+      },
       channel: {
         send: (message) => this.send(message),
         sendBinary: (frame) => {
@@ -347,5 +356,6 @@ function capabilitiesOf(config: AgentConfig): Capabilities {
     roots: files ? roots : [],
     guardedWrites: true,
     processes: config.processes && processListSupported(),
+    terminal: config.terminal && TerminalEndpoint.supported(),
   };
 }

@@ -49,6 +49,25 @@ function program(): Command {
     .option('--processes', 'list top processes on request (capability processes; the default, Linux only)')
     .option('--no-processes', 'refuse to list processes')
     .option(
+      '--terminal',
+      'allow interactive terminals (capability terminal; off by default, and the master cannot turn it on)',
+    )
+    .option('--no-terminal', 'refuse terminals (the default)')
+    .addOption(
+      new Option('--terminal-max-sessions <n>', 'terminals open at once, 1 to 64 (default 4)').argParser(Number),
+    )
+    .addOption(
+      new Option(
+        '--terminal-idle-min <n>',
+        'close a terminal after this many minutes without input (default 30)',
+      ).argParser(Number),
+    )
+    .addOption(
+      new Option('--terminal-max-kib-per-sec <n>', 'output KiB per second per terminal (default 8192)').argParser(
+        Number,
+      ),
+    )
+    .option(
       '--root <path>',
       'a directory the file service may access; repeat for several (env FLEETDECK_ROOTS, ":"-separated)',
       collect,
@@ -95,6 +114,10 @@ function fromCli(cmd: Command): PartialConfig {
   if (given('files')) out.files = Boolean(opts.files);
   if (given('filesWrite')) out.filesWrite = Boolean(opts.filesWrite);
   if (given('processes')) out.processes = Boolean(opts.processes);
+  if (given('terminal')) out.terminal = Boolean(opts.terminal);
+  if (given('terminalMaxSessions')) out.terminalMaxSessions = opts.terminalMaxSessions as number;
+  if (given('terminalIdleMin')) out.terminalIdleMin = opts.terminalIdleMin as number;
+  if (given('terminalMaxKibPerSec')) out.terminalMaxKibPerSec = opts.terminalMaxKibPerSec as number;
   if (given('root')) out.roots = opts.root as string[];
   if (given('insecurePlainWs')) out.insecurePlainWs = true;
   if (given('backoffBaseMs')) out.backoffBaseMs = opts.backoffBaseMs as number;

@@ -47,6 +47,22 @@ export const AgentConfig = z.object({
   files: z.boolean(),
   filesWrite: z.boolean(),
   processes: z.boolean(),
+  terminal: z.boolean(),
+  terminalMaxSessions: z
+    .number()
+    .int()
+    .min(1, 'terminalMaxSessions is 1 to 64')
+    .max(64, 'terminalMaxSessions is 1 to 64'),
+  terminalIdleMin: z
+    .number()
+    .int()
+    .min(1, 'terminalIdleMin is 1 to 10080 minutes')
+    .max(10_080, 'terminalIdleMin is 1 to 10080 minutes'),
+  terminalMaxKibPerSec: z
+    .number()
+    .int()
+    .min(16, 'terminalMaxKibPerSec is 16 to 1048576')
+    .max(1_048_576, 'terminalMaxKibPerSec is 16 to 1048576'),
   roots: z.array(z.string().min(1)),
   insecurePlainWs: z.boolean(),
   backoffBaseMs: z.number().int().min(10).max(600_000),
@@ -77,6 +93,10 @@ const FileConfig = z
     files: z.boolean(),
     filesWrite: z.boolean(),
     processes: z.boolean(),
+    terminal: z.boolean(),
+    terminalMaxSessions: z.number(),
+    terminalIdleMin: z.number(),
+    terminalMaxKibPerSec: z.number(),
     roots: z.array(z.string()),
     insecurePlainWs: z.boolean(),
     backoffBaseMs: z.number(),
@@ -107,6 +127,10 @@ export function defaults(): PartialConfig {
     files: true,
     filesWrite: true,
     processes: true,
+    terminal: false,
+    terminalMaxSessions: 4,
+    terminalIdleMin: 30,
+    terminalMaxKibPerSec: 8192,
     roots: [os.homedir()],
     insecurePlainWs: false,
     backoffBaseMs: 1_000,
@@ -166,6 +190,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
     ['FILES', 'files'],
     ['FILES_WRITE', 'filesWrite'],
     ['PROCESSES', 'processes'],
+    ['TERMINAL', 'terminal'],
     ['INSECURE_PLAIN_WS', 'insecurePlainWs'],
   ] as const) {
     const value = get(key);
@@ -185,6 +210,14 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
   }
   if (get('METRICS_INTERVAL_SEC')) {
     out.metricsIntervalSec = parseInteger('FLEETDECK_METRICS_INTERVAL_SEC', get('METRICS_INTERVAL_SEC') as string);
+  }
+  for (const [key, field] of [
+    ['TERMINAL_MAX_SESSIONS', 'terminalMaxSessions'],
+    ['TERMINAL_IDLE_MIN', 'terminalIdleMin'],
+    ['TERMINAL_MAX_KIB_PER_SEC', 'terminalMaxKibPerSec'],
+  ] as const) {
+    const value = get(key);
+    if (value) out[field] = parseInteger(`FLEETDECK_${key}`, value);
   }
   if (get('NET_INCLUDE') !== undefined) out.netInclude = splitList(get('NET_INCLUDE') as string);
   if (get('NET_EXCLUDE') !== undefined) out.netExclude = splitList(get('NET_EXCLUDE') as string);

@@ -61,6 +61,8 @@ export const Capabilities = z.object({
   guardedWrites: z.boolean().optional(),
   /** Lists its top processes on demand (absent: an agent from before the process list, which cannot). */
   processes: z.boolean().optional(),
+  /** Opens interactive terminals (off unless the agent was started with --terminal; absent on older agents). */
+  terminal: z.boolean().optional(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
 
@@ -445,6 +447,61 @@ export const EndorsementChain = z.object({
 });
 export type EndorsementChain = z.infer<typeof EndorsementChain>;
 
+// ---- terminals: a pseudo-terminal on the host, streamed both ways with a credit window ----------
+
+/**
+ * Terminal ids are 16 ASCII characters like transfer ids, but start with `t` (never a hex digit), so a
+ * binary frame's header says which of the two it belongs to.
+ */
+export const TerminalId = z.string().regex(/^t[0-9a-f]{15}$/);
+export const TERMINAL_MIN_WINDOW = 16 * 1024;
+export const TERMINAL_MAX_WINDOW = 4 * 1024 * 1024;
+/** Output the agent may send ahead of the master's acknowledgements unless the open asks otherwise. */
+export const TERMINAL_DEFAULT_WINDOW = 256 * 1024;
+/** One input message: a paste of this many characters at most (the browser splits longer ones). */
+export const MAX_TERMINAL_INPUT_CHARS = 64 * 1024;
+const TerminalSize = {
+  cols: z.number().int().min(2).max(1000),
+  rows: z.number().int().min(1).max(500),
+};
+export const TerminalOpenMessage = z.object({
+  type: z.literal('terminal-open'),
+  id: TerminalId,
+  ...TerminalSize,
+  window: z.number().int().min(TERMINAL_MIN_WINDOW).max(TERMINAL_MAX_WINDOW),
+});
+export type TerminalOpenMessage = z.infer<typeof TerminalOpenMessage>;
+export const TerminalInputMessage = z.object({
+  type: z.literal('terminal-input'),
+  id: TerminalId,
+  data: z.string().min(1).max(MAX_TERMINAL_INPUT_CHARS),
+});
+export const TerminalResizeMessage = z.object({ type: z.literal('terminal-resize'), id: TerminalId, ...TerminalSize });
+/** Cumulative output bytes the master has passed on; the agent may have `window` more in flight. */
+export const TerminalAckMessage = z.object({
+  type: z.literal('terminal-ack'),
+  id: TerminalId,
+  bytes: z.number().int().min(0),
+});
+export const TerminalCloseMessage = z.object({ type: z.literal('terminal-close'), id: TerminalId });
+export const TerminalOpenedMessage = z.object({
+  type: z.literal('terminal-opened'),
+  id: TerminalId,
+  shell: z.string().max(4096),
+  /** false where the size cannot be changed after the start (no `stty -F` on the host). */
+  resizable: z.boolean(),
+});
+export const TerminalEndReason = z.enum(['exited', 'closed', 'idle', 'refused', 'failed', 'disconnected']);
+export type TerminalEndReason = z.infer<typeof TerminalEndReason>;
+export const TerminalClosedMessage = z.object({
+  type: z.literal('terminal-closed'),
+  id: TerminalId,
+  reason: TerminalEndReason,
+  exitCode: ExitCode.nullable(),
+  error: WireError.nullable(),
+});
+export type TerminalClosedMessage = z.infer<typeof TerminalClosedMessage>;
+
 export const AgentMessage = z.discriminatedUnion('type', [
   HelloMessage,
   StartedMessage,
@@ -460,6 +517,8 @@ export const AgentMessage = z.discriminatedUnion('type', [
   TransferErrorMessage,
   TokenAckMessage,
   PinsAckMessage,
+  TerminalOpenedMessage,
+  TerminalClosedMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
@@ -494,6 +553,11 @@ export const MasterMessage = z.union([
     TransferCancelMessage,
     TokenMessage,
     PinsMessage,
+    TerminalOpenMessage,
+    TerminalInputMessage,
+    TerminalResizeMessage,
+    TerminalAckMessage,
+    TerminalCloseMessage,
   ]),
   RpcMessage,
 ]);

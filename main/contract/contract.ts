@@ -109,6 +109,17 @@ import {
   Ok,
   StatusEvent,
 } from './schemas.js';
+import {
+  BroadcastInput,
+  BroadcastResult,
+  ListTerminalSessions,
+  OpenedTerminal,
+  OpenTerminal,
+  SessionRef,
+  TerminalRecording,
+  TerminalSessionView,
+  TerminalTicket,
+} from './terminal-schemas.js';
 import { RotateTls, TlsStatus } from './tls-schemas.js';
 import { TokenDelivery } from './token-schemas.js';
 
@@ -756,6 +767,50 @@ export const contract = {
     input: alertId,
     output: Ok,
   }),
+  openTerminal: op({
+    method: 'POST',
+    path: '/api/nodes/:id/terminals',
+    summary:
+      "Open a terminal on the node (its agent must allow them: --terminal); answers a ticket for the session's WebSocket",
+    input: OpenTerminal,
+    output: OpenedTerminal,
+    status: 201,
+  }),
+  terminalTicket: op({
+    method: 'POST',
+    path: '/api/terminals/:sessionId/ticket',
+    summary: 'A new ticket for the WebSocket of an open session (to reattach after the browser dropped)',
+    input: SessionRef,
+    output: TerminalTicket,
+  }),
+  listTerminalSessions: op({
+    method: 'GET',
+    path: '/api/terminals',
+    summary: 'Terminal sessions, newest first: open ones and ended ones with their recordings',
+    input: ListTerminalSessions,
+    output: z.array(TerminalSessionView),
+  }),
+  closeTerminal: op({
+    method: 'POST',
+    path: '/api/terminals/:sessionId/close',
+    summary: 'End a terminal session (the shell on the host gets SIGHUP)',
+    input: SessionRef,
+    output: Ok,
+  }),
+  broadcastTerminalInput: op({
+    method: 'POST',
+    path: '/api/terminals/input',
+    summary: 'Type the same input into several open sessions at once',
+    input: BroadcastInput,
+    output: BroadcastResult,
+  }),
+  terminalRecording: op({
+    method: 'GET',
+    path: '/api/terminals/:sessionId/recording',
+    summary: "A session's recording (asciicast v2: output, input and resizes with their times)",
+    input: SessionRef,
+    output: TerminalRecording,
+  }),
 } as const;
 
 /**
@@ -816,6 +871,8 @@ export const events = {
   notifyDelivery: DeliveryEvent,
   /** An alert's state changed (pending, firing, resolved, acknowledged). */
   alertChanged: AlertView,
+  /** A terminal session opened, changed (attached, size) or ended. */
+  terminalSession: TerminalSessionView,
 } as const;
 
 export type Events = typeof events;

@@ -86,6 +86,12 @@ export const operationNames = [
   'createMaintenanceWindow',
   'updateMaintenanceWindow',
   'deleteMaintenanceWindow',
+  'openTerminal',
+  'terminalTicket',
+  'listTerminalSessions',
+  'closeTerminal',
+  'broadcastTerminalInput',
+  'terminalRecording',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

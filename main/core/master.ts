@@ -71,6 +71,10 @@ import type { SecretBox } from './secrets/secret-box.js';
 import { openStore, type Store } from './store/store.js';
 import { taskHandlers } from './tasks/handlers.js';
 import { TaskService } from './tasks/tasks.js';
+import { terminalHandlers } from './terminal/handlers.js';
+import { endStaleSessions } from './terminal/history.js';
+import { TerminalRetention } from './terminal/retention.js';
+import { DEFAULT_TERMINAL_OPTIONS, type TerminalOptions, TerminalSessions } from './terminal/sessions.js';
 
 /** How long /api/health waits for the database before answering 503 with the reason. */
 const HEALTH_DATABASE_DEADLINE_MS = 600;
@@ -128,6 +132,8 @@ export interface MasterOptions {
   publicUiUrl?: string;
   /** Where alert transitions are handed to delivery, in their state change's transaction (tests pass a recorder). */
   enqueueTransitions?: EnqueueTransitions;
+  /** Terminal sessions: grace period, limits, recording cap, and how long recordings are kept (default 90 days). */
+  terminal?: Partial<TerminalOptions> & { retentionDays?: number };
   log: Logger;
 }
 
@@ -158,6 +164,8 @@ interface MasterParts {
   /** Single-use links for browser downloads (files/download-tickets.ts). */
   downloadTickets: DownloadTickets;
   copies: FileCopies;
+  /** Terminal sessions held by this instance (terminal/). */
+  terminals: TerminalSessions;
   metrics: MetricsService;
   metricsRetention: MetricsRetentionJob;
   notify: NotifyService;
@@ -229,6 +237,11 @@ export class Master {
     const tokens = new TokenDeliveries(links, log);
     const transfers = new MasterTransfers(links, bus);
     const copies = new FileCopies(fileRpc, transfers, bus);
+    const terminals = new TerminalSessions(store.db, links, bus, instanceId, log, {
+      ...DEFAULT_TERMINAL_OPTIONS,
+      ...options.terminal,
+    });
+    if ((options.role ?? 'full') === 'full') await endStaleSessions(store.db, instanceId);
     const metrics = new MetricsService(store.db, store.dialect, bus, log, {
       ...options.metrics,
       spool: shared ? { file: join(options.dataDir, 'metrics-spool.jsonl'), instanceId } : null,
@@ -239,7 +252,7 @@ export class Master {
     /** `tokenHash`: the token the agent's connection used (null: the built-in local node). */
     const onAgentMessage = (nodeId: string, message: AgentMessage, tokenHash: string | null = null) => {
       routeAgentMessage(
-        { queue, fileRpc, transfers, metrics, tokens, certificates: () => certificates },
+        { queue, fileRpc, transfers, metrics, tokens, certificates: () => certificates, terminals },
         nodeId,
         message,
         tokenHash,
@@ -271,7 +284,9 @@ export class Master {
       credentialCheckMs: options.credentialCheckMs,
       restartGraceMs: options.restartGraceMs,
       onMessage: onAgentMessage,
-      onBinary: (nodeId, data) => transfers.onBinary(nodeId, data),
+      // Terminal ids start with `t`, transfer ids with a hex digit (agent/protocol.ts).
+      onBinary: (nodeId, data) =>
+        data[0] === TERMINAL_FRAME_MARK ? terminals.onBinary(nodeId, data) : transfers.onBinary(nodeId, data),
       onRequest: (req, res) => {
         if (req.url === ENDORSEMENTS_PATH && req.method === 'GET') return serveEndorsements(certificates, res, log);
         if (installRoutes) return installRoutes.handle(req, res);
@@ -283,6 +298,7 @@ export class Master {
         alerting.engine.nodeReleased(nodeId);
         fileRpc.nodeGone(nodeId);
         transfers.nodeGone(nodeId);
+        terminals.nodeGone(nodeId);
         if (shared) void metrics.release(nodeId);
       },
       onConnected: (nodeId, hello, tokenHash) => {
@@ -372,6 +388,16 @@ export class Master {
     });
     cluster.addSingleton({ name: 'schedules', start: () => tasks.startScheduler(), stop: () => tasks.stopScheduler() });
     cluster.addSingleton({ name: 'command retention', start: () => retention.start(), stop: () => retention.stop() });
+    const terminalRetention = new TerminalRetention(
+      store.db,
+      (options.terminal?.retentionDays ?? 90) * 86_400_000,
+      log,
+    );
+    cluster.addSingleton({
+      name: 'terminal retention',
+      start: () => terminalRetention.start(),
+      stop: () => terminalRetention.stop(),
+    });
     cluster.addSingleton({
       name: 'metrics retention',
       start: () => metricsRetention.start(),
@@ -458,6 +484,7 @@ export class Master {
       transfers,
       downloadTickets: new DownloadTickets(),
       copies,
+      terminals,
       metrics,
       metricsRetention,
       notify,
@@ -559,6 +586,7 @@ export class Master {
     await this.bootstrapJobs.interrupt([this.instanceId]).catch(() => undefined);
     await this.alerting.stop();
     this.lag.stop();
+    await this.terminals.stop();
     await this.gateway.stop();
     await this.local?.stop(this.registry).catch(() => undefined);
     await this.queue.stop();
@@ -643,6 +671,7 @@ export class Master {
       ...enrollHandlers(this.enrollment, () => this.installValues()),
       ...notifyHandlers(this.notify),
       ...this.alerting.handlers(),
+      ...terminalHandlers(this.terminals, registry, this.store.db),
     };
   }
 
@@ -654,6 +683,7 @@ export class Master {
   /** Revoked: its connection closes now, everywhere; its unfinished commands end cancelled. */
   private async revokeNode(id: string) {
     const node = await this.registry.revoke(id);
+    this.terminals.nodeGone(id, 'revoked');
     await this.gateway.recheckCredentials([id]);
     await this.queue.cancelNodeCommands(id, 'node revoked');
     return node;
@@ -736,6 +766,7 @@ interface Routes {
   tokens: TokenDeliveries;
   /** The gateway's certificates (null until the cluster key is loaded, or without TLS). */
   certificates: () => GatewayCertificates | null;
+  terminals: TerminalSessions;
 }
 
 /**
@@ -744,7 +775,7 @@ interface Routes {
  * an agent speaks only for itself.
  */
 async function routeAgentMessage(
-  { queue, fileRpc, transfers, metrics, tokens, certificates }: Routes,
+  { queue, fileRpc, transfers, metrics, tokens, certificates, terminals }: Routes,
   nodeId: string,
   message: AgentMessage,
   tokenHash: string | null,
@@ -767,6 +798,10 @@ async function routeAgentMessage(
       return tokens.onAck(nodeId, message);
     case 'pins-ack':
       return certificates()?.onAck(nodeId, message);
+    case 'terminal-opened':
+      return terminals.onOpened(nodeId, message.id, message.shell);
+    case 'terminal-closed':
+      return terminals.onClosed(nodeId, message);
     case 'transfer-meta':
     case 'transfer-end':
     case 'transfer-ready':
@@ -778,6 +813,9 @@ async function routeAgentMessage(
       return unhandled(message, 'master');
   }
 }
+
+/** The first byte of a terminal's binary frame: its id's `t`. */
+const TERMINAL_FRAME_MARK = 't'.charCodeAt(0);
 
 /** The single-file agent built next to the master (out/agent), from source or from the build. */
 function defaultAgentBundle(): string {

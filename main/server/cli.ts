@@ -48,6 +48,9 @@ interface MasterFlags extends StoreFlags {
   publicUrl?: string;
   notifyRetryBaseMs: string;
   notifyRetryMaxMs: string;
+  terminalGraceSec: string;
+  terminalRecordingMaxMb: string;
+  terminalRetentionDays: string;
   logLevel?: string;
 }
 
@@ -147,6 +150,16 @@ function notifySettings(flags: MasterFlags) {
   return { notify: { retryBaseMs, retryMaxMs }, publicUiUrl: flags.publicUrl };
 }
 
+function terminalSettings(flags: MasterFlags) {
+  return {
+    terminal: {
+      graceMs: intFlag('--terminal-grace-sec', flags.terminalGraceSec, 0, 86_400) * 1000,
+      recordingMaxBytes: intFlag('--terminal-recording-max-mb', flags.terminalRecordingMaxMb, 1, 1024) * 1024 * 1024,
+      retentionDays: intFlag('--terminal-retention-days', flags.terminalRetentionDays, 1, 36_500),
+    },
+  };
+}
+
 async function runMaster(flags: MasterFlags): Promise<void> {
   const log = createLogger(flags.logLevel);
   const metricSettings = metricsSettings(flags);
@@ -171,6 +184,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     ...timing,
     ...metricSettings,
     ...notifySettings(flags),
+    ...terminalSettings(flags),
     role: roleFlag(flags.role),
     log,
   });
@@ -300,6 +314,9 @@ export function buildCli(): Command {
       '10000',
     )
     .option('--notify-retry-max-ms <n>', 'longest delay between notification retries', '300000')
+    .option('--terminal-grace-sec <n>', 'keep a terminal session this long after its browser dropped', '60')
+    .option('--terminal-recording-max-mb <n>', 'a terminal recording stops at this size (MiB)', '16')
+    .option('--terminal-retention-days <n>', 'keep terminal sessions and their recordings this many days', '90')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);

@@ -1,4 +1,4 @@
-// The desktop app's loopback endpoint for file transfers: only the two streamed file routes, only the
+// The desktop app's loopback endpoint for file transfers and terminal sockets: only the streamed file routes, only the
 // per-launch token, CORS for the app's own page (file:// or the dev server). One mode, one class: the
 // admin server (http.ts) knows nothing of it, and this one serves no API, UI or events.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -16,6 +16,7 @@ import {
   sameSecret,
   serveStreamRoute,
 } from './http-kit.js';
+import { TerminalSockets } from './terminal-socket.js';
 
 export interface DesktopStreamServerOptions {
   host: string;
@@ -32,6 +33,7 @@ export class DesktopStreamServer {
   private server: Server | null = null;
   private readonly routes: Route[] = compileRoutes(streams);
   private readonly failures: RequestFailures;
+  private terminals: TerminalSockets | null = null;
 
   constructor(private readonly options: DesktopStreamServerOptions) {
     this.failures = new RequestFailures(options.log);
@@ -41,10 +43,14 @@ export class DesktopStreamServer {
     const { host, port } = this.options;
     const listening = await listenGuarded(host, port, this.failures, (req, res) => this.handle(req, res));
     this.server = listening.server;
+    // Terminal sockets too: their ticket is their credential, as on the admin server.
+    this.terminals = new TerminalSockets(this.options.master.terminals, this.options.log);
+    this.terminals.listen(listening.server);
     return { host, port: listening.port };
   }
 
   stop(): Promise<void> {
+    this.terminals?.close();
     return closeServer(this.server);
   }
 

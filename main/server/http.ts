@@ -24,6 +24,7 @@ import {
   serveStreamRoute,
 } from './http-kit.js';
 import { StaticFiles } from './static-files.js';
+import { TerminalSockets } from './terminal-socket.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -74,22 +75,27 @@ export class AdminServer {
   /** `/api/events`: ids, resume from a bounded replay buffer, heartbeats (event-stream.ts). */
   private readonly events: EventStreams;
   private staticFiles: StaticFiles | null | undefined;
+  /** `/api/terminals/<id>/socket`: the browser's WebSocket to a terminal session. */
+  private readonly terminals: TerminalSockets;
 
   constructor(private readonly options: AdminServerOptions) {
     this.handlers = options.master.handlers();
     this.events = new EventStreams(options.master.bus);
     this.failures = new RequestFailures(options.log);
+    this.terminals = new TerminalSockets(options.master.terminals, options.log);
   }
 
   async start(): Promise<{ host: string; port: number }> {
     const { host, port } = this.options;
     const listening = await listenGuarded(host, port, this.failures, (req, res) => this.handle(req, res));
     this.server = listening.server;
+    this.terminals.listen(listening.server);
     return { host, port: listening.port };
   }
 
   async stop(): Promise<void> {
     this.events.close();
+    this.terminals.close();
     await closeServer(this.server);
   }
 

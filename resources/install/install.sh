@@ -40,6 +40,7 @@ FleetDeck agent installer (agent $FD_VERSION, master $FD_BASE)
   --no-exec            the agent refuses to run commands
   --no-files           the agent refuses file access
   --read-only-files    files may be read, not changed
+  --terminal           allow interactive terminals (off unless given; needs util-linux script)
   --root DIR           a directory the file service may touch (repeat; default: the agent's home)
   --standalone         use the standalone executable even where Node.js 18+ is installed
   --reenroll           trade a new code although this host is enrolled (a new node and token)
@@ -52,6 +53,7 @@ AS_ROOT=0
 CAN_EXEC=true
 CAN_FILES=true
 CAN_WRITE=true
+CAN_TERMINAL=false
 ROOTS=''
 STANDALONE=0
 REENROLL=0
@@ -71,6 +73,7 @@ while [ $# -gt 0 ]; do
     --no-exec) CAN_EXEC=false && shift ;;
     --no-files) CAN_FILES=false && shift ;;
     --read-only-files) CAN_WRITE=false && shift ;;
+    --terminal) CAN_TERMINAL=true && shift ;;
     --root)
       [ $# -ge 2 ] || die '--root needs a directory'
       case "$2" in
@@ -234,6 +237,7 @@ cat >"$CONFIG.tmp" <<EOF
   "stateDir": $(json "$STATE_DIR"),
   "exec": $CAN_EXEC,
   "files": $CAN_FILES,
+  "terminal": $CAN_TERMINAL,
   "filesWrite": $CAN_WRITE$ROOTS_LINE
 }
 EOF

@@ -318,6 +318,7 @@ export class BootstrapService {
       exec: caps.exec ?? true,
       files: caps.files ?? true,
       filesWrite: caps.filesWrite ?? true,
+      terminal: caps.terminal ?? false,
       ...(caps.roots ? { roots: caps.roots } : {}),
       // Behind a tunnel the agent dials its own loopback: retrying often costs nothing, and it is back
       // within seconds of the tunnel reopening on another instance after a failover.

@@ -743,6 +743,39 @@ export const migrations: readonly Migration[] = [
       await db.schema.createIndex('node_status_events_at').on('node_status_events').columns(['at', 'id']).execute();
     },
   },
+  {
+    version: 20,
+    name: 'terminal sessions and their recordings',
+    async up(db) {
+      // One row per terminal session (core/terminal/): who it ran on, when, how it ended.
+      await db.schema
+        .createTable('terminal_sessions')
+        .addColumn('id', 'varchar(16)', (c) => c.primaryKey())
+        .addColumn('node_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('node_name', 'varchar(512)', (c) => c.notNull())
+        .addColumn('instance_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('ended_at', 'bigint')
+        .addColumn('end_reason', 'varchar(32)')
+        .addColumn('exit_code', 'integer')
+        .addColumn('message', 'text')
+        .addColumn('shell', 'varchar(4096)')
+        .addColumn('cols', 'integer', (c) => c.notNull())
+        .addColumn('rows', 'integer', (c) => c.notNull())
+        .addColumn('recorded_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('recording_truncated', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('terminal_sessions_started').on('terminal_sessions').column('started_at').execute();
+      // The asciicast text of each recording in pieces (≤ 60,000 bytes: a MariaDB TEXT holds 64 KiB).
+      await db.schema
+        .createTable('terminal_recording_chunks')
+        .addColumn('session_id', 'varchar(16)', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('terminal_recording_chunks_pk', ['session_id', 'seq'])
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -514,7 +514,33 @@ export interface AlertMaintenanceTable {
   updated_at: number;
 }
 
+/** Terminal sessions (migration 20; core/terminal/). */
+export interface TerminalSessionsTable {
+  id: string;
+  node_id: string;
+  node_name: string;
+  instance_id: string;
+  started_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+  exit_code: number | null;
+  message: string | null;
+  shell: string | null;
+  cols: number;
+  rows: number;
+  recorded_bytes: number;
+  recording_truncated: number;
+}
+
+export interface TerminalRecordingChunksTable {
+  session_id: string;
+  seq: number;
+  data: string;
+}
+
 export interface Database {
+  terminal_sessions: TerminalSessionsTable;
+  terminal_recording_chunks: TerminalRecordingChunksTable;
   known_hosts: KnownHostsTable;
   ssh_credentials: SshCredentialsTable;
   ssh_tunnels: SshTunnelsTable;
