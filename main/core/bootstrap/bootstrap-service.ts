@@ -48,7 +48,7 @@ export interface BootstrapRequest {
   hosts: BootstrapHost[];
   auth: SshAuth;
   confirmHostKeys?: string[];
-  capabilities?: { exec?: boolean; files?: boolean; filesWrite?: boolean; roots?: string[] };
+  capabilities?: { exec?: boolean; files?: boolean; filesWrite?: boolean; roots?: string[]; terminal?: boolean };
   installDir?: string;
   /** The gateway URL the agent dials, when it differs from the master's own. */
   masterUrl?: string;
