@@ -74,7 +74,10 @@ export const StartBootstrap = z.object({
       files: z.boolean().optional(),
       filesWrite: z.boolean().optional(),
       roots: z.array(z.string().min(1).max(4096)).max(64).optional(),
-      terminal: z.boolean().optional().describe("allow interactive terminals (the agent's --terminal; off unless true)"),
+      terminal: z
+        .boolean()
+        .optional()
+        .describe("allow interactive terminals (the agent's --terminal; off unless true)"),
     })
     .optional(),
   installDir: z
