@@ -2,6 +2,7 @@
 // host): a full-screen program sees a resize, Ctrl-C interrupts, a flood stays bounded on agent and
 // master while another agent's commands still run, broadcast reaches three nodes, the recording replays
 // what the screen showed, and sessions end when refused, revoked or reattached after a drop.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPtyTools } from '../../agent/terminal/pty.js';
@@ -42,6 +43,7 @@ const rssBytes = (pid: number) =>
 /** xterm's alternate screen on and off: what full-screen programs switch to and back. */
 const ALT_SCREEN_ON = new RegExp(`${String.fromCharCode(27)}\\[\\?1049h`);
 const ALT_SCREEN_OFF = new RegExp(`${String.fromCharCode(27)}\\[\\?1049l`);
+const sleepRunning = () => spawnSync('pgrep', ['-f', '^sleep 301$']).status === 0;
 const hasPty = 'script' in findPtyTools();
 
 beforeAll(async () => {
@@ -71,10 +73,18 @@ describe.runIf(process.platform === 'linux' && hasPty)('terminals', () => {
     await client.waitFor(/^24 80\r?$/m, 15_000, mark);
     client.type('vim -u NONE -N -n\r');
     await client.waitFor(ALT_SCREEN_ON, 15_000, mark); // vim switched to the alternate screen
+    await client.waitFor(/:q/, 15_000, mark); // its intro screen is drawn
     mark = client.text.length;
     client.resize(100, 30);
-    client.type(':echo "size=" . &lines . "x" . &columns\r');
-    await client.waitFor(/size=30x100/, 15_000, mark);
+    // vim may still be waiting for answers to its terminal queries and drop early keys: ask again.
+    await waitFor(
+      async () => {
+        client.type('\u001b:echo "size=" . &lines . "x" . &columns\r');
+        return client.waitFor(/size=30x100/, 2_000, mark).catch(() => null);
+      },
+      'vim to report the new size',
+      20_000,
+    );
     client.type(':q!\r');
     await client.waitFor(ALT_SCREEN_OFF, 15_000, mark);
     mark = client.text.length;
@@ -87,13 +97,14 @@ describe.runIf(process.platform === 'linux' && hasPty)('terminals', () => {
     const { client } = await terminalOn(id);
     let mark = client.text.length;
     const startedAt = Date.now();
-    client.type('sleep 300\r');
-    await client.waitFor(/sleep 300/, 15_000, mark);
-    await new Promise((r) => setTimeout(r, 300));
+    client.type('sleep 301\r');
+    // The sleep is running on the host (the agent is local here) before Ctrl-C is typed.
+    await waitFor(() => sleepRunning(), 'sleep 301 to run', 15_000);
     client.type('\u0003');
     client.type('echo "after-""$((2+3))"\r');
     await client.waitFor(/after-5/, 15_000, mark);
     expect(Date.now() - startedAt).toBeLessThan(60_000);
+    expect(sleepRunning()).toBe(false);
     mark = client.text.length;
     client.type('echo "$TERM" "$(tput colors)" "h\u00e9llo-\u4e16\u754c"\r');
     await client.waitFor(/xterm-256color 256 h\u00e9llo-\u4e16\u754c/, 15_000, mark);
@@ -123,7 +134,7 @@ describe.runIf(process.platform === 'linux' && hasPty)('terminals', () => {
     }
     client.type('\u0003');
     const flowed = client.received;
-    expect(flowed).toBeGreaterThan(4 * 1024 * 1024); // the flood really flowed
+    expect(flowed).toBeGreaterThan(1024 * 1024); // the flood really flowed (busy machines: a few MiB)
     expect(dispatched.length).toBeGreaterThan(5);
     // Bounded: tens of MiB at most above the start, whatever went through (observed: a few MiB).
     expect(peak.agent - before.agent).toBeLessThan(64 * 1024 * 1024);
