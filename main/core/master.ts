@@ -58,6 +58,7 @@ import { notifySeries } from './notify/notify-series.js';
 import { DEFAULT_NOTIFY, type NotifyOptions, NotifyService } from './notify/notify-service.js';
 import { enqueueTransitions } from './notify/outbox.js';
 import { processHandlers } from './processes/handlers.js';
+import { alertSeries } from './prometheus/alert-series.js';
 import { PrometheusExporter } from './prometheus/exporter.js';
 import { instanceSeries } from './prometheus/instance-series.js';
 import { masterSeries } from './prometheus/master-series.js';
@@ -466,7 +467,8 @@ export class Master {
           metrics,
         }),
       )
-      .add(notifySeries(notify));
+      .add(notifySeries(notify))
+      .add(alertSeries(store.db));
     const parts = {
       instanceId,
       store,

@@ -2,6 +2,7 @@
 // a test message to a real HTTP receiver on loopback, a channel whose receiver is down shown failing
 // with the master's words, the delivery log, the link notifications carry (#alerts/channels), 390 px,
 // and axe on what is shown.
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +175,16 @@ describe.skipIf(!enabled)('Alerts screen in Chromium', () => {
         .poll(() => tab.evaluate(() => (window as unknown as { shownNotices: Array<{ title: string }> }).shownNotices))
         .toEqual([expect.objectContaining({ title: expect.stringMatching(/^Memory in use — /) })]);
       await expectAccessible(tab, 'the Alerts tab with a firing alert');
+      // Prometheus sees it too (the exposition still passes promtool where it is installed).
+      const metrics = await fetch(new URL('/metrics', master.adminUrl), {
+        headers: { authorization: `Bearer ${master.adminToken}` },
+      }).then((r) => r.text());
+      expect(metrics).toContain('fleetdeck_alerts_firing{severity="critical"} 1');
+      expect(metrics).toContain('fleetdeck_alerts_firing{severity="warning"} 0');
+      if (spawnSync('promtool', ['--version']).status === 0) {
+        const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+        expect(check.status, check.stdout + check.stderr).toBe(0);
+      }
 
       await active.getByRole('button', { name: /^Acknowledge Memory in use/ }).click();
       await active.getByText('Acknowledged').waitFor();
