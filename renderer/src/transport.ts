@@ -17,12 +17,33 @@ export class ApiError extends Error {
   }
 }
 
+/** What an upload wrote (the contract's UploadResult). */
+export interface UploadResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
 export type TransferProgressHandler = (bytes: number, total: number | null) => void;
 
 export interface UploadOptions {
   overwrite: boolean;
   onProgress: TransferProgressHandler;
   signal: AbortSignal;
+  /** Names the transfer: its progress events, and pause/resume/cancel through `controlTransfer`. */
+  transferId?: string;
+  /** An edit's guard: save only while the file on the node is still the content that was opened. */
+  expect?: { size: number; mtime: number; sha256: string };
+}
+
+/**
+ * A download on its way to the user's disk, never through the page's memory. `transferId` names it in
+ * `transferProgress` events. Desktop: `finished` settles when the file is saved (or the save dialog
+ * was dismissed); browser: null, its download manager has the stream.
+ */
+export interface DownloadStarted {
+  transferId: string;
+  finished: Promise<'saved' | 'dismissed'> | null;
 }
 
 export interface Transport {
@@ -34,14 +55,16 @@ export interface Transport {
   subscribe(listener: (event: AnyEvent) => void): () => void;
   /** Ends the event stream (log out). */
   close(): void;
-  /** Streams a remote file into a Blob, reporting progress. */
-  download(nodeId: string, path: string, onProgress: TransferProgressHandler, signal: AbortSignal): Promise<Blob>;
-  upload(nodeId: string, path: string, file: File, options: UploadOptions): Promise<void>;
+  /** Streams a remote file to the user's disk (desktop: a save dialog first). */
+  download(nodeId: string, path: string): Promise<DownloadStarted>;
+  /** Streams `file` into `path` on the node; answers what was written (size and SHA-256). */
+  upload(nodeId: string, path: string, file: Blob, options: UploadOptions): Promise<UploadResult>;
 }
 
 type Bridge = Record<OperationName, (input: unknown) => Promise<IpcResult>> & {
   onEvent(listener: (message: AnyEvent) => void): () => void;
   streamEndpoint(): Promise<IpcResult>;
+  saveFile(input: { nodeId: string; path: string; transferId: string }): Promise<IpcResult>;
 };
 
 declare global {
@@ -68,8 +91,16 @@ export function ipcTransport(bridge: Bridge): Transport {
     events: hub,
     subscribe: (listener) => hub.onAny(listener),
     close: () => unsubscribe?.(),
-    // Transfers go over HTTP to the shell's loopback endpoint, with a token valid for this launch.
-    download: async (nodeId, path, onProgress, signal) => (await streams()).download(nodeId, path, onProgress, signal),
+    // The shell shows a save dialog and streams the file into the chosen place.
+    download: async (nodeId, path) => {
+      const transferId = newTransferId();
+      const finished = bridge.saveFile({ nodeId, path, transferId }).then((result) => {
+        if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+        return (result.value as { saved: boolean }).saved ? ('saved' as const) : ('dismissed' as const);
+      });
+      return { transferId, finished };
+    },
+    // Uploads go over HTTP to the shell's loopback endpoint, with a token valid for this launch.
     upload: async (nodeId, path, file, options) => (await streams()).upload(nodeId, path, file, options),
   };
 
@@ -88,17 +119,12 @@ function contentUrl(base: string, nodeId: string, path: string, extra: Record<st
   return `${base}/api/nodes/${encodeURIComponent(nodeId)}/files/content?${query}`;
 }
 
-async function errorOf(response: Response): Promise<ApiError> {
-  const body = (await response.json().catch(() => ({}))) as { error?: CallError };
-  return new ApiError(body.error?.code ?? 'internal', body.error?.message ?? `HTTP ${response.status}`);
-}
-
 export function httpTransport(token: string, base = ''): Transport {
   const headers = { authorization: `Bearer ${token}` };
   const closed = new AbortController();
   // Opened on the first handler, so a transport made only to check a token never streams.
   const hub: EventHub = new EventHub(() => runEventStream(`${base}/api/events`, headers, hub, closed.signal));
-  return {
+  const transport: Transport = {
     kind: 'http',
     async call(name, input) {
       const op = contract[name];
@@ -127,31 +153,36 @@ export function httpTransport(token: string, base = ''): Transport {
     events: hub,
     subscribe: (listener) => hub.onAny(listener),
     close: () => closed.abort(),
-    async download(nodeId, path, onProgress, signal) {
-      const response = await fetch(contentUrl(base, nodeId, path), { headers, signal });
-      if (!response.ok || !response.body) throw await errorOf(response);
-      const total = Number(response.headers.get('content-length')) || null;
-      const reader = response.body.getReader();
-      const chunks: Uint8Array[] = [];
-      let bytes = 0;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        bytes += value.length;
-        onProgress(bytes, total);
-      }
-      return new Blob(chunks as BlobPart[]);
+    async download(nodeId, path) {
+      // A navigation, not a fetch: the browser's download manager writes the bytes to disk as they
+      // arrive. The single-use ticket in the URL stands in for the header a navigation cannot send.
+      const ticket = await transport.call('createDownloadTicket', { id: nodeId, path });
+      const link = document.createElement('a');
+      link.href = `${base}${ticket.url}`;
+      link.download = ticket.name;
+      link.rel = 'noopener';
+      document.body.append(link);
+      link.click();
+      link.remove();
+      return { transferId: ticket.transferId, finished: null };
     },
-    upload(nodeId, path, file, { overwrite, onProgress, signal }) {
+    upload(nodeId, path, file, { overwrite, onProgress, signal, transferId, expect }) {
+      const query: Record<string, string> = {};
+      if (overwrite) query.overwrite = 'true';
+      if (transferId) query.transferId = transferId;
+      if (expect) {
+        query.expectSize = String(expect.size);
+        query.expectMtime = String(expect.mtime);
+        query.expectSha256 = expect.sha256;
+      }
       // XMLHttpRequest: fetch cannot report upload progress.
       return new Promise((resolve, reject) => {
         const xhr = new XMLHttpRequest();
-        xhr.open('PUT', contentUrl(base, nodeId, path, overwrite ? { overwrite: 'true' } : {}));
+        xhr.open('PUT', contentUrl(base, nodeId, path, query));
         xhr.setRequestHeader('authorization', headers.authorization);
         xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
         xhr.onload = () => {
-          if (xhr.status >= 200 && xhr.status < 300) return resolve();
+          if (xhr.status >= 200 && xhr.status < 300) return resolve(JSON.parse(xhr.responseText) as UploadResult);
           let error: { code?: string; message?: string } = {};
           try {
             error = (JSON.parse(xhr.responseText) as { error: typeof error }).error ?? {};
@@ -165,6 +196,13 @@ export function httpTransport(token: string, base = ''): Transport {
       });
     },
   };
+  return transport;
+}
+
+/** A transfer id the page picks (16 hex digits), to follow and control its transfer. */
+export function newTransferId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export function clientOf(transport: Transport): Client {

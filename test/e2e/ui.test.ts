@@ -1,7 +1,7 @@
 // The UI in a real Chromium (Debian's, driven by playwright-core) against a real headless master
 // with a real agent process.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -157,69 +157,7 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
     await page.getByRole('button', { name: 'web-ui-renamed', exact: true }).waitFor();
   });
 
-  it('browses, uploads, previews, renames, downloads and deletes files on a node', async () => {
-    const root = tempDir('fleetdeck-ui-files-');
-    writeFileSync(join(root, 'notes.txt'), 'hello from the agent\n');
-    mkdirSync(join(root, 'logs'));
-    const { node, token } = (
-      await master.api<{ node: { id: string }; token: string }>('POST', '/api/nodes', { name: 'files-ui' })
-    ).body;
-    procs.push(startAgent({ master, token, args: ['--root', root] }));
-    await waitForStatus(master, node.id, 'online');
-    await page.getByRole('button', { name: 'Files', exact: true }).click();
-    await page.getByLabel('Node').selectOption({ label: 'files-ui' });
-    await page.locator('tr[data-path$="/notes.txt"]').waitFor();
-    // Directories first.
-    expect(await page.locator('tbody tr[data-path]').first().getAttribute('data-path')).toMatch(/\/logs$/);
-    await page.getByRole('button', { name: 'notes.txt' }).click();
-    await page.locator('.preview pre', { hasText: 'hello from the agent' }).waitFor();
-    // Beside the preview the names keep their room (they were squeezed to nothing).
-    const nameCell = await page.locator('tr[data-path$="/notes.txt"] td').first().boundingBox();
-    expect(nameCell?.width).toBeGreaterThan(120);
-    await page.getByLabel('Files to upload').setInputFiles({
-      name: 'upload.bin',
-      mimeType: 'application/octet-stream',
-      buffer: Buffer.alloc(300_000, 7),
-    });
-    await page.locator('tr[data-path$="/upload.bin"]').waitFor();
-    expect(readFileSync(join(root, 'upload.bin')).length).toBe(300_000);
-    await page.getByText('done').first().waitFor();
-    const downloaded = page.waitForEvent('download');
-    await page.locator('tr[data-path$="/notes.txt"]').getByRole('button', { name: 'Download' }).click();
-    const download = await downloaded;
-    expect(download.suggestedFilename()).toBe('notes.txt');
-    expect(readFileSync(await download.path(), 'utf8')).toBe('hello from the agent\n');
-    // Every question is an in-app dialog: Electron has no window.prompt, so a browser dialog is a bug.
-    const browserDialogs: string[] = [];
-    page.on('dialog', (d) => {
-      browserDialogs.push(d.message());
-      void d.dismiss();
-    });
-    await page.getByRole('button', { name: 'New folder' }).click();
-    const ask = page.getByRole('dialog');
-    await ask.getByLabel('Folder name').fill('a/b');
-    await ask.getByRole('button', { name: 'Create folder' }).click();
-    await ask.getByRole('alert').filter({ hasText: 'cannot contain "/"' }).waitFor();
-    await page.keyboard.press('Escape');
-    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
-    await page.getByRole('button', { name: 'New folder' }).click();
-    await ask.getByLabel('Folder name').fill('made-in-ui');
-    await ask.getByLabel('Folder name').press('Enter');
-    await page.locator('tr[data-path$="/made-in-ui"]').waitFor();
-    expect(existsSync(join(root, 'made-in-ui'))).toBe(true);
-    await page.locator('tr[data-path$="/notes.txt"]').getByRole('button', { name: 'Rename' }).click();
-    await ask.getByLabel('New name').fill('renamed.txt');
-    await ask.getByRole('button', { name: 'Rename' }).click();
-    await page.locator('tr[data-path$="/renamed.txt"]').waitFor();
-    await page.locator('tr[data-path$="/renamed.txt"]').getByRole('button', { name: 'Delete' }).click();
-    await ask.getByText('It cannot be undone').waitFor();
-    await page.screenshot({ path: join(SHOTS, 'files-confirm-delete.png') });
-    await ask.getByRole('button', { name: 'Delete' }).click();
-    await expect.poll(() => page.locator('tr[data-path$="/renamed.txt"]').count()).toBe(0);
-    expect(existsSync(join(root, 'renamed.txt'))).toBe(false);
-    expect(browserDialogs).toEqual([]);
-    await page.screenshot({ path: join(SHOTS, 'files.png') });
-  });
+  // The Files screen (browse, filter, transfers, downloads, edit, copy) has its own suite: files-pane.test.ts.
 
   it('creates a scheduled task with a preview of its next runs, runs it now and shows per-node output', async () => {
     await page.getByRole('button', { name: 'Tasks', exact: true }).click();

@@ -25,7 +25,7 @@ const NodePage = lazy(() => import('../node/NodePage').then((m) => ({ default: m
 const RunCommand = lazy(() => import('../commands/RunCommand').then((m) => ({ default: m.RunCommand })));
 const Commands = lazy(() => import('../commands/Commands').then((m) => ({ default: m.Commands })));
 const Tasks = lazy(() => import('../tasks/Tasks').then((m) => ({ default: m.Tasks })));
-const Files = lazy(() => import('../Files').then((m) => ({ default: m.Files })));
+const Files = lazy(() => import('../files/Files').then((m) => ({ default: m.Files })));
 const Alerts = lazy(() => import('../alerts/Alerts').then((m) => ({ default: m.Alerts })));
 const Settings = lazy(() => import('../settings/Settings').then((m) => ({ default: m.Settings })));
 
