@@ -237,8 +237,14 @@ export class GatewayCertificates {
     await this.sync();
   }
 
+  /**
+   * Until every connected agent that takes pins confirmed `pin`, at most `timeoutMs`. Other instances
+   * notice the rotation within a check interval and record their agents before handing them the pins,
+   * so the first look waits two intervals.
+   */
   private async waitForConfirmations(pin: string, timeoutMs: number): Promise<void> {
     const deadline = this.now() + timeoutMs;
+    await sleep(Math.min(timeoutMs, 2 * VERSION_CHECK_MS));
     while (this.now() < deadline) {
       if ((await this.unconfirmedConnected(pin)) === 0) return;
       await sleep(100);
@@ -349,7 +355,10 @@ export class GatewayCertificates {
     this.pins = pins;
     for (const nodeId of this.deps.connectedNodes()) {
       const kept = this.agentPins.get(nodeId);
-      if (kept && !sameSet(kept, pins)) this.hand(nodeId);
+      if (!kept || sameSet(kept, pins)) continue;
+      // Recorded first, so the rotating instance waits for this agent's ack.
+      await this.record(nodeId, kept);
+      this.hand(nodeId);
     }
   }
 
