@@ -92,8 +92,22 @@ describe('notifications from a real master', () => {
       (master as MasterHandle).proc.signal('SIGKILL');
       await (master as MasterHandle).proc.exited;
       expect(carrying(id), `trial ${trial}: sent before the kill`).toEqual([]);
-      await start(dataDir);
-      await waitFor(() => carrying(id).length > 0, `trial ${trial}'s notification`, 15_000);
+      const restarted = await start(dataDir);
+      const [sent] = await waitFor(
+        () => (carrying(id).length > 0 ? carrying(id) : null),
+        `trial ${trial}'s notification`,
+        15_000,
+      );
+      // The next kill must fall between that trial's state change and its send, not between this
+      // send and its record (that crash may re-send once with the same key, by design): wait for it.
+      await waitFor(
+        async () =>
+          (await restarted.client.listDeliveries({ limit: 5 })).some(
+            (d) => d.id === sent?.idempotencyKey && d.status === 'delivered',
+          ),
+        `trial ${trial}'s delivery recorded`,
+        15_000,
+      );
     }
     // A pass after the last delivery sends nothing more.
     await new Promise((r) => setTimeout(r, 2_500));
