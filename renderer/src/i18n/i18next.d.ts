@@ -10,6 +10,7 @@ import type install from './locales/en/install.json';
 import type node from './locales/en/node.json';
 import type settings from './locales/en/settings.json';
 import type tasks from './locales/en/tasks.json';
+import type terminal from './locales/en/terminal.json';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
@@ -24,6 +25,7 @@ declare module 'i18next' {
       settings: typeof settings;
       alerts: typeof alerts;
       install: typeof install;
+      terminal: typeof terminal;
     };
   }
 }

@@ -17,6 +17,7 @@ export const NAMESPACES = [
   'settings',
   'alerts',
   'install',
+  'terminal',
 ] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 

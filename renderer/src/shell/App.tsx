@@ -27,6 +27,7 @@ const Commands = lazy(() => import('../commands/Commands').then((m) => ({ defaul
 const Tasks = lazy(() => import('../tasks/Tasks').then((m) => ({ default: m.Tasks })));
 const Files = lazy(() => import('../files/Files').then((m) => ({ default: m.Files })));
 const Alerts = lazy(() => import('../alerts/Alerts').then((m) => ({ default: m.Alerts })));
+const Terminals = lazy(() => import('../terminal/Terminals').then((m) => ({ default: m.Terminals })));
 const Settings = lazy(() => import('../settings/Settings').then((m) => ({ default: m.Settings })));
 
 export function App() {
@@ -183,6 +184,8 @@ function CurrentScreen({ client, transport }: { client: Client; transport: Trans
       return <Alerts client={client} transport={transport} />;
     case 'settings':
       return <Settings client={client} />;
+    case 'terminals':
+      return <Terminals client={client} />;
   }
 }
 

@@ -5,6 +5,7 @@ import {
   IconCalendarTime,
   IconFolder,
   IconHistory,
+  IconPrompt,
   IconServer2,
   IconSettings,
   IconTerminal2,
@@ -27,4 +28,5 @@ export const SCREENS: readonly ScreenEntry[] = [
   { id: 'files', icon: IconFolder, digit: '5' },
   { id: 'alerts', icon: IconBell, digit: '6' },
   { id: 'settings', icon: IconSettings, digit: '7' },
+  { id: 'terminals', icon: IconPrompt, digit: '8' },
 ];
