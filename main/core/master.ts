@@ -704,7 +704,7 @@ export class Master {
       tunnels: this.tunnels,
       jobs: this.bootstrapJobs,
       agentUrl: () => this.agentUrl,
-      fingerprint: this.fingerprint,
+      pins: () => this.pins,
       bundlePath,
       executables: () => standaloneAgents(dirname(bundlePath)),
       log: this.options.log,

@@ -64,7 +64,16 @@ describe('agent gateway', () => {
     expect(online.agentVersion).toBe('0.1.0');
     expect(online.hostname).toBeTruthy();
     expect(online.remoteAddress).toBe('127.0.0.1');
-    expect(online.capabilities).toEqual({ exec: false, files: true, filesWrite: true, roots: ['/srv', '/var/log'] });
+    // What the flags allowed, and what is on unless refused (processes) or off unless asked (terminal).
+    expect(online.capabilities).toEqual({
+      exec: false,
+      files: true,
+      filesWrite: true,
+      roots: ['/srv', '/var/log'],
+      guardedWrites: true,
+      processes: true,
+      terminal: false,
+    });
     await proc.waitForLine(/INFO connected node="web-1"/);
     expect((await statusEvents(master, node.id)).map((e) => e.status)).toEqual(['online']);
   });

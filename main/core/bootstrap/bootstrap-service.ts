@@ -88,7 +88,9 @@ export interface BootstrapContext {
   /** Where jobs and their steps are kept (the store). */
   jobs: BootstrapJobs;
   agentUrl: () => string;
-  fingerprint: string | null;
+  /** The certificate pins a new agent trusts (empty: plain ws), read at each install: a TLS rotation
+   * changes them while the master runs, and during its announce both the current and the next pin. */
+  pins: () => string[];
   bundlePath: string;
   /** Standalone agent executables by architecture (those that were built). */
   executables: () => Partial<Record<'x64' | 'arm64', string>>;
@@ -216,7 +218,7 @@ export class BootstrapService {
         await this.step(job, progress, 'tunnel', () =>
           this.ctx.tunnels.add({ nodeId, target: host, remotePort: tunnel.remotePort }, request.auth),
         );
-        masterUrl = `${this.ctx.fingerprint ? 'wss' : 'ws'}://127.0.0.1:${tunnel.remotePort}`;
+        masterUrl = `${this.ctx.pins().length > 0 ? 'wss' : 'ws'}://127.0.0.1:${tunnel.remotePort}`;
       }
       await this.step(job, progress, 'configure', () =>
         this.configure(session, layout, facts, { ...request, masterUrl }, token),
@@ -310,10 +312,11 @@ export class BootstrapService {
     token: string,
   ) {
     const caps = request.capabilities ?? {};
+    const pins = this.ctx.pins();
     const config = {
       master: [request.masterUrl ?? this.ctx.agentUrl()],
       token,
-      ...(this.ctx.fingerprint ? { caFingerprint: this.ctx.fingerprint } : { insecurePlainWs: true }),
+      ...(pins.length > 0 ? { caFingerprint: pins } : { insecurePlainWs: true }),
       stateDir: layout.stateDir,
       exec: caps.exec ?? true,
       files: caps.files ?? true,
