@@ -92,7 +92,14 @@ export function useDialogs(): Dialogs {
 }
 
 export function DialogProvider({ children }: { children: ReactNode }) {
-  return <ModalsProvider modalProps={{ centered: true, closeOnEscape: true }}>{children}</ModalsProvider>;
+  const { t } = useTranslation();
+  return (
+    <ModalsProvider
+      modalProps={{ centered: true, closeOnEscape: true, closeButtonProps: { 'aria-label': t('dialogs.close') } }}
+    >
+      {children}
+    </ModalsProvider>
+  );
 }
 
 function PromptForm({ options, onAnswer }: { options: PromptOptions; onAnswer: (value: string | null) => void }) {

@@ -8,6 +8,12 @@ import { hasChromium, launchChromium } from '../helpers/services.js';
 
 const enabled = hasChromium();
 
+/** The screen's chunk and first data are in: no loader or skeleton left. */
+async function settled(page: Page) {
+  await expect.poll(() => page.locator('.mantine-Loader-root, .mantine-Skeleton-root').count()).toBe(0);
+  await page.waitForTimeout(300);
+}
+
 describe.skipIf(!enabled)('shell in Chromium', () => {
   let master: MasterHandle;
   let browser: Browser;
@@ -87,5 +93,68 @@ describe.skipIf(!enabled)('shell in Chromium', () => {
     await page.getByRole('combobox', { name: '界面语言' }).click();
     await page.getByRole('option', { name: /跟随系统/ }).click();
     await page.getByRole('button', { name: 'Tasks', exact: true }).waitFor();
+  });
+
+  // Every screen, narrow as a phone and wide as a desktop: nothing scrolls sideways, axe finds nothing
+  // serious. Navigation at 390 px goes through the burger drawer.
+  const SCREENS = ['Nodes', 'Run command', 'Commands', 'Tasks', 'Files', 'Settings'] as const;
+  // Files still has its own buttons (its conversion is under way in another branch): checked for
+  // layout, left out of axe until it is on Mantine.
+  const AXE_SCREENS = SCREENS.filter((s) => s !== 'Files');
+
+  it('lays every screen out at 390 px without sideways scrolling, navigating through the drawer', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'en-US', isMobile: true });
+    try {
+      await phone.goto(master.adminUrl);
+      await phone.getByLabel('Admin token').fill(master.adminToken);
+      await phone.getByRole('button', { name: 'Log in' }).click();
+      await phone.getByText('(this master)').first().waitFor();
+      const overflow = () => phone.evaluate(() => (document.scrollingElement?.scrollWidth ?? 0) - window.innerWidth);
+      for (const screen of SCREENS) {
+        await phone.getByRole('button', { name: 'Open navigation' }).click();
+        await phone.getByRole('button', { name: screen, exact: true }).click();
+        await phone.getByRole('button', { name: 'Open navigation' }).waitFor();
+        await settled(phone);
+        expect({ screen, overflow: await overflow() }).toEqual({ screen, overflow: 0 });
+        if (AXE_SCREENS.includes(screen)) await expectAccessible(phone, `${screen} at 390 px`);
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('passes axe on every screen in both colour schemes at desktop width', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const screen of AXE_SCREENS) {
+        await page.getByRole('button', { name: screen, exact: true }).click();
+        await settled(page);
+        await expectAccessible(page, `${screen} (${scheme})`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('closes every kind of dialog with Escape', async () => {
+    await page.getByRole('button', { name: 'Tasks', exact: true }).click();
+    await page.getByRole('button', { name: 'New task' }).click();
+    const form = page.locator('.task-form');
+    await form.getByLabel('Name', { exact: true }).fill('escape-check');
+    await form.getByLabel('Command').fill('true');
+    await form.getByLabel(/this master/).check();
+    await page.getByRole('button', { name: 'Create task' }).click();
+    await page.locator('tr', { hasText: 'escape-check' }).getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('button', { name: 'Delete task' }).click();
+    const confirm = page.getByRole('dialog');
+    await confirm.getByText('Delete the task escape-check?').waitFor();
+    await expectAccessible(page, 'a confirmation dialog');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    // Escaped, nothing happened: the task is still there.
+    expect((await master.client.listTasks({})).some((t) => t.name === 'escape-check')).toBe(true);
+    await page.keyboard.press('Control+k');
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
   });
 });

@@ -29,6 +29,7 @@ import { latestError } from '../errors';
 import { ago, dateTime, number } from '../format';
 import { i18n } from '../i18n';
 import { liveClipped, type OutputChunk, textsOf, useLiveOutput } from '../live-output';
+import { ScrollTable } from '../shell/ScrollTable';
 import { nodesQuery } from '../sync';
 import {
   FollowedLog,
@@ -117,7 +118,7 @@ export function CommandList({
   if (rows.length === 0) return <p className="empty">{t('list.empty')}</p>;
   return (
     <>
-      <Table.ScrollContainer minWidth={760}>
+      <ScrollTable label={t('list.region')} minWidth={760}>
         <Table className="plain commands-table" highlightOnHover>
           <Table.Thead>
             <Table.Tr>
@@ -156,7 +157,7 @@ export function CommandList({
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
       {list.hasNextPage && (
         <Button variant="default" mt="sm" onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
           {t('list.older')}

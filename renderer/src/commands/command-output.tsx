@@ -98,7 +98,11 @@ export function waitingText(
     : i18n.t('commands:output.waitingUntil', { name: node.name, state, until: dateTime(command.deadlineAt) });
 }
 
-const STATUS_COLOUR: Record<CommandStatus, string> = {
+/** Command statuses, and the two more a task run can have (queued, skipped). */
+type ShownStatus = CommandStatus | 'queued' | 'skipped';
+const STATUS_COLOUR: Record<ShownStatus, string> = {
+  queued: 'gray',
+  skipped: 'gray',
   pending: 'gray',
   dispatched: 'blue',
   running: 'blue',
@@ -114,7 +118,7 @@ const STATUS_COLOUR: Record<CommandStatus, string> = {
 export function StatusBadge({ status, exitCode }: { status: string | undefined; exitCode?: number | null }) {
   const { t } = useTranslation('commands');
   if (!status) return null;
-  const known = status in STATUS_COLOUR ? (status as CommandStatus) : null;
+  const known = status in STATUS_COLOUR ? (status as ShownStatus) : null;
   return (
     <Badge
       className={`badge ${status}`}

@@ -2,9 +2,29 @@
 // live per-host progress. An unknown host key stops with its fingerprint until the admin confirms it;
 // a changed one is refused loudly. Credentials are sent for this job only and never stored (except,
 // sealed, for a reverse tunnel that must reconnect by itself).
+import {
+  Alert,
+  Badge,
+  Button,
+  Checkbox,
+  Code,
+  Group,
+  NativeSelect,
+  PasswordInput,
+  Radio,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Client, InputOf, OutputOf } from '../../../main/contract/contract';
+import { i18n } from '../i18n';
+import { ScrollTable } from '../shell/ScrollTable';
 import type { Transport } from '../transport';
 
 type Job = OutputOf<'getBootstrap'>;
@@ -17,12 +37,13 @@ function parseHosts(text: string): Request['hosts'] {
     .filter(Boolean)
     .map((line) => {
       const match = /^(?:([^@\s]+)@)?([^:\s]+)(?::(\d+))?$/.exec(line);
-      if (!match) throw new Error(`"${line}" is not user@host[:port]`);
+      if (!match) throw new Error(i18n.t('install:ssh.badHost', { line }));
       return { username: match[1] ?? 'root', host: match[2] as string, port: Number(match[3] ?? 22) };
     });
 }
 
 export function SshInstall({ client, transport }: { client: Client; transport: Transport }) {
+  const { t } = useTranslation('install');
   const queryClient = useQueryClient();
   const [hosts, setHosts] = useState('');
   const [method, setMethod] = useState<'key' | 'password' | 'agent'>('key');
@@ -85,121 +106,151 @@ export function SshInstall({ client, transport }: { client: Client; transport: T
   };
 
   return (
-    <section className="ssh-install" aria-label="Install over SSH">
-      <h2>Install over SSH</h2>
+    <Stack component="section" className="ssh-install" aria-label={t('ssh.title')} gap="sm">
+      <Title order={2} size="h4">
+        {t('ssh.title')}
+      </Title>
       <form onSubmit={(e) => submit(e)} className="task-form">
-        <label>
-          Hosts, one per line (user@host:port)
-          <textarea rows={3} value={hosts} onChange={(e) => setHosts(e.target.value)} placeholder="root@203.0.113.7" />
-        </label>
-        {(imported.data?.length ?? 0) > 0 && (
-          <label>
-            Import from ~/.ssh/config{' '}
-            <select
+        <Stack gap="sm" maw={900}>
+          <Textarea
+            label={t('ssh.hosts')}
+            autosize
+            minRows={3}
+            ff="monospace"
+            value={hosts}
+            onChange={(e) => setHosts(e.currentTarget.value)}
+            placeholder="root@203.0.113.7"
+          />
+          {(imported.data?.length ?? 0) > 0 && (
+            <NativeSelect
+              label={t('ssh.import')}
               value=""
               onChange={(e) => {
-                const h = imported.data?.find((x) => x.alias === e.target.value);
-                if (h) setHosts((t) => `${t ? `${t}\n` : ''}${h.username ?? 'root'}@${h.host}:${h.port}`);
+                const h = imported.data?.find((x) => x.alias === e.currentTarget.value);
+                if (h) setHosts((text) => `${text ? `${text}\n` : ''}${h.username ?? 'root'}@${h.host}:${h.port}`);
               }}
-            >
-              <option value="">choose a host…</option>
-              {imported.data?.map((h) => (
-                <option key={h.alias} value={h.alias}>
-                  {h.alias} ({h.host})
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
-        <fieldset className="row">
-          <legend>Sign in with</legend>
-          {(['key', 'password', 'agent'] as const).map((m) => (
-            <label key={m}>
-              <input type="radio" name="ssh-method" checked={method === m} onChange={() => setMethod(m)} />
-              {m === 'key' ? 'private key' : m === 'password' ? 'password' : 'ssh-agent'}
-            </label>
-          ))}
-        </fieldset>
-        {method === 'key' && (
-          <>
-            <label>
-              Private key (contents)
-              <textarea
-                rows={4}
+              data={[
+                { value: '', label: t('ssh.chooseHost') },
+                ...(imported.data ?? []).map((h) => ({ value: h.alias, label: `${h.alias} (${h.host})` })),
+              ]}
+            />
+          )}
+          <Radio.Group label={t('ssh.signIn')} value={method} onChange={(value) => setMethod(value as typeof method)}>
+            <Group gap="md" mt={4}>
+              <Radio value="key" label={t('ssh.method.key')} />
+              <Radio value="password" label={t('ssh.method.password')} />
+              <Radio value="agent" label={t('ssh.method.agent')} />
+            </Group>
+          </Radio.Group>
+          {method === 'key' && (
+            <>
+              <Textarea
+                label={t('ssh.privateKey')}
+                autosize
+                minRows={4}
+                maxRows={10}
+                ff="monospace"
                 value={secret}
-                onChange={(e) => setSecret(e.target.value)}
+                onChange={(e) => setSecret(e.currentTarget.value)}
                 placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
               />
-            </label>
-            <label>
-              Passphrase <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-            </label>
-          </>
-        )}
-        {method === 'password' && (
-          <label>
-            Password <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} />
-          </label>
-        )}
-        <div className="row">
-          <label>
-            Install directory{' '}
-            <input
+              <PasswordInput
+                label={t('ssh.passphrase')}
+                value={passphrase}
+                onChange={(e) => setPassphrase(e.currentTarget.value)}
+              />
+            </>
+          )}
+          {method === 'password' && (
+            <PasswordInput
+              label={t('ssh.password')}
+              value={secret}
+              onChange={(e) => setSecret(e.currentTarget.value)}
+            />
+          )}
+          <Group gap="md" align="flex-end">
+            <TextInput
+              label={t('ssh.installDir')}
               value={installDir}
               placeholder="/opt/fleetdeck-agent"
-              onChange={(e) => setInstallDir(e.target.value)}
+              onChange={(e) => setInstallDir(e.currentTarget.value)}
+              style={{ flex: '1 1 18rem' }}
             />
-          </label>
-          <label>
-            <input type="checkbox" checked={tunnel} onChange={(e) => setTunnel(e.target.checked)} /> This master is
-            behind NAT (reverse tunnel)
-          </label>
-        </div>
-        {(formError ?? start.error?.message) && (
-          <p role="alert" className="error">
-            {formError ?? start.error?.message}
-          </p>
-        )}
-        <div className="row">
-          <button type="submit" disabled={start.isPending || !hosts.trim()}>
-            Install
-          </button>
-        </div>
+            <Checkbox
+              label={t('ssh.tunnel')}
+              checked={tunnel}
+              onChange={(e) => setTunnel(e.currentTarget.checked)}
+              mb={8}
+            />
+          </Group>
+          {(formError ?? start.error?.message) && (
+            <Alert role="alert" color="red">
+              {formError ?? start.error?.message}
+            </Alert>
+          )}
+          <Group>
+            <Button type="submit" loading={start.isPending} disabled={!hosts.trim()}>
+              {t('ssh.install')}
+            </Button>
+          </Group>
+        </Stack>
       </form>
       {job.data && <Progress job={job.data} onTrust={trust} />}
-    </section>
+    </Stack>
   );
 }
 
+const HOST_COLOUR = { pending: 'gray', running: 'blue', done: 'green', failed: 'red' } as const;
+
 function Progress({ job, onTrust }: { job: Job; onTrust: (fingerprint: string, event: FormEvent) => void }) {
+  const { t } = useTranslation('install');
   return (
-    <table className="plain bootstrap-progress" aria-label="Install progress">
-      <tbody>
-        {job.hosts.map((h) => (
-          <tr key={h.host} data-host={h.host}>
-            <td>{h.host}</td>
-            <td>
-              <span className={`badge ${h.status === 'done' ? 'succeeded' : h.status === 'failed' ? 'failed' : ''}`}>
-                {h.status}
-              </span>
-              {h.step && h.status === 'running' && ` · ${h.step}…`}
-            </td>
-            <td>
-              {h.steps.map((s) => `${s.status === 'done' ? '✓' : '✗'} ${s.step}`).join('  ')}
-              {h.message && <p className={h.status === 'failed' ? 'error' : 'hint'}>{h.message}</p>}
-              {h.hostKey?.verdict === 'unknown' && (
-                <form onSubmit={(e) => onTrust(h.hostKey?.fingerprint as string, e)}>
-                  <p>
-                    Fingerprint <code>{h.hostKey.fingerprint}</code>
-                  </p>
-                  <button type="submit">Trust this key and retry</button>
-                </form>
-              )}
-              {h.output && <pre>{h.output}</pre>}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <ScrollTable label={t('ssh.progress')} minWidth={560}>
+      <Table className="plain bootstrap-progress" aria-label={t('ssh.progress')}>
+        <Table.Tbody>
+          {job.hosts.map((h) => (
+            <Table.Tr key={h.host} data-host={h.host}>
+              <Table.Td>{h.host}</Table.Td>
+              <Table.Td>
+                <Badge
+                  variant="light"
+                  tt="none"
+                  radius="sm"
+                  color={HOST_COLOUR[h.status]}
+                  className={`badge ${h.status === 'done' ? 'succeeded' : h.status === 'failed' ? 'failed' : ''}`}
+                >
+                  {t(`ssh.status.${h.status}`)}
+                </Badge>
+                {h.step && h.status === 'running' && ` · ${h.step}…`}
+              </Table.Td>
+              <Table.Td>
+                {h.steps.map((step) => `${step.status === 'done' ? '✓' : '✗'} ${step.step}`).join('  ')}
+                {h.message && (
+                  <Text size="sm" className={h.status === 'failed' ? 'error' : 'hint'}>
+                    {h.message}
+                  </Text>
+                )}
+                {h.hostKey?.verdict === 'unknown' && (
+                  <form onSubmit={(e) => onTrust(h.hostKey?.fingerprint as string, e)}>
+                    <Stack gap={4} align="flex-start">
+                      <Text size="sm">
+                        {t('ssh.fingerprint')} <Code>{h.hostKey.fingerprint}</Code>
+                      </Text>
+                      <Text size="sm" c="dimmed">
+                        {t('ssh.trustHint')}
+                      </Text>
+                      <Button type="submit" size="xs">
+                        {t('ssh.trust')}
+                      </Button>
+                    </Stack>
+                  </form>
+                )}
+                {h.output && <pre>{h.output}</pre>}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </ScrollTable>
   );
 }

@@ -6,6 +6,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { ago } from '../format';
+import { ScrollTable } from '../shell/ScrollTable';
 import { Appearance } from './Appearance';
 
 export function Settings({ client }: { client: Client }) {
@@ -68,7 +69,7 @@ export function Settings({ client }: { client: Client }) {
           {t('master.databaseDown', { error: health.data.database.error })}
         </Alert>
       )}
-      <Table.ScrollContainer minWidth={480}>
+      <ScrollTable label={t('master.title')} minWidth={320}>
         <Table className="plain" verticalSpacing={6}>
           <Table.Tbody>
             {rows.map(([k, v, flag]) => (
@@ -82,14 +83,14 @@ export function Settings({ client }: { client: Client }) {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
       <Title order={2} size="h3">
         {t('instances.title')}
       </Title>
       <Text size="sm" c="dimmed">
         {t('instances.hint')}
       </Text>
-      <Table.ScrollContainer minWidth={720}>
+      <ScrollTable label={t('instances.title')} minWidth={720}>
         <Table className="plain" striped>
           <Table.Thead>
             <Table.Tr>
@@ -124,7 +125,7 @@ export function Settings({ client }: { client: Client }) {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
     </Stack>
   );
 }

@@ -1,11 +1,35 @@
 // Tasks: saved commands with targets, limits and an optional schedule. Create and edit with a preview
 // of the next runs, run now, and follow each run's progress and per-node output.
+import {
+  Alert,
+  Anchor,
+  Button,
+  Checkbox,
+  Fieldset,
+  Group,
+  NumberInput,
+  Paper,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Cron } from 'croner';
 import { type FormEvent, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../../main/contract/contract';
 import { useNow } from '../clock';
+import { StatusBadge } from '../commands/command-output';
 import { useDialogs } from '../dialogs';
+import { dateTime } from '../format';
+import { i18n } from '../i18n';
+import { ScrollTable } from '../shell/ScrollTable';
 import { nodesQuery } from '../sync';
 
 type Task = OutputOf<'listTasks'>[number];
@@ -16,7 +40,7 @@ function previewRuns(schedule: string, timezone: string): { runs: Date[]; error:
   try {
     return { runs: new Cron(schedule, { paused: true, timezone: timezone || 'UTC' }).nextRuns(5), error: null };
   } catch (error) {
-    return { runs: [], error: (error as Error).message };
+    return { runs: [], error: i18n.t('tasks:form.badSchedule', { reason: (error as Error).message }) };
   }
 }
 
@@ -43,6 +67,7 @@ function untilNextRun(tasks: Task[] | undefined): number | false {
 }
 
 export function Tasks({ client }: { client: Client }) {
+  const { t } = useTranslation(['tasks', 'common']);
   const queryClient = useQueryClient();
   // Runs and next-run times also refetch on task events (sync.ts).
   const tasks = useQuery({
@@ -60,18 +85,21 @@ export function Tasks({ client }: { client: Client }) {
       void queryClient.invalidateQueries({ queryKey: ['taskRuns', r.taskId] });
     },
   });
+  const error = tasks.error ?? run.error;
   return (
-    <main className="tasks">
-      <div className="row">
-        <h1>Tasks</h1>
-        <button type="button" onClick={() => setEditing('new')}>
-          New task
-        </button>
-      </div>
-      {(tasks.error ?? run.error) && (
-        <p role="alert" className="error">
-          {(tasks.error ?? run.error)?.message}
-        </p>
+    <Stack className="tasks" gap="md">
+      <Group justify="space-between">
+        <Title order={1} size="h2">
+          {t('common:nav.tasks')}
+        </Title>
+        <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
+          {t('list.new')}
+        </Button>
+      </Group>
+      {error && (
+        <Alert role="alert" color="red">
+          {error.message}
+        </Alert>
       )}
       {editing && (
         <TaskForm
@@ -83,50 +111,52 @@ export function Tasks({ client }: { client: Client }) {
           }}
         />
       )}
-      {tasks.data?.length === 0 && !editing && (
-        <p className="empty">
-          No tasks yet. A task is a saved command for chosen nodes, run on demand or on a schedule.
-        </p>
-      )}
-      <table className="plain">
-        <tbody>
-          {(tasks.data ?? []).map((t) => (
-            <tr key={t.id} aria-selected={selected === t.id}>
-              <td>
-                <button type="button" className="link" onClick={() => setSelected(t.id)}>
-                  {t.name}
-                </button>
-              </td>
-              <td>
-                <code>{t.exec.command ?? t.exec.argv?.join(' ')}</code>
-              </td>
-              <td>
-                {t.schedule ? `${t.schedule} (${t.timezone ?? 'UTC'})` : 'on demand'}
-                {!t.enabled && ' · disabled'}
-              </td>
-              <td className="hint next-run">
-                {t.enabled && nextRunAfter(t, now) !== null
-                  ? `next ${new Date(nextRunAfter(t, now) as number).toLocaleString()}`
-                  : ''}
-              </td>
-              <td className="actions">
-                <button type="button" onClick={() => run.mutate(t.id)}>
-                  Run now
-                </button>
-                <button type="button" onClick={() => setEditing(t)}>
-                  Edit
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {tasks.data?.length === 0 && !editing && <p className="empty">{t('list.empty')}</p>}
+      <ScrollTable label={t('list.region')} minWidth={720}>
+        <Table className="plain">
+          <Table.Tbody>
+            {(tasks.data ?? []).map((task) => {
+              const next = task.enabled ? nextRunAfter(task, now) : null;
+              return (
+                <Table.Tr key={task.id} aria-selected={selected === task.id}>
+                  <Table.Td>
+                    <Anchor component="button" type="button" className="link" onClick={() => setSelected(task.id)}>
+                      {task.name}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>
+                    <code>{task.exec.command ?? task.exec.argv?.join(' ')}</code>
+                  </Table.Td>
+                  <Table.Td>
+                    {task.schedule ? `${task.schedule} (${task.timezone ?? 'UTC'})` : t('list.onDemand')}
+                    {!task.enabled && ` · ${t('list.disabled')}`}
+                  </Table.Td>
+                  <Table.Td className="hint next-run">
+                    {next !== null ? t('list.next', { at: dateTime(next) }) : ''}
+                  </Table.Td>
+                  <Table.Td className="actions">
+                    <Group gap="xs" wrap="nowrap">
+                      <Button size="xs" onClick={() => run.mutate(task.id)}>
+                        {t('list.runNow')}
+                      </Button>
+                      <Button size="xs" variant="default" onClick={() => setEditing(task)}>
+                        {t('list.edit')}
+                      </Button>
+                    </Group>
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+      </ScrollTable>
       {selected && <RunHistory client={client} taskId={selected} />}
-    </main>
+    </Stack>
   );
 }
 
 function TaskForm({ client, task, onDone }: { client: Client; task: Task | null; onDone: () => void }) {
+  const { t } = useTranslation(['tasks', 'common']);
   const nodes = useQuery(nodesQuery(client));
   const [name, setName] = useState(task?.name ?? '');
   const [command, setCommand] = useState(task?.exec.command ?? '');
@@ -178,116 +208,136 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
     event.preventDefault();
     save.mutate();
   };
+  const error = save.error ?? remove.error;
   return (
-    <form className="task-form" onSubmit={submit}>
-      <label>
-        Name <input value={name} onChange={(e) => setName(e.target.value)} required />
-      </label>
-      <label>
-        Command <textarea rows={3} value={command} onChange={(e) => setCommand(e.target.value)} required />
-      </label>
-      <fieldset>
-        <legend>Targets</legend>
-        <div className="node-picker">
-          {(nodes.data ?? []).map((n) => (
-            <label key={n.id}>
-              <input
-                type="checkbox"
-                checked={nodeIds.has(n.id)}
-                onChange={(e) => {
-                  const next = new Set(nodeIds);
-                  if (e.target.checked) next.add(n.id);
-                  else next.delete(n.id);
-                  setNodeIds(next);
-                }}
-              />
-              {n.name}
-            </label>
-          ))}
-        </div>
-        <label>
-          and nodes labelled{' '}
-          <input value={selector} placeholder="role=web, env=prod" onChange={(e) => setSelector(e.target.value)} />
-        </label>
-      </fieldset>
-      <div className="row">
-        <label>
-          Schedule (cron){' '}
-          <input value={schedule} placeholder="*/5 * * * *" onChange={(e) => setSchedule(e.target.value)} />
-        </label>
-        <label>
-          Time zone <input value={timezone} onChange={(e) => setTimezone(e.target.value)} />
-        </label>
-        <label>
-          Timeout (s){' '}
-          <input type="number" min={1} value={timeoutSec} onChange={(e) => setTimeoutSec(Number(e.target.value))} />
-        </label>
-        <label title="A target that does not take its command by then (offline) ends expired, so the run ends.">
-          Deadline per target (min){' '}
-          <input
-            type="number"
+    <Paper withBorder p="md" component="form" className="task-form" onSubmit={submit} maw={1100}>
+      <Stack gap="sm">
+        <Title order={2} size="h4">
+          {task ? t('form.editTitle', { name: task.name }) : t('form.newTitle')}
+        </Title>
+        <TextInput
+          label={t('form.name')}
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+          required
+          // Both fields are needed and the browser says so on submit; no asterisk (it would join the label).
+          withAsterisk={false}
+        />
+        <Textarea
+          label={t('form.command')}
+          autosize
+          minRows={3}
+          ff="monospace"
+          value={command}
+          onChange={(e) => setCommand(e.currentTarget.value)}
+          required
+          withAsterisk={false}
+        />
+        <Fieldset legend={t('form.targets')}>
+          <Stack gap="sm">
+            <Group gap="md" className="node-picker">
+              {(nodes.data ?? []).map((n) => (
+                <Checkbox
+                  key={n.id}
+                  label={n.name}
+                  checked={nodeIds.has(n.id)}
+                  onChange={(e) => {
+                    const next = new Set(nodeIds);
+                    if (e.currentTarget.checked) next.add(n.id);
+                    else next.delete(n.id);
+                    setNodeIds(next);
+                  }}
+                />
+              ))}
+            </Group>
+            <TextInput
+              label={t('form.selector')}
+              value={selector}
+              placeholder="role=web, env=prod"
+              onChange={(e) => setSelector(e.currentTarget.value)}
+            />
+          </Stack>
+        </Fieldset>
+        <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }}>
+          <TextInput
+            label={t('form.schedule')}
+            value={schedule}
+            placeholder="*/5 * * * *"
+            onChange={(e) => setSchedule(e.currentTarget.value)}
+            error={preview.error}
+            errorProps={{ className: 'error' }}
+          />
+          <TextInput label={t('form.timezone')} value={timezone} onChange={(e) => setTimezone(e.currentTarget.value)} />
+          <NumberInput
+            label={t('form.timeout')}
+            min={1}
+            value={timeoutSec}
+            onChange={(v) => setTimeoutSec(Number(v) || 1)}
+          />
+          <NumberInput
+            label={t('form.deadline')}
+            description={t('form.deadlineHint')}
             min={1}
             max={7 * 1_440}
             value={deadlineMin}
-            onChange={(e) => setDeadlineMin(Number(e.target.value))}
+            onChange={(v) => setDeadlineMin(Number(v) || 1)}
           />
-        </label>
-        <label>
-          At most at once{' '}
-          <input
-            type="number"
+          <NumberInput
+            label={t('form.concurrency')}
             min={1}
             value={concurrency}
-            placeholder="all"
-            onChange={(e) => setConcurrency(e.target.value)}
+            placeholder={t('form.concurrencyAll')}
+            onChange={(v) => setConcurrency(v === '' ? '' : String(v))}
           />
-        </label>
-        <label>
-          <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Enabled
-        </label>
-      </div>
-      {preview.error ? (
-        <p className="error">Schedule: {preview.error}</p>
-      ) : (
-        preview.runs.length > 0 && (
-          <p className="hint next-runs">Next runs: {preview.runs.map((d) => d.toLocaleString()).join(' · ')}</p>
-        )
-      )}
-      {(save.error ?? remove.error) && (
-        <p role="alert" className="error">
-          {(save.error ?? remove.error)?.message}
-        </p>
-      )}
-      <div className="row">
-        <button type="submit" disabled={save.isPending || Boolean(preview.error)}>
-          {task ? 'Save task' : 'Create task'}
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-        {task && (
-          <button
-            type="button"
-            className="danger"
-            onClick={async () => {
-              const yes = await dialogs.confirm({
-                title: `Delete the task ${task.name}?`,
-                message: 'Its schedule stops; commands it already queued keep their history.',
-                confirmLabel: 'Delete task',
-                danger: true,
-              });
-              if (yes) remove.mutate();
-            }}
-          >
-            Delete task
-          </button>
+          <Switch
+            label={t('form.enabled')}
+            checked={enabled}
+            onChange={(e) => setEnabled(e.currentTarget.checked)}
+            mt="xl"
+          />
+        </SimpleGrid>
+        {!preview.error && preview.runs.length > 0 && (
+          <Text size="sm" c="dimmed" className="hint next-runs">
+            {t('form.nextRuns', { runs: preview.runs.map((d) => dateTime(d.getTime())).join(' · ') })}
+          </Text>
         )}
-      </div>
-    </form>
+        {error && (
+          <Alert role="alert" color="red">
+            {error.message}
+          </Alert>
+        )}
+        <Group gap="sm">
+          <Button type="submit" loading={save.isPending} disabled={Boolean(preview.error)}>
+            {task ? t('form.save') : t('form.create')}
+          </Button>
+          <Button variant="default" onClick={onDone}>
+            {t('common:dialogs.cancel')}
+          </Button>
+          {task && (
+            <Button
+              color="red"
+              variant="light"
+              onClick={async () => {
+                const yes = await dialogs.confirm({
+                  title: t('form.deleteTitle', { name: task.name }),
+                  message: t('form.deleteMessage'),
+                  confirmLabel: t('form.delete'),
+                  danger: true,
+                });
+                if (yes) remove.mutate();
+              }}
+            >
+              {t('form.delete')}
+            </Button>
+          )}
+        </Group>
+      </Stack>
+    </Paper>
   );
 }
 
 function RunHistory({ client, taskId }: { client: Client; taskId: string }) {
+  const { t } = useTranslation(['tasks', 'commands']);
   // The header counts follow command events (sync.ts refetches ['taskRuns'] at most once a second).
   const runs = useQuery({
     queryKey: ['taskRuns', taskId],
@@ -302,58 +352,91 @@ function RunHistory({ client, taskId }: { client: Client; taskId: string }) {
   });
   const askCancel = async (r: Run) => {
     const yes = await dialogs.confirm({
-      title: 'Cancel this run?',
-      message:
-        'Its commands that have not finished are cancelled (running ones are asked to stop); the run ends cancelled.',
-      confirmLabel: 'Cancel run',
+      title: t('runs.cancelTitle'),
+      message: t('runs.cancelMessage'),
+      confirmLabel: t('runs.cancel'),
     });
     if (yes) cancel.mutate(r.id);
   };
+  const countText = (status: string) =>
+    status in STATUS_WORDS ? t(`commands:status.${status as keyof typeof STATUS_WORDS}`) : status;
   return (
-    <section className="runs" aria-label="Run history">
-      <h2>Runs</h2>
+    <Stack component="section" className="runs" aria-label={t('runs.region')} gap="sm">
+      <Title order={2} size="h3">
+        {t('runs.title')}
+      </Title>
       {cancel.error && (
-        <p role="alert" className="error">
+        <Alert role="alert" color="red">
           {cancel.error.message}
-        </p>
+        </Alert>
       )}
-      {runs.data?.length === 0 && <p className="empty">No runs yet.</p>}
-      <table className="plain">
-        <tbody>
-          {(runs.data ?? []).map((r: Run) => (
-            <tr key={r.id}>
-              <td>
-                <button type="button" className="link" onClick={() => setOpen(open === r.id ? null : r.id)}>
-                  {new Date(r.createdAt).toLocaleString()}
-                </button>
-              </td>
-              <td>
-                <span className={`badge ${r.status}`}>{r.status}</span> ({r.trigger})
-              </td>
-              <td className="hint">
-                {Object.entries(r.counts)
-                  .map(([k, v]) => `${v} ${k}`)
-                  .join(', ')}{' '}
-                of {r.total}
-                {r.reason && <span className="run-reason"> · {r.reason}</span>}
-              </td>
-              <td>
-                {(r.status === 'running' || r.status === 'queued') && (
-                  <button type="button" disabled={cancel.isPending} onClick={() => void askCancel(r)}>
-                    Cancel run
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {runs.data?.length === 0 && <p className="empty">{t('runs.empty')}</p>}
+      <ScrollTable label={t('runs.title')} minWidth={640}>
+        <Table className="plain">
+          <Table.Tbody>
+            {(runs.data ?? []).map((r: Run) => (
+              <Table.Tr key={r.id}>
+                <Table.Td>
+                  <Anchor
+                    component="button"
+                    type="button"
+                    className="link"
+                    aria-expanded={open === r.id}
+                    onClick={() => setOpen(open === r.id ? null : r.id)}
+                  >
+                    {dateTime(r.createdAt)}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td>
+                  <StatusBadge status={r.status} /> ({t(`runs.trigger.${r.trigger}`)})
+                </Table.Td>
+                <Table.Td className="hint">
+                  {t('runs.counts', {
+                    counts: Object.entries(r.counts)
+                      .map(([k, v]) => `${v} ${countText(k)}`)
+                      .join(', '),
+                    total: r.total,
+                  })}
+                  {r.reason && <span className="run-reason"> · {r.reason}</span>}
+                </Table.Td>
+                <Table.Td>
+                  {(r.status === 'running' || r.status === 'queued') && (
+                    <Button
+                      size="xs"
+                      variant="light"
+                      color="red"
+                      disabled={cancel.isPending}
+                      onClick={() => void askCancel(r)}
+                    >
+                      {t('runs.cancel')}
+                    </Button>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </ScrollTable>
       {open && <RunDetail client={client} runId={open} />}
-    </section>
+    </Stack>
   );
 }
 
+/** The command statuses a run counts (their words live in the commands namespace). */
+const STATUS_WORDS = {
+  pending: 1,
+  dispatched: 1,
+  running: 1,
+  succeeded: 1,
+  failed: 1,
+  timed_out: 1,
+  cancelled: 1,
+  expired: 1,
+  lost: 1,
+} as const;
+
 function RunDetail({ client, runId }: { client: Client; runId: string }) {
+  const { t } = useTranslation('commands');
   // Follows its commands' status events (sync.ts).
   const run = useQuery({ queryKey: ['run', runId], queryFn: () => client.getRun({ id: runId }) });
   const nodes = useQuery(nodesQuery(client));
@@ -361,16 +444,18 @@ function RunDetail({ client, runId }: { client: Client; runId: string }) {
   return (
     <div className="outputs">
       {(run.data?.commands ?? []).map((c) => (
-        <article key={c.id} className="output">
-          <header>
-            {names.get(c.nodeId) ?? c.nodeId} · <span className={`badge ${c.status}`}>{c.status}</span>
-            {c.exitCode !== null && ` · exit ${c.exitCode}`}
-          </header>
+        <Paper withBorder component="article" key={c.id} className="output">
+          <Group component="header" gap="xs" justify="space-between" wrap="nowrap">
+            <Text fw={600} truncate>
+              {names.get(c.nodeId) ?? t('list.removedNode')}
+            </Text>
+            <StatusBadge status={c.status} exitCode={c.exitCode} />
+          </Group>
           <pre>
             {c.stdout}
             {c.stderr && <span className="stderr">{c.stderr}</span>}
           </pre>
-        </article>
+        </Paper>
       ))}
     </div>
   );
