@@ -1,6 +1,7 @@
 import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, Title } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { userMessage } from './errors';
 import { logIn } from './session';
 import type { Transport } from './transport';
 
@@ -16,7 +17,7 @@ export function Login({ onLoggedIn }: { onLoggedIn: (t: Transport) => void }) {
     try {
       onLoggedIn(await logIn(token));
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(userMessage(e));
     } finally {
       setBusy(false);
     }

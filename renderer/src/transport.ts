@@ -11,9 +11,10 @@ import { runEventStream } from './sse';
 export class ApiError extends Error {
   constructor(
     readonly code: string,
-    message: string,
+    /** The master's message alone, for people (errors.ts userMessage). */
+    readonly detail: string,
   ) {
-    super(`${message} [${code}]`);
+    super(`${detail} [${code}]`);
   }
 }
 

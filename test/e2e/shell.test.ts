@@ -1,12 +1,18 @@
 // The shell in a real Chromium against a real headless master: the command palette, colour scheme,
 // language and dialogs, with axe-core on what they show.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible } from '../helpers/axe.js';
-import { type MasterHandle, startMaster } from '../helpers/processes.js';
+import { type MasterHandle, ROOT, startMaster, tempDir } from '../helpers/processes.js';
 import { hasChromium, launchChromium } from '../helpers/services.js';
 
 const enabled = hasChromium();
+// `npm run screenshots` refreshes docs/screenshots/ (dark and 390 px views here); ordinary runs use a temp dir.
+const SHOTS =
+  process.env.FLEETDECK_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : tempDir('fleetdeck-shots-');
+const slug = (screen: string) => screen.toLowerCase().replace(/\s+/g, '-');
 
 /** The screen's chunk and first data are in: no loader or skeleton left. */
 async function settled(page: Page) {
@@ -25,6 +31,7 @@ describe.skipIf(!enabled)('shell in Chromium', () => {
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
     page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    mkdirSync(SHOTS, { recursive: true });
     await page.goto(master.adminUrl);
     await expectAccessible(page, 'the login screen');
     await page.getByLabel('Admin token').fill(master.adminToken);
@@ -45,6 +52,7 @@ describe.skipIf(!enabled)('shell in Chromium', () => {
     await expectAccessible(page, 'the command palette');
     await page.keyboard.type('palette-target');
     await palette.getByRole('button', { name: 'Open palette-target' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'palette.png') });
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'palette-target' }).waitFor();
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
@@ -90,6 +98,7 @@ describe.skipIf(!enabled)('shell in Chromium', () => {
     await page.getByRole('button', { name: '设置', exact: true }).click();
     await page.getByRole('heading', { name: '外观' }).waitFor();
     await expectAccessible(page, 'Settings in Chinese');
+    await page.screenshot({ path: join(SHOTS, 'settings-zh-CN.png') });
     await page.getByRole('combobox', { name: '界面语言' }).click();
     await page.getByRole('option', { name: /跟随系统/ }).click();
     await page.getByRole('button', { name: 'Tasks', exact: true }).waitFor();
@@ -117,6 +126,7 @@ describe.skipIf(!enabled)('shell in Chromium', () => {
         await settled(phone);
         expect({ screen, overflow: await overflow() }).toEqual({ screen, overflow: 0 });
         if (AXE_SCREENS.includes(screen)) await expectAccessible(phone, `${screen} at 390 px`);
+        await phone.screenshot({ path: join(SHOTS, `narrow-${slug(screen)}.png`) });
       }
     } finally {
       await phone.close();
@@ -130,6 +140,7 @@ describe.skipIf(!enabled)('shell in Chromium', () => {
         await page.getByRole('button', { name: screen, exact: true }).click();
         await settled(page);
         await expectAccessible(page, `${screen} (${scheme})`);
+        if (scheme === 'dark') await page.screenshot({ path: join(SHOTS, `dark-${slug(screen)}.png`) });
       }
     }
     await page.emulateMedia({ colorScheme: 'light' });

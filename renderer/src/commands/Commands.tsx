@@ -25,7 +25,7 @@ import type { Client } from '../../../main/contract/contract';
 import { type CommandView, commandTextOf } from '../../../main/contract/queue-schemas';
 import { useNow } from '../clock';
 import { useDialogs } from '../dialogs';
-import { latestError } from '../errors';
+import { latestError, userMessage } from '../errors';
 import { ago, dateTime, number } from '../format';
 import { i18n } from '../i18n';
 import { liveClipped, type OutputChunk, textsOf, useLiveOutput } from '../live-output';
@@ -110,7 +110,7 @@ export function CommandList({
   if (list.error) {
     return (
       <Alert role="alert" color="red">
-        {list.error.message}
+        {userMessage(list.error)}
       </Alert>
     );
   }
@@ -386,7 +386,7 @@ function CommandDetail({
       )}
       {error && (
         <Alert role="alert" color="red">
-          {error.message}
+          {userMessage(error)}
         </Alert>
       )}
       <Group className="row" gap="sm">

@@ -1,32 +1,23 @@
-import {
-  Alert,
-  Button,
-  Checkbox,
-  Fieldset,
-  Group,
-  NumberInput,
-  Stack,
-  Text,
-  Textarea,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Button, Group, NumberInput, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isTerminalStatus } from '../../../main/contract/command-status';
 import type { AnyEvent, Client, OutputOf } from '../../../main/contract/contract';
 import { matchesLabelFilter } from '../../../main/contract/labels';
+import { userMessage } from '../errors';
 import { Shortcut } from '../shell/palette';
 import { nodesQuery } from '../sync';
 import type { Transport } from '../transport';
 import { MergedLines, OutputPane, SegmentedView, TruncationNotice } from './command-output';
+import { NodePicker } from './NodePicker';
 
 type Command = OutputOf<'enqueueCommands'>['commands'][number];
 type Live = { status: string; exitCode: number | null; stdout: string; stderr: string };
 type CommandEvent = Extract<AnyEvent, { event: 'commandStatus' | 'commandOutput' }>;
 
 const MAX_LIVE_CHARS = 200_000;
+const NO_NODES: never[] = [];
 const MAX_MERGED_LINES = 5_000;
 const MAX_EARLY_EVENTS = 1_000;
 
@@ -138,13 +129,16 @@ export function RunCommand({
     event?.preventDefault();
     if (text.trim() && selected.size > 0) run.mutate();
   };
-  const toggle = (id: string) =>
-    setSelected((s) => {
-      const next = new Set(s);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
+  const toggle = useCallback(
+    (id: string) =>
+      setSelected((s) => {
+        const next = new Set(s);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [],
+  );
 
   const done = commands.filter((c) => isTerminalStatus(live[c.id]?.status ?? '')).length;
   const failed = commands.filter((c) => {
@@ -157,7 +151,7 @@ export function RunCommand({
   const deadlineSec = deadlineMin.trim() === '' ? null : Math.round(Number(deadlineMin) * 60);
   const deadlineProblem =
     deadlineSec !== null && !(deadlineSec >= 60 && deadlineSec <= 30 * 86_400) ? t('run.deadlineRange') : null;
-  const allNodes = nodes.data ?? [];
+  const allNodes = nodes.data ?? NO_NODES;
 
   return (
     <Stack className="run-command" gap="md">
@@ -183,19 +177,7 @@ export function RunCommand({
               {t('run.selectMatching')}
             </Button>
           </Group>
-          <Fieldset legend={t('run.nodes')} className="node-picker">
-            <Group gap="md">
-              {allNodes.map((node) => (
-                <Checkbox
-                  key={node.id}
-                  label={node.name}
-                  className={node.status}
-                  checked={selected.has(node.id)}
-                  onChange={() => toggle(node.id)}
-                />
-              ))}
-            </Group>
-          </Fieldset>
+          <NodePicker legend={t('run.nodes')} nodes={allNodes} selected={selected} onToggle={toggle} />
           <Textarea
             id="command-text"
             label={t('run.command')}
@@ -259,7 +241,7 @@ export function RunCommand({
           )}
           {run.error && (
             <Alert role="alert" color="red">
-              {run.error.message}
+              {userMessage(run.error)}
             </Alert>
           )}
         </Stack>

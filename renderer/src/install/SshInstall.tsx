@@ -23,6 +23,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, InputOf, OutputOf } from '../../../main/contract/contract';
+import { userMessage } from '../errors';
 import { i18n } from '../i18n';
 import { ScrollTable } from '../shell/ScrollTable';
 import type { Transport } from '../transport';
@@ -183,9 +184,9 @@ export function SshInstall({ client, transport }: { client: Client; transport: T
               mb={8}
             />
           </Group>
-          {(formError ?? start.error?.message) && (
+          {(formError ?? start.error) && (
             <Alert role="alert" color="red">
-              {formError ?? start.error?.message}
+              {formError ?? userMessage(start.error)}
             </Alert>
           )}
           <Group>

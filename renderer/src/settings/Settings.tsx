@@ -5,6 +5,7 @@ import { Alert, Code, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
+import { userMessage } from '../errors';
 import { ago } from '../format';
 import { ScrollTable } from '../shell/ScrollTable';
 import { Appearance } from './Appearance';
@@ -61,7 +62,7 @@ export function Settings({ client }: { client: Client }) {
       </Title>
       {error && (
         <Alert role="alert" color="red">
-          {error.message}
+          {userMessage(error)}
         </Alert>
       )}
       {health.data && !health.data.ok && (

@@ -4,7 +4,7 @@
 //   usePaletteActions(useMemo(() => [{ id: 'files:refresh', group: t('…'), label: t('…'), run: refresh }], [t]));
 import { Kbd, Text } from '@mantine/core';
 import { type HotkeyItem, useHotkeys } from '@mantine/hooks';
-import { Spotlight, spotlight } from '@mantine/spotlight';
+import { createSpotlight, Spotlight, useSpotlight } from '@mantine/spotlight';
 import { IconSearch } from '@tabler/icons-react';
 import { type ReactNode, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -57,7 +57,9 @@ function useRegisteredActions(): readonly PaletteAction[] {
   );
 }
 
-export const openPalette = spotlight.open;
+// The palette's own store: the shell reads whether it is open (it filters only then).
+const [paletteStore, palette] = createSpotlight();
+export const openPalette = palette.open;
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 
@@ -107,9 +109,16 @@ export function CommandPalette() {
       { id: 'palette:escape', group, label: t('palette.closeDialog'), shortcut: 'escape', run: () => undefined },
     ];
   }, [t]);
-  const groups = useMemo(() => matching([...registered, ...own], query, LIMIT), [registered, own, query]);
+  // Filtered only while open: a fleet of thousands registers thousands of node actions, and the list
+  // refreshes with the fleet.
+  const { opened } = useSpotlight(paletteStore);
+  const groups = useMemo(
+    () => (opened ? matching([...registered, ...own], query, LIMIT) : []),
+    [opened, registered, own, query],
+  );
   return (
     <Spotlight.Root
+      store={paletteStore}
       query={query}
       onQueryChange={setQuery}
       shortcut={['mod + K']}

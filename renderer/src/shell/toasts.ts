@@ -1,6 +1,7 @@
 // Toasts (Mantine notifications): short news about something the user did or that happened in the
 // background. Errors stay until closed (the user must get to read them); success fades after 4 s.
 import { notifications } from '@mantine/notifications';
+import { userMessage } from '../errors';
 import { i18n } from '../i18n';
 
 export function toastSuccess(message: string, title?: string): void {
@@ -8,7 +9,7 @@ export function toastSuccess(message: string, title?: string): void {
 }
 
 export function toastError(error: unknown, title?: string): void {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = userMessage(error);
   notifications.show({ color: 'red', title: title ?? i18n.t('common:toast.error'), message, autoClose: false });
 }
 

@@ -4,8 +4,6 @@ import {
   Alert,
   Anchor,
   Button,
-  Checkbox,
-  Fieldset,
   Group,
   NumberInput,
   Paper,
@@ -21,12 +19,14 @@ import {
 import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Cron } from 'croner';
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../../main/contract/contract';
 import { useNow } from '../clock';
 import { StatusBadge } from '../commands/command-output';
+import { NodePicker } from '../commands/NodePicker';
 import { useDialogs } from '../dialogs';
+import { userMessage } from '../errors';
 import { dateTime } from '../format';
 import { i18n } from '../i18n';
 import { ScrollTable } from '../shell/ScrollTable';
@@ -34,6 +34,7 @@ import { nodesQuery } from '../sync';
 
 type Task = OutputOf<'listTasks'>[number];
 type Run = OutputOf<'listTaskRuns'>[number];
+const NO_NODES: never[] = [];
 
 function previewRuns(schedule: string, timezone: string): { runs: Date[]; error: string | null } {
   if (!schedule.trim()) return { runs: [], error: null };
@@ -98,7 +99,7 @@ export function Tasks({ client }: { client: Client }) {
       </Group>
       {error && (
         <Alert role="alert" color="red">
-          {error.message}
+          {userMessage(error)}
         </Alert>
       )}
       {editing && (
@@ -174,6 +175,16 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
   // Minutes in the form; a target whose command has not reached its node by then ends expired.
   const [deadlineMin, setDeadlineMin] = useState(Math.round((task?.deadlineSec ?? 3_600) / 60));
   const preview = useMemo(() => previewRuns(schedule, timezone), [schedule, timezone]);
+  const toggle = useCallback(
+    (id: string) =>
+      setNodeIds((current) => {
+        const next = new Set(current);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [],
+  );
   const save = useMutation({
     mutationFn: () => {
       const body = {
@@ -233,31 +244,13 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
           required
           withAsterisk={false}
         />
-        <Fieldset legend={t('form.targets')}>
-          <Stack gap="sm">
-            <Group gap="md" className="node-picker">
-              {(nodes.data ?? []).map((n) => (
-                <Checkbox
-                  key={n.id}
-                  label={n.name}
-                  checked={nodeIds.has(n.id)}
-                  onChange={(e) => {
-                    const next = new Set(nodeIds);
-                    if (e.currentTarget.checked) next.add(n.id);
-                    else next.delete(n.id);
-                    setNodeIds(next);
-                  }}
-                />
-              ))}
-            </Group>
-            <TextInput
-              label={t('form.selector')}
-              value={selector}
-              placeholder="role=web, env=prod"
-              onChange={(e) => setSelector(e.currentTarget.value)}
-            />
-          </Stack>
-        </Fieldset>
+        <NodePicker legend={t('form.targets')} nodes={nodes.data ?? NO_NODES} selected={nodeIds} onToggle={toggle} />
+        <TextInput
+          label={t('form.selector')}
+          value={selector}
+          placeholder="role=web, env=prod"
+          onChange={(e) => setSelector(e.currentTarget.value)}
+        />
         <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }}>
           <TextInput
             label={t('form.schedule')}
@@ -303,7 +296,7 @@ function TaskForm({ client, task, onDone }: { client: Client; task: Task | null;
         )}
         {error && (
           <Alert role="alert" color="red">
-            {error.message}
+            {userMessage(error)}
           </Alert>
         )}
         <Group gap="sm">
@@ -367,7 +360,7 @@ function RunHistory({ client, taskId }: { client: Client; taskId: string }) {
       </Title>
       {cancel.error && (
         <Alert role="alert" color="red">
-          {cancel.error.message}
+          {userMessage(cancel.error)}
         </Alert>
       )}
       {runs.data?.length === 0 && <p className="empty">{t('runs.empty')}</p>}
