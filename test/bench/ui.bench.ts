@@ -22,7 +22,7 @@ import { benchMaster, createNodes, externalSwarm, percentile, saveResult, sleep 
 async function measureFrames(page: Page, seconds: number) {
   // A string, not a function: the TypeScript loader would add helpers the page does not have.
   const deltas = (await page.evaluate(`(async () => {
-    const body = document.querySelector('[data-fleet-scroller]');
+    const body = document.querySelector('[data-fleet-scroller]') ?? document.querySelector('tbody.grid-body');
     const out = [];
     let last = performance.now();
     const end = last + ${seconds * 1000};
@@ -97,7 +97,8 @@ async function frameTimes(nodes: number, seconds = 10) {
     port: 0,
     master,
     log: silentLogger,
-    staticDir: join(ROOT, 'out/renderer'),
+    // FLEETDECK_BENCH_UI_STATIC=<an older out/renderer> measures that build's frames instead.
+    staticDir: process.env.FLEETDECK_BENCH_UI_STATIC ?? join(ROOT, 'out/renderer'),
   });
   const { port } = await server.start();
   const { tokens } = await createNodes(master, nodes, 'ui');
@@ -105,19 +106,29 @@ async function frameTimes(nodes: number, seconds = 10) {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    // The ceiling on this machine right now: the same browser scrolling a page with nothing on it
+    // (a busy machine lowers both; the ratio to it is what the fleet view costs).
+    await page.setContent(
+      '<div data-fleet-scroller style="height:800px;overflow:auto"><div style="height:400000px"></div></div>',
+    );
+    const ceiling = await measureFrames(page, seconds);
     await page.addInitScript(() => sessionStorage.setItem('fleetdeck.adminToken', 'bench-admin-token-0123456789'));
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.getByText(`${nodes + 1} of ${nodes + 1} shown`).waitFor({ timeout: 60_000 });
     await sleep(3_000);
     const steady = await measureFrames(page, seconds);
-    // The same fleet as cards (the view is remembered in the browser), then back to the table.
-    await page.locator('label', { hasText: 'Cards' }).click();
-    await page.locator('[data-fleet-scroller="cards"]').waitFor();
-    await sleep(2_000);
-    const cards = await measureFrames(page, seconds);
-    await page.locator('label', { hasText: 'Table' }).click();
-    await page.locator('[data-fleet-scroller="table"]').waitFor();
-    await sleep(2_000);
+    // The same fleet as cards (the view is remembered in the browser), then back to the table. An
+    // older build (FLEETDECK_BENCH_UI_STATIC) may have no cards.
+    let cards: Awaited<ReturnType<typeof measureFrames>> | null = null;
+    if ((await page.locator('label', { hasText: 'Cards' }).count()) > 0) {
+      await page.locator('label', { hasText: 'Cards' }).click();
+      await page.locator('[data-fleet-scroller="cards"]').waitFor();
+      await sleep(2_000);
+      cards = await measureFrames(page, seconds);
+      await page.locator('label', { hasText: 'Table' }).click();
+      await page.locator('[data-fleet-scroller="table"]').waitFor();
+      await sleep(2_000);
+    }
     // The storm's size: nodeStatus events (offline, then online again) while it lasts.
     let statusEvents = 0;
     const unsubscribe = master.bus.subscribe((m) => {
@@ -125,7 +136,7 @@ async function frameTimes(nodes: number, seconds = 10) {
     });
     const storm = { ...(await reconnectStorm(page, swarm.pid, 20)), statusEvents };
     unsubscribe();
-    return { nodes, ...steady, cards, storm };
+    return { nodes, ceiling, ...steady, cards, storm };
   } finally {
     await browser.close();
     await swarm.stop();
@@ -235,8 +246,18 @@ export async function runUiBenchmarks() {
   for (const nodes of sizes) results.push(await frameTimes(nodes, seconds));
   console.table(
     results.flatMap((r) => [
-      { phase: 'steady (table)', nodes: r.nodes, ...frameRow(r) },
-      { phase: 'steady (cards)', nodes: r.nodes, ...frameRow(r.cards) },
+      { phase: 'ceiling (empty page)', nodes: r.nodes, ...frameRow(r.ceiling) },
+      { phase: 'steady (table)', nodes: r.nodes, ...frameRow(r), 'fps / ceiling': ratio(r, r.ceiling) },
+      ...(r.cards
+        ? [
+            {
+              phase: 'steady (cards)',
+              nodes: r.nodes,
+              ...frameRow(r.cards),
+              'fps / ceiling': ratio(r.cards, r.ceiling),
+            },
+          ]
+        : []),
       {
         phase: 'reconnect storm',
         nodes: r.nodes,
@@ -249,6 +270,8 @@ export async function runUiBenchmarks() {
   );
   saveResult('ui', { firstScreen: first, frames: results });
 }
+
+const ratio = (a: { fps: number }, ceiling: { fps: number }) => (a.fps / Math.max(1, ceiling.fps)).toFixed(2);
 
 function frameRow(r: { fps: number; p50Ms: number; p95Ms: number; p99Ms: number; over50MsShare: number }) {
   return {

@@ -83,6 +83,21 @@ describe.skipIf(!enabled)('fleet view in Chromium', () => {
     await page.locator('label', { hasText: 'Cards' }).click();
     expect(await card('gone-1').getAttribute('data-stale')).toBe('true');
     await expect.poll(() => card('gone-1').locator('.status-badge').textContent()).toMatch(/^Offline \d+ (s|min)$/);
+    // Cards have no column headers: they sort from the toolbar (most recently seen first).
+    await page.getByRole('combobox', { name: 'Sort by' }).click();
+    await page.getByRole('option', { name: 'Sort by Last seen' }).click();
+    const order = () =>
+      page.locator('.fleet-card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-node-id')));
+    await expect.poll(async () => (await order()).at(-1)).toBe(ids['gone-1']);
+    await page.getByRole('combobox', { name: 'Sort by' }).click();
+    await page.getByRole('option', { name: 'Sort by Name' }).click();
+    const names = () => page.locator('.fleet-card .name').allTextContents();
+    const sortedByName = async () => {
+      const shown = (await names()).map((n) => n.toLowerCase());
+      return shown.join('|') === [...shown].sort().join('|');
+    };
+    await expect.poll(sortedByName).toBe(true);
+    expect((await names()).indexOf('db-1')).toBeLessThan((await names()).indexOf('web-1'));
   });
 
   it('groups by the label the user picks, the nodes without it last', async () => {

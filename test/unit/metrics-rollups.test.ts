@@ -8,7 +8,7 @@ import { silentLogger } from '../../main/core/log.js';
 import { DAY_MS, DayCalendar, HOUR_MS, MINUTE_MS } from '../../main/core/metrics/calendar.js';
 import { MetricsRetentionJob } from '../../main/core/metrics/metrics-retention.js';
 import { type MetricsOptions, MetricsService } from '../../main/core/metrics/metrics-service.js';
-import { metricSeries, trafficReport, transferReport } from '../../main/core/metrics/queries.js';
+import { fleetTransferReport, metricSeries, trafficReport, transferReport } from '../../main/core/metrics/queries.js';
 import { emptyRow } from '../../main/core/metrics/rollup-buffer.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
 import type { Store } from '../../main/core/store/store.js';
@@ -145,6 +145,14 @@ describe.each(storeTargets())('metrics on $name', (target) => {
       const previous = await transferReport(store.db, metrics, nodeId, 'previous', now);
       expect(previous).toMatchObject({ cycleStart: '2026-10-23', cycleEnd: '2026-11-23', rxBytes: 1_000 });
       expect(previous.days).toEqual([{ day: '2026-11-22', rxBytes: 1_000, txBytes: 0 }]);
+      // The fleet's cycle totals (the cards): the same sums, written and still buffered alike.
+      host.rx += 5_000;
+      metrics.ingest(nodeId, message(host.sample(t0 + 6_000)), t0 + 6_000);
+      const fleet = await fleetTransferReport(store.db, metrics, 'current', now);
+      expect(fleet).toMatchObject({ cycleStart: '2026-11-23', cycleEnd: '2026-12-23', timeZone: 'Asia/Tokyo' });
+      expect(fleet.nodes).toEqual([{ nodeId, rxBytes: 35_000, txBytes: 0 }]);
+      const fleetBefore = await fleetTransferReport(store.db, metrics, 'previous', now);
+      expect(fleetBefore.nodes).toEqual([{ nodeId, rxBytes: 1_000, txBytes: 0 }]);
     });
 
     it('counts traffic moved while the master was down exactly once after a graceful restart', async () => {

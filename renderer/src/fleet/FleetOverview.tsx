@@ -41,6 +41,8 @@ function startOfToday(): number {
 }
 
 type StatusFilter = 'all' | Node['status'];
+/** The cards have no column headers: the same orders, highest first except for names. */
+const CARD_SORTS: SortKey[] = ['name', 'status', 'cpu', 'memory', 'disk', 'rx', 'tx', 'lastSeen'];
 
 export function FleetOverview({
   client,
@@ -169,6 +171,19 @@ export function FleetOverview({
           disabled={keys.length === 0}
           w={190}
         />
+        {view === 'cards' && (
+          <Select
+            aria-label={t('toolbar.sortBy')}
+            value={sort.key}
+            onChange={(v) => v && setSort({ key: v as SortKey, desc: v !== 'name' && v !== 'os' })}
+            allowDeselect={false}
+            data={CARD_SORTS.map((key) => ({
+              value: key,
+              label: t('toolbar.sortByKey', { column: t(`columns.${key}`) }),
+            }))}
+            w={190}
+          />
+        )}
         {!narrow && (
           <SegmentedControl
             aria-label={t('toolbar.view')}

@@ -1,6 +1,5 @@
 // The fleet as a table: one sortable row per node, virtualized so ten thousand rows scroll smoothly
 // while they update about once a second; a group's heading is a row of its own.
-import { UnstyledButton } from '@mantine/core';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ago, bytes, percent, rate, share } from '../format';
@@ -10,7 +9,7 @@ import { type Group, type ListItem, listItems, type SortKey, staleness } from '.
 import { GroupHeading } from './GroupHeading';
 import { OsIcon, StatusBadge } from './node-bits';
 import { Sparkline } from './Sparkline';
-import { UptimeBar } from './UptimeBar';
+import { UptimeStrip } from './UptimeBar';
 import { type Sort, SortHeader, VirtualRows } from './VirtualTable';
 
 const COLUMNS: SortKey[] = ['status', 'name', 'cpu', 'memory', 'disk', 'rx', 'tx'];
@@ -90,9 +89,9 @@ export function FleetTable(props: {
                   <StatusBadge node={node} now={now} />
                 </td>
                 <td>
-                  <UnstyledButton className="node-link" onClick={() => onOpen(node.id)}>
+                  <button type="button" className="link node-link" onClick={() => onOpen(node.id)}>
                     {node.name}
-                  </UnstyledButton>
+                  </button>
                 </td>
                 <td className="cpu">
                   <span>{percent(m?.cpu)}</span>
@@ -111,12 +110,7 @@ export function FleetTable(props: {
                 <td>{rate(m?.txBps)}</td>
                 <td className="uptime-cell">
                   {days && (
-                    <UptimeBar
-                      days={days}
-                      compact
-                      height={14}
-                      label={t('uptime.label', { name: node.name, days: days.length })}
-                    />
+                    <UptimeStrip days={days} label={t('uptime.label', { name: node.name, days: days.length })} />
                   )}
                 </td>
                 <td>

@@ -2,9 +2,10 @@
 // outages grow, grey before the node's first connect. Hovering a day (or moving through the days with
 // the arrow keys once the bar has focus) shows that day: its uptime and, where known, its outages.
 import { Paper, Text } from '@mantine/core';
-import { type KeyboardEvent, type MouseEvent, useId, useState } from 'react';
+import { type KeyboardEvent, type MouseEvent, memo, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { dateTime, percent, timeOfDay } from '../format';
+import { i18n } from '../i18n';
 import './fleet.css';
 
 export interface UptimeDay {
@@ -25,7 +26,8 @@ export function uptimeLevel(ratio: number | null): 'none' | 'ok' | 'minor' | 'ma
   return 'down';
 }
 
-export function UptimeBar({
+/** Memoized: the fleet re-renders its rows every second, the days change every few minutes. */
+export const UptimeBar = memo(function UptimeBar({
   days,
   label,
   height = 24,
@@ -135,5 +137,46 @@ export function UptimeBar({
         </Paper>
       )}
     </div>
+  );
+});
+
+const LEVEL_VAR = {
+  none: 'var(--up-none)',
+  ok: 'var(--up-ok)',
+  minor: 'var(--up-minor)',
+  major: 'var(--up-major)',
+  down: 'var(--up-down)',
+} as const;
+
+/**
+ * The table's bar: one element whose background is the days (a row mounts it at every scroll step, so it
+ * has no hooks and no hover of its own; its title sums the window up, the node page has the detail).
+ */
+export function UptimeStrip({ days, label }: { days: readonly UptimeDay[]; label: string }) {
+  const n = Math.max(1, days.length);
+  const stops = days.map((d, i) => {
+    const colour = LEVEL_VAR[uptimeLevel(d.ratio)];
+    const from = ((i / n) * 100).toFixed(2);
+    const to = (((i + 1) / n) * 100).toFixed(2);
+    return `${colour} ${from}% calc(${to}% - 1px), transparent calc(${to}% - 1px) ${to}%`;
+  });
+  const outages = days.reduce((sum, d) => sum + d.outageCount, 0);
+  const worst = days.reduce<number | null>(
+    (min, d) => (d.ratio === null ? min : min === null ? d.ratio : Math.min(min, d.ratio)),
+    null,
+  );
+  return (
+    <span
+      className="uptime-strip"
+      role="img"
+      aria-label={label}
+      title={i18n.t('fleet:uptime.stripTitle', {
+        label,
+        worst: worst === null ? '—' : percent(worst * 100),
+        count: outages,
+      })}
+      data-outages={outages}
+      style={{ backgroundImage: `linear-gradient(to right, ${stops.join(', ')})` }}
+    />
   );
 }

@@ -18,14 +18,21 @@ export interface FleetUptimeIndex {
 export function indexUptime(data: OutputOf<'fleetUptime'> | undefined): FleetUptimeIndex {
   const byNode = new Map((data?.nodes ?? []).map((n) => [n.nodeId, n]));
   const spans = (data?.days ?? []).map((d) => d.to - d.from);
+  // Made once per node and answer: the same array each render lets the bars skip re-rendering.
+  const made = new Map<string, UptimeDay[]>();
   return {
     daysOf(nodeId) {
       const n = byNode.get(nodeId);
       if (!n || !data) return null;
-      return data.days.map((d, i) => {
-        const permille = n.permille[i] ?? null;
-        return { day: d.day, ratio: permille === null ? null : permille / 1000, outageCount: n.outages[i] ?? 0 };
-      });
+      let days = made.get(nodeId);
+      if (!days) {
+        days = data.days.map((d, i) => {
+          const permille = n.permille[i] ?? null;
+          return { day: d.day, ratio: permille === null ? null : permille / 1000, outageCount: n.outages[i] ?? 0 };
+        });
+        made.set(nodeId, days);
+      }
+      return days;
     },
     ratioOf(nodeId) {
       const n = byNode.get(nodeId);

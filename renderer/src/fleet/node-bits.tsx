@@ -9,7 +9,7 @@ import {
   IconBrandWindows,
   IconServer2,
 } from '@tabler/icons-react';
-import type { ComponentType } from 'react';
+import { type ComponentType, memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { dateTime, percent } from '../format';
 import { type Node, type OsFamily, osFamily } from './fleet-model';
@@ -30,7 +30,13 @@ const OS_ICONS: Record<OsFamily, ComponentType<{ size?: number; stroke?: number;
   unknown: IconServer2,
 };
 
-export function OsIcon({ node, size = 18 }: { node: Pick<Node, 'os' | 'platform'>; size?: number }) {
+export const OsIcon = memo(function OsIcon({
+  node,
+  size = 18,
+}: {
+  node: Pick<Node, 'os' | 'platform'>;
+  size?: number;
+}) {
   const family = osFamily(node);
   const Icon = OS_ICONS[family];
   return (
@@ -38,7 +44,7 @@ export function OsIcon({ node, size = 18 }: { node: Pick<Node, 'os' | 'platform'
       <Icon size={size} stroke={1.5} aria-hidden />
     </span>
   );
-}
+});
 
 /** "12 s", "3 min", "3 h", "2 d": how long ago, short enough for a badge. */
 export function useShortAge(): (since: number | null, now: number) => string {
@@ -55,8 +61,16 @@ export function useShortAge(): (since: number | null, now: number) => string {
 
 const STATUS_COLOUR = { online: 'green', offline: 'red', 'never-connected': 'gray' } as const;
 
-/** Online, "offline 3 h", never connected or revoked. */
-export function StatusBadge({ node, now }: { node: Node; now: number }) {
+/**
+ * Online, "offline 3 h", never connected or revoked. Memoized: only an offline node's badge changes as
+ * the clock ticks.
+ */
+export const StatusBadge = memo(
+  StatusBadgeOf,
+  (a, b) => a.node === b.node && (a.node.status !== 'offline' || a.now === b.now),
+);
+
+function StatusBadgeOf({ node, now }: { node: Node; now: number }) {
   const { t } = useTranslation('fleet');
   const age = useShortAge();
   const text = node.revoked
