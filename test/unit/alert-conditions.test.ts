@@ -2,7 +2,8 @@
 // maintenance windows and the preview's replay: pure functions, fed sequences.
 import { describe, expect, it } from 'vitest';
 import { AlertRuleSpec } from '../../main/contract/alert-schemas.js';
-import { type Phase, parseBytes, readingsOf, type Step, step } from '../../main/core/alerts/conditions.js';
+import { parseBytes } from '../../main/contract/byte-sizes.js';
+import { type Phase, readingsOf, type Step, step } from '../../main/core/alerts/conditions.js';
 import { agentOutdated } from '../../main/core/alerts/periodic-checks.js';
 import { replayMinutes, replayOffline } from '../../main/core/alerts/preview.js';
 import { isQuiet, openUntil, windowOf } from '../../main/core/alerts/silences.js';

@@ -3,9 +3,9 @@
 
 import type { z } from 'zod';
 import type { TrafficCondition } from '../../contract/alert-schemas.js';
+import { parseBytes } from '../../contract/byte-sizes.js';
 import { billingCycle, DAY_MS, type DayCalendar, parseYmd } from '../metrics/calendar.js';
 import type { Db } from '../store/schema.js';
-import { parseBytes } from './conditions.js';
 import { type IndexedNode, inScope } from './node-index.js';
 import type { Rule } from './rules.js';
 

@@ -1,0 +1,428 @@
+// The Alerts screen's Silences tab: silences (a rule and/or a label selector, until a time) and
+// recurring maintenance windows (cron, duration, time zone), each with what it matches and whether it
+// is in effect now. A silenced alert still shows in the list and history, marked; it sends nothing.
+import {
+  ActionIcon,
+  Badge,
+  Button,
+  Group,
+  Modal,
+  NumberInput,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+  VisuallyHidden,
+} from '@mantine/core';
+import { IconPlus, IconTrash } from '@tabler/icons-react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Cron } from 'croner';
+import { type FormEvent, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Client, OutputOf } from '../../../main/contract/contract';
+import { labelPairs, parseLabels } from '../../../main/contract/labels';
+import { useDialogs } from '../dialogs';
+import { dateTime } from '../format';
+import { toastError } from '../shell/toasts';
+import type { Transport } from '../transport';
+
+type Silence = OutputOf<'listSilences'>[number];
+type Window = OutputOf<'listMaintenanceWindows'>[number];
+
+const HOURS = [1, 2, 4, 8, 24, 72, 168];
+
+const selectorText = (s: Record<string, string> | null) =>
+  Object.entries(s ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+
+export function SilencesTab({ client }: { client: Client; transport: Transport }) {
+  return (
+    <Stack gap="xl">
+      <Silences client={client} />
+      <MaintenanceWindows client={client} />
+    </Stack>
+  );
+}
+
+function useRuleNames(client: Client) {
+  const rules = useQuery({ queryKey: ['alertRules'], queryFn: () => client.listAlertRules({}) });
+  const names = new Map((rules.data ?? []).map((r) => [r.id, r.name]));
+  return { options: (rules.data ?? []).map((r) => ({ value: r.id, label: r.name })), names };
+}
+
+function Matches({
+  ruleId,
+  selector,
+  names,
+}: {
+  ruleId: string | null;
+  selector: Record<string, string> | null;
+  names: Map<string, string>;
+}) {
+  const { t } = useTranslation('alerts');
+  const parts = [
+    ruleId ? t('silences.rule', { name: names.get(ruleId) ?? ruleId }) : null,
+    selector ? selectorText(selector) : null,
+  ];
+  const shown = parts.filter(Boolean).join(' · ');
+  return <>{shown || t('silences.everything')}</>;
+}
+
+function Silences({ client }: { client: Client }) {
+  const { t } = useTranslation(['alerts', 'common']);
+  const queryClient = useQueryClient();
+  const dialogs = useDialogs();
+  const silences = useQuery({ queryKey: ['silences'], queryFn: () => client.listSilences({}) });
+  const { names } = useRuleNames(client);
+  const [adding, setAdding] = useState(false);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['silences'] });
+  const remove = async (s: Silence) => {
+    if (
+      !(await dialogs.confirm({
+        title: t('silences.end.title'),
+        confirmLabel: t('silences.end.confirm'),
+        danger: true,
+      }))
+    )
+      return;
+    try {
+      await client.deleteSilence({ id: s.id });
+      void refresh();
+    } catch (error) {
+      toastError(error);
+    }
+  };
+  return (
+    <Stack gap="sm">
+      <Group justify="space-between">
+        <Title order={3} size="h4">
+          {t('silences.title')}
+        </Title>
+        <Button leftSection={<IconPlus size={16} />} onClick={() => setAdding(true)}>
+          {t('silences.new')}
+        </Button>
+      </Group>
+      {silences.error && <Text c="red">{silences.error.message}</Text>}
+      {silences.data?.length === 0 && <Text c="dimmed">{t('silences.none')}</Text>}
+      {silences.data && silences.data.length > 0 && (
+        <Table striped aria-label={t('silences.title')}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('silences.columns.matches')}</Table.Th>
+              <Table.Th>{t('silences.columns.from')}</Table.Th>
+              <Table.Th>{t('silences.columns.until')}</Table.Th>
+              <Table.Th>{t('silences.columns.comment')}</Table.Th>
+              <Table.Th>
+                <VisuallyHidden>{t('silences.columns.actions')}</VisuallyHidden>
+              </Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {silences.data.map((s) => (
+              <Table.Tr key={s.id}>
+                <Table.Td>
+                  <Matches ruleId={s.ruleId} selector={s.selector} names={names} />{' '}
+                  {s.active && (
+                    <Badge variant="light" color="gray">
+                      {t('silences.active')}
+                    </Badge>
+                  )}
+                </Table.Td>
+                <Table.Td>{dateTime(s.startsAt)}</Table.Td>
+                <Table.Td>{dateTime(s.endsAt)}</Table.Td>
+                <Table.Td>{s.comment}</Table.Td>
+                <Table.Td>
+                  <ActionIcon
+                    variant="subtle"
+                    color="red"
+                    aria-label={t('silences.end.label')}
+                    onClick={() => void remove(s)}
+                  >
+                    <IconTrash size={16} />
+                  </ActionIcon>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <Modal opened={adding} onClose={() => setAdding(false)} title={t('silences.new')}>
+        {adding && (
+          <SilenceForm
+            client={client}
+            onDone={() => {
+              setAdding(false);
+              void refresh();
+            }}
+          />
+        )}
+      </Modal>
+    </Stack>
+  );
+}
+
+function SilenceForm({ client, onDone }: { client: Client; onDone: () => void }) {
+  const { t } = useTranslation(['alerts', 'common']);
+  const { options } = useRuleNames(client);
+  const [ruleId, setRuleId] = useState<string | null>(null);
+  const [selector, setSelector] = useState('');
+  const [hours, setHours] = useState('2');
+  const [comment, setComment] = useState('');
+  const badSelector = labelPairs(selector).some(([key]) => !key);
+  const create = useMutation({
+    mutationFn: () => {
+      const labels = parseLabels(selector);
+      return client.createSilence({
+        ruleId,
+        selector: Object.keys(labels).length > 0 ? labels : null,
+        comment,
+        endsAt: Date.now() + Number(hours) * 3_600_000,
+      });
+    },
+    onSuccess: onDone,
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!badSelector) create.mutate();
+  };
+  return (
+    <form onSubmit={submit}>
+      <Stack gap="sm">
+        <Select
+          label={t('silences.fields.rule')}
+          placeholder={t('silences.anyRule')}
+          clearable
+          value={ruleId}
+          onChange={setRuleId}
+          data={options}
+        />
+        <TextInput
+          label={t('silences.fields.selector')}
+          description={t('silences.hints.selector')}
+          placeholder="role=db"
+          value={selector}
+          error={badSelector ? t('rules.problems.selector') : undefined}
+          onChange={(e) => setSelector(e.currentTarget.value)}
+        />
+        <Select
+          label={t('silences.fields.for')}
+          value={hours}
+          allowDeselect={false}
+          onChange={(v) => v && setHours(v)}
+          data={HOURS.map((h) => ({ value: String(h), label: t('silences.hours', { count: h }) }))}
+        />
+        <TextInput
+          label={t('silences.fields.comment')}
+          value={comment}
+          onChange={(e) => setComment(e.currentTarget.value)}
+        />
+        {create.error && (
+          <Text c="red" size="sm" role="alert">
+            {create.error.message}
+          </Text>
+        )}
+        <Group justify="flex-end">
+          <Button type="submit" loading={create.isPending}>
+            {t('silences.create')}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+function MaintenanceWindows({ client }: { client: Client }) {
+  const { t } = useTranslation(['alerts', 'common']);
+  const queryClient = useQueryClient();
+  const dialogs = useDialogs();
+  const windows = useQuery({
+    queryKey: ['maintenanceWindows'],
+    queryFn: () => client.listMaintenanceWindows({}),
+    refetchInterval: 60_000,
+  });
+  const { names } = useRuleNames(client);
+  const [adding, setAdding] = useState(false);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['maintenanceWindows'] });
+  const remove = async (w: Window) => {
+    const sure = await dialogs.confirm({
+      title: t('maintenance.delete.title', { name: w.name }),
+      confirmLabel: t('maintenance.delete.confirm'),
+      danger: true,
+    });
+    if (!sure) return;
+    try {
+      await client.deleteMaintenanceWindow({ id: w.id });
+      void refresh();
+    } catch (error) {
+      toastError(error);
+    }
+  };
+  return (
+    <Stack gap="sm">
+      <Group justify="space-between">
+        <Title order={3} size="h4">
+          {t('maintenance.title')}
+        </Title>
+        <Button leftSection={<IconPlus size={16} />} onClick={() => setAdding(true)}>
+          {t('maintenance.new')}
+        </Button>
+      </Group>
+      {windows.error && <Text c="red">{windows.error.message}</Text>}
+      {windows.data?.length === 0 && <Text c="dimmed">{t('maintenance.none')}</Text>}
+      {windows.data && windows.data.length > 0 && (
+        <Table striped aria-label={t('maintenance.title')}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('maintenance.columns.name')}</Table.Th>
+              <Table.Th>{t('maintenance.columns.schedule')}</Table.Th>
+              <Table.Th>{t('maintenance.columns.matches')}</Table.Th>
+              <Table.Th>{t('maintenance.columns.state')}</Table.Th>
+              <Table.Th>
+                <VisuallyHidden>{t('maintenance.columns.actions')}</VisuallyHidden>
+              </Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {windows.data.map((w) => (
+              <Table.Tr key={w.id}>
+                <Table.Td>{w.name}</Table.Td>
+                <Table.Td>
+                  <code>{w.cron}</code> {t('maintenance.forMinutes', { count: Math.round(w.durationSec / 60) })} (
+                  {w.timezone})
+                </Table.Td>
+                <Table.Td>
+                  <Matches ruleId={w.ruleId} selector={w.selector} names={names} />
+                </Table.Td>
+                <Table.Td>
+                  {!w.enabled
+                    ? t('maintenance.disabled')
+                    : w.activeUntil
+                      ? t('maintenance.openUntil', { at: dateTime(w.activeUntil) })
+                      : t('maintenance.next', { at: dateTime(w.nextStart) })}
+                </Table.Td>
+                <Table.Td>
+                  <ActionIcon
+                    variant="subtle"
+                    color="red"
+                    aria-label={t('maintenance.delete.label', { name: w.name })}
+                    onClick={() => void remove(w)}
+                  >
+                    <IconTrash size={16} />
+                  </ActionIcon>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <Modal opened={adding} onClose={() => setAdding(false)} title={t('maintenance.new')}>
+        {adding && (
+          <MaintenanceForm
+            client={client}
+            onDone={() => {
+              setAdding(false);
+              void refresh();
+            }}
+          />
+        )}
+      </Modal>
+    </Stack>
+  );
+}
+
+function nextStarts(cron: string, timezone: string): { runs: Date[]; error: boolean } {
+  try {
+    return { runs: new Cron(cron, { paused: true, timezone: timezone || 'UTC' }).nextRuns(3), error: false };
+  } catch {
+    return { runs: [], error: true };
+  }
+}
+
+function MaintenanceForm({ client, onDone }: { client: Client; onDone: () => void }) {
+  const { t } = useTranslation(['alerts', 'common']);
+  const { options } = useRuleNames(client);
+  const [name, setName] = useState('');
+  const [cron, setCron] = useState('0 2 * * 0');
+  const [minutes, setMinutes] = useState<number | string>(120);
+  const [timezone, setTimezone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+  const [ruleId, setRuleId] = useState<string | null>(null);
+  const [selector, setSelector] = useState('');
+  const preview = nextStarts(cron, timezone);
+  const create = useMutation({
+    mutationFn: () => {
+      const labels = parseLabels(selector);
+      return client.createMaintenanceWindow({
+        name,
+        cron,
+        durationSec: Math.round(Number(minutes) * 60),
+        timezone,
+        ruleId,
+        selector: Object.keys(labels).length > 0 ? labels : null,
+      });
+    },
+    onSuccess: onDone,
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (name.trim() && !preview.error) create.mutate();
+  };
+  return (
+    <form onSubmit={submit}>
+      <Stack gap="sm">
+        <TextInput
+          label={t('maintenance.fields.name')}
+          required
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+        />
+        <Group grow align="flex-start">
+          <TextInput
+            label={t('maintenance.fields.cron')}
+            description={t('maintenance.hints.cron')}
+            value={cron}
+            error={preview.error ? t('maintenance.badCron') : undefined}
+            onChange={(e) => setCron(e.currentTarget.value)}
+          />
+          <NumberInput label={t('maintenance.fields.minutes')} min={1} value={minutes} onChange={setMinutes} />
+          <TextInput
+            label={t('maintenance.fields.timezone')}
+            value={timezone}
+            onChange={(e) => setTimezone(e.currentTarget.value)}
+          />
+        </Group>
+        {preview.runs.length > 0 && (
+          <Text size="sm" c="dimmed">
+            {t('maintenance.nextStarts', { list: preview.runs.map((d) => dateTime(d.getTime())).join(', ') })}
+          </Text>
+        )}
+        <Select
+          label={t('silences.fields.rule')}
+          placeholder={t('silences.anyRule')}
+          clearable
+          value={ruleId}
+          onChange={setRuleId}
+          data={options}
+        />
+        <TextInput
+          label={t('silences.fields.selector')}
+          description={t('silences.hints.selector')}
+          value={selector}
+          onChange={(e) => setSelector(e.currentTarget.value)}
+        />
+        {create.error && (
+          <Text c="red" size="sm" role="alert">
+            {create.error.message}
+          </Text>
+        )}
+        <Group justify="flex-end">
+          <Button type="submit" loading={create.isPending}>
+            {t('maintenance.create')}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
