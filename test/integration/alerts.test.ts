@@ -273,6 +273,11 @@ describe('alert rules on a real master with real agents', () => {
     expect(fired).toMatchObject({ state: 'firing', silenced: false });
     expect(quiet).toMatchObject({ state: 'firing', silenced: true, action: null });
     expect(inWindow).toMatchObject({ state: 'firing', silenced: true });
+    const scraped = await fetch(new URL('/metrics', master.adminUrl), {
+      headers: { authorization: `Bearer ${master.adminToken}` },
+    }).then((r) => r.text());
+    expect(scraped).toMatch(/^fleetdeck_alerts_firing\{severity="warning"\} 3$/m);
+    expect(scraped).toMatch(/^fleetdeck_alerts_firing_silenced\{severity="warning"\} 2$/m);
     const runs = await master.client.listTaskRuns({ id: task.id });
     expect(runs).toHaveLength(1);
     expect(runs[0]?.reason).toMatch(/^alert "Act": CPU/);

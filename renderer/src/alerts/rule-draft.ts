@@ -1,9 +1,9 @@
 // The rule editor's form state and its conversion to and from the contract's rule: every field as the
 // form holds it (texts and numbers), so a half-typed rule is still a draft the preview can be asked about.
 
-import { parseBytes } from '../../../main/contract/byte-sizes';
-import type { InputOf, OutputOf } from '../../../main/contract/contract';
-import { labelPairs, parseLabels } from '../../../main/contract/labels';
+import { parseBytes } from '../../../main/contract/byte-sizes.js';
+import type { InputOf, OutputOf } from '../../../main/contract/contract.js';
+import { labelPairs, parseLabels } from '../../../main/contract/labels.js';
 
 export type Rule = OutputOf<'listAlertRules'>[number];
 export type RuleSpec = InputOf<'createAlertRule'>;
@@ -88,7 +88,7 @@ export function draftProblem(d: RuleDraft): string | null {
   if (d.kind === 'traffic' && d.quotaMode === 'bytes' && parseBytes(d.quota) === null) return 'rules.problems.quota';
   if (d.kind === 'traffic' && d.quotaMode === 'label' && !d.quotaLabel.trim()) return 'rules.problems.quotaLabel';
   if (d.kind === 'command' && d.outcomes.length === 0) return 'rules.problems.outcomes';
-  if (labelPairs(d.selector).some(([key]) => !key)) return 'rules.problems.selector';
+  if (labelPairs(d.selector).some(([key]: [string, string]) => !key)) return 'rules.problems.selector';
   return null;
 }
 

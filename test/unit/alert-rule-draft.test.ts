@@ -1,0 +1,55 @@
+// The rule editor's form state: every kind becomes a rule the contract accepts, a saved rule opens in
+// the editor as it was saved, and a half-filled form says what is missing.
+import { describe, expect, it } from 'vitest';
+import { AlertRuleSpec } from '../../main/contract/alert-schemas.js';
+import {
+  draftProblem,
+  draftToSpec,
+  EMPTY_DRAFT,
+  KINDS,
+  type Rule,
+  ruleToDraft,
+} from '../../renderer/src/alerts/rule-draft.js';
+
+describe('rule editor drafts', () => {
+  it('turns every kind into a rule the contract accepts, and back into the same form', () => {
+    for (const kind of KINDS) {
+      const draft = { ...EMPTY_DRAFT, name: `r-${kind}`, kind, recovery: 80, selector: 'role=web, env=prod' };
+      expect(draftProblem(draft)).toBeNull();
+      const spec = AlertRuleSpec.parse(draftToSpec(draft));
+      expect(spec.condition.kind).toBe(kind);
+      expect(spec.scope).toEqual({ selector: { role: 'web', env: 'prod' } });
+      const saved: Rule = { ...spec, id: 'rule_1', createdAt: 0, updatedAt: 0 } as Rule;
+      expect(AlertRuleSpec.parse(draftToSpec(ruleToDraft(saved)))).toEqual(spec);
+    }
+  });
+
+  it('reads a traffic quota as people write it', () => {
+    const spec = draftToSpec({
+      ...EMPTY_DRAFT,
+      name: 'q',
+      kind: 'traffic',
+      quota: '2 TB',
+      percent: 80,
+      forecastDays: 3,
+    });
+    expect(spec.condition).toMatchObject({ kind: 'traffic', quotaBytes: 2e12, percent: 80, forecastDays: 3 });
+    const byLabel = draftToSpec({
+      ...EMPTY_DRAFT,
+      name: 'q',
+      kind: 'traffic',
+      quotaMode: 'label',
+      quotaLabel: 'quota',
+    });
+    expect(byLabel.condition).toMatchObject({ quotaLabel: 'quota' });
+    expect(byLabel.condition).not.toHaveProperty('quotaBytes');
+  });
+
+  it('says what is missing before asking the master', () => {
+    expect(draftProblem({ ...EMPTY_DRAFT })).toBe('rules.problems.name');
+    expect(draftProblem({ ...EMPTY_DRAFT, name: 'x', threshold: '' })).toBe('rules.problems.threshold');
+    expect(draftProblem({ ...EMPTY_DRAFT, name: 'x', kind: 'traffic', quota: 'lots' })).toBe('rules.problems.quota');
+    expect(draftProblem({ ...EMPTY_DRAFT, name: 'x', kind: 'command', outcomes: [] })).toBe('rules.problems.outcomes');
+    expect(draftProblem({ ...EMPTY_DRAFT, name: 'x', selector: '=web' })).toBe('rules.problems.selector');
+  });
+});
