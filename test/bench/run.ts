@@ -1,5 +1,6 @@
 // `npm run bench [-- name…]`: runs the benchmarks (all, or those named), prints tables, writes
 // bench-results/*.json. Never part of npm test.
+import { runAlertBenchmarks } from './alerts.bench.js';
 import { runClusterBenchmarks } from './cluster.bench.js';
 import { runFileBenchmarks } from './files.bench.js';
 import { runHostileBenchmarks } from './hostile.bench.js';
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   storm: () => runStormBenchmarks(),
   memory: () => runMemoryBenchmarks(),
   hostile: runHostileBenchmarks,
+  alerts: runAlertBenchmarks,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(suites)) {

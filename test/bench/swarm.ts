@@ -217,11 +217,26 @@ export class Swarm {
   /** Connects every agent, a bounded number at a time. */
   async connect(parallel = 100): Promise<void> {
     for (let i = 0; i < this.agents.length; i += parallel) {
-      await Promise.all(this.agents.slice(i, i + parallel).map((a) => a.connect()));
+      await Promise.all(this.agents.slice(i, i + parallel).map((a) => connectRetrying(a)));
     }
   }
 
   close(): void {
     for (const agent of this.agents) agent.close();
+  }
+}
+
+/**
+ * A connection the master reset or refused during the storm (a busy machine misses a deadline) is
+ * dialled again, a few times, as a real agent would: one reset must not end the whole swarm.
+ */
+async function connectRetrying(agent: SimAgent, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await agent.connect();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
   }
 }
