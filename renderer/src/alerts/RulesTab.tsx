@@ -129,6 +129,7 @@ export function RulesTab({ client }: { client: Client; transport: Transport }) {
         </Table>
       )}
       <Modal
+        closeButtonProps={{ 'aria-label': t('common:dialogs.close') }}
         opened={editing !== null}
         onClose={() => setEditing(null)}
         size="xl"

@@ -149,7 +149,12 @@ function Silences({ client }: { client: Client }) {
           </Table.Tbody>
         </Table>
       )}
-      <Modal opened={adding} onClose={() => setAdding(false)} title={t('silences.new')}>
+      <Modal
+        closeButtonProps={{ 'aria-label': t('common:dialogs.close') }}
+        opened={adding}
+        onClose={() => setAdding(false)}
+        title={t('silences.new')}
+      >
         {adding && (
           <SilenceForm
             client={client}
@@ -318,7 +323,12 @@ function MaintenanceWindows({ client }: { client: Client }) {
           </Table.Tbody>
         </Table>
       )}
-      <Modal opened={adding} onClose={() => setAdding(false)} title={t('maintenance.new')}>
+      <Modal
+        closeButtonProps={{ 'aria-label': t('common:dialogs.close') }}
+        opened={adding}
+        onClose={() => setAdding(false)}
+        title={t('maintenance.new')}
+      >
         {adding && (
           <MaintenanceForm
             client={client}
