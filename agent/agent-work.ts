@@ -56,7 +56,7 @@ export interface AgentWorkOptions {
 }
 
 /** What the master sends about work; `welcome` and `error` are about the connection, which owns them. */
-export type WorkMessage = Exclude<MasterMessage, { type: 'welcome' | 'error' }>;
+export type WorkMessage = Exclude<MasterMessage, { type: 'welcome' | 'error' | 'upgrade' }>;
 
 export class AgentWork {
   private readonly journal: CommandJournal;

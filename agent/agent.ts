@@ -22,9 +22,11 @@ import {
   parseFrame,
   REJECT_REASON_HEADER,
   type TokenMessage,
+  type UpgradeMessage,
 } from './protocol.js';
 import { TerminalEndpoint } from './terminal/endpoint.js';
 import { effectiveToken, persistToken } from './token-store.js';
+import { confirmUpgrade, installUpgrade, pendingUpgrade, rollBack, type SelfProgram, selfProgram } from './upgrade.js';
 
 export type AgentState = 'connecting' | 'connected' | 'waiting' | 'stopped';
 
@@ -49,9 +51,16 @@ export class Agent {
   /** The certificate pins it accepts: configured, or stored after a rotation (pin-store.ts). */
   private pins: string[];
 
+  /** This process is the trial of an upgrade until the master welcomes it (upgrade.ts). */
+  private trial: { self: SelfProgram; timer: NodeJS.Timeout } | null = null;
+  private upgrading = false;
+  private dialedUrl = '';
+
   constructor(
     private readonly config: AgentConfig,
     private readonly log: AgentLogger,
+    /** How the process ends after an upgrade (its service manager starts the new or previous agent). */
+    private readonly exit: (code: number) => void = (code) => process.exit(code),
   ) {
     this.backoff = new Backoff({ baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs });
     this.token = config.token;
@@ -59,6 +68,7 @@ export class Agent {
   }
 
   start(): void {
+    if (!this.startTrial()) return;
     mkdirSync(this.config.stateDir, { recursive: true, mode: 0o700 });
     const chosen = effectiveToken(this.config.token, this.config.stateDir);
     this.token = chosen.token;
@@ -98,6 +108,50 @@ export class Agent {
     });
     this.work.start();
     this.connect();
+  }
+
+  /** False when this start rolled a failed upgrade back (the process is exiting). */
+  private startTrial(): boolean {
+    let self: SelfProgram;
+    try {
+      self = selfProgram();
+    } catch {
+      return true; // not run from a file (embedded in a test): nothing can be on trial
+    }
+    const pending = pendingUpgrade(self);
+    if (pending === 'rolled-back') {
+      this.log.error('the upgraded agent did not connect in time; the previous agent is back, restarting it');
+      this.exit(1);
+      return false;
+    }
+    if (pending) {
+      const timer = setTimeout(() => {
+        this.log.error('the upgraded agent did not connect in time; putting the previous agent back');
+        rollBack(self);
+        this.exit(1);
+      }, pending.deadlineMs - Date.now());
+      this.trial = { self, timer };
+    }
+    return true;
+  }
+
+  /** The master's offer: swapped in and restarted, or refused with the reason (nothing changed). */
+  private async upgrade(message: UpgradeMessage): Promise<void> {
+    if (this.upgrading || this.trial) return;
+    this.upgrading = true;
+    const pins = this.dialedUrl.startsWith('wss://') && this.pins.length > 0 ? this.pins : null;
+    try {
+      await installUpgrade(message, selfProgram(), { url: this.dialedUrl, pins });
+      this.log.info('installed the upgrade; restarting into it', { version: message.version });
+      this.send({ type: 'upgrade-status', id: message.id, phase: 'restarting', error: null });
+      await this.stop();
+      this.exit(0);
+    } catch (error) {
+      const reason = (error as Error).message.slice(0, 1000);
+      this.log.error('upgrade refused; this agent keeps running', { version: message.version, error: reason });
+      this.send({ type: 'upgrade-status', id: message.id, phase: 'failed', error: reason });
+      this.upgrading = false;
+    }
   }
 
   /** Sends when connected; what cannot be sent now is journaled and re-sent after reconnecting. */
@@ -140,6 +194,7 @@ export class Agent {
   private connect(): void {
     if (this.stopped) return;
     const url = this.config.masters[this.urlIndex % this.config.masters.length] as string;
+    this.dialedUrl = url;
     this.state = 'connecting';
     this.log.debug('connecting', { url });
     const pinned = url.startsWith('wss://') && this.pins.length > 0 ? this.pins : null;
@@ -269,6 +324,15 @@ export class Agent {
         this.startHeartbeat(message.heartbeatSec * 1000);
         this.log.info('connected', { node: message.nodeName, nodeId: message.nodeId, master: message.masterVersion });
         this.work?.connected();
+        if (this.trial) {
+          clearTimeout(this.trial.timer);
+          confirmUpgrade(this.trial.self);
+          this.trial = null;
+          this.log.info('the upgrade is confirmed: the master welcomed this version');
+        }
+        return;
+      case 'upgrade':
+        void this.upgrade(message);
         return;
       case 'error':
         this.log.warn('the master reported an error', { code: message.code, message: message.message });

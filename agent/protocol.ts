@@ -446,6 +446,34 @@ export const EndorsementChain = z.object({
     .max(32),
 });
 export type EndorsementChain = z.infer<typeof EndorsementChain>;
+// ---- in-band upgrade ----------------------------------------------------------------------------
+/** The largest agent file an upgrade downloads (the standalone executables are ~100 MB). */
+export const MAX_UPGRADE_BYTES = 256 * 1024 * 1024;
+export const UpgradeArtifact = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().min(1).max(MAX_UPGRADE_BYTES),
+});
+/**
+ * The master offers its agent: the agent fetches the file for how it runs (bundle or standalone for
+ * its arch) from the gateway over its pinned TLS, checks size and SHA-256, checks the file starts and
+ * names `version`, swaps it in, and restarts; it rolls back on its own if not connected by `timeoutSec`.
+ */
+export const UpgradeMessage = z.object({
+  type: z.literal('upgrade'),
+  id: CommandId,
+  version: z.string().min(1).max(64),
+  artifacts: z.record(z.string().max(64), UpgradeArtifact),
+  timeoutSec: z.number().int().min(10).max(3600),
+});
+export type UpgradeMessage = z.infer<typeof UpgradeMessage>;
+export const UpgradeStatusMessage = z.object({
+  type: z.literal('upgrade-status'),
+  id: CommandId,
+  /** restarting: swapped in, the agent exits now to run it; failed: nothing was changed. */
+  phase: z.enum(['restarting', 'failed']),
+  error: z.string().max(1024).nullable(),
+});
+export type UpgradeStatusMessage = z.infer<typeof UpgradeStatusMessage>;
 
 // ---- terminals: a pseudo-terminal on the host, streamed both ways with a credit window ----------
 
@@ -519,6 +547,7 @@ export const AgentMessage = z.discriminatedUnion('type', [
   PinsAckMessage,
   TerminalOpenedMessage,
   TerminalClosedMessage,
+  UpgradeStatusMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
@@ -558,6 +587,7 @@ export const MasterMessage = z.union([
     TerminalResizeMessage,
     TerminalAckMessage,
     TerminalCloseMessage,
+    UpgradeMessage,
   ]),
   RpcMessage,
 ]);

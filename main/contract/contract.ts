@@ -93,6 +93,7 @@ import {
   TaskSpec,
   TaskView,
 } from './queue-schemas.js';
+import { AgentRolloutView, StartAgentRollout } from './rollout-schemas.js';
 import {
   Booleanish,
   Empty,
@@ -586,6 +587,29 @@ export const contract = {
     input: Empty,
     output: z.array(EnrollmentCodeView),
   }),
+  startAgentRollout: op({
+    method: 'POST',
+    path: '/api/agent-rollouts',
+    summary:
+      "Upgrade agents in-band to the master's agent: staged, N at a time, stopping past a failure threshold; each agent rolls back on its own if not back in time",
+    input: StartAgentRollout,
+    output: AgentRolloutView,
+    status: 202,
+  }),
+  listAgentRollouts: op({
+    method: 'GET',
+    path: '/api/agent-rollouts',
+    summary: 'Agent rollouts of this master (in memory, newest first)',
+    input: Empty,
+    output: z.array(AgentRolloutView),
+  }),
+  getAgentRollout: op({
+    method: 'GET',
+    path: '/api/agent-rollouts/:id',
+    summary: 'One agent rollout with every node',
+    input: z.object({ id: z.string().max(64) }),
+    output: AgentRolloutView,
+  }),
   revokeEnrollmentCode: op({
     method: 'POST',
     path: '/api/enrollment-codes/:id/revoke',
@@ -867,6 +891,8 @@ export const events = {
   /** Headline numbers of the nodes that reported, coalesced to one event per second. */
   metrics: MetricsEvent,
   bootstrapProgress: BootstrapProgressEvent,
+  /** An agent rollout moved (a node upgraded or failed, a stage began, the rollout ended). */
+  agentRollout: AgentRolloutView,
   /** A notification attempt finished (delivered or failed). */
   notifyDelivery: DeliveryEvent,
   /** An alert's state changed (pending, firing, resolved, acknowledged). */

@@ -76,6 +76,7 @@ import { terminalHandlers } from './terminal/handlers.js';
 import { endStaleSessions } from './terminal/history.js';
 import { TerminalRetention } from './terminal/retention.js';
 import { DEFAULT_TERMINAL_OPTIONS, type TerminalOptions, TerminalSessions } from './terminal/sessions.js';
+import { AgentRollouts } from './upgrade/rollout.js';
 
 /** How long /api/health waits for the database before answering 503 with the reason. */
 const HEALTH_DATABASE_DEADLINE_MS = 600;
@@ -183,6 +184,8 @@ interface MasterParts {
   /** One-line installs: codes, and the agent files the gateway serves. */
   enrollment: EnrollmentCodes;
   artifacts: AgentArtifacts;
+  /** In-band agent upgrades, staged. */
+  rollouts: AgentRollouts;
 }
 
 export interface Master extends Readonly<MasterParts> {}
@@ -253,7 +256,7 @@ export class Master {
     /** `tokenHash`: the token the agent's connection used (null: the built-in local node). */
     const onAgentMessage = (nodeId: string, message: AgentMessage, tokenHash: string | null = null) => {
       routeAgentMessage(
-        { queue, fileRpc, transfers, metrics, tokens, certificates: () => certificates, terminals },
+        { queue, fileRpc, transfers, metrics, tokens, certificates: () => certificates, terminals, rollouts },
         nodeId,
         message,
         tokenHash,
@@ -273,6 +276,7 @@ export class Master {
     let installRoutes: InstallRoutes | null = null;
     /** Set once the cluster key is loaded (it seals the gateway keys in the store). */
     let certificates: GatewayCertificates | null = null;
+    const rollouts = new AgentRollouts(registry, links, artifacts, bus, log);
     const gateway = new AgentGateway({
       host: options.agentListen.host,
       port: options.agentListen.port,
@@ -499,6 +503,7 @@ export class Master {
       gatewayPort: port,
       enrollment,
       artifacts,
+      rollouts,
     };
     return new Master(options, parts);
   }
@@ -671,6 +676,9 @@ export class Master {
       ...metricHandlers(this.store.db, this.metrics, registry, this.minuteRetentionMs),
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials, this.tunnels),
       ...enrollHandlers(this.enrollment, () => this.installValues()),
+      startAgentRollout: (input) => this.rollouts.start(input),
+      listAgentRollouts: async () => this.rollouts.list(),
+      getAgentRollout: async ({ id }) => this.rollouts.get(id),
       ...notifyHandlers(this.notify),
       ...this.alerting.handlers(),
       ...terminalHandlers(this.terminals, registry, this.store.db),
@@ -769,6 +777,7 @@ interface Routes {
   /** The gateway's certificates (null until the cluster key is loaded, or without TLS). */
   certificates: () => GatewayCertificates | null;
   terminals: TerminalSessions;
+  rollouts: AgentRollouts;
 }
 
 /**
@@ -777,7 +786,7 @@ interface Routes {
  * an agent speaks only for itself.
  */
 async function routeAgentMessage(
-  { queue, fileRpc, transfers, metrics, tokens, certificates, terminals }: Routes,
+  { queue, fileRpc, transfers, metrics, tokens, certificates, terminals, rollouts }: Routes,
   nodeId: string,
   message: AgentMessage,
   tokenHash: string | null,
@@ -804,6 +813,8 @@ async function routeAgentMessage(
       return terminals.onOpened(nodeId, message.id, message.shell);
     case 'terminal-closed':
       return terminals.onClosed(nodeId, message);
+    case 'upgrade-status':
+      return rollouts.onStatus(nodeId, message);
     case 'transfer-meta':
     case 'transfer-end':
     case 'transfer-ready':

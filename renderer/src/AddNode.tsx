@@ -124,7 +124,7 @@ export function CredentialsPanel({
             {t('done')}
           </Button>
         </Group>
-        <Text size="sm" c={online ? 'green' : 'dimmed'} className="hint">
+        <Text size="sm" c={online ? 'var(--ok)' : 'dimmed'} className="hint">
           {online ? t('connected') : t('waiting')}
         </Text>
       </Stack>

@@ -249,6 +249,26 @@ if [ -n "$RUN_USER" ]; then chown -R "$RUN_USER:" "$PREFIX" "$CONF_DIR" "$STATE_
 # ---- the service -------------------------------------------------------------------------------
 if [ -n "$NODE" ]; then EXEC_START="$NODE $PROGRAM"; else EXEC_START=$PROGRAM; fi
 
+# Run before every start of the agent: an in-band upgrade that did not confirm itself by its deadline
+# (agent/upgrade.ts writes the marker) is undone here, even when the new build dies before it could.
+CHECK="$PREFIX/upgrade-check.sh"
+cat >"$CHECK.tmp" <<EOF
+#!/bin/sh
+# Written by the FleetDeck install script: puts the previous agent back after a failed upgrade.
+PROGRAM=$(quote "$PROGRAM")
+if [ -f "\$PROGRAM.upgrade" ]; then
+  read -r deadline _ <"\$PROGRAM.upgrade" || deadline=0
+  if [ "\$(date +%s)" -ge "\${deadline:-0}" ]; then
+    if [ -f "\$PROGRAM.prev" ]; then mv -f "\$PROGRAM.prev" "\$PROGRAM"; fi
+    rm -f "\$PROGRAM.upgrade"
+    echo "fleetdeck-agent: the upgrade did not come up in time; the previous agent is back" >&2
+  fi
+fi
+exit 0
+EOF
+chmod 755 "$CHECK.tmp"
+mv -f "$CHECK.tmp" "$CHECK"
+
 systemd_unit() {
   cat <<EOF
 # Written by the FleetDeck install script. Restart always, no start limit: an agent must come back.
@@ -259,6 +279,7 @@ Wants=network-online.target
 StartLimitIntervalSec=0
 
 [Service]
+ExecStartPre=$CHECK
 ExecStart=$EXEC_START --config $CONFIG
 Restart=always
 RestartSec=5
@@ -330,6 +351,7 @@ error_log=$(quote "$LOG_DIR/agent.log")
 respawn_delay=5
 respawn_max=0
 depend() { need net; }
+start_pre() { $(quote "$CHECK"); }
 EOF
   chmod 755 "$SCRIPT.tmp" && mv -f "$SCRIPT.tmp" "$SCRIPT"
   rc-update add fleetdeck-agent default >/dev/null 2>&1 || true
@@ -375,6 +397,7 @@ log_lines() {
 }
 while true; do
   rotate
+  $(quote "$CHECK") 2>&1 | log_lines
   $COMMAND 2>&1 | log_lines
   sleep 5
 done

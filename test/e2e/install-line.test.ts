@@ -74,5 +74,13 @@ describe.skipIf(!hasChromium())('install line in the UI', () => {
     supervisor = Number(readFileSync(join(home, '.local/state/fleetdeck-agent/supervisor.pid'), 'utf8'));
     await panel.getByText('edge-ui is enrolled and online.').waitFor({ timeout: 20_000 });
     await panel.getByText('used').waitFor();
+
+    // An in-band rollout from the fleet screen: the only agent already runs the master's version.
+    await page.getByRole('button', { name: 'Upgrade the fleet' }).click();
+    await page
+      .locator('.agent-rollout')
+      .getByText(/Upgraded to \S+: 1 of 1 nodes/)
+      .waitFor({ timeout: 15_000 });
+    await expectAccessible(page, 'fleet with an agent rollout');
   }, 90_000);
 });

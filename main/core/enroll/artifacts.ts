@@ -3,6 +3,7 @@
 // SHA-256. Hashes are computed once per file version (size and mtime), off the request path.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 export const ARTIFACT_NAMES = [
@@ -70,6 +71,17 @@ export class AgentArtifacts {
       cached.sha256.catch(() => this.cache.delete(name));
     }
     return { name, path, size: stat.size, sha256: await cached.sha256 };
+  }
+
+  /**
+   * The agent version the files are: read from the bundle (esbuild keeps `var VERSION = "…"`, from
+   * agent/version.ts); the standalone executables are built from the same bundle.
+   */
+  async version(): Promise<string | null> {
+    const bundle = await this.get('fleetdeck-agent.cjs');
+    if (!bundle) return null;
+    const text = await readFile(bundle.path, 'utf8');
+    return /\bvar VERSION = "([^"\s]{1,64})";/.exec(text)?.[1] ?? null;
   }
 
   /** `SHA256SUMS` in sha256sum's format. */

@@ -70,6 +70,8 @@ export class LocalNode {
   send(message: MasterMessage): boolean {
     // welcome and error are about a connection; the in-process node has none.
     if (message.type === 'welcome' || message.type === 'error') return true;
+    // The master's own machine runs the master's code: there is no agent file to upgrade.
+    if (message.type === 'upgrade') return false;
     this.work.handle(message);
     return true;
   }

@@ -12,6 +12,7 @@ import { AddNode, type Credentials, CredentialsPanel } from '../AddNode';
 import { useNow } from '../clock';
 import { useStaleSince } from '../connection';
 import { bytes, number, timeOfDay } from '../format';
+import { AgentRolloutPanel } from '../install/AgentRollout';
 import { SshInstall } from '../install/SshInstall';
 import { useFleetLive } from '../live';
 import { nodesQuery } from '../sync';
@@ -123,6 +124,7 @@ export function FleetOverview({
         <summary>{t('install.summary')}</summary>
         <SshInstall client={client} transport={transport} />
       </details>
+      <AgentRolloutPanel client={client} />
       {credentials && (
         <CredentialsPanel
           credentials={credentials}

@@ -68,9 +68,7 @@ export function InstallLinePanel({
             {batch ? t('runOnHosts', { count: code.maxUses }) : t('runOnHost', { name: code.name ?? '' })}{' '}
             <Code>{created.code}</Code>
           </Text>
-          <Badge color={code.state === 'active' ? 'blue' : code.state === 'used' ? 'green' : 'gray'}>
-            {t(`state.${code.state}`)}
-          </Badge>
+          <Badge variant="default">{t(`state.${code.state}`)}</Badge>
         </Group>
         <CopyLine label={t('curl')} line={created.install.curl} />
         <CopyLine label={t('wget')} line={created.install.wget} />
