@@ -98,7 +98,6 @@ describe.skipIf(!enabled)('shell in Chromium', () => {
     await page.getByRole('button', { name: '设置', exact: true }).click();
     await page.getByRole('heading', { name: '外观' }).waitFor();
     await expectAccessible(page, 'Settings in Chinese');
-    await page.screenshot({ path: join(SHOTS, 'settings-zh-CN.png') });
     await page.getByRole('combobox', { name: '界面语言' }).click();
     await page.getByRole('option', { name: /跟随系统/ }).click();
     await page.getByRole('button', { name: 'Tasks', exact: true }).waitFor();

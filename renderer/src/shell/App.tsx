@@ -74,7 +74,7 @@ function Shell({ transport, onLogOut }: { transport: Transport; onLogOut: () => 
   return (
     <AppShell
       header={{ height: 56 }}
-      navbar={{ width: 210, breakpoint: 'sm', collapsed: { mobile: !navOpen } }}
+      navbar={{ width: 240, breakpoint: 'sm', collapsed: { mobile: !navOpen } }}
       padding="md"
     >
       <AppShell.Header>
