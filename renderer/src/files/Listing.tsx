@@ -14,8 +14,8 @@ import {
   IconTrash,
 } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import { bytes, dateTime } from '../format';
 import { type Sort, SortHeader, VirtualRows } from '../fleet/VirtualTable';
+import { bytes, dateTime } from '../format';
 import type { Entry } from './Browser';
 import classes from './files.module.css';
 
