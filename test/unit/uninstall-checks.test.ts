@@ -28,7 +28,10 @@ const facts: HostFactsOverSsh = {
   crontab: false,
   sudo: false,
 };
-const sh = (command: string) => execFileSync('sh', ['-c', command], { encoding: 'utf8' });
+// HOME is the fake host's home: the checks look for files under $HOME, and the real one may hold an
+// SSH test's install record.
+const sh = (command: string) =>
+  execFileSync('sh', ['-c', command], { encoding: 'utf8', env: { ...process.env, HOME: facts.home } });
 
 describe('uninstall checks on the host', () => {
   it('finds a process still running from the install directory, kills it, and reports files left', async () => {
