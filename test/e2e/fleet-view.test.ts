@@ -65,8 +65,11 @@ describe.skipIf(!enabled)('fleet view in Chromium', () => {
     await page.locator('label', { hasText: 'Cards' }).click();
     await card('web-1').waitFor();
     expect(await page.locator('tr[data-node-id]').count()).toBe(0);
-    // Live figures reach the card: CPU has a value once the agent has reported twice.
-    await expect.poll(() => card('web-1').locator('.fleet-meter .value').first().textContent()).toMatch(/\d%$/);
+    // Live figures reach the card: CPU has a value once the agent has reported twice (a few sampling
+    // intervals after it connected, more than expect.poll's default second).
+    await expect
+      .poll(() => card('web-1').locator('.fleet-meter .value').first().textContent(), { timeout: 15_000 })
+      .toMatch(/\d%$/);
     await expectAccessible(page, 'the fleet cards');
     await page.reload();
     await card('web-1').waitFor();
