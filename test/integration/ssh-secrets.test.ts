@@ -109,7 +109,8 @@ describe.runIf(hasSshd())('SSH secrets from an older data dir and across a key r
     const keys = readKeyFile(join(dataDir, 'cluster.key')).map(keyIdOf);
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(before);
-    expect(rotate.stdout).toContain(`Rotated the cluster key: ${before} → ${keys[0]}; 1 sealed secret(s) re-sealed`);
+    // The saved SSH credential and the gateway's TLS key (sealed since certificates live in the store).
+    expect(rotate.stdout).toContain(`Rotated the cluster key: ${before} → ${keys[0]}; 2 sealed secret(s) re-sealed`);
     expect(credentialRows().every((r) => r.sealed.startsWith(`fdk1.${keys[0]}.`))).toBe(true);
     const job = await installWith('old-credential');
     expect(job.hosts[0]?.status, job.hosts[0]?.message ?? '').toBe('done');
