@@ -37,6 +37,7 @@ import {
   StartBootstrap,
   TunnelView,
 } from './bootstrap-schemas.js';
+import type { Caller } from './caller.js';
 import { CreatedEnrollmentCode, CreateEnrollmentCode, EnrollmentCodeView } from './enroll-schemas.js';
 import {
   ControlTransfer,
@@ -874,7 +875,10 @@ export type ParsedInputOf<K extends OperationName> = z.output<Contract[K]['input
 export type OutputOf<K extends OperationName> = z.output<Contract[K]['output']>;
 
 /** What every transport must provide: one async function per operation. */
-export type Handlers = { [K in OperationName]: (input: ParsedInputOf<K>) => Promise<OutputOf<K>> };
+/** A handler gets the validated input and who is calling (see caller.ts); most ignore the caller. */
+export type Handlers = {
+  [K in OperationName]: (input: ParsedInputOf<K>, caller: Caller) => Promise<OutputOf<K>>;
+};
 /** What a client calls: the same functions, typed on their unparsed input. */
 export type Client = { [K in OperationName]: (input: InputOf<K>) => Promise<OutputOf<K>> };
 

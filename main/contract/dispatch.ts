@@ -2,6 +2,7 @@
 // (HTTP, IPC) goes through here, so no handler ever sees unvalidated input.
 import type { z } from 'zod';
 import { databaseUnavailable } from '../core/store/unavailable.js';
+import type { Caller } from './caller.js';
 import { contract, type Handlers, type OperationName } from './contract.js';
 import { FleetError } from './errors.js';
 
@@ -25,14 +26,19 @@ export function isOperationName(name: string): name is OperationName {
   return Object.hasOwn(contract, name);
 }
 
-export async function invoke(handlers: Handlers, name: OperationName, rawInput: unknown): Promise<unknown> {
+export async function invoke(
+  handlers: Handlers,
+  name: OperationName,
+  rawInput: unknown,
+  caller: Caller,
+): Promise<unknown> {
   const parsed = contract[name].input.safeParse(rawInput ?? {});
   if (!parsed.success) {
     throw new FleetError('bad_request', `Invalid input for ${name}: ${describeZodError(parsed.error)}`);
   }
-  const handler = handlers[name] as (input: unknown) => Promise<unknown>;
+  const handler = handlers[name] as (input: unknown, caller: Caller) => Promise<unknown>;
   try {
-    return await handler(parsed.data);
+    return await handler(parsed.data, caller);
   } catch (error) {
     // A database that is down or not answering is a 503 `unavailable` on every transport, not a 500.
     throw databaseUnavailable(error) ?? error;

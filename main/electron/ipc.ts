@@ -1,5 +1,6 @@
 // Registers the contract on Electron's IPC. It takes IpcMain's shape rather than importing
 // electron, so tests drive it with a fake.
+import { desktopCaller } from '../contract/caller.js';
 import type { Handlers } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
 import { FleetError } from '../contract/errors.js';
@@ -41,7 +42,7 @@ export function registerIpc(
       if (typeof name !== 'string' || !isOperationName(name)) {
         throw new FleetError('not_found', `No operation named ${JSON.stringify(name)}.`);
       }
-      return { ok: true, value: await invoke(handlers, name, input) };
+      return { ok: true, value: await invoke(handlers, name, input, desktopCaller) };
     } catch (error) {
       if (error instanceof FleetError) return { ok: false, error: { code: error.code, message: error.message } };
       return { ok: false, error: { code: 'internal', message: 'Internal error; see the log.' } };

@@ -3,6 +3,7 @@
 // from one address), the listener's deadlines, and the two streamed file routes.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { adminTokenCaller, type Caller } from '../contract/caller.js';
 import { errorStatus, FleetError } from '../contract/errors.js';
 import type { Route } from '../contract/routes.js';
 import { descriptorBudget } from '../core/gateway/descriptors.js';
@@ -90,13 +91,13 @@ export class RequestFailures {
   constructor(private readonly log: Logger) {}
 
   /** The bearer token must pass `verify`; a failure counts against the address (429 past the limit). */
-  requireBearer(req: IncomingMessage, verify: (token: string) => boolean): void {
+  requireBearer(req: IncomingMessage, verify: (token: string) => boolean): Caller {
     const address = req.socket.remoteAddress ?? 'unknown';
     if (this.limiter.isBlocked(address)) {
       throw new FleetError('rate_limited', 'Too many failed logins from this address; wait a minute.');
     }
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (token && verify(token)) return;
+    if (token && verify(token)) return adminTokenCaller(address, userAgentOf(req));
     this.limiter.recordFailure(address);
     throw new FleetError(
       'unauthorized',
@@ -196,4 +197,10 @@ export function serveStreamRoute(
         ? serveTicketDownload
         : serveUpload;
   return serve(master, { ...Object.fromEntries(url.searchParams), ...params }, req, res);
+}
+
+/** The request's user agent, bounded (it goes into the audit log). */
+export function userAgentOf(req: IncomingMessage): string | null {
+  const agent = req.headers['user-agent'];
+  return typeof agent === 'string' && agent.length > 0 ? agent.slice(0, 256) : null;
 }

@@ -2,6 +2,7 @@
 // the OpenAPI document and the renderer's static files, all behind the admin credential.
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { anonymousCaller, type Caller } from '../contract/caller.js';
 import { contract, type Handlers, streams } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
 import { FleetError } from '../contract/errors.js';
@@ -22,6 +23,7 @@ import {
   securityHeaders,
   sendJson,
   serveStreamRoute,
+  userAgentOf,
 } from './http-kit.js';
 import { StaticFiles } from './static-files.js';
 import { TerminalSockets } from './terminal-socket.js';
@@ -99,8 +101,9 @@ export class AdminServer {
     await closeServer(this.server);
   }
 
-  private requireAuth(req: IncomingMessage): void {
-    this.failures.requireBearer(req, (token) => this.options.master.admin.verify(token));
+  /** Who the request is from; refuses it (401, 429) when it proves nobody. */
+  private requireAuth(req: IncomingMessage): Caller {
+    return this.failures.requireBearer(req, (token) => this.options.master.admin.verify(token));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -155,13 +158,15 @@ export class AdminServer {
     const name = route.name;
     if (!isOperationName(name)) throw new FleetError('not_found', `No operation ${name}.`);
     const op = contract[name];
-    if (!op.public) this.requireAuth(req);
+    const caller = op.public
+      ? anonymousCaller(req.socket.remoteAddress ?? null, userAgentOf(req))
+      : this.requireAuth(req);
     const input: Record<string, unknown> = route.bodyAllowed
       ? await readJsonBody(req)
       : Object.fromEntries(url.searchParams);
     Object.assign(input, params);
     if (op.idempotencyKey) takeIdempotencyKey(req, input);
-    const output = await invoke(this.handlers, name, input);
+    const output = await invoke(this.handlers, name, input, caller);
     const status = name === 'health' && !(output as { ok: boolean }).ok ? 503 : (op.status ?? 200);
     sendJson(res, status, output);
   }

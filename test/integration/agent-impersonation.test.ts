@@ -4,8 +4,10 @@
 // - a second rotation closes a connection still on the token it retired, at once;
 // - in shared mode (MariaDB) a revoke on one master closes the agent's connection on another within
 //   2 s, and a result sent on the revoked token is never accepted, even before that master notices.
+
 import { afterAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../agent/protocol.js';
+import { desktopCaller } from '../../main/contract/caller.js';
 import { invoke } from '../../main/contract/dispatch.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Master, type MasterOptions } from '../../main/core/master.js';
@@ -32,7 +34,7 @@ async function startMaster(options: Partial<MasterOptions> = {}): Promise<Master
 }
 
 const call = <T>(master: Master, name: Parameters<typeof invoke>[1], input: unknown) =>
-  invoke(master.handlers(), name, input) as Promise<T>;
+  invoke(master.handlers(), name, input, desktopCaller) as Promise<T>;
 
 interface Credentials {
   node: { id: string };

@@ -2,8 +2,10 @@
 // rules and state store: samples are handed to the engine as the metrics service hands them
 // (snapshots), so the sequences are exact. The notify outbox is a recorder that writes into the
 // same transaction, which shows a transition exists exactly when its state change does.
+
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { desktopCaller } from '../../main/contract/caller.js';
 import { Alerting } from '../../main/core/alerts/alerting.js';
 import type { AlertTransition } from '../../main/core/alerts/transition.js';
 import { EventBus } from '../../main/core/events.js';
@@ -186,7 +188,7 @@ for (const target of storeTargets()) {
         ['db-1', 'resolved', 1],
         ['web-2', 'firing', 1],
       ]);
-      const listed = await a.handlers().listAlerts({ state: 'firing' });
+      const listed = await a.handlers().listAlerts({ state: 'firing' }, desktopCaller);
       expect(listed).toMatchObject([{ nodeName: 'web-2', silenced: true, state: 'firing' }]);
     });
 

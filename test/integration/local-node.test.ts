@@ -2,12 +2,14 @@
 // master in this process on a real SQLite file, real commands and real files on this machine.
 // Each path the local node shares with the agent is crossed once: hello, a command and its cancel,
 // file RPCs, a transfer each way (binary frames both directions), metrics, and the shutdown wait.
+
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { desktopCaller } from '../../main/contract/caller.js';
 import { invoke } from '../../main/contract/dispatch.js';
 import { silentLogger } from '../../main/core/log.js';
 import { LOCAL_NODE_ID, Master } from '../../main/core/master.js';
@@ -37,18 +39,24 @@ async function startMaster(dataDir: string): Promise<Master & { stopOnce(): Prom
 }
 
 async function enqueueLocal(master: Master, command: string): Promise<string> {
-  const { commands } = (await invoke(master.handlers(), 'enqueueCommands', {
-    nodeIds: [LOCAL_NODE_ID],
-    exec: { command },
-  })) as { commands: Array<{ id: string }> };
+  const { commands } = (await invoke(
+    master.handlers(),
+    'enqueueCommands',
+    {
+      nodeIds: [LOCAL_NODE_ID],
+      exec: { command },
+    },
+    desktopCaller,
+  )) as { commands: Array<{ id: string }> };
   return commands[0]?.id as string;
 }
 
-const statusOf = async (master: Master, id: string) => (await master.handlers().getCommand({ id })).status;
+const statusOf = async (master: Master, id: string) =>
+  (await master.handlers().getCommand({ id }, desktopCaller)).status;
 
 async function finished(master: Master, id: string) {
   await waitFor(async () => TERMINAL.includes(await statusOf(master, id)), `command ${id} finishing`, 15_000);
-  return master.handlers().getCommand({ id });
+  return master.handlers().getCommand({ id }, desktopCaller);
 }
 
 /** The shell's pid from its first output line: `exec` makes it the pid of what runs next. */
@@ -65,7 +73,7 @@ function firstOutputPid(master: Master, id: string): Promise<number> {
 describe('the built-in local node', () => {
   it("is online with the agent's hello: host facts, exec and files under the home directory", async () => {
     const master = await startMaster(tempDir('fleetdeck-local-'));
-    const node = await master.handlers().getNode({ id: LOCAL_NODE_ID });
+    const node = await master.handlers().getNode({ id: LOCAL_NODE_ID }, desktopCaller);
     expect(node).toMatchObject({
       kind: 'local',
       status: 'online',
@@ -81,14 +89,14 @@ describe('the built-in local node', () => {
 
     const long = await enqueueLocal(master, 'echo $$; exec sleep 30');
     const pid = await firstOutputPid(master, long);
-    await master.handlers().cancelCommand({ id: long });
+    await master.handlers().cancelCommand({ id: long }, desktopCaller);
     expect((await finished(master, long)).status).toBe('cancelled');
     expect(pidAlive(pid)).toBe(false);
 
     const dir = mkdtempSync(join(homedir(), '.fleetdeck-local-node-test-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    await master.handlers().makeDirectory({ id: LOCAL_NODE_ID, path: join(dir, 'a/b'), parents: true });
-    const listed = await master.handlers().listFiles({ id: LOCAL_NODE_ID, path: dir, limit: 10 });
+    await master.handlers().makeDirectory({ id: LOCAL_NODE_ID, path: join(dir, 'a/b'), parents: true }, desktopCaller);
+    const listed = await master.handlers().listFiles({ id: LOCAL_NODE_ID, path: dir, limit: 10 }, desktopCaller);
     expect(listed.entries.map((e) => [e.name, e.type])).toEqual([['a', 'directory']]);
 
     // Three frames' worth: the upload crosses as binary frames to the node, the download back.
@@ -109,7 +117,7 @@ describe('the built-in local node', () => {
     expect(Buffer.concat(chunks).equals(body.subarray(1, 2 * 1024 * 1024 + 5))).toBe(true);
 
     await waitFor(
-      async () => (await master.handlers().liveMetrics({ id: LOCAL_NODE_ID })).latest !== null,
+      async () => (await master.handlers().liveMetrics({ id: LOCAL_NODE_ID }, desktopCaller)).latest !== null,
       'a local metrics sample',
       10_000,
     );

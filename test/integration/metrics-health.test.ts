@@ -1,7 +1,9 @@
 // Health must show rollups that stopped reaching the database (issue 24, item 7: the spool stopped
 // writing for every node while health said ok). A master in this process, a raw agent reporting, and a
 // database that refuses the rollup writes (their table dropped): health turns not ok, with the age.
+
 import { afterEach, describe, expect, it } from 'vitest';
+import { desktopCaller } from '../../main/contract/caller.js';
 import { invoke } from '../../main/contract/dispatch.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
@@ -50,8 +52,10 @@ describe('health and rollup writes', () => {
       metrics: { flushIntervalMs: 1_000, stuckAfterMs: 1 },
     });
     stops.push(() => master.stop());
-    const health = () => invoke(master.handlers(), 'health', {}) as Promise<HealthView>;
-    const { token } = (await invoke(master.handlers(), 'createNode', { name: 'reporter' })) as { token: string };
+    const health = () => invoke(master.handlers(), 'health', {}, desktopCaller) as Promise<HealthView>;
+    const { token } = (await invoke(master.handlers(), 'createNode', { name: 'reporter' }, desktopCaller)) as {
+      token: string;
+    };
     const agent = await RawAgent.connect(master, token, (ws) => stops.push(async () => ws.terminate()));
     let rx = 0;
     const report = setInterval(() => {

@@ -2,7 +2,9 @@
 // frame (it was retried forever on MariaDB: out of range for BIGINT), and a time the master's clock makes
 // impossible (ten days ahead, or 1970) is recorded as the master's now, so the command still finishes.
 // A raw protocol client plays the agent against a master in this process, on SQLite and MariaDB.
+
 import { afterEach, describe, expect, it } from 'vitest';
+import { desktopCaller } from '../../main/contract/caller.js';
 import { invoke } from '../../main/contract/dispatch.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
@@ -40,7 +42,7 @@ describe.each(targets)('agent-reported times on $name', (target) => {
     });
     stops.push(() => master.stop());
     const call = <T>(name: Parameters<typeof invoke>[1], input: unknown) =>
-      invoke(master.handlers(), name, input) as Promise<T>;
+      invoke(master.handlers(), name, input, desktopCaller) as Promise<T>;
     const { node, token } = await call<{ node: { id: string }; token: string }>('createNode', { name: 'clock' });
     const agent = await RawAgent.connect(master, token, (ws) => stops.push(async () => ws.terminate()));
     const { commands } = await call<{ commands: Array<{ id: string }> }>('enqueueCommands', {

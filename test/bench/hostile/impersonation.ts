@@ -1,7 +1,9 @@
 // Agents speaking for others and tokens that stopped standing (issue 24, items 2–4): raw protocol
 // clients against masters in this process. Shared-mode figures need MariaDB at 127.0.0.1:3306; they
 // are reported as skipped (value NaN) without it.
+
 import { CloseCode } from '../../../agent/protocol.js';
+import { desktopCaller } from '../../../main/contract/caller.js';
 import { invoke } from '../../../main/contract/dispatch.js';
 import { silentLogger } from '../../../main/core/log.js';
 import { Master, type MasterOptions } from '../../../main/core/master.js';
@@ -44,7 +46,7 @@ export const impersonationAttack: Attack = async () => {
 type Start = (options?: Partial<MasterOptions>) => Promise<Master>;
 type Connect = (master: Master, token: string) => Promise<RawAgent>;
 const call = <T>(master: Master, name: Parameters<typeof invoke>[1], input: unknown) =>
-  invoke(master.handlers(), name, input) as Promise<T>;
+  invoke(master.handlers(), name, input, desktopCaller) as Promise<T>;
 
 async function foreignOutput(start: Start, connect: Connect): Promise<AttackRow> {
   const master = await start();

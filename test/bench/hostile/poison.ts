@@ -5,8 +5,10 @@
 // master retries, a 1.5 MiB output that never finishes, and a stuck spool health calls ok. Needs MariaDB
 // at 127.0.0.1:3306; without it the rows are reported as skipped (value NaN). The `before` figures are
 // this attack run against the code before the fixes (8912c41).
+
 import pino from 'pino';
 import { MAX_OUTPUT_LIMIT } from '../../../agent/protocol.js';
+import { desktopCaller } from '../../../main/contract/caller.js';
 import { invoke } from '../../../main/contract/dispatch.js';
 import { Master } from '../../../main/core/master.js';
 import { freshMariadb } from '../../helpers/databases.js';
@@ -78,7 +80,7 @@ export const poisonFrameAttack: Attack = async () => {
       metrics: { flushIntervalMs: 1_000 },
     });
     stops.push(() => master.stop());
-    const call: Call = (name, input) => invoke(master.handlers(), name, input) as never;
+    const call: Call = (name, input) => invoke(master.handlers(), name, input, desktopCaller) as never;
     const connect = async (name: string) => {
       const { node, token } = await call<Credentials>('createNode', { name });
       const agent = await RawAgent.connect(master, token, (ws) => stops.push(async () => ws.terminate()));
