@@ -1,6 +1,14 @@
 // Forward-only schema history. Append new migrations; never edit a released one.
 // DDL is written through Kysely's schema builder so it runs on SQLite and MariaDB alike.
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import { migration21 } from './migrations/21-accounts.js';
+import { migration22 } from './migrations/22-api-tokens.js';
+import { migration23 } from './migrations/23-audit.js';
+import { migration24 } from './migrations/24-probes.js';
+import { migration25 } from './migrations/25-status-page.js';
+import { migration26 } from './migrations/26-install.js';
+import { migration27 } from './migrations/27-terminal-alerts.js';
+import { migration28 } from './migrations/28-files.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any schema
 const isSqlite = (db: Kysely<any>) => db.getExecutor().adapter instanceof SqliteAdapter;
@@ -12,7 +20,7 @@ export interface Migration {
   up(db: Kysely<any>): Promise<void>;
 }
 
-export const migrations: readonly Migration[] = [
+const firstTwenty: readonly Migration[] = [
   {
     version: 1,
     name: 'nodes',
@@ -776,6 +784,14 @@ export const migrations: readonly Migration[] = [
         .execute();
     },
   },
+];
+
+/** Migrations from 21 on live in migrations/, one file each (a slot not yet used is null). */
+export const migrations: readonly Migration[] = [
+  ...firstTwenty,
+  ...[migration21, migration22, migration23, migration24, migration25, migration26, migration27, migration28].filter(
+    (m): m is Migration => m !== null,
+  ),
 ];
 
 /**

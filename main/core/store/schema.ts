@@ -1,6 +1,14 @@
 // Table types for the typed query layer. Timestamps are epoch milliseconds; JSON columns are text.
 import type { Generated, Kysely } from 'kysely';
 import type { CommandStatus } from '../../contract/command-status.js';
+import type { Tables21 } from './migrations/21-accounts.js';
+import type { Tables22 } from './migrations/22-api-tokens.js';
+import type { Tables23 } from './migrations/23-audit.js';
+import type { Tables24 } from './migrations/24-probes.js';
+import type { Tables25 } from './migrations/25-status-page.js';
+import type { Tables26 } from './migrations/26-install.js';
+import type { Tables27 } from './migrations/27-terminal-alerts.js';
+import type { Tables28 } from './migrations/28-files.js';
 
 export interface NodesTable {
   id: string;
@@ -538,7 +546,8 @@ export interface TerminalRecordingChunksTable {
   data: string;
 }
 
-export interface Database {
+/** Every table; those of migrations 21 on are declared beside their migration (migrations/). */
+export interface Database extends Tables21, Tables22, Tables23, Tables24, Tables25, Tables26, Tables27, Tables28 {
   terminal_sessions: TerminalSessionsTable;
   terminal_recording_chunks: TerminalRecordingChunksTable;
   known_hosts: KnownHostsTable;
