@@ -95,6 +95,11 @@ export class TestSshd {
     await this.proc.waitForLine(/Server listening on 127\.0\.0\.1/);
   }
 
+  /** The last lines sshd logged (it runs with -e, LogLevel VERBOSE): for a failing test's message. */
+  log(): string {
+    return this.proc?.output() ?? '(sshd is not running)';
+  }
+
   /** Cuts every open SSH session (the per-connection processes), keeping the listener. */
   dropSessions(): void {
     const pid = this.proc?.child.pid;

@@ -64,12 +64,19 @@ describe('installer configuration', () => {
       'agent/fleetdeck-agent-linux-x64',
       'agent/fleetdeck-agent-linux-arm64',
       'units',
+      'install',
     ]);
     expect(pkg.scripts.dist).toMatch(/build-sea\.mjs --arch x64 && node scripts\/build-sea\.mjs --arch arm64/);
     const agent = config.extraResources.find((r) => r.to === 'agent/fleetdeck-agent.cjs');
     expect(agent && existsSync(join(ROOT, agent.from))).toBe(true);
     expect(readFileSync(join(ROOT, 'main/core/master.ts'), 'utf8')).toContain(
       "join(resources, 'agent/fleetdeck-agent.cjs')",
+    );
+    // The one-line install script the gateway serves is read from resources/install/ when packaged.
+    const install = config.extraResources.find((r) => r.to === 'install');
+    expect(install && existsSync(join(ROOT, install.from, 'install.sh'))).toBe(true);
+    expect(readFileSync(join(ROOT, 'main/core/enroll/install-script.ts'), 'utf8')).toContain(
+      "resourcePath('install/install.sh')",
     );
   });
 
