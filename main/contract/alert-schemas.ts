@@ -125,6 +125,13 @@ export const AlertAction = z
   })
   .strict();
 
+const ResolveAfterSec = z
+  .number()
+  .int()
+  .min(0)
+  .max(86_400)
+  .describe('a firing alert resolves only after its condition has stayed recovered this many seconds (flap damping)');
+
 const ruleFields = {
   name: z.string().trim().min(1).max(200),
   enabled: z.boolean().default(true),
@@ -134,6 +141,11 @@ const ruleFields = {
   /** Notification channels (notify's channel ids). */
   channelIds: z.array(Id).max(50).default([]),
   action: AlertAction.nullable().default(null),
+  /**
+   * Flap damping: a firing alert resolves only once its condition has stayed recovered this long, so
+   * a value or a node that recovers for a moment sends no resolved + firing pair. 0: at once.
+   */
+  resolveAfterSec: ResolveAfterSec.default(0),
 };
 
 /** A rule's check that the condition alone cannot make: hysteresis must lie on the recovering side. */
@@ -164,6 +176,7 @@ export const AlertRulePatch = z
     scope: AlertScope.optional(),
     channelIds: z.array(Id).max(50).optional(),
     action: AlertAction.nullable().optional(),
+    resolveAfterSec: ResolveAfterSec.optional(),
   })
   .strict();
 export type AlertRulePatch = z.output<typeof AlertRulePatch>;
@@ -177,6 +190,7 @@ export const AlertRuleView = z.object({
   scope: AlertScope,
   channelIds: z.array(z.string()),
   action: AlertAction.nullable(),
+  resolveAfterSec: z.number().int(),
   createdAt: z.number(),
   updatedAt: z.number(),
 });

@@ -297,6 +297,153 @@ for (const target of storeTargets()) {
       expect(delivered).toHaveLength(2);
     });
 
+    it('flap damping: with resolveAfterSec a brief recovery sends nothing; without it, a resolved + firing pair', async () => {
+      const damped = await node('damped');
+      const plain = await node('plain');
+      const a = await alerting();
+      const cpu = { kind: 'cpu' as const, op: 'above' as const, threshold: 90, forSec: 0 };
+      const rule = await a.rules.createRule({
+        name: 'damped',
+        enabled: true,
+        severity: 'warning',
+        condition: cpu,
+        scope: { nodeIds: [damped.id] },
+        channelIds: [],
+        action: null,
+        resolveAfterSec: 10,
+      });
+      expect((await a.rules.getRule(rule.id)).resolveAfterSec).toBe(10);
+      await a.rules.createRule({
+        name: 'plain',
+        enabled: true,
+        severity: 'warning',
+        condition: cpu,
+        scope: { nodeIds: [plain.id] },
+        channelIds: [],
+        action: null,
+      });
+      await a.engine.reloadConfig();
+      const t0 = 2_000_000;
+      // 95, then 5 s recovered, 95 again, then recovered for good.
+      const values = [95, 50, 50, 50, 50, 50, 95, ...Array(12).fill(50)];
+      for (const [i, v] of values.entries()) {
+        a.engine.observe(damped.id, snapshot(t0 + i * 1000, v));
+        a.engine.observe(plain.id, snapshot(t0 + i * 1000, v));
+      }
+      await a.engine.flush();
+      const of = (name: string) => delivered.filter((t) => t.nodeName === name).map((t) => [t.state, t.at - t0]);
+      expect(of('plain')).toEqual([
+        ['firing', 0],
+        ['resolved', 1000],
+        ['firing', 6000],
+        ['resolved', 7000],
+      ]);
+      // Recovered at 7 s and stayed so: resolved 10 s later, once.
+      expect(of('damped')).toEqual([
+        ['firing', 0],
+        ['resolved', 17_000],
+      ]);
+    });
+
+    it('flap damping holds a node that is back online for resolveAfterSec before "back online"', async () => {
+      const web = await node('flappy');
+      await store.db
+        .updateTable('nodes')
+        .set({ status: 'offline', last_seen_at: Date.now() - 10_000 })
+        .where('id', '=', web.id)
+        .execute();
+      const a = await alerting();
+      await a.rules.createRule({
+        name: 'Offline',
+        enabled: true,
+        severity: 'critical',
+        condition: { kind: 'offline', graceSec: 1 },
+        scope: {},
+        channelIds: [],
+        action: null,
+        resolveAfterSec: 2,
+      });
+      await a.engine.reloadConfig();
+      await a.engine.setLeader(true);
+      await waitFor(async () => {
+        await a.engine.flush();
+        return delivered.length === 1;
+      }, 'the offline alert');
+      const back = Date.now();
+      await store.db.updateTable('nodes').set({ status: 'online' }).where('id', '=', web.id).execute();
+      bus.emit('nodeStatus', { nodeId: web.id, status: 'online', at: back, reason: 'test' });
+      await waitFor(async () => {
+        await a.engine.flush();
+        return delivered.length === 2;
+      }, 'the damped resolution');
+      expect(delivered[1]).toMatchObject({ state: 'resolved', summary: 'flappy back online' });
+      expect(delivered[1]?.at ?? 0).toBeGreaterThanOrEqual(back + 2000);
+    });
+
+    it('disabling a rule resolves its firing alerts with a message, deleting one too; pending ones are cleared', async () => {
+      const web = await node('web-9');
+      const a = await alerting();
+      const spec = (name: string, forSec: number) => ({
+        name,
+        enabled: true,
+        severity: 'warning' as const,
+        condition: { kind: 'cpu' as const, op: 'above' as const, threshold: 90, forSec },
+        scope: {},
+        channelIds: ['ch1'],
+        action: null,
+      });
+      const disabled = await a.rules.createRule(spec('to disable', 0));
+      const deleted = await a.rules.createRule(spec('to delete', 0));
+      const pending = await a.rules.createRule(spec('still pending', 600));
+      await a.engine.reloadConfig();
+      a.engine.observe(web.id, snapshot(3_000_000, 95));
+      await a.engine.flush();
+      expect(delivered.map((t) => [t.ruleName, t.state])).toEqual([
+        ['to disable', 'firing'],
+        ['to delete', 'firing'],
+      ]);
+      const states = () =>
+        store.db.selectFrom('alert_states').select(['rule_id', 'state']).orderBy('rule_id').execute();
+      expect((await states()).map((r) => r.state).sort()).toEqual(['firing', 'firing', 'pending']);
+
+      await a.rules.updateRule(disabled.id, { enabled: false });
+      await a.rules.updateRule(pending.id, { enabled: false });
+      await a.engine.reloadConfig();
+      await a.engine.flush();
+      expect(delivered[2]).toMatchObject({
+        ruleName: 'to disable',
+        state: 'resolved',
+        channelIds: ['ch1'],
+        summary: 'rule "to disable" was disabled: alert closed on web-9',
+      });
+      expect(delivered).toHaveLength(3);
+      expect(await states()).toEqual([
+        { rule_id: disabled.id, state: 'resolved' },
+        { rule_id: deleted.id, state: 'firing' },
+      ]);
+
+      await a.rules.deleteRule(deleted.id);
+      await a.engine.reloadConfig();
+      await a.engine.flush();
+      expect(delivered[3]).toMatchObject({
+        ruleName: 'to delete',
+        state: 'resolved',
+        summary: 'rule "to delete" was deleted: alert closed on web-9',
+      });
+      expect(await states()).toEqual([{ rule_id: disabled.id, state: 'resolved' }]);
+      const rows = await history();
+      expect(rows.map((r) => [r.rule_name, r.state])).toEqual([
+        ['to disable', 'firing'],
+        ['to delete', 'firing'],
+        ['to disable', 'resolved'],
+        ['to delete', 'resolved'],
+      ]);
+      // Nothing more on the next reloads (another instance polling, a restart).
+      await a.engine.reloadConfig();
+      await a.engine.flush();
+      expect(delivered).toHaveLength(4);
+    });
+
     it('keeps the rule kinds open: an unknown kind is refused in words, and stored specs are read back', async () => {
       const a = await alerting();
       const created = await a.rules.createRule({

@@ -64,6 +64,8 @@ interface Observation {
   detail?: string;
   /** The key's last part (a mount, a task id) when it is not the subject itself. */
   keyPart?: string;
+  /** The line people read, when not the kind's own (a rule turned off). */
+  summary?: string;
 }
 
 const keyOf = (ruleId: string, nodeId: string, part: string | null) =>
@@ -87,6 +89,8 @@ export class AlertEngine {
   private readonly leaderStates = new Map<string, AlertStatesTable>();
   /** Live rules per node, cached until rules or the node's labels change. */
   private readonly liveRulesOf = new Map<string, Rule[]>();
+  /** Flap damping: firing instances whose condition has been recovered since then (by key). */
+  private readonly recovering = new Map<string, number>();
   private queue: Queued[] = [];
   private flushing: Promise<void> | null = null;
   private leading = false;
@@ -135,14 +139,62 @@ export class AlertEngine {
   /** Called after a change made here, so this instance does not wait for the poll. */
   async reloadConfig(): Promise<void> {
     const config = await this.deps.rules.load();
+    const previous = this.rulesById;
     this.config = config;
     this.rulesById = new Map(config.rules.map((r) => [r.id, r]));
     this.liveRulesOf.clear();
-    // Instances of deleted rules are gone from the store; drop them here too.
-    for (const states of [this.leaderStates, ...this.live.values()]) {
-      for (const [key, row] of states) if (!this.rulesById.has(row.rule_id)) states.delete(key);
-    }
+    this.retire(previous);
     if (this.leading) await this.loadLeaderStates();
+  }
+
+  /**
+   * The alerts of a rule that was disabled or deleted, held here: a firing one resolves (a history
+   * row and a resolved message through the rule's channels, so whoever was paged hears it is over),
+   * a pending one is cleared. A deleted rule's instances go (the store's went with the rule); its
+   * history stays. `previous`: the rules before this reload (a deleted rule is only there).
+   */
+  private retire(previous: ReadonlyMap<string, Rule>): void {
+    const at = this.now();
+    for (const states of [this.leaderStates, ...this.live.values()]) {
+      for (const [key, row] of states) {
+        const current = this.rulesById.get(row.rule_id);
+        if (current?.enabled || row.state === 'resolved') continue;
+        this.recovering.delete(key);
+        const rule = current ?? previous.get(row.rule_id);
+        const node = row.node_id === null ? undefined : this.deps.nodes.get(row.node_id);
+        if (!rule || !node) {
+          states.delete(key);
+          continue;
+        }
+        const seen: Observation = {
+          node,
+          subject: row.subject,
+          value: row.value === null ? null : Number(row.value),
+          threshold: row.threshold === null ? null : Number(row.threshold),
+          summary: `rule "${rule.name}" was ${current ? 'disabled' : 'deleted'}: alert closed on ${node.name}`,
+        };
+        this.change(states, rule, key, row.state === 'firing' ? 'resolved' : 'cleared', seen, at, !current);
+      }
+    }
+  }
+
+  /**
+   * Flap damping: whether a firing instance whose condition is `recovered` now resolves. With the
+   * rule's `resolveAfterSec`, only once it has stayed recovered that long; a breach in between starts
+   * the wait over. The wait is kept in memory: after a restart or a failover it starts again, which
+   * delays a resolution and never loses one.
+   */
+  private resolvesNow(rule: Rule, key: string, recovered: boolean, at: number): boolean {
+    if (!recovered) {
+      if (this.recovering.size > 0) this.recovering.delete(key);
+      return false;
+    }
+    if (rule.resolveAfterSec <= 0) return true;
+    const since = this.recovering.get(key) ?? at;
+    this.recovering.set(key, since);
+    if (at - since < rule.resolveAfterSec * 1000) return false;
+    this.recovering.delete(key);
+    return true;
   }
 
   private async pollConfig(): Promise<void> {
@@ -191,6 +243,7 @@ export class AlertEngine {
     for (const row of await this.deps.states.rows({ ...filter, ruleIds: ids })) {
       if (row.node_id !== null) this.liveOf(row.node_id).set(row.alert_key, row);
     }
+    this.retire(this.rulesById);
   }
 
   private liveOf(nodeId: string): Map<string, AlertStatesTable> {
@@ -225,7 +278,11 @@ export class AlertEngine {
         const key = keyOf(rule.id, nodeId, reading.subject);
         const row = states.get(key);
         const result = step(condition, phaseOf(row), reading.value, snapshot.t);
-        if (result.step === 'none') continue;
+        if (result.step === 'none') {
+          if (row?.state === 'firing') this.resolvesNow(rule, key, false, snapshot.t);
+          continue;
+        }
+        if (result.step === 'resolved' && !this.resolvesNow(rule, key, true, snapshot.t)) continue;
         const seen = { node, subject: reading.subject, value: reading.value, threshold: condition.threshold };
         this.change(states, rule, key, result.step, seen, snapshot.t);
       }
@@ -262,6 +319,7 @@ export class AlertEngine {
     const rows = await this.deps.states.rows({ ruleIds: ids });
     if (!this.leading) return;
     for (const row of rows) if (!this.leaderStates.has(row.alert_key)) this.leaderStates.set(row.alert_key, row);
+    this.retire(this.rulesById);
   }
 
   private leaderRules<K extends AlertCondition['kind']>(
@@ -270,11 +328,19 @@ export class AlertEngine {
     return this.enabledRules().filter((r) => r.condition.kind === kind) as never;
   }
 
-  /** Fires or resolves a leader-kind instance whose condition is `holds` now. */
+  /**
+   * Fires or resolves a leader-kind instance whose condition is `holds` now. Command results are
+   * events, not re-checked, so their alerts are not damped: a success resolves at once.
+   */
   private settle(rule: Rule, key: string, holds: boolean, seen: Observation, at: number): void {
     const firing = this.leaderStates.get(key)?.state === 'firing';
     if (holds && !firing) this.change(this.leaderStates, rule, key, 'firing', seen, at);
-    else if (!holds && firing) this.change(this.leaderStates, rule, key, 'resolved', seen, at);
+    else if (!firing) return;
+    else if (rule.condition.kind === 'command') {
+      if (!holds) this.change(this.leaderStates, rule, key, 'resolved', seen, at);
+    } else if (this.resolvesNow(rule, key, !holds, at)) {
+      this.change(this.leaderStates, rule, key, 'resolved', seen, at);
+    }
   }
 
   private checkOffline(): void {
@@ -285,15 +351,14 @@ export class AlertEngine {
         if (node.revoked || !inScope(rule.scope, node)) continue;
         const since = node.offlineSince;
         const holds = node.status === 'offline' && since !== null && now - since >= graceMs;
-        // Neither offline past the grace nor back online yet (never connected): nothing to decide.
-        if (!holds && node.status !== 'online') continue;
-        this.settle(
-          rule,
-          keyOf(rule.id, node.id, null),
-          holds,
-          { node, subject: null, value: null, threshold: null },
-          now,
-        );
+        const key = keyOf(rule.id, node.id, null);
+        if (!holds && node.status !== 'online') {
+          // Neither offline past the grace nor back online yet (or never connected): nothing to
+          // decide, but a damped resolution waits for the node to be back again.
+          if (this.recovering.size > 0) this.recovering.delete(key);
+          continue;
+        }
+        this.settle(rule, key, holds, { node, subject: null, value: null, threshold: null }, now);
       }
     }
   }
@@ -372,6 +437,8 @@ export class AlertEngine {
     what: Exclude<Step, 'none'>,
     seen: Observation,
     at: number,
+    /** The rule is gone: the instance is deleted rather than kept as resolved. */
+    drop = false,
   ): void {
     const before = states.get(key);
     const id = alertIdOf(key);
@@ -387,7 +454,7 @@ export class AlertEngine {
     const summary =
       what === 'pending' || what === 'cleared'
         ? (before?.summary ?? '')
-        : summaryOf({ condition: rule.condition, state: what, nodeName: seen.node.name, ...seen });
+        : (seen.summary ?? summaryOf({ condition: rule.condition, state: what, nodeName: seen.node.name, ...seen }));
     const row: AlertStatesTable = {
       id,
       alert_key: key,
@@ -413,7 +480,8 @@ export class AlertEngine {
     }
     const history = this.historyOf(rule, row, what as 'firing' | 'resolved', silenced, at, seen);
     const notified = silenced ? null : this.transitionOf(rule, row, history, seen);
-    this.enqueue({ row, id, history, transition: notified }, rule, seen, row, what);
+    if (drop) states.delete(key);
+    this.enqueue({ row: drop ? null : row, id, history, transition: notified }, rule, seen, row, what);
   }
 
   private historyOf(
@@ -572,18 +640,6 @@ export class AlertEngine {
     this.liveRulesOf.delete(nodeId);
     for (const [key, row] of this.leaderStates) if (row.node_id === nodeId) this.leaderStates.delete(key);
     if (this.leading) void this.deps.states.forgetNode(nodeId).catch(() => undefined);
-  }
-
-  /** Current instances by state, for /metrics. */
-  firingCounts(): Record<string, number> {
-    const counts: Record<string, number> = { info: 0, warning: 0, critical: 0 };
-    const count = (row: AlertStatesTable) => {
-      const rule = this.rulesById.get(row.rule_id);
-      if (row.state === 'firing' && rule) counts[rule.severity] = (counts[rule.severity] ?? 0) + 1;
-    };
-    for (const row of this.leaderStates.values()) count(row);
-    for (const states of this.live.values()) for (const row of states.values()) count(row);
-    return counts;
   }
 
   ruleOf(id: string): Rule | undefined {

@@ -26,12 +26,18 @@ export interface AlertConfig {
   quiet: Quiet;
 }
 
+/** A rule as callers write it: without flap damping unless they ask for it. */
+type RuleSpecIn = Omit<AlertRuleSpec, 'resolveAfterSec'> & { resolveAfterSec?: number };
+
 type SilenceSpecIn = { ruleId: string | null; selector: Record<string, string> | null; comment: string };
 
 const parseJson = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
 function ruleViewOf(row: AlertRulesTable): Rule {
-  const spec = JSON.parse(row.spec) as Pick<AlertRuleView, 'condition' | 'scope' | 'channelIds' | 'action'>;
+  const spec = JSON.parse(row.spec) as Pick<
+    AlertRuleView,
+    'condition' | 'scope' | 'channelIds' | 'action' | 'resolveAfterSec'
+  >;
   return {
     id: row.id,
     name: row.name,
@@ -42,6 +48,7 @@ function ruleViewOf(row: AlertRulesTable): Rule {
     scope: AlertScope.parse(spec.scope ?? {}),
     channelIds: spec.channelIds ?? [],
     action: spec.action ?? null,
+    resolveAfterSec: spec.resolveAfterSec ?? 0,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -134,7 +141,7 @@ export class AlertRules {
     return ruleViewOf(row);
   }
 
-  async createRule(spec: AlertRuleSpec): Promise<Rule> {
+  async createRule(spec: RuleSpecIn): Promise<Rule> {
     await this.check(spec);
     const at = this.now();
     const row: AlertRulesTable = { id: orderedId('rule', at), ...this.columns(spec), created_at: at, updated_at: at };
@@ -154,6 +161,7 @@ export class AlertRules {
       scope: patch.scope ?? current.scope,
       channelIds: patch.channelIds ?? current.channelIds,
       action: patch.action === undefined ? current.action : patch.action,
+      resolveAfterSec: patch.resolveAfterSec ?? current.resolveAfterSec,
     };
     await this.check(spec);
     const at = this.now();
@@ -184,7 +192,7 @@ export class AlertRules {
     });
   }
 
-  private columns(spec: AlertRuleSpec) {
+  private columns(spec: RuleSpecIn) {
     return {
       name: spec.name,
       enabled: spec.enabled ? 1 : 0,
@@ -195,12 +203,13 @@ export class AlertRules {
         scope: spec.scope,
         channelIds: spec.channelIds,
         action: spec.action,
+        resolveAfterSec: spec.resolveAfterSec ?? 0,
       }),
     };
   }
 
   /** What the schema cannot know: named nodes and the action's task exist (and a patch's merge). */
-  private async check(spec: AlertRuleSpec): Promise<void> {
+  private async check(spec: RuleSpecIn): Promise<void> {
     if (!recoveryOnTheRightSide(spec.condition)) {
       throw new FleetError(
         'bad_request',

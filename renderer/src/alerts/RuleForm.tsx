@@ -84,6 +84,16 @@ export function RuleForm({ client, initial, saving, error, onSave, onCancel }: P
           />
         </Group>
         <ConditionFields d={d} set={set} client={client} />
+        {d.kind !== 'command' && (
+          <NumberInput
+            label={t('rules.fields.resolveAfterSec')}
+            description={t('rules.hints.resolveAfterSec')}
+            min={0}
+            max={86_400}
+            value={d.resolveAfterSec}
+            onChange={(v) => set('resolveAfterSec')(asNumber(v))}
+          />
+        )}
         <ScopeFields d={d} set={set} client={client} />
         <DeliveryFields d={d} set={set} client={client} />
         <Switch

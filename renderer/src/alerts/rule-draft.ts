@@ -50,6 +50,7 @@ export interface RuleDraft {
   selector: string;
   channelIds: string[];
   actionTaskId: string | null;
+  resolveAfterSec: number | string;
 }
 
 export const EMPTY_DRAFT: RuleDraft = {
@@ -77,6 +78,7 @@ export const EMPTY_DRAFT: RuleDraft = {
   selector: '',
   channelIds: [],
   actionTaskId: null,
+  resolveAfterSec: 0,
 };
 
 const num = (v: number | string): number | undefined => (v === '' || v === null ? undefined : Number(v));
@@ -145,6 +147,7 @@ export function draftToSpec(d: RuleDraft): RuleSpec {
     },
     channelIds: d.channelIds,
     action: d.actionTaskId ? { taskId: d.actionTaskId } : null,
+    resolveAfterSec: d.kind === 'command' ? 0 : (num(d.resolveAfterSec) ?? 0),
   };
 }
 
@@ -179,5 +182,6 @@ export function ruleToDraft(rule: Rule): RuleDraft {
       .join(', '),
     channelIds: rule.channelIds,
     actionTaskId: rule.action?.taskId ?? null,
+    resolveAfterSec: rule.resolveAfterSec ?? 0,
   };
 }
