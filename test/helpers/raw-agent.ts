@@ -19,7 +19,11 @@ export class RawAgent {
     });
   }
 
-  static async connect(master: Master, token: string, track?: (ws: WebSocket) => void): Promise<RawAgent> {
+  static async connect(
+    master: Pick<Master, 'agentUrl'>,
+    token: string,
+    track?: (ws: WebSocket) => void,
+  ): Promise<RawAgent> {
     const ws = new WebSocket(master.agentUrl, {
       headers: { authorization: `Bearer ${token}` },
       rejectUnauthorized: false,
