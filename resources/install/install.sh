@@ -287,11 +287,18 @@ LimitNOFILE=65536
 # Logs go to the journal, which rotates them.
 EOF
   if [ -n "$RUN_USER" ]; then
-    # Its own user: the kernel, clock and cgroups are out of its reach anyway, so these cost nothing
-    # its commands could do; no NoNewPrivileges, so sudo rules an operator adds for it still work.
+    # Its own user: these cost nothing its commands could do anyway (docs/install.md, "Hardening").
+    # NoNewPrivileges: setuid programs (sudo, su) do not raise its commands' rights; ProtectSystem=full:
+    # /usr, /boot and /etc read-only but its config directory, where it rewrites a rotated token
+    # ("strict" would also close /var, /srv, /opt and /home to the files capability); PrivateTmp: its own /tmp. A root agent (--run-as-root) gets none of them: they would
+    # stop it doing what root is chosen for (installing packages, editing /etc).
     cat <<EOF
 User=$RUN_USER
 Group=$RUN_USER
+NoNewPrivileges=yes
+ProtectSystem=full
+ReadWritePaths=$CONF_DIR
+PrivateTmp=yes
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectKernelLogs=yes
@@ -379,24 +386,31 @@ start_supervisor() {
   cat >"$RUN.tmp" <<EOF
 #!/bin/sh
 # FleetDeck agent supervisor (written by the install script where there is no systemd or OpenRC):
-# restarts the agent whenever it exits and keeps its log below $LOG_MAX_BYTES bytes, plus one older file.
+# restarts the agent whenever it exits and keeps its log at most $LOG_MAX_BYTES bytes, plus one older
+# file (the same logic as the agent package's supervise.sh, whose cap test/unit/supervisor-log.test.ts checks).
 LOG=$(quote "$LOG")
-rotate() {
-  if [ -f "\$LOG" ] && [ "\$(wc -c <"\$LOG")" -gt $LOG_MAX_BYTES ]; then mv -f "\$LOG" "\$LOG.1"; fi
-}
+MAX=$LOG_MAX_BYTES
+# Runs in its pipeline's subshell: the C locale (where \${#line} counts bytes) is not the agent's.
 log_lines() {
-  n=0
-  while IFS= read -r line; do
-    printf '%s\\n' "\$line" >>"\$LOG"
-    n=\$((n + 1))
-    if [ "\$n" -ge 200 ]; then
-      n=0
-      rotate
+  LC_ALL=C
+  export LC_ALL
+  size=0
+  if [ -f "\$LOG" ]; then size=\$(wc -c <"\$LOG"); fi
+  while IFS= read -r line || [ -n "\$line" ]; do
+    n=\$((\${#line} + 1))
+    if [ "\$n" -gt "\$MAX" ]; then
+      line="[fleetdeck supervisor: a line of \$n bytes was left out]"
+      n=\$((\${#line} + 1))
     fi
+    if [ \$((size + n)) -gt "\$MAX" ]; then
+      mv -f "\$LOG" "\$LOG.1"
+      size=0
+    fi
+    printf '%s\\n' "\$line" >>"\$LOG"
+    size=\$((size + n))
   done
 }
 while true; do
-  rotate
   $(quote "$CHECK") 2>&1 | log_lines
   $COMMAND 2>&1 | log_lines
   sleep 5

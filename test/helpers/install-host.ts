@@ -1,7 +1,9 @@
 // A stand-in host for install tests: a network namespace (its own network, reaching the test at
 // veth.hostAddress) plus a mount namespace whose /etc (a copy of this machine's), /opt, /var/lib and
 // /var/log are directories of the test. So an install script run there as root creates its user,
-// files and services for real, and the test machine's own are never touched. Processes share this
+// files and services for real, and the test machine's own are never touched. With `dpkg`, the host
+// also has a copy of this machine's dpkg database and /usr as an overlay on this machine's (changes go
+// to a directory of the test), so a package installs, upgrades and purges there as on a real host. Processes share this
 // machine's kernel and PID space: the test sees and stops what the script started.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -9,21 +11,29 @@ import { join } from 'node:path';
 import { VethPair } from './netns.js';
 import { Proc, tempDir, waitFor } from './processes.js';
 
-const MOUNTED = ['etc', 'opt', 'var/lib', 'var/log'] as const;
+const MOUNTED = ['etc', 'opt', 'var/lib', 'var/log'];
 
 export class InstallHost {
   readonly veth: VethPair;
   readonly root = tempDir('fleetdeck-host-');
   private holder: Proc | null = null;
+  private readonly dpkg: boolean;
 
-  constructor(index?: number) {
+  constructor(index?: number, options: { dpkg?: boolean } = {}) {
     this.veth = new VethPair(index);
+    this.dpkg = options.dpkg ?? false;
     execFileSync('cp', ['-a', '/etc', join(this.root, 'etc')]);
     for (const dir of MOUNTED.slice(1)) mkdirSync(join(this.root, dir), { recursive: true });
+    if (this.dpkg) {
+      execFileSync('cp', ['-a', '/var/lib/dpkg', join(this.root, 'var/lib/dpkg')]);
+      for (const dir of ['usr-upper', 'usr-work']) mkdirSync(join(this.root, dir));
+    }
   }
 
   async start(): Promise<void> {
-    const mounts = MOUNTED.map((dir) => `mount --bind '${join(this.root, dir)}' /${dir}`).join(' && ');
+    const binds = MOUNTED.map((dir) => `mount --bind '${join(this.root, dir)}' /${dir}`);
+    const usr = `mount -t overlay overlay -o 'lowerdir=/usr,upperdir=${join(this.root, 'usr-upper')},workdir=${join(this.root, 'usr-work')}' /usr`;
+    const mounts = [...binds, ...(this.dpkg ? [usr] : [])].join(' && ');
     this.holder = new Proc(
       spawn('ip', [
         'netns',
@@ -41,7 +51,7 @@ export class InstallHost {
     await this.holder.waitForLine(/host-ready/);
   }
 
-  /** A path on the host, as seen from the test. */
+  /** A path on the host, as seen from the test (not /usr: ask the host, `test -e`, there). */
   path(hostPath: string): string {
     const dir = MOUNTED.find((d) => hostPath.startsWith(`/${d}/`));
     if (!dir) throw new Error(`${hostPath} is not under a directory the host has of its own`);

@@ -1,0 +1,39 @@
+// Builds what the package tests install, once per checkout state: the standalone agent
+// (scripts/build-sea.mjs, skipped when out/agent has one newer than the bundle) and agent packages
+// (scripts/package-agent.mjs --fast, into a directory of the test).
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { AGENT_BUNDLE, ROOT } from './processes.js';
+
+export const STANDALONE_AGENT = join(ROOT, `out/agent/fleetdeck-agent-linux-${process.arch}`);
+
+export function ensureStandaloneAgent(): string {
+  const fresh = existsSync(STANDALONE_AGENT) && statSync(STANDALONE_AGENT).mtimeMs >= statSync(AGENT_BUNDLE).mtimeMs;
+  if (!fresh) execFileSync(process.execPath, ['scripts/build-sea.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  return STANDALONE_AGENT;
+}
+
+export const hasCommand = (name: string) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Builds agent packages into `outDir` (a copy of dist/ the test owns): the files made. */
+export function buildAgentPackages(outDir: string, kinds: 'deb' | 'rpm', release = '1'): string[] {
+  const out = execFileSync(
+    process.execPath,
+    ['scripts/package-agent.mjs', '--fast', '--arch', process.arch, kinds === 'deb' ? '--no-rpm' : '--no-deb'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, FLEETDECK_PACKAGE_RELEASE: release, FLEETDECK_PACKAGE_OUT: outDir },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  return [...out.matchAll(/^agent package: (\S+)/gm)].map((m) => m[1] as string);
+}
