@@ -2,6 +2,7 @@
 // the preload bridge and the renderer client are all derived from this object.
 import { z } from 'zod';
 import { FileEntry, ProcessList } from '../../agent/protocol.js';
+import { accessOperations } from './access-operations.js';
 import {
   AlertHistoryEntry,
   AlertHistoryQuery,
@@ -836,6 +837,7 @@ export const contract = {
     input: SessionRef,
     output: TerminalRecording,
   }),
+  ...accessOperations,
 } as const;
 
 /**

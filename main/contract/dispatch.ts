@@ -2,6 +2,7 @@
 // (HTTP, IPC) goes through here, so no handler ever sees unvalidated input.
 import type { z } from 'zod';
 import { databaseUnavailable } from '../core/store/unavailable.js';
+import { accessRules, admitCaller } from './access-rules.js';
 import type { Caller } from './caller.js';
 import { contract, type Handlers, type OperationName } from './contract.js';
 import { FleetError } from './errors.js';
@@ -32,6 +33,9 @@ export async function invoke(
   rawInput: unknown,
   caller: Caller,
 ): Promise<unknown> {
+  // The role first, so a caller without it hears "forbidden" whatever it sent (the handlers check
+  // the rest: label scopes, core/access/authorizer.ts).
+  admitCaller(name, accessRules[name].need, caller);
   const parsed = contract[name].input.safeParse(rawInput ?? {});
   if (!parsed.success) {
     throw new FleetError('bad_request', `Invalid input for ${name}: ${describeZodError(parsed.error)}`);

@@ -95,6 +95,10 @@ export const operationNames = [
   'closeTerminal',
   'broadcastTerminalInput',
   'terminalRecording',
+  'whoAmI',
+  'listApiTokens',
+  'createApiToken',
+  'revokeApiToken',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

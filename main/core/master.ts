@@ -12,6 +12,7 @@ import { unhandled } from '../../agent/unhandled.js';
 import { VERSION } from '../../agent/version.js';
 import { contract, type Handlers, type OperationName } from '../contract/contract.js';
 import { FleetError } from '../contract/errors.js';
+import { Access } from './access/access.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
 import { Alerting } from './alerts/alerting.js';
 import type { EnqueueTransitions } from './alerts/state-store.js';
@@ -186,6 +187,8 @@ interface MasterParts {
   artifacts: AgentArtifacts;
   /** In-band agent upgrades, staged. */
   rollouts: AgentRollouts;
+  /** Roles scoped by labels, API tokens (access/). */
+  access: Access;
 }
 
 export interface Master extends Readonly<MasterParts> {}
@@ -331,6 +334,10 @@ export class Master {
     metrics.onSnapshot = (nodeId, snapshot) => alerting.engine.observe(nodeId, snapshot);
     closers.add('alerting', () => alerting.stop());
     await alerting.start();
+    // Roles and label scopes: every handler goes through its authorizer (handlers() below).
+    const access = new Access({ db: store.db, nodes: registry, bus, log, terminals, transfers, copies });
+    closers.add('access', () => access.stop());
+    await access.start();
     registry.addPendingWorkCounter((nodeId) => queue.activeCount(nodeId));
     registry.addPendingWorkCounter((nodeId) => tasks.tasksTargeting(nodeId));
     closers.add('metrics', () => metrics.stop());
@@ -504,6 +511,7 @@ export class Master {
       enrollment,
       artifacts,
       rollouts,
+      access,
     };
     return new Master(options, parts);
   }
@@ -592,6 +600,7 @@ export class Master {
     // Jobs still running here end with this process: recorded so, rather than left running.
     await this.bootstrapJobs.interrupt([this.instanceId]).catch(() => undefined);
     await this.alerting.stop();
+    this.access.stop();
     this.lag.stop();
     await this.terminals.stop();
     await this.gateway.stop();
@@ -602,7 +611,13 @@ export class Master {
     await this.store.close();
   }
 
+  /** Every operation's handler behind its access rule (contract/access-rules.ts): the one place it is enforced. */
   handlers(): Handlers {
+    return this.access.authorizer.guard(this.unguardedHandlers());
+  }
+
+  /** The handlers without the access check: for in-process callers that are the master itself (benchmarks, tests). */
+  unguardedHandlers(): Handlers {
     const handlers = this.allHandlers();
     if (this.options.role !== 'console') return handlers;
     // A console instance answers reads and refuses every change, clearly.
@@ -682,6 +697,7 @@ export class Master {
       ...notifyHandlers(this.notify),
       ...this.alerting.handlers(),
       ...terminalHandlers(this.terminals, registry, this.store.db),
+      ...this.access.handlers(),
     };
   }
 

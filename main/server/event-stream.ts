@@ -4,13 +4,14 @@
 // the next ≈1 Hz event supersedes them.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AnyEvent } from '../contract/contract.js';
+import type { AnyEvent, EventName } from '../contract/contract.js';
 import {
   EVENT_ID_PATTERN,
   STREAM_HEARTBEAT_MS,
   STREAM_OPENED_EVENT,
   type StreamOpened,
 } from '../contract/event-stream.js';
+import { type EventGate, eventNodes } from '../core/access/event-gate.js';
 import type { EventBus } from '../core/events.js';
 
 /** A subscriber that falls this far behind is cut off; it reconnects and resumes or refetches. */
@@ -27,7 +28,18 @@ const DEFAULT_LIMITS: ReplayLimits = { events: 2_000, bytes: 2 * 1024 * 1024 };
 interface Frame {
   seq: number;
   text: string;
+  /** What a scoped subscriber's gate decides a replayed frame by (core/access/event-gate.ts). */
+  event: EventName;
+  nodes: readonly string[] | null;
 }
+
+/** One `/api/events` client, with its caller's gate (null: it may see everything). */
+interface Subscriber {
+  res: ServerResponse;
+  gate: EventGate | null;
+}
+
+const frameBody = (message: AnyEvent) => `event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
 
 /** The last events as written on the wire, bounded by count and bytes. */
 export class ReplayLog {
@@ -46,17 +58,17 @@ export class ReplayLog {
    * Serializes the event with the next id and keeps it. A metrics tick gets neither: the next one
    * supersedes it, and a client's last id (SSE keeps it across id-less events) stays resumable.
    */
-  append(message: AnyEvent): string {
-    const body = `event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
+  append(message: AnyEvent, nodes: readonly string[] | null = null): string {
+    const body = frameBody(message);
     if (message.event === 'metrics') return body;
     this.seq += 1;
     const text = `id: ${this.epoch}.${this.seq}\n${body}`;
-    this.keep({ seq: this.seq, text });
+    this.keep({ seq: this.seq, text, event: message.event, nodes });
     return text;
   }
 
   /** The frames after `lastId`, or null when they cannot all be given (unknown, foreign or too old). */
-  since(lastId: string | undefined): string[] | null {
+  since(lastId: string | undefined, gate: EventGate | null = null): string[] | null {
     if (!lastId || lastId.length > 40 || !EVENT_ID_PATTERN.test(lastId)) return null;
     const [epoch, seqText] = lastId.split('.') as [string, string];
     const seq = Number(seqText);
@@ -64,7 +76,7 @@ export class ReplayLog {
     const out: string[] = [];
     for (let i = this.head; i < this.frames.length; i++) {
       const frame = this.frames[i] as Frame;
-      if (frame.seq > seq) out.push(frame.text);
+      if (frame.seq > seq && (gate === null || gate.allows(frame.event, frame.nodes))) out.push(frame.text);
     }
     return out;
   }
@@ -88,7 +100,7 @@ export class ReplayLog {
 
 /** The subscribers of one admin server, fed from one bus subscription. */
 export class EventStreams {
-  private readonly subscribers = new Set<ServerResponse>();
+  private readonly subscribers = new Set<Subscriber>();
   private readonly log: ReplayLog;
   private unsubscribe: (() => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -100,11 +112,19 @@ export class EventStreams {
     this.log = new ReplayLog(limits);
   }
 
-  /** Answers one `/api/events` request (already authenticated) and keeps it open. */
-  open(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
+  /**
+   * Answers one `/api/events` request (already authenticated) and keeps it open; `gate` (the caller's
+   * label scope) keeps out what it may not see, replayed events included.
+   */
+  open(
+    req: IncomingMessage,
+    res: ServerResponse,
+    headers: Record<string, string>,
+    gate: EventGate | null = null,
+  ): void {
     this.start();
     const lastId = req.headers['last-event-id'];
-    const replay = this.log.since(typeof lastId === 'string' ? lastId : undefined);
+    const replay = this.log.since(typeof lastId === 'string' ? lastId : undefined, gate);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -114,8 +134,9 @@ export class EventStreams {
     const opened: StreamOpened = { resumed: replay !== null };
     res.write(`event: ${STREAM_OPENED_EVENT}\ndata: ${JSON.stringify(opened)}\n\n`);
     for (const text of replay ?? []) res.write(text);
-    this.subscribers.add(res);
-    const cleanup = () => this.subscribers.delete(res);
+    const subscriber: Subscriber = { res, gate };
+    this.subscribers.add(subscriber);
+    const cleanup = () => this.subscribers.delete(subscriber);
     req.on('close', cleanup);
     res.on('close', cleanup);
   }
@@ -126,7 +147,7 @@ export class EventStreams {
     this.unsubscribe = null;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
-    for (const res of this.subscribers) res.end();
+    for (const { res } of this.subscribers) res.end();
     this.subscribers.clear();
   }
 
@@ -136,20 +157,39 @@ export class EventStreams {
     this.unsubscribe = this.bus.subscribe((message) => this.publish(message));
     // A comment when idle: clients treat STREAM_SILENCE_MS of silence as a lost connection.
     this.heartbeat = setInterval(() => {
-      for (const res of this.subscribers) if (res.writableLength === 0) res.write(': keep-alive\n\n');
+      for (const { res } of this.subscribers) if (res.writableLength === 0) res.write(': keep-alive\n\n');
     }, STREAM_HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
   private publish(message: AnyEvent): void {
-    const text = this.log.append(message);
-    for (const res of this.subscribers) {
+    // A metrics tick is never kept, and a scoped subscriber filters its nodes itself.
+    const nodes = message.event === 'metrics' ? null : eventNodes(message);
+    const text = this.log.append(message, nodes);
+    for (const { res, gate } of this.subscribers) {
       if (res.writableLength > MAX_EVENT_BACKLOG_BYTES) {
         res.destroy();
         continue;
       }
       if (message.event === 'metrics' && res.writableLength > METRICS_SKIP_BACKLOG_BYTES) continue;
-      res.write(text);
+      if (gate === null) res.write(text);
+      else this.writeGated(res, gate, message, nodes, text);
     }
+  }
+
+  /** A scoped subscriber: the event if it may see it; a metrics tick cut down to its nodes. */
+  private writeGated(
+    res: ServerResponse,
+    gate: EventGate,
+    message: AnyEvent,
+    nodes: readonly string[] | null,
+    text: string,
+  ): void {
+    if (message.event !== 'metrics') {
+      if (gate.allows(message.event, nodes)) res.write(text);
+      return;
+    }
+    const mine = gate.metrics(message);
+    if (mine) res.write(frameBody(mine));
   }
 }

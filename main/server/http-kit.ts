@@ -74,6 +74,11 @@ export const isStreamRoute = (route: Route) => streamRouteNames.has(route.name);
 /** A ticket download carries its own credential (the ticket) instead of the admin header. */
 export const isPublicStreamRoute = (route: Route) => route.name === 'downloadByTicket';
 
+/** The `Authorization: Bearer …` credential, if any. */
+function bearerOf(req: IncomingMessage): string | undefined {
+  return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+}
+
 /** How long a JSON request body may take to arrive. */
 export const JSON_BODY_DEADLINE_MS = 60_000;
 
@@ -92,16 +97,37 @@ export class RequestFailures {
 
   /** The bearer token must pass `verify`; a failure counts against the address (429 past the limit). */
   requireBearer(req: IncomingMessage, verify: (token: string) => boolean): Caller {
+    const address = this.admitAddress(req);
+    const token = bearerOf(req);
+    if (token && verify(token)) return adminTokenCaller(address, userAgentOf(req));
+    throw this.refuse(address);
+  }
+
+  /** The bearer token must resolve to a caller (admin token, API token); failures count as above. */
+  async requireCaller(
+    req: IncomingMessage,
+    resolve: (token: string, address: string) => Promise<Caller | null>,
+  ): Promise<Caller> {
+    const address = this.admitAddress(req);
+    const token = bearerOf(req);
+    const caller = token ? await resolve(token, address) : null;
+    if (caller) return caller;
+    throw this.refuse(address);
+  }
+
+  private admitAddress(req: IncomingMessage): string {
     const address = req.socket.remoteAddress ?? 'unknown';
     if (this.limiter.isBlocked(address)) {
       throw new FleetError('rate_limited', 'Too many failed logins from this address; wait a minute.');
     }
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (token && verify(token)) return adminTokenCaller(address, userAgentOf(req));
+    return address;
+  }
+
+  private refuse(address: string): FleetError {
     this.limiter.recordFailure(address);
-    throw new FleetError(
+    return new FleetError(
       'unauthorized',
-      'Missing or wrong admin token: send "Authorization: Bearer <token>" (the token is in the admin-token file of the data dir).',
+      'Missing, wrong, expired or revoked token: send "Authorization: Bearer <token>" (the admin token is in the admin-token file of the data dir; API tokens start with fdk_).',
     );
   }
 

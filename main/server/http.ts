@@ -2,12 +2,13 @@
 // the OpenAPI document and the renderer's static files, all behind the admin credential.
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { anonymousCaller, type Caller } from '../contract/caller.js';
+import { adminTokenCaller, anonymousCaller, type Caller } from '../contract/caller.js';
 import { contract, type Handlers, streams } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
 import { FleetError } from '../contract/errors.js';
 import { openApiDocument } from '../contract/openapi.js';
 import { compileRoutes, type Route } from '../contract/routes.js';
+import { ApiTokens } from '../core/access/api-tokens.js';
 import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
 import { EventStreams } from './event-stream.js';
@@ -101,16 +102,25 @@ export class AdminServer {
     await closeServer(this.server);
   }
 
-  /** Who the request is from; refuses it (401, 429) when it proves nobody. */
-  private requireAuth(req: IncomingMessage): Caller {
-    return this.failures.requireBearer(req, (token) => this.options.master.admin.verify(token));
+  /**
+   * Who the request is from: the admin token, or a person's API token (`fdk_…`, core/access/api-tokens.ts);
+   * refuses it (401, 429) when it proves nobody.
+   */
+  private requireAuth(req: IncomingMessage): Promise<Caller> {
+    const { admin, access } = this.options.master;
+    return this.failures.requireCaller(req, async (token, address) => {
+      if (ApiTokens.looksLikeToken(token)) return access.tokens.resolve(token, address, userAgentOf(req));
+      return admin.verify(token) ? adminTokenCaller(address, userAgentOf(req)) : null;
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const method = req.method ?? 'GET';
     if (url.pathname === '/metrics' && method === 'GET') {
-      this.requireAuth(req);
+      const caller = await this.requireAuth(req);
+      // The series name every node: a whole-fleet reader's.
+      await this.options.master.access.authorizer.requireFleet(caller, 'viewer', 'GET /metrics');
       const text = await this.options.master.prometheus();
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
       res.end(text);
@@ -119,8 +129,8 @@ export class AdminServer {
     if (!url.pathname.startsWith('/api/')) return this.serveStatic(url.pathname, req, res);
     if (url.pathname === '/api/openapi.json' && method === 'GET') return sendJson(res, 200, openApiDocument());
     if (url.pathname === '/api/events' && method === 'GET') {
-      this.requireAuth(req);
-      return this.events.open(req, res, securityHeaders);
+      const caller = await this.requireAuth(req);
+      return this.events.open(req, res, securityHeaders, this.options.master.access.events(caller));
     }
     let pathMatched = false;
     for (const route of this.routes) {
@@ -136,15 +146,18 @@ export class AdminServer {
     throw new FleetError('not_found', `No API route ${method} ${url.pathname}; see /api/openapi.json.`);
   }
 
-  /** A streamed file route: authenticated, uploads refused on a console instance. */
-  private serveStream(
+  /** A streamed file route: authenticated and authorized, uploads refused on a console instance. */
+  private async serveStream(
     route: Route,
     params: Record<string, string>,
     url: URL,
     req: IncomingMessage,
     res: ServerResponse,
   ) {
-    if (!isPublicStreamRoute(route)) this.requireAuth(req);
+    if (isPublicStreamRoute(route)) return serveStreamRoute(this.options.master, route, params, url, req, res);
+    const caller = await this.requireAuth(req);
+    // Downloads and uploads are an operator's, on the node they name (as the file operations).
+    await this.options.master.access.authorizer.requireNode(caller, 'operator', params.id ?? '', route.name);
     return serveStreamRoute(this.options.master, route, params, url, req, res);
   }
 
@@ -160,7 +173,7 @@ export class AdminServer {
     const op = contract[name];
     const caller = op.public
       ? anonymousCaller(req.socket.remoteAddress ?? null, userAgentOf(req))
-      : this.requireAuth(req);
+      : await this.requireAuth(req);
     const input: Record<string, unknown> = route.bodyAllowed
       ? await readJsonBody(req)
       : Object.fromEntries(url.searchParams);

@@ -7,9 +7,10 @@ import { tempDir } from './processes.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-export async function startInProcess() {
+export async function startInProcess(options: { dbUrl?: string } = {}) {
   const master = await Master.start({
     dataDir: tempDir('fleetdeck-core-'),
+    dbUrl: options.dbUrl,
     agentListen: { host: '127.0.0.1', port: 0 },
     agentTls: true,
     adminToken: ADMIN_TOKEN,

@@ -129,6 +129,12 @@ export class FileCopies {
     return [...this.jobs.values()].map((job) => ({ ...job.view }));
   }
 
+  /** One copy's view (for authorization), undefined when there is none with this id. */
+  get(id: string): CopyView | undefined {
+    const job = this.jobs.get(id);
+    return job ? { ...job.view } : undefined;
+  }
+
   /** Checks the source and destination, then copies in the background (progress: `copyProgress`). */
   async start(from: Location, to: Location, overwrite: boolean): Promise<CopyView> {
     const source = await this.stat(from.nodeId, from.path);

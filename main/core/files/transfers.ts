@@ -161,6 +161,11 @@ export class MasterTransfers {
     return chosen;
   }
 
+  /** The node of a running transfer (for authorization), undefined when there is none with this id. */
+  nodeOf(id: string): string | undefined {
+    return this.transfers.get(id)?.nodeId;
+  }
+
   /** Pauses, resumes or cancels a running transfer; false when there is none with this id. */
   control(id: string, action: 'pause' | 'resume' | 'cancel'): boolean {
     const transfer = this.transfers.get(id);
