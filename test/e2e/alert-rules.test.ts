@@ -102,5 +102,27 @@ describe.skipIf(!enabled)('alert rules and silences in Chromium', () => {
       { name: 'Sunday patching', cron: '0 3 * * 0', durationSec: 7200, timezone: 'UTC' },
     ]);
     await expectAccessible(page, 'the Silences tab');
+
+    // Each list deletes after its confirmation (the shared RemovableList).
+    await silenceRow.getByRole('button', { name: 'End this silence' }).click();
+    await page
+      .getByRole('dialog', { name: 'End this silence now?' })
+      .getByRole('button', { name: 'End silence' })
+      .click();
+    await page.getByText('No silences in effect.').waitFor();
+    await windowRow.getByRole('button', { name: 'Delete Sunday patching' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete the maintenance window “Sunday patching”?' })
+      .getByRole('button', { name: 'Delete window' })
+      .click();
+    await expect.poll(async () => (await master.client.listMaintenanceWindows({})).length).toBe(0);
+    await page.getByRole('tab', { name: 'Rules' }).click();
+    await page.getByRole('button', { name: 'Delete Local CPU busy' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete the rule “Local CPU busy”?' })
+      .getByRole('button', { name: 'Delete rule' })
+      .click();
+    await expect.poll(async () => (await master.client.listAlertRules({})).length).toBe(0);
+    await page.getByRole('row', { name: /Local CPU busy/ }).waitFor({ state: 'detached' });
   });
 });

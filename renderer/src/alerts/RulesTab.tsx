@@ -1,14 +1,14 @@
 // The Alerts screen's Rules tab: every rule with its condition, scope and severity; create and edit in
 // the rule editor (with its preview), switch a rule on or off, delete after a confirmation.
-import { ActionIcon, Badge, Button, Group, Modal, Stack, Switch, Table, Text, VisuallyHidden } from '@mantine/core';
-import { IconPencil, IconPlus, IconTrash } from '@tabler/icons-react';
+import { ActionIcon, Badge, Switch, Text } from '@mantine/core';
+import { IconPencil } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
-import { useDialogs } from '../dialogs';
 import { toastError, toastSuccess } from '../shell/toasts';
 import type { Transport } from '../transport';
+import { RemovableList } from './RemovableList';
 import { RuleForm } from './RuleForm';
 import { draftToSpec, EMPTY_DRAFT, type Rule, type RuleDraft, ruleToDraft } from './rule-draft';
 
@@ -17,7 +17,6 @@ const SEVERITY_COLOURS = { info: 'blue', warning: 'yellow', critical: 'red' } as
 export function RulesTab({ client }: { client: Client; transport: Transport }) {
   const { t } = useTranslation(['alerts', 'common']);
   const queryClient = useQueryClient();
-  const dialogs = useDialogs();
   const rules = useQuery({ queryKey: ['alertRules'], queryFn: () => client.listAlertRules({}) });
   const [editing, setEditing] = useState<Rule | 'new' | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['alertRules'] });
@@ -39,114 +38,81 @@ export function RulesTab({ client }: { client: Client; transport: Transport }) {
     onSettled: () => void refresh(),
     onError: (error) => toastError(error),
   });
-  const remove = async (rule: Rule) => {
-    const sure = await dialogs.confirm({
-      title: t('rules.delete.title', { name: rule.name }),
-      message: t('rules.delete.message'),
-      confirmLabel: t('rules.delete.confirm'),
-      danger: true,
-    });
-    if (!sure) return;
-    try {
-      await client.deleteAlertRule({ id: rule.id });
-      void refresh();
-    } catch (error) {
-      toastError(error);
-    }
-  };
   const open = (target: Rule | 'new') => {
     save.reset();
     setEditing(target);
   };
   return (
-    <Stack gap="sm">
-      <Group justify="space-between">
+    <RemovableList
+      heading={
         <Text c="dimmed" size="sm">
           {t('rules.intro')}
         </Text>
-        <Button leftSection={<IconPlus size={16} />} onClick={() => open('new')}>
-          {t('rules.new')}
-        </Button>
-      </Group>
-      {rules.error && <Text c="red">{rules.error.message}</Text>}
-      {rules.data && rules.data.length === 0 && <Text c="dimmed">{t('rules.none')}</Text>}
-      {rules.data && rules.data.length > 0 && (
-        <Table striped highlightOnHover aria-label={t('rules.tableLabel')}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('rules.columns.name')}</Table.Th>
-              <Table.Th>{t('rules.columns.condition')}</Table.Th>
-              <Table.Th>{t('rules.columns.scope')}</Table.Th>
-              <Table.Th>{t('rules.columns.severity')}</Table.Th>
-              <Table.Th>{t('rules.columns.enabled')}</Table.Th>
-              <Table.Th>
-                <VisuallyHidden>{t('rules.columns.actions')}</VisuallyHidden>
-              </Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {rules.data.map((rule) => (
-              <Table.Tr key={rule.id}>
-                <Table.Td>{rule.name}</Table.Td>
-                <Table.Td>{t(`rules.kinds.${rule.condition.kind}`)}</Table.Td>
-                <Table.Td>
-                  <ScopeText rule={rule} />
-                </Table.Td>
-                <Table.Td>
-                  <Badge color={SEVERITY_COLOURS[rule.severity]} variant="light">
-                    {t(`rules.severity.${rule.severity}`)}
-                  </Badge>
-                </Table.Td>
-                <Table.Td>
-                  <Switch
-                    aria-label={t('rules.toggle', { name: rule.name })}
-                    checked={rule.enabled}
-                    onChange={() => toggle.mutate(rule)}
-                  />
-                </Table.Td>
-                <Table.Td>
-                  <Group gap={4} wrap="nowrap">
-                    <ActionIcon
-                      variant="subtle"
-                      aria-label={t('rules.edit', { name: rule.name })}
-                      onClick={() => open(rule)}
-                    >
-                      <IconPencil size={16} />
-                    </ActionIcon>
-                    <ActionIcon
-                      variant="subtle"
-                      color="red"
-                      aria-label={t('rules.delete.label', { name: rule.name })}
-                      onClick={() => void remove(rule)}
-                    >
-                      <IconTrash size={16} />
-                    </ActionIcon>
-                  </Group>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+      }
+      label={t('rules.tableLabel')}
+      none={t('rules.none')}
+      newLabel={t('rules.new')}
+      onNew={() => open('new')}
+      items={rules}
+      actionsHeader={t('rules.columns.actions')}
+      columns={[
+        { header: t('rules.columns.name'), cell: (rule) => rule.name },
+        { header: t('rules.columns.condition'), cell: (rule) => t(`rules.kinds.${rule.condition.kind}`) },
+        { header: t('rules.columns.scope'), cell: (rule) => <ScopeText rule={rule} /> },
+        {
+          header: t('rules.columns.severity'),
+          cell: (rule) => (
+            <Badge color={SEVERITY_COLOURS[rule.severity]} variant="light">
+              {t(`rules.severity.${rule.severity}`)}
+            </Badge>
+          ),
+        },
+        {
+          header: t('rules.columns.enabled'),
+          cell: (rule) => (
+            <Switch
+              aria-label={t('rules.toggle', { name: rule.name })}
+              checked={rule.enabled}
+              onChange={() => toggle.mutate(rule)}
+            />
+          ),
+        },
+      ]}
+      actions={(rule) => (
+        <ActionIcon variant="subtle" aria-label={t('rules.edit', { name: rule.name })} onClick={() => open(rule)}>
+          <IconPencil size={16} />
+        </ActionIcon>
       )}
-      <Modal
-        closeButtonProps={{ 'aria-label': t('common:dialogs.close') }}
-        opened={editing !== null}
-        onClose={() => setEditing(null)}
-        size="xl"
-        title={editing === 'new' ? t('rules.new') : t('rules.editTitle', { name: editing?.name ?? '' })}
-      >
-        {editing !== null && (
-          <RuleForm
-            client={client}
-            initial={editing === 'new' ? EMPTY_DRAFT : ruleToDraft(editing)}
-            saving={save.isPending}
-            error={save.error?.message ?? null}
-            onSave={(draft) => save.mutate(draft)}
-            onCancel={() => setEditing(null)}
-          />
-        )}
-      </Modal>
-    </Stack>
+      remove={{
+        label: (rule) => t('rules.delete.label', { name: rule.name }),
+        confirm: (rule) => ({
+          title: t('rules.delete.title', { name: rule.name }),
+          message: t('rules.delete.message'),
+          confirmLabel: t('rules.delete.confirm'),
+        }),
+        run: (rule) => client.deleteAlertRule({ id: rule.id }),
+      }}
+      refresh={refresh}
+      onCloseForm={() => setEditing(null)}
+      form={
+        editing === null
+          ? null
+          : {
+              size: 'xl',
+              title: editing === 'new' ? t('rules.new') : t('rules.editTitle', { name: editing.name }),
+              content: (
+                <RuleForm
+                  client={client}
+                  initial={editing === 'new' ? EMPTY_DRAFT : ruleToDraft(editing)}
+                  saving={save.isPending}
+                  error={save.error?.message ?? null}
+                  onSave={(draft) => save.mutate(draft)}
+                  onCancel={() => setEditing(null)}
+                />
+              ),
+            }
+      }
+    />
   );
 }
 

@@ -1,32 +1,16 @@
 // The Alerts screen's Silences tab: silences (a rule and/or a label selector, until a time) and
 // recurring maintenance windows (cron, duration, time zone), each with what it matches and whether it
 // is in effect now. A silenced alert still shows in the list and history, marked; it sends nothing.
-import {
-  ActionIcon,
-  Badge,
-  Button,
-  Group,
-  Modal,
-  NumberInput,
-  Select,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  Title,
-  VisuallyHidden,
-} from '@mantine/core';
-import { IconPlus, IconTrash } from '@tabler/icons-react';
+import { Badge, Button, Group, NumberInput, Select, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Cron } from 'croner';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../../main/contract/contract';
 import { labelPairs, parseLabels } from '../../../main/contract/labels';
-import { useDialogs } from '../dialogs';
 import { dateTime } from '../format';
-import { toastError } from '../shell/toasts';
 import type { Transport } from '../transport';
+import { RemovableList } from './RemovableList';
 
 type Silence = OutputOf<'listSilences'>[number];
 type Window = OutputOf<'listMaintenanceWindows'>[number];
@@ -74,98 +58,65 @@ function Matches({
 function Silences({ client }: { client: Client }) {
   const { t } = useTranslation(['alerts', 'common']);
   const queryClient = useQueryClient();
-  const dialogs = useDialogs();
   const silences = useQuery({ queryKey: ['silences'], queryFn: () => client.listSilences({}) });
   const { names } = useRuleNames(client);
   const [adding, setAdding] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['silences'] });
-  const remove = async (s: Silence) => {
-    if (
-      !(await dialogs.confirm({
-        title: t('silences.end.title'),
-        confirmLabel: t('silences.end.confirm'),
-        danger: true,
-      }))
-    )
-      return;
-    try {
-      await client.deleteSilence({ id: s.id });
-      void refresh();
-    } catch (error) {
-      toastError(error);
-    }
-  };
   return (
-    <Stack gap="sm">
-      <Group justify="space-between">
+    <RemovableList<Silence>
+      heading={
         <Title order={3} size="h4">
           {t('silences.title')}
         </Title>
-        <Button leftSection={<IconPlus size={16} />} onClick={() => setAdding(true)}>
-          {t('silences.new')}
-        </Button>
-      </Group>
-      {silences.error && <Text c="red">{silences.error.message}</Text>}
-      {silences.data?.length === 0 && <Text c="dimmed">{t('silences.none')}</Text>}
-      {silences.data && silences.data.length > 0 && (
-        <Table striped aria-label={t('silences.title')}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('silences.columns.matches')}</Table.Th>
-              <Table.Th>{t('silences.columns.from')}</Table.Th>
-              <Table.Th>{t('silences.columns.until')}</Table.Th>
-              <Table.Th>{t('silences.columns.comment')}</Table.Th>
-              <Table.Th>
-                <VisuallyHidden>{t('silences.columns.actions')}</VisuallyHidden>
-              </Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {silences.data.map((s) => (
-              <Table.Tr key={s.id}>
-                <Table.Td>
-                  <Matches ruleId={s.ruleId} selector={s.selector} names={names} />{' '}
-                  {s.active && (
-                    <Badge variant="light" color="gray">
-                      {t('silences.active')}
-                    </Badge>
-                  )}
-                </Table.Td>
-                <Table.Td>{dateTime(s.startsAt)}</Table.Td>
-                <Table.Td>{dateTime(s.endsAt)}</Table.Td>
-                <Table.Td>{s.comment}</Table.Td>
-                <Table.Td>
-                  <ActionIcon
-                    variant="subtle"
-                    color="red"
-                    aria-label={t('silences.end.label')}
-                    onClick={() => void remove(s)}
-                  >
-                    <IconTrash size={16} />
-                  </ActionIcon>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
-      <Modal
-        closeButtonProps={{ 'aria-label': t('common:dialogs.close') }}
-        opened={adding}
-        onClose={() => setAdding(false)}
-        title={t('silences.new')}
-      >
-        {adding && (
-          <SilenceForm
-            client={client}
-            onDone={() => {
-              setAdding(false);
-              void refresh();
-            }}
-          />
-        )}
-      </Modal>
-    </Stack>
+      }
+      label={t('silences.title')}
+      none={t('silences.none')}
+      newLabel={t('silences.new')}
+      onNew={() => setAdding(true)}
+      items={silences}
+      actionsHeader={t('silences.columns.actions')}
+      columns={[
+        {
+          header: t('silences.columns.matches'),
+          cell: (s) => (
+            <>
+              <Matches ruleId={s.ruleId} selector={s.selector} names={names} />{' '}
+              {s.active && (
+                <Badge variant="light" color="gray">
+                  {t('silences.active')}
+                </Badge>
+              )}
+            </>
+          ),
+        },
+        { header: t('silences.columns.from'), cell: (s) => dateTime(s.startsAt) },
+        { header: t('silences.columns.until'), cell: (s) => dateTime(s.endsAt) },
+        { header: t('silences.columns.comment'), cell: (s) => s.comment },
+      ]}
+      remove={{
+        label: () => t('silences.end.label'),
+        confirm: () => ({ title: t('silences.end.title'), confirmLabel: t('silences.end.confirm') }),
+        run: (s) => client.deleteSilence({ id: s.id }),
+      }}
+      refresh={refresh}
+      onCloseForm={() => setAdding(false)}
+      form={
+        adding
+          ? {
+              title: t('silences.new'),
+              content: (
+                <SilenceForm
+                  client={client}
+                  onDone={() => {
+                    setAdding(false);
+                    void refresh();
+                  }}
+                />
+              ),
+            }
+          : null
+      }
+    />
   );
 }
 
@@ -242,7 +193,6 @@ function SilenceForm({ client, onDone }: { client: Client; onDone: () => void })
 function MaintenanceWindows({ client }: { client: Client }) {
   const { t } = useTranslation(['alerts', 'common']);
   const queryClient = useQueryClient();
-  const dialogs = useDialogs();
   const windows = useQuery({
     queryKey: ['maintenanceWindows'],
     queryFn: () => client.listMaintenanceWindows({}),
@@ -251,95 +201,71 @@ function MaintenanceWindows({ client }: { client: Client }) {
   const { names } = useRuleNames(client);
   const [adding, setAdding] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['maintenanceWindows'] });
-  const remove = async (w: Window) => {
-    const sure = await dialogs.confirm({
-      title: t('maintenance.delete.title', { name: w.name }),
-      confirmLabel: t('maintenance.delete.confirm'),
-      danger: true,
-    });
-    if (!sure) return;
-    try {
-      await client.deleteMaintenanceWindow({ id: w.id });
-      void refresh();
-    } catch (error) {
-      toastError(error);
-    }
-  };
   return (
-    <Stack gap="sm">
-      <Group justify="space-between">
+    <RemovableList<Window>
+      heading={
         <Title order={3} size="h4">
           {t('maintenance.title')}
         </Title>
-        <Button leftSection={<IconPlus size={16} />} onClick={() => setAdding(true)}>
-          {t('maintenance.new')}
-        </Button>
-      </Group>
-      {windows.error && <Text c="red">{windows.error.message}</Text>}
-      {windows.data?.length === 0 && <Text c="dimmed">{t('maintenance.none')}</Text>}
-      {windows.data && windows.data.length > 0 && (
-        <Table striped aria-label={t('maintenance.title')}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('maintenance.columns.name')}</Table.Th>
-              <Table.Th>{t('maintenance.columns.schedule')}</Table.Th>
-              <Table.Th>{t('maintenance.columns.matches')}</Table.Th>
-              <Table.Th>{t('maintenance.columns.state')}</Table.Th>
-              <Table.Th>
-                <VisuallyHidden>{t('maintenance.columns.actions')}</VisuallyHidden>
-              </Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {windows.data.map((w) => (
-              <Table.Tr key={w.id}>
-                <Table.Td>{w.name}</Table.Td>
-                <Table.Td>
-                  <code>{w.cron}</code> {t('maintenance.forMinutes', { count: Math.round(w.durationSec / 60) })} (
-                  {w.timezone})
-                </Table.Td>
-                <Table.Td>
-                  <Matches ruleId={w.ruleId} selector={w.selector} names={names} />
-                </Table.Td>
-                <Table.Td>
-                  {!w.enabled
-                    ? t('maintenance.disabled')
-                    : w.activeUntil
-                      ? t('maintenance.openUntil', { at: dateTime(w.activeUntil) })
-                      : t('maintenance.next', { at: dateTime(w.nextStart) })}
-                </Table.Td>
-                <Table.Td>
-                  <ActionIcon
-                    variant="subtle"
-                    color="red"
-                    aria-label={t('maintenance.delete.label', { name: w.name })}
-                    onClick={() => void remove(w)}
-                  >
-                    <IconTrash size={16} />
-                  </ActionIcon>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
-      <Modal
-        closeButtonProps={{ 'aria-label': t('common:dialogs.close') }}
-        opened={adding}
-        onClose={() => setAdding(false)}
-        title={t('maintenance.new')}
-      >
-        {adding && (
-          <MaintenanceForm
-            client={client}
-            onDone={() => {
-              setAdding(false);
-              void refresh();
-            }}
-          />
-        )}
-      </Modal>
-    </Stack>
+      }
+      label={t('maintenance.title')}
+      none={t('maintenance.none')}
+      newLabel={t('maintenance.new')}
+      onNew={() => setAdding(true)}
+      items={windows}
+      actionsHeader={t('maintenance.columns.actions')}
+      columns={[
+        { header: t('maintenance.columns.name'), cell: (w) => w.name },
+        {
+          header: t('maintenance.columns.schedule'),
+          cell: (w) => (
+            <>
+              <code>{w.cron}</code> {t('maintenance.forMinutes', { count: Math.round(w.durationSec / 60) })} (
+              {w.timezone})
+            </>
+          ),
+        },
+        {
+          header: t('maintenance.columns.matches'),
+          cell: (w) => <Matches ruleId={w.ruleId} selector={w.selector} names={names} />,
+        },
+        {
+          header: t('maintenance.columns.state'),
+          cell: (w) =>
+            !w.enabled
+              ? t('maintenance.disabled')
+              : w.activeUntil
+                ? t('maintenance.openUntil', { at: dateTime(w.activeUntil) })
+                : t('maintenance.next', { at: dateTime(w.nextStart) }),
+        },
+      ]}
+      remove={{
+        label: (w) => t('maintenance.delete.label', { name: w.name }),
+        confirm: (w) => ({
+          title: t('maintenance.delete.title', { name: w.name }),
+          confirmLabel: t('maintenance.delete.confirm'),
+        }),
+        run: (w) => client.deleteMaintenanceWindow({ id: w.id }),
+      }}
+      refresh={refresh}
+      onCloseForm={() => setAdding(false)}
+      form={
+        adding
+          ? {
+              title: t('maintenance.new'),
+              content: (
+                <MaintenanceForm
+                  client={client}
+                  onDone={() => {
+                    setAdding(false);
+                    void refresh();
+                  }}
+                />
+              ),
+            }
+          : null
+      }
+    />
   );
 }
 
