@@ -10,6 +10,7 @@ import type { AgentLogger } from './log.js';
 import type { InterfaceFilterOptions } from './metrics/interface-filter.js';
 import { MetricsReporter } from './metrics/reporter.js';
 import { createSampler } from './metrics/sampler.js';
+import { ProbeRunner } from './probes/runner.js';
 import { ProcessEndpoint } from './processes/endpoint.js';
 import {
   type AgentMessage,
@@ -65,6 +66,7 @@ export class AgentWork {
   private readonly processes: ProcessEndpoint;
   private readonly metrics: MetricsReporter;
   private readonly terminals: TerminalEndpoint;
+  private readonly probes: ProbeRunner;
 
   constructor(private readonly options: AgentWorkOptions) {
     const { channel, capabilities, log } = options;
@@ -90,6 +92,8 @@ export class AgentWork {
       },
       options.terminalLimits ?? DEFAULT_TERMINAL_LIMITS,
     );
+    // Results of a probe run while disconnected are dropped: probes are live state, the next run reports.
+    this.probes = new ProbeRunner((results) => channel.send({ type: 'probe-results', results }));
     this.metrics = new MetricsReporter(
       createSampler(options.net),
       options.metricsIntervalMs,
@@ -158,6 +162,11 @@ export class AgentWork {
       case 'terminal-close':
         this.terminals.handle(message);
         return;
+      case 'probe-set':
+        // Refused with --no-probes: the master assigns none then, and one sent anyway is not run.
+        if (this.options.capabilities.probes === true) this.probes.set(message.probes);
+        else if (message.probes.length > 0) this.options.log.warn('probes refused (started with --no-probes)');
+        return;
       default:
         unhandled(message, 'agent work');
     }
@@ -171,12 +180,15 @@ export class AgentWork {
   /** The way to the master is gone: transfers in flight end (their temp files are removed). */
   disconnected(): Promise<void> {
     this.terminals.closeAll();
+    // The master sends the set again on the next connection; it may have changed meanwhile.
+    this.probes.set([]);
     return this.files.disconnected();
   }
 
   /** Stops sampling and the running commands, and waits (a few seconds at most) for them to end. */
   async stop(): Promise<void> {
     this.metrics.stop();
+    this.probes.stop();
     this.terminals.closeAll('closed');
     this.runner.stopAll();
     const deadline = Date.now() + STOP_WAIT_MS;

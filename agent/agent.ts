@@ -420,6 +420,7 @@ function capabilitiesOf(config: AgentConfig): Capabilities {
     roots: files ? roots : [],
     guardedWrites: true,
     processes: config.processes && processListSupported(),
+    probes: config.probes,
     terminal: config.terminal && TerminalEndpoint.supported(),
   };
 }

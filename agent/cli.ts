@@ -48,6 +48,8 @@ function program(): Command {
     .option('--no-files-write', 'allow file reads only')
     .option('--processes', 'list top processes on request (capability processes; the default, Linux only)')
     .option('--no-processes', 'refuse to list processes')
+    .option('--probes', 'run the probes the master assigns (capability probes; the default)')
+    .option('--no-probes', 'refuse probes: the master assigns this node none')
     .option(
       '--terminal',
       'allow interactive terminals (capability terminal; off by default, and the master cannot turn it on)',
@@ -114,6 +116,7 @@ function fromCli(cmd: Command): PartialConfig {
   if (given('files')) out.files = Boolean(opts.files);
   if (given('filesWrite')) out.filesWrite = Boolean(opts.filesWrite);
   if (given('processes')) out.processes = Boolean(opts.processes);
+  if (given('probes')) out.probes = Boolean(opts.probes);
   if (given('terminal')) out.terminal = Boolean(opts.terminal);
   if (given('terminalMaxSessions')) out.terminalMaxSessions = opts.terminalMaxSessions as number;
   if (given('terminalIdleMin')) out.terminalIdleMin = opts.terminalIdleMin as number;

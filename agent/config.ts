@@ -47,6 +47,8 @@ export const AgentConfig = z.object({
   files: z.boolean(),
   filesWrite: z.boolean(),
   processes: z.boolean(),
+  /** Runs the probes the master assigns (capability probes). */
+  probes: z.boolean(),
   terminal: z.boolean(),
   terminalMaxSessions: z
     .number()
@@ -93,6 +95,7 @@ const FileConfig = z
     files: z.boolean(),
     filesWrite: z.boolean(),
     processes: z.boolean(),
+    probes: z.boolean(),
     terminal: z.boolean(),
     terminalMaxSessions: z.number(),
     terminalIdleMin: z.number(),
@@ -127,6 +130,7 @@ export function defaults(): PartialConfig {
     files: true,
     filesWrite: true,
     processes: true,
+    probes: true,
     terminal: false,
     terminalMaxSessions: 4,
     terminalIdleMin: 30,
@@ -190,6 +194,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): PartialConfig {
     ['FILES', 'files'],
     ['FILES_WRITE', 'filesWrite'],
     ['PROCESSES', 'processes'],
+    ['PROBES', 'probes'],
     ['TERMINAL', 'terminal'],
     ['INSECURE_PLAIN_WS', 'insecurePlainWs'],
   ] as const) {

@@ -1,6 +1,7 @@
 // The agent ⇄ master wire protocol. Both sides import this module; every frame is
 // validated against these schemas before it is acted on.
 import { z } from 'zod';
+import { MAX_PROBES_PER_AGENT, MAX_RESULTS_PER_FRAME, ProbeAssignment, ProbeResult } from './probes/spec.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -63,6 +64,8 @@ export const Capabilities = z.object({
   processes: z.boolean().optional(),
   /** Opens interactive terminals (off unless the agent was started with --terminal; absent on older agents). */
   terminal: z.boolean().optional(),
+  /** Runs probes the master assigns (on unless the agent was started with --no-probes; absent on older agents). */
+  probes: z.boolean().optional(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
 
@@ -530,6 +533,19 @@ export const TerminalClosedMessage = z.object({
 });
 export type TerminalClosedMessage = z.infer<typeof TerminalClosedMessage>;
 
+// ---- probes (agent/probes/) -------------------------------------------------------------------
+/** The master's whole probe set for this vantage point, on connect and on every change (replaces the last). */
+export const ProbeSetMessage = z.object({
+  type: z.literal('probe-set'),
+  probes: z.array(ProbeAssignment).max(MAX_PROBES_PER_AGENT),
+});
+export type ProbeSetMessage = z.infer<typeof ProbeSetMessage>;
+export const ProbeResultsMessage = z.object({
+  type: z.literal('probe-results'),
+  results: z.array(ProbeResult).min(1).max(MAX_RESULTS_PER_FRAME),
+});
+export type ProbeResultsMessage = z.infer<typeof ProbeResultsMessage>;
+
 export const AgentMessage = z.discriminatedUnion('type', [
   HelloMessage,
   StartedMessage,
@@ -548,6 +564,7 @@ export const AgentMessage = z.discriminatedUnion('type', [
   TerminalOpenedMessage,
   TerminalClosedMessage,
   UpgradeStatusMessage,
+  ProbeResultsMessage,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
@@ -588,6 +605,7 @@ export const MasterMessage = z.union([
     TerminalAckMessage,
     TerminalCloseMessage,
     UpgradeMessage,
+    ProbeSetMessage,
   ]),
   RpcMessage,
 ]);

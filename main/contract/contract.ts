@@ -83,6 +83,8 @@ import {
   TestResult,
   UpdateChannel,
 } from './notify-schemas.js';
+import { probeOperations } from './probe-operations.js';
+import { ProbeStateEvent } from './probe-schemas.js';
 import {
   CommandOutputEvent,
   CommandStatusEvent,
@@ -838,6 +840,8 @@ export const contract = {
     output: TerminalRecording,
   }),
   ...accessOperations,
+  // Probes (core/probes/), their own object in probe-operations.ts.
+  ...probeOperations,
 } as const;
 
 /**
@@ -905,6 +909,8 @@ export const events = {
   alertChanged: AlertView,
   /** A terminal session opened, changed (attached, size) or ended. */
   terminalSession: TerminalSessionView,
+  /** A probe's verdict or a vantage point's result changed (at most once a second per probe). */
+  probeState: ProbeStateEvent,
 } as const;
 
 export type Events = typeof events;

@@ -99,6 +99,13 @@ export const operationNames = [
   'listApiTokens',
   'createApiToken',
   'revokeApiToken',
+  'listProbes',
+  'createProbe',
+  'probeUptime',
+  'getProbe',
+  'updateProbe',
+  'deleteProbe',
+  'probeSeries',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

@@ -58,6 +58,8 @@ import { notifyHandlers } from './notify/handlers.js';
 import { notifySeries } from './notify/notify-series.js';
 import { DEFAULT_NOTIFY, type NotifyOptions, NotifyService } from './notify/notify-service.js';
 import { enqueueTransitions } from './notify/outbox.js';
+import { probeHandlers } from './probes/handlers.js';
+import { type ProbeOptions, ProbeService } from './probes/service.js';
 import { processHandlers } from './processes/handlers.js';
 import { alertSeries } from './prometheus/alert-series.js';
 import { PrometheusExporter } from './prometheus/exporter.js';
@@ -137,6 +139,8 @@ export interface MasterOptions {
   enqueueTransitions?: EnqueueTransitions;
   /** Terminal sessions: grace period, limits, recording cap, and how long recordings are kept (default 90 days). */
   terminal?: Partial<TerminalOptions> & { retentionDays?: number };
+  /** Probe timings (flush, evaluation, config check) and rollup retention. */
+  probes?: Partial<ProbeOptions>;
   log: Logger;
 }
 
@@ -174,6 +178,8 @@ interface MasterParts {
   notify: NotifyService;
   /** Alert rules, their evaluation and state (core/alerts/). */
   alerting: Alerting;
+  /** Probes: definitions, vantage points' sets and results, the quorum verdict (core/probes/). */
+  probes: ProbeService;
   lag: EventLoopLag;
   /** GET /metrics: every part's series (prometheus/). */
   prometheusExporter: PrometheusExporter;
@@ -259,7 +265,7 @@ export class Master {
     /** `tokenHash`: the token the agent's connection used (null: the built-in local node). */
     const onAgentMessage = (nodeId: string, message: AgentMessage, tokenHash: string | null = null) => {
       routeAgentMessage(
-        { queue, fileRpc, transfers, metrics, tokens, certificates: () => certificates, terminals, rollouts },
+        { queue, fileRpc, transfers, metrics, tokens, certificates: () => certificates, terminals, rollouts, probes },
         nodeId,
         message,
         tokenHash,
@@ -307,6 +313,7 @@ export class Master {
         fileRpc.nodeGone(nodeId);
         transfers.nodeGone(nodeId);
         terminals.nodeGone(nodeId);
+        probes.nodeDisconnected(nodeId);
         if (shared) void metrics.release(nodeId);
       },
       onConnected: (nodeId, hello, tokenHash) => {
@@ -314,10 +321,23 @@ export class Master {
         void certificates?.onHello(nodeId, hello.pins);
         queue.nodeConnected(nodeId, hello.running).catch((err) => log.error({ err, nodeId }, 'redelivery failed'));
         if (shared) void metrics.adopt(nodeId);
+        probes.nodeConnected(nodeId, hello.capabilities.probes === true);
         alerting.engine.nodeConnected(nodeId).catch((err) => log.warn({ err, nodeId }, 'could not load alerts'));
       },
     });
     links.attach(gateway, local);
+    const probes = new ProbeService({
+      db: store.db,
+      dialect: store.dialect,
+      bus,
+      log,
+      nodes: registry,
+      send: (nodeId, message) => links.send(nodeId, message),
+      calendar: metrics.calendar,
+      options: options.probes,
+    });
+    closers.add('probes', () => probes.stop());
+    await probes.start();
     const tasks = new TaskService(store.db, queue, registry, bus, log);
     const alerting = new Alerting({
       db: store.db,
@@ -356,6 +376,7 @@ export class Master {
       closers.add('the local node', () => local.stop(registry));
       await local.start(registry);
       await queue.nodeConnected(LOCAL_NODE_ID, []);
+      probes.nodeConnected(LOCAL_NODE_ID, local.hello().capabilities.probes === true);
     }
     closers.add('the queue', () => queue.stop());
     queue.start();
@@ -397,6 +418,11 @@ export class Master {
       name: 'alert evaluation',
       start: () => alerting.engine.setLeader(true),
       stop: () => alerting.engine.setLeader(false),
+    });
+    cluster.addSingleton({
+      name: 'probe evaluation',
+      start: () => probes.setLeader(true),
+      stop: () => probes.setLeader(false),
     });
     cluster.addSingleton({ name: 'schedules', start: () => tasks.startScheduler(), stop: () => tasks.stopScheduler() });
     cluster.addSingleton({ name: 'command retention', start: () => retention.start(), stop: () => retention.stop() });
@@ -502,6 +528,7 @@ export class Master {
       metricsRetention,
       notify,
       alerting,
+      probes,
       lag: new EventLoopLag(),
       prometheusExporter,
       tls,
@@ -698,6 +725,7 @@ export class Master {
       ...this.alerting.handlers(),
       ...terminalHandlers(this.terminals, registry, this.store.db),
       ...this.access.handlers(),
+      ...probeHandlers(this.probes),
     };
   }
 
@@ -794,6 +822,7 @@ interface Routes {
   certificates: () => GatewayCertificates | null;
   terminals: TerminalSessions;
   rollouts: AgentRollouts;
+  probes: ProbeService;
 }
 
 /**
@@ -802,7 +831,7 @@ interface Routes {
  * an agent speaks only for itself.
  */
 async function routeAgentMessage(
-  { queue, fileRpc, transfers, metrics, tokens, certificates, terminals, rollouts }: Routes,
+  { queue, fileRpc, transfers, metrics, tokens, certificates, terminals, rollouts, probes }: Routes,
   nodeId: string,
   message: AgentMessage,
   tokenHash: string | null,
@@ -831,6 +860,8 @@ async function routeAgentMessage(
       return terminals.onClosed(nodeId, message);
     case 'upgrade-status':
       return rollouts.onStatus(nodeId, message);
+    case 'probe-results':
+      return probes.ingest(nodeId, message.results);
     case 'transfer-meta':
     case 'transfer-end':
     case 'transfer-ready':

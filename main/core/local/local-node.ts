@@ -40,6 +40,7 @@ export class LocalNode {
         roots: [os.homedir()],
         guardedWrites: true,
         processes: processListSupported(),
+        probes: true,
       },
       concurrency: 8,
       net: { include: [], exclude: DEFAULT_NET_EXCLUDE },

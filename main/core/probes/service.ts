@@ -1,0 +1,383 @@
+// Probes on the master: which vantage point runs what (sent to each agent on connect and on change),
+// the results (memory-first live state, then rollups), the quorum verdict (evaluated once per cluster,
+// on the leader) and its history. The master's own vantage point runs on the leader too.
+
+import { ProbeRunner } from '../../../agent/probes/runner.js';
+import { MAX_PROBES_PER_AGENT, type ProbeAssignment, type ProbeResult } from '../../../agent/probes/spec.js';
+import type { MasterMessage } from '../../../agent/protocol.js';
+import { hasLabels } from '../../contract/labels.js';
+import { MASTER_VANTAGE, type ProbeView, type VantageView } from '../../contract/probe-schemas.js';
+import type { NodeView } from '../../contract/schemas.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { DayCalendar } from '../metrics/calendar.js';
+import { DEFAULT_METRICS_RETENTION } from '../metrics/metrics-retention.js';
+import type { DayUptime } from '../nodes/uptime-days.js';
+import type { Db } from '../store/schema.js';
+import { type ProbeDefinition, ProbeDefinitions } from './definitions.js';
+import { evaluateQuorum, isFresh, type Latest, type QuorumState } from './quorum.js';
+import { ProbeRollups } from './rollups.js';
+import { probeDays, readProbeUptime } from './uptime.js';
+
+export interface ProbeOptions {
+  flushMs: number;
+  evaluateMs: number;
+  configCheckMs: number;
+  minutesRetentionMs: number;
+  hoursRetentionMs: number;
+}
+
+export const DEFAULT_PROBE_OPTIONS: ProbeOptions = {
+  flushMs: 10_000,
+  evaluateMs: 1_000,
+  configCheckMs: 2_000,
+  minutesRetentionMs: DEFAULT_METRICS_RETENTION.minutesMs,
+  hoursRetentionMs: DEFAULT_METRICS_RETENTION.hoursMs,
+};
+
+export interface ProbeServiceDeps {
+  db: Db;
+  dialect: 'sqlite' | 'mariadb';
+  bus: EventBus;
+  log: Logger;
+  nodes: { list(): Promise<NodeView[]> };
+  send: (nodeId: string, message: MasterMessage) => boolean;
+  calendar: DayCalendar;
+  now?: () => number;
+  options?: Partial<ProbeOptions>;
+}
+
+const assignmentOf = (d: ProbeDefinition): ProbeAssignment => ({
+  id: d.id,
+  target: d.target,
+  intervalSec: d.intervalSec,
+  timeoutMs: d.timeoutMs,
+});
+
+export class ProbeService {
+  readonly definitions: ProbeDefinitions;
+  readonly rollups: ProbeRollups;
+  private readonly options: ProbeOptions;
+  private readonly now: () => number;
+  private probes: ProbeDefinition[] = [];
+  private nodes = new Map<string, NodeView>();
+  /** Nodes connected to this instance that run probes, and the set each was sent (its JSON). */
+  private readonly connected = new Map<string, string | null>();
+  /** probe id → vantage → last result. */
+  private readonly latest = new Map<string, Map<string, Latest>>();
+  /** What each node was told to run (results for anything else are dropped). */
+  private readonly assigned = new Map<string, Set<string>>();
+  private readonly states = new Map<string, QuorumState>();
+  private readonly lastLive = new Map<string, string>();
+  private readonly dirty = new Set<string>();
+  private version = -1;
+  private leader = false;
+  private masterRunner: ProbeRunner | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private evaluating = false;
+
+  constructor(private readonly deps: ProbeServiceDeps) {
+    this.definitions = new ProbeDefinitions(deps.db, deps.now);
+    this.rollups = new ProbeRollups(deps.db, deps.dialect);
+    this.options = { ...DEFAULT_PROBE_OPTIONS, ...deps.options };
+    this.now = deps.now ?? Date.now;
+    deps.bus.subscribe((message) => {
+      if (message.event === 'nodeChanged' || message.event === 'nodeDeleted') void this.refresh(false);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.refresh(true);
+    const every = (ms: number, f: () => Promise<unknown> | undefined) => {
+      const t = setInterval(() => {
+        void f()?.catch((err) => this.deps.log.warn({ err }, 'probe job failed'));
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.options.configCheckMs, () => this.checkVersion());
+    every(this.options.flushMs, () => this.rollups.flush());
+    every(this.options.evaluateMs, () => this.evaluate());
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.setLeader(false);
+    await this.rollups.flush().catch((err) => this.deps.log.warn({ err }, 'could not write probe rollups'));
+  }
+
+  /** The leader evaluates every probe's quorum and runs the master's own vantage point. */
+  setLeader(leader: boolean): void {
+    if (leader === this.leader) return;
+    this.leader = leader;
+    if (leader) {
+      this.masterRunner = new ProbeRunner((results) => this.ingest(MASTER_VANTAGE, results));
+      this.masterRunner.set(this.masterSet());
+      const expiry = setInterval(() => {
+        void this.expire().catch((err) => this.deps.log.warn({ err }, 'could not expire probe rollups'));
+      }, 10 * 60_000);
+      expiry.unref();
+      this.expiryTimer = expiry;
+      void this.loadStates().catch((err) => this.deps.log.warn({ err }, 'could not read probe states'));
+    } else {
+      this.masterRunner?.stop();
+      this.masterRunner = null;
+      if (this.expiryTimer) clearInterval(this.expiryTimer);
+      this.expiryTimer = null;
+      this.states.clear();
+    }
+  }
+
+  // ---- vantage points ---------------------------------------------------------------------------
+
+  nodeConnected(nodeId: string, runsProbes: boolean): void {
+    if (!runsProbes) return;
+    this.connected.set(nodeId, null);
+    if (!this.nodes.has(nodeId)) void this.refresh(false);
+    else this.sendSet(nodeId);
+  }
+
+  nodeDisconnected(nodeId: string): void {
+    this.connected.delete(nodeId);
+    this.assigned.delete(nodeId);
+  }
+
+  /** The vantage points a probe runs from: the master if chosen, and chosen nodes that run probes. */
+  vantagesOf(d: ProbeDefinition): string[] {
+    const out: string[] = d.vantage.master ? [MASTER_VANTAGE] : [];
+    const ids = new Set(d.vantage.nodeIds);
+    const selector = d.vantage.selector ? Object.entries(d.vantage.selector) : null;
+    for (const node of this.nodes.values()) {
+      if (node.revoked || node.capabilities?.probes !== true) continue;
+      if (ids.has(node.id) || (selector && hasLabels(node.labels, selector))) out.push(node.id);
+    }
+    return out;
+  }
+
+  private setFor(nodeId: string): ProbeAssignment[] {
+    const node = this.nodes.get(nodeId);
+    if (!node || node.revoked) return [];
+    const set: ProbeAssignment[] = [];
+    for (const d of this.probes) {
+      if (!d.enabled || set.length >= MAX_PROBES_PER_AGENT) continue;
+      const selector = d.vantage.selector ? Object.entries(d.vantage.selector) : null;
+      if (d.vantage.nodeIds.includes(nodeId) || (selector && hasLabels(node.labels, selector)))
+        set.push(assignmentOf(d));
+    }
+    return set;
+  }
+
+  private masterSet(): ProbeAssignment[] {
+    return this.probes.filter((d) => d.enabled && d.vantage.master).map(assignmentOf);
+  }
+
+  private sendSet(nodeId: string): void {
+    const set = this.setFor(nodeId);
+    const key = JSON.stringify(set);
+    if (this.connected.get(nodeId) === key) return;
+    this.assigned.set(nodeId, new Set(set.map((p) => p.id)));
+    if (this.deps.send(nodeId, { type: 'probe-set', probes: set })) this.connected.set(nodeId, key);
+  }
+
+  /** Reloads definitions and nodes, then sends every connected vantage point its set if it changed. */
+  private refresh(_first: boolean): Promise<void> {
+    // One after the other: a change during a load is loaded again after it, never skipped.
+    const run = this.chain.then(() => this.load());
+    this.chain = run.catch((err) => this.deps.log.warn({ err }, 'could not load probes'));
+    return run;
+  }
+
+  private async load(): Promise<void> {
+    const version = await this.definitions.version();
+    const [probes, nodes] = await Promise.all([this.definitions.list(), this.deps.nodes.list()]);
+    this.version = version;
+    this.probes = probes;
+    this.nodes = new Map(nodes.map((n) => [n.id, n]));
+    const known = new Set(probes.map((p) => p.id));
+    for (const id of [...this.latest.keys()]) {
+      if (!known.has(id)) {
+        this.latest.delete(id);
+        this.states.delete(id);
+        this.rollups.forget(id);
+      }
+    }
+    for (const nodeId of this.connected.keys()) this.sendSet(nodeId);
+    this.masterRunner?.set(this.masterSet());
+  }
+
+  private async checkVersion(): Promise<void> {
+    if ((await this.definitions.version()) !== this.version) await this.refresh(false);
+  }
+
+  /** A definition changed on this instance: the others see the version move within configCheckMs. */
+  changed(): Promise<void> {
+    return this.refresh(false);
+  }
+
+  // ---- results ----------------------------------------------------------------------------------
+
+  /**
+   * Results from one vantage point. A node speaks only for the probes it was given; times are the
+   * master's (receipt), so an agent's clock cannot make a result fresh or stale.
+   */
+  ingest(vantage: string, results: readonly ProbeResult[]): void {
+    const allowed = vantage === MASTER_VANTAGE ? null : this.assigned.get(vantage);
+    if (vantage !== MASTER_VANTAGE && !allowed) return;
+    const at = this.now();
+    for (const result of results) {
+      if (allowed && !allowed.has(result.id)) continue;
+      const r = { ...result, at };
+      let byVantage = this.latest.get(r.id);
+      if (!byVantage) {
+        byVantage = new Map();
+        this.latest.set(r.id, byVantage);
+      }
+      const { id: _id, ...latest } = r;
+      byVantage.set(vantage, latest);
+      this.rollups.add(vantage, r);
+      this.dirty.add(r.id);
+    }
+  }
+
+  // ---- the verdict ------------------------------------------------------------------------------
+
+  private async loadStates(): Promise<void> {
+    const rows = await this.deps.db
+      .selectFrom('probe_events as e')
+      .select(['e.probe_id', 'e.state', 'e.at'])
+      .where('e.id', 'in', (eb) =>
+        eb
+          .selectFrom('probe_events as l')
+          .select((x) => x.fn.max('l.id').as('id'))
+          .groupBy('l.probe_id'),
+      )
+      .execute();
+    for (const row of rows) {
+      if (!this.states.has(row.probe_id)) {
+        this.states.set(row.probe_id, { recorded: row.state, since: Number(row.at), downSince: null });
+      }
+    }
+  }
+
+  private quorumOf(d: ProbeDefinition) {
+    const prior = this.states.get(d.id) ?? { recorded: null, since: null, downSince: null };
+    return evaluateQuorum(
+      { ...d, vantages: this.vantagesOf(d), latest: this.latest.get(d.id) ?? new Map() },
+      prior,
+      this.now(),
+    );
+  }
+
+  /** Once a second on the leader: every enabled probe's verdict; changes are recorded together. */
+  private async evaluate(): Promise<void> {
+    if (!this.leader || this.evaluating) return;
+    this.evaluating = true;
+    try {
+      const changes: Array<{ probe_id: string; state: 'up' | 'down'; at: number; reason: string }> = [];
+      const next = new Map<string, QuorumState>();
+      for (const d of this.probes) {
+        if (!d.enabled) continue;
+        const outcome = this.quorumOf(d);
+        next.set(d.id, outcome.state);
+        if (outcome.change) {
+          changes.push({ probe_id: d.id, state: outcome.change.state, at: this.now(), reason: outcome.change.reason });
+        }
+        const live = `${outcome.live}|${outcome.downCount}`;
+        if (this.lastLive.get(d.id) !== live) {
+          this.lastLive.set(d.id, live);
+          this.dirty.add(d.id);
+        }
+      }
+      if (changes.length > 0) await this.deps.db.insertInto('probe_events').values(changes).execute();
+      // Only after the commit: a failed insert is decided again next tick.
+      for (const [id, state] of next) this.states.set(id, state);
+      for (const id of this.dirty) {
+        const d = this.probes.find((p) => p.id === id);
+        if (d) this.deps.bus.emit('probeState', this.view(d));
+      }
+      this.dirty.clear();
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  view(d: ProbeDefinition): ProbeView {
+    const outcome = this.quorumOf(d);
+    const latest = this.latest.get(d.id);
+    const now = this.now();
+    const vantages: VantageView[] = this.vantagesOf(d).map((v) => {
+      const l = latest?.get(v);
+      return {
+        vantage: v,
+        name: v === MASTER_VANTAGE ? 'master' : (this.nodes.get(v)?.name ?? v),
+        fresh: isFresh(l, d.intervalSec, d.timeoutMs, now),
+        ok: l?.ok ?? null,
+        at: l?.at ?? null,
+        latencyMs: l?.latencyMs ?? null,
+        error: l?.error ?? null,
+        certDaysLeft: l?.certDaysLeft ?? null,
+        certValid: l?.certValid ?? null,
+      };
+    });
+    const recorded = this.states.get(d.id);
+    return {
+      id: d.id,
+      name: d.name,
+      enabled: d.enabled,
+      target: d.target,
+      intervalSec: d.intervalSec,
+      timeoutMs: d.timeoutMs,
+      vantage: d.vantage,
+      quorum: d.quorum,
+      forSec: d.forSec,
+      createdAt: d.createdAt,
+      updatedAt: d.updatedAt,
+      state: d.enabled ? outcome.live : 'unknown',
+      since: recorded?.since ?? null,
+      downCount: outcome.downCount,
+      needed: outcome.needed,
+      vantages,
+    };
+  }
+
+  async list(): Promise<ProbeView[]> {
+    await this.chain;
+    return this.probes.map((d) => this.view(d));
+  }
+
+  async get(id: string): Promise<ProbeView> {
+    await this.chain;
+    const d = this.probes.find((p) => p.id === id) ?? (await this.definitions.get(id));
+    return this.view(d);
+  }
+
+  /** Live results per probe and vantage point (memory), for other parts (alerts, the status page). */
+  liveState(probeId: string): ProbeView | null {
+    const d = this.probes.find((p) => p.id === probeId);
+    return d ? this.view(d) : null;
+  }
+
+  get timeZone(): string {
+    return this.deps.calendar.timeZone;
+  }
+
+  /** Daily uptime of probes (null: all) over the last `days` days of the billing calendar. */
+  async uptimeDays(probeIds: string[] | null, days: number): Promise<Map<string, DayUptime[]>> {
+    const now = this.now();
+    return readProbeUptime(this.deps.db, probeIds, probeDays(now, days, this.deps.calendar), now);
+  }
+
+  /** Rollups past retention (the leader's job, with the node rollups' horizons). */
+  expire(): Promise<number> {
+    const now = this.now();
+    return this.rollups.expire({
+      minute: now - this.options.minutesRetentionMs,
+      hour: now - this.options.hoursRetentionMs,
+    });
+  }
+}
