@@ -208,6 +208,14 @@ export const accessRules: AccessRules = {
   listApiTokens: { need: 'signed-in', scope: none },
   createApiToken: { need: 'signed-in', scope: none },
   revokeApiToken: { need: 'signed-in', scope: none },
+  // Probes are fleet configuration, like alert rules: read by viewers, changed by administrators.
+  listProbes: viewerFleet,
+  createProbe: adminFleet,
+  probeUptime: viewerFleet,
+  getProbe: viewerFleet,
+  updateProbe: adminFleet,
+  deleteProbe: adminFleet,
+  probeSeries: viewerFleet,
 };
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, administrator: 3 };

@@ -45,6 +45,7 @@ export const eventRole: Record<EventName, Role> = {
   notifyDelivery: 'administrator',
   alertChanged: 'viewer',
   terminalSession: 'operator',
+  probeState: 'viewer',
 };
 
 /**
