@@ -216,6 +216,9 @@ export const accessRules: AccessRules = {
   updateProbe: adminFleet,
   deleteProbe: adminFleet,
   probeSeries: viewerFleet,
+  // The public page's settings name any node and publish what it shows: the whole fleet's administrators.
+  getStatusPage: adminFleet,
+  updateStatusPage: adminFleet,
 };
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, administrator: 3 };

@@ -114,6 +114,7 @@ import {
   Ok,
   StatusEvent,
 } from './schemas.js';
+import { statusPageOperations } from './status-page-operations.js';
 import {
   BroadcastInput,
   BroadcastResult,
@@ -842,6 +843,7 @@ export const contract = {
   ...accessOperations,
   // Probes (core/probes/), their own object in probe-operations.ts.
   ...probeOperations,
+  ...statusPageOperations,
 } as const;
 
 /**

@@ -106,6 +106,8 @@ export const operationNames = [
   'updateProbe',
   'deleteProbe',
   'probeSeries',
+  'getStatusPage',
+  'updateStatusPage',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

@@ -72,6 +72,7 @@ import { RetentionJob } from './queue/retention.js';
 import { ClusterKey } from './secrets/cluster-key.js';
 import { NOTIFY_CHANNEL_CONTEXT, TLS_KEY_CONTEXT } from './secrets/sealed-values.js';
 import type { SecretBox } from './secrets/secret-box.js';
+import { StatusPageService } from './status-page/service.js';
 import { openStore, type Store } from './store/store.js';
 import { taskHandlers } from './tasks/handlers.js';
 import { TaskService } from './tasks/tasks.js';
@@ -141,6 +142,8 @@ export interface MasterOptions {
   terminal?: Partial<TerminalOptions> & { retentionDays?: number };
   /** Probe timings (flush, evaluation, config check) and rollup retention. */
   probes?: Partial<ProbeOptions>;
+  /** The public status page: how often it is rebuilt (default 30 s), and its own listener's address to show. */
+  statusPage?: { refreshMs?: number; listen?: string | null };
   log: Logger;
 }
 
@@ -195,6 +198,8 @@ interface MasterParts {
   rollouts: AgentRollouts;
   /** Roles scoped by labels, API tokens (access/). */
   access: Access;
+  /** The public status page: settings and the build served from memory (status-page/). */
+  statusPage: StatusPageService;
 }
 
 export interface Master extends Readonly<MasterParts> {}
@@ -506,6 +511,15 @@ export class Master {
       )
       .add(notifySeries(notify))
       .add(alertSeries(store.db));
+    const statusPage = new StatusPageService({
+      db: store.db,
+      calendar: metrics.calendar,
+      log,
+      refreshMs: options.statusPage?.refreshMs,
+      listen: options.statusPage?.listen ?? null,
+    });
+    closers.add('the status page', () => statusPage.stop());
+    statusPage.start();
     const parts = {
       instanceId,
       store,
@@ -539,6 +553,7 @@ export class Master {
       artifacts,
       rollouts,
       access,
+      statusPage,
     };
     return new Master(options, parts);
   }
@@ -628,6 +643,7 @@ export class Master {
     await this.bootstrapJobs.interrupt([this.instanceId]).catch(() => undefined);
     await this.alerting.stop();
     this.access.stop();
+    this.statusPage.stop();
     this.lag.stop();
     await this.terminals.stop();
     await this.gateway.stop();
@@ -726,6 +742,8 @@ export class Master {
       ...terminalHandlers(this.terminals, registry, this.store.db),
       ...this.access.handlers(),
       ...probeHandlers(this.probes),
+      getStatusPage: (_input, caller) => this.statusPage.view(caller),
+      updateStatusPage: (input, caller) => this.statusPage.update(input, caller),
     };
   }
 

@@ -13,6 +13,7 @@ import { defaultDataDir, parseHostPort } from '../core/paths.js';
 import { rotateClusterKey } from '../core/secrets/rotation.js';
 import { openStore } from '../core/store/store.js';
 import { AdminServer } from './http.js';
+import { StatusServer } from './status-routes.js';
 import { addStoreCommands } from './store-commands.js';
 import { addTlsCommands } from './tls-command.js';
 
@@ -51,6 +52,8 @@ interface MasterFlags extends StoreFlags {
   terminalGraceSec: string;
   terminalRecordingMaxMb: string;
   terminalRetentionDays: string;
+  statusListen?: string;
+  statusRefreshSec: string;
   logLevel?: string;
 }
 
@@ -185,6 +188,10 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     ...metricSettings,
     ...notifySettings(flags),
     ...terminalSettings(flags),
+    statusPage: {
+      refreshMs: intFlag('--status-refresh-sec', flags.statusRefreshSec, 5, 3600) * 1000,
+      listen: flags.statusListen ?? null,
+    },
     role: roleFlag(flags.role),
     log,
   });
@@ -200,6 +207,15 @@ async function runMaster(flags: MasterFlags): Promise<void> {
   });
   const host = adminAddress.host.includes(':') ? `[${adminAddress.host}]` : adminAddress.host;
   const adminUrl = `http://${host}:${adminAddress.port}/`;
+  // The public status page on a listener of its own (it also stays at its path on the admin address).
+  const statusServer = flags.statusListen
+    ? new StatusServer({ ...parseHostPort(flags.statusListen, '0.0.0.0'), service: master.statusPage, log })
+    : null;
+  const statusAddress = await statusServer?.start().catch(async (error) => {
+    await admin.stop();
+    await master.stop();
+    throw error;
+  });
   master.cluster.instances.setAdminUrl(adminUrl);
   const login = master.admin.file
     ? `paste the admin token from ${master.admin.file} (e.g. cat it)`
@@ -209,6 +225,9 @@ async function runMaster(flags: MasterFlags): Promise<void> {
       `  Admin UI and API: ${adminUrl}\n` +
       `  Log in:           ${login}\n` +
       `  Agent gateway:    ${master.agentUrl}${master.tls ? `  (pin ${master.pins.join(', ')})` : '  (plain ws://, unencrypted)'}\n` +
+      (statusAddress
+        ? `  Status page:      http://${statusAddress.host}:${statusAddress.port}/ (when enabled)\n`
+        : '') +
       `  Data:             ${flags.dataDir}\n\n`,
   );
   log.info(
@@ -221,6 +240,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     if (stopping) process.exit(1);
     stopping = true;
     log.info({ signal }, 'shutting down');
+    await statusServer?.stop();
     await admin.stop();
     await master.stop();
     log.info('stopped');
@@ -317,6 +337,11 @@ export function buildCli(): Command {
     .option('--terminal-grace-sec <n>', 'keep a terminal session this long after its browser dropped', '60')
     .option('--terminal-recording-max-mb <n>', 'a terminal recording stops at this size (MiB)', '16')
     .option('--terminal-retention-days <n>', 'keep terminal sessions and their recordings this many days', '90')
+    .option(
+      '--status-listen <host:port>',
+      'also serve the public status page (when enabled in Settings) on this address, alone (no admin API there)',
+    )
+    .option('--status-refresh-sec <n>', 'rebuild the public status page from the database this often (5-3600)', '30')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);

@@ -27,6 +27,7 @@ import {
   userAgentOf,
 } from './http-kit.js';
 import { StaticFiles } from './static-files.js';
+import { StatusRoutes } from './status-routes.js';
 import { TerminalSockets } from './terminal-socket.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -80,12 +81,15 @@ export class AdminServer {
   private staticFiles: StaticFiles | null | undefined;
   /** `/api/terminals/<id>/socket`: the browser's WebSocket to a terminal session. */
   private readonly terminals: TerminalSockets;
+  /** The public status page at its path (no credential; 404 while it is off). */
+  private readonly status: StatusRoutes;
 
   constructor(private readonly options: AdminServerOptions) {
     this.handlers = options.master.handlers();
     this.events = new EventStreams(options.master.bus);
     this.failures = new RequestFailures(options.log);
     this.terminals = new TerminalSockets(options.master.terminals, options.log);
+    this.status = new StatusRoutes(options.master.statusPage);
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -126,7 +130,10 @@ export class AdminServer {
       res.end(text);
       return;
     }
-    if (!url.pathname.startsWith('/api/')) return this.serveStatic(url.pathname, req, res);
+    if (!url.pathname.startsWith('/api/')) {
+      if (await this.status.handle(req, res, false)) return;
+      return this.serveStatic(url.pathname, req, res);
+    }
     if (url.pathname === '/api/openapi.json' && method === 'GET') return sendJson(res, 200, openApiDocument());
     if (url.pathname === '/api/events' && method === 'GET') {
       const caller = await this.requireAuth(req);

@@ -9,6 +9,13 @@ import type { Database } from '../store/schema.js';
 
 /** Outages listed per day in a node's detail; the rest are counted. */
 export const MAX_OUTAGES_PER_DAY = 20;
+/** Outages listed for a whole period (the most recent ones); the rest are counted. */
+export const MAX_PERIOD_OUTAGES = 50;
+const HOUR_MS = 3_600_000;
+
+/** The windows uptime history is asked for: 24 hourly bars, or 30 / 90 local days. */
+export const UPTIME_PERIODS = ['24h', '30d', '90d'] as const;
+export type UptimePeriod = (typeof UPTIME_PERIODS)[number];
 const EVENT_PAGE = 5_000;
 const ID_CHUNK = 500;
 
@@ -78,6 +85,39 @@ export function dayRanges(now: number, days: number, calendar: DayCalendar): Day
 }
 
 /**
+ * The last `hours` whole hours (UTC hours: every zone's hour boundaries but a few half-hour zones'),
+ * oldest first; the last is the current hour. `day` names the hour as `YYYY-MM-DDTHH:00Z`.
+ */
+export function hourRanges(now: number, hours: number): DayRange[] {
+  const current = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const out: DayRange[] = [];
+  for (let i = hours - 1; i >= 0; i--) {
+    const from = current - i * HOUR_MS;
+    out.push({ day: `${new Date(from).toISOString().slice(0, 13)}:00Z`, from, to: from + HOUR_MS });
+  }
+  return out;
+}
+
+/** A period's bars: hours for 24 h, local days of the calendar for 30 and 90 days. */
+export function periodRanges(period: UptimePeriod, now: number, calendar: DayCalendar): DayRange[] {
+  if (period === '24h') return hourRanges(now, 24);
+  return dayRanges(now, period === '30d' ? 30 : 90, calendar);
+}
+
+/** The buckets of one subject and its whole period: ratio, distinct outages (the newest listed). */
+export interface UptimeFoldResult {
+  days: DayUptime[];
+  /** Online share of everything observed in the period; null when it was never observed. */
+  ratio: number | null;
+  /** Offline time observed in the period, ms. */
+  downtimeMs: number;
+  /** Distinct outages that touched the period (one across midnight counts once here). */
+  outageCount: number;
+  /** The newest `MAX_PERIOD_OUTAGES` of them, oldest first. */
+  outages: Outage[];
+}
+
+/**
  * One node's days, fed its status events in order. `before` is the last event before the first day
  * (null: the node had not connected by then).
  */
@@ -89,6 +129,8 @@ export class DayFold {
   private state: 'unobserved' | 'online' | 'offline';
   private since: number;
   private outage: { from: number; reason: string } | null = null;
+  private periodCount = 0;
+  private readonly periodList: Outage[] = [];
 
   constructor(
     private readonly days: readonly DayRange[],
@@ -120,19 +162,35 @@ export class DayFold {
   }
 
   finish(): DayUptime[] {
+    return this.finishPeriod().days;
+  }
+
+  /** The buckets and the whole period at once (call once: it closes an outage still going). */
+  finishPeriod(): UptimeFoldResult {
     const end = this.clamp(this.now);
     this.segment(this.since, end);
     this.since = end;
     if (this.outage) this.closeOutage(null);
-    return this.days.map((d, i) => {
-      const observed = this.observed[i] as number;
+    let online = 0;
+    let observed = 0;
+    const days = this.days.map((d, i) => {
+      const seen = this.observed[i] as number;
+      online += this.online[i] as number;
+      observed += seen;
       return {
         ...d,
-        ratio: observed > 0 ? Math.min(1, (this.online[i] as number) / observed) : null,
+        ratio: seen > 0 ? Math.min(1, (this.online[i] as number) / seen) : null,
         outageCount: this.counts[i] as number,
         outages: this.lists[i] as Outage[],
       };
     });
+    return {
+      days,
+      ratio: observed > 0 ? Math.min(1, online / observed) : null,
+      downtimeMs: observed - online,
+      outageCount: this.periodCount,
+      outages: this.periodList,
+    };
   }
 
   private clamp(t: number): number {
@@ -154,13 +212,22 @@ export class DayFold {
   private closeOutage(to: number | null): void {
     const outage = { ...(this.outage as { from: number; reason: string }), to };
     this.outage = null;
+    // Over before the window began (a fold fed a wider window's events): not this window's.
+    if (to !== null && to < (this.days[0]?.from ?? to)) return;
     const a = this.clamp(outage.from);
     const b = Math.max(a + 1, this.clamp(to ?? this.now));
+    let touched = false;
     this.eachDay(a, b, (i) => {
+      touched = true;
       (this.counts[i] as number) += 1;
       const list = this.lists[i] as Outage[];
       if (this.detail && list.length < MAX_OUTAGES_PER_DAY) list.push(outage);
     });
+    if (!touched) return;
+    this.periodCount += 1;
+    if (!this.detail) return;
+    this.periodList.push(outage);
+    if (this.periodList.length > MAX_PERIOD_OUTAGES) this.periodList.shift();
   }
 
   private eachDay(a: number, b: number, f: (index: number, overlap: number) => void): void {
@@ -183,8 +250,36 @@ export async function readDailyUptime(
   now: number,
   detail: boolean,
 ): Promise<Map<string, DayUptime[]>> {
-  const from = days[0]?.from ?? now;
-  const to = Math.min(days[days.length - 1]?.to ?? now, now);
+  const read = await readUptime(db, nodeIds, days, now, detail);
+  return new Map([...read].map(([id, r]) => [id, r.days]));
+}
+
+/** As `readDailyUptime`, with each node's whole period (ratio, downtime, distinct outages) beside its buckets. */
+export async function readUptime(
+  db: Kysely<Database>,
+  nodeIds: string[] | null,
+  days: readonly DayRange[],
+  now: number,
+  detail: boolean,
+): Promise<Map<string, UptimeFoldResult>> {
+  const read = await readUptimeWindows(db, nodeIds, [days], now, detail);
+  return new Map([...read].map(([id, [r]]) => [id, r as UptimeFoldResult]));
+}
+
+/**
+ * Several windows (say 24 h of hours and 90 days) from one read of the widest: every fold is fed the
+ * same events in order; one before its own window only sets its state (its time is clamped to the
+ * window's start), so each answer equals a read of its window alone.
+ */
+export async function readUptimeWindows(
+  db: Kysely<Database>,
+  nodeIds: string[] | null,
+  windows: ReadonlyArray<readonly DayRange[]>,
+  now: number,
+  detail: boolean,
+): Promise<Map<string, UptimeFoldResult[]>> {
+  const from = Math.min(...windows.map((days) => days[0]?.from ?? now));
+  const to = Math.min(Math.max(...windows.map((days) => days[days.length - 1]?.to ?? now)), now);
   let nodes = db
     .selectFrom('nodes as n')
     .select((eb) => [
@@ -211,7 +306,9 @@ export async function readDailyUptime(
       .execute();
     for (const e of found) before.set(e.node_id, { status: e.status, at: Number(e.at), reason: e.reason });
   }
-  const folds = new Map(rows.map((r) => [r.id, new DayFold(days, now, before.get(r.id) ?? null, detail)]));
+  const folds = new Map(
+    rows.map((r) => [r.id, windows.map((days) => new DayFold(days, now, before.get(r.id) ?? null, detail))]),
+  );
   let after: { at: number; id: number } | null = null;
   for (;;) {
     let page = db
@@ -226,11 +323,12 @@ export async function readDailyUptime(
     }
     const events = await page.orderBy('at').orderBy('id').limit(EVENT_PAGE).execute();
     for (const e of events) {
-      folds.get(e.node_id)?.add({ status: e.status, at: Number(e.at), reason: e.reason });
+      const event = { status: e.status, at: Number(e.at), reason: e.reason };
+      for (const fold of folds.get(e.node_id) ?? []) fold.add(event);
     }
     const last = events[events.length - 1];
     if (!last || events.length < EVENT_PAGE) break;
     after = { at: Number(last.at), id: Number(last.id) };
   }
-  return new Map([...folds].map(([id, fold]) => [id, fold.finish()]));
+  return new Map([...folds].map(([id, list]) => [id, list.map((fold) => fold.finishPeriod())]));
 }

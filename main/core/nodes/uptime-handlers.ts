@@ -4,7 +4,18 @@ import type { Handlers } from '../../contract/contract.js';
 import type { DayCalendar } from '../metrics/calendar.js';
 import type { Db } from '../store/schema.js';
 import type { NodeRegistry } from './registry.js';
-import { dayRanges, readDailyUptime } from './uptime-days.js';
+import { type DayRange, dayRanges, periodRanges, readUptime, type UptimePeriod } from './uptime-days.js';
+
+/** The bars asked for: a period (24 h of hours, 30 or 90 days), else `days` local days. */
+function bars(
+  period: UptimePeriod | undefined,
+  days: number,
+  t: number,
+  calendar: DayCalendar,
+): { unit: 'day' | 'hour'; ranges: DayRange[] } {
+  if (period) return { unit: period === '24h' ? 'hour' : 'day', ranges: periodRanges(period, t, calendar) };
+  return { unit: 'day', ranges: dayRanges(t, days, calendar) };
+}
 
 export function uptimeHandlers(
   db: Db,
@@ -13,34 +24,38 @@ export function uptimeHandlers(
   now: () => number = Date.now,
 ): Pick<Handlers, 'fleetUptime' | 'nodeUptimeDays'> {
   return {
-    fleetUptime: async ({ days }) => {
+    fleetUptime: async ({ days, period }) => {
       const t = now();
-      const ranges = dayRanges(t, days, calendar);
-      const byNode = await readDailyUptime(db, null, ranges, t, false);
+      const { unit, ranges } = bars(period, days, t, calendar);
+      const byNode = await readUptime(db, null, ranges, t, false);
       return {
         timeZone: calendar.timeZone,
+        unit,
         days: ranges,
-        nodes: [...byNode].map(([nodeId, list]) => ({
+        nodes: [...byNode].map(([nodeId, r]) => ({
           nodeId,
-          permille: list.map((d) => (d.ratio === null ? null : Math.round(d.ratio * 1000))),
-          outages: list.map((d) => d.outageCount),
+          ratio: r.ratio,
+          outageCount: r.outageCount,
+          permille: r.days.map((d) => (d.ratio === null ? null : Math.round(d.ratio * 1000))),
+          outages: r.days.map((d) => d.outageCount),
         })),
       };
     },
-    nodeUptimeDays: async ({ id, days }) => {
+    nodeUptimeDays: async ({ id, days, period }) => {
       await registry.get(id); // not_found for an unknown node
       const t = now();
-      const ranges = dayRanges(t, days, calendar);
-      const list = (await readDailyUptime(db, [id], ranges, t, true)).get(id) ?? [];
-      let online = 0;
-      let observed = 0;
-      for (const d of list) {
-        if (d.ratio === null) continue;
-        const span = Math.min(d.to, t) - d.from;
-        observed += span;
-        online += d.ratio * span;
-      }
-      return { nodeId: id, timeZone: calendar.timeZone, ratio: observed > 0 ? online / observed : null, days: list };
+      const { unit, ranges } = bars(period, days, t, calendar);
+      const r = (await readUptime(db, [id], ranges, t, true)).get(id);
+      return {
+        nodeId: id,
+        timeZone: calendar.timeZone,
+        unit,
+        ratio: r?.ratio ?? null,
+        downtimeMs: r?.downtimeMs ?? 0,
+        outageCount: r?.outageCount ?? 0,
+        outages: r?.outages ?? [],
+        days: r?.days ?? [],
+      };
     },
   };
 }

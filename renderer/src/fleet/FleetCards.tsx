@@ -1,5 +1,5 @@
 // The fleet as cards: status, usage bars, network rates, host uptime, this cycle's traffic, the OS and a
-// compact 30-day uptime bar per node. Virtualized by rows of cards (as many per row as the width
+// compact uptime bar per node (24 h, 30 or 90 days, as chosen in the toolbar). Virtualized by rows of cards (as many per row as the width
 // takes), so ten thousand live nodes scroll as smoothly as the table.
 import { Card, Group, Text, UnstyledButton } from '@mantine/core';
 import { useElementSize } from '@mantine/hooks';
@@ -65,6 +65,7 @@ export function FleetCards(props: {
                       node={node}
                       live={props.live.get(node.id)}
                       uptimeDays={props.uptime.daysOf(node.id)}
+                      uptimePeriod={props.uptime.period}
                       traffic={props.traffic.get(node.id)}
                       staleSince={props.staleSince}
                       now={props.now}
@@ -85,6 +86,7 @@ const NodeCard = memo(function NodeCard({
   node,
   live: m,
   uptimeDays,
+  uptimePeriod,
   traffic,
   staleSince,
   now,
@@ -93,6 +95,7 @@ const NodeCard = memo(function NodeCard({
   node: Node;
   live: NodeLive | undefined;
   uptimeDays: ReturnType<FleetUptimeIndex['daysOf']>;
+  uptimePeriod: FleetUptimeIndex['period'];
   traffic: CycleTraffic | undefined;
   staleSince: number | null;
   now: number;
@@ -141,7 +144,7 @@ const NodeCard = memo(function NodeCard({
           days={uptimeDays}
           compact
           height={14}
-          label={t('uptime.label', { name: node.name, days: uptimeDays.length })}
+          label={t('uptime.labelPeriod', { name: node.name, period: t(`uptime.long.${uptimePeriod}`) })}
         />
       )}
     </Card>

@@ -19,7 +19,7 @@ import { nodesQuery } from '../sync';
 import type { Transport } from '../transport';
 import { FleetCards } from './FleetCards';
 import { FleetTable } from './FleetTable';
-import { useFleetTransfer, useFleetUptime } from './fleet-data';
+import { savedUptimePeriod, saveUptimePeriod, UPTIME_PERIODS, useFleetTransfer, useFleetUptime } from './fleet-data';
 import {
   type FleetView,
   groupBy,
@@ -63,7 +63,8 @@ export function FleetOverview({
     refetchInterval: 60_000,
   });
   const live = useFleetLive(client, transport);
-  const uptime = useFleetUptime(client);
+  const [uptimePeriod, setUptimePeriod] = useState(savedUptimePeriod);
+  const uptime = useFleetUptime(client, uptimePeriod);
   const cycle = useFleetTransfer(client);
   const [credentials, setCredentials] = useState<Credentials | null>(null);
   const [search, setSearch] = useState('');
@@ -186,6 +187,16 @@ export function FleetOverview({
             w={190}
           />
         )}
+        <SegmentedControl
+          aria-label={t('toolbar.uptimePeriod')}
+          value={uptimePeriod}
+          onChange={(v) => {
+            const period = UPTIME_PERIODS.find((p) => p === v) ?? '30d';
+            setUptimePeriod(period);
+            saveUptimePeriod(period);
+          }}
+          data={UPTIME_PERIODS.map((p) => ({ value: p, label: t(`uptime.short.${p}`) }))}
+        />
         {!narrow && (
           <SegmentedControl
             aria-label={t('toolbar.view')}

@@ -44,7 +44,7 @@ export function FleetTable(props: {
                 descFirst={key !== 'name'}
               />
             ))}
-            <th>{t('columns.uptime30')}</th>
+            <th>{t('columns.uptimePeriod', { period: t(`uptime.short.${uptime.period}`) })}</th>
             <SortHeader label={t('columns.os')} sortKey="os" sort={props.sort} onSort={props.onSort} />
             <SortHeader
               label={t('columns.lastSeen')}
@@ -110,7 +110,10 @@ export function FleetTable(props: {
                 <td>{rate(m?.txBps)}</td>
                 <td className="uptime-cell">
                   {days && (
-                    <UptimeStrip days={days} label={t('uptime.label', { name: node.name, days: days.length })} />
+                    <UptimeStrip
+                      days={days}
+                      label={t('uptime.labelPeriod', { name: node.name, period: t(`uptime.long.${uptime.period}`) })}
+                    />
                   )}
                 </td>
                 <td>

@@ -1,21 +1,28 @@
-// The node's availability: daily uptime over 30 or 90 days (hover or arrow through a day to see its
-// outages) and the last 24 hours' connects and disconnects.
+// The node's availability: uptime over 24 hours (hourly bars), 30 or 90 days (daily bars; hover or arrow
+// through a bar to see its outages) and the last 24 hours' connects and disconnects.
 import { Badge, Group, Paper, SegmentedControl, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { UptimePeriod } from '../../../main/contract/availability-schemas';
 import type { Client } from '../../../main/contract/contract';
+import { barName, UPTIME_PERIODS } from '../fleet/fleet-data';
 import { UptimeBar } from '../fleet/UptimeBar';
 import { dateTime, percent } from '../format';
 
 export function NodeUptime({ client, nodeId, name }: { client: Client; nodeId: string; name: string }) {
   const { t } = useTranslation('node');
-  const [days, setDays] = useState<'30' | '90'>('30');
+  const [period, setPeriod] = useState<UptimePeriod>('30d');
   const daily = useQuery({
-    queryKey: ['uptimeDays', nodeId, days],
-    queryFn: () => client.nodeUptimeDays({ id: nodeId, days: Number(days) }),
-    refetchInterval: 5 * 60_000,
+    queryKey: ['uptimeDays', nodeId, period],
+    queryFn: () => client.nodeUptimeDays({ id: nodeId, period }),
+    refetchInterval: period === '24h' ? 60_000 : 5 * 60_000,
   });
+  const bars = useMemo(
+    () => daily.data?.days.map((d) => ({ ...d, day: barName(d, daily.data.unit) })) ?? [],
+    [daily.data],
+  );
+  const periodText = t(`uptime.periods.${period}`);
   // Refetched on this node's status events (sync.ts) and as the 24 h window moves.
   const recent = useQuery({
     queryKey: ['uptime', nodeId],
@@ -31,17 +38,20 @@ export function NodeUptime({ client, nodeId, name }: { client: Client; nodeId: s
         </Title>
         <Group gap="sm">
           <Text size="sm" data-testid="uptime-ratio">
-            {ratio === null ? t('uptime.none') : t('uptime.ratio', { value: percent(ratio * 100), days })}
+            {ratio === null
+              ? t('uptime.none')
+              : t('uptime.ratioPeriod', {
+                  value: percent(ratio * 100),
+                  period: periodText,
+                  count: daily.data?.outageCount ?? 0,
+                })}
           </Text>
           <SegmentedControl
             size="xs"
             aria-label={t('uptime.window')}
-            value={days}
-            onChange={(v) => setDays(v as '30' | '90')}
-            data={[
-              { value: '30', label: t('uptime.days', { count: 30 }) },
-              { value: '90', label: t('uptime.days', { count: 90 }) },
-            ]}
+            value={period}
+            onChange={(v) => setPeriod(UPTIME_PERIODS.find((p) => p === v) ?? '30d')}
+            data={UPTIME_PERIODS.map((p) => ({ value: p, label: t(`uptime.periods.${p}`) }))}
           />
         </Group>
       </Group>
@@ -51,14 +61,12 @@ export function NodeUptime({ client, nodeId, name }: { client: Client; nodeId: s
         </Text>
       )}
       {daily.data && (
-        <UptimeBar
-          days={daily.data.days}
-          height={28}
-          label={t('uptime.barLabel', { name, days: daily.data.days.length })}
-        />
+        <UptimeBar days={bars} height={28} label={t('uptime.barLabelPeriod', { name, period: periodText })} />
       )}
       <Text size="xs" c="dimmed" mt={4}>
-        {t('uptime.hint', { zone: daily.data?.timeZone ?? 'UTC' })}
+        {daily.data?.unit === 'hour'
+          ? t('uptime.hintHours')
+          : t('uptime.hint', { zone: daily.data?.timeZone ?? 'UTC' })}
       </Text>
       <Title order={3} size="h5" mt="md" mb={4}>
         {t('uptime.recent')}
