@@ -113,8 +113,9 @@ export class AdminServer {
   private requireAuth(req: IncomingMessage): Promise<Caller> {
     const { admin, access } = this.options.master;
     return this.failures.requireCaller(req, async (token, address) => {
-      if (ApiTokens.looksLikeToken(token)) return access.tokens.resolve(token, address, userAgentOf(req));
-      return admin.verify(token) ? adminTokenCaller(address, userAgentOf(req)) : null;
+      // The admin token first: one generated in the data dir is `fdk_…` too, shaped like an API token.
+      if (admin.verify(token)) return adminTokenCaller(address, userAgentOf(req));
+      return ApiTokens.looksLikeToken(token) ? access.tokens.resolve(token, address, userAgentOf(req)) : null;
     });
   }
 
