@@ -326,7 +326,7 @@ export class Master {
         void certificates?.onHello(nodeId, hello.pins);
         queue.nodeConnected(nodeId, hello.running).catch((err) => log.error({ err, nodeId }, 'redelivery failed'));
         if (shared) void metrics.adopt(nodeId);
-        probes.nodeConnected(nodeId, hello.capabilities.probes === true);
+        probes.nodeConnected(nodeId, hello.capabilities);
         alerting.engine.nodeConnected(nodeId).catch((err) => log.warn({ err, nodeId }, 'could not load alerts'));
       },
     });
@@ -381,7 +381,7 @@ export class Master {
       closers.add('the local node', () => local.stop(registry));
       await local.start(registry);
       await queue.nodeConnected(LOCAL_NODE_ID, []);
-      probes.nodeConnected(LOCAL_NODE_ID, local.hello().capabilities.probes === true);
+      probes.nodeConnected(LOCAL_NODE_ID, local.hello().capabilities);
     }
     closers.add('the queue', () => queue.stop());
     queue.start();

@@ -4,7 +4,7 @@
 
 import { ProbeRunner } from '../../../agent/probes/runner.js';
 import { MAX_PROBES_PER_AGENT, type ProbeAssignment, type ProbeResult } from '../../../agent/probes/spec.js';
-import type { MasterMessage } from '../../../agent/protocol.js';
+import type { Capabilities, MasterMessage } from '../../../agent/protocol.js';
 import { hasLabels } from '../../contract/labels.js';
 import { MASTER_VANTAGE, type ProbeView, type VantageView } from '../../contract/probe-schemas.js';
 import type { NodeView } from '../../contract/schemas.js';
@@ -76,6 +76,7 @@ export class ProbeService {
   private expiryTimer: NodeJS.Timeout | null = null;
   private timers: NodeJS.Timeout[] = [];
   private chain: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | null = null;
   private evaluating = false;
 
   constructor(private readonly deps: ProbeServiceDeps) {
@@ -133,10 +134,13 @@ export class ProbeService {
 
   // ---- vantage points ---------------------------------------------------------------------------
 
-  nodeConnected(nodeId: string, runsProbes: boolean): void {
-    if (!runsProbes) return;
+  nodeConnected(nodeId: string, capabilities: Capabilities): void {
+    const known = this.nodes.get(nodeId);
+    // Its hello's capabilities count now (the cached row may be from before it first connected).
+    if (known) this.nodes.set(nodeId, { ...known, capabilities });
+    if (capabilities.probes !== true) return;
     this.connected.set(nodeId, null);
-    if (!this.nodes.has(nodeId)) void this.refresh(false);
+    if (!known) void this.refresh(false);
     else this.sendSet(nodeId);
   }
 
@@ -184,8 +188,14 @@ export class ProbeService {
 
   /** Reloads definitions and nodes, then sends every connected vantage point its set if it changed. */
   private refresh(_first: boolean): Promise<void> {
-    // One after the other: a change during a load is loaded again after it, never skipped.
-    const run = this.chain.then(() => this.load());
+    // One after the other, and one waiting at most: a change during a load is loaded again after it,
+    // never skipped, and a thousand agents connecting at once cost one more load, not a thousand.
+    if (this.queued) return this.queued;
+    const run = this.chain.then(() => {
+      this.queued = null;
+      return this.load();
+    });
+    this.queued = run;
     this.chain = run.catch((err) => this.deps.log.warn({ err }, 'could not load probes'));
     return run;
   }
