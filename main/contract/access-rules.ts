@@ -219,6 +219,9 @@ export const accessRules: AccessRules = {
   // The public page's settings name any node and publish what it shows: the whole fleet's administrators.
   getStatusPage: adminFleet,
   updateStatusPage: adminFleet,
+  // Who did what on the whole fleet: an unscoped administrator's (so is GET /api/audit/export).
+  listAuditEntries: adminFleet,
+  auditStatus: adminFleet,
 };
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, administrator: 3 };

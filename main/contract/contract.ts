@@ -19,6 +19,7 @@ import {
   SilenceSpec,
   SilenceView,
 } from './alert-schemas.js';
+import { auditOperations } from './audit-operations.js';
 import {
   FleetUptime,
   FleetUptimeQuery,
@@ -844,6 +845,7 @@ export const contract = {
   // Probes (core/probes/), their own object in probe-operations.ts.
   ...probeOperations,
   ...statusPageOperations,
+  ...auditOperations,
 } as const;
 
 /**

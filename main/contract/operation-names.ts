@@ -108,6 +108,8 @@ export const operationNames = [
   'probeSeries',
   'getStatusPage',
   'updateStatusPage',
+  'listAuditEntries',
+  'auditStatus',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

@@ -59,6 +59,10 @@ export const CommandView = z.object({
   retryOf: z.string().nullable(),
   batchId: z.string().nullable().describe('the enqueue (fan-out) it came from; retries keep it'),
   origin: z.string().describe('who asked: "admin (API/UI)" or "task <name> (schedule|manual)"'),
+  launchedBy: z
+    .string()
+    .nullable()
+    .describe('who launched it: the caller\'s name ("system" for schedules; null before the audit log)'),
   kind: z.string(),
   exec: ExecPayload,
   status: CommandStatus,
@@ -193,6 +197,10 @@ export const TaskRunView = z.object({
     .string()
     .nullable()
     .describe('why it was skipped, queued, cancelled or ran on fewer targets than the task names'),
+  launchedBy: z
+    .string()
+    .nullable()
+    .describe('who launched it: the caller\'s name ("system" for schedules; null before the audit log)'),
   commands: z.array(CommandView).optional(),
 });
 export type TaskRunView = z.infer<typeof TaskRunView>;

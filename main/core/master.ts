@@ -16,6 +16,9 @@ import { Access } from './access/access.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
 import { Alerting } from './alerts/alerting.js';
 import type { EnqueueTransitions } from './alerts/state-store.js';
+import { AuditLog, DEFAULT_AUDIT_RETENTION_DAYS } from './audit/audit-log.js';
+import { auditHandlers } from './audit/handlers.js';
+import { AuditRetention } from './audit/retention.js';
 import { BootstrapService } from './bootstrap/bootstrap-service.js';
 import { CredentialStore } from './bootstrap/credentials.js';
 import { bootstrapHandlers } from './bootstrap/handlers.js';
@@ -144,6 +147,8 @@ export interface MasterOptions {
   probes?: Partial<ProbeOptions>;
   /** The public status page: how often it is rebuilt (default 30 s), and its own listener's address to show. */
   statusPage?: { refreshMs?: number; listen?: string | null };
+  /** Audit log entries older than this are pruned by the leader (default 400 days). */
+  auditRetentionDays?: number;
   log: Logger;
 }
 
@@ -153,6 +158,8 @@ export interface MasterOptions {
  */
 interface MasterParts {
   instanceId: string;
+  /** Who did what (core/audit/): every operation through `handlers()`, sign-ins, file streams. */
+  audit: AuditLog;
   store: Store;
   bus: EventBus;
   registry: NodeRegistry;
@@ -251,6 +258,10 @@ export class Master {
       ...options.queue,
       instanceId: shared ? instanceId : null,
     });
+    const auditRetentionDays = options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+    const audit = new AuditLog(store.db, store.dialect, instanceId, log, { retentionDays: auditRetentionDays });
+    // An enqueue of an audited operation writes its entry in the commit that stores the commands.
+    queue.audit = { dialect: store.dialect, instanceId };
     const fileRpc = new FileRpc(links);
     const tokens = new TokenDeliveries(links, log);
     const transfers = new MasterTransfers(links, bus);
@@ -441,6 +452,12 @@ export class Master {
       start: () => terminalRetention.start(),
       stop: () => terminalRetention.stop(),
     });
+    const auditRetention = new AuditRetention(store.db, store.dialect, auditRetentionDays * 86_400_000, log);
+    cluster.addSingleton({
+      name: 'audit retention',
+      start: () => auditRetention.start(),
+      stop: () => auditRetention.stop(),
+    });
     cluster.addSingleton({
       name: 'metrics retention',
       start: () => metricsRetention.start(),
@@ -522,6 +539,7 @@ export class Master {
     statusPage.start();
     const parts = {
       instanceId,
+      audit,
       store,
       bus,
       registry,
@@ -656,7 +674,8 @@ export class Master {
 
   /** Every operation's handler behind its access rule (contract/access-rules.ts): the one place it is enforced. */
   handlers(): Handlers {
-    return this.access.authorizer.guard(this.unguardedHandlers());
+    // Outermost: refused calls are recorded too.
+    return this.audit.wrap(this.access.authorizer.guard(this.unguardedHandlers()));
   }
 
   /** The handlers without the access check: for in-process callers that are the master itself (benchmarks, tests). */
@@ -744,6 +763,7 @@ export class Master {
       ...probeHandlers(this.probes),
       getStatusPage: (_input, caller) => this.statusPage.view(caller),
       updateStatusPage: (input, caller) => this.statusPage.update(input, caller),
+      ...auditHandlers(this.audit),
     };
   }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { VERSION } from '../../agent/version.js';
 import { FleetError } from '../contract/errors.js';
+import { verifyChain } from '../core/audit/verify.js';
 import { createLogger } from '../core/log.js';
 import { Master } from '../core/master.js';
 import { checkTimeZone, DAY_MS, HOUR_MS } from '../core/metrics/calendar.js';
@@ -54,6 +55,7 @@ interface MasterFlags extends StoreFlags {
   terminalRetentionDays: string;
   statusListen?: string;
   statusRefreshSec: string;
+  auditRetentionDays: string;
   logLevel?: string;
 }
 
@@ -160,6 +162,7 @@ function terminalSettings(flags: MasterFlags) {
       recordingMaxBytes: intFlag('--terminal-recording-max-mb', flags.terminalRecordingMaxMb, 1, 1024) * 1024 * 1024,
       retentionDays: intFlag('--terminal-retention-days', flags.terminalRetentionDays, 1, 36_500),
     },
+    auditRetentionDays: intFlag('--audit-retention-days', flags.auditRetentionDays, 1, 36_500),
   };
 }
 
@@ -268,6 +271,24 @@ async function rotateKey(flags: StoreFlags): Promise<void> {
   }
 }
 
+/** `fleetdeck audit verify`: exit 0 when the chain verifies, 1 naming the first entry that does not. */
+async function verifyAudit(flags: StoreFlags): Promise<void> {
+  const store = await openStore(flags.db ?? join(flags.dataDir, 'fleetdeck.db'), { password: databasePassword(flags) });
+  try {
+    const result = await verifyChain(store.db);
+    if (result.ok) {
+      process.stdout.write(
+        `The audit log verifies: ${result.entries} entries after the anchor ${result.anchorSeq}, head ${result.headSeq} ${result.headHash}.\n`,
+      );
+      return;
+    }
+    process.stdout.write(`The audit log does not verify at entry ${result.seq}: ${result.problem}.\n`);
+    process.exitCode = 1;
+  } finally {
+    await store.close();
+  }
+}
+
 /** The options every command that opens the store takes. */
 function storeOptions(command: Command): Command {
   return command
@@ -342,6 +363,7 @@ export function buildCli(): Command {
       'also serve the public status page (when enabled in Settings) on this address, alone (no admin API there)',
     )
     .option('--status-refresh-sec <n>', 'rebuild the public status page from the database this often (5-3600)', '30')
+    .option('--audit-retention-days <n>', 'keep audit log entries this many days (the chain stays verifiable)', '400')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);
@@ -353,6 +375,14 @@ export function buildCli(): Command {
       .description('create a new cluster key and re-seal every saved secret with it, in one transaction'),
   ).action(async (flags: StoreFlags) => {
     await rotateKey(flags);
+  });
+  const audit = program.command('audit').description('the audit log of who did what');
+  storeOptions(
+    audit
+      .command('verify')
+      .description("walk the audit log's hash chain; name the first entry that was edited, deleted or reordered"),
+  ).action(async (flags: StoreFlags) => {
+    await verifyAudit(flags);
   });
   addStoreCommands(program);
   addTlsCommands(program);

@@ -2,6 +2,7 @@
 // per-launch token, CORS for the app's own page (file:// or the dev server). One mode, one class: the
 // admin server (http.ts) knows nothing of it, and this one serves no API, UI or events.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { desktopCaller } from '../contract/caller.js';
 import { streams } from '../contract/contract.js';
 import { FleetError } from '../contract/errors.js';
 import { compileRoutes, type Route } from '../contract/routes.js';
@@ -79,7 +80,8 @@ export class DesktopStreamServer {
       if (!match || route.method !== method) continue;
       const params = routeParams(route, match);
       this.failures.requireBearer(req, (token) => sameSecret(token, this.options.token));
-      return serveStreamRoute(this.options.master, route, params, url, req, res);
+      // The desktop app's own loopback endpoint: the person at the desktop.
+      return serveStreamRoute(this.options.master, route, params, url, req, res, desktopCaller);
     }
     throw new FleetError('not_found', 'This endpoint serves file transfers only.');
   }

@@ -2,9 +2,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { Caller } from '../contract/caller.js';
 import { streams } from '../contract/contract.js';
 import { describeZodError } from '../contract/dispatch.js';
 import { FleetError } from '../contract/errors.js';
+import { errorCodeOf } from '../core/audit/audit-log.js';
 import { checkedReply } from '../core/files/replies.js';
 import type { Master } from '../core/master.js';
 
@@ -71,14 +73,50 @@ function parse<T>(
   return parsed.data;
 }
 
+/**
+ * A file read or write recorded in the audit log: reads once with their outcome and the bytes sent;
+ * writes (`attempt`) also before they start, so a crash mid-upload leaves the attempt on record.
+ */
+async function audited<T extends { bytes: number } | undefined>(
+  master: Master,
+  caller: Caller,
+  operation: 'downloadFile' | 'downloadByTicket' | 'uploadFile',
+  target: { nodeId: string; path: string } | null,
+  run: () => Promise<T>,
+): Promise<T> {
+  const targets = target ? [{ id: target.nodeId, name: null }] : [];
+  const detail = target ? { path: target.path } : {};
+  const refSeq =
+    operation === 'uploadFile'
+      ? await master.audit.recordEvent(operation, caller, 'attempt', { targets, detail })
+      : null;
+  try {
+    const done = await run();
+    await master.audit.recordEvent(operation, caller, 'ok', {
+      targets,
+      detail: { ...detail, bytes: done?.bytes ?? null },
+      refSeq,
+    });
+    return done;
+  } catch (error) {
+    await master.audit
+      .recordEvent(operation, caller, 'error', { targets, detail, errorCode: errorCodeOf(error), refSeq })
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
 export async function serveDownload(
   master: Master,
   input: Record<string, unknown>,
   req: IncomingMessage,
   res: ServerResponse,
+  caller: Caller,
 ) {
   const { id, path } = parse(streams.downloadFile.input, input);
-  return streamFile(master, id, path, req, res, {});
+  return audited(master, caller, 'downloadFile', { nodeId: id, path }, () =>
+    streamFile(master, id, path, req, res, {}),
+  );
 }
 
 /** A browser download: the ticket names the node, path and transfer id, and is used up. */
@@ -87,10 +125,13 @@ export async function serveTicketDownload(
   input: Record<string, unknown>,
   req: IncomingMessage,
   res: ServerResponse,
+  caller: Caller,
 ) {
   const { ticket } = parse(streams.downloadByTicket.input, input);
   const grant = master.downloadTickets.redeem(ticket);
-  return streamFile(master, grant.nodeId, grant.path, req, res, { id: grant.transferId });
+  return audited(master, caller, 'downloadByTicket', { nodeId: grant.nodeId, path: grant.path }, () =>
+    streamFile(master, grant.nodeId, grant.path, req, res, { id: grant.transferId }),
+  );
 }
 
 async function streamFile(
@@ -119,10 +160,15 @@ async function streamFile(
   };
   if (range) headers['content-range'] = `bytes ${start}-${start + download.length - 1}/${download.size}`;
   res.writeHead(range ? 206 : 200, headers);
+  let sent = 0;
+  download.stream.on('data', (chunk: Buffer) => {
+    sent += chunk.length;
+  });
   await pipeline(download.stream, res).catch(() => {
     // The client went away or the agent failed mid-stream; the stream was cancelled on both ends.
     res.destroy();
   });
+  return { bytes: sent };
 }
 
 export async function serveUpload(
@@ -130,11 +176,21 @@ export async function serveUpload(
   input: Record<string, unknown>,
   req: IncomingMessage,
   res: ServerResponse,
+  caller: Caller,
 ) {
-  const { id, path, overwrite, sha256, transferId, expectSize, expectMtime, expectSha256 } = parse(
-    streams.uploadFile.input,
-    input,
+  const parsed = parse(streams.uploadFile.input, input);
+  return audited(master, caller, 'uploadFile', { nodeId: parsed.id, path: parsed.path }, () =>
+    upload(master, parsed, req, res),
   );
+}
+
+async function upload(
+  master: Master,
+  parsed: ReturnType<typeof parseUpload>,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
+  const { id, path, overwrite, sha256, transferId, expectSize, expectMtime, expectSha256 } = parsed;
   const expect =
     expectSha256 !== undefined && expectSize !== undefined && expectMtime !== undefined
       ? { size: expectSize, mtime: expectMtime, sha256: expectSha256 }
@@ -153,7 +209,10 @@ export async function serveUpload(
   }
   res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify({ path, bytes: result.bytes, sha256: result.sha256 }));
+  return { bytes: result.bytes };
 }
+
+const parseUpload = (input: Record<string, unknown>) => parse(streams.uploadFile.input, input);
 
 /** An agent from before edit-in-place would ignore the guard and overwrite: refuse instead. */
 async function requireGuardedWrites(master: Master, nodeId: string): Promise<void> {

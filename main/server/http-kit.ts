@@ -209,7 +209,8 @@ export function serveStreamRoute(
   url: URL,
   req: IncomingMessage,
   res: ServerResponse,
-) {
+  caller: Caller,
+): Promise<void> {
   if (route.name === 'uploadFile' && master.options.role === 'console') {
     throw new FleetError(
       'forbidden',
@@ -222,7 +223,8 @@ export function serveStreamRoute(
       : route.name === 'downloadByTicket'
         ? serveTicketDownload
         : serveUpload;
-  return serve(master, { ...Object.fromEntries(url.searchParams), ...params }, req, res);
+  const done = serve(master, { ...Object.fromEntries(url.searchParams), ...params }, req, res, caller);
+  return done.then(() => undefined);
 }
 
 /** The request's user agent, bounded (it goes into the audit log). */

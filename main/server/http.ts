@@ -11,6 +11,7 @@ import { compileRoutes, type Route } from '../contract/routes.js';
 import { ApiTokens } from '../core/access/api-tokens.js';
 import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
+import { serveAuditExport } from './audit-export.js';
 import { EventStreams } from './event-stream.js';
 import {
   closeServer,
@@ -136,6 +137,14 @@ export class AdminServer {
       return this.serveStatic(url.pathname, req, res);
     }
     if (url.pathname === '/api/openapi.json' && method === 'GET') return sendJson(res, 200, openApiDocument());
+    if (url.pathname === '/api/audit/export' && method === 'GET') {
+      this.options.master.access.authorizer.requireFleet(
+        await this.requireAuth(req),
+        'administrator',
+        'the audit export',
+      );
+      return serveAuditExport(this.options.master.audit.db, url, req, res);
+    }
     if (url.pathname === '/api/events' && method === 'GET') {
       const caller = await this.requireAuth(req);
       return this.events.open(req, res, securityHeaders, this.options.master.access.events(caller));
@@ -162,11 +171,14 @@ export class AdminServer {
     req: IncomingMessage,
     res: ServerResponse,
   ) {
-    if (isPublicStreamRoute(route)) return serveStreamRoute(this.options.master, route, params, url, req, res);
+    if (isPublicStreamRoute(route)) {
+      const anonymous = anonymousCaller(req.socket.remoteAddress ?? null, userAgentOf(req));
+      return serveStreamRoute(this.options.master, route, params, url, req, res, anonymous);
+    }
     const caller = await this.requireAuth(req);
     // Downloads and uploads are an operator's, on the node they name (as the file operations).
     await this.options.master.access.authorizer.requireNode(caller, 'operator', params.id ?? '', route.name);
-    return serveStreamRoute(this.options.master, route, params, url, req, res);
+    return serveStreamRoute(this.options.master, route, params, url, req, res, caller);
   }
 
   private async callRoute(

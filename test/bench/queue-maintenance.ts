@@ -52,6 +52,7 @@ async function runListFigure(store: Store): Promise<number> {
       .values({
         ...{ id: runId, task_id: task.id, trigger: 'manual', status: 'succeeded', concurrency: null, total: TARGETS },
         ...{ first_failure: null, scheduled_for: null, created_at: r, finished_at: r, reason: null },
+        launched_by: null,
       })
       .execute();
     const rows: CommandsTable[] = nodes.map((nodeId, i) => ({
@@ -60,7 +61,7 @@ async function runListFigure(store: Store): Promise<number> {
       ...{ retry_delay_ms: 0, timeout_ms: 1_000, output_limit: 1 << 20, deadline_at: null, cancel_requested_at: null },
       ...{ created_at: r, dispatched_at: r, started_at: r, finished_at: r, exit_code: 0, signal: null },
       ...{ stdout: OUTPUT, stderr: OUTPUT, truncated: 0, error: null },
-      ...{ batch_id: `fan_${runId}`, origin: 'task t (manual)', command_text: 'x' },
+      ...{ batch_id: `fan_${runId}`, origin: 'task t (manual)', command_text: 'x', launched_by: null },
     }));
     await store.db.insertInto('commands').values(rows).execute();
   }

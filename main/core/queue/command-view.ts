@@ -21,6 +21,7 @@ export function toCommandView(row: CommandsTable, withOutput = true): CommandVie
     retryOf: row.retry_of,
     batchId: row.batch_id,
     origin: row.origin ?? 'unrecorded',
+    launchedBy: row.launched_by,
     kind: row.kind,
     exec: JSON.parse(row.payload) as ExecPayload,
     status: row.status,

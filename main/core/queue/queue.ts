@@ -5,6 +5,9 @@
 import type { CommandMessage, CommandResult, ExecPayload } from '../../../agent/protocol.js';
 import { FleetError, notFound } from '../../contract/errors.js';
 import { COMMAND_TEXT_CHARS, commandTextOf, type RetryPolicy } from '../../contract/queue-schemas.js';
+import { type Dialect, queueAppend, writeAppend } from '../audit/chain.js';
+import { type AuditScope, currentAuditCaller, takeAuditDraft } from '../audit/context.js';
+import type { AuditDraft } from '../audit/entry.js';
 import type { EventBus } from '../events.js';
 import type { AgentLinks } from '../gateway/links.js';
 import { GroupCommit } from '../group-commit.js';
@@ -42,6 +45,12 @@ import {
 import { predecessorsOf } from './states.js';
 import { Sweeper, type UnreportedFinish } from './sweeper.js';
 
+/** Where the queue writes the audit entries of enqueues, in their own transaction (audit/audit-log.ts). */
+export interface QueueAudit {
+  dialect: Dialect;
+  instanceId: string;
+}
+
 export interface NewCommand {
   nodeId: string;
   exec: ExecPayload;
@@ -54,6 +63,8 @@ export interface NewCommand {
   origin?: string;
   /** false: held back until the task run releases it (concurrency limit). */
   available?: boolean;
+  /** Who launched it (the caller's name); default: the caller of the operation being audited, else "system". */
+  launchedBy?: string;
 }
 
 export interface QueueOptions {
@@ -91,12 +102,33 @@ type EnqueueBatch = {
   alsoInTransaction: ((trx: Db) => Promise<void>) | undefined;
   /** The request's idempotency key: stored with the commands, or the enqueue is skipped if it is there. */
   claim: IdempotencyClaim | undefined;
+  /** The audited operation that enqueues: its entry goes into this commit. */
+  audit: AuditScope | null;
 };
 /** A result report: accepted or not; an enqueue: undefined, or `key-taken` when it was skipped. */
 type WriteOutcome = boolean | 'key-taken' | undefined;
 type TerminalListener = (rows: CommandsTable[]) => void;
 /** Nodes that got new commands while not connected here (another instance may hold them). */
 type ElsewhereListener = (nodeIds: Set<string>) => void;
+
+/** The entry of an audited enqueue: its operation's draft with the commands' nodes and ids. */
+function auditDraftOf({ audit, rows }: EnqueueBatch): AuditDraft[] {
+  if (!audit) return [];
+  const first = rows[0];
+  return [
+    {
+      ...audit.draft,
+      targets: rows.map((r) => ({ id: r.node_id, name: null })),
+      detail: {
+        ...audit.draft.detail,
+        command: first?.command_text ?? null,
+        commandIds: rows.map((r) => r.id),
+        batchId: first?.batch_id ?? null,
+        ...(first?.task_run_id ? { taskRunId: first.task_run_id } : {}),
+      },
+    },
+  ];
+}
 
 /** MariaDB deadlock (1213) or lock wait timeout (1205): the transaction is safe to run again. */
 function isConflict(error: unknown): boolean {
@@ -140,6 +172,8 @@ export class CommandQueue {
   foreignOutputFrames = 0;
   /** Results refused because the reporting connection's token no longer stood. */
   resultsFromRetiredTokens = 0;
+  /** Set by the master: enqueues of audited operations write their entry in the commit (null: none). */
+  audit: QueueAudit | null = null;
 
   constructor(
     private readonly db: Db,
@@ -206,7 +240,15 @@ export class CommandQueue {
     // One id for the fan-out, so its commands can be found together later.
     const batchId = orderedId('fan', at);
     const rows = commands.map((c) => this.newRow(c, at, 1, null, batchId));
-    const outcome = await this.writes.push({ kind: 'enqueue', rows, commands, alsoInTransaction, claim });
+    const audit = this.audit ? takeAuditDraft() : null;
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.writes.push({ kind: 'enqueue', rows, commands, alsoInTransaction, claim, audit });
+    } catch (error) {
+      // Rolled back with the commands: the operation's wrapper records the failure instead.
+      if (audit) audit.taken = false;
+      throw error;
+    }
     if (outcome === 'key-taken') throw new IdempotencyKeyTaken();
     for (const row of rows) this.emitStatus(row, 'pending', at);
     return rows;
@@ -232,6 +274,7 @@ export class CommandQueue {
         ),
       keyed ? isDuplicateKey : undefined,
     );
+    for (const [scope, seq] of outcome.audited) scope.committedSeq = seq;
     for (const row of outcome.started) this.emitStatus(row, 'running', Number(row.started_at));
     this.afterTerminal(outcome.finished, outcome.retries);
     this.tellElsewhere(enqueues.filter((e) => !outcome.skipped.has(e)));
@@ -270,8 +313,9 @@ export class CommandQueue {
     );
     const started = () => startsApplied(rowsOf(startedRows), starts);
     const skipped = new Set<EnqueueBatch>();
+    const audited = new Map<AuditScope, number>();
     if (enqueues.length === 0 && reports.length === 0) {
-      return () => ({ started: started(), finished: [], retries: [], accepted: [], claimed: [], skipped });
+      return () => ({ started: started(), finished: [], retries: [], accepted: [], claimed: [], skipped, audited });
     }
     // Round trip 1: the reported rows and the queue state of every connected node involved.
     const reported = selectRows(
@@ -291,6 +335,8 @@ export class CommandQueue {
     );
     const claims = enqueues.flatMap((e) => (e.claim ? [e.claim] : []));
     const storedKeys = selectKeys(batch, conn, claims);
+    // The audit chain's head, locked for the rest of the transaction (only when an enqueue is audited).
+    const auditRead = this.audit ? queueAppend(batch, conn, this.audit.dialect, enqueues.flatMap(auditDraftOf)) : null;
     await batch.run();
     const applied = this.applyReports(rowsOf(reported), reports, at, reporterStands(rowsOf(credentials), at));
     const states = statesAfterReports(queueStatesOf(connected, stateRows), applied, at);
@@ -307,13 +353,25 @@ export class CommandQueue {
       fresh.flatMap((e) => (e.claim ? [{ claim: e.claim, rows: e.rows }] : [])),
       at,
     );
+    if (this.audit && auditRead) {
+      const drafts = fresh.flatMap(auditDraftOf);
+      const seqs = writeAppend(batch, conn, auditRead, drafts, at, this.audit.instanceId);
+      const scopes = fresh.flatMap((e) => (e.audit ? [e.audit] : []));
+      for (const [i, scope] of scopes.entries()) audited.set(scope, seqs[i] as number);
+    }
     markFinished(batch, conn, applied.finished);
     insertCommands(batch, conn, [
       ...applied.retries.map((row) => ({ row, availableAt: retryAvailableAt(row), leaseUntil: null })),
       ...fresh.flatMap((b) => this.insertedRows(b, direct)),
     ]);
     const claimed = await this.claimIn(batch, conn, connected, states, at);
-    return () => ({ ...applied, started: started(), claimed: byId([...direct.values(), ...claimed()]), skipped });
+    return () => ({
+      ...applied,
+      started: started(),
+      claimed: byId([...direct.values(), ...claimed()]),
+      skipped,
+      audited,
+    });
   }
 
   /**
@@ -568,6 +626,7 @@ export class CommandQueue {
       origin: c.origin ?? ADMIN_ORIGIN,
       batch_id: batchId,
       command_text: commandTextOf(c.exec).slice(0, COMMAND_TEXT_CHARS),
+      launched_by: (c.launchedBy ?? currentAuditCaller()?.name ?? 'system').slice(0, 200),
     };
   }
 
@@ -679,6 +738,7 @@ export class CommandQueue {
         retry: { maxAttempts: row.max_attempts, delaySec: row.retry_delay_ms / 1000 },
         taskRunId: row.task_run_id,
         ...(row.origin === null ? {} : { origin: row.origin }),
+        ...(row.launched_by === null ? {} : { launchedBy: row.launched_by }),
       },
       at,
       row.attempt + 1,

@@ -84,6 +84,8 @@ export interface CommandsTable {
   batch_id: string | null;
   /** The command or argv as text, its first COMMAND_TEXT_CHARS characters: what the history's filter searches. */
   command_text: string | null;
+  /** Who launched it: the caller's name (migration 23; null before it, "system" for schedules). */
+  launched_by: string | null;
 }
 
 export interface CommandInflightTable {
@@ -130,6 +132,8 @@ export interface TaskRunsTable {
   finished_at: number | null;
   /** Why it was skipped, queued, cancelled or ran on fewer targets than the task names. */
   reason: string | null;
+  /** Who launched it: the caller's name (migration 23; null before it, "system" for schedules). */
+  launched_by: string | null;
 }
 
 export interface MetricRollupTable {

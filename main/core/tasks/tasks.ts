@@ -7,6 +7,7 @@ import { DEFAULT_OUTPUT_LIMIT, type ExecPayload } from '../../../agent/protocol.
 import { FleetError, notFound } from '../../contract/errors.js';
 import type { RetryPolicy, TaskPatch, TaskRunView, TaskSpec, TaskView } from '../../contract/queue-schemas.js';
 import type { NodeView } from '../../contract/schemas.js';
+import { currentAuditCaller } from '../audit/context.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
@@ -425,6 +426,7 @@ export class TaskService {
       created_at: at,
       finished_at: status === 'skipped' ? at : null,
       reason,
+      launched_by: trigger === 'schedule' ? 'system' : (currentAuditCaller()?.name ?? 'system').slice(0, 200),
     };
   }
 
@@ -598,6 +600,7 @@ function runViewOf(run: TaskRunsTable, counts: Record<string, number>): TaskRunV
     createdAt: Number(run.created_at),
     finishedAt: run.finished_at === null ? null : Number(run.finished_at),
     reason: run.reason,
+    launchedBy: run.launched_by,
   };
 }
 
