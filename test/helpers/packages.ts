@@ -37,3 +37,27 @@ export function buildAgentPackages(outDir: string, kinds: 'deb' | 'rpm', release
   );
   return [...out.matchAll(/^agent package: (\S+)/gm)].map((m) => m[1] as string);
 }
+
+export const STANDALONE_MASTER_DIR = join(ROOT, 'out/master');
+
+/** The standalone master (scripts/build-master.mjs), rebuilt when older than the build it bundles. */
+export function ensureStandaloneMaster(): string {
+  ensureStandaloneAgent();
+  const exe = join(STANDALONE_MASTER_DIR, 'fleetdeck');
+  const built = join(ROOT, 'out/main/headless.js');
+  if (!existsSync(exe) || statSync(exe).mtimeMs < statSync(built).mtimeMs) {
+    execFileSync(process.execPath, ['scripts/build-master.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  }
+  return exe;
+}
+
+/** The master's .deb, built into `outDir`. */
+export function buildMasterPackage(outDir: string): string {
+  const out = execFileSync(process.execPath, ['scripts/package-master.mjs', '--fast'], {
+    cwd: ROOT,
+    env: { ...process.env, FLEETDECK_PACKAGE_OUT: outDir },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return (/^master package: (\S+)/m.exec(out) as RegExpExecArray)[1] as string;
+}
