@@ -31,7 +31,9 @@ export const RolloutNodeState = z.enum(['pending', 'upgrading', 'upgraded', 'cur
 export const AgentRolloutView = z.object({
   id: z.string(),
   version: z.string().describe('the agent version offered'),
-  state: z.enum(['running', 'succeeded', 'stopped']),
+  state: z
+    .enum(['running', 'succeeded', 'stopped', 'interrupted'])
+    .describe('interrupted: its master stopped while it ran (the nodes it had not reached were left alone)'),
   createdAt: z.number(),
   finishedAt: z.number().nullable(),
   batchSize: z.number(),

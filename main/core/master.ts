@@ -301,7 +301,9 @@ export class Master {
     let installRoutes: InstallRoutes | null = null;
     /** Set once the cluster key is loaded (it seals the gateway keys in the store). */
     let certificates: GatewayCertificates | null = null;
-    const rollouts = new AgentRollouts(registry, links, artifacts, bus, log);
+    const rollouts = new AgentRollouts(registry, links, artifacts, bus, log, store.db, instanceId);
+    if ((options.role ?? 'full') === 'full') await rollouts.recover();
+    closers.add('the agent rollouts', () => rollouts.stop());
     const gateway = new AgentGateway({
       host: options.agentListen.host,
       port: options.agentListen.port,
@@ -669,6 +671,9 @@ export class Master {
     await this.queue.stop();
     await this.metrics.stop().catch((err) => this.options.log.error({ err }, 'could not flush metrics at shutdown'));
     await this.registry.flushLastSeen().catch(() => undefined);
+    await this.rollouts
+      .stop()
+      .catch((err) => this.options.log.error({ err }, 'could not save agent rollouts at shutdown'));
     await this.store.close();
   }
 
@@ -754,8 +759,8 @@ export class Master {
       ...bootstrapHandlers(this.bootstrap, this.knownHosts, this.credentials, this.tunnels),
       ...enrollHandlers(this.enrollment, () => this.installValues()),
       startAgentRollout: (input) => this.rollouts.start(input),
-      listAgentRollouts: async () => this.rollouts.list(),
-      getAgentRollout: async ({ id }) => this.rollouts.get(id),
+      listAgentRollouts: () => this.rollouts.list(),
+      getAgentRollout: ({ id }) => this.rollouts.get(id),
       ...notifyHandlers(this.notify),
       ...this.alerting.handlers(),
       ...terminalHandlers(this.terminals, registry, this.store.db),

@@ -3,28 +3,43 @@
 // counts as upgraded once it is connected again, since the offer, running the offered version; as
 // failed when it refuses (nothing changed), comes back on another version (it rolled back on its own),
 // or stays away past its timeout. After a stage with more failures than `maxFailures` the rollout
-// stops and the remaining nodes are not touched. Rollouts live in this master's memory (last 50).
+// stops and the remaining nodes are not touched. Rollouts are kept in the store (agent_rollouts,
+// migration 26; the list shows the last 50 of the cluster): the running instance writes its progress
+// there at most every SAVE_MS and at every end, and a rollout that was running when its instance
+// stopped is marked `interrupted` by that instance's next start — its nodes not reached are left
+// alone, one caught mid-upgrade counts as failed (its agent rolls back on its own if it does not come
+// back) — never resumed behind the operator's back: starting a new rollout finishes the job.
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { UpgradeMessage, UpgradeStatusMessage } from '../../../agent/protocol.js';
 import { FleetError } from '../../contract/errors.js';
-import type { AgentRolloutView, StartAgentRollout } from '../../contract/rollout-schemas.js';
+import { AgentRolloutView, type StartAgentRollout } from '../../contract/rollout-schemas.js';
 import type { AgentArtifacts } from '../enroll/artifacts.js';
 import type { EventBus } from '../events.js';
 import type { NodeLinks } from '../gateway/links.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
+import type { AgentRolloutsTable } from '../store/migrations/26-install.js';
+import type { Database } from '../store/schema.js';
 
 type RolloutNode = AgentRolloutView['nodes'][number];
 const MAX_ROLLOUTS = 50;
 /** After the agent's own deadline, what the master still waits for it (a restart, a slow dial). */
 const GRACE_MS = 15_000;
 const POLL_MS = 250;
+/** Progress is written at most this often while nodes change (every end is written at once). */
+const SAVE_MS = 1_000;
+const NodesJson = AgentRolloutView.shape.nodes;
 
 export class AgentRollouts {
+  /** The rollouts this instance runs now (the store has every other). */
   private readonly rollouts = new Map<string, AgentRolloutView>();
   /** Offers in flight: the upgrade id → its node and what the agent answered. */
   private readonly offers = new Map<string, { nodeId: string; refused: string | null }>();
+  private readonly unsaved = new Set<string>();
+  private saveTimer: NodeJS.Timeout | null = null;
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly registry: NodeRegistry,
@@ -32,16 +47,71 @@ export class AgentRollouts {
     private readonly artifacts: AgentArtifacts,
     private readonly bus: EventBus,
     private readonly log: Logger,
+    private readonly db: Kysely<Database>,
+    private readonly instanceId: string,
   ) {}
 
-  list(): AgentRolloutView[] {
-    return [...this.rollouts.values()].reverse();
+  /**
+   * At start: rollouts this instance was running when it stopped are marked interrupted, with what
+   * they had done. Returns how many.
+   */
+  async recover(now = Date.now()): Promise<number> {
+    const rows = await this.db
+      .selectFrom('agent_rollouts')
+      .selectAll()
+      .where('instance_id', '=', this.instanceId)
+      .where('state', '=', 'running')
+      .execute();
+    for (const row of rows) {
+      const rollout = fromRow(row);
+      let caught = 0;
+      for (const node of rollout.nodes) {
+        if (node.state === 'pending') node.state = 'not-started';
+        if (node.state === 'upgrading') {
+          node.state = 'failed';
+          node.error =
+            'the master restarted during its upgrade: see its version (it rolls back on its own if it did not come back)';
+          rollout.done += 1;
+          rollout.failed += 1;
+          caught += 1;
+        }
+      }
+      rollout.state = 'interrupted';
+      rollout.finishedAt = now;
+      rollout.message =
+        `Interrupted: the master restarted with ${rollout.done} of ${rollout.total} nodes done` +
+        (caught > 0 ? ` (${caught} caught mid-upgrade, counted as failed)` : '') +
+        '; the rest were not touched. Start a new rollout to finish.';
+      await this.write(rollout, now);
+    }
+    if (rows.length > 0) this.log.warn({ rollouts: rows.length }, 'agent rollouts interrupted by a restart');
+    return rows.length;
   }
 
-  get(id: string): AgentRolloutView {
-    const rollout = this.rollouts.get(id);
-    if (!rollout) throw new FleetError('not_found', `No agent rollout ${id} (rollouts are kept in memory).`);
-    return rollout;
+  /** The last 50 rollouts of the cluster, newest first (this instance's running ones as they are now). */
+  async list(): Promise<AgentRolloutView[]> {
+    const rows = await this.db
+      .selectFrom('agent_rollouts')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .limit(MAX_ROLLOUTS)
+      .execute();
+    return rows.map((row) => this.rollouts.get(row.id) ?? fromRow(row));
+  }
+
+  async get(id: string): Promise<AgentRolloutView> {
+    const live = this.rollouts.get(id);
+    if (live) return live;
+    const row = await this.db.selectFrom('agent_rollouts').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new FleetError('not_found', `No agent rollout ${id}.`);
+    return fromRow(row);
+  }
+
+  /** Writes what is unsaved (at stop: a rollout still running is marked interrupted by the next start). */
+  async stop(): Promise<void> {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    await this.flush();
   }
 
   async start(input: z.output<typeof StartAgentRollout>): Promise<AgentRolloutView> {
@@ -71,8 +141,8 @@ export class AgentRollouts {
         error: null,
       })),
     };
+    await this.write(rollout, rollout.createdAt, true);
     this.rollouts.set(rollout.id, rollout);
-    if (this.rollouts.size > MAX_ROLLOUTS) this.rollouts.delete(this.rollouts.keys().next().value as string);
     void this.run(rollout, offer).catch((err) => this.log.error({ err }, 'agent rollout failed'));
     return rollout;
   }
@@ -108,6 +178,8 @@ export class AgentRollouts {
     if (rollout.state === 'running') rollout.state = 'succeeded';
     rollout.finishedAt = Date.now();
     this.changed(rollout);
+    await this.flush();
+    this.rollouts.delete(rollout.id);
   }
 
   private async upgradeOne(
@@ -154,5 +226,76 @@ export class AgentRollouts {
 
   private changed(rollout: AgentRolloutView): void {
     this.bus.emit('agentRollout', structuredClone(rollout));
+    this.unsaved.add(rollout.id);
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = null;
+      void this.flush();
+    }, SAVE_MS);
   }
+
+  /** Writes every rollout changed since the last write, one write at a time. */
+  private flush(): Promise<void> {
+    this.saving = this.saving.then(async () => {
+      const ids = [...this.unsaved];
+      this.unsaved.clear();
+      for (const id of ids) {
+        const rollout = this.rollouts.get(id);
+        if (!rollout) continue;
+        await this.write(rollout, Date.now()).catch((err) => {
+          // Kept for the next write: progress in the store lags, the rollout itself goes on.
+          this.unsaved.add(id);
+          this.log.warn({ err, rollout: id }, 'could not save agent rollout progress');
+        });
+      }
+    });
+    return this.saving;
+  }
+
+  private async write(rollout: AgentRolloutView, now: number, insert = false): Promise<void> {
+    const values = {
+      state: rollout.state,
+      updated_at: now,
+      finished_at: rollout.finishedAt,
+      done: rollout.done,
+      failed: rollout.failed,
+      message: rollout.message,
+      nodes: JSON.stringify(rollout.nodes),
+    };
+    if (!insert) {
+      await this.db.updateTable('agent_rollouts').set(values).where('id', '=', rollout.id).execute();
+      return;
+    }
+    await this.db
+      .insertInto('agent_rollouts')
+      .values({
+        ...values,
+        id: rollout.id,
+        instance_id: this.instanceId,
+        version: rollout.version,
+        created_at: rollout.createdAt,
+        batch_size: rollout.batchSize,
+        max_failures: rollout.maxFailures,
+        timeout_sec: rollout.timeoutSec,
+        total: rollout.total,
+      })
+      .execute();
+  }
+}
+
+function fromRow(row: AgentRolloutsTable): AgentRolloutView {
+  return {
+    id: row.id,
+    version: row.version,
+    state: row.state,
+    createdAt: Number(row.created_at),
+    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+    batchSize: row.batch_size,
+    maxFailures: row.max_failures,
+    timeoutSec: row.timeout_sec,
+    total: row.total,
+    done: row.done,
+    failed: row.failed,
+    message: row.message,
+    nodes: NodesJson.parse(JSON.parse(row.nodes)),
+  };
 }
