@@ -36,6 +36,7 @@ describe('status page on the admin server', () => {
   const secrets: string[] = [ADMIN_TOKEN];
   let apiId = '';
   let webId = '';
+  let probeId = '';
 
   beforeAll(async () => {
     m = await startInProcess();
@@ -82,6 +83,29 @@ describe('status page on the admin server', () => {
       'do-not-publish-me',
       'heartbeat',
     );
+    // A probe run from a node that never connects (so only the verdicts written below count).
+    const probe = await m.client.createProbe({
+      name: 'checkout-internal-probe',
+      target: { kind: 'http', url: 'http://10.99.88.77:8080/private-health', expectStatus: ['2xx'] },
+      intervalSec: 30,
+      timeoutMs: 2_000,
+      vantage: { master: false, nodeIds: [spare.node.id] },
+    });
+    probeId = probe.id;
+    await db
+      .insertInto('probe_events')
+      .values([
+        { probe_id: probeId, state: 'up', at: now - 20 * DAY, reason: 'up from 1 of 1 vantage points' },
+        {
+          probe_id: probeId,
+          state: 'down',
+          at: now - 60 * 60_000,
+          reason: 'down from 1 of 1: HTTP 500 at 10.99.88.77',
+        },
+        { probe_id: probeId, state: 'up', at: now - 30 * 60_000, reason: 'up again' },
+      ])
+      .execute();
+    secrets.push(probeId, 'checkout-internal-probe', '10.99.88.77', 'private-health', 'HTTP 500');
     const local = (await m.client.listNodes({})).find((n) => n.kind === 'local');
     if (local) secrets.push(local.id, ...(local.hostname ? [local.hostname] : []));
   }, 60_000);
@@ -102,6 +126,7 @@ describe('status page on the admin server', () => {
           { kind: 'node', selector: 'tier=public-site' },
         ],
       },
+      { name: 'Checks', items: [{ kind: 'probe', id: probeId, displayName: 'Checkout' }] },
     ],
     ...over,
   });
@@ -123,6 +148,7 @@ describe('status page on the admin server', () => {
     expect(saved.entries.map((e) => [e.name, e.key])).toEqual([
       ['Public API', 'public-api'],
       ['Website', 'website'],
+      ['Checkout', 'checkout'],
     ]);
     const html = await get(`${m.base}/status`, { 'accept-language': 'en-GB,en;q=0.9' });
     expect(html.status).toBe(200);
@@ -147,14 +173,24 @@ describe('status page on the admin server', () => {
     expect(api.uptime.d90).toBe(1000);
     expect(web).toMatchObject({ name: 'Website', state: 'down' });
     expect(web.uptime.h24).toBeLessThan(1000);
+    // The probe: up again after a 30 min outage an hour ago (its quorum verdicts).
+    const [checkout] = page.groups[1].entries;
+    expect(checkout).toMatchObject({ key: 'checkout', name: 'Checkout', kind: 'probe', state: 'up' });
+    // 24 hourly bars: 23 whole hours and the current one so far are observed.
+    expect(checkout.uptime.h24).toBeGreaterThanOrEqual(Math.floor((1 - 30 / (23 * 60)) * 1000));
+    expect(checkout.uptime.h24).toBeLessThanOrEqual(Math.floor((1 - 30 / (24 * 60)) * 1000));
+    expect(checkout.uptime.d90).toBeLessThan(1000);
+    expect(checkout.days.filter((d: { permille: number | null }) => d.permille !== null)).toHaveLength(21);
     const badges = [
       await get(`${m.base}/status/badge.svg`),
       await get(`${m.base}/status/badge/public-api.svg`),
       await get(`${m.base}/status/badge/website.svg`),
       await get(`${m.base}/status/badge/public-api.svg?type=uptime&period=30d`),
       await get(`${m.base}/status/badge.svg?type=uptime&period=24h`),
+      await get(`${m.base}/status/badge/checkout.svg`),
     ];
-    expect(badges.map((b) => b.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(badges.map((b) => b.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(badges[5]?.text).toContain('>up<');
     expect(badges[0]?.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
     expect(badges[1]?.text).toContain('>up<');
     expect(badges[2]?.text).toContain('>down<');

@@ -115,6 +115,8 @@ export interface UptimeFoldResult {
   outageCount: number;
   /** The newest `MAX_PERIOD_OUTAGES` of them, oldest first. */
   outages: Outage[];
+  /** The state after the last event: online, offline, or never observed. */
+  state: 'online' | 'offline' | 'unobserved';
 }
 
 /**
@@ -190,6 +192,7 @@ export class DayFold {
       downtimeMs: observed - online,
       outageCount: this.periodCount,
       outages: this.periodList,
+      state: this.state,
     };
   }
 

@@ -3,7 +3,7 @@
 // This is the read the status page and the uptime bars use.
 
 import type { DayCalendar } from '../metrics/calendar.js';
-import { DayFold, type DayRange, type DayUptime, dayRanges } from '../nodes/uptime-days.js';
+import { DayFold, type DayRange, type DayUptime, dayRanges, type UptimeFoldResult } from '../nodes/uptime-days.js';
 import type { Db } from '../store/schema.js';
 
 const toStatus = (state: string) => (state === 'up' ? 'online' : 'offline');
@@ -20,10 +20,26 @@ export async function readProbeUptime(
   now: number,
   detail = true,
 ): Promise<Map<string, DayUptime[]>> {
-  const from = days[0]?.from ?? now;
-  const to = Math.min(days[days.length - 1]?.to ?? now, now);
+  const read = await readProbeUptimeWindows(db, probeIds, [days], now, detail);
+  return new Map([...read].map(([id, [r]]) => [id, r?.days ?? []]));
+}
+
+/**
+ * Several windows at once (24 h of hours, 30 and 90 days for the status page) from one read of the
+ * widest, as `nodes/uptime-days.ts` `readUptimeWindows` does for nodes: each window's whole period
+ * (ratio, downtime, distinct outages, the state now) beside its bars.
+ */
+export async function readProbeUptimeWindows(
+  db: Db,
+  probeIds: string[] | null,
+  windows: ReadonlyArray<readonly DayRange[]>,
+  now: number,
+  detail = true,
+): Promise<Map<string, UptimeFoldResult[]>> {
+  const from = Math.min(...windows.map((days) => days[0]?.from ?? now));
+  const to = Math.min(Math.max(...windows.map((days) => days[days.length - 1]?.to ?? now)), now);
   const ids = probeIds ?? (await db.selectFrom('probes').select('id').orderBy('id').execute()).map((r) => r.id);
-  const out = new Map<string, DayUptime[]>();
+  const out = new Map<string, UptimeFoldResult[]>();
   for (let i = 0; i < ids.length; i += 200) {
     const chunk = ids.slice(i, i + 200);
     if (chunk.length === 0) continue;
@@ -40,7 +56,9 @@ export async function readProbeUptime(
         .executeTakeFirst();
       if (row) before.set(id, { status: toStatus(row.state), at: Number(row.at), reason: row.reason });
     }
-    const folds = new Map(chunk.map((id) => [id, new DayFold(days, now, before.get(id) ?? null, detail)]));
+    const folds = new Map(
+      chunk.map((id) => [id, windows.map((days) => new DayFold(days, now, before.get(id) ?? null, detail))]),
+    );
     const events = await db
       .selectFrom('probe_events')
       .select(['probe_id', 'state', 'at', 'reason'])
@@ -50,9 +68,15 @@ export async function readProbeUptime(
       .orderBy('at')
       .orderBy('id')
       .execute();
-    for (const e of events)
-      folds.get(e.probe_id)?.add({ status: toStatus(e.state), at: Number(e.at), reason: e.reason });
-    for (const [id, fold] of folds) out.set(id, fold.finish());
+    for (const e of events) {
+      const event = { status: toStatus(e.state), at: Number(e.at), reason: e.reason };
+      for (const fold of folds.get(e.probe_id) ?? []) fold.add(event);
+    }
+    for (const [id, list] of folds)
+      out.set(
+        id,
+        list.map((fold) => fold.finishPeriod()),
+      );
   }
   return out;
 }

@@ -5,15 +5,20 @@ import { hasLabels, labelPairs } from '../../contract/labels.js';
 import type { PublicStatusPage, StatusPageConfig, StatusPageItem } from '../../contract/status-page-schemas.js';
 import type { DayCalendar } from '../metrics/calendar.js';
 import { dayRanges, hourRanges, readUptimeWindows, type UptimeFoldResult } from '../nodes/uptime-days.js';
+import { readProbeUptimeWindows } from '../probes/uptime.js';
 import type { Db } from '../store/schema.js';
 
-/** A node or probe as the page needs it (probes join once their store exists). */
+/** A node or probe as the page needs it. */
 export interface Subject {
   kind: 'node' | 'probe';
   id: string;
   name: string;
+  /** A node's labels (probes have none: they are chosen by id). */
   labels: Record<string, string>;
+  /** A node's from its status; a probe's from its last quorum verdict (read with its uptime), unknown if disabled. */
   state: 'up' | 'down' | 'unknown';
+  /** A probe turned off: shown as no data. */
+  disabled?: boolean;
 }
 
 export interface ResolvedEntry {
@@ -85,6 +90,19 @@ export async function readNodeSubjects(db: Db): Promise<Subject[]> {
   }));
 }
 
+/** The probes the page may show; their state comes with their uptime (the last verdict). One read. */
+export async function readProbeSubjects(db: Db): Promise<Subject[]> {
+  const rows = await db.selectFrom('probes').select(['id', 'name', 'enabled']).execute();
+  return rows.map((r) => ({
+    kind: 'probe' as const,
+    id: r.id,
+    name: r.name,
+    labels: {},
+    state: 'unknown' as const,
+    disabled: !Number(r.enabled),
+  }));
+}
+
 function parseLabelsJson(text: string): Record<string, string> {
   try {
     const value = JSON.parse(text) as unknown;
@@ -116,23 +134,37 @@ export async function buildPublicPage(
   calendar: DayCalendar,
   now: number,
 ): Promise<PublicStatusPage> {
-  const nodeIds = [...new Set(entries.filter((e) => e.subject.kind === 'node').map((e) => e.subject.id))];
+  const idsOf = (kind: Subject['kind']) => [
+    ...new Set(entries.filter((e) => e.subject.kind === kind).map((e) => e.subject.id)),
+  ];
+  const nodeIds = idsOf('node');
+  const probeIds = idsOf('probe');
   const ninety = dayRanges(now, 90, calendar);
   const windows = [hourRanges(now, 24), ninety.slice(60), ninety];
-  const uptime: Map<string, UptimeFoldResult[]> =
+  const nodeUptime: Map<string, UptimeFoldResult[]> =
     nodeIds.length > 0 ? await readUptimeWindows(db, nodeIds, windows, now, false) : new Map();
+  const probeUptime: Map<string, UptimeFoldResult[]> =
+    probeIds.length > 0 ? await readProbeUptimeWindows(db, probeIds, windows, now, false) : new Map();
+  const stateOf = (subject: Subject, result: UptimeFoldResult | undefined): Subject['state'] => {
+    if (subject.kind === 'node') return subject.state;
+    if (subject.disabled || !result) return 'unknown';
+    return result.state === 'online' ? 'up' : result.state === 'offline' ? 'down' : 'unknown';
+  };
+  const states: Subject['state'][] = [];
   const groups = config.groups.map((g, index) => ({
     name: g.name,
     entries: entries
       .filter((e) => e.groupIndex === index)
       .map((e) => {
-        const [h24, d30, d90] = uptime.get(e.subject.id) ?? [];
+        const [h24, d30, d90] = (e.subject.kind === 'node' ? nodeUptime : probeUptime).get(e.subject.id) ?? [];
+        const state = stateOf(e.subject, d90);
+        states.push(state);
         return {
           key: e.key,
           name: e.name,
           kind: e.subject.kind,
           ...(config.showIds ? { id: e.subject.id } : {}),
-          state: e.subject.state,
+          state,
           uptime: {
             h24: permille(h24?.ratio ?? null),
             d30: permille(d30?.ratio ?? null),
@@ -150,7 +182,7 @@ export async function buildPublicPage(
     title: config.title,
     description: config.description,
     generatedAt: now,
-    overall: overallOf(entries.map((e) => e.subject.state)),
+    overall: overallOf(states),
     groups,
   };
 }

@@ -8,7 +8,7 @@ import { type PublicStatusPage, StatusPageConfig, type StatusPageView } from '..
 import type { Logger } from '../log.js';
 import type { DayCalendar } from '../metrics/calendar.js';
 import type { Db } from '../store/schema.js';
-import { buildPublicPage, type ResolvedEntry, readNodeSubjects, resolveEntries, type Subject } from './model.js';
+import { buildPublicPage, type ResolvedEntry, readNodeSubjects, readProbeSubjects, resolveEntries } from './model.js';
 import { renderHtml } from './render.js';
 import type { PageLanguage } from './strings.js';
 
@@ -23,8 +23,6 @@ export interface StatusPageOptions {
   refreshMs?: number;
   /** The separate listener's address, shown in the settings (`--status-listen`). */
   listen?: string | null;
-  /** Probes the page may show (added by the probes part; none until then). */
-  probes?: () => Promise<Subject[]>;
   now?: () => number;
 }
 
@@ -192,7 +190,12 @@ export class StatusPageService {
     if (!config.enabled && config.groups.length === 0) {
       return { ...base, enabled: false, entries: [], page: null, json: null };
     }
-    const subjects = [...(await readNodeSubjects(this.options.db)), ...((await this.options.probes?.()) ?? [])];
+    const { groups } = config;
+    const wants = (kind: 'node' | 'probe') => groups.some((g) => g.items.some((i) => i.kind === kind));
+    const subjects = [
+      ...(wants('node') ? await readNodeSubjects(this.options.db) : []),
+      ...(wants('probe') ? await readProbeSubjects(this.options.db) : []),
+    ];
     const entries = resolveEntries(config, subjects);
     if (!config.enabled) return { ...base, enabled: false, entries, page: null, json: null };
     const page = await buildPublicPage(this.options.db, config, entries, this.options.calendar, this.now());
