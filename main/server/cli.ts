@@ -234,7 +234,13 @@ async function runMaster(flags: MasterFlags): Promise<void> {
       `  Data:             ${flags.dataDir}\n\n`,
   );
   log.info(
-    { adminUrl, agentUrl: master.agentUrl, agentPort: master.agentPort, fingerprint: master.fingerprint },
+    {
+      adminUrl,
+      agentUrl: master.agentUrl,
+      agentPort: master.agentPort,
+      fingerprint: master.fingerprint,
+      ...(statusAddress ? { statusUrl: `http://${statusAddress.host}:${statusAddress.port}/` } : {}),
+    },
     'master ready',
   );
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (a bug: please report it)'));

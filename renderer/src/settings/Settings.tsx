@@ -9,6 +9,7 @@ import { userMessage } from '../errors';
 import { ago } from '../format';
 import { ScrollTable } from '../shell/ScrollTable';
 import { Appearance } from './Appearance';
+import { StatusPageSettings } from './StatusPageSettings';
 
 export function Settings({ client }: { client: Client }) {
   const { t } = useTranslation(['settings', 'common']);
@@ -85,6 +86,7 @@ export function Settings({ client }: { client: Client }) {
           </Table.Tbody>
         </Table>
       </ScrollTable>
+      <StatusPageSettings client={client} />
       <Title order={2} size="h3">
         {t('instances.title')}
       </Title>
