@@ -2,15 +2,52 @@
 // (scripts/build-sea.mjs, skipped when out/agent has one newer than the bundle) and agent packages
 // (scripts/package-agent.mjs --fast, into a directory of the test).
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_BUNDLE, ROOT } from './processes.js';
 
 export const STANDALONE_AGENT = join(ROOT, `out/agent/fleetdeck-agent-linux-${process.arch}`);
 
+/**
+ * Runs `build` unless `fresh()`, one test file at a time: parallel files wait for the one building
+ * (a lock file naming its pid; a dead holder's lock is taken over) and then find it fresh.
+ */
+function buildOnce(name: string, fresh: () => boolean, build: () => void): void {
+  if (fresh()) return;
+  const lock = join(ROOT, 'out', `.${name}.lock`);
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      const holder = Number(existsSync(lock) ? readFileSync(lock, 'utf8') : 0);
+      if (holder > 0 && !alive(holder)) rmSync(lock, { force: true });
+      else Atomics.wait(wait, 0, 0, 250);
+    }
+  }
+  try {
+    if (!fresh()) build();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function ensureStandaloneAgent(): string {
-  const fresh = existsSync(STANDALONE_AGENT) && statSync(STANDALONE_AGENT).mtimeMs >= statSync(AGENT_BUNDLE).mtimeMs;
-  if (!fresh) execFileSync(process.execPath, ['scripts/build-sea.mjs'], { cwd: ROOT, stdio: 'ignore' });
+  buildOnce(
+    'standalone-agent',
+    () => existsSync(STANDALONE_AGENT) && statSync(STANDALONE_AGENT).mtimeMs >= statSync(AGENT_BUNDLE).mtimeMs,
+    () => execFileSync(process.execPath, ['scripts/build-sea.mjs'], { cwd: ROOT, stdio: 'ignore' }),
+  );
   return STANDALONE_AGENT;
 }
 
@@ -45,9 +82,11 @@ export function ensureStandaloneMaster(): string {
   ensureStandaloneAgent();
   const exe = join(STANDALONE_MASTER_DIR, 'fleetdeck');
   const built = join(ROOT, 'out/main/headless.js');
-  if (!existsSync(exe) || statSync(exe).mtimeMs < statSync(built).mtimeMs) {
-    execFileSync(process.execPath, ['scripts/build-master.mjs'], { cwd: ROOT, stdio: 'ignore' });
-  }
+  buildOnce(
+    'standalone-master',
+    () => existsSync(exe) && statSync(exe).mtimeMs >= statSync(built).mtimeMs,
+    () => execFileSync(process.execPath, ['scripts/build-master.mjs'], { cwd: ROOT, stdio: 'ignore' }),
+  );
   return exe;
 }
 

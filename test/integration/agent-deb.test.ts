@@ -41,7 +41,7 @@ describe.runIf(hasNetns() && hasCommand('dpkg-deb'))('the agent .deb on a host o
     server = new AdminServer({ host: '127.0.0.1', port: 0, master, log: silentLogger, staticDir: null });
     const { port } = await server.start();
     api = apiFor({ adminUrl: `http://127.0.0.1:${port}/`, adminToken: ADMIN_TOKEN });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await host?.destroy();

@@ -18,7 +18,7 @@ describe.runIf(canBuild())('the agent .rpm', () => {
     requireBuild();
     ensureStandaloneAgent();
     [file] = buildAgentPackages(tempDir('fleetdeck-rpms-'), 'rpm') as [string];
-  }, 60_000);
+  }, 120_000);
 
   it('names the package, its architecture and what it does', () => {
     const info = rpm('-qip');

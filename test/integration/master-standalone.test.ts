@@ -19,7 +19,7 @@ beforeAll(() => {
   ensureStandaloneMaster();
   masterDir = join(tempDir('fleetdeck-product-'), 'fleetdeck');
   execFileSync('cp', ['-a', STANDALONE_MASTER_DIR, masterDir]);
-}, 60_000);
+}, 120_000);
 
 describe('the standalone master', () => {
   let proc: Proc;
