@@ -5,18 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type MasterHandle,
-  type Proc,
-  ROOT,
-  startAgent,
-  startMaster,
-  tempDir,
-  waitForStatus,
-} from '../helpers/processes.js';
-import { hasChromium, launchChromium } from '../helpers/services.js';
+import { type E2eSession, e2eSession, type SessionNode } from '../helpers/e2e-session.js';
+import { type MasterHandle, type Proc, ROOT, startAgent, startMaster, tempDir } from '../helpers/processes.js';
+import { hasChromium } from '../helpers/services.js';
 
 const enabled = hasChromium();
 // `npm run screenshots` refreshes docs/screenshots/; ordinary runs keep theirs in a temp dir.
@@ -37,8 +30,8 @@ function freePort(): Promise<number> {
 const BANNER = /Connection to the master lost — reconnecting \(retry in \d+ s\)…/;
 
 describe.skipIf(!enabled)('the cockpit shows the truth', () => {
+  let session: E2eSession;
   let master: MasterHandle;
-  let browser: Browser;
   let page: Page;
   let agent: Proc;
   let agentToken: string;
@@ -47,44 +40,39 @@ describe.skipIf(!enabled)('the cockpit shows the truth', () => {
   const dataDir = tempDir('fleetdeck-truth-');
   const eventStreams: string[] = [];
   const nodeLists: number[] = [];
-  const procs: Proc[] = [];
+  // The session's processes (SIGKILLed last first when it closes): every master this test starts too.
+  let procs: Proc[] = [];
 
   const restartMaster = async (env: NodeJS.ProcessEnv = {}) => {
     master = await startMaster({ dataDir, ...ports, env });
     procs.push(master.proc);
+    return master;
   };
   const row = (id: string) => page.locator(`tr[data-node-id="${id}"]`);
   const nodesScreen = () => page.getByRole('button', { name: 'Nodes', exact: true }).click();
 
   beforeAll(async () => {
     ports = { agentPort: await freePort(), adminPort: await freePort() };
-    await restartMaster();
-    const created = await master.api<{ node: { id: string }; token: string }>('POST', '/api/nodes', {
-      name: 'truth-agent',
+    session = await e2eSession({
+      master: () => restartMaster(),
+      agents: [{ name: 'truth-agent' }],
+      beforeLogin: (first) => {
+        first.on('request', (request) => {
+          const url = new URL(request.url());
+          if (url.pathname === '/api/events') eventStreams.push(url.pathname);
+          if (url.pathname === '/api/nodes' && request.method() === 'GET') nodeLists.push(Date.now());
+        });
+      },
     });
-    agentNode = created.body.node.id;
-    agentToken = created.body.token;
-    agent = startAgent({ master, token: agentToken });
-    procs.push(agent);
-    await waitForStatus(master, agentNode, 'online', 15_000);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-    page.on('request', (request) => {
-      const url = new URL(request.url());
-      if (url.pathname === '/api/events') eventStreams.push(url.pathname);
-      if (url.pathname === '/api/nodes' && request.method() === 'GET') nodeLists.push(Date.now());
-    });
-    await page.goto(master.adminUrl);
-    await page.getByLabel('Admin token').fill(master.adminToken);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByText('(this master)').waitFor();
+    // The first master went onto the local list before the session had one: hand them all over.
+    session.procs.unshift(...procs);
+    procs = session.procs;
+    page = session.page;
+    const node = session.nodes['truth-agent'] as SessionNode;
+    ({ id: agentNode, token: agentToken, proc: agent } = node);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    for (const p of procs.reverse()) await p.stop('SIGKILL');
-  });
+  afterAll(() => session?.close());
 
   it('opens one event stream for the whole page, whatever the screens subscribe to', async () => {
     await row(agentNode).waitFor();

@@ -5,59 +5,43 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible } from '../helpers/axe.js';
-import {
-  createNode,
-  type MasterHandle,
-  type Proc,
-  startAgent,
-  startMaster,
-  waitForStatus,
-} from '../helpers/processes.js';
-import { hasChromium, launchChromium } from '../helpers/services.js';
+import { type E2eSession, e2eSession } from '../helpers/e2e-session.js';
+import { type MasterHandle, waitForStatus } from '../helpers/processes.js';
+import { hasChromium } from '../helpers/services.js';
 
 const enabled = hasChromium();
 
 describe.skipIf(!enabled)('fleet view in Chromium', () => {
+  let session: E2eSession;
   let master: MasterHandle;
   let browser: Browser;
   let page: Page;
-  const procs: Proc[] = [];
   const ids: Record<string, string> = {};
-
-  async function agentNode(name: string, labels: Record<string, string>, args: string[] = []) {
-    const { node, token } = await createNode(master, name);
-    await master.client.updateNode({ id: node.id, labels });
-    const proc = startAgent({ master, token, args: ['--net-include', '*', ...args] });
-    procs.push(proc);
-    await waitForStatus(master, node.id, 'online');
-    ids[name] = node.id;
-    return proc;
-  }
+  const agent = (name: string, role: string, args: string[] = []) => ({
+    name,
+    labels: { role },
+    args: ['--net-include', '*', ...args],
+  });
 
   const card = (name: string) => page.locator(`.fleet-card[data-node-id="${ids[name]}"]`);
   const row = (name: string) => page.locator(`tr[data-node-id="${ids[name]}"]`);
 
   beforeAll(async () => {
-    master = await startMaster();
-    await agentNode('web-1', { role: 'web' });
-    await agentNode('db-1', { role: 'db' }, ['--no-processes']);
-    const gone = await agentNode('gone-1', { role: 'web' });
-    await gone.stop('SIGTERM');
-    await waitForStatus(master, ids['gone-1'] as string, 'offline');
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-    await page.goto(master.adminUrl);
-    await page.getByLabel('Admin token').fill(master.adminToken);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByText('4 of 4 shown').waitFor();
+    session = await e2eSession({
+      agents: [agent('web-1', 'web'), agent('db-1', 'db', ['--no-processes']), agent('gone-1', 'web')],
+      page: { viewport: { width: 1280, height: 900 }, locale: 'en-US' },
+      // gone-1 goes offline before the page first loads.
+      beforeLogin: async (_page, started) => {
+        for (const [name, node] of Object.entries(started.nodes)) ids[name] = node.id;
+        await started.nodes['gone-1']?.proc.stop('SIGTERM');
+        await waitForStatus(started.master, ids['gone-1'] as string, 'offline');
+      },
+      loggedIn: '4 of 4 shown',
+    });
+    ({ master, browser, page } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-    await master?.proc.stop();
-  });
+  afterAll(() => session?.close());
 
   it('switches between table and cards and remembers the choice across a reload', async () => {
     await row('web-1').waitFor();

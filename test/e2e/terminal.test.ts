@@ -1,46 +1,24 @@
 // The Terminals screen in a real Chromium against a real master and a real agent with --terminal:
 // open a terminal on the node, type, see the output, resize the window and see the shell's new size.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPtyTools } from '../../agent/terminal/pty.js';
 import { expectAccessible } from '../helpers/axe.js';
-import {
-  createNode,
-  type MasterHandle,
-  type Proc,
-  startAgent,
-  startMaster,
-  waitForStatus,
-} from '../helpers/processes.js';
-import { hasChromium, launchChromium } from '../helpers/services.js';
+import { type E2eSession, e2eSession } from '../helpers/e2e-session.js';
+import { hasChromium } from '../helpers/services.js';
 
 const enabled = hasChromium() && process.platform === 'linux' && 'script' in findPtyTools();
 
 describe.skipIf(!enabled)('terminals in Chromium', () => {
-  let master: MasterHandle;
-  let agent: Proc;
-  let browser: Browser;
+  let session: E2eSession;
   let page: Page;
 
   beforeAll(async () => {
-    master = await startMaster();
-    const { node, token } = await createNode(master, 'term-ui');
-    agent = startAgent({ master, token, args: ['--terminal'] });
-    await waitForStatus(master, node.id, 'online');
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-    await page.goto(master.adminUrl);
-    await page.getByLabel('Admin token').fill(master.adminToken);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByText('(this master)').waitFor();
+    session = await e2eSession({ agents: [{ name: 'term-ui', args: ['--terminal'] }] });
+    ({ page } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await agent?.stop('SIGKILL');
-    await master?.proc.stop();
-  });
+  afterAll(() => session?.close());
 
   // innerText: the rows' line breaks are what `stty size` lines are matched by.
   const screenText = () =>
