@@ -7,6 +7,7 @@ import { desktopCaller } from '../../main/contract/caller.js';
 import { invoke } from '../../main/contract/dispatch.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
+import { rxSample } from '../helpers/metric-samples.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { RawAgent } from '../helpers/raw-agent.js';
 
@@ -21,20 +22,7 @@ interface HealthView {
   };
 }
 
-const sample = (t: number, rx: number) => ({
-  t,
-  bootId: 'boot-1',
-  uptimeSec: t / 1000,
-  cpu: null,
-  load: null,
-  memory: null,
-  swap: null,
-  disks: null,
-  diskIo: null,
-  net: [{ name: 'eth0', rxBytes: rx, txBytes: 0, rxPackets: 0, txPackets: 0, speedMbps: null }],
-  connections: null,
-  processes: null,
-});
+const sample = (t: number, rx: number) => rxSample(t, rx, { uptimeSec: t / 1000 });
 
 describe('health and rollup writes', () => {
   const stops: Array<() => Promise<void>> = [];

@@ -3,21 +3,19 @@
 // included), and shows each node's series on exactly one instance of a two-master cluster — the one
 // its agent is connected to, or the leader for a node connected nowhere.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshMariadb, hasMariadb } from '../helpers/databases.js';
+import { hasMariadb } from '../helpers/databases.js';
 import {
   createNode,
   type MasterHandle,
   type Proc,
   startAgent,
   startMaster,
-  tempDir,
   waitFor,
   waitForStatus,
 } from '../helpers/processes.js';
 import { serviceAvailable } from '../helpers/services.js';
+import { twoMasters } from '../helpers/two-masters.js';
 
 const promtoolFound = spawnSync('promtool', ['--version']).status === 0;
 const hasPromtool = () =>
@@ -111,15 +109,9 @@ describe.runIf(hasPromtool())('Prometheus exposition', () => {
     let b: MasterHandle;
     const ids: Record<'onA' | 'onB' | 'nowhere', string> = { onA: '', onB: '', nowhere: '' };
     beforeAll(async () => {
-      const db = await freshMariadb();
-      cleanup.push(db.drop);
-      a = await startMaster({ args: ['--db', db.url] });
-      cleanup.push(() => a.proc.stop());
-      const bDir = tempDir('fleetdeck-master-b-');
-      mkdirSync(bDir, { recursive: true });
-      cpSync(join(a.dataDir, 'tls'), join(bDir, 'tls'), { recursive: true });
-      b = await startMaster({ dataDir: bDir, args: ['--db', db.url] });
-      cleanup.push(() => b.proc.stop());
+      const pair = await twoMasters({ share: ['tls'] });
+      cleanup.push(pair.close);
+      ({ a, b } = pair);
       for (const [key, master] of [
         ['onA', a],
         ['onB', b],

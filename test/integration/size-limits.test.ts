@@ -13,6 +13,7 @@ import { silentLogger } from '../../main/core/log.js';
 import { MetricsService } from '../../main/core/metrics/metrics-service.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
 import { freshMariadb, hasMariadb, storeTargets } from '../helpers/databases.js';
+import { metricSample, netInterface } from '../helpers/metric-samples.js';
 import {
   createNode,
   enqueue,
@@ -147,27 +148,20 @@ describe.each(masters)('size limits on $name', (target) => {
 
 /** A sample with 256 interfaces of long names: the largest baseline a node can have. */
 function wideSample(t: number, rx: number): MetricSample {
-  return {
+  return metricSample({
     t,
     bootId: 'boot-wide',
     uptimeSec: t / 1000,
-    cpu: null,
-    load: null,
-    memory: null,
-    swap: null,
-    disks: null,
-    diskIo: null,
-    net: Array.from({ length: 256 }, (_, i) => ({
-      name: `${String(i).padStart(3, '0')}-${'n'.repeat(252)}`,
-      rxBytes: rx,
-      txBytes: rx,
-      rxPackets: rx,
-      txPackets: rx,
-      speedMbps: null,
-    })),
-    connections: null,
-    processes: null,
-  };
+    net: Array.from({ length: 256 }, (_, i) =>
+      netInterface({
+        name: `${String(i).padStart(3, '0')}-${'n'.repeat(252)}`,
+        rx,
+        tx: rx,
+        rxPackets: rx,
+        txPackets: rx,
+      }),
+    ),
+  });
 }
 
 describe.each(storeTargets())('stored sizes on $name', (target) => {

@@ -3,21 +3,21 @@
 // by B to its own agents too, both instances serve the new certificate (checked on the wire), and the
 // previous one retires at once because every agent confirmed.
 import type { X509Certificate } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshMariadb, hasMariadb } from '../helpers/databases.js';
+import { hasMariadb } from '../helpers/databases.js';
 import {
   createNode,
   type MasterHandle,
   type Proc,
   startAgent,
-  startMaster,
   tempDir,
   waitFor,
   waitForStatus,
 } from '../helpers/processes.js';
+import { twoMasters } from '../helpers/two-masters.js';
 
 /** The certificate a gateway presents now, from a fresh TLS handshake. */
 function servedFingerprint(port: number): Promise<string> {
@@ -46,15 +46,9 @@ describe.runIf(hasMariadb())('gateway certificate rotation on two masters', () =
   const agents: Array<{ proc: Proc; stateDir: string; nodeId: string }> = [];
 
   beforeAll(async () => {
-    const db = await freshMariadb();
-    cleanup.push(db.drop);
-    a = await startMaster({ args: ['--db', db.url] });
-    cleanup.push(() => a.proc.stop());
-    const bDir = tempDir('fleetdeck-master-b-');
-    mkdirSync(bDir, { recursive: true });
-    cpSync(join(a.dataDir, 'cluster.key'), join(bDir, 'cluster.key'));
-    b = await startMaster({ dataDir: bDir, args: ['--db', db.url] });
-    cleanup.push(() => b.proc.stop());
+    const pair = await twoMasters({ share: ['cluster.key'] });
+    cleanup.push(pair.close);
+    ({ a, b } = pair);
     // B serves the certificate the store holds (A's), not the one it generated for itself.
     await waitFor(
       async () => (await servedFingerprint(b.agentPort)) === a.fingerprint,

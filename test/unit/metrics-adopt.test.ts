@@ -5,7 +5,7 @@
 // counters moved, neither less (bytes taken as a first sample) nor more (two instances counting them).
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HelloMessage, MetricSample, MetricsMessage } from '../../agent/protocol.js';
+import type { HelloMessage, MetricSample } from '../../agent/protocol.js';
 import { EventBus } from '../../main/core/events.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Adoption, MAX_HELD_SAMPLES } from '../../main/core/metrics/adoption.js';
@@ -15,28 +15,14 @@ import { trafficReport } from '../../main/core/metrics/queries.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
 import { openStore, type Store } from '../../main/core/store/store.js';
 import { freshMariadb, hasMariadb } from '../helpers/databases.js';
+import { metricsFrame, rxSample } from '../helpers/metric-samples.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { CuttableProxy } from '../helpers/tcp-proxy.js';
 
 const T0 = Date.UTC(2026, 10, 22, 8, 0, 0);
 
-function sample(t: number, rx: number): MetricSample {
-  return {
-    t,
-    bootId: 'boot-1',
-    uptimeSec: (t - T0) / 1000 + 1_000,
-    cpu: null,
-    load: null,
-    memory: null,
-    swap: null,
-    disks: null,
-    diskIo: null,
-    net: [{ name: 'eth0', rxBytes: rx, txBytes: 0, rxPackets: 0, txPackets: 0, speedMbps: null }],
-    connections: null,
-    processes: null,
-  };
-}
-const frame = (s: MetricSample): MetricsMessage => ({ type: 'metrics', intervalMs: 2_000, samples: [s] });
+const sample = (t: number, rx: number) => rxSample(t, rx, { uptimeSec: (t - T0) / 1000 + 1_000 });
+const frame = (s: MetricSample) => metricsFrame(s);
 
 const hello: HelloMessage = {
   type: 'hello',

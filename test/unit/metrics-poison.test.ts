@@ -21,27 +21,14 @@ import { writeRollups } from '../../main/core/metrics/rollup-writer.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
 import type { Store } from '../../main/core/store/store.js';
 import { storeTargets } from '../helpers/databases.js';
+import { metricsFrame, rxSample } from '../helpers/metric-samples.js';
 import { tempDir } from '../helpers/processes.js';
 
 function sample(over: Partial<MetricSample> & { rx?: number } = {}): MetricSample {
   const { rx = 0, ...rest } = over;
-  return {
-    t: Date.now(),
-    bootId: 'boot-1',
-    uptimeSec: 1_000,
-    cpu: null,
-    load: [0.5, 0.4, 0.3],
-    memory: null,
-    swap: null,
-    disks: null,
-    diskIo: null,
-    net: [{ name: 'eth0', rxBytes: rx, txBytes: 0, rxPackets: 0, txPackets: 0, speedMbps: null }],
-    connections: null,
-    processes: 100,
-    ...rest,
-  };
+  return rxSample(Date.now(), rx, { uptimeSec: 1_000, load: [0.5, 0.4, 0.3], processes: 100, ...rest });
 }
-const frame = (...samples: MetricSample[]): MetricsMessage => ({ type: 'metrics', intervalMs: 2_000, samples });
+const frame = metricsFrame;
 
 describe('protocol bounds', () => {
   const refused = (s: Partial<MetricSample>) => !MetricsMessage.safeParse(frame(sample(s))).success;
