@@ -484,7 +484,8 @@ export const contract = {
   listCopies: op({
     method: 'GET',
     path: '/api/copies',
-    summary: "This master's copies: running, and the last 50 finished",
+    summary:
+      "This master's copies: running, and the last 50 finished (kept in the store: a copy its master was running when it stopped is listed as interrupted)",
     input: Empty,
     output: z.array(CopyView),
   }),

@@ -95,7 +95,8 @@ export const CopyView = z.object({
   from: FileLocation,
   to: FileLocation,
   kind: z.enum(['file', 'directory']),
-  state: z.enum(['preparing', 'running', 'paused', 'done', 'failed', 'cancelled']),
+  /** interrupted: the master stopped while it ran (listed after the restart; start it again). */
+  state: z.enum(['preparing', 'running', 'paused', 'done', 'failed', 'cancelled', 'interrupted']),
   bytes: z.number(),
   totalBytes: z.number().nullable(),
   files: z.number(),

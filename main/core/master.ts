@@ -37,6 +37,7 @@ import { type InstallValues, installValues } from './enroll/install-script.js';
 import { EventLoopLag } from './event-loop-lag.js';
 import { EventBus } from './events.js';
 import { FileCopies } from './files/copies.js';
+import { CopyStore } from './files/copy-store.js';
 import { DownloadTickets } from './files/download-tickets.js';
 import { FileRpc } from './files/file-rpc.js';
 import { fileHandlers } from './files/handlers.js';
@@ -265,7 +266,10 @@ export class Master {
     const fileRpc = new FileRpc(links);
     const tokens = new TokenDeliveries(links, log);
     const transfers = new MasterTransfers(links, bus);
-    const copies = new FileCopies(fileRpc, transfers, bus);
+    const copies = new FileCopies(fileRpc, transfers, bus, new CopyStore(store.db, instanceId), (message, error) =>
+      log.warn({ err: error }, message),
+    );
+    await copies.restore();
     const terminals = new TerminalSessions(store.db, links, bus, instanceId, log, {
       ...DEFAULT_TERMINAL_OPTIONS,
       ...options.terminal,

@@ -7,12 +7,16 @@
 // renamed into place at the end; a file is an upload, which writes a temp file and renames it. So a
 // cancelled or failed copy leaves nothing at the destination (the hidden folder is removed; if the
 // destination went offline meanwhile it stays behind, hidden, and is named in the error).
+//
+// Each copy is in the store too (copy-store.ts): listed after a restart, and a copy the master was
+// running when it stopped shows as interrupted (never resumed half-way).
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, posix } from 'node:path';
+import { posix } from 'node:path';
 import type { FileEntry, RpcRequest } from '../../../agent/protocol.js';
 import type { OutputOf } from '../../contract/contract.js';
 import { FleetError, notFound } from '../../contract/errors.js';
 import type { EventBus } from '../events.js';
+import { COPY_PERSIST_EVERY_MS, type CopyStore, stagingPath } from './copy-store.js';
 import type { FileRpc } from './file-rpc.js';
 import { checkedReply } from './replies.js';
 import type { MasterTransfers } from './transfers.js';
@@ -46,6 +50,8 @@ class CopyJob {
     to: Location,
     kind: CopyView['kind'],
     private readonly bus: EventBus,
+    /** Told of every emitted view (the store's writer); `force` at state changes. */
+    private readonly changed: (view: CopyView, force: boolean) => void = () => undefined,
   ) {
     this.view = {
       id,
@@ -113,20 +119,62 @@ class CopyJob {
     this.lastEmit = now;
     this.measure(now);
     this.bus.emit('copyProgress', { ...this.view });
+    this.changed({ ...this.view }, force);
   }
 }
 
 export class FileCopies {
   private readonly jobs = new Map<string, CopyJob>();
+  /** Per copy: the last write (writes go in order) and when it was queued. */
+  private readonly writes = new Map<string, { done: Promise<void>; at: number }>();
 
   constructor(
     private readonly rpc: FileRpc,
     private readonly transfers: MasterTransfers,
     private readonly bus: EventBus,
+    private readonly store: CopyStore | null = null,
+    private readonly log: (message: string, error: unknown) => void = () => undefined,
   ) {}
 
-  list(): CopyView[] {
-    return [...this.jobs.values()].map((job) => ({ ...job.view }));
+  /** At start: copies this master was running when it last stopped are marked interrupted. */
+  async restore(): Promise<number> {
+    return this.store ? this.store.interruptStale() : 0;
+  }
+
+  /** Running copies and the last finished ones, newest first; from the store when there is one (so
+   * copies of before a restart are there), with the running ones' live figures. */
+  async list(): Promise<CopyView[]> {
+    const live = [...this.jobs.values()].map((job) => ({ ...job.view }));
+    if (!this.store) return live;
+    await this.flush();
+    const byId = new Map(live.map((v) => [v.id, v]));
+    const stored = (await this.store.list()).map((v) => byId.get(v.id) ?? v);
+    const listed = new Set(stored.map((v) => v.id));
+    return [...live.filter((v) => !listed.has(v.id)), ...stored];
+  }
+
+  /** Waits for every queued write (tests, shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.writes.values()].map((w) => w.done));
+  }
+
+  /** Writes a copy's view: at once on a state change, else at most every COPY_PERSIST_EVERY_MS. */
+  private persist(view: CopyView, force: boolean): void {
+    const store = this.store;
+    if (!store) return;
+    const last = this.writes.get(view.id);
+    const now = Date.now();
+    if (!force && last && now - last.at < COPY_PERSIST_EVERY_MS) return;
+    const done = (last?.done ?? Promise.resolve())
+      .then(() => store.save(view))
+      .then(() => (view.finishedAt !== null ? store.prune() : undefined))
+      .catch((error: unknown) => this.log(`could not store copy ${view.id}`, error));
+    this.writes.set(view.id, { done, at: now });
+    if (view.finishedAt !== null) {
+      void done.then(() => {
+        if (this.writes.get(view.id)?.done === done) this.writes.delete(view.id);
+      });
+    }
   }
 
   /** One copy's view (for authorization), undefined when there is none with this id. */
@@ -155,7 +203,7 @@ export class FileCopies {
       );
     }
     const id = `copy_${randomBytes(8).toString('hex')}`;
-    const job = new CopyJob(id, from, to, kind, this.bus);
+    const job = new CopyJob(id, from, to, kind, this.bus, (view, force) => this.persist(view, force));
     this.jobs.set(id, job);
     this.forgetOldest();
     job.emit(true);
@@ -188,7 +236,7 @@ export class FileCopies {
         job.view.totalBytes = plan.files.reduce((sum, f) => sum + f.size, 0);
         job.view.totalFiles = plan.files.length;
         job.view.skipped = plan.skipped;
-        staging = posix.join(dirname(to.path), `.${basename(to.path)}.fleetdeck-copy-${job.view.id.slice(5)}`);
+        staging = stagingPath(to.path, job.view.id);
         await this.call(to.nodeId, { method: 'files.mkdir', params: { path: staging, parents: false } });
         job.setState(job.paused ? 'paused' : 'running');
         for (const dir of plan.directories) {

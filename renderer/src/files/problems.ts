@@ -22,6 +22,7 @@ const WORDED = new Set([
   'not_a_directory',
   'cancelled',
   'unavailable',
+  'interrupted',
 ]);
 
 /** The sentence for `error`; `name` is the file or folder it was about. */

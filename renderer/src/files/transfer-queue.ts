@@ -77,6 +77,24 @@ export class TransferQueue {
     this.client = clientOf(transport);
     transport.events.on('transferProgress', (event) => this.onTransferProgress(event));
     transport.events.on('copyProgress', (event) => this.onCopyProgress(event));
+    void this.loadCopies();
+  }
+
+  /** The master's copies (kept in its store): those started before this page, or before a restart
+   * of the master (interrupted ones say so), join the queue. */
+  private async loadCopies(): Promise<void> {
+    try {
+      const [copies, nodes] = await Promise.all([this.client.listCopies({}), this.client.listNodes({})]);
+      const names = new Map(nodes.map((n) => [n.id, n.name]));
+      for (const copy of [...copies].reverse()) {
+        const slash = copy.to.path.lastIndexOf('/');
+        const where = `${names.get(copy.to.nodeId) ?? copy.to.nodeId}:${copy.to.path.slice(0, Math.max(1, slash))}`;
+        const name = copy.from.path.slice(copy.from.path.lastIndexOf('/') + 1) || copy.from.path;
+        this.followCopy(copy, name, where);
+      }
+    } catch {
+      // Not worth a message: the queue still follows every copy from now on.
+    }
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -211,15 +229,16 @@ export class TransferQueue {
   private onCopyProgress(copy: EventOf<'copyProgress'>): void {
     const item = this.items.find((i) => i.key === copy.id);
     if (!item) return;
+    // Interrupted (its master stopped while it ran) is a failure the panel words: "start it again".
     const state: TransferState =
-      copy.state === 'preparing' ? 'running' : copy.state === 'running' ? 'running' : copy.state;
+      copy.state === 'preparing' ? 'running' : copy.state === 'interrupted' ? 'failed' : copy.state;
     this.patch(copy.id, {
       bytes: copy.bytes,
       total: copy.totalBytes,
       rate: copy.rateBytesPerSec,
       eta: copy.etaSec,
       state,
-      error: copy.error && copy.state === 'failed' ? new ApiError(copy.error.code, copy.error.message) : null,
+      error: copy.error && state === 'failed' ? new ApiError(copy.error.code, copy.error.message) : null,
     });
   }
 
