@@ -52,7 +52,6 @@ export function AddNode({ client, onCreated }: { client: Client; onCreated: (c: 
           />
           <NumberInput
             label={t('batchSize')}
-            description={t('batchHint')}
             min={1}
             max={1000}
             w={120}
@@ -72,7 +71,7 @@ export function AddNode({ client, onCreated }: { client: Client; onCreated: (c: 
           </Button>
         </Group>
         <Text size="xs" c="dimmed" mt={4}>
-          {t('createHint')}
+          {t('createHint')} {t('batchHint')}
         </Text>
       </form>
       {error && (

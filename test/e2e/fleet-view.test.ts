@@ -108,6 +108,21 @@ describe.skipIf(!enabled)('fleet view in Chromium', () => {
   });
 
   it("shows a day's outages when its uptime bar is hovered", async () => {
+    // The table's strip: today is its right end; the day's outages come with the hover.
+    const strip = row('gone-1').locator('.uptime-strip');
+    await strip.waitFor();
+    const box = await strip.boundingBox();
+    if (!box) throw new Error('the strip has no box');
+    await strip.hover({ position: { x: box.width - 1, y: box.height / 2 } });
+    const tableDetail = page.locator('.fleet-table .uptime-detail');
+    await expect.poll(() => tableDetail.textContent()).toMatch(/1 outage/);
+    await expect.poll(() => tableDetail.textContent()).toMatch(/still offline/);
+    await expectAccessible(page, 'the fleet table with a day shown');
+    await strip.hover({ position: { x: 1, y: box.height / 2 } });
+    await expect.poll(() => tableDetail.textContent()).toMatch(/not connected yet/);
+    await page.mouse.move(0, 0);
+    await expect.poll(() => tableDetail.count()).toBe(0);
+
     await row('gone-1').getByRole('button', { name: 'gone-1' }).click();
     await page.getByRole('heading', { name: 'gone-1' }).waitFor();
     const bar = page.locator('.node-uptime [data-testid="uptime-bar"]');

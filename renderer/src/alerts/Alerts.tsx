@@ -3,10 +3,11 @@
 // (Channels, with the delivery log). The tab is part of the place (`#alerts/channels` links here).
 import { Tabs, Title } from '@mantine/core';
 import { IconAlertTriangle, IconBell, IconBellOff, IconListDetails } from '@tabler/icons-react';
-import { type ComponentType, lazy, Suspense } from 'react';
+import { type ComponentType, lazy, Suspense, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { type AlertsTabName, updatePlace, usePlace } from '../shell/navigation';
+import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import type { Transport } from '../transport';
 import { AlertsTab } from './AlertsTab';
 import { ChannelsTab } from './ChannelsTab';
@@ -34,8 +35,22 @@ const RulesTab = optionalTab('./RulesTab.tsx', 'RulesTab');
 const SilencesTab = optionalTab('./SilencesTab.tsx', 'SilencesTab');
 
 export function Alerts({ client, transport }: TabProps) {
-  const { t } = useTranslation('alerts');
+  const { t } = useTranslation(['alerts', 'common']);
   const { alertsTab } = usePlace();
+  usePaletteActions(
+    useMemo<PaletteAction[]>(
+      () =>
+        (['alerts', 'rules', 'silences', 'channels'] as const)
+          .filter((tab) => (tab !== 'rules' || RulesTab) && (tab !== 'silences' || SilencesTab))
+          .map((tab) => ({
+            id: `alerts:tab:${tab}`,
+            group: t('common:palette.groups.actions'),
+            label: t('palette.tab', { tab: t(`screen.tabs.${tab}`) }),
+            run: () => updatePlace({ alertsTab: tab }),
+          })),
+      [t],
+    ),
+  );
   return (
     <>
       <Title order={2} mb="sm">

@@ -1,12 +1,12 @@
 import { Alert, Button, Group, NumberInput, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isTerminalStatus } from '../../../main/contract/command-status';
 import type { AnyEvent, Client, OutputOf } from '../../../main/contract/contract';
 import { matchesLabelFilter } from '../../../main/contract/labels';
 import { userMessage } from '../errors';
-import { Shortcut } from '../shell/palette';
+import { type PaletteAction, Shortcut, usePaletteActions } from '../shell/palette';
 import { nodesQuery } from '../sync';
 import type { Transport } from '../transport';
 import { MergedLines, OutputPane, SegmentedView, TruncationNotice } from './command-output';
@@ -129,6 +129,24 @@ export function RunCommand({
     event?.preventDefault();
     if (text.trim() && selected.size > 0) run.mutate();
   };
+  const latestSubmit = useRef(submit);
+  latestSubmit.current = submit;
+  usePaletteActions(
+    useMemo<PaletteAction[]>(
+      () => [
+        {
+          id: 'run:submit',
+          group: t('common:palette.groups.actions'),
+          label: t('palette.run'),
+          // The command field's own Ctrl/Cmd+Enter: listed, not bound over every other field.
+          shortcut: 'mod+enter',
+          listedOnly: true,
+          run: () => latestSubmit.current(),
+        },
+      ],
+      [t],
+    ),
+  );
   const toggle = useCallback(
     (id: string) =>
       setSelected((s) => {

@@ -5,13 +5,15 @@
 import { ActionIcon, Alert, Anchor, Breadcrumbs, Button, Group, Stack, Text, TextInput, Tooltip } from '@mantine/core';
 import { IconArrowUp, IconFilter, IconFolderPlus, IconFolderUp, IconRefresh, IconUpload } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type DragEvent, type FormEvent, useMemo, useRef, useState } from 'react';
+import { type DragEvent, type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../../main/contract/contract';
 import { useDialogs } from '../dialogs';
 import { latestError } from '../errors';
 import type { Sort } from '../fleet/VirtualTable';
 import { number } from '../format';
+import { updatePlace, usePlace } from '../shell/navigation';
+import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import type { Transport } from '../transport';
 import { CopyDialog } from './CopyDialog';
 import { type Dropped, readDrop, readPickedFolder, TooManyFiles } from './drop';
@@ -75,6 +77,7 @@ export function Browser({
   const [notice, setNotice] = useState<string | null>(null);
   const filePicker = useRef<HTMLInputElement>(null);
   const folderPicker = useRef<HTMLInputElement>(null);
+  const filterInput = useRef<HTMLInputElement>(null);
   const listing = useQuery({
     queryKey: ['files', node.id, path],
     queryFn: async () => {
@@ -168,6 +171,33 @@ export function Browser({
     );
   };
 
+  const newFolder = async () => {
+    const name = await dialogs.prompt({
+      title: t('mkdir.title', { folder: path }),
+      label: t('mkdir.label'),
+      confirmLabel: t('mkdir.confirm'),
+      validate: (value) => nameProblem(t, value),
+    });
+    if (name) mkdir.mutate(name);
+  };
+  useFilesPalette({
+    folder: path,
+    writable,
+    newFolder,
+    refresh: () => void refresh(),
+    up: () => path !== '/' && open(parentOf(path)),
+    pickFiles: () => filePicker.current?.click(),
+    pickFolder: () => folderPicker.current?.click(),
+    focusFilter: () => filterInput.current?.focus(),
+  });
+  // "Upload files to <node>" in the palette: the picker opens once this node's listing is here.
+  const place = usePlace();
+  useEffect(() => {
+    if (!place.filesUpload || place.filesNode !== node.id || !writable) return;
+    updatePlace({ filesUpload: false });
+    filePicker.current?.click();
+  }, [place.filesUpload, place.filesNode, node.id, writable]);
+
   const go = (event: FormEvent) => {
     event.preventDefault();
     open(typed.trim() || '/');
@@ -256,6 +286,7 @@ export function Browser({
           </ActionIcon>
         </Tooltip>
         <TextInput
+          ref={filterInput}
           aria-label={t('browser.filter')}
           placeholder={t('browser.filterPlaceholder')}
           leftSection={<IconFilter size={16} />}
@@ -265,19 +296,7 @@ export function Browser({
         />
         {writable && (
           <Group gap="xs" wrap="wrap">
-            <Button
-              variant="default"
-              leftSection={<IconFolderPlus size={16} />}
-              onClick={async () => {
-                const name = await dialogs.prompt({
-                  title: t('mkdir.title', { folder: path }),
-                  label: t('mkdir.label'),
-                  confirmLabel: t('mkdir.confirm'),
-                  validate: (value) => nameProblem(t, value),
-                });
-                if (name) mkdir.mutate(name);
-              }}
-            >
+            <Button variant="default" leftSection={<IconFolderPlus size={16} />} onClick={() => void newFolder()}>
               {t('mkdir.button')}
             </Button>
             <Button leftSection={<IconUpload size={16} />} onClick={() => filePicker.current?.click()}>
@@ -420,5 +439,56 @@ export function Browser({
         />
       )}
     </Stack>
+  );
+}
+
+interface FilesCommands {
+  folder: string;
+  writable: boolean;
+  newFolder(): void;
+  refresh(): void;
+  up(): void;
+  pickFiles(): void;
+  pickFolder(): void;
+  focusFilter(): void;
+}
+
+/** The Files screen's actions in the palette, with their shortcuts (bound while the screen shows). */
+function useFilesPalette(commands: FilesCommands): void {
+  const { t } = useTranslation('files');
+  const { t: tc } = useTranslation();
+  // The latest handlers, so the list re-registers only when what it says changes.
+  const latest = useRef(commands);
+  latest.current = commands;
+  const { folder, writable } = commands;
+  usePaletteActions(
+    useMemo<PaletteAction[]>(() => {
+      const group = tc('palette.groups.actions');
+      const run = (name: keyof Omit<FilesCommands, 'folder' | 'writable'>) => () => latest.current[name]();
+      const always: PaletteAction[] = [
+        { id: 'files:filter', group, label: t('palette.filter'), shortcut: 'alt+shift+f', run: run('focusFilter') },
+        { id: 'files:refresh', group, label: t('palette.refresh'), shortcut: 'alt+shift+r', run: run('refresh') },
+        { id: 'files:up', group, label: t('palette.up'), shortcut: 'alt+arrowup', run: run('up') },
+      ];
+      if (!writable) return always;
+      return [
+        {
+          id: 'files:upload',
+          group,
+          label: t('palette.upload', { folder }),
+          shortcut: 'alt+shift+u',
+          run: run('pickFiles'),
+        },
+        { id: 'files:upload-folder', group, label: t('palette.uploadFolder', { folder }), run: run('pickFolder') },
+        {
+          id: 'files:mkdir',
+          group,
+          label: t('palette.mkdir', { folder }),
+          shortcut: 'alt+shift+n',
+          run: run('newFolder'),
+        },
+        ...always,
+      ];
+    }, [t, tc, folder, writable]),
   );
 }

@@ -5,7 +5,7 @@ import { Alert, Group, SegmentedControl, Select, Text, TextInput } from '@mantin
 import { useMediaQuery } from '@mantine/hooks';
 import { IconLayoutGrid, IconSearch, IconTable } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { AddNode, type Credentials, CredentialsPanel } from '../AddNode';
@@ -15,6 +15,7 @@ import { bytes, number, timeOfDay } from '../format';
 import { AgentRolloutPanel } from '../install/AgentRollout';
 import { SshInstall } from '../install/SshInstall';
 import { useFleetLive } from '../live';
+import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import { nodesQuery } from '../sync';
 import type { Transport } from '../transport';
 import { FleetCards } from './FleetCards';
@@ -77,6 +78,32 @@ export function FleetOverview({
   const view: FleetView = narrow ? 'cards' : chosenView;
   const now = useNow();
   const staleSince = useStaleSince(transport);
+  const searchInput = useRef<HTMLInputElement>(null);
+  const { t: tc } = useTranslation();
+  usePaletteActions(
+    useMemo<PaletteAction[]>(() => {
+      const group = tc('palette.groups.actions');
+      const show = (v: FleetView) => () => {
+        setChosenView(v);
+        saveView(v);
+      };
+      return [
+        {
+          id: 'fleet:search',
+          group,
+          label: t('palette.search'),
+          shortcut: 'alt+shift+f',
+          run: () => searchInput.current?.focus(),
+        },
+        ...(narrow
+          ? []
+          : [
+              { id: 'fleet:table', group, label: t('palette.table'), shortcut: 'alt+shift+t', run: show('table') },
+              { id: 'fleet:cards', group, label: t('palette.cards'), shortcut: 'alt+shift+c', run: show('cards') },
+            ]),
+      ];
+    }, [t, tc, narrow]),
+  );
 
   const all = nodes.data ?? [];
   const keys = useMemo(() => labelKeys(all), [all]);
@@ -140,6 +167,7 @@ export function FleetOverview({
       )}
       <Group gap="sm" mb="sm" wrap="wrap" align="flex-end" className="toolbar">
         <TextInput
+          ref={searchInput}
           type="search"
           aria-label={t('toolbar.search')}
           placeholder={t('toolbar.searchPlaceholder')}
@@ -246,6 +274,7 @@ export function FleetOverview({
         />
       ) : (
         <FleetTable
+          client={client}
           groups={groups}
           grouped={grouped}
           count={rows.length}

@@ -1,7 +1,8 @@
 // The fleet as a table: one sortable row per node, virtualized so ten thousand rows scroll smoothly
 // while they update about once a second; a group's heading is a row of its own.
-import { useMemo } from 'react';
+import { useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { Client } from '../../../main/contract/contract';
 import { ago, bytes, percent, rate, share } from '../format';
 import type { FleetLive } from '../live';
 import type { FleetUptimeIndex } from './fleet-data';
@@ -9,12 +10,14 @@ import { type Group, type ListItem, listItems, type SortKey, staleness } from '.
 import { GroupHeading } from './GroupHeading';
 import { OsIcon, StatusBadge } from './node-bits';
 import { Sparkline } from './Sparkline';
+import { StripHover } from './StripHover';
 import { UptimeStrip } from './UptimeBar';
 import { type Sort, SortHeader, VirtualRows } from './VirtualTable';
 
 const COLUMNS: SortKey[] = ['status', 'name', 'cpu', 'memory', 'disk', 'rx', 'tx'];
 
 export function FleetTable(props: {
+  client: Client;
   groups: Group[];
   grouped: boolean;
   count: number;
@@ -29,8 +32,10 @@ export function FleetTable(props: {
   const { groups, grouped, live, uptime, staleSince, now, onOpen } = props;
   const { t } = useTranslation('fleet');
   const items = useMemo(() => listItems(groups, 1, grouped), [groups, grouped]);
+  const box = useRef<HTMLDivElement>(null);
   return (
-    <div className="fleet-table">
+    <div className="fleet-table" ref={box}>
+      <StripHover client={props.client} container={box} uptime={uptime} />
       <table className="grid" aria-label={t('table.label')} aria-rowcount={props.count + 1}>
         <thead>
           <tr className="grid-row grid-head fleet-row">

@@ -2,7 +2,7 @@
 // outages grow, grey before the node's first connect. Hovering a day (or moving through the days with
 // the arrow keys once the bar has focus) shows that day: its uptime and, where known, its outages.
 import { Paper, Text } from '@mantine/core';
-import { type KeyboardEvent, type MouseEvent, memo, useId, useState } from 'react';
+import { type CSSProperties, type KeyboardEvent, type MouseEvent, memo, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { dateTime, percent, timeOfDay } from '../format';
 import { i18n } from '../i18n';
@@ -96,49 +96,55 @@ export const UptimeBar = memo(function UptimeBar({
           />
         ))}
       </div>
-      {day && (
-        <Paper className="uptime-detail" shadow="md" p="xs" withBorder id={detailId} role="status">
-          <Text size="sm" fw={600}>
-            {day.day} ·{' '}
-            {day.ratio === null ? t('uptime.notObserved') : t('uptime.ratio', { value: percent(day.ratio * 100) })}
-          </Text>
-          {day.outageCount === 0 ? (
-            day.ratio !== null && (
-              <Text size="sm" c="dimmed">
-                {t('uptime.noOutages')}
-              </Text>
-            )
-          ) : (
-            <Text size="sm">{t('uptime.outages', { count: day.outageCount })}</Text>
-          )}
-          {day.outages && day.outages.length > 0 && (
-            <ul className="uptime-outages">
-              {day.outages.map((o) => (
-                <li key={`${o.from}-${o.reason}`}>
-                  <Text size="xs" span>
-                    {o.to === null
-                      ? t('uptime.outageOngoing', { from: dateTime(o.from) })
-                      : t('uptime.outageSpan', { from: timeOfDay(o.from), to: timeOfDay(o.to) })}
-                  </Text>{' '}
-                  <Text size="xs" c="dimmed" span>
-                    {o.reason}
-                  </Text>
-                </li>
-              ))}
-              {day.outageCount > day.outages.length && (
-                <li>
-                  <Text size="xs" c="dimmed">
-                    {t('uptime.moreOutages', { count: day.outageCount - day.outages.length })}
-                  </Text>
-                </li>
-              )}
-            </ul>
-          )}
-        </Paper>
-      )}
+      {day && <DayDetail day={day} id={detailId} />}
     </div>
   );
 });
+
+/** One day's uptime and outages: under a hovered bar, and over the table's strips (FleetTable). */
+export function DayDetail({ day, id, style }: { day: UptimeDay; id?: string; style?: CSSProperties }) {
+  const { t } = useTranslation('fleet');
+  return (
+    <Paper className="uptime-detail" shadow="md" p="xs" withBorder id={id} role="status" style={style}>
+      <Text size="sm" fw={600}>
+        {day.day} ·{' '}
+        {day.ratio === null ? t('uptime.notObserved') : t('uptime.ratio', { value: percent(day.ratio * 100) })}
+      </Text>
+      {day.outageCount === 0 ? (
+        day.ratio !== null && (
+          <Text size="sm" c="dimmed">
+            {t('uptime.noOutages')}
+          </Text>
+        )
+      ) : (
+        <Text size="sm">{t('uptime.outages', { count: day.outageCount })}</Text>
+      )}
+      {day.outages && day.outages.length > 0 && (
+        <ul className="uptime-outages">
+          {day.outages.map((o) => (
+            <li key={`${o.from}-${o.reason}`}>
+              <Text size="xs" span>
+                {o.to === null
+                  ? t('uptime.outageOngoing', { from: dateTime(o.from) })
+                  : t('uptime.outageSpan', { from: timeOfDay(o.from), to: timeOfDay(o.to) })}
+              </Text>{' '}
+              <Text size="xs" c="dimmed" span>
+                {o.reason}
+              </Text>
+            </li>
+          ))}
+          {day.outageCount > day.outages.length && (
+            <li>
+              <Text size="xs" c="dimmed">
+                {t('uptime.moreOutages', { count: day.outageCount - day.outages.length })}
+              </Text>
+            </li>
+          )}
+        </ul>
+      )}
+    </Paper>
+  );
+}
 
 const LEVEL_VAR = {
   none: 'var(--up-none)',
@@ -150,7 +156,7 @@ const LEVEL_VAR = {
 
 /**
  * The table's bar: one element whose background is the days (a row mounts it at every scroll step, so it
- * has no hooks and no hover of its own; its title sums the window up, the node page has the detail).
+ * has no hooks and no hover of its own: the table's one StripHover shows the hovered day's detail).
  */
 export function UptimeStrip({ days, label }: { days: readonly UptimeDay[]; label: string }) {
   const n = Math.max(1, days.length);
@@ -169,8 +175,8 @@ export function UptimeStrip({ days, label }: { days: readonly UptimeDay[]; label
     <span
       className="uptime-strip"
       role="img"
-      aria-label={label}
-      title={i18n.t('fleet:uptime.stripTitle', {
+      // The sum for screen readers; a pointer gets the hovered day (no title: it would cover that).
+      aria-label={i18n.t('fleet:uptime.stripTitle', {
         label,
         worst: worst === null ? '—' : percent(worst * 100),
         count: outages,

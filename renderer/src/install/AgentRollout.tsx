@@ -39,7 +39,7 @@ export function AgentRolloutPanel({ client }: { client: Client }) {
             label={t('rollout.maxFailures')}
             min={0}
             max={100000}
-            w={160}
+            w={220}
             value={maxFailures}
             onChange={(v) => setMaxFailures(typeof v === 'number' && v >= 0 ? Math.floor(v) : 0)}
           />

@@ -23,6 +23,7 @@ export function Chart({
   format,
   spanMs,
   stepMs,
+  yRange,
 }: {
   title: string;
   /** Epoch milliseconds. */
@@ -33,6 +34,8 @@ export function Chart({
   spanMs: number;
   /** The spacing of the points (a rollup's bucket); default: their typical spacing. */
   stepMs?: number;
+  /** A fixed value axis (CPU: 0–100 %); default: fitted to the data. */
+  yRange?: [number, number];
 }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -62,7 +65,10 @@ export function Chart({
         })),
       ],
       axes: [axis, { ...axis, values: (_u, ticks) => ticks.map(format), size: 96 }],
-      scales: { x: { time: true, range: (u) => [u.data[0][0] ?? 0, u.data[0][u.data[0].length - 1] ?? 1] } },
+      scales: {
+        x: { time: true, range: (u) => [u.data[0][0] ?? 0, u.data[0][u.data[0].length - 1] ?? 1] },
+        ...(yRange ? { y: { range: yRange } } : {}),
+      },
       legend: { live: true },
       hooks: {
         // The window actually drawn, for anyone (a test, an inspector) checking the axis tells the truth.

@@ -157,6 +157,7 @@ export function NodePage({
             format={c.format}
             spanMs={rangeMs(range)}
             stepMs={series?.stepMs ?? undefined}
+            yRange={c.yRange}
           />
         ))}
       </div>
@@ -193,13 +194,15 @@ type T = ReturnType<typeof useTranslation<'node'>>['t'];
 function chartsOf(
   series: Series | null,
   t: T,
-): Array<{ title: string; series: ChartSeries[]; format: (v: number) => string }> {
+): Array<{ title: string; series: ChartSeries[]; format: (v: number) => string; yRange?: [number, number] }> {
   const s = series ?? { cpu: [], memUsed: [], rx: [], tx: [], diskRead: [], diskWrite: [] };
   return [
     {
       title: t('charts.cpu'),
       series: [{ label: t('charts.busy'), values: s.cpu, colour: 0 }],
       format: (v) => `${number(v)}%`,
+      // 0–100 always: a busy node's 99.6–100 % would otherwise label two ticks "100%".
+      yRange: [0, 100],
     },
     { title: t('charts.memory'), series: [{ label: t('charts.used'), values: s.memUsed, colour: 1 }], format: bytes },
     {

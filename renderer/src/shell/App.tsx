@@ -73,6 +73,9 @@ function Shell({ transport, onLogOut }: { transport: Transport; onLogOut: () => 
 
   return (
     <AppShell
+      // No animated padding: a window crossing the breakpoint lays its screen out at once (an animated
+      // main padding overflowed the narrow width until it finished, a second on a busy machine).
+      transitionDuration={0}
       header={{ height: 56 }}
       navbar={{ width: 240, breakpoint: 'sm', collapsed: { mobile: !navOpen } }}
       padding="md"

@@ -1,9 +1,10 @@
 // The header's right side: the palette (with its shortcut), the colour scheme toggle, log out.
 import { ActionIcon, Button, Group, Tooltip, useMantineColorScheme } from '@mantine/core';
 import { IconDeviceDesktop, IconLogout, IconMoon, IconSearch, IconSun } from '@tabler/icons-react';
+import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Transport } from '../transport';
-import { openPalette, Shortcut } from './palette';
+import { openPalette, type PaletteAction, Shortcut, usePaletteActions } from './palette';
 
 const NEXT_SCHEME = { auto: 'light', light: 'dark', dark: 'auto' } as const;
 const SCHEME_ICON = { auto: IconDeviceDesktop, light: IconSun, dark: IconMoon } as const;
@@ -13,6 +14,27 @@ export function Header({ transport, onLogOut }: { transport: Transport; onLogOut
   const { colorScheme, setColorScheme } = useMantineColorScheme();
   const SchemeIcon = SCHEME_ICON[colorScheme];
   const schemeLabel = t('shell.colourScheme', { scheme: t(`scheme.${colorScheme}`) });
+  const canLogOut = transport.kind === 'http';
+  usePaletteActions(
+    useMemo<PaletteAction[]>(() => {
+      const group = t('palette.groups.actions');
+      const scheme: PaletteAction = {
+        id: 'shell:scheme',
+        group,
+        label: t('palette.toggleScheme', { scheme: t(`scheme.${colorScheme}`) }),
+        icon: <SchemeIcon size={18} stroke={1.5} />,
+        run: () => setColorScheme(NEXT_SCHEME[colorScheme]),
+      };
+      const logOut: PaletteAction = {
+        id: 'shell:log-out',
+        group,
+        label: t('palette.logOut'),
+        icon: <IconLogout size={18} stroke={1.5} />,
+        run: onLogOut,
+      };
+      return canLogOut ? [scheme, logOut] : [scheme];
+    }, [t, colorScheme, setColorScheme, SchemeIcon, canLogOut, onLogOut]),
+  );
   return (
     <Group gap="xs" wrap="nowrap">
       <Button
@@ -46,7 +68,7 @@ export function Header({ transport, onLogOut }: { transport: Transport; onLogOut
           <SchemeIcon size={18} stroke={1.5} />
         </ActionIcon>
       </Tooltip>
-      {transport.kind === 'http' && (
+      {canLogOut && (
         <Tooltip label={t('shell.logOut')}>
           <ActionIcon variant="default" size="lg" aria-label={t('shell.logOut')} onClick={onLogOut}>
             <IconLogout size={18} stroke={1.5} />

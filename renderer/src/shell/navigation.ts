@@ -11,6 +11,8 @@ export interface Place {
   node: string | null;
   /** The node the Files screen browses (kept while the user visits other screens). */
   filesNode: string | null;
+  /** Files opens its file picker once it shows `filesNode` ("Upload files to…" in the palette). */
+  filesUpload: boolean;
   /** The command open on the Commands screen, if any. */
   command: string | null;
   /** Nodes to preselect on the Run command screen (from "Run a command on…"). */
@@ -23,6 +25,7 @@ let place: Place = {
   screen: 'nodes',
   node: null,
   filesNode: null,
+  filesUpload: false,
   command: null,
   runTargets: [],
   alertsTab: 'alerts',
@@ -52,7 +55,7 @@ if (typeof window !== 'undefined') {
 
 /** Goes to a screen; what that screen had open closes unless `to` says otherwise. */
 export function navigate(to: Partial<Place> & { screen: Screen }): void {
-  set({ ...place, node: null, command: null, runTargets: [], ...to });
+  set({ ...place, node: null, command: null, runTargets: [], filesUpload: false, ...to });
 }
 
 /** Changes what the current screen shows without leaving it. */

@@ -1,7 +1,8 @@
-// The palette's node actions: open a node, run a command on it, open its files. Registered by the
-// shell from the one node list query, so they are there on every screen.
+// The palette's node actions: open a node, run a command on it, open its files, upload to it (nodes
+// that take uploads now). Registered by the shell from the one node list query, so they are there on
+// every screen.
 
-import { IconFolder, IconServer2, IconTerminal2 } from '@tabler/icons-react';
+import { IconFolder, IconServer2, IconTerminal2, IconUpload } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -42,6 +43,18 @@ export function NodePaletteActions({ client }: { client: Client }) {
           icon: <IconFolder size={18} stroke={1.5} />,
           run: () => navigate({ screen: 'files', filesNode: node.id }),
         },
+        ...(node.status === 'online' && node.capabilities?.filesWrite
+          ? [
+              {
+                id: `node:upload:${node.id}`,
+                group,
+                label: t('palette.uploadTo', { name: node.name }),
+                keywords,
+                icon: <IconUpload size={18} stroke={1.5} />,
+                run: () => navigate({ screen: 'files', filesNode: node.id, filesUpload: true }),
+              },
+            ]
+          : []),
       ];
     });
   }, [nodes.data, t]);

@@ -20,6 +20,8 @@ export interface PaletteAction {
   keywords?: readonly string[];
   /** Shown as keys and bound globally while registered: "alt+1", "mod+shift+r". */
   shortcut?: string;
+  /** The shortcut is the screen's own (a field's Ctrl+Enter): listed here, not bound globally. */
+  listedOnly?: boolean;
   icon?: ReactNode;
   run(): void;
 }
@@ -72,6 +74,7 @@ export function shortcutKeys(shortcut: string): string[] {
     if (key === 'shift') return 'Shift';
     if (key === 'ctrl') return 'Ctrl';
     if (key === 'escape') return 'Esc';
+    if (key === 'arrowup') return '↑';
     return key.length === 1 ? key.toUpperCase() : key[0]?.toUpperCase() + key.slice(1);
   });
 }
@@ -88,7 +91,8 @@ export function Shortcut({ keys }: { keys: string }) {
   );
 }
 
-// Digits are bound by their physical key: Alt+1 types "¡" on a Mac keyboard.
+// Keys are matched by their physical code (Alt+1 types "¡", Alt+Shift+U "¨" on a Mac); a letter's code
+// (KeyU) already reads as "u", a digit's (Digit1) needs its name.
 const physical = (shortcut: string) => shortcut.replace(/(^|\+)(\d)$/, '$1digit$2');
 
 export function CommandPalette() {
@@ -98,7 +102,7 @@ export function CommandPalette() {
   // Alt+digit screen shortcuts work from inside a field too (as they always have): nothing is ignored.
   useHotkeys(
     registered.flatMap((a): HotkeyItem[] =>
-      a.shortcut ? [[physical(a.shortcut), () => a.run(), { usePhysicalKeys: true }]] : [],
+      a.shortcut && !a.listedOnly ? [[physical(a.shortcut), () => a.run(), { usePhysicalKeys: true }]] : [],
     ),
     [],
   );

@@ -29,6 +29,7 @@ import { useDialogs } from '../dialogs';
 import { userMessage } from '../errors';
 import { dateTime } from '../format';
 import { i18n } from '../i18n';
+import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import { ScrollTable } from '../shell/ScrollTable';
 import { nodesQuery } from '../sync';
 
@@ -87,6 +88,20 @@ export function Tasks({ client }: { client: Client }) {
     },
   });
   const error = tasks.error ?? run.error;
+  usePaletteActions(
+    useMemo<PaletteAction[]>(
+      () => [
+        {
+          id: 'tasks:new',
+          group: t('common:palette.groups.actions'),
+          label: t('list.new'),
+          shortcut: 'alt+shift+n',
+          run: () => setEditing('new'),
+        },
+      ],
+      [t],
+    ),
+  );
   return (
     <Stack className="tasks" gap="md">
       <Group justify="space-between">

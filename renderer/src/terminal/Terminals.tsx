@@ -15,12 +15,13 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { IconMinus, IconPlus, IconX } from '@tabler/icons-react';
+import { IconMinus, IconPlus, IconPrompt, IconX } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../../main/contract/contract';
 import { bytes, dateTime, duration } from '../format';
+import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import { toastError } from '../shell/toasts';
 import { nodesQuery } from '../sync';
 import { type TerminalHandle, TerminalView } from './TerminalView';
@@ -29,7 +30,7 @@ type Opened = OutputOf<'openTerminal'>;
 type Session = Opened['session'];
 
 export function Terminals({ client }: { client: Client }) {
-  const { t } = useTranslation('terminal');
+  const { t } = useTranslation(['terminal', 'common']);
   const queryClient = useQueryClient();
   const nodes = useQuery(nodesQuery(client));
   const sessions = useQuery({
@@ -46,10 +47,9 @@ export function Terminals({ client }: { client: Client }) {
   const handles = useRef(new Map<string, TerminalHandle>());
 
   const capable = (nodes.data ?? []).filter((n) => n.capabilities?.terminal === true && n.status === 'online');
-  const open = async () => {
-    if (!nodeId) return;
+  const openOn = async (id: string) => {
     try {
-      const opened = await client.openTerminal({ id: nodeId, cols: 80, rows: 24 });
+      const opened = await client.openTerminal({ id, cols: 80, rows: 24 });
       setTabs((list) => [...list, opened]);
       setActive(opened.session.id);
       void queryClient.invalidateQueries({ queryKey: ['terminalSessions'] });
@@ -57,6 +57,24 @@ export function Terminals({ client }: { client: Client }) {
       toastError(error, t('openFailed'));
     }
   };
+  const open = () => nodeId && openOn(nodeId);
+  const latestOpen = useRef(openOn);
+  latestOpen.current = openOn;
+  const capableKey = capable.map((n) => `${n.id}:${n.name}`).join(',');
+  usePaletteActions(
+    // biome-ignore lint/correctness/useExhaustiveDependencies: the node list changes identity every refetch; its ids and names are the key
+    useMemo<PaletteAction[]>(
+      () =>
+        capable.map((n) => ({
+          id: `terminals:open:${n.id}`,
+          group: t('common:palette.groups.actions'),
+          label: t('palette.openOn', { name: n.name }),
+          icon: <IconPrompt size={18} stroke={1.5} />,
+          run: () => void latestOpen.current(n.id),
+        })),
+      [t, capableKey],
+    ),
+  );
   const closeTab = (id: string) => {
     void client.closeTerminal({ sessionId: id }).catch(() => undefined);
     setTabs((list) => list.filter((o) => o.session.id !== id));
