@@ -103,6 +103,26 @@ export const CommandCondition = z
   .strict();
 export const AgentVersionCondition = z.object({ kind: z.literal('agent-version') }).strict();
 
+// Probe kinds (core/probes/): one alert per probe; `probeIds` narrows them (none given = every probe).
+// The rule's node scope does not apply: a probe is not a node.
+const probeIds = z.array(z.string().min(1).max(64)).max(1000).optional();
+/** The probe's quorum verdict is down (its own quorum and `forSec` decide); resolves when it is up. */
+export const ProbeDownCondition = z.object({ kind: z.literal('probe-down'), probeIds }).strict();
+/** The median of its fresh vantage points' latencies (ms) above the threshold for `forSec`. */
+export const ProbeLatencyCondition = z
+  .object({
+    kind: z.literal('probe-latency'),
+    probeIds,
+    threshold: z.number().min(0).max(600_000),
+    recovery: z.number().min(0).max(600_000).optional(),
+    forSec: Seconds(WEEK_SEC).default(300),
+  })
+  .strict();
+/** An HTTPS probe's certificate expires within `days` (seen by any fresh vantage point). */
+export const ProbeCertificateCondition = z
+  .object({ kind: z.literal('probe-certificate'), probeIds, days: z.number().int().min(0).max(3650).default(14) })
+  .strict();
+
 export const AlertCondition = z.discriminatedUnion('kind', [
   OfflineCondition,
   CpuCondition,
@@ -114,6 +134,9 @@ export const AlertCondition = z.discriminatedUnion('kind', [
   TrafficCondition,
   CommandCondition,
   AgentVersionCondition,
+  ProbeDownCondition,
+  ProbeLatencyCondition,
+  ProbeCertificateCondition,
 ]);
 export type AlertCondition = z.infer<typeof AlertCondition>;
 export type AlertKind = AlertCondition['kind'];
@@ -151,6 +174,8 @@ const ruleFields = {
 /** A rule's check that the condition alone cannot make: hysteresis must lie on the recovering side. */
 export function recoveryOnTheRightSide(condition: AlertCondition): boolean {
   if (!('recovery' in condition) || condition.recovery === undefined) return true;
+  // A latency is always "above": recovering means coming down.
+  if (condition.kind === 'probe-latency') return condition.recovery <= condition.threshold;
   return condition.op === 'above'
     ? condition.recovery <= condition.threshold
     : condition.recovery >= condition.threshold;

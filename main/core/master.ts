@@ -372,6 +372,7 @@ export class Master {
       billing: { calendar: metrics.calendar, billingDay: metrics.options.billingDay },
       shared,
       enqueueTransitions: options.enqueueTransitions ?? enqueueTransitions,
+      probes: () => probes.views(),
     });
     metrics.onSnapshot = (nodeId, snapshot) => alerting.engine.observe(nodeId, snapshot);
     closers.add('alerting', () => alerting.stop());

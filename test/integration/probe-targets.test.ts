@@ -171,6 +171,21 @@ describe.skipIf(!ready)('probes against real targets (master vantage point)', ()
       .poll(stateOf, { timeout: 30_000, interval: 250 })
       .toEqual({ web: 'up', port: 'up', host: 'up', dns: 'up', cert: 'up', chain: 'down' });
 
+    // Alert rules of the probe kinds: the certificate (≤ 10 days), a latency above 0 ms (any answer),
+    // and the web probe going down (below).
+    const rule = (name: string, condition: Parameters<typeof api.createAlertRule>[0]['condition']) =>
+      api.createAlertRule({ name, condition });
+    await rule('cert soon', { kind: 'probe-certificate', probeIds: [created.cert.id], days: 10 });
+    await rule('slow host', { kind: 'probe-latency', probeIds: [created.ping.id], threshold: 0, forSec: 0 });
+    await rule('web down', { kind: 'probe-down', probeIds: [created.http.id] });
+    const firing = async () => (await api.listAlerts({ state: 'firing' })).map((a) => a.summary).sort();
+    await expect
+      .poll(firing, { timeout: 15_000, interval: 250 })
+      .toEqual([
+        expect.stringMatching(/^host answers in \d+ ms/),
+        expect.stringMatching(/^the certificate of cert expires in [45] days$/),
+      ]);
+
     const before = await states();
     const cert = before.cert?.vantages[0];
     expect(cert?.certDaysLeft).toBeGreaterThanOrEqual(4);
@@ -189,6 +204,9 @@ describe.skipIf(!ready)('probes against real targets (master vantage point)', ()
     await expect
       .poll(stateOf, { timeout: 30_000, interval: 250 })
       .toMatchObject({ web: 'down', port: 'down', host: 'down', dns: 'down', cert: 'up' });
+    await expect
+      .poll(firing, { timeout: 15_000, interval: 250 })
+      .toContainEqual(expect.stringMatching(/^web is down: 1 of 1 vantage points: HTTP 500$/));
     const after = await states();
     expect(after.web?.vantages[0]?.error).toBe('HTTP 500');
     expect(after.port?.vantages[0]?.error).toMatch(/ECONNREFUSED/);

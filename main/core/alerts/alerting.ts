@@ -10,7 +10,7 @@ import { claimFor, IdempotentRequests } from '../queue/idempotency.js';
 import type { Db } from '../store/schema.js';
 import { runIdOf } from '../tasks/handlers.js';
 import type { TaskService } from '../tasks/tasks.js';
-import { AlertEngine } from './engine.js';
+import { AlertEngine, type AlertEngineDeps } from './engine.js';
 import { alertHandlers } from './handlers.js';
 import { NodeIndex } from './node-index.js';
 import { AlertRules } from './rules.js';
@@ -28,6 +28,8 @@ export interface AlertingDeps {
   shared: boolean;
   /** Notify's outbox: called inside the transaction of the state change (core/notify/outbox.ts). */
   enqueueTransitions: EnqueueTransitions;
+  /** The probes' live views, for the probe rule kinds. */
+  probes?: AlertEngineDeps['probes'];
 }
 
 export class Alerting {
@@ -51,6 +53,7 @@ export class Alerting {
       masterVersion: deps.masterVersion,
       billing: deps.billing,
       shared: deps.shared,
+      probes: deps.probes,
       // The transition's id is the key: a retry after a crash answers the run the first attempt queued.
       runAction: async (taskId, nodeId, key, reason) => {
         const claim = claimFor('runTask', key, { taskId, nodeId }, runIdOf);

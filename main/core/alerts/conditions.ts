@@ -55,7 +55,19 @@ export function readingsOf(condition: ThresholdCondition, s: LiveSnapshot): Read
 }
 
 export const unitOf = (c: AlertCondition): string | null =>
-  c.kind === 'network' ? 'B/s' : c.kind === 'load' ? null : isLive(c) ? '%' : c.kind === 'traffic' ? 'B' : null;
+  c.kind === 'probe-latency'
+    ? 'ms'
+    : c.kind === 'probe-certificate'
+      ? 'd'
+      : c.kind === 'network'
+        ? 'B/s'
+        : c.kind === 'load'
+          ? null
+          : isLive(c)
+            ? '%'
+            : c.kind === 'traffic'
+              ? 'B'
+              : null;
 
 /** Where an alert instance stands in the state machine (resolved and never-seen are both `ok`). */
 export type Phase = { phase: 'ok' } | { phase: 'pending'; since: number } | { phase: 'firing'; since: number };

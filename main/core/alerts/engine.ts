@@ -9,6 +9,7 @@
 // transition, and retried from the store if the instance died in between, so it runs once.
 import type { AlertCondition, AlertView } from '../../contract/alert-schemas.js';
 import type { LiveSnapshot } from '../../contract/metrics-schemas.js';
+import type { ProbeView } from '../../contract/probe-schemas.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { DayCalendar } from '../metrics/calendar.js';
@@ -31,6 +32,7 @@ const VERSION_TICK_MS = 5_000;
 const TRAFFIC_TICK_MS = 60_000;
 const ACTION_RETRY_MS = 30_000;
 const RETENTION_MS = 30 * 86_400_000;
+const PROBE_TICK_MS = 1_000;
 
 export interface AlertEngineDeps {
   db: Db;
@@ -46,6 +48,8 @@ export interface AlertEngineDeps {
   runAction(taskId: string, nodeId: string, key: string, reason: string): Promise<string>;
   /** Shared mode: live conditions are evaluated only for nodes connected here (loaded on connect). */
   shared: boolean;
+  /** The probes' live views (core/probes/), for the probe kinds; absent: none are evaluated. */
+  probes?: () => readonly ProbeView[];
   now?: () => number;
 }
 
@@ -87,6 +91,8 @@ export class AlertEngine {
   private readonly loading = new Map<string, object>();
   /** Leader-kind instances (offline, version, traffic, command), while leading. */
   private readonly leaderStates = new Map<string, AlertStatesTable>();
+  /** Probe latency rules: since when each instance has been over its threshold (for `forSec`). */
+  private readonly probeOver = new Map<string, number>();
   /** Live rules per node, cached until rules or the node's labels change. */
   private readonly liveRulesOf = new Map<string, Rule[]>();
   /** Flap damping: firing instances whose condition has been recovered since then (by key). */
@@ -161,7 +167,8 @@ export class AlertEngine {
         if (current?.enabled || row.state === 'resolved') continue;
         this.recovering.delete(key);
         const rule = current ?? previous.get(row.rule_id);
-        const node = row.node_id === null ? undefined : this.deps.nodes.get(row.node_id);
+        const node =
+          row.node_id === null ? undefined : (this.deps.nodes.get(row.node_id) ?? this.probeSubject(row.node_id));
         if (!rule || !node) {
           states.delete(key);
           continue;
@@ -309,6 +316,7 @@ export class AlertEngine {
     every(OFFLINE_TICK_MS, () => this.checkOffline());
     every(VERSION_TICK_MS, () => this.checkVersions());
     every(TRAFFIC_TICK_MS, () => this.checkTraffic());
+    every(PROBE_TICK_MS, () => this.checkProbes());
     every(ACTION_RETRY_MS, () => this.retryActions());
     every(3_600_000, () => this.deps.states.prune(this.now() - RETENTION_MS));
     void this.checkTraffic().catch((err) => this.deps.log.warn({ err }, 'traffic alert check failed'));
@@ -372,6 +380,69 @@ export class AlertEngine {
         const detail = holds ? `${node.agentVersion} < ${this.deps.masterVersion}` : node.agentVersion;
         const seen = { node, subject: null, value: null, threshold: null, detail };
         this.settle(rule, keyOf(rule.id, node.id, null), holds, seen, now);
+      }
+    }
+  }
+
+  /** A probe stands where the node would (its id in node_id, its name in the summary); it has no labels. */
+  private probeSubject(probeId: string, view?: ProbeView): IndexedNode | undefined {
+    const probe = view ?? this.deps.probes?.().find((p) => p.id === probeId);
+    if (!probe) return undefined;
+    return {
+      id: probe.id,
+      name: probe.name,
+      labels: {},
+      status: 'online',
+      offlineSince: null,
+      agentVersion: null,
+      revoked: false,
+    };
+  }
+
+  /** Probe kinds, from the probes' live views (the verdict itself is decided by core/probes/). */
+  private checkProbes(): void {
+    const rules = [
+      ...this.leaderRules('probe-down'),
+      ...this.leaderRules('probe-latency'),
+      ...this.leaderRules('probe-certificate'),
+    ];
+    if (rules.length === 0 || !this.deps.probes) return;
+    const now = this.now();
+    for (const probe of this.deps.probes()) {
+      if (!probe.enabled) continue;
+      const node = this.probeSubject(probe.id, probe) as IndexedNode;
+      const fresh = probe.vantages.filter((v) => v.fresh);
+      for (const rule of rules) {
+        const c = rule.condition;
+        if (c.probeIds && c.probeIds.length > 0 && !c.probeIds.includes(probe.id)) continue;
+        const key = keyOf(rule.id, probe.id, null);
+        if (c.kind === 'probe-down') {
+          if (probe.state === 'unknown') continue;
+          const error = fresh.find((v) => v.ok === false)?.error ?? '';
+          const detail = `${probe.downCount} of ${probe.vantages.length} vantage points${error ? `: ${error}` : ''}`;
+          const seen = { node, subject: null, value: probe.downCount, threshold: probe.needed, detail };
+          this.settle(rule, key, probe.state === 'down', seen, now);
+        } else if (c.kind === 'probe-latency') {
+          const latencies = fresh
+            .flatMap((v) => (v.ok && v.latencyMs !== null ? [v.latencyMs] : []))
+            .sort((a, b) => a - b);
+          if (latencies.length === 0) continue;
+          const median = latencies[Math.floor((latencies.length - 1) / 2)] as number;
+          const firing = this.leaderStates.get(key)?.state === 'firing';
+          const over = median > (firing ? (c.recovery ?? c.threshold) : c.threshold);
+          let held = over;
+          if (over && !firing) {
+            const since = this.probeOver.get(key) ?? now;
+            this.probeOver.set(key, since);
+            held = now - since >= c.forSec * 1000;
+          } else if (!over) this.probeOver.delete(key);
+          this.settle(rule, key, held, { node, subject: null, value: median, threshold: c.threshold }, now);
+        } else if (c.kind === 'probe-certificate') {
+          const days = fresh.flatMap((v) => (v.certDaysLeft === null ? [] : [v.certDaysLeft]));
+          if (days.length === 0) continue;
+          const least = Math.min(...days);
+          this.settle(rule, key, least <= c.days, { node, subject: null, value: least, threshold: c.days }, now);
+        }
       }
     }
   }

@@ -33,6 +33,16 @@ export function summaryOf(s: SummaryInput): string {
         ? `traffic ${used} of ${quota} this cycle on ${s.nodeName}: will exceed in ${s.detail}`
         : `traffic ${used} passed ${quota} this cycle on ${s.nodeName}`;
     }
+    case 'probe-down':
+      return s.state === 'firing' ? `${s.nodeName} is down: ${s.detail ?? ''}` : `${s.nodeName} is up again`;
+    case 'probe-latency':
+      return s.state === 'firing'
+        ? `${s.nodeName} answers in ${Math.round(s.value ?? 0)} ms (above ${s.threshold} ms)`
+        : `${s.nodeName} answers in ${Math.round(s.value ?? 0)} ms again`;
+    case 'probe-certificate':
+      return s.state === 'firing'
+        ? `the certificate of ${s.nodeName} expires in ${s.value} days`
+        : `the certificate of ${s.nodeName} is renewed (${s.value} days left)`;
     case 'command': {
       const what = s.subject && s.subject !== 'adhoc' ? `task ${s.subject}` : 'command';
       return s.state === 'firing'

@@ -70,6 +70,8 @@ export class ProbeService {
   private readonly states = new Map<string, QuorumState>();
   private readonly lastLive = new Map<string, string>();
   private readonly dirty = new Set<string>();
+  /** Each probe's vantage points, until definitions, nodes or a node's capabilities change. */
+  private readonly vantageCache = new Map<string, string[]>();
   private version = -1;
   private leader = false;
   private masterRunner: ProbeRunner | null = null;
@@ -138,6 +140,7 @@ export class ProbeService {
     const known = this.nodes.get(nodeId);
     // Its hello's capabilities count now (the cached row may be from before it first connected).
     if (known) this.nodes.set(nodeId, { ...known, capabilities });
+    if (known?.capabilities?.probes !== capabilities.probes) this.vantageCache.clear();
     if (capabilities.probes !== true) return;
     this.connected.set(nodeId, null);
     if (!known) void this.refresh(false);
@@ -151,6 +154,8 @@ export class ProbeService {
 
   /** The vantage points a probe runs from: the master if chosen, and chosen nodes that run probes. */
   vantagesOf(d: ProbeDefinition): string[] {
+    const cached = this.vantageCache.get(d.id);
+    if (cached) return cached;
     const out: string[] = d.vantage.master ? [MASTER_VANTAGE] : [];
     const ids = new Set(d.vantage.nodeIds);
     const selector = d.vantage.selector ? Object.entries(d.vantage.selector) : null;
@@ -158,6 +163,7 @@ export class ProbeService {
       if (node.revoked || node.capabilities?.probes !== true) continue;
       if (ids.has(node.id) || (selector && hasLabels(node.labels, selector))) out.push(node.id);
     }
+    this.vantageCache.set(d.id, out);
     return out;
   }
 
@@ -206,6 +212,7 @@ export class ProbeService {
     this.version = version;
     this.probes = probes;
     this.nodes = new Map(nodes.map((n) => [n.id, n]));
+    this.vantageCache.clear();
     const known = new Set(probes.map((p) => p.id));
     for (const id of [...this.latest.keys()]) {
       if (!known.has(id)) {
@@ -364,6 +371,11 @@ export class ProbeService {
     await this.chain;
     const d = this.probes.find((p) => p.id === id) ?? (await this.definitions.get(id));
     return this.view(d);
+  }
+
+  /** Every probe's view now, from memory (the alert engine's probe kinds read it every second). */
+  views(): ProbeView[] {
+    return this.probes.map((d) => this.view(d));
   }
 
   /** Live results per probe and vantage point (memory), for other parts (alerts, the status page). */

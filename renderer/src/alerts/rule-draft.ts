@@ -131,6 +131,13 @@ function conditionOf(d: RuleDraft): RuleSpec['condition'] {
       };
     case 'agent-version':
       return { kind: 'agent-version' };
+    // Probe kinds are made through the API (the editor does not offer them yet); kept as they are.
+    case 'probe-down':
+      return { kind: 'probe-down' };
+    case 'probe-latency':
+      return { kind: 'probe-latency', threshold: num(d.threshold) ?? 0, forSec: num(d.forSec) ?? 0 };
+    case 'probe-certificate':
+      return { kind: 'probe-certificate', days: num(d.threshold) ?? 14 };
   }
 }
 
