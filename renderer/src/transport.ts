@@ -60,6 +60,8 @@ export interface Transport {
   download(nodeId: string, path: string): Promise<DownloadStarted>;
   /** Streams `file` into `path` on the node; answers what was written (size and SHA-256). */
   upload(nodeId: string, path: string, file: Blob, options: UploadOptions): Promise<UploadResult>;
+  /** HTTP only: a GET of a text route of the admin server with the credential (the audit export). */
+  fetchText?(path: string): Promise<string>;
 }
 
 type Bridge = Record<OperationName, (input: unknown) => Promise<IpcResult>> & {
@@ -154,6 +156,14 @@ export function httpTransport(token: string, base = ''): Transport {
     events: hub,
     subscribe: (listener) => hub.onAny(listener),
     close: () => closed.abort(),
+    async fetchText(path) {
+      const response = await fetch(`${base}${path}`, { headers });
+      if (!response.ok) {
+        const error = ((await response.json().catch(() => ({}))) as { error?: CallError }).error;
+        throw new ApiError(error?.code ?? 'internal', error?.message ?? `HTTP ${response.status}`);
+      }
+      return response.text();
+    },
     async download(nodeId, path) {
       // A navigation, not a fetch: the browser's download manager writes the bytes to disk as they
       // arrive. The single-use ticket in the URL stands in for the header a navigation cannot send.

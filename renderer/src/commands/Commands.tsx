@@ -48,6 +48,12 @@ export interface CommandFilters {
   taskRunId?: string;
 }
 
+/** Who launched it (the audit log's caller name) and, for a task's command, which task. */
+function whoOf(c: CommandView): string {
+  if (!c.launchedBy) return c.origin;
+  return c.taskRunId ? `${c.launchedBy} · ${c.origin}` : c.launchedBy;
+}
+
 const PAGE = 50;
 /** A fan-out shows this many output panes; its other commands are reached by filtering the list. */
 const MAX_PANES = 100;
@@ -152,7 +158,9 @@ export function CommandList({
                 </Table.Td>
                 <Table.Td>{c.exitCode ?? (c.signal ? c.signal : '—')}</Table.Td>
                 <Table.Td>{seconds(c.durationMs)}</Table.Td>
-                <Table.Td className="hint">{c.origin}</Table.Td>
+                <Table.Td className="hint" data-launched-by={c.launchedBy ?? ''}>
+                  {whoOf(c)}
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -379,7 +387,7 @@ function CommandDetail({
       </Group>
       {first && (
         <Text size="sm" c="dimmed">
-          {first.origin} · {dateTime(first.createdAt)} ·{' '}
+          {whoOf(first)} · {dateTime(first.createdAt)} ·{' '}
           {members.length > 1 ? t('detail.fanOut', { count: members.length }) : t('detail.oneNode')}
           {first.taskRunId ? ` · ${t('detail.taskRun', { id: first.taskRunId })}` : ''}
         </Text>

@@ -2,6 +2,7 @@
 // (every key exists in en; zh-CN mirrors it).
 import 'i18next';
 import type alerts from './locales/en/alerts.json';
+import type audit from './locales/en/audit.json';
 import type commands from './locales/en/commands.json';
 import type common from './locales/en/common.json';
 import type files from './locales/en/files.json';
@@ -26,6 +27,7 @@ declare module 'i18next' {
       alerts: typeof alerts;
       install: typeof install;
       terminal: typeof terminal;
+      audit: typeof audit;
     };
   }
 }

@@ -18,6 +18,7 @@ export const NAMESPACES = [
   'alerts',
   'install',
   'terminal',
+  'audit',
 ] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 

@@ -28,6 +28,7 @@ const Tasks = lazy(() => import('../tasks/Tasks').then((m) => ({ default: m.Task
 const Files = lazy(() => import('../files/Files').then((m) => ({ default: m.Files })));
 const Alerts = lazy(() => import('../alerts/Alerts').then((m) => ({ default: m.Alerts })));
 const Terminals = lazy(() => import('../terminal/Terminals').then((m) => ({ default: m.Terminals })));
+const Audit = lazy(() => import('../audit/Audit').then((m) => ({ default: m.Audit })));
 const Settings = lazy(() => import('../settings/Settings').then((m) => ({ default: m.Settings })));
 
 export function App() {
@@ -189,6 +190,8 @@ function CurrentScreen({ client, transport }: { client: Client; transport: Trans
       return <Settings client={client} />;
     case 'terminals':
       return <Terminals client={client} />;
+    case 'audit':
+      return <Audit client={client} transport={transport} />;
   }
 }
 

@@ -5,6 +5,7 @@ import {
   IconCalendarTime,
   IconFolder,
   IconHistory,
+  IconListSearch,
   IconPrompt,
   IconServer2,
   IconSettings,
@@ -29,4 +30,5 @@ export const SCREENS: readonly ScreenEntry[] = [
   { id: 'alerts', icon: IconBell, digit: '6' },
   { id: 'settings', icon: IconSettings, digit: '7' },
   { id: 'terminals', icon: IconPrompt, digit: '8' },
+  { id: 'audit', icon: IconListSearch, digit: '9' },
 ];

@@ -396,7 +396,8 @@ function RunHistory({ client, taskId }: { client: Client; taskId: string }) {
                   </Anchor>
                 </Table.Td>
                 <Table.Td>
-                  <StatusBadge status={r.status} /> ({t(`runs.trigger.${r.trigger}`)})
+                  <StatusBadge status={r.status} /> ({t(`runs.trigger.${r.trigger}`)}
+                  {r.launchedBy && r.trigger === 'manual' ? ` · ${r.launchedBy}` : ''})
                 </Table.Td>
                 <Table.Td className="hint">
                   {t('runs.counts', {

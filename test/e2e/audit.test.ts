@@ -1,0 +1,96 @@
+// The audit screen (Alt+9) in Debian's Chromium against a real headless master: it lists a command
+// someone ran with who ran it, filters by operation and node, and exports CSV and JSON (the CSV
+// streamed from GET /api/audit/export); Commands shows who launched the command; axe on the screen.
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectAccessible } from '../helpers/axe.js';
+import { type MasterHandle, startMaster } from '../helpers/processes.js';
+import { hasChromium, launchChromium } from '../helpers/services.js';
+
+const enabled = hasChromium();
+
+describe.skipIf(!enabled)('audit screen in Chromium', () => {
+  let master: MasterHandle;
+  let browser: Browser;
+  let page: Page;
+  let nodeId = '';
+
+  beforeAll(async () => {
+    master = await startMaster();
+    const { node } = await master.client.createNode({ name: 'audit-e2e-web' });
+    nodeId = node.id;
+    await master.client.createNode({ name: 'audit-e2e-other' });
+    // The node never connects: the command stays pending, and its entry is there at once.
+    await master.client.enqueueCommands({ nodeIds: [nodeId], exec: { command: 'echo deployed-by-audit-e2e' } });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true });
+    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    await page.goto(master.adminUrl);
+    await page.getByLabel('Admin token').fill(master.adminToken);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('(this master)').waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await master?.proc.stop();
+  });
+
+  const rows = () => page.locator('.audit-row');
+
+  it('lists the command with who ran it, filters by operation and node', async () => {
+    await page.keyboard.press('Alt+9');
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const command = rows().filter({ hasText: 'echo deployed-by-audit-e2e' });
+    await command.waitFor();
+    await expect.poll(() => command.getAttribute('data-operation'), { timeout: 10_000 }).toBe('enqueueCommands');
+    expect(await command.textContent()).toContain('admin token');
+    expect(await command.textContent()).toContain('audit-e2e-web');
+    await expectAccessible(page, 'audit');
+
+    await page.getByLabel('Operation').selectOption('createNode');
+    await expect
+      .poll(async () => new Set(await rows().evaluateAll((els) => els.map((e) => e.getAttribute('data-operation')))), {
+        timeout: 10_000,
+      })
+      .toEqual(new Set(['createNode']));
+    await page.getByLabel('Operation').selectOption('');
+    await page.getByLabel('Node').selectOption({ label: 'audit-e2e-web' });
+    // Only the entries that targeted that node: the command (the creations name no node yet).
+    await expect
+      .poll(async () => await rows().evaluateAll((els) => els.map((e) => e.getAttribute('data-operation'))), {
+        timeout: 10_000,
+      })
+      .toEqual(['enqueueCommands']);
+  });
+
+  it('exports CSV and JSON with the filters applied', async () => {
+    const csvDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const csv = readFileSync((await (await csvDownload).path()) as string, 'utf8');
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toMatch(/^"seq","time","caller_kind","caller"/);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('echo deployed-by-audit-e2e');
+    expect(lines[1]).toContain('"admin token"');
+    const jsonDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export JSON' }).click();
+    const json = JSON.parse(readFileSync((await (await jsonDownload).path()) as string, 'utf8')) as Array<{
+      operation: string;
+      targets: Array<{ id: string }>;
+    }>;
+    expect(json.map((e) => e.operation)).toEqual(['enqueueCommands']);
+    expect(json[0]?.targets[0]?.id).toBe(nodeId);
+  });
+
+  it('Commands shows who launched the command', async () => {
+    await page.keyboard.press('Alt+3');
+    await page.getByRole('heading', { name: 'Commands' }).waitFor();
+    const who = page
+      .locator('tr.command-row')
+      .filter({ hasText: 'echo deployed-by-audit-e2e' })
+      .locator('[data-launched-by]');
+    await expect.poll(() => who.getAttribute('data-launched-by'), { timeout: 10_000 }).toBe('admin token');
+  });
+});
