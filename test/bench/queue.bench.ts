@@ -5,6 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
+import { type Caller, desktopCaller } from '../../main/contract/caller.js';
+import type { Handlers } from '../../main/contract/contract.js';
+import { invoke } from '../../main/contract/dispatch.js';
 import type { Master } from '../../main/core/master.js';
 import {
   benchMaster,
@@ -185,7 +188,87 @@ export async function commitLatencyCeiling(rate = 1_000, seconds = 5) {
   };
 }
 
+/** An operator of the bench's own label: every enqueue goes through the label-scoped check. */
+const scopedOperator: Caller = {
+  ...desktopCaller,
+  kind: 'user',
+  name: 'bench',
+  grants: [{ role: 'operator', selector: [['bench', 'q']] }],
+};
+
+/**
+ * The authorization check on (an operator with a label selector, through the guarded handlers and
+ * dispatch every transport uses) vs off (the same dispatch, handlers without the guard): enqueue→running
+ * p50 at a fixed rate, and commands/s in fan-outs to every node (100 by default).
+ */
+export async function authorizationCost(
+  options: { rate?: number; seconds?: number; commands?: number; nodes?: number } = {},
+) {
+  const { rate = 1_000, seconds = 5, commands = 20_000, nodes = 100 } = options;
+  const variant = (checked: boolean) =>
+    withFleet(nodes, async (master, ids) => {
+      const handlers: Handlers = checked ? master.handlers() : master.unguardedHandlers();
+      const caller = checked ? scopedOperator : desktopCaller;
+      const enqueue = (nodeIds: string[]) =>
+        invoke(handlers, 'enqueueCommands', { nodeIds, exec: { command: 'true' } }, caller) as Promise<{
+          commands: Array<{ id: string }>;
+        }>;
+      // Dispatch latency at `rate`/s, one node per call.
+      const enqueuedAt = new Map<string, number>();
+      const running = countStatus(master, 'running');
+      const done = countStatus(master, 'succeeded');
+      await paced(rate, rate * seconds, (i) => {
+        const t = performance.now();
+        void enqueue([ids[i % ids.length] as string]).then(({ commands: [row] }) => {
+          if (row) enqueuedAt.set(row.id, t);
+        });
+      });
+      await running.waitFor(rate * seconds);
+      running.stop();
+      const latencies = [...enqueuedAt].map(([id, t]) => (running.times.get(id) as number) - t).sort((a, b) => a - b);
+      // Throughput, once the latency phase's commands are all done.
+      await done.waitFor(rate * seconds);
+      const before = rate * seconds;
+      const start = performance.now();
+      // A fan-out makes one command per node named (duplicates collapse): each call names every node.
+      for (let i = 0; i < commands; i += ids.length) await enqueue(ids);
+      await done.waitFor(before + commands);
+      const tputSeconds = (performance.now() - start) / 1000;
+      done.stop();
+      return {
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        commandsPerSec: commands / tputSeconds,
+      };
+    });
+  const off = await variant(false);
+  const on = await variant(true);
+  return {
+    off,
+    on,
+    commandsPerSecDrop: 1 - on.commandsPerSec / off.commandsPerSec,
+    dispatchP50AddedMs: on.p50Ms - off.p50Ms,
+  };
+}
+
+function printAuthorization(auth: Awaited<ReturnType<typeof authorizationCost>>) {
+  console.table({
+    'authorization off: dispatch p50 ms / commands/s': `${auth.off.p50Ms.toFixed(2)} / ${Math.round(auth.off.commandsPerSec)}`,
+    'authorization on (scoped operator): dispatch p50 ms / commands/s': `${auth.on.p50Ms.toFixed(2)} / ${Math.round(auth.on.commandsPerSec)}`,
+    'commands/s drop (target ≤ 5 %)': `${(auth.commandsPerSecDrop * 100).toFixed(1)} %`,
+    'dispatch p50 added ms (target ≤ 0.2)': auth.dispatchP50AddedMs.toFixed(3),
+  });
+}
+
 export async function runQueueBenchmarks() {
+  // `npm run bench -- queue --auth-only [--smoke]`: only the authorization variant (--smoke: tiny sizes).
+  if (process.argv.includes('--auth-only')) {
+    const smoke = process.argv.includes('--smoke');
+    const auth = await authorizationCost(smoke ? { rate: 200, seconds: 1, commands: 1_000, nodes: 10 } : {});
+    saveResult(smoke ? 'queue-auth-smoke' : 'queue-auth', auth);
+    printAuthorization(auth);
+    return auth;
+  }
   const ceiling = sqliteCeiling();
   const commitTail = await commitLatencyCeiling();
   const wsCeiling = await wsRoundTripCeiling();
@@ -198,7 +281,17 @@ export async function runQueueBenchmarks() {
   };
   const tput = await throughput();
   const fan = await fanOut();
-  const result = { ceiling, commitTail, wsCeiling, latency, latencyRuns: runs, throughput: tput, fanOut: fan };
+  const authorization = await authorizationCost();
+  const result = {
+    ceiling,
+    commitTail,
+    wsCeiling,
+    latency,
+    latencyRuns: runs,
+    throughput: tput,
+    fanOut: fan,
+    authorization,
+  };
   saveResult('queue', result);
   console.table({
     'sqlite ceiling, batched rows/s': Math.round(ceiling.batchedRowsPerSec),
@@ -218,5 +311,6 @@ export async function runQueueBenchmarks() {
     'end-to-end / sqlite batched ceiling': (tput.commandsPerSec / ceiling.batchedRowsPerSec).toFixed(3),
     'fan-out to 1000, median ms': fan.medianMs.toFixed(0),
   });
+  printAuthorization(authorization);
   return result;
 }
