@@ -5,7 +5,6 @@
 // the caller cannot use. Pure, so the renderer imports it as it is.
 import type { Caller, Role, RoleGrant } from './caller.js';
 import type { OperationName, OutputOf, ParsedInputOf } from './contract.js';
-import { FleetError } from './errors.js';
 import { hasLabels, type LabelPair } from './labels.js';
 
 /**
@@ -53,7 +52,12 @@ export type Scope<I, O> =
       /** Targets the call sets anew (a task's changed targets), checked too. */
       selection?: (input: I) => Selection | undefined;
     }
-  | { kind: 'filter'; filter: (output: O, may: Visibility) => O }
+  | {
+      kind: 'filter';
+      filter: (output: O, may: Visibility, input: I) => O;
+      /** What a scoped caller's call asks instead (so the answer can be cut down to its nodes). */
+      scopedInput?: (input: I) => I;
+    }
   | { kind: 'output'; of: (output: O) => Selection };
 
 export interface AccessRule<I = unknown, O = unknown> {
@@ -102,8 +106,21 @@ export const accessRules: AccessRules = {
   liveMetrics: viewerNode,
   metricSeries: viewerNode,
   nodeTransfer: viewerNode,
-  // Its totals are the whole fleet's: a scoped viewer reads nodeTransfer per node instead.
-  trafficReport: viewerFleet,
+  // A scoped viewer's totals are its nodes' own: asked per node (all of them), summed over those it sees.
+  trafficReport: {
+    need: 'viewer',
+    scope: {
+      kind: 'filter',
+      scopedInput: (input) => ({ ...input, groupBy: 'node', limit: 10_000 }),
+      filter: (out, may, input) => {
+        const nodes = byNodeId(out.nodes ?? [], may);
+        const rxBytes = nodes.reduce((sum, n) => sum + n.rxBytes, 0);
+        const txBytes = nodes.reduce((sum, n) => sum + n.txBytes, 0);
+        const { nodes: _all, ...rest } = out;
+        return input.groupBy === 'node' ? { ...rest, rxBytes, txBytes, nodes } : { ...rest, rxBytes, txBytes };
+      },
+    },
+  },
   fleetTransfer: {
     need: 'viewer',
     scope: { kind: 'filter', filter: (out, may) => ({ ...out, nodes: byNodeId(out.nodes, may) }) },
@@ -263,24 +280,7 @@ export function selectorText(pairs: readonly LabelPair[]): string {
   return pairs.map(([key, value]) => `${key}=${value}`).join(', ');
 }
 
-const article = (role: Role) => (role === 'operator' || role === 'administrator' ? 'an' : 'a');
-
-/**
- * The caller's grants that count for `need`; null when nothing more is to be checked (a public or
- * signed-in operation, or an unscoped grant of the role). Refuses a caller without a grant of the role.
- */
-export function admitCaller(name: string, need: Need, caller: Caller): RoleGrant[] | null {
-  if (need === 'public') return null;
-  if (caller.kind === 'anonymous') {
-    throw new FleetError('unauthorized', `${name} needs a credential: send "Authorization: Bearer <token>".`);
-  }
-  if (need === 'signed-in') return null;
-  const eligible = grantsFor(caller.grants, need);
-  if (eligible.length === 0) {
-    throw new FleetError('forbidden', `${describeGrants(caller)}: ${name} needs ${article(need)} ${need}.`);
-  }
-  return eligible.some((g) => g.selector === null) ? null : eligible;
-}
+export const article = (role: Role) => (role === 'operator' || role === 'administrator' ? 'an' : 'a');
 
 /** "You are an operator of env=staging and a viewer of every node." */
 export function describeGrants(caller: Pick<Caller, 'grants'>): string {

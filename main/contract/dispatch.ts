@@ -2,7 +2,8 @@
 // (HTTP, IPC) goes through here, so no handler ever sees unvalidated input.
 import type { z } from 'zod';
 import { databaseUnavailable } from '../core/store/unavailable.js';
-import { accessRules, admitCaller } from './access-rules.js';
+import { admitCaller } from './access-check.js';
+import { accessRules } from './access-rules.js';
 import type { Caller } from './caller.js';
 import { contract, type Handlers, type OperationName } from './contract.js';
 import { FleetError } from './errors.js';

@@ -26,7 +26,11 @@ function listen(base: string, token: string) {
       }
     })
     .catch(() => undefined);
-  return { state, close: () => (controller.abort(), done) };
+  const close = () => {
+    controller.abort();
+    return done;
+  };
+  return { state, close };
 }
 
 const targets = [

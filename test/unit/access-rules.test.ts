@@ -174,6 +174,29 @@ describe.each(storeTargets())('roles on every operation ($name)', (target) => {
     expect(all).toHaveLength(3);
   });
 
+  it('gives a scoped viewer traffic totals of its own nodes only', async () => {
+    let asked: unknown;
+    const handlers = markerHandlers();
+    handlers.trafficReport = async (input) => {
+      asked = input;
+      return {
+        from: 0,
+        to: 1,
+        step: '1m',
+        rxBytes: 111,
+        txBytes: 222,
+        nodes: [
+          { nodeId: ids['web-1'] as string, name: 'web-1', rxBytes: 1, txBytes: 2 },
+          { nodeId: ids['web-3'] as string, name: 'web-3', rxBytes: 110, txBytes: 220 },
+        ],
+      };
+    };
+    const guarded = authorizer.guard(handlers);
+    const report = await guarded.trafficReport({ limit: 20 }, staging('viewer'));
+    expect(asked).toMatchObject({ groupBy: 'node', limit: 10_000 });
+    expect(report).toEqual({ from: 0, to: 1, step: '1m', rxBytes: 1, txBytes: 2 });
+  });
+
   it('refuses fleet-wide operations to scoped callers and relabelling out of scope', async () => {
     const guarded = authorizer.guard(markerHandlers());
     const admin = staging('administrator');

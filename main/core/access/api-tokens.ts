@@ -99,7 +99,7 @@ export class ApiTokens {
     return viewOf(row);
   }
 
-  /** Whether a bearer credential is one of ours by its shape (so the admin-token check is skipped). */
+  /** Whether a bearer credential may be one of ours by its shape (else no database read for it). */
   static looksLikeToken(bearer: string): boolean {
     return bearer.startsWith(API_TOKEN_PREFIX);
   }

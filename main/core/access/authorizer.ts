@@ -4,10 +4,11 @@
 // label-scoped one is checked against node labels held in memory (node-labels.ts), so a check is a
 // map read per node and never a database read, except for operations that name a command, task,
 // run or session by id and change it (one indexed read, next to the handler's own).
+
+import { admitCaller } from '../../contract/access-check.js';
 import {
   type AccessRule,
   accessRules,
-  admitCaller,
   describeGrants,
   grantCoversLabels,
   grantsFor,
@@ -40,7 +41,8 @@ export class Authorizer {
         const eligible = admitCaller(name, rule.need, caller);
         if (eligible === null) return handler(input, caller);
         await this.before(rule, input, caller, eligible);
-        return this.after(rule, await handler(input, caller), caller, eligible);
+        const asked = rule.scope.kind === 'filter' && rule.scope.scopedInput ? rule.scope.scopedInput(input) : input;
+        return this.after(rule, await handler(asked, caller), caller, eligible, input);
       };
     }
     return guarded as Handlers;
@@ -97,7 +99,13 @@ export class Authorizer {
     }
   }
 
-  private async after(rule: AccessRule, output: unknown, caller: Caller, eligible: RoleGrant[]): Promise<unknown> {
+  private async after(
+    rule: AccessRule,
+    output: unknown,
+    caller: Caller,
+    eligible: RoleGrant[],
+    input: unknown,
+  ): Promise<unknown> {
     const scope = rule.scope;
     if (scope.kind === 'output') {
       await this.checkSelection(caller, eligible, scope.of(output));
@@ -105,11 +113,11 @@ export class Authorizer {
     }
     if (scope.kind !== 'filter') return output;
     const may = new SyncVisibility(eligible, this.labels);
-    const filtered = scope.filter(output, may);
+    const filtered = scope.filter(output, may, input);
     if (may.missed.size === 0) return filtered;
     // Nodes not in memory (changed a moment ago): read them, then filter again with all known.
     await Promise.all([...may.missed].map((id) => this.labels.get(id)));
-    return scope.filter(output, new SyncVisibility(eligible, this.labels));
+    return scope.filter(output, new SyncVisibility(eligible, this.labels), input);
   }
 
   private async checkNodes(caller: Caller, eligible: RoleGrant[], ids: readonly string[]): Promise<LabelledNode[]> {

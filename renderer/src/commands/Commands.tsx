@@ -23,6 +23,7 @@ import { useTranslation } from 'react-i18next';
 import { COMMAND_STATUSES, isTerminalStatus } from '../../../main/contract/command-status';
 import type { Client } from '../../../main/contract/contract';
 import { type CommandView, commandTextOf } from '../../../main/contract/queue-schemas';
+import { useAccess } from '../access';
 import { useNow } from '../clock';
 import { useDialogs } from '../dialogs';
 import { latestError, userMessage } from '../errors';
@@ -296,6 +297,8 @@ function CommandDetail({
   const { t } = useTranslation(['commands', 'common']);
   const dialogs = useDialogs();
   const nodes = useNodeIndex(client);
+  // Cancel and run again are an operator's (the master refuses them to a viewer anyway).
+  const operate = useAccess().may('operator');
   const [view, setView] = useState<OutputView>('side');
   const opened = useQuery({ queryKey: ['command', id], queryFn: () => client.getCommand({ id }) });
   const batchId = opened.data?.batchId ?? null;
@@ -402,14 +405,14 @@ function CommandDetail({
           {t('detail.progress', { done, total: members.length })}
         </Text>
         <SegmentedView view={view} onChange={setView} />
-        {unfinished.length > 0 && (
+        {operate && unfinished.length > 0 && (
           <Button color="red" variant="light" onClick={() => void askCancel(unfinished)}>
             {unfinished.length === 1
               ? t('common:dialogs.cancel')
               : t('detail.cancelMany', { count: unfinished.length })}
           </Button>
         )}
-        {first && (
+        {operate && first && (
           <Button variant="default" onClick={() => void askRerun(first)} loading={rerun.isPending}>
             {t('detail.rerun')}
           </Button>

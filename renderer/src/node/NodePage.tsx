@@ -20,6 +20,7 @@ import { NodeUptime } from './NodeUptime';
 import { RANGES, type RangeId, rangeMs, type Series, useSeries } from './node-series';
 import { TopProcesses } from './TopProcesses';
 import './node.css';
+import { useAccess } from '../access';
 
 /** The node page lists this many of the node's commands (older ones page on). */
 const RECENT_COMMANDS = 10;
@@ -40,6 +41,7 @@ export function NodePage({
   onOpenCommand: (commandId: string) => void;
 }) {
   const { t } = useTranslation('node');
+  const access = useAccess();
   const node = useQuery({ queryKey: ['node', nodeId], queryFn: () => client.getNode({ id: nodeId }) });
   const transfer = useQuery({
     queryKey: ['transfer', nodeId],
@@ -84,7 +86,7 @@ export function NodePage({
         <Text size="sm" c="dimmed">
           {n && !stale ? t('connectedNow') : t('lastSeen', { age: ago(seenAt, now) })}
         </Text>
-        {n?.capabilities?.files && (
+        {n?.capabilities?.files && access.mayOn('operator', n.labels) && (
           <Button
             variant="light"
             size="xs"
@@ -182,7 +184,9 @@ export function NodePage({
         </Stack>
         <Stack gap="md">
           {n && <Facts node={n} />}
-          {n && <NodeActions client={client} node={n} onCredentials={setCredentials} onDeleted={onBack} />}
+          {n && access.mayOn('administrator', n.labels) && (
+            <NodeActions client={client} node={n} onCredentials={setCredentials} onDeleted={onBack} />
+          )}
         </Stack>
       </div>
     </main>

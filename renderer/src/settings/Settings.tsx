@@ -8,6 +8,7 @@ import type { Client } from '../../../main/contract/contract';
 import { userMessage } from '../errors';
 import { ago } from '../format';
 import { ScrollTable } from '../shell/ScrollTable';
+import { ApiTokens } from './ApiTokens';
 import { Appearance } from './Appearance';
 import { StatusPageSettings } from './StatusPageSettings';
 
@@ -58,6 +59,7 @@ export function Settings({ client }: { client: Client }) {
         {t('common:nav.settings')}
       </Title>
       <Appearance />
+      <ApiTokens client={client} />
       <Title order={2} size="h3">
         {t('master.title')}
       </Title>

@@ -1,10 +1,11 @@
 // The app: login until there is a transport, then the shell (header, navigation, palette) around the
 // current screen. Screens load lazily, one chunk each.
-import { AppShell, Burger, Center, Group, Loader, NavLink, ScrollArea, Text, Title } from '@mantine/core';
+import { Alert, AppShell, Burger, Center, Group, Loader, NavLink, ScrollArea, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
+import { AccessProvider, useAccess } from '../access';
 import { DesktopAlerts } from '../alerts/DesktopAlerts';
 import { ConnectionBanner } from '../connection';
 import { Login } from '../Login';
@@ -45,10 +46,21 @@ export function App() {
 }
 
 function Shell({ transport, onLogOut }: { transport: Transport; onLogOut: () => void }) {
+  const client = useMemo(() => clientOf(transport), [transport]);
+  return (
+    <AccessProvider client={client}>
+      <ShellFrame client={client} transport={transport} onLogOut={onLogOut} />
+    </AccessProvider>
+  );
+}
+
+function ShellFrame({ client, transport, onLogOut }: { client: Client; transport: Transport; onLogOut: () => void }) {
   const { t } = useTranslation();
   const [navOpen, nav] = useDisclosure(false);
   const place = usePlace();
-  const client = useMemo(() => clientOf(transport), [transport]);
+  const access = useAccess();
+  // Screens the caller's roles allow (a viewer has no Run, Files or Terminals).
+  const screens = useMemo(() => SCREENS.filter((s) => !s.need || access.may(s.need)), [access]);
   const go = useCallback(
     (screen: Screen) => {
       navigate({ screen });
@@ -59,7 +71,7 @@ function Shell({ transport, onLogOut }: { transport: Transport; onLogOut: () => 
   usePaletteActions(
     useMemo<PaletteAction[]>(
       () =>
-        SCREENS.map(({ id, icon: Icon, digit }) => ({
+        screens.map(({ id, icon: Icon, digit }) => ({
           id: `screen:${id}`,
           group: t('palette.groups.screens'),
           label: t('palette.goToScreen', { screen: t(`nav.${id}`) }),
@@ -68,7 +80,7 @@ function Shell({ transport, onLogOut }: { transport: Transport; onLogOut: () => 
           icon: <Icon size={18} stroke={1.5} />,
           run: () => navigate({ screen: id }),
         })),
-      [t],
+      [t, screens],
     ),
   );
 
@@ -100,7 +112,7 @@ function Shell({ transport, onLogOut }: { transport: Transport; onLogOut: () => 
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label={t('nav.label')}>
         <AppShell.Section grow component={ScrollArea}>
-          {SCREENS.map(({ id, icon: Icon, digit }) => (
+          {screens.map(({ id, icon: Icon, digit }) => (
             <NavLink
               key={id}
               component="button"
@@ -146,7 +158,17 @@ const showCommand = (id: string) => navigate({ screen: 'commands', command: id }
 const setFilesNode = (id: string) => updatePlace({ filesNode: id });
 
 function CurrentScreen({ client, transport }: { client: Client; transport: Transport }) {
+  const { t } = useTranslation();
   const place = usePlace();
+  const access = useAccess();
+  const need = SCREENS.find((s) => s.id === place.screen)?.need;
+  if (need && !access.may(need)) {
+    return (
+      <Alert color="gray" title={t('access.screenTitle')}>
+        {t('access.screenMessage', { role: t(`access.roles.${need}`) })}
+      </Alert>
+    );
+  }
   switch (place.screen) {
     case 'nodes':
       return place.node ? (

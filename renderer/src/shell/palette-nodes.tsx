@@ -7,6 +7,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
+import { useAccess } from '../access';
 import { nodesQuery } from '../sync';
 import { navigate } from './navigation';
 import { type PaletteAction, usePaletteActions } from './palette';
@@ -14,19 +15,23 @@ import { type PaletteAction, usePaletteActions } from './palette';
 export function NodePaletteActions({ client }: { client: Client }) {
   const { t } = useTranslation();
   const nodes = useQuery(nodesQuery(client));
+  const access = useAccess();
   const actions = useMemo<PaletteAction[]>(() => {
     const group = t('palette.groups.nodes');
     return (nodes.data ?? []).flatMap((node) => {
       const keywords = [node.id, ...Object.entries(node.labels ?? {}).map(([k, v]) => `${k}=${v}`)];
+      const operate = access.mayOn('operator', node.labels ?? {});
+      const open: PaletteAction = {
+        id: `node:open:${node.id}`,
+        group,
+        label: t('palette.openNode', { name: node.name }),
+        keywords,
+        icon: <IconServer2 size={18} stroke={1.5} />,
+        run: () => navigate({ screen: 'nodes', node: node.id }),
+      };
+      if (!operate) return [open];
       return [
-        {
-          id: `node:open:${node.id}`,
-          group,
-          label: t('palette.openNode', { name: node.name }),
-          keywords,
-          icon: <IconServer2 size={18} stroke={1.5} />,
-          run: () => navigate({ screen: 'nodes', node: node.id }),
-        },
+        open,
         {
           id: `node:run:${node.id}`,
           group,
@@ -57,7 +62,7 @@ export function NodePaletteActions({ client }: { client: Client }) {
           : []),
       ];
     });
-  }, [nodes.data, t]);
+  }, [nodes.data, t, access]);
   usePaletteActions(actions);
   return null;
 }

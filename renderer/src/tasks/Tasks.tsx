@@ -22,6 +22,7 @@ import { Cron } from 'croner';
 import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../../main/contract/contract';
+import { useAccess } from '../access';
 import { useNow } from '../clock';
 import { StatusBadge } from '../commands/command-output';
 import { NodePicker } from '../commands/NodePicker';
@@ -71,6 +72,8 @@ function untilNextRun(tasks: Task[] | undefined): number | false {
 export function Tasks({ client }: { client: Client }) {
   const { t } = useTranslation(['tasks', 'common']);
   const queryClient = useQueryClient();
+  // A viewer reads tasks and their runs; running and changing them is an operator's.
+  const operate = useAccess().may('operator');
   // Runs and next-run times also refetch on task events (sync.ts).
   const tasks = useQuery({
     queryKey: ['tasks'],
@@ -108,9 +111,11 @@ export function Tasks({ client }: { client: Client }) {
         <Title order={1} size="h2">
           {t('common:nav.tasks')}
         </Title>
-        <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
-          {t('list.new')}
-        </Button>
+        {operate && (
+          <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
+            {t('list.new')}
+          </Button>
+        )}
       </Group>
       {error && (
         <Alert role="alert" color="red">
@@ -151,14 +156,16 @@ export function Tasks({ client }: { client: Client }) {
                     {next !== null ? t('list.next', { at: dateTime(next) }) : ''}
                   </Table.Td>
                   <Table.Td className="actions">
-                    <Group gap="xs" wrap="nowrap">
-                      <Button size="xs" onClick={() => run.mutate(task.id)}>
-                        {t('list.runNow')}
-                      </Button>
-                      <Button size="xs" variant="default" onClick={() => setEditing(task)}>
-                        {t('list.edit')}
-                      </Button>
-                    </Group>
+                    {operate && (
+                      <Group gap="xs" wrap="nowrap">
+                        <Button size="xs" onClick={() => run.mutate(task.id)}>
+                          {t('list.runNow')}
+                        </Button>
+                        <Button size="xs" variant="default" onClick={() => setEditing(task)}>
+                          {t('list.edit')}
+                        </Button>
+                      </Group>
+                    )}
                   </Table.Td>
                 </Table.Tr>
               );
