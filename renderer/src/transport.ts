@@ -1,11 +1,11 @@
 // How the renderer reaches the master: IPC through the preload bridge in the desktop app, HTTP and
 // the event stream against a headless master. Same screens either way, chosen at runtime.
-import type { AnyEvent, Client, InputOf, OperationName, OutputOf } from '../../main/contract/contract';
-import { contract } from '../../main/contract/contract';
-import { fillPath } from '../../main/contract/routes';
-import { type CallError, type IpcResult, sendsBody } from '../../main/contract/wire';
-import { EventHub } from './events';
-import { runEventStream } from './sse';
+import type { AnyEvent, Client, InputOf, OperationName, OutputOf } from '../../main/contract/contract.js';
+import { contract } from '../../main/contract/contract.js';
+import { fillPath } from '../../main/contract/routes.js';
+import { type CallError, type IpcResult, sendsBody } from '../../main/contract/wire.js';
+import { EventHub } from './events.js';
+import { runEventStream } from './sse.js';
 
 /** An error from the master, shown with its stable code: "No node "x" exists [not_found]". */
 export class ApiError extends Error {
@@ -62,6 +62,19 @@ export interface Transport {
   upload(nodeId: string, path: string, file: Blob, options: UploadOptions): Promise<UploadResult>;
   /** HTTP only: a GET of a text route of the admin server with the credential (the audit export). */
   fetchText?(path: string): Promise<string>;
+  /**
+   * The ws:// or wss:// URL of a socket path the master handed out (a terminal session's): the page's
+   * own server in a browser; in the desktop app, whose page is file://, the shell's loopback stream
+   * server, which serves terminal sockets beside file transfers.
+   */
+  socketUrl(path: string): Promise<string>;
+}
+
+/** `path` on `base` (an http(s) URL), as the WebSocket URL of the same place. */
+export function socketUrlOf(path: string, base: string): string {
+  const url = new URL(path, base);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
 }
 
 type Bridge = Record<OperationName, (input: unknown) => Promise<IpcResult>> & {
@@ -77,7 +90,8 @@ declare global {
 }
 
 export function ipcTransport(bridge: Bridge): Transport {
-  let endpoint: Promise<Transport> | null = null;
+  let endpoint: Promise<{ base: string; token: string }> | null = null;
+  let uploads: Promise<Transport> | null = null;
   let unsubscribe: (() => void) | null = null;
   // The desktop app's core is in the same process: the bridge cannot drop, so the hub is open at once.
   const hub: EventHub = new EventHub(() => {
@@ -105,15 +119,27 @@ export function ipcTransport(bridge: Bridge): Transport {
     },
     // Uploads go over HTTP to the shell's loopback endpoint, with a token valid for this launch.
     upload: async (nodeId, path, file, options) => (await streams()).upload(nodeId, path, file, options),
+    socketUrl: async (path) => socketUrlOf(path, (await streamEndpoint()).base),
   };
 
-  async function streams(): Promise<Transport> {
+  function streamEndpoint(): Promise<{ base: string; token: string }> {
     endpoint ??= bridge.streamEndpoint().then((result) => {
       if (!result.ok) throw new ApiError(result.error.code, result.error.message);
-      const { base, token } = result.value as { base: string; token: string };
-      return httpTransport(token, base);
+      return result.value as { base: string; token: string };
+    });
+    // A failed look-up is asked again next time.
+    endpoint.catch(() => {
+      endpoint = null;
     });
     return endpoint;
+  }
+
+  function streams(): Promise<Transport> {
+    uploads ??= streamEndpoint().then(({ base, token }) => httpTransport(token, base));
+    uploads.catch(() => {
+      uploads = null;
+    });
+    return uploads;
   }
 }
 
@@ -129,6 +155,7 @@ export function httpTransport(token: string, base = ''): Transport {
   const hub: EventHub = new EventHub(() => runEventStream(`${base}/api/events`, headers, hub, closed.signal));
   const transport: Transport = {
     kind: 'http',
+    socketUrl: async (path) => socketUrlOf(path, base || location.href),
     async call(name, input) {
       const op = contract[name];
       const values = input as Record<string, unknown>;

@@ -1,5 +1,6 @@
 // The Terminals screen in a real Chromium against a real master and a real agent with --terminal:
-// open a terminal on the node, type, see the output, resize the window and see the shell's new size.
+// open a terminal on the node, type, see the output, resize the window and see the shell's new size;
+// search, copy and paste, font size; replay the session's recording in the player.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPtyTools } from '../../agent/terminal/pty.js';
@@ -62,5 +63,66 @@ describe.skipIf(!enabled)('terminals in Chromium', () => {
         ?.slice(1)
         .map(Number) ?? [];
     expect(after[1]).toBeLessThan(before[1] as number); // fewer columns in the narrower window
+  });
+
+  it('searches, copies the match, pastes, changes the font size, and replays the recording', async () => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: new URL(session.master.adminUrl).origin,
+    });
+    await page.locator('.xterm').first().click();
+    await page.keyboard.type('clear; echo "needle-$((6*7))"');
+    await page.keyboard.press('Enter');
+    await expect.poll(screenText, { timeout: 15_000 }).toMatch(/^needle-42$/m);
+    // Ctrl+Shift+F goes to the search field; Enter finds and selects the match; Copy copies it.
+    await page.keyboard.press('Control+Shift+F');
+    const search = page.getByLabel('Search in the terminal');
+    await expect.poll(() => search.evaluate((el) => el === document.activeElement)).toBe(true);
+    await search.fill('needle-42');
+    await search.press('Enter');
+    await page.getByRole('button', { name: 'Copy the selection (Ctrl+Shift+C)' }).click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: 10_000 }).toBe('needle-42');
+    // Ctrl+Shift+V pastes into the shell (Ctrl+V alone would be the shell's).
+    await page.evaluate(() => navigator.clipboard.writeText('echo "pasted-$((1+1))"'));
+    await page.locator('.xterm').first().click();
+    await page.keyboard.press('Control+Shift+V');
+    // The clipboard is read asynchronously: Enter once the pasted line is on the prompt.
+    await expect.poll(screenText, { timeout: 15_000 }).toContain('echo "pasted-$((1+1))"');
+    await page.keyboard.press('Enter');
+    await expect.poll(screenText, { timeout: 15_000 }).toMatch(/^pasted-2$/m);
+
+    const fontSize = () =>
+      page
+        .locator('.xterm-rows')
+        .first()
+        .evaluate((el) => Number.parseFloat(getComputedStyle(el).fontSize));
+    const before = await fontSize();
+    await page.getByRole('button', { name: 'Larger text' }).click();
+    await expect.poll(fontSize).toBe(before + 1);
+    await expectAccessible(page, 'the terminal toolbar');
+
+    await page.keyboard.press('Alt+8');
+    await page.locator('.xterm').first().click();
+    await page.keyboard.type('exit');
+    await page.keyboard.press('Enter');
+    const replay = page.getByRole('button', { name: /^Replay the session on term-ui/ }).first();
+    await replay.waitFor({ timeout: 20_000 });
+    await replay.click();
+    const player = page.getByRole('dialog', { name: /^Recording: term-ui/ });
+    await player.waitFor();
+    const played = () =>
+      player
+        .getByTestId('recording-player')
+        .locator('.xterm-rows')
+        .evaluate((el) => {
+          // biome-ignore lint/performance/useDomNodeTextContent: rows need their line breaks
+          return (el as HTMLElement).innerText;
+        });
+    await expect.poll(played, { timeout: 30_000 }).toMatch(/needle-42/);
+    // Seeking to the end shows everything the session showed.
+    await player.getByRole('button', { name: /^(Pause|Play)$/ }).click();
+    await player.getByRole('slider', { name: 'Position in the recording' }).press('End');
+    await expect.poll(played, { timeout: 10_000 }).toMatch(/pasted-2/);
+    await expectAccessible(page, 'the recording player');
+    await player.getByRole('button', { name: 'Close the player' }).click();
   });
 });

@@ -5,12 +5,14 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import { contract } from '../../main/contract/contract.js';
 import { IPC_INVOKE_CHANNEL, IPC_STREAMS_CHANNEL, operationNames } from '../../main/contract/operation-names.js';
 import type { IpcResult } from '../../main/contract/wire.js';
 import { silentLogger } from '../../main/core/log.js';
 import { appOrigins, type DesktopStreams, startDesktopStreams } from '../../main/electron/desktop-streams.js';
 import { type IpcInvokeEvent, type IpcMainLike, registerIpc } from '../../main/electron/ipc.js';
+import { ipcTransport } from '../../renderer/src/transport.js';
 import { ADMIN_TOKEN, startInProcess } from '../helpers/in-process.js';
 
 const exposed: Record<string, unknown> = {};
@@ -90,6 +92,26 @@ describe('IPC wiring', () => {
     const channel = ipc.handlers.get(IPC_STREAMS_CHANNEL);
     expect(await channel?.(trusted)).toEqual({ ok: true, value: { base: streams.base, token: streams.token } });
     expect(await channel?.(foreign)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
+  it("the app's terminal sockets go to the stream server (its page is file://), which serves them", async () => {
+    // The renderer's IPC transport with a bridge whose streamEndpoint is the real IPC handler.
+    const bridge = {
+      streamEndpoint: () => ipc.handlers.get(IPC_STREAMS_CHANNEL)?.(trusted) as Promise<IpcResult>,
+    } as unknown as Parameters<typeof ipcTransport>[0];
+    const transport = ipcTransport(bridge);
+    const path = '/api/terminals/t0123456789abcde/socket';
+    const url = await transport.socketUrl(path);
+    expect(url).toBe(`${streams.base.replace(/^http/, 'ws')}${path}`);
+    // The stream server answers the upgrade itself: a made-up ticket is refused by the terminal
+    // socket handler (401), not by a missing route or a closed port.
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${url}?ticket=made-up`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('opened with a made-up ticket')));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(401);
   });
 
   it("the transfer endpoint streams files for the app's page with its launch token, and nothing else", async () => {

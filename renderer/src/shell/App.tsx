@@ -211,7 +211,7 @@ function CurrentScreen({ client, transport }: { client: Client; transport: Trans
     case 'settings':
       return <Settings client={client} />;
     case 'terminals':
-      return <Terminals client={client} />;
+      return <Terminals client={client} transport={transport} />;
     case 'audit':
       return <Audit client={client} transport={transport} />;
   }

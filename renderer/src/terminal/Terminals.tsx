@@ -1,12 +1,14 @@
 // Terminals: a shell on a node in a tab per session (xterm.js), font size, and broadcast — what is
 // typed into one tab goes to every ticked session at once, with a red indicator while it is on.
-// Below, the recent sessions (open and ended) with who, when, how long and their recordings' size.
+// Below, the recent sessions (open and ended) with who, when, how long and their recordings' size,
+// each recording replayable in a player (RecordingPlayer: play/pause, speed, seek).
 import {
   ActionIcon,
   Badge,
   Button,
   Checkbox,
   Group,
+  Modal,
   Select,
   Stack,
   Switch,
@@ -15,7 +17,7 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { IconMinus, IconPlus, IconPrompt, IconX } from '@tabler/icons-react';
+import { IconMinus, IconPlayerPlay, IconPlus, IconPrompt, IconX } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -24,12 +26,14 @@ import { bytes, dateTime, duration } from '../format';
 import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import { toastError } from '../shell/toasts';
 import { nodesQuery } from '../sync';
+import type { Transport } from '../transport';
+import { RecordingPlayer } from './RecordingPlayer';
 import { type TerminalHandle, TerminalView } from './TerminalView';
 
 type Opened = OutputOf<'openTerminal'>;
 type Session = Opened['session'];
 
-export function Terminals({ client }: { client: Client }) {
+export function Terminals({ client, transport }: { client: Client; transport: Pick<Transport, 'socketUrl'> }) {
   const { t } = useTranslation(['terminal', 'common']);
   const queryClient = useQueryClient();
   const nodes = useQuery(nodesQuery(client));
@@ -45,6 +49,7 @@ export function Terminals({ client }: { client: Client }) {
   const [broadcast, setBroadcast] = useState(false);
   const [targets, setTargets] = useState<ReadonlySet<string>>(new Set());
   const handles = useRef(new Map<string, TerminalHandle>());
+  const [replaying, setReplaying] = useState<Session | null>(null);
 
   const capable = (nodes.data ?? []).filter((n) => n.capabilities?.terminal === true && n.status === 'online');
   const openOn = async (id: string) => {
@@ -185,6 +190,7 @@ export function Terminals({ client }: { client: Client }) {
             <Tabs.Panel key={o.session.id} value={o.session.id} pt="xs" style={{ height: '60vh' }}>
               <TerminalView
                 client={client}
+                transport={transport}
                 sessionId={o.session.id}
                 first={o}
                 fontSize={fontSize}
@@ -219,11 +225,38 @@ export function Terminals({ client }: { client: Client }) {
               <Table.Td>
                 {s.state === 'ended' ? (s.message ?? t(`ended.${s.endReason ?? 'closed'}`)) : t(`states.${s.state}`)}
               </Table.Td>
-              <Table.Td>{bytes(s.recordedBytes)}</Table.Td>
+              <Table.Td>
+                <Group gap="xs" wrap="nowrap">
+                  {bytes(s.recordedBytes)}
+                  {s.recordedBytes > 0 && (
+                    <Button
+                      size="compact-xs"
+                      variant="light"
+                      leftSection={<IconPlayerPlay size={12} />}
+                      aria-label={t('replay.open', { node: s.nodeName, at: dateTime(s.startedAt) })}
+                      onClick={() => setReplaying(s)}
+                    >
+                      {t('replay.button')}
+                    </Button>
+                  )}
+                </Group>
+              </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
       </Table>
+      <Modal
+        closeButtonProps={{ 'aria-label': t('replay.close') }}
+        opened={replaying !== null}
+        onClose={() => setReplaying(null)}
+        size="auto"
+        title={t('replay.title', {
+          node: replaying?.nodeName ?? '',
+          at: replaying ? dateTime(replaying.startedAt) : '',
+        })}
+      >
+        {replaying && <RecordingPlayer client={client} sessionId={replaying.id} />}
+      </Modal>
     </Stack>
   );
 }
