@@ -9,8 +9,10 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  accessSync,
   chmodSync,
   closeSync,
+  constants,
   copyFileSync,
   existsSync,
   fsyncSync,
@@ -23,6 +25,7 @@ import {
 } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { dirname } from 'node:path';
 import { pinnedConnect } from './pinned-tls.js';
 import { MAX_UPGRADE_BYTES, type UpgradeMessage } from './protocol.js';
 import { VERSION } from './version.js';
@@ -99,6 +102,14 @@ export async function installUpgrade(
 ): Promise<void> {
   const wanted = message.artifacts[self.artifact];
   if (!wanted) throw new UpgradeError(`the master offers no ${self.artifact} for this agent`);
+  // A packaged agent (/opt/fleetdeck-agent, root's) cannot replace itself: said before any download.
+  try {
+    accessSync(dirname(self.program), constants.W_OK);
+  } catch {
+    throw new UpgradeError(
+      `this agent cannot write ${dirname(self.program)} (installed by a package?): upgrade it with its package manager or the install script`,
+    );
+  }
   const base = new URL(gateway.url.replace(/^ws(s?):\/\//, 'http$1://'));
   base.pathname = `/agent/${self.artifact}`;
   const next = `${self.program}.new`;
@@ -145,7 +156,13 @@ function download(
         res.resume();
         return reject(new UpgradeError(`the gateway answered HTTP ${res.statusCode} for ${url.pathname}`));
       }
-      const fd = openSync(path, 'w', 0o700);
+      let fd: number;
+      try {
+        fd = openSync(path, 'w', 0o700);
+      } catch (error) {
+        res.resume();
+        return reject(new UpgradeError(`cannot write ${path}: ${(error as Error).message}`));
+      }
       const hash = createHash('sha256');
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -2,8 +2,11 @@
 // machine's dpkg database): dpkg -i creates the fleetdeck-agent user and its directories and waits
 // for enrollment; fleetdeck-agent-setup enrolls with a code and starts it (no systemd here: under the
 // package's supervisor, which says so, as the agent's own user); a second package version upgrades
-// it in place (the node reconnects, one supervisor); dpkg --purge leaves no process, user, file or unit.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// it in place (the node reconnects, one supervisor); an in-band rollout is refused by the packaged agent
+// (it cannot replace its root-owned program) with the reason; dpkg --purge leaves no process, user, file
+// or unit.
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
@@ -13,7 +16,7 @@ import { ADMIN_TOKEN } from '../helpers/in-process.js';
 import { InstallHost } from '../helpers/install-host.js';
 import { hasNetns } from '../helpers/netns.js';
 import { buildAgentPackages, ensureStandaloneAgent, hasCommand } from '../helpers/packages.js';
-import { requireBuild, tempDir, waitFor } from '../helpers/processes.js';
+import { AGENT_BUNDLE, requireBuild, tempDir, waitFor } from '../helpers/processes.js';
 
 describe.runIf(hasNetns() && hasCommand('dpkg-deb'))('the agent .deb on a host of its own', () => {
   let host: InstallHost;
@@ -25,7 +28,15 @@ describe.runIf(hasNetns() && hasCommand('dpkg-deb'))('the agent .deb on a host o
 
   beforeAll(async () => {
     requireBuild();
-    ensureStandaloneAgent();
+    const standalone = ensureStandaloneAgent();
+    // The master offers a newer agent than the package's (the same files, named another version).
+    const files = tempDir('fleetdeck-deb-offer-');
+    const bundle = readFileSync(AGENT_BUNDLE, 'utf8').replace(
+      /\bvar VERSION = "[^"]+";/,
+      'var VERSION = "9.9.9-offered";',
+    );
+    writeFileSync(join(files, 'fleetdeck-agent.cjs'), bundle);
+    symlinkSync(standalone, join(files, `fleetdeck-agent-linux-${process.arch}`));
     const out = tempDir('fleetdeck-debs-');
     [first] = buildAgentPackages(out, 'deb', '1') as [string];
     [second] = buildAgentPackages(out, 'deb', '2') as [string];
@@ -36,6 +47,7 @@ describe.runIf(hasNetns() && hasCommand('dpkg-deb'))('the agent .deb on a host o
       agentListen: { host: host.veth.hostAddress, port: 0 },
       agentTls: true,
       adminToken: ADMIN_TOKEN,
+      agentBundlePath: join(files, 'fleetdeck-agent.cjs'),
       log: silentLogger,
     });
     server = new AdminServer({ host: '127.0.0.1', port: 0, master, log: silentLogger, staticDir: null });
@@ -59,7 +71,7 @@ describe.runIf(hasNetns() && hasCommand('dpkg-deb'))('the agent .deb on a host o
         .map(sessionOf),
     ).size;
 
-  it('installs, enrolls, runs under the supervisor as its own user, upgrades, and purges to nothing', async () => {
+  it('installs, enrolls, runs under the supervisor as its own user, upgrades, refuses an in-band upgrade, and purges to nothing', async () => {
     const installed = await host.sh(`dpkg -i ${first}`);
     expect(installed.code, installed.out).toBe(0);
     expect(installed.out).toContain('created the system user fleetdeck-agent');
@@ -115,6 +127,22 @@ describe.runIf(hasNetns() && hasCommand('dpkg-deb'))('the agent .deb on a host o
     expect(agents()).toHaveLength(1);
     expect(supervisors()).toBe(1);
     expect((await api.client.listNodes({})).filter((n) => n.name === 'deb-1')).toHaveLength(1);
+
+    // In-band, the packaged agent refuses: its program is root's. It says why and stays as it is.
+    const rollout = await api.client.startAgentRollout({ nodeIds: [id], timeoutSec: 10 });
+    const ended = await waitFor(
+      async () => {
+        const r = await api.client.getAgentRollout({ id: rollout.id });
+        return r.state !== 'running' ? r : null;
+      },
+      'the rollout to end',
+      30_000,
+    );
+    expect(ended.state).toBe('stopped');
+    expect(ended.nodes[0]?.state).toBe('failed');
+    expect(ended.nodes[0]?.error).toContain('upgrade it with its package manager');
+    expect((await api.client.getNode({ id })).status).toBe('online');
+    expect(agents()).toHaveLength(1);
 
     // Purge: the agent stops, and its user, files, state, logs and unit are gone.
     const purged = await host.sh('dpkg --purge fleetdeck-agent');
