@@ -3,7 +3,7 @@
 // (agent/probes/spec.ts), so the API and the wire bound them alike.
 import { z } from 'zod';
 import { MAX_INTERVAL_SEC, MAX_TIMEOUT_MS, MIN_INTERVAL_SEC, ProbeId, ProbeTarget } from '../../agent/probes/spec.js';
-import { Outage } from './availability-schemas.js';
+import { Outage, UptimePeriod } from './availability-schemas.js';
 import { Labels, NodeId } from './schemas.js';
 
 export { ProbeId, ProbeTarget };
@@ -155,15 +155,25 @@ export const ProbeUptimeQuery = z.object({
     .transform((s) => (s ? s.split(',').filter(Boolean) : null))
     .pipe(z.array(ProbeId).max(500).nullable()),
   days: z.coerce.number().int().min(1).max(90).default(30),
+  /** Instead of `days`: 24 hourly bars (`24h`), or 30 / 90 local days, with the period's figures. */
+  period: UptimePeriod.optional(),
 });
 const DayRange = z.object({ day: z.string(), from: z.number(), to: z.number() });
 export const ProbeUptime = z.object({
   timeZone: z.string(),
+  /** What each bar is: a local day, or an hour (`period=24h`). */
+  unit: z.enum(['day', 'hour']),
   probes: z.array(
     z.object({
       probeId: ProbeId,
       /** Up share of everything observed in the days; null when it never reported in them. */
       ratio: z.number().min(0).max(1).nullable(),
+      /** Down time observed in the bars, ms. */
+      downtimeMs: z.number().min(0),
+      /** Distinct outages that touched the bars (one across midnight counts once). */
+      outageCount: z.number().int().min(0),
+      /** The newest 50 of them, oldest first. */
+      outages: z.array(Outage),
       days: z.array(
         DayRange.extend({
           ratio: z.number().min(0).max(1).nullable(),

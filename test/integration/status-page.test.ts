@@ -181,6 +181,11 @@ describe('status page on the admin server', () => {
     expect(checkout.uptime.h24).toBeLessThanOrEqual(Math.floor((1 - 30 / (24 * 60)) * 1000));
     expect(checkout.uptime.d90).toBeLessThan(1000);
     expect(checkout.days.filter((d: { permille: number | null }) => d.permille !== null)).toHaveLength(21);
+    // The API answers the same probe's 24 h with its outage (the admin UI's read).
+    const probe24 = await m.client.probeUptime({ ids: probeId, period: '24h' });
+    expect(probe24.unit).toBe('hour');
+    expect(probe24.probes[0]).toMatchObject({ probeId, downtimeMs: 30 * 60_000, outageCount: 1 });
+    expect(probe24.probes[0]?.outages[0]?.reason).toContain('HTTP 500');
     const badges = [
       await get(`${m.base}/status/badge.svg`),
       await get(`${m.base}/status/badge/public-api.svg`),

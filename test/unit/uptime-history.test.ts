@@ -7,6 +7,7 @@ import { DayCalendar } from '../../main/core/metrics/calendar.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
 import { DayFold, hourRanges, MAX_PERIOD_OUTAGES, periodRanges } from '../../main/core/nodes/uptime-days.js';
 import { uptimeHandlers } from '../../main/core/nodes/uptime-handlers.js';
+import { readProbeUptimeWindows } from '../../main/core/probes/uptime.js';
 import type { Store } from '../../main/core/store/store.js';
 import { storeTargets } from '../helpers/databases.js';
 
@@ -139,5 +140,37 @@ describe.each(storeTargets())('uptime history on $name', (target) => {
     expect(fleet24.nodes.find((n) => n.nodeId === web.id)?.ratio).toBe(h24.ratio);
     // Without a period, `days` still picks the bars (the fleet view's default answer).
     expect((await handlers.fleetUptime({ days: 7 }, desktopCaller)).days).toHaveLength(7);
+  });
+
+  it('answers probe verdicts the same way: 24 h and 90 d from one read, exact', async () => {
+    await store.db
+      .insertInto('probes')
+      .values({ id: 'prb_web', name: 'web', enabled: 1, spec: '{}', created_at: NOW - 100 * DAY, updated_at: NOW })
+      .execute();
+    // First verdict 50 days ago; down 2 h 30 days ago; down 15 min 5 h ago; down since 10 min ago.
+    const verdicts = [
+      { state: 'up', at: NOW - 50 * DAY },
+      { state: 'down', at: NOW - 30 * DAY },
+      { state: 'up', at: NOW - 30 * DAY + 2 * HOUR },
+      { state: 'down', at: NOW - 5 * HOUR },
+      { state: 'up', at: NOW - 5 * HOUR + 15 * MIN },
+      { state: 'down', at: NOW - 10 * MIN },
+    ] as const;
+    await store.db
+      .insertInto('probe_events')
+      .values(verdicts.map((v) => ({ probe_id: 'prb_web', state: v.state, at: v.at, reason: 'quorum' })))
+      .execute();
+    const windows = [periodRanges('24h', NOW, utc), periodRanges('90d', NOW, utc)];
+    const [h24, d90] = (await readProbeUptimeWindows(store.db, ['prb_web'], windows, NOW)).get('prb_web') ?? [];
+    const observed24 = 23 * HOUR + 30 * MIN;
+    expect(h24?.downtimeMs).toBe(25 * MIN);
+    expect(h24?.ratio).toBe((observed24 - 25 * MIN) / observed24);
+    expect(h24?.outageCount).toBe(2);
+    expect(h24?.state).toBe('offline');
+    // Observed from the first verdict (50 days ago), not the 90 days.
+    expect(d90?.downtimeMs).toBe(2 * HOUR + 25 * MIN);
+    expect(d90?.ratio).toBe((50 * DAY - (d90?.downtimeMs ?? 0)) / (50 * DAY));
+    expect(d90?.outageCount).toBe(3);
+    expect(d90?.days.filter((d) => d.ratio === null)).toHaveLength(39);
   });
 });

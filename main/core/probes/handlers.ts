@@ -3,7 +3,6 @@
 import type { Handlers } from '../../contract/contract.js';
 import { FleetError } from '../../contract/errors.js';
 import type { ProbeService } from './service.js';
-import { overallRatio } from './uptime.js';
 
 type ProbeHandlers = Pick<
   Handlers,
@@ -39,11 +38,19 @@ export function probeHandlers(probes: ProbeService): ProbeHandlers {
       await probes.definitions.get(id);
       return { id, resolution, points: await probes.rollups.series(id, resolution, from, to, vantage) };
     },
-    probeUptime: async ({ ids, days }) => {
-      const result = await probes.uptimeDays(ids, days);
+    probeUptime: async ({ ids, days, period }) => {
+      const { unit, probes: result } = await probes.uptime(ids, period, days);
       return {
         timeZone: probes.timeZone,
-        probes: [...result].map(([probeId, d]) => ({ probeId, ratio: overallRatio(d), days: d })),
+        unit,
+        probes: [...result].map(([probeId, r]) => ({
+          probeId,
+          ratio: r.ratio,
+          downtimeMs: r.downtimeMs,
+          outageCount: r.outageCount,
+          outages: r.outages,
+          days: r.days,
+        })),
       };
     },
   };

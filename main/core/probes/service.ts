@@ -12,12 +12,12 @@ import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { DayCalendar } from '../metrics/calendar.js';
 import { DEFAULT_METRICS_RETENTION } from '../metrics/metrics-retention.js';
-import type { DayUptime } from '../nodes/uptime-days.js';
+import { type DayUptime, periodRanges, type UptimeFoldResult, type UptimePeriod } from '../nodes/uptime-days.js';
 import type { Db } from '../store/schema.js';
 import { type ProbeDefinition, ProbeDefinitions } from './definitions.js';
 import { evaluateQuorum, isFresh, type Latest, type QuorumState } from './quorum.js';
 import { ProbeRollups } from './rollups.js';
-import { probeDays, readProbeUptime } from './uptime.js';
+import { probeDays, readProbeUptime, readProbeUptimeWindows } from './uptime.js';
 
 export interface ProbeOptions {
   flushMs: number;
@@ -386,6 +386,23 @@ export class ProbeService {
 
   get timeZone(): string {
     return this.deps.calendar.timeZone;
+  }
+
+  /**
+   * Uptime of probes (null: all) over a period (24 hourly bars, 30 or 90 local days) or the last `days`
+   * days: the bars and the period's ratio, downtime and distinct outages.
+   */
+  async uptime(
+    probeIds: string[] | null,
+    period: UptimePeriod | undefined,
+    days: number,
+  ): Promise<{ unit: 'day' | 'hour'; probes: Map<string, UptimeFoldResult> }> {
+    const now = this.now();
+    const ranges = period ? periodRanges(period, now, this.deps.calendar) : probeDays(now, days, this.deps.calendar);
+    const read = await readProbeUptimeWindows(this.deps.db, probeIds, [ranges], now);
+    const probes = new Map<string, UptimeFoldResult>();
+    for (const [id, [r]] of read) if (r) probes.set(id, r);
+    return { unit: period === '24h' ? 'hour' : 'day', probes };
   }
 
   /** Daily uptime of probes (null: all) over the last `days` days of the billing calendar. */
