@@ -239,6 +239,26 @@ export const accessRules: AccessRules = {
   // Who did what on the whole fleet: an unscoped administrator's (so is GET /api/audit/export).
   listAuditEntries: adminFleet,
   auditStatus: adminFleet,
+  // One's own account (core/people/): any signed-in caller; the handlers refuse callers without one.
+  myAccount: { need: 'signed-in', scope: none },
+  listMySessions: { need: 'signed-in', scope: none },
+  revokeMySession: { need: 'signed-in', scope: none },
+  signOutEverywhere: { need: 'signed-in', scope: none },
+  changeMyPassword: { need: 'signed-in', scope: none },
+  startTotpEnrollment: { need: 'signed-in', scope: none },
+  confirmTotpEnrollment: { need: 'signed-in', scope: none },
+  disableMyTotp: { need: 'signed-in', scope: none },
+  // Managing people is fleet administration.
+  listUsers: adminFleet,
+  createUser: adminFleet,
+  updateUser: adminFleet,
+  resetUserPassword: adminFleet,
+  resetUserTotp: adminFleet,
+  listUserSessions: adminFleet,
+  revokeUserSessions: adminFleet,
+  revokeSession: adminFleet,
+  getOidcSettings: adminFleet,
+  saveOidcSettings: adminFleet,
 };
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, administrator: 3 };

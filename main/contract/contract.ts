@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { FileEntry, ProcessList } from '../../agent/protocol.js';
 import { accessOperations } from './access-operations.js';
+import { accountOperations } from './account-operations.js';
 import {
   AlertHistoryEntry,
   AlertHistoryQuery,
@@ -847,6 +848,7 @@ export const contract = {
   ...probeOperations,
   ...statusPageOperations,
   ...auditOperations,
+  ...accountOperations,
 } as const;
 
 /**

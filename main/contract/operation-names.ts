@@ -110,6 +110,25 @@ export const operationNames = [
   'updateStatusPage',
   'listAuditEntries',
   'auditStatus',
+  // accounts (account-operations.ts)
+  'myAccount',
+  'listMySessions',
+  'revokeMySession',
+  'signOutEverywhere',
+  'changeMyPassword',
+  'startTotpEnrollment',
+  'confirmTotpEnrollment',
+  'disableMyTotp',
+  'listUsers',
+  'createUser',
+  'updateUser',
+  'resetUserPassword',
+  'resetUserTotp',
+  'listUserSessions',
+  'revokeUserSessions',
+  'revokeSession',
+  'getOidcSettings',
+  'saveOidcSettings',
 ] as const;
 
 export const IPC_INVOKE_CHANNEL = 'fleetdeck:invoke';

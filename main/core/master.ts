@@ -62,6 +62,8 @@ import { notifyHandlers } from './notify/handlers.js';
 import { notifySeries } from './notify/notify-series.js';
 import { DEFAULT_NOTIFY, type NotifyOptions, NotifyService } from './notify/notify-service.js';
 import { enqueueTransitions } from './notify/outbox.js';
+import { Accounts, type AccountsOptions } from './people/accounts.js';
+import { accountHandlers } from './people/handlers.js';
 import { probeHandlers } from './probes/handlers.js';
 import { type ProbeOptions, ProbeService } from './probes/service.js';
 import { processHandlers } from './processes/handlers.js';
@@ -74,7 +76,12 @@ import { queueHandlers } from './queue/handlers.js';
 import { CommandQueue, type QueueOptions } from './queue/queue.js';
 import { RetentionJob } from './queue/retention.js';
 import { ClusterKey } from './secrets/cluster-key.js';
-import { NOTIFY_CHANNEL_CONTEXT, TLS_KEY_CONTEXT } from './secrets/sealed-values.js';
+import {
+  NOTIFY_CHANNEL_CONTEXT,
+  OIDC_SECRET_CONTEXT,
+  TLS_KEY_CONTEXT,
+  TOTP_SECRET_CONTEXT,
+} from './secrets/sealed-values.js';
 import type { SecretBox } from './secrets/secret-box.js';
 import { StatusPageService } from './status-page/service.js';
 import { openStore, type Store } from './store/store.js';
@@ -150,6 +157,8 @@ export interface MasterOptions {
   statusPage?: { refreshMs?: number; listen?: string | null };
   /** Audit log entries older than this are pruned by the leader (default 400 days). */
   auditRetentionDays?: number;
+  /** Accounts: password hashing cost, sign-in throttle, session timeouts (core/people/). */
+  accounts?: Pick<AccountsOptions, 'hashCost' | 'throttle' | 'sessions' | 'delay'>;
   log: Logger;
 }
 
@@ -198,6 +207,8 @@ interface MasterParts {
   /** The gateway's certificates in the store and their rotation (null without TLS). */
   certificates: GatewayCertificates | null;
   admin: AdminCredential;
+  /** People: accounts, roles, sessions, second factors (core/people/). */
+  accounts: Accounts;
   gatewayPort: number;
   /** One-line installs: codes, and the agent files the gateway serves. */
   enrollment: EnrollmentCodes;
@@ -472,6 +483,7 @@ export class Master {
     });
     const ssh = await Master.sshState(options, store, instanceId, port, cluster);
     closers.add('the cluster key watch', () => ssh.clusterKey.stop());
+    const accounts = Master.accounts(options, store, ssh.clusterKey, cluster);
     if (tls) {
       const box = ssh.clusterKey.secretBox(TLS_KEY_CONTEXT);
       certificates = new GatewayCertificates(
@@ -573,6 +585,7 @@ export class Master {
       tls,
       certificates,
       admin,
+      accounts,
       gatewayPort: port,
       enrollment,
       artifacts,
@@ -581,6 +594,34 @@ export class Master {
       statusPage,
     };
     return new Master(options, parts);
+  }
+
+  /** Accounts, their TOTP secrets sealed with the cluster key; the leader deletes expired sessions hourly. */
+  private static accounts(options: MasterOptions, store: Store, clusterKey: ClusterKey, cluster: Cluster): Accounts {
+    const totpBox = clusterKey.secretBox(TOTP_SECRET_CONTEXT);
+    const oidcBox = clusterKey.secretBox(OIDC_SECRET_CONTEXT);
+    const accounts = new Accounts({
+      db: store.db,
+      log: options.log,
+      totpBox: () => (clusterKey.ready ? totpBox : null),
+      oidcBox: () => (clusterKey.ready ? oidcBox : null),
+      ...options.accounts,
+    });
+    let timer: NodeJS.Timeout | null = null;
+    cluster.addSingleton({
+      name: 'session pruning',
+      start: () => {
+        timer = setInterval(() => {
+          accounts.sessions.prune().catch((err) => options.log.warn({ err }, 'could not prune expired sessions'));
+        }, 3_600_000);
+        timer.unref();
+      },
+      stop: () => {
+        if (timer) clearInterval(timer);
+        timer = null;
+      },
+    });
+    return accounts;
   }
 
   /**
@@ -774,6 +815,7 @@ export class Master {
       getStatusPage: (_input, caller) => this.statusPage.view(caller),
       updateStatusPage: (input, caller) => this.statusPage.update(input, caller),
       ...auditHandlers(this.audit),
+      ...accountHandlers(this.accounts),
     };
   }
 

@@ -17,6 +17,7 @@ import { AdminServer } from './http.js';
 import { StatusServer } from './status-routes.js';
 import { addStoreCommands } from './store-commands.js';
 import { addTlsCommands } from './tls-command.js';
+import { addUserCommands } from './user-commands.js';
 
 function rendererDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -56,6 +57,8 @@ interface MasterFlags extends StoreFlags {
   statusListen?: string;
   statusRefreshSec: string;
   auditRetentionDays: string;
+  sessionIdleMin: string;
+  sessionMaxHours: string;
   logLevel?: string;
 }
 
@@ -195,6 +198,12 @@ async function runMaster(flags: MasterFlags): Promise<void> {
       refreshMs: intFlag('--status-refresh-sec', flags.statusRefreshSec, 5, 3600) * 1000,
       listen: flags.statusListen ?? null,
     },
+    accounts: {
+      sessions: {
+        idleMs: intFlag('--session-idle-min', flags.sessionIdleMin, 1, 7 * 24 * 60) * 60_000,
+        absoluteMs: intFlag('--session-max-hours', flags.sessionMaxHours, 1, 24 * 90) * 3_600_000,
+      },
+    },
     role: roleFlag(flags.role),
     log,
   });
@@ -203,6 +212,7 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     master,
     log,
     staticDir: rendererDir(),
+    secureCookies: flags.publicUrl?.startsWith('https://') ?? false,
   });
   const adminAddress = await admin.start().catch(async (error) => {
     await master.stop();
@@ -220,19 +230,27 @@ async function runMaster(flags: MasterFlags): Promise<void> {
     throw error;
   });
   master.cluster.instances.setAdminUrl(adminUrl);
-  const login = master.admin.file
-    ? `paste the admin token from ${master.admin.file} (e.g. cat it)`
-    : 'use the token in FLEETDECK_ADMIN_TOKEN';
+  const setupToken = await master.accounts.issueSetupToken();
+  const publicUi = (flags.publicUrl ?? adminUrl).replace(/\/?$/, '/');
+  const login = setupToken
+    ? `no account yet: open ${publicUi}?setup=${setupToken} (one use, 24 h) to create the first administrator`
+    : 'with your account (or the admin token, for scripts and the upgrade)';
+  const token = master.admin.file
+    ? `in ${master.admin.file} (Authorization: Bearer …)`
+    : 'FLEETDECK_ADMIN_TOKEN (Authorization: Bearer …)';
   process.stderr.write(
     `\nFleetDeck master ${VERSION} is running.\n` +
       `  Admin UI and API: ${adminUrl}\n` +
-      `  Log in:           ${login}\n` +
+      `  Sign in:          ${login}\n` +
+      `  Admin token:      ${token}\n` +
       `  Agent gateway:    ${master.agentUrl}${master.tls ? `  (pin ${master.pins.join(', ')})` : '  (plain ws://, unencrypted)'}\n` +
       (statusAddress
         ? `  Status page:      http://${statusAddress.host}:${statusAddress.port}/ (when enabled)\n`
         : '') +
       `  Data:             ${flags.dataDir}\n\n`,
   );
+  if (setupToken)
+    log.info({ setupUrl: `${publicUi}?setup=<printed on stderr>` }, 'no account yet: first-run setup link printed');
   log.info(
     {
       adminUrl,
@@ -370,6 +388,8 @@ export function buildCli(): Command {
     )
     .option('--status-refresh-sec <n>', 'rebuild the public status page from the database this often (5-3600)', '30')
     .option('--audit-retention-days <n>', 'keep audit log entries this many days (the chain stays verifiable)', '400')
+    .option('--session-idle-min <n>', 'a browser session ends after this many minutes without a request', '60')
+    .option('--session-max-hours <n>', 'a browser session ends this many hours after signing in, active or not', '12')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env FLEETDECK_LOG_LEVEL)')
     .action(async (flags: MasterFlags) => {
       await runMaster(flags);
@@ -392,6 +412,10 @@ export function buildCli(): Command {
   });
   addStoreCommands(program);
   addTlsCommands(program);
+  addUserCommands(program, storeOptions, (flags) => {
+    const f = flags as StoreFlags;
+    return openStore(f.db ?? join(f.dataDir, 'fleetdeck.db'), { password: databasePassword(f) });
+  });
   return program;
 }
 

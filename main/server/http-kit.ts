@@ -75,7 +75,7 @@ export const isStreamRoute = (route: Route) => streamRouteNames.has(route.name);
 export const isPublicStreamRoute = (route: Route) => route.name === 'downloadByTicket';
 
 /** The `Authorization: Bearer …` credential, if any. */
-function bearerOf(req: IncomingMessage): string | undefined {
+export function bearerOf(req: IncomingMessage): string | undefined {
   return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
 }
 
@@ -95,12 +95,15 @@ export class RequestFailures {
 
   constructor(private readonly log: Logger) {}
 
-  /** The bearer token must pass `verify`; a failure counts against the address (429 past the limit). */
+  /**
+   * The bearer token must pass `verify`. A right token is accepted whatever its address did before
+   * (32 wrong tokens from an address once locked the right one out for a minute); a wrong one counts
+   * against the address, and past the limit the address gets 429 for wrong tokens.
+   */
   requireBearer(req: IncomingMessage, verify: (token: string) => boolean): Caller {
-    const address = this.admitAddress(req);
     const token = bearerOf(req);
-    if (token && verify(token)) return adminTokenCaller(address, userAgentOf(req));
-    throw this.refuse(address);
+    if (token && verify(token)) return adminTokenCaller(req.socket.remoteAddress ?? 'unknown', userAgentOf(req));
+    throw this.bearerFailed(req);
   }
 
   /** The bearer token must resolve to a caller (admin token, API token); failures count as above. */
@@ -108,22 +111,18 @@ export class RequestFailures {
     req: IncomingMessage,
     resolve: (token: string, address: string) => Promise<Caller | null>,
   ): Promise<Caller> {
-    const address = this.admitAddress(req);
     const token = bearerOf(req);
-    const caller = token ? await resolve(token, address) : null;
+    const caller = token ? await resolve(token, req.socket.remoteAddress ?? 'unknown') : null;
     if (caller) return caller;
-    throw this.refuse(address);
+    throw this.bearerFailed(req);
   }
 
-  private admitAddress(req: IncomingMessage): string {
+  /** A bearer token nobody accepted: counted against its address; 429 past the limit, else 401. */
+  bearerFailed(req: IncomingMessage): FleetError {
     const address = req.socket.remoteAddress ?? 'unknown';
     if (this.limiter.isBlocked(address)) {
-      throw new FleetError('rate_limited', 'Too many failed logins from this address; wait a minute.');
+      return new FleetError('rate_limited', 'Too many failed logins from this address; wait a minute.');
     }
-    return address;
-  }
-
-  private refuse(address: string): FleetError {
     this.limiter.recordFailure(address);
     return new FleetError(
       'unauthorized',

@@ -1,17 +1,19 @@
 // The headless admin server: REST routes derived from the contract, the live event stream,
-// the OpenAPI document and the renderer's static files, all behind the admin credential.
+// the OpenAPI document and the renderer's static files, all behind a credential (auth.ts: the admin
+// token or a signed-in browser's session cookie), and the sign-in routes (auth-routes.ts).
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { adminTokenCaller, anonymousCaller, type Caller } from '../contract/caller.js';
+import { anonymousCaller, type Caller } from '../contract/caller.js';
 import { contract, type Handlers, streams } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
 import { FleetError } from '../contract/errors.js';
 import { openApiDocument } from '../contract/openapi.js';
 import { compileRoutes, type Route } from '../contract/routes.js';
-import { ApiTokens } from '../core/access/api-tokens.js';
 import type { Logger } from '../core/log.js';
 import type { Master } from '../core/master.js';
 import { serveAuditExport } from './audit-export.js';
+import { RequestAuth } from './auth.js';
+import { AuthRoutes } from './auth-routes.js';
 import { EventStreams } from './event-stream.js';
 import {
   closeServer,
@@ -40,9 +42,11 @@ export interface AdminServerOptions {
   log: Logger;
   /** Directory with the built renderer (index.html); null serves a hint instead. */
   staticDir: string | null;
+  /** Session cookies carry Secure (the UI is reached over https, e.g. behind a TLS proxy). */
+  secureCookies?: boolean;
 }
 
-async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   const deadline = setTimeout(
@@ -84,11 +88,16 @@ export class AdminServer {
   private readonly terminals: TerminalSockets;
   /** The public status page at its path (no credential; 404 while it is off). */
   private readonly status: StatusRoutes;
+  /** Who a request is from (the one resolver), and the routes that sign in and out. */
+  private readonly auth: RequestAuth;
+  private readonly authRoutes: AuthRoutes;
 
   constructor(private readonly options: AdminServerOptions) {
     this.handlers = options.master.handlers();
     this.events = new EventStreams(options.master.bus);
     this.failures = new RequestFailures(options.log);
+    this.auth = new RequestAuth(options.master, this.failures, options.secureCookies ?? false);
+    this.authRoutes = new AuthRoutes(options.master, this.auth, readJsonBody);
     this.terminals = new TerminalSockets(options.master.terminals, options.log);
     this.status = new StatusRoutes(options.master.statusPage);
   }
@@ -107,17 +116,13 @@ export class AdminServer {
     await closeServer(this.server);
   }
 
+  /** Who the request is from; refuses it (401, 403 for CSRF, 429) when it proves nobody. */
   /**
-   * Who the request is from: the admin token, or a person's API token (`fdk_…`, core/access/api-tokens.ts);
-   * refuses it (401, 429) when it proves nobody.
+   * Who the request is from (auth.ts: the admin token, an API token, or a browser's session cookie);
+   * refuses it (401, 403 for CSRF, 429) when it proves nobody.
    */
   private requireAuth(req: IncomingMessage): Promise<Caller> {
-    const { admin, access } = this.options.master;
-    return this.failures.requireCaller(req, async (token, address) => {
-      // The admin token first: one generated in the data dir is `fdk_…` too, shaped like an API token.
-      if (admin.verify(token)) return adminTokenCaller(address, userAgentOf(req));
-      return ApiTokens.looksLikeToken(token) ? access.tokens.resolve(token, address, userAgentOf(req)) : null;
-    });
+    return this.auth.resolve(req);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -145,6 +150,7 @@ export class AdminServer {
       );
       return serveAuditExport(this.options.master.audit.db, url, req, res);
     }
+    if (url.pathname.startsWith('/api/auth') && (await this.authRoutes.handle(url.pathname, req, res))) return;
     if (url.pathname === '/api/events' && method === 'GET') {
       const caller = await this.requireAuth(req);
       return this.events.open(req, res, securityHeaders, this.options.master.access.events(caller));

@@ -113,9 +113,13 @@ describe('malformed requests', () => {
     const address = fresh();
     for (let i = 0; i < 30; i++) await raw(port, address, `GET /api/nodes/${MALFORMED} HTTP/1.1`);
     const authorized = [`authorization: Bearer ${ADMIN_TOKEN}`];
-    const blocked = await raw(port, address, 'GET /api/nodes HTTP/1.1', authorized);
+    const blocked = await raw(port, address, 'GET /api/nodes HTTP/1.1', [
+      'authorization: Bearer wrong-token-0123456789',
+    ]);
     expect(blocked.status).toBe(429);
     expect(errorOf(blocked).code).toBe('rate_limited');
+    // The right token is never locked out, whatever its address did before.
+    expect((await raw(port, address, 'GET /api/nodes HTTP/1.1', authorized)).status).toBe(200);
     // Another address is not affected.
     expect((await raw(port, fresh(), 'GET /api/nodes HTTP/1.1', authorized)).status).toBe(200);
   });

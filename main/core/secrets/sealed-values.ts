@@ -4,7 +4,7 @@
 import type { Db } from '../store/schema.js';
 
 export interface SealedValue {
-  table: 'ssh_credentials' | 'ssh_tunnels' | 'notify_channels' | 'tls_certificates';
+  table: 'ssh_credentials' | 'ssh_tunnels' | 'notify_channels' | 'tls_certificates' | 'users' | 'oidc_settings';
   id: string;
   sealed: string;
 }
@@ -15,11 +15,17 @@ export const tunnelContext = (nodeId: string) => `ssh-tunnel:${nodeId}`;
 export const NOTIFY_CHANNEL_CONTEXT = 'notify-channel';
 /** The gateway's private keys (gateway/certificates.ts), likewise. */
 export const TLS_KEY_CONTEXT = 'gateway-tls-key';
+/** Accounts' TOTP secrets (core/people/; the plaintext names its account, so a copied one does not open). */
+export const TOTP_SECRET_CONTEXT = 'totp-secret';
+/** The OpenID Connect client secret (core/people/oidc.ts). */
+export const OIDC_SECRET_CONTEXT = 'oidc-client-secret';
 
 export function contextOf(value: SealedValue): string {
   if (value.table === 'ssh_credentials') return credentialContext(value.id);
   if (value.table === 'ssh_tunnels') return tunnelContext(value.id);
   if (value.table === 'tls_certificates') return TLS_KEY_CONTEXT;
+  if (value.table === 'users') return TOTP_SECRET_CONTEXT;
+  if (value.table === 'oidc_settings') return OIDC_SECRET_CONTEXT;
   return NOTIFY_CHANNEL_CONTEXT;
 }
 
@@ -37,7 +43,20 @@ export async function readSealedValues(db: Db, notUnder?: string): Promise<Seale
     .select(['fingerprint', 'key_sealed'])
     .where('key_sealed', 'is not', null);
   if (prefix) gatewayKeys = gatewayKeys.where('key_sealed', 'not like', prefix);
+  let totp = db.selectFrom('users').select(['id', 'totp_sealed']).where('totp_sealed', 'is not', null);
+  if (prefix) totp = totp.where('totp_sealed', 'not like', prefix);
+  let oidc = db
+    .selectFrom('oidc_settings')
+    .select(['id', 'client_secret_sealed'])
+    .where('client_secret_sealed', 'is not', null);
+  if (prefix) oidc = oidc.where('client_secret_sealed', 'not like', prefix);
   return [
+    ...(await totp.execute()).map((r) => ({ table: 'users' as const, id: r.id, sealed: r.totp_sealed as string })),
+    ...(await oidc.execute()).map((r) => ({
+      table: 'oidc_settings' as const,
+      id: r.id,
+      sealed: r.client_secret_sealed as string,
+    })),
     ...(await gatewayKeys.execute()).map((r) => ({
       table: 'tls_certificates' as const,
       id: r.fingerprint,
@@ -68,6 +87,20 @@ export async function replaceSealedValue(db: Db, value: SealedValue, sealed: str
       .set({ key_sealed: sealed })
       .where('fingerprint', '=', value.id)
       .where('key_sealed', '=', value.sealed)
+      .execute();
+  } else if (value.table === 'users') {
+    await db
+      .updateTable('users')
+      .set({ totp_sealed: sealed })
+      .where('id', '=', value.id)
+      .where('totp_sealed', '=', value.sealed)
+      .execute();
+  } else if (value.table === 'oidc_settings') {
+    await db
+      .updateTable('oidc_settings')
+      .set({ client_secret_sealed: sealed })
+      .where('id', '=', value.id)
+      .where('client_secret_sealed', '=', value.sealed)
       .execute();
   } else if (value.table === 'notify_channels') {
     await db
