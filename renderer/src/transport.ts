@@ -148,11 +148,22 @@ function contentUrl(base: string, nodeId: string, path: string, extra: Record<st
   return `${base}/api/nodes/${encodeURIComponent(nodeId)}/files/content?${query}`;
 }
 
-export function httpTransport(token: string, base = ''): Transport {
-  const headers = { authorization: `Bearer ${token}` };
+/** The CSRF cookie the master set at sign-in, echoed on every request of a browser session. */
+function csrfHeader(): Record<string, string> {
+  const match = /(?:^|;\s*)fleetdeck_csrf=([^;]+)/.exec(document.cookie);
+  return match ? { 'x-fleetdeck-csrf': decodeURIComponent(match[1] as string) } : {};
+}
+
+/**
+ * HTTP to a headless master: with a bearer token (the admin token, an API token, the desktop's loopback
+ * token), or — `token` null — the browser's session cookie, each change carrying the CSRF header.
+ */
+export function httpTransport(token: string | null, base = ''): Transport {
+  const bearer: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
+  const headers = () => (token === null ? csrfHeader() : bearer);
   const closed = new AbortController();
   // Opened on the first handler, so a transport made only to check a token never streams.
-  const hub: EventHub = new EventHub(() => runEventStream(`${base}/api/events`, headers, hub, closed.signal));
+  const hub: EventHub = new EventHub(() => runEventStream(`${base}/api/events`, bearer, hub, closed.signal));
   const transport: Transport = {
     kind: 'http',
     socketUrl: async (path) => socketUrlOf(path, base || location.href),
@@ -170,7 +181,7 @@ export function httpTransport(token: string, base = ''): Transport {
           ).toString();
       const response = await fetch(`${base}${path}${query ? `?${query}` : ''}`, {
         method: op.method,
-        headers: hasBody ? { ...headers, 'content-type': 'application/json' } : headers,
+        headers: hasBody ? { ...headers(), 'content-type': 'application/json' } : headers(),
         body: hasBody ? JSON.stringify(values) : undefined,
       });
       const body = await response.json().catch(() => ({}));
@@ -217,7 +228,7 @@ export function httpTransport(token: string, base = ''): Transport {
       return new Promise((resolve, reject) => {
         const xhr = new XMLHttpRequest();
         xhr.open('PUT', contentUrl(base, nodeId, path, query));
-        xhr.setRequestHeader('authorization', headers.authorization);
+        for (const [name, value] of Object.entries(headers())) xhr.setRequestHeader(name, value);
         xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
         xhr.onload = () => {
           if (xhr.status >= 200 && xhr.status < 300) return resolve(JSON.parse(xhr.responseText) as UploadResult);

@@ -9,6 +9,7 @@ import { userMessage } from '../errors';
 import { ago } from '../format';
 import { ScrollTable } from '../shell/ScrollTable';
 import { ApiTokens } from './ApiTokens';
+import { MyAccount, People } from './Accounts';
 import { Appearance } from './Appearance';
 import { StatusPageSettings } from './StatusPageSettings';
 
@@ -59,6 +60,8 @@ export function Settings({ client }: { client: Client }) {
         {t('common:nav.settings')}
       </Title>
       <Appearance />
+      <MyAccount client={client} />
+      <People client={client} />
       <ApiTokens client={client} />
       <Title order={2} size="h3">
         {t('master.title')}

@@ -8,10 +8,10 @@ import type { Client } from '../../../main/contract/contract';
 import { AccessProvider, useAccess } from '../access';
 import { DesktopAlerts } from '../alerts/DesktopAlerts';
 import { ConnectionBanner } from '../connection';
-import { Login } from '../Login';
-import { initialTransport, logOut } from '../session';
+import { SignIn } from '../SignIn';
+import { type AuthState, authState, initialTransport, logOut } from '../session';
 import { useEventSync } from '../sync';
-import { clientOf, type Transport } from '../transport';
+import { clientOf, httpTransport, type Transport } from '../transport';
 import { Header } from './Header';
 import { navigate, type Screen, updatePlace, usePlace } from './navigation';
 import { CommandPalette, type PaletteAction, Shortcut, usePaletteActions } from './palette';
@@ -33,15 +33,44 @@ const Audit = lazy(() => import('../audit/Audit').then((m) => ({ default: m.Audi
 const Settings = lazy(() => import('../settings/Settings').then((m) => ({ default: m.Settings })));
 
 export function App() {
+  const { t } = useTranslation();
   const [transport, setTransport] = useState<Transport | null>(initialTransport);
+  // What the sign-in page needs (first run, single sign-on); `undefined` while asked, null if the
+  // master does not answer it (then the admin-token form).
+  const [auth, setAuth] = useState<AuthState | null | undefined>(undefined);
+  useEffect(() => {
+    if (transport) return;
+    let live = true;
+    setAuth(undefined);
+    authState()
+      .then((state) => {
+        if (!live) return;
+        setAuth(state);
+        // A browser that is still signed in (its session cookie) goes straight in.
+        if (state.signedIn) setTransport(httpTransport(null));
+      })
+      .catch(() => live && setAuth(null));
+    return () => {
+      live = false;
+    };
+  }, [transport]);
   const endSession = useCallback(() => {
-    logOut();
-    setTransport((current) => {
-      current?.close();
-      return null;
+    // Signed out first, so the sign-in page's question (signed in?) gets the new answer.
+    void logOut(transport).finally(() => {
+      transport?.close();
+      setTransport(null);
     });
-  }, []);
-  if (!transport) return <Login onLoggedIn={setTransport} />;
+  }, [transport]);
+  if (!transport) {
+    if (auth === undefined) {
+      return (
+        <Center component="main" mih="100vh">
+          <Loader aria-label={t('loading')} />
+        </Center>
+      );
+    }
+    return <SignIn state={auth} onSignedIn={setTransport} />;
+  }
   return <Shell transport={transport} onLogOut={endSession} />;
 }
 
