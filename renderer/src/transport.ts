@@ -195,7 +195,7 @@ export function httpTransport(token: string | null, base = ''): Transport {
     subscribe: (listener) => hub.onAny(listener),
     close: () => closed.abort(),
     async fetchText(path) {
-      const response = await fetch(`${base}${path}`, { headers });
+      const response = await fetch(`${base}${path}`, { headers: headers() });
       if (!response.ok) {
         const error = ((await response.json().catch(() => ({}))) as { error?: CallError }).error;
         throw new ApiError(error?.code ?? 'internal', error?.message ?? `HTTP ${response.status}`);
