@@ -335,3 +335,38 @@ describe.each(targets.filter((t) => !t.skip))('audit log ($name)', ({ url }) => 
     expect((await served.api.client.auditStatus({})).anchorSeq).toBeGreaterThan(0);
   });
 });
+
+describe.skipIf(!hasMariadb())('audit chain with two masters on one MariaDB', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const f of cleanup.reverse()) await f();
+  });
+
+  it('appends from both at once stay one verifiable line (the head row is locked)', async () => {
+    const db = await freshMariadb();
+    cleanup.push(db.drop);
+    const a = await startServed(db.url, cleanup);
+    const b = await startServed(db.url, cleanup);
+    const { node } = await a.api.client.createNode({ name: 'shared-audit' });
+    // Commands (the queue's group commit) and attempt/outcome pairs (their own transactions), interleaved.
+    await Promise.all(
+      Array.from({ length: 24 }, (_, i) => {
+        const api = (i % 2 ? a : b).api;
+        return i % 3 === 0
+          ? api.client.updateNode({ id: node.id, labels: { round: String(i) } })
+          : api.client.enqueueCommands({ nodeIds: [node.id], exec: { command: `echo ${i}` } });
+      }),
+    );
+    const rows = await a.master.store.db
+      .selectFrom('audit_log')
+      .select(['seq', 'instance_id'])
+      .orderBy('seq')
+      .execute();
+    expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
+    expect(new Set(rows.map((r) => r.instance_id))).toEqual(new Set([a.master.instanceId, b.master.instanceId]));
+    // 2 for the node, 16 commands, 8 updates × (attempt + outcome).
+    expect(rows).toHaveLength(2 + 16 + 16);
+    const verified = await auditVerify(a.dbUrl);
+    expect(verified.out).toMatch(/The audit log verifies: 34 entries/);
+  });
+});
