@@ -121,7 +121,7 @@ export function FleetTable(props: {
                     />
                   )}
                 </td>
-                <td>
+                <td title={[node.os, node.agentVersion].filter(Boolean).join(' · ') || undefined}>
                   <OsIcon node={node} size={16} /> {node.os ?? '—'}{' '}
                   <span className="hint">{node.agentVersion ?? ''}</span>
                 </td>

@@ -83,6 +83,8 @@ function StatusBadgeOf({ node, now }: { node: Node; now: number }) {
       color={node.revoked ? 'gray' : STATUS_COLOUR[node.status]}
       variant={node.status === 'online' && !node.revoked ? 'light' : 'outline'}
       size="sm"
+      // In the case it is written: capitals made "Never connected" too wide for the table's column.
+      tt="none"
       className="status-badge"
       data-status={node.status}
     >
