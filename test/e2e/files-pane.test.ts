@@ -14,20 +14,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible } from '../helpers/axe.js';
-import {
-  createNode,
-  type MasterHandle,
-  type Proc,
-  ROOT,
-  startAgent,
-  startMaster,
-  tempDir,
-  waitForStatus,
-} from '../helpers/processes.js';
-import { hasChromium, launchChromium } from '../helpers/services.js';
+import { type E2eSession, e2eSession } from '../helpers/e2e-session.js';
+import { ROOT, tempDir } from '../helpers/processes.js';
+import { hasChromium } from '../helpers/services.js';
 
 const enabled = hasChromium();
 const SHOTS =
@@ -42,10 +34,7 @@ function sparse(path: string, size: number): string {
 }
 
 describe.skipIf(!enabled)('Files screen in Chromium', () => {
-  let master: MasterHandle;
-  let browser: Browser;
   let page: Page;
-  const procs: Proc[] = [];
   const rootA = tempDir('fleetdeck-pane-a-');
   const rootB = tempDir('fleetdeck-pane-b-');
   const local = tempDir('fleetdeck-pane-local-');
@@ -78,30 +67,31 @@ describe.skipIf(!enabled)('Files screen in Chromium', () => {
     await expectAccessible(page, what);
   };
 
+  let session: E2eSession;
+
   beforeAll(async () => {
-    master = await startMaster();
-    for (const [name, root] of [
-      ['files-a', rootA],
-      ['files-b', rootB],
-    ] as const) {
-      const { node, token } = await createNode(master, name);
-      procs.push(startAgent({ master, token, args: ['--root', root] }));
-      await waitForStatus(master, node.id, 'online');
-    }
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true });
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-    // Counts every Blob URL the page makes: a download must never pass through one.
-    await page.addInitScript(() => {
-      const made: string[] = [];
-      (window as unknown as { blobUrls: string[] }).blobUrls = made;
-      const original = URL.createObjectURL.bind(URL);
-      URL.createObjectURL = (object: Blob | MediaSource) => {
-        const url = original(object);
-        made.push(url);
-        return url;
-      };
+    session = await e2eSession({
+      agents: [
+        { name: 'files-a', args: ['--root', rootA] },
+        { name: 'files-b', args: ['--root', rootB] },
+      ],
+      page: { viewport: { width: 1280, height: 900 }, locale: 'en-US', acceptDownloads: true },
+      loggedIn: false,
+      // Counts every Blob URL the page makes: a download must never pass through one.
+      beforeLogin: async (first) => {
+        await first.addInitScript(() => {
+          const made: string[] = [];
+          (window as unknown as { blobUrls: string[] }).blobUrls = made;
+          const original = URL.createObjectURL.bind(URL);
+          URL.createObjectURL = (object: Blob | MediaSource) => {
+            const url = original(object);
+            made.push(url);
+            return url;
+          };
+        });
+      },
     });
+    ({ page } = session);
     mkdirSync(SHOTS, { recursive: true });
     for (let i = 0; i < 30; i++) writeFileSync(join(rootA, `log-${String(i).padStart(2, '0')}.txt`), `line ${i}\n`);
     for (const name of ['app.conf', 'db.conf', 'web.conf', 'cache.conf', 'mail.conf']) {
@@ -110,10 +100,7 @@ describe.skipIf(!enabled)('Files screen in Chromium', () => {
     mkdirSync(join(rootA, 'site', 'assets'), { recursive: true });
     writeFileSync(join(rootA, 'site', 'index.html'), '<h1>hello</h1>\n');
     sparse(join(rootA, 'site', 'assets', 'video.bin'), 256 * 1024 * 1024);
-    await page.goto(master.adminUrl);
-    await page.getByLabel('Admin token').fill(master.adminToken);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByText('(this master)').waitFor();
+    await session.logIn(page);
     await page.getByLabel('Screens').getByText('Files', { exact: true }).click();
     await page.getByRole('combobox', { name: 'Node' }).click();
     await page.getByRole('option', { name: 'files-a' }).click();
@@ -121,9 +108,7 @@ describe.skipIf(!enabled)('Files screen in Chromium', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-    await master?.proc.stop();
+    await session?.close();
     // Gigabytes of uploads and copies: not left in the temp directory.
     for (const dir of [rootA, rootB, local]) rmSync(dir, { recursive: true, force: true });
   });
