@@ -45,9 +45,17 @@ const seesAll = (caller: Caller) => caller.grants.some((g) => g.role === 'admini
 /** Tokens belong to an account, or (userId null) to the bootstrap credentials (admin token, desktop). */
 const ownedBy = (caller: Caller, row: Pick<ApiTokensTable, 'user_id'>) => row.user_id === caller.userId;
 
+/**
+ * An account's grants now (the accounts feature's role assignments), or null when the account is gone
+ * or disabled: a token never outlives or outgrows its user.
+ */
+export type UserGrants = (userId: string) => Promise<readonly RoleGrant[] | null>;
+
 export class ApiTokens {
   /** When each token's last use was last written (by this instance). */
   private readonly written = new Map<string, number>();
+  /** Set by the accounts feature; without it, a token's own grant is all there is to check. */
+  userGrants: UserGrants | null = null;
 
   constructor(
     private readonly db: Db,
@@ -114,6 +122,12 @@ export class ApiTokens {
       .executeTakeFirst();
     const at = this.now();
     if (!row || row.revoked_at !== null || Number(row.expires_at) <= at) return null;
+    const grant: RoleGrant = { role: row.role, selector: selectorPairs(row.selector) };
+    if (row.user_id !== null && this.userGrants) {
+      // A user who lost the role (or the account) since the token was made loses the token's use too.
+      const current = await this.userGrants(row.user_id);
+      if (!current?.some((mine) => grantWithin(grant, mine))) return null;
+    }
     this.noteUse(row.id, at, address);
     return {
       kind: 'api-token',
@@ -121,7 +135,7 @@ export class ApiTokens {
       name: `token ${row.name} of ${row.owner}`,
       tokenId: row.id,
       sessionId: null,
-      grants: [{ role: row.role, selector: selectorPairs(row.selector) }],
+      grants: [grant],
       address,
       userAgent,
     };
