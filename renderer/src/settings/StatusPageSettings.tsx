@@ -21,8 +21,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, InputOf } from '../../../main/contract/contract';
+import { useAccess } from '../access';
 import { userMessage } from '../errors';
 import { toastSuccess } from '../shell/toasts';
+import { nodesQuery } from '../sync';
 
 type Config = InputOf<'updateStatusPage'>;
 type Item = NonNullable<Config['groups']>[number]['items'][number];
@@ -41,9 +43,21 @@ function itemFor(choice: Choice): Item {
 export function StatusPageSettings({ client }: { client: Client }) {
   const { t } = useTranslation('settings');
   const queryClient = useQueryClient();
-  const view = useQuery({ queryKey: ['statusPage'], queryFn: () => client.getStatusPage({}), retry: false });
-  const nodes = useQuery({ queryKey: ['nodes'], queryFn: () => client.listNodes({}) });
-  const probes = useQuery({ queryKey: ['probes'], queryFn: () => client.listProbes({}), retry: false });
+  // Administrators only (the master refuses the rest): the section is not offered to others.
+  const allowed = useAccess().may('administrator');
+  const view = useQuery({
+    queryKey: ['statusPage'],
+    queryFn: () => client.getStatusPage({}),
+    retry: false,
+    enabled: allowed,
+  });
+  const nodes = useQuery({ ...nodesQuery(client), enabled: allowed });
+  const probes = useQuery({
+    queryKey: ['probes'],
+    queryFn: () => client.listProbes({}),
+    retry: false,
+    enabled: allowed,
+  });
   const [draft, setDraft] = useState<Config | null>(null);
   useEffect(() => {
     if (view.data && draft === null) setDraft(view.data.config);
@@ -57,6 +71,7 @@ export function StatusPageSettings({ client }: { client: Client }) {
     },
   });
 
+  if (!allowed) return null;
   if (view.isError) {
     return (
       <Section>
