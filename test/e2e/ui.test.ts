@@ -1,7 +1,7 @@
 // The UI in a real Chromium (Debian's, driven by playwright-core) against a real headless master
 // with a real agent process.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -209,6 +209,11 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
       await page.getByLabel(/Hosts, one per line/).fill(`${sshd.username}@127.0.0.1:${sshd.port}`);
       await page.getByLabel('Private key (contents)').fill(sshd.userKey.privateKey);
       await page.getByLabel('Install directory').fill(installDir);
+      // Terminals are off unless the admin ticks the box, which says what it allows.
+      const terminal = page.getByRole('checkbox', { name: 'Allow interactive terminals (--terminal)' });
+      expect(await terminal.isChecked()).toBe(false);
+      await page.getByText(/The master can never turn it on later/).waitFor();
+      await terminal.check();
       await page.getByRole('button', { name: 'Install', exact: true }).click();
       await page
         .locator('.bootstrap-progress code', { hasText: sshd.hostKeyFingerprint })
@@ -227,6 +232,15 @@ describe.skipIf(!enabled)('UI in Chromium', () => {
       await page.getByRole('button', { name: 'Trust this key and retry' }).click();
       await page.locator('.bootstrap-progress .badge.succeeded').waitFor({ timeout: 60_000 });
       await page.getByRole('button', { name: '127.0.0.1', exact: true }).waitFor();
+      expect(readFileSync(join(installDir, 'agent.yaml'), 'utf8')).toMatch(/^terminal: true$/m);
+      await expect
+        .poll(
+          async () => (await master.client.listNodes({})).find((n) => n.name === '127.0.0.1')?.capabilities?.terminal,
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBe(true);
       await page.screenshot({ path: join(SHOTS, 'ssh-install.png') });
     } finally {
       try {

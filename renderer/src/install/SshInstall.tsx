@@ -52,6 +52,8 @@ export function SshInstall({ client, transport }: { client: Client; transport: T
   const [passphrase, setPassphrase] = useState('');
   const [installDir, setInstallDir] = useState('');
   const [tunnel, setTunnel] = useState(false);
+  // Off by default, as on the agent: a shell on the host is the widest thing an agent can allow.
+  const [terminal, setTerminal] = useState(false);
   const [confirmed, setConfirmed] = useState<string[]>([]);
   const [jobId, setJobId] = useState<string | null>(null);
   const [formError, setFormError] = useState<string | null>(null);
@@ -85,6 +87,7 @@ export function SshInstall({ client, transport }: { client: Client; transport: T
         confirmHostKeys: trust.length ? trust : undefined,
         installDir: installDir || undefined,
         reverseTunnel: tunnel ? { remotePort: 17443 } : undefined,
+        capabilities: terminal ? { terminal: true } : undefined,
       });
     },
     onSuccess: (created) => setJobId(created.id),
@@ -184,6 +187,12 @@ export function SshInstall({ client, transport }: { client: Client; transport: T
               mb={8}
             />
           </Group>
+          <Checkbox
+            label={t('ssh.terminal')}
+            description={t('ssh.terminalHint')}
+            checked={terminal}
+            onChange={(e) => setTerminal(e.currentTarget.checked)}
+          />
           {(formError ?? start.error) && (
             <Alert role="alert" color="red">
               {formError ?? userMessage(start.error)}
