@@ -8,6 +8,7 @@ import { runMemoryBenchmarks } from './memory.bench.js';
 import { runMetricsBenchmarks } from './metrics.bench.js';
 import { runQueueBenchmarks } from './queue.bench.js';
 import { runStormBenchmarks } from './storm.bench.js';
+import { runTerminalBenchmarks } from './terminal.bench.js';
 import { runUiBenchmarks } from './ui.bench.js';
 
 const suites: Record<string, () => Promise<unknown>> = {
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   memory: () => runMemoryBenchmarks(),
   hostile: runHostileBenchmarks,
   alerts: runAlertBenchmarks,
+  terminal: runTerminalBenchmarks,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
