@@ -8,8 +8,8 @@ import type { Client } from '../../../main/contract/contract';
 import { userMessage } from '../errors';
 import { ago } from '../format';
 import { ScrollTable } from '../shell/ScrollTable';
-import { ApiTokens } from './ApiTokens';
 import { MyAccount, People } from './Accounts';
+import { ApiTokens } from './ApiTokens';
 import { Appearance } from './Appearance';
 import { StatusPageSettings } from './StatusPageSettings';
 
