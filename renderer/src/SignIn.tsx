@@ -1,25 +1,17 @@
 // The browser's way in: sign in with an account (name, password, then the code when the account has
 // two factors), single sign-on when set up, the first-run setup page from the printed link, or the
 // admin token (Login.tsx) for the upgrade and for scripts' people.
-import {
-  Alert,
-  Anchor,
-  Button,
-  Center,
-  Divider,
-  Paper,
-  PasswordInput,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Button, Center, Divider, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { userMessage } from './errors';
-import { Login } from './Login';
+import { Login, TokenForm } from './Login';
 import { type AuthState, completeSetup, signIn } from './session';
 import type { Transport } from './transport';
+import { ApiError } from './transport';
+
+/** The master's own words here: its generic 401/403 texts are about the admin token. */
+const signInMessage = (e: unknown) => (e instanceof ApiError ? e.detail : userMessage(e));
 
 function urlParam(name: string): string | null {
   return new URLSearchParams(window.location.search).get(name);
@@ -36,23 +28,29 @@ function Frame({
   title,
   children,
   onSubmit,
+  onToken,
 }: {
   title: string;
   children: ReactNode;
   onSubmit?: (e: FormEvent) => void;
+  onToken: (t: Transport) => void;
 }) {
   const { t } = useTranslation();
   return (
     <Center component="main" mih="100vh" p="md">
-      <Paper component="form" onSubmit={onSubmit} withBorder shadow="sm" p="xl" w="100%" maw={440}>
+      <Paper withBorder shadow="sm" p="xl" w="100%" maw={440}>
         <Stack>
           <Title order={1} size="h2">
             {t('appName')}
           </Title>
-          <Title order={2} size="h4">
-            {title}
-          </Title>
-          {children}
+          <Stack component="form" onSubmit={onSubmit}>
+            <Title order={2} size="h4">
+              {title}
+            </Title>
+            {children}
+          </Stack>
+          <Divider label={t('signIn.orToken')} labelPosition="center" />
+          <TokenForm onLoggedIn={onToken} />
         </Stack>
       </Paper>
     </Center>
@@ -69,37 +67,13 @@ function ErrorAlert({ error }: { error: string | null }) {
 }
 
 export function SignIn({ state, onSignedIn }: { state: AuthState | null; onSignedIn: (t: Transport) => void }) {
-  const { t } = useTranslation();
-  const [useToken, setUseToken] = useState(state === null);
-  const setupToken = urlParam('setup');
-  if (useToken || state === null) {
-    return (
-      <Stack gap={0}>
-        <Login onLoggedIn={onSignedIn} />
-        {state !== null && (
-          <Center pb="xl">
-            <Anchor component="button" type="button" onClick={() => setUseToken(false)}>
-              {t('signIn.withAccount')}
-            </Anchor>
-          </Center>
-        )}
-      </Stack>
-    );
-  }
-  if (state.setupRequired)
-    return <Setup token={setupToken} onSignedIn={onSignedIn} onToken={() => setUseToken(true)} />;
-  return <PasswordSignIn state={state} onSignedIn={onSignedIn} onToken={() => setUseToken(true)} />;
+  // A master that does not answer /api/auth: the admin token is the way in.
+  if (state === null) return <Login onLoggedIn={onSignedIn} />;
+  if (state.setupRequired) return <Setup token={urlParam('setup')} onSignedIn={onSignedIn} />;
+  return <PasswordSignIn state={state} onSignedIn={onSignedIn} />;
 }
 
-function PasswordSignIn({
-  state,
-  onSignedIn,
-  onToken,
-}: {
-  state: AuthState;
-  onSignedIn: (t: Transport) => void;
-  onToken: () => void;
-}) {
+function PasswordSignIn({ state, onSignedIn }: { state: AuthState; onSignedIn: (t: Transport) => void }) {
   const { t } = useTranslation();
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
@@ -119,13 +93,13 @@ function PasswordSignIn({
       onSignedIn(await signIn({ name: name.trim(), password, code: needsCode ? code.trim() : undefined }));
     } catch (e) {
       if ((e as { secondFactorRequired?: boolean }).secondFactorRequired) setNeedsCode(true);
-      else setError(userMessage(e));
+      else setError(signInMessage(e));
     } finally {
       setBusy(false);
     }
   };
   return (
-    <Frame title={t('signIn.title')} onSubmit={submit}>
+    <Frame title={t('signIn.title')} onSubmit={submit} onToken={onSignedIn}>
       <TextInput
         label={t('signIn.name')}
         autoComplete="username"
@@ -164,22 +138,11 @@ function PasswordSignIn({
           </Button>
         </>
       )}
-      <Anchor component="button" type="button" size="sm" onClick={onToken}>
-        {t('signIn.useToken')}
-      </Anchor>
     </Frame>
   );
 }
 
-function Setup({
-  token,
-  onSignedIn,
-  onToken,
-}: {
-  token: string | null;
-  onSignedIn: (t: Transport) => void;
-  onToken: () => void;
-}) {
+function Setup({ token, onSignedIn }: { token: string | null; onSignedIn: (t: Transport) => void }) {
   const { t } = useTranslation();
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
@@ -197,13 +160,13 @@ function Setup({
       forgetParam('setup');
       onSignedIn(transport);
     } catch (e) {
-      setError(userMessage(e));
+      setError(signInMessage(e));
     } finally {
       setBusy(false);
     }
   };
   return (
-    <Frame title={t('setup.title')} onSubmit={submit}>
+    <Frame title={t('setup.title')} onSubmit={submit} onToken={onSignedIn}>
       {token ? (
         <>
           <Text size="sm">{t('setup.intro')}</Text>
@@ -236,9 +199,6 @@ function Setup({
       ) : (
         <Text size="sm">{t('setup.noLink')}</Text>
       )}
-      <Anchor component="button" type="button" size="sm" onClick={onToken}>
-        {t('signIn.useToken')}
-      </Anchor>
     </Frame>
   );
 }
