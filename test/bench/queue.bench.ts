@@ -197,8 +197,8 @@ const scopedOperator: Caller = {
 };
 
 /**
- * The authorization check on (an operator with a label selector, through the guarded handlers and
- * dispatch every transport uses) vs off (the same dispatch, handlers without the guard): enqueue→running
+ * The authorization check on (an operator with a label selector, through the guard and the dispatch
+ * every transport uses) vs off (the same dispatch, handlers without the guard): enqueue→running
  * p50 at a fixed rate, and commands/s in fan-outs to every node (100 by default).
  */
 export async function authorizationCost(
@@ -207,7 +207,10 @@ export async function authorizationCost(
   const { rate = 1_000, seconds = 5, commands = 20_000, nodes = 100 } = options;
   const variant = (checked: boolean) =>
     withFleet(nodes, async (master, ids) => {
-      const handlers: Handlers = checked ? master.handlers() : master.unguardedHandlers();
+      // Only the guard differs: the audit log's wrapper (it writes an entry in the enqueue's commit) is
+      // left out of both, so the figures are the authorization check's alone.
+      const unguarded = master.unguardedHandlers();
+      const handlers: Handlers = checked ? master.access.authorizer.guard(unguarded) : unguarded;
       const caller = checked ? scopedOperator : desktopCaller;
       const enqueue = (nodeIds: string[]) =>
         invoke(handlers, 'enqueueCommands', { nodeIds, exec: { command: 'true' } }, caller) as Promise<{
