@@ -6,6 +6,7 @@ import { runFileBenchmarks } from './files.bench.js';
 import { runHostileBenchmarks } from './hostile.bench.js';
 import { runMemoryBenchmarks } from './memory.bench.js';
 import { runMetricsBenchmarks } from './metrics.bench.js';
+import { runProbeBenchmarks } from './probes.bench.js';
 import { runQueueBenchmarks } from './queue.bench.js';
 import { runStormBenchmarks } from './storm.bench.js';
 import { runTerminalBenchmarks } from './terminal.bench.js';
@@ -22,6 +23,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   hostile: runHostileBenchmarks,
   alerts: runAlertBenchmarks,
   terminal: runTerminalBenchmarks,
+  probes: runProbeBenchmarks,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(suites)) {

@@ -101,6 +101,9 @@ export class SimAgent {
       this.welcomed = false;
       if (this.metricsTimer) clearInterval(this.metricsTimer);
       this.metricsTimer = null;
+      if (this.probeTimer) clearInterval(this.probeTimer);
+      this.probeTimer = null;
+      this.probeDue.clear();
       if (this.options.reconnect && !this.closing) {
         setTimeout(() => void this.connect().catch(() => undefined), this.backoff.next());
       }
@@ -122,7 +125,7 @@ export class SimAgent {
               kernel: 'sim',
               bootId: 'sim',
             },
-            capabilities: { exec: true, files: false, filesWrite: false, roots: [] },
+            capabilities: { exec: true, files: false, filesWrite: false, roots: [], probes: true },
             running: [],
           }),
         );
@@ -137,12 +140,40 @@ export class SimAgent {
           this.startMetrics();
           resolve();
         } else if (message.type === 'command') this.run(message);
+        else if (message.type === 'probe-set') this.probeSet(message.probes);
       });
     });
   }
 
   private metricsTimer: NodeJS.Timeout | null = null;
   samplesSent = 0;
+  probeResultsSent = 0;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeDue = new Map<string, { at: number; intervalMs: number }>();
+
+  /** Simulated probes: each due one answers ok in 5–50 ms, checked once a second, sent in one frame. */
+  private probeSet(probes: Array<{ id: string; intervalSec: number }>): void {
+    const next = new Map<string, { at: number; intervalMs: number }>();
+    for (const p of probes) {
+      const intervalMs = p.intervalSec * 1000;
+      next.set(p.id, this.probeDue.get(p.id) ?? { at: Date.now() + Math.random() * intervalMs, intervalMs });
+    }
+    this.probeDue = next;
+    if (this.probeTimer || next.size === 0) return;
+    this.probeTimer = setInterval(() => {
+      const now = Date.now();
+      const results = [];
+      for (const [id, due] of this.probeDue) {
+        if (due.at > now) continue;
+        due.at += due.intervalMs * (0.9 + Math.random() * 0.2);
+        results.push({ id, at: now, ok: true, latencyMs: 5 + Math.random() * 45, error: null });
+      }
+      if (results.length === 0) return;
+      this.probeResultsSent += results.length;
+      this.send({ type: 'probe-results', results });
+    }, 1_000);
+    this.probeTimer.unref();
+  }
 
   private startMetrics(): void {
     const metrics = this.options.metrics;

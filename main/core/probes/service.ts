@@ -187,7 +187,14 @@ export class ProbeService {
   private sendSet(nodeId: string): void {
     const set = this.setFor(nodeId);
     const key = JSON.stringify(set);
-    if (this.connected.get(nodeId) === key) return;
+    const sent = this.connected.get(nodeId);
+    if (sent === key) return;
+    // A freshly connected agent runs nothing: an empty set need not be sent (most fleets have no probes).
+    if (sent === null && set.length === 0) {
+      this.connected.set(nodeId, key);
+      this.assigned.set(nodeId, new Set());
+      return;
+    }
     this.assigned.set(nodeId, new Set(set.map((p) => p.id)));
     if (this.deps.send(nodeId, { type: 'probe-set', probes: set })) this.connected.set(nodeId, key);
   }

@@ -9,6 +9,7 @@ import type files from './locales/en/files.json';
 import type fleet from './locales/en/fleet.json';
 import type install from './locales/en/install.json';
 import type node from './locales/en/node.json';
+import type probes from './locales/en/probes.json';
 import type settings from './locales/en/settings.json';
 import type tasks from './locales/en/tasks.json';
 import type terminal from './locales/en/terminal.json';
@@ -28,6 +29,7 @@ declare module 'i18next' {
       install: typeof install;
       terminal: typeof terminal;
       audit: typeof audit;
+      probes: typeof probes;
     };
   }
 }

@@ -19,6 +19,7 @@ export const NAMESPACES = [
   'install',
   'terminal',
   'audit',
+  'probes',
 ] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 

@@ -30,6 +30,7 @@ const Files = lazy(() => import('../files/Files').then((m) => ({ default: m.File
 const Alerts = lazy(() => import('../alerts/Alerts').then((m) => ({ default: m.Alerts })));
 const Terminals = lazy(() => import('../terminal/Terminals').then((m) => ({ default: m.Terminals })));
 const Audit = lazy(() => import('../audit/Audit').then((m) => ({ default: m.Audit })));
+const Probes = lazy(() => import('../probes/Probes').then((m) => ({ default: m.Probes })));
 const Settings = lazy(() => import('../settings/Settings').then((m) => ({ default: m.Settings })));
 
 export function App() {
@@ -243,6 +244,8 @@ function CurrentScreen({ client, transport }: { client: Client; transport: Trans
       return <Terminals client={client} transport={transport} />;
     case 'audit':
       return <Audit client={client} transport={transport} />;
+    case 'probes':
+      return <Probes client={client} />;
   }
 }
 

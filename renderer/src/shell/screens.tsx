@@ -7,6 +7,7 @@ import {
   IconHistory,
   IconListSearch,
   IconPrompt,
+  IconRadar,
   IconServer2,
   IconSettings,
   IconTerminal2,
@@ -34,4 +35,5 @@ export const SCREENS: readonly ScreenEntry[] = [
   { id: 'settings', icon: IconSettings, digit: '7' },
   { id: 'terminals', icon: IconPrompt, digit: '8', need: 'operator' },
   { id: 'audit', icon: IconListSearch, digit: '9', need: 'administrator' },
+  { id: 'probes', icon: IconRadar, digit: '0', need: 'viewer' },
 ];
