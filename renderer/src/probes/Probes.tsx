@@ -43,13 +43,14 @@ import {
   targetLine,
 } from './probe-draft';
 
-const STATE_COLOUR = { up: 'green', down: 'red', unknown: 'gray' } as const;
+// Filled in the darkest shades: white text on them reaches 4.5:1 (the light variant's green does not).
+const STATE_COLOUR = { up: '#1e6b2f', down: 'red.9', unknown: 'gray.7' } as const;
 const HOUR_MS = 3_600_000;
 
 function StateBadge({ state }: { state: Probe['state'] }) {
   const { t } = useTranslation('probes');
   return (
-    <Badge color={STATE_COLOUR[state]} variant="light">
+    <Badge color={STATE_COLOUR[state]} variant="filled">
       {t(`state.${state}`)}
     </Badge>
   );
