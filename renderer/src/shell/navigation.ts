@@ -2,7 +2,17 @@
 // screen can move the user ("open the files of web-1") without threading callbacks through the tree.
 import { useSyncExternalStore } from 'react';
 
-export type Screen = 'nodes' | 'run' | 'commands' | 'tasks' | 'files' | 'alerts' | 'settings' | 'terminals' | 'audit' | 'probes';
+export type Screen =
+  | 'nodes'
+  | 'run'
+  | 'commands'
+  | 'tasks'
+  | 'files'
+  | 'alerts'
+  | 'settings'
+  | 'terminals'
+  | 'audit'
+  | 'probes';
 export type AlertsTabName = 'alerts' | 'rules' | 'silences' | 'channels';
 
 export interface Place {
