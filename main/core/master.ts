@@ -19,6 +19,7 @@ import type { EnqueueTransitions } from './alerts/state-store.js';
 import { AuditLog, DEFAULT_AUDIT_RETENTION_DAYS } from './audit/audit-log.js';
 import { auditHandlers } from './audit/handlers.js';
 import { AuditRetention } from './audit/retention.js';
+import { auditSignIns } from './audit/sign-in.js';
 import { BootstrapService } from './bootstrap/bootstrap-service.js';
 import { CredentialStore } from './bootstrap/credentials.js';
 import { bootstrapHandlers } from './bootstrap/handlers.js';
@@ -64,6 +65,7 @@ import { DEFAULT_NOTIFY, type NotifyOptions, NotifyService } from './notify/noti
 import { enqueueTransitions } from './notify/outbox.js';
 import { Accounts, type AccountsOptions } from './people/accounts.js';
 import { accountHandlers } from './people/handlers.js';
+import { recordSignIn } from './people/sign-in-record.js';
 import { probeHandlers } from './probes/handlers.js';
 import { type ProbeOptions, ProbeService } from './probes/service.js';
 import { processHandlers } from './processes/handlers.js';
@@ -484,6 +486,8 @@ export class Master {
     const ssh = await Master.sshState(options, store, instanceId, port, cluster);
     closers.add('the cluster key watch', () => ssh.clusterKey.stop());
     const accounts = Master.accounts(options, store, ssh.clusterKey, cluster);
+    // Every sign-in attempt, success or failure, is an audit entry (and the log line it was before).
+    accounts.setSignInRecorder(auditSignIns(audit, recordSignIn(log)));
     if (tls) {
       const box = ssh.clusterKey.secretBox(TLS_KEY_CONTEXT);
       certificates = new GatewayCertificates(

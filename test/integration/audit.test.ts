@@ -169,6 +169,28 @@ describe.each(targets.filter((t) => !t.skip))('audit log ($name)', ({ url }) => 
     expect(next[0]?.seq).toBe((page.at(-1)?.seq as number) - 1);
   });
 
+  it('records sign-ins, refused and accepted, and never a password', async () => {
+    const { api, adminUrl } = served;
+    const password = 'correct horse battery staple 42';
+    await api.client.createUser({ name: 'carol', password, grants: [{ role: 'viewer', selector: null }] });
+    const signIn = (pass: string) =>
+      fetch(new URL('/api/auth/sign-in', adminUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'audit-test-browser' },
+        body: JSON.stringify({ name: 'carol', password: pass }),
+      });
+    expect((await signIn('not the password at all')).status).toBeGreaterThanOrEqual(400);
+    expect((await signIn(password)).status).toBe(200);
+    const entries = await api.client.listAuditEntries({ operation: 'signIn' });
+    expect(entries.map((e) => e.outcome)).toEqual(['ok', 'error']);
+    expect(entries.every((e) => e.caller.name === 'carol' && e.caller.userAgent === 'audit-test-browser')).toBe(true);
+    expect(entries[0]?.caller.userId).toBeTruthy();
+    expect(JSON.stringify(entries)).not.toContain(password);
+    const created = await api.client.listAuditEntries({ operation: 'createUser' });
+    expect(created[0]?.detail).toMatchObject({ input: { name: 'carol', password: '[redacted]' } });
+    expect(JSON.stringify(created)).not.toContain(password);
+  });
+
   it("writes a command's entry in the commit that stores it: a rolled-back enqueue leaves neither", async () => {
     const { master } = served;
     const caller = desktopCaller;
