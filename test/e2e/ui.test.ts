@@ -4,18 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type MasterHandle,
-  type Proc,
-  ROOT,
-  startAgent,
-  startMaster,
-  tempDir,
-  waitForStatus,
-} from '../helpers/processes.js';
-import { hasChromium, launchChromium } from '../helpers/services.js';
+import { type E2eSession, e2eSession } from '../helpers/e2e-session.js';
+import { type MasterHandle, type Proc, ROOT, startAgent, tempDir, waitForStatus } from '../helpers/processes.js';
+import { hasChromium } from '../helpers/services.js';
 import { hasSshd, TestSshd } from '../helpers/sshd.js';
 
 const enabled = hasChromium();
@@ -25,24 +18,19 @@ const SHOTS =
 
 describe.skipIf(!enabled)('UI in Chromium', () => {
   let master: MasterHandle;
-  let browser: Browser;
   let page: Page;
-  const procs: Proc[] = [];
+  // The session's processes: agents a test starts are stopped with it.
+  let procs: Proc[] = [];
+  let session: E2eSession;
 
   beforeAll(async () => {
-    master = await startMaster();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    // A page error fails loudly in the output instead of showing up only as a missing element.
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    session = await e2eSession({ loggedIn: false, page: { viewport: { width: 1280, height: 800 } } });
+    ({ master, page } = session);
+    procs = session.procs;
     mkdirSync(SHOTS, { recursive: true });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-    await master?.proc.stop();
-  });
+  afterAll(() => session?.close());
 
   it('refuses a wrong token and logs in with the right one', async () => {
     await page.goto(master.adminUrl);
