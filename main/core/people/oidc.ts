@@ -156,18 +156,24 @@ export class OidcSignIn {
     const pending = await this.takeLogin(state);
     if (!pending) throw new FleetError('unauthorized', 'This sign-in link is used or expired: start again.');
     const config = await this.configuration(row);
-    let claims: client.IDToken | undefined;
+    let claims: Record<string, unknown> & { iss: string; sub: string };
     try {
       const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
         pkceCodeVerifier: pending.code_verifier,
         expectedState: state,
         expectedNonce: pending.nonce,
       });
-      claims = tokens.claims();
+      const idToken = tokens.claims();
+      if (!idToken) throw new Error('no ID token');
+      claims = { ...idToken };
+      // Many providers put profile claims in the userinfo answer only (OIDC Core 5.4): ask it then.
+      if (claims[row.name_claim] === undefined) {
+        const info = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
+        claims = { ...info, ...claims, [row.name_claim]: info[row.name_claim] };
+      }
     } catch (error) {
       throw new FleetError('unauthorized', `The identity provider's answer was refused: ${(error as Error).message}`);
     }
-    if (!claims) throw new FleetError('unauthorized', 'The identity provider sent no ID token.');
     return this.accountFor(row, claims);
   }
 
@@ -187,7 +193,7 @@ export class OidcSignIn {
 
   private async accountFor(
     row: NonNullable<Awaited<ReturnType<OidcSignIn['row']>>>,
-    claims: client.IDToken,
+    claims: Record<string, unknown> & { iss: string; sub: string },
   ): Promise<UserRow> {
     const subject = `${claims.iss}#${claims.sub}`.slice(0, 700);
     const bound = await this.db.selectFrom('users').selectAll().where('oidc_subject', '=', subject).executeTakeFirst();
