@@ -488,6 +488,11 @@ export class Master {
     const accounts = Master.accounts(options, store, ssh.clusterKey, cluster);
     // Every sign-in attempt, success or failure, is an audit entry (and the log line it was before).
     accounts.setSignInRecorder(auditSignIns(audit, recordSignIn(log)));
+    // A user's API tokens work only while the user exists, is enabled and still has the token's role.
+    access.tokens.userGrants = async (userId) => {
+      const user = await accounts.users.byId(userId);
+      return user && user.disabled_at === null ? accounts.users.grants(userId) : null;
+    };
     if (tls) {
       const box = ssh.clusterKey.secretBox(TLS_KEY_CONTEXT);
       certificates = new GatewayCertificates(
