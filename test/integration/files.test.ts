@@ -226,6 +226,10 @@ describe('file browser', () => {
         }
       },
     );
+    // Bounded memory: the high-water mark grows by far less than the 1 GiB that passes through (the
+    // baseline itself — the master's code, its store, the UI bundle — is not what this measures).
+    const masterBefore = peakRssBytes(master.proc.child.pid as number);
+    const agentBefore = peakRssBytes(agent.child.pid as number);
     const source = patternStream(size);
     const up = await upload(nodeId, `${root}/big.bin`, source.stream);
     expect(up.status).toBe(201);
@@ -243,9 +247,9 @@ describe('file browser', () => {
     expect(downloadDone).toBe(false); // the command was not starved until the transfer ended
     expect(await download).toMatchObject({ status: 200, bytes: size, sha256 });
 
-    const limit = 200 * 1024 * 1024;
-    expect(peakRssBytes(master.proc.child.pid as number)).toBeLessThan(limit);
-    expect(peakRssBytes(agent.child.pid as number)).toBeLessThan(limit);
+    const growth = 128 * 1024 * 1024;
+    expect(peakRssBytes(master.proc.child.pid as number) - masterBefore).toBeLessThan(growth);
+    expect(peakRssBytes(agent.child.pid as number) - agentBefore).toBeLessThan(growth);
     await waitFor(() => (events.join('').match(/"done":true/g)?.length ?? 0) >= 2, 'both final progress events');
     controller.abort();
     await stream;
