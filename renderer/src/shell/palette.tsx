@@ -125,6 +125,9 @@ export function CommandPalette() {
       store={paletteStore}
       query={query}
       onQueryChange={setQuery}
+      // Each opening starts empty, also when it reopens before the closing fade ends (Spotlight itself
+      // clears the query only once that fade is over).
+      onSpotlightClose={() => setQuery('')}
       shortcut={['mod + K']}
       tagsToIgnore={[]}
       scrollable
