@@ -64,7 +64,7 @@ describe('agent gateway', () => {
     expect(online.agentVersion).toBe('0.1.0');
     expect(online.hostname).toBeTruthy();
     expect(online.remoteAddress).toBe('127.0.0.1');
-    // What the flags allowed, and what is on unless refused (processes) or off unless asked (terminal).
+    // What the flags allowed, what is on unless refused (processes, probes) or off unless asked (terminal).
     expect(online.capabilities).toEqual({
       exec: false,
       files: true,
@@ -72,6 +72,7 @@ describe('agent gateway', () => {
       roots: ['/srv', '/var/log'],
       guardedWrites: true,
       processes: true,
+      probes: true,
       terminal: false,
     });
     await proc.waitForLine(/INFO connected node="web-1"/);
