@@ -67,7 +67,8 @@ describe.skipIf(!enabled)('public status page in Chromium', () => {
     await page.getByRole('textbox', { name: 'Group 1 name' }).fill('Core services');
     await page.getByRole('button', { name: 'Add an entry' }).click();
     await page.getByRole('combobox', { name: 'Node of entry 1.1' }).click();
-    await page.getByRole('option').first().click();
+    // The node list that just opened (Settings holds other, native selects too).
+    await page.getByRole('listbox').getByRole('option').first().click();
     await page.getByRole('textbox', { name: 'Shown as (entry 1.1)' }).fill('Main website');
     await page.getByRole('button', { name: 'Add an entry' }).click();
     await page.getByRole('combobox', { name: 'Entry 1.2', exact: true }).click();
