@@ -2,7 +2,7 @@
 // nor a confirm that matches the app, so every question the UI asks goes through here, answered
 // through a promise: focus is kept inside, Escape (or the close button, or a click outside) is "no",
 // Enter confirms.
-import { Button, Group, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Group, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { ModalsProvider, modals } from '@mantine/modals';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -24,6 +24,8 @@ export interface PromptOptions {
   confirmLabel: string;
   /** Returns what is wrong with the value (shown under the field), or null when it is fine. */
   validate?: (value: string) => string | null;
+  /** A password: typed hidden (with a show toggle), never autofilled as the signed-in user's own. */
+  secret?: boolean;
 }
 
 interface Dialogs {
@@ -115,17 +117,32 @@ function PromptForm({ options, onAnswer }: { options: PromptOptions; onAnswer: (
   return (
     <form onSubmit={submit}>
       <Stack gap="md">
-        <TextInput
-          data-autofocus
-          label={options.label}
-          value={value}
-          onChange={(event) => {
-            setValue(event.currentTarget.value);
-            setTouched(true);
-          }}
-          error={touched ? problem : null}
-          errorProps={{ role: 'alert' }}
-        />
+        {options.secret ? (
+          <PasswordInput
+            data-autofocus
+            autoComplete="new-password"
+            label={options.label}
+            value={value}
+            onChange={(event) => {
+              setValue(event.currentTarget.value);
+              setTouched(true);
+            }}
+            error={touched ? problem : null}
+            errorProps={{ role: 'alert' }}
+          />
+        ) : (
+          <TextInput
+            data-autofocus
+            label={options.label}
+            value={value}
+            onChange={(event) => {
+              setValue(event.currentTarget.value);
+              setTouched(true);
+            }}
+            error={touched ? problem : null}
+            errorProps={{ role: 'alert' }}
+          />
+        )}
         <Group justify="flex-end" gap="sm">
           <Button variant="default" onClick={() => onAnswer(null)}>
             {t('dialogs.cancel')}

@@ -23,6 +23,7 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { labelPairs } from '../../../main/contract/labels';
+import { useDialogs } from '../dialogs';
 import { userMessage } from '../errors';
 import { ago } from '../format';
 import { ScrollTable } from '../shell/ScrollTable';
@@ -283,6 +284,7 @@ function selectorOf(text: string): [string, string][] | null {
 
 export function People({ client }: { client: Client }) {
   const { t } = useTranslation('settings');
+  const dialogs = useDialogs();
   const queryClient = useQueryClient();
   const users = useQuery({ queryKey: ['users'], queryFn: () => client.listUsers({}), retry: false });
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['users'] });
@@ -364,8 +366,14 @@ export function People({ client }: { client: Client }) {
                     <Button
                       size="xs"
                       variant="default"
-                      onClick={() => {
-                        const next = window.prompt(t('people.resetPrompt', { name: u.name }));
+                      onClick={async () => {
+                        const next = await dialogs.prompt({
+                          title: t('people.resetTitle', { name: u.name }),
+                          label: t('people.resetPrompt', { name: u.name }),
+                          confirmLabel: t('people.reset'),
+                          secret: true,
+                          validate: (value) => (value.length < 12 ? t('people.resetTooShort') : null),
+                        });
                         if (next) reset.mutate({ id: u.id, password: next });
                       }}
                     >
