@@ -8,11 +8,23 @@
 // Same Node binary as the one running this (the SEA blob and the native module belong to it), so
 // build on the architecture you ship; the native module is this checkout's (npm ci built it).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+
+const nodeRequire = createRequire(import.meta.url);
 
 const OUT = 'out/master';
 for (const need of ['out/renderer/index.html', 'out/agent/fleetdeck-agent.cjs']) {
@@ -59,6 +71,34 @@ const leftOut = {
     }));
   },
 };
+// @node-rs/argon2 (password hashing) loads its platform package's native module: in the executable
+// that is argon2.node beside it, loaded like better_sqlite3.node (the package's version check reads
+// the version this build copied).
+const argon2Package = `@node-rs/argon2-${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : ''}`;
+const argon2Beside = {
+  name: 'argon2-beside',
+  setup(b) {
+    b.onResolve({ filter: /^@node-rs\/argon2-[^/]+(\/package\.json)?$/ }, (args) => ({
+      path: args.path,
+      namespace: 'argon2-beside',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'argon2-beside' }, (args) => {
+      if (!args.path.startsWith(argon2Package)) {
+        return { contents: `throw new Error('${args.path} is not this platform');`, loader: 'js' };
+      }
+      if (args.path.endsWith('/package.json')) {
+        const { version } = JSON.parse(readFileSync(nodeRequire.resolve(`${argon2Package}/package.json`), 'utf8'));
+        return { contents: `module.exports = { version: ${JSON.stringify(version)} };`, loader: 'js' };
+      }
+      return {
+        contents: `const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+module.exports = createRequire(process.execPath)(join(dirname(process.execPath), 'argon2.node'));`,
+        loader: 'js',
+      };
+    });
+  },
+};
 const bundle = join(OUT, 'fleetdeck-master.cjs');
 await build({
   entryPoints: ['main/headless.ts'],
@@ -70,7 +110,7 @@ await build({
   banner: { js: banner },
   define: { 'import.meta.url': '__fdImportMetaUrl', 'import.meta.dirname': '__fdImportMetaDirname' },
   alias: { bindings: './scripts/sea/bindings.cjs' },
-  plugins: [leftOut],
+  plugins: [argon2Beside, leftOut],
   external: ['electron'],
   legalComments: 'none',
   logLevel: 'warning',
@@ -110,9 +150,12 @@ for (const f of [
   rmSync(join(OUT, f));
 
 // What the executable reads beside itself.
-const require = createRequire(import.meta.url);
-const sqliteDir = dirname(require.resolve('better-sqlite3/package.json'));
+const sqliteDir = dirname(nodeRequire.resolve('better-sqlite3/package.json'));
 copyFileSync(join(sqliteDir, 'build/Release/better_sqlite3.node'), join(OUT, 'better_sqlite3.node'));
+const argon2Dir = dirname(nodeRequire.resolve(`${argon2Package}/package.json`));
+const argon2Native = readdirSync(argon2Dir).find((f) => f.endsWith('.node'));
+if (!argon2Native) throw new Error(`${argon2Package} has no native module: reinstall it (npm ci)`);
+copyFileSync(join(argon2Dir, argon2Native), join(OUT, 'argon2.node'));
 cpSync('out/renderer', join(OUT, 'renderer'), { recursive: true });
 mkdirSync(join(OUT, 'agent'));
 for (const f of ['fleetdeck-agent.cjs', 'fleetdeck-agent-linux-x64', 'fleetdeck-agent-linux-arm64']) {
@@ -121,4 +164,6 @@ for (const f of ['fleetdeck-agent.cjs', 'fleetdeck-agent-linux-x64', 'fleetdeck-
 cpSync('resources/units', join(OUT, 'units'), { recursive: true });
 cpSync('resources/install', join(OUT, 'install'), { recursive: true });
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
-console.log(`standalone master ${version}: ${exe} (with better_sqlite3.node, renderer/, agent/, units/, install/)`);
+console.log(
+  `standalone master ${version}: ${exe} (with better_sqlite3.node, argon2.node, renderer/, agent/, units/, install/)`,
+);

@@ -8,7 +8,7 @@ ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
 mkdir -p "$ROOT/tmp" "$ROOT/etc"
 chmod 1777 "$ROOT/tmp"
-for lib in $(ldd out/master/fleetdeck out/master/better_sqlite3.node | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' | sort -u); do
+for lib in $(ldd out/master/fleetdeck out/master/better_sqlite3.node out/master/argon2.node | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' | sort -u); do
   mkdir -p "$ROOT$(dirname "$lib")"
   cp -L "$lib" "$ROOT$lib"
 done
