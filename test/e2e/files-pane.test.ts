@@ -52,14 +52,16 @@ describe.skipIf(!enabled)('Files screen in Chromium', () => {
   /** Menus and dialogs fade in and out: axe checks what stays, not a colour halfway through. */
   const settled = () =>
     expect
-      .poll(() =>
-        page.evaluate(
-          () =>
-            document
-              .getAnimations()
-              .filter((a) => a.playState === 'running' && a.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
-              .length,
-        ),
+      .poll(
+        () =>
+          page.evaluate(
+            () =>
+              document
+                .getAnimations()
+                .filter(
+                  (a) => a.playState === 'running' && a.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY,
+                ).length,
+          ),
         // A busy machine runs a fade well past expect.poll's default second.
         { timeout: 10_000 },
       )
