@@ -245,11 +245,16 @@ export class Swarm {
     this.agents = options.tokens.map((_t, i) => new SimAgent(i, options));
   }
 
-  /** Connects every agent, a bounded number at a time. */
+  /**
+   * Connects every agent, at most `parallel` dialling at once: a pool, so one slow handshake holds
+   * its own slot only, not a whole lock-step wave.
+   */
   async connect(parallel = 100): Promise<void> {
-    for (let i = 0; i < this.agents.length; i += parallel) {
-      await Promise.all(this.agents.slice(i, i + parallel).map((a) => connectRetrying(a)));
-    }
+    let next = 0;
+    const worker = async () => {
+      while (next < this.agents.length) await connectRetrying(this.agents[next++] as SimAgent);
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, this.agents.length) }, worker));
   }
 
   close(): void {

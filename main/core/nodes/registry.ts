@@ -58,6 +58,13 @@ interface OfflineWrite {
 type StatusWrite = OnlineWrite | OfflineWrite;
 type StatusOutcome = 'changed' | 'unchanged' | 'missing';
 
+interface NewNode {
+  name: string;
+  labels?: Record<string, string>;
+  kind?: 'agent' | 'local';
+  id?: string;
+}
+
 export class NodeRegistry {
   private readonly lastSeen = new Map<string, number>();
   private readonly statusWrites = new GroupCommit<StatusWrite, StatusOutcome>(
@@ -78,9 +85,34 @@ export class NodeRegistry {
     this.pendingWorkCounters.push(counter);
   }
 
-  async create(input: { name: string; labels?: Record<string, string>; kind?: 'agent' | 'local'; id?: string }) {
-    const token = input.kind === 'local' ? null : generateToken();
+  async create(input: NewNode) {
+    const { row, token } = this.newRow(input, this.now());
+    await this.db.insertInto('nodes').values(row).execute();
+    this.bus.emit('nodeChanged', { nodeId: row.id });
+    return { node: this.toView(row), token };
+  }
+
+  /**
+   * Many agent nodes in one transaction (one fsync instead of one per node), inserted 500 rows per
+   * statement to stay under the databases' placeholder limits. Tokens are made and hashed as `create` does.
+   */
+  async createMany(inputs: Array<Omit<NewNode, 'kind' | 'id'>>) {
     const at = this.now();
+    const created = inputs.map((input) => this.newRow(input, at));
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < created.length; i += 500) {
+        await trx
+          .insertInto('nodes')
+          .values(created.slice(i, i + 500).map((c) => c.row))
+          .execute();
+      }
+    });
+    for (const { row } of created) this.bus.emit('nodeChanged', { nodeId: row.id });
+    return created.map(({ row, token }) => ({ node: this.toView(row), token: token as string }));
+  }
+
+  private newRow(input: NewNode, at: number): { row: NodesTable; token: string | null } {
+    const token = input.kind === 'local' ? null : generateToken();
     const row: NodesTable = {
       id: input.id ?? randomUUID(),
       name: input.name,
@@ -106,9 +138,7 @@ export class NodeRegistry {
       updated_at: at,
       instance_id: null,
     };
-    await this.db.insertInto('nodes').values(row).execute();
-    this.bus.emit('nodeChanged', { nodeId: row.id });
-    return { node: this.toView(row), token };
+    return { row, token };
   }
 
   async list(): Promise<NodeView[]> {
