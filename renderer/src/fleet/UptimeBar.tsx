@@ -176,11 +176,15 @@ export function UptimeStrip({ days, label }: { days: readonly UptimeDay[]; label
       className="uptime-strip"
       role="img"
       // The sum for screen readers; a pointer gets the hovered day (no title: it would cover that).
-      aria-label={i18n.t('fleet:uptime.stripTitle', {
-        label,
-        worst: worst === null ? '—' : percent(worst * 100),
-        count: outages,
-      })}
+      // Bars of the 24 h period are hours (their key is YYYY-MM-DDTHH:00Z), the others local days.
+      aria-label={i18n.t(
+        days.some((d) => d.day.includes('T')) ? 'fleet:uptime.stripTitleHour' : 'fleet:uptime.stripTitle',
+        {
+          label,
+          worst: worst === null ? '—' : percent(worst * 100),
+          count: outages,
+        },
+      )}
       data-outages={outages}
       style={{ backgroundImage: `linear-gradient(to right, ${stops.join(', ')})` }}
     />
