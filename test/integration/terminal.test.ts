@@ -80,10 +80,10 @@ describe.runIf(process.platform === 'linux' && hasPty)('terminals', () => {
     await waitFor(
       async () => {
         client.type('\u001b:echo "size=" . &lines . "x" . &columns\r');
-        return client.waitFor(/size=30x100/, 2_000, mark).catch(() => null);
+        return client.waitFor(/size=30x100/, 3_000, mark).catch(() => null);
       },
       'vim to report the new size',
-      20_000,
+      45_000,
     );
     client.type(':q!\r');
     await client.waitFor(ALT_SCREEN_OFF, 15_000, mark);
