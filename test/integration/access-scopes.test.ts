@@ -81,7 +81,7 @@ describe.each(targets)('label-scoped roles over the API ($name)', (target) => {
     await waitFor(
       async () => (await core.client.listNodes({})).filter((n) => n.status === 'online').length === 2,
       'both agents online',
-      20_000,
+      45_000,
     );
   }, 60_000);
   afterAll(async () => {
