@@ -22,10 +22,10 @@ import type { Client } from '../../../main/contract/contract';
 import { useDialogs } from '../dialogs';
 import { ago } from '../format';
 import { toastError, toastSuccess } from '../shell/toasts';
-import { CHANNEL_HEALTH_TONE, ToneBadge } from '../theme/status-badge';
 import { ChannelForm } from './ChannelForm';
 import type { ChannelView } from './channel-fields';
 import { DeliveryLog } from './DeliveryLog';
+import { StatusBadge } from './StatusBadge';
 
 export const channelsQuery = (client: Client) => ({
   queryKey: ['notifyChannels'],
@@ -84,9 +84,10 @@ export function ChannelsTab({ client }: { client: Client }) {
 
 function HealthBadge({ channel }: { channel: ChannelView }) {
   const { t } = useTranslation('alerts');
-  if (!channel.enabled) return <ToneBadge tone="muted">{t('channels.health.disabled')}</ToneBadge>;
+  if (!channel.enabled) return <StatusBadge tone="muted">{t('channels.health.disabled')}</StatusBadge>;
   const { state } = channel.health;
-  return <ToneBadge tone={CHANNEL_HEALTH_TONE[state]}>{t(`channels.health.${state}`)}</ToneBadge>;
+  const tone = state === 'failing' ? 'bad' : state === 'ok' ? 'ok' : 'muted';
+  return <StatusBadge tone={tone}>{t(`channels.health.${state}`)}</StatusBadge>;
 }
 
 function ChannelCard({

@@ -6,7 +6,6 @@ import { useElementSize } from '@mantine/hooks';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Client } from '../../../main/contract/contract';
 import { bytes, duration, rate, share } from '../format';
 import type { NodeLive } from '../live';
 import type { CycleTraffic, FleetUptimeIndex } from './fleet-data';
@@ -21,7 +20,6 @@ const ROW_HEIGHT = 236;
 const GROUP_HEIGHT = 40;
 
 export function FleetCards(props: {
-  client: Client;
   groups: NodeGroup[];
   grouped: boolean;
   live: ReadonlyMap<string, NodeLive>;
@@ -64,7 +62,6 @@ export function FleetCards(props: {
                   {item.nodes.map((node) => (
                     <NodeCard
                       key={node.id}
-                      client={props.client}
                       node={node}
                       live={props.live.get(node.id)}
                       uptimeDays={props.uptime.daysOf(node.id)}
@@ -86,7 +83,6 @@ export function FleetCards(props: {
 }
 
 const NodeCard = memo(function NodeCard({
-  client,
   node,
   live: m,
   uptimeDays,
@@ -96,7 +92,6 @@ const NodeCard = memo(function NodeCard({
   now,
   onOpen,
 }: {
-  client: Client;
   node: Node;
   live: NodeLive | undefined;
   uptimeDays: ReturnType<FleetUptimeIndex['daysOf']>;
@@ -150,9 +145,6 @@ const NodeCard = memo(function NodeCard({
           compact
           height={14}
           label={t('uptime.labelPeriod', { name: node.name, period: t(`uptime.long.${uptimePeriod}`) })}
-          client={client}
-          nodeId={node.id}
-          period={uptimePeriod}
         />
       )}
     </Card>

@@ -263,7 +263,6 @@ export function FleetOverview({
         </Text>
       ) : view === 'cards' ? (
         <FleetCards
-          client={client}
           groups={groups}
           grouped={grouped}
           live={live.byNode}

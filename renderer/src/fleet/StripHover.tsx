@@ -1,10 +1,11 @@
 // The fleet table's per-day uptime hover: one listener on the table (rows mount at every scroll step,
 // so the strips have no handlers of their own) finds the strip and the day under the pointer and shows
-// that day like the cards' bars do (NodeDayDetail: the day's outages fetched for the hovered node).
+// that day like the cards' bars do, with the day's outages fetched for the hovered node.
+import { useQuery } from '@tanstack/react-query';
 import { type RefObject, useEffect, useState } from 'react';
 import type { Client } from '../../../main/contract/contract';
 import type { FleetUptimeIndex } from './fleet-data';
-import { NodeDayDetail } from './UptimeBar';
+import { DayDetail } from './UptimeBar';
 
 interface Hovered {
   nodeId: string;
@@ -58,15 +59,21 @@ export function StripHover({
       el.removeEventListener('scroll', leave, true);
     };
   }, [container, uptime]);
+  // The day's outages: the fleet's query has only their count. The node page's query, shared.
+  const detail = useQuery({
+    queryKey: ['uptimeDays', hovered?.nodeId, '30'],
+    queryFn: () => client.nodeUptimeDays({ id: hovered?.nodeId as string, days: 30 }),
+    enabled: hovered !== null,
+    staleTime: 60_000,
+  });
   if (!hovered) return null;
   const day = uptime.daysOf(hovered.nodeId)?.[hovered.index];
   if (!day) return null;
+  const outages = detail.data?.nodeId === hovered.nodeId ? detail.data.days.find((d) => d.day === day.day) : undefined;
   return (
-    <NodeDayDetail
-      source={{ client, nodeId: hovered.nodeId, period: uptime.period }}
-      day={day}
-      floating
-      style={{ left: hovered.left, top: hovered.top }}
+    <DayDetail
+      day={outages ? { ...day, outages: outages.outages, outageCount: outages.outageCount } : day}
+      style={{ position: 'fixed', left: hovered.left, top: hovered.top, pointerEvents: 'none' }}
     />
   );
 }

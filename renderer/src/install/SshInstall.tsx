@@ -4,6 +4,7 @@
 // sealed, for a reverse tunnel that must reconnect by itself).
 import {
   Alert,
+  Badge,
   Button,
   Checkbox,
   Code,
@@ -25,7 +26,6 @@ import type { Client, InputOf, OutputOf } from '../../../main/contract/contract'
 import { userMessage } from '../errors';
 import { i18n } from '../i18n';
 import { ScrollTable } from '../shell/ScrollTable';
-import { HOST_INSTALL_TONE, ToneBadge } from '../theme/status-badge';
 import type { Transport } from '../transport';
 
 type Job = OutputOf<'getBootstrap'>;
@@ -210,6 +210,8 @@ export function SshInstall({ client, transport }: { client: Client; transport: T
   );
 }
 
+const HOST_COLOUR = { pending: 'gray', running: 'blue', done: 'green', failed: 'red' } as const;
+
 function Progress({ job, onTrust }: { job: Job; onTrust: (fingerprint: string, event: FormEvent) => void }) {
   const { t } = useTranslation('install');
   return (
@@ -220,12 +222,15 @@ function Progress({ job, onTrust }: { job: Job; onTrust: (fingerprint: string, e
             <Table.Tr key={h.host} data-host={h.host}>
               <Table.Td>{h.host}</Table.Td>
               <Table.Td>
-                <ToneBadge
-                  tone={HOST_INSTALL_TONE[h.status]}
+                <Badge
+                  variant="light"
+                  tt="none"
+                  radius="sm"
+                  color={HOST_COLOUR[h.status]}
                   className={`badge ${h.status === 'done' ? 'succeeded' : h.status === 'failed' ? 'failed' : ''}`}
                 >
                   {t(`ssh.status.${h.status}`)}
-                </ToneBadge>
+                </Badge>
                 {h.step && h.status === 'running' && ` · ${h.step}…`}
               </Table.Td>
               <Table.Td>

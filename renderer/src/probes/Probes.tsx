@@ -3,6 +3,7 @@
 // latency of the last hour; the form creates and edits them.
 import {
   Anchor,
+  Badge,
   Button,
   Group,
   Modal,
@@ -30,7 +31,6 @@ import { Chart } from '../node/Chart';
 import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import { ScrollTable } from '../shell/ScrollTable';
 import { nodesQuery } from '../sync';
-import { PROBE_STATE_TONE, ToneBadge } from '../theme/status-badge';
 import {
   draftToSpec,
   EMPTY_DRAFT,
@@ -43,14 +43,16 @@ import {
   targetLine,
 } from './probe-draft';
 
+// Filled in the darkest shades: white text on them reaches 4.5:1 (the light variant's green does not).
+const STATE_COLOUR = { up: '#1e6b2f', down: 'red.9', unknown: 'gray.7' } as const;
 const HOUR_MS = 3_600_000;
 
 function StateBadge({ state }: { state: Probe['state'] }) {
   const { t } = useTranslation('probes');
   return (
-    <ToneBadge tone={PROBE_STATE_TONE[state]} status={state}>
+    <Badge color={STATE_COLOUR[state]} variant="filled">
       {t(`state.${state}`)}
-    </ToneBadge>
+    </Badge>
   );
 }
 
