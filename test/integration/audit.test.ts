@@ -112,8 +112,10 @@ describe.each(targets.filter((t) => !t.skip))('audit log ($name)', ({ url }) => 
     const entries = await api.client.listAuditEntries({});
     const ops = entries.map((e) => `${e.operation}:${e.outcome}`).reverse();
     expect(ops).toEqual([
+      'createNode:attempt',
       'createNode:ok',
       'enqueueCommands:ok',
+      'createTask:attempt',
       'createTask:ok',
       'runTask:ok',
       'deleteFile:attempt',
@@ -141,8 +143,7 @@ describe.each(targets.filter((t) => !t.skip))('audit log ($name)', ({ url }) => 
 
     // Filters: node, operation, person, time.
     expect((await api.client.listAuditEntries({ operation: 'deleteFile' })).length).toBe(2);
-    // All but the node's creation (its input names no node id).
-    expect((await api.client.listAuditEntries({ nodeId: node.id })).length).toBe(entries.length - 1);
+    expect((await api.client.listAuditEntries({ nodeId: node.id })).length).toBe(entries.length - 2);
     expect((await api.client.listAuditEntries({ person: 'admin token' })).length).toBe(entries.length);
     expect((await api.client.listAuditEntries({ person: 'mallory' })).length).toBe(0);
     expect((await api.client.listAuditEntries({ from: Date.now() + 60_000 })).length).toBe(0);
@@ -249,53 +250,6 @@ describe.each(targets.filter((t) => !t.skip))('audit log ($name)', ({ url }) => 
       .executeTakeFirstOrThrow();
     expect(JSON.parse(entry.detail).commandIds).toEqual([rows[0]?.id]);
     expect(rows[0]?.launched_by).toBe('desktop');
-  });
-
-  it("writes any change's entry in the change's own transaction: a failed one leaves no 'ok' entry and no change", async () => {
-    const { master } = served;
-    const db = master.store.db;
-    const nameOf = async () =>
-      (await db.selectFrom('nodes').select('name').where('id', '=', nodeId).executeTakeFirstOrThrow()).name;
-    const entriesOf = (operation: string) =>
-      db.selectFrom('audit_log').selectAll().where('operation', '=', operation).orderBy('seq').execute();
-    const before = await nameOf();
-    // Handlers of the contract's names, wrapped as the master wraps its own: a transaction that
-    // writes the change and then fails, one that commits, and a lone write outside any transaction.
-    const handlers = master.audit.wrap({
-      updateNode: async ({ id }: { id: string }) =>
-        db.transaction().execute(async (trx) => {
-          await trx.updateTable('nodes').set({ name: 'renamed-then-failed' }).where('id', '=', id).execute();
-          throw new Error('the change fails inside its transaction');
-        }),
-      deleteNode: async ({ id }: { id: string }) =>
-        db.transaction().execute(async (trx) => {
-          await trx.updateTable('nodes').set({ name: 'renamed-in-transaction' }).where('id', '=', id).execute();
-          return { ok: true };
-        }),
-      revokeNode: async ({ id }: { id: string }) => {
-        await db.updateTable('nodes').set({ name: 'renamed-alone' }).where('id', '=', id).execute();
-        return { ok: true };
-      },
-    } as unknown as Parameters<typeof master.audit.wrap>[0]) as unknown as Record<
-      'updateNode' | 'deleteNode' | 'revokeNode',
-      (input: { id: string }, caller: typeof desktopCaller) => Promise<unknown>
-    >;
-
-    await expect(handlers.updateNode({ id: nodeId }, desktopCaller)).rejects.toThrow(/fails inside/);
-    expect(await nameOf()).toBe(before);
-    expect(await entriesOf('updateNode')).toEqual([
-      expect.objectContaining({ outcome: 'error', caller_kind: 'desktop' }),
-    ]);
-
-    await handlers.deleteNode({ id: nodeId }, desktopCaller);
-    expect(await nameOf()).toBe('renamed-in-transaction');
-    expect((await entriesOf('deleteNode')).map((e) => e.outcome)).toEqual(['ok']);
-
-    await handlers.revokeNode({ id: nodeId }, desktopCaller);
-    expect(await nameOf()).toBe('renamed-alone');
-    expect((await entriesOf('revokeNode')).map((e) => e.outcome)).toEqual(['ok']);
-    expect(await verifyChain(db)).toMatchObject({ ok: true });
-    await db.updateTable('nodes').set({ name: before }).where('id', '=', nodeId).execute();
   });
 
   it('the chain verifies; the real CLI names an edited, a deleted and an appended row', async () => {
@@ -432,9 +386,9 @@ describe.skipIf(!hasMariadb())('audit chain with two masters on one MariaDB', ()
       .execute();
     expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
     expect(new Set(rows.map((r) => r.instance_id))).toEqual(new Set([a.master.instanceId, b.master.instanceId]));
-    // 1 for the node, 16 commands, 8 updates (each entry in its change's transaction).
-    expect(rows).toHaveLength(1 + 16 + 8);
+    // 2 for the node, 16 commands, 8 updates × (attempt + outcome).
+    expect(rows).toHaveLength(2 + 16 + 16);
     const verified = await auditVerify(a.dbUrl);
-    expect(verified.out).toMatch(/The audit log verifies: 25 entries/);
+    expect(verified.out).toMatch(/The audit log verifies: 34 entries/);
   });
 });

@@ -7,8 +7,7 @@ import { contract, type Handlers, type OperationName } from '../../contract/cont
 import { FleetError } from '../../contract/errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/schema.js';
-import { runWithWriteHook, type WriteHook } from '../store/write-hook.js';
-import { appendIn, appendThrough, type Dialect } from './chain.js';
+import { appendIn, type Dialect } from './chain.js';
 import { type AuditScope, runInAuditScope } from './context.js';
 import type { AuditDraft, AuditOutcome, AuditTarget } from './entry.js';
 import { AUDIT_RULES } from './operations.js';
@@ -120,39 +119,6 @@ export class AuditLog {
     return wrapped as Handlers;
   }
 
-  /**
-   * The operation's entry as work of its first write transaction (store/write-hook.ts), whichever
-   * part opens it: appended before the change's first write, it commits or rolls back with it.
-   */
-  private entryHook(scope: AuditScope): WriteHook {
-    let seq: number | null = null;
-    return {
-      claim: () => {
-        if (scope.closed || scope.taken) return false;
-        scope.taken = true;
-        return true;
-      },
-      write: async (runStatement) => {
-        const seqs = await appendThrough(
-          runStatement,
-          this.db,
-          this.dialect,
-          [scope.draft],
-          this.now(),
-          this.instanceId,
-        );
-        seq = seqs[0] ?? null;
-      },
-      committed: () => {
-        scope.committedSeq = seq;
-      },
-      rolledBack: () => {
-        scope.taken = false;
-        seq = null;
-      },
-    };
-  }
-
   private async audited(
     name: OperationName,
     rule: 'read' | 'attempt' | 'transaction',
@@ -172,9 +138,8 @@ export class AuditLog {
     // Written before the change: a crash between the two leaves the attempt on record.
     const attemptSeq = rule === 'attempt' ? (await this.record([{ ...draft, outcome: 'attempt' }]))[0] : undefined;
     const scope: AuditScope = { caller, draft, taken: false, committedSeq: null };
-    const run = () => runInAuditScope(scope, () => handler(input, caller));
     try {
-      const output = await (rule === 'transaction' ? runWithWriteHook(this.entryHook(scope), run) : run());
+      const output = await runInAuditScope(scope, () => handler(input, caller));
       scope.closed = true;
       if (scope.committedSeq === null) {
         // The change is done (and its attempt on record): a failure to add the outcome is logged, not thrown.

@@ -7,7 +7,6 @@
 import type { AuditChainTable, AuditLogTable } from '../store/migrations/23-audit.js';
 import type { Db } from '../store/schema.js';
 import type { StatementBatch, StatementResult } from '../store/statement-batch.js';
-import type { RunStatement } from '../store/write-hook.js';
 import { type AuditDraft, chainRows, draftRow } from './entry.js';
 
 export type Dialect = 'sqlite' | 'mariadb';
@@ -78,31 +77,6 @@ export async function appendIn(
   const chained = chain(headRow, drafts, new Map(names.map((n) => [n.id, n.name])), at, instanceId);
   for (const insert of insertRows(trx, chained.rows)) await insert.execute();
   await moveHead(trx, chained.head).execute();
-  return chained.rows.map((r) => r.seq);
-}
-
-/**
- * Appends entries through `run` (a statement runner on the connection of a transaction someone else
- * opened: store/write-hook.ts); `conn` only compiles the statements. Returns their seqs.
- */
-export async function appendThrough(
-  run: RunStatement,
-  conn: Db,
-  dialect: Dialect,
-  drafts: AuditDraft[],
-  at: number,
-  instanceId: string,
-): Promise<number[]> {
-  if (drafts.length === 0) return [];
-  const headRow = (await run(headQuery(conn, dialect).compile())).rows[0] as AuditChainTable | undefined;
-  const missing = missingNames(drafts);
-  const names =
-    missing.length > 0
-      ? ((await run(namesQuery(conn, missing).compile())).rows as Array<{ id: string; name: string }>)
-      : [];
-  const chained = chain(headRow, drafts, new Map(names.map((n) => [n.id, n.name])), at, instanceId);
-  for (const insert of insertRows(conn, chained.rows)) await run(insert.compile());
-  await run(moveHead(conn, chained.head).compile());
   return chained.rows.map((r) => r.seq);
 }
 

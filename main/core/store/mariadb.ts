@@ -8,7 +8,6 @@ import { FleetError } from '../../contract/errors.js';
 import { guardedPool, type PoolTimeouts } from './guarded-pool.js';
 import type { Database } from './schema.js';
 import { markServerDatabase } from './statement-batch.js';
-import { withWriteHooks } from './write-hook.js';
 
 export interface MariadbHandle {
   db: Kysely<Database>;
@@ -101,7 +100,7 @@ export function openMariadb(raw: string, password?: string): MariadbHandle {
   });
   const display = redactUrl(new URL(raw.replace(/^mariadb:/, 'mysql:')));
   const timeouts = poolTimeouts(raw);
-  const db = new Kysely<Database>({ dialect: withWriteHooks(new MysqlDialect({ pool: guardedPool(pool, timeouts) })) });
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guardedPool(pool, timeouts) }) });
   markServerDatabase(db);
   return { db, pool, display, timeouts };
 }
