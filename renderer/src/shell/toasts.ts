@@ -4,15 +4,28 @@ import { notifications } from '@mantine/notifications';
 import { userMessage } from '../errors';
 import { i18n } from '../i18n';
 
+type Tone = 'green' | 'red' | 'blue';
+
+/** Every toast: a named close button and a message in the text colour (Mantine's dimmed grey fails contrast). */
+function show(color: Tone, title: string | undefined, message: string, autoClose: number | false): void {
+  notifications.show({
+    color,
+    title,
+    message,
+    autoClose,
+    closeButtonProps: { 'aria-label': i18n.t('common:dialogs.close') },
+    styles: { description: { color: 'var(--mantine-color-text)' } },
+  });
+}
+
 export function toastSuccess(message: string, title?: string): void {
-  notifications.show({ color: 'green', title: title ?? i18n.t('common:toast.done'), message, autoClose: 4_000 });
+  show('green', title ?? i18n.t('common:toast.done'), message, 4_000);
 }
 
 export function toastError(error: unknown, title?: string): void {
-  const message = userMessage(error);
-  notifications.show({ color: 'red', title: title ?? i18n.t('common:toast.error'), message, autoClose: false });
+  show('red', title ?? i18n.t('common:toast.error'), userMessage(error), false);
 }
 
 export function toastInfo(message: string, title?: string): void {
-  notifications.show({ color: 'blue', title, message, autoClose: 6_000 });
+  show('blue', title, message, 6_000);
 }
