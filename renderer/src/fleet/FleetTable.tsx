@@ -117,6 +117,7 @@ export function FleetTable(props: {
                   {days && (
                     <UptimeStrip
                       days={days}
+                      hourly={uptime.period === '24h'}
                       label={t('uptime.labelPeriod', { name: node.name, period: t(`uptime.long.${uptime.period}`) })}
                     />
                   )}

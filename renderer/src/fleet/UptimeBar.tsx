@@ -158,7 +158,16 @@ const LEVEL_VAR = {
  * The table's bar: one element whose background is the days (a row mounts it at every scroll step, so it
  * has no hooks and no hover of its own: the table's one StripHover shows the hovered day's detail).
  */
-export function UptimeStrip({ days, label }: { days: readonly UptimeDay[]; label: string }) {
+export function UptimeStrip({
+  days,
+  label,
+  hourly = false,
+}: {
+  days: readonly UptimeDay[];
+  label: string;
+  /** Bars of the 24 h period are hours, not days. */
+  hourly?: boolean;
+}) {
   const n = Math.max(1, days.length);
   const stops = days.map((d, i) => {
     const colour = LEVEL_VAR[uptimeLevel(d.ratio)];
@@ -176,15 +185,11 @@ export function UptimeStrip({ days, label }: { days: readonly UptimeDay[]; label
       className="uptime-strip"
       role="img"
       // The sum for screen readers; a pointer gets the hovered day (no title: it would cover that).
-      // Bars of the 24 h period are hours (their key is YYYY-MM-DDTHH:00Z), the others local days.
-      aria-label={i18n.t(
-        days.some((d) => d.day.includes('T')) ? 'fleet:uptime.stripTitleHour' : 'fleet:uptime.stripTitle',
-        {
-          label,
-          worst: worst === null ? '—' : percent(worst * 100),
-          count: outages,
-        },
-      )}
+      aria-label={i18n.t(hourly ? 'fleet:uptime.stripTitleHour' : 'fleet:uptime.stripTitle', {
+        label,
+        worst: worst === null ? '—' : percent(worst * 100),
+        count: outages,
+      })}
       data-outages={outages}
       style={{ backgroundImage: `linear-gradient(to right, ${stops.join(', ')})` }}
     />
