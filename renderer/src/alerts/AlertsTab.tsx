@@ -10,15 +10,13 @@ import { useNow } from '../clock';
 import { useDialogs } from '../dialogs';
 import { ago, dateTime, number } from '../format';
 import { toastError, toastSuccess } from '../shell/toasts';
+import { ALERT_STATE_TONE, SEVERITY_TONE, ToneBadge } from '../theme/status-badge';
 import type { Transport } from '../transport';
 import { useNotificationPermission } from './DesktopAlerts';
-import { StatusBadge, type Tone } from './StatusBadge';
 
 type AlertView = OutputOf<'listAlerts'>[number];
 type Severity = AlertView['severity'];
 
-const SEVERITY_TONE: Record<Severity, Tone> = { info: 'muted', warning: 'warn', critical: 'bad' };
-const STATE_TONE: Record<AlertView['state'], Tone> = { pending: 'warn', firing: 'bad', resolved: 'ok' };
 const SILENCE_HOURS = [1, 4, 24] as const;
 const HISTORY_PAGE = 50;
 const PERIODS = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
@@ -95,7 +93,7 @@ function AlertTable({ client, alerts, label }: { client: Client; alerts: AlertVi
           {alerts.map((a) => (
             <Table.Tr key={a.id} data-alert={a.id}>
               <Table.Td>
-                <StatusBadge tone={SEVERITY_TONE[a.severity]}>{t(`severity.${a.severity}`)}</StatusBadge>
+                <ToneBadge tone={SEVERITY_TONE[a.severity]}>{t(`severity.${a.severity}`)}</ToneBadge>
               </Table.Td>
               <Table.Td style={{ overflowWrap: 'anywhere' }}>
                 <Text size="sm" fw={500}>
@@ -111,9 +109,9 @@ function AlertTable({ client, alerts, label }: { client: Client; alerts: AlertVi
               </Table.Td>
               <Table.Td>
                 <Group gap={4}>
-                  <StatusBadge tone={STATE_TONE[a.state]}>{t(`states.${a.state}`)}</StatusBadge>
-                  {a.silenced && <StatusBadge tone="muted">{t('list.silenced')}</StatusBadge>}
-                  {a.acknowledgedAt !== null && <StatusBadge tone="muted">{t('list.acknowledged')}</StatusBadge>}
+                  <ToneBadge tone={ALERT_STATE_TONE[a.state]}>{t(`states.${a.state}`)}</ToneBadge>
+                  {a.silenced && <ToneBadge tone="muted">{t('list.silenced')}</ToneBadge>}
+                  {a.acknowledgedAt !== null && <ToneBadge tone="muted">{t('list.acknowledged')}</ToneBadge>}
                 </Group>
               </Table.Td>
               <Table.Td>{ago(a.since, now)}</Table.Td>
@@ -291,7 +289,7 @@ function History({ client }: { client: Client }) {
                 <Table.Tr key={e.id}>
                   <Table.Td>{dateTime(e.at)}</Table.Td>
                   <Table.Td>
-                    <StatusBadge tone={SEVERITY_TONE[e.severity]}>{t(`severity.${e.severity}`)}</StatusBadge>
+                    <ToneBadge tone={SEVERITY_TONE[e.severity]}>{t(`severity.${e.severity}`)}</ToneBadge>
                   </Table.Td>
                   <Table.Td style={{ overflowWrap: 'anywhere' }}>
                     <Text size="sm" fw={500}>
@@ -307,10 +305,8 @@ function History({ client }: { client: Client }) {
                   </Table.Td>
                   <Table.Td>
                     <Group gap={4}>
-                      <StatusBadge tone={e.state === 'firing' ? 'bad' : 'ok'}>
-                        {t(`history.states.${e.state}`)}
-                      </StatusBadge>
-                      {e.silenced && <StatusBadge tone="muted">{t('list.silenced')}</StatusBadge>}
+                      <ToneBadge tone={e.state === 'firing' ? 'bad' : 'ok'}>{t(`history.states.${e.state}`)}</ToneBadge>
+                      {e.silenced && <ToneBadge tone="muted">{t('list.silenced')}</ToneBadge>}
                     </Group>
                   </Table.Td>
                 </Table.Tr>

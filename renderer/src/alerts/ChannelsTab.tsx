@@ -22,10 +22,10 @@ import type { Client } from '../../../main/contract/contract';
 import { useDialogs } from '../dialogs';
 import { ago } from '../format';
 import { toastError, toastSuccess } from '../shell/toasts';
+import { CHANNEL_HEALTH_TONE, ToneBadge } from '../theme/status-badge';
 import { ChannelForm } from './ChannelForm';
 import type { ChannelView } from './channel-fields';
 import { DeliveryLog } from './DeliveryLog';
-import { StatusBadge } from './StatusBadge';
 
 export const channelsQuery = (client: Client) => ({
   queryKey: ['notifyChannels'],
@@ -84,10 +84,9 @@ export function ChannelsTab({ client }: { client: Client }) {
 
 function HealthBadge({ channel }: { channel: ChannelView }) {
   const { t } = useTranslation('alerts');
-  if (!channel.enabled) return <StatusBadge tone="muted">{t('channels.health.disabled')}</StatusBadge>;
+  if (!channel.enabled) return <ToneBadge tone="muted">{t('channels.health.disabled')}</ToneBadge>;
   const { state } = channel.health;
-  const tone = state === 'failing' ? 'bad' : state === 'ok' ? 'ok' : 'muted';
-  return <StatusBadge tone={tone}>{t(`channels.health.${state}`)}</StatusBadge>;
+  return <ToneBadge tone={CHANNEL_HEALTH_TONE[state]}>{t(`channels.health.${state}`)}</ToneBadge>;
 }
 
 function ChannelCard({

@@ -6,13 +6,11 @@ import { Fragment, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../../main/contract/contract';
 import { dateTime, timeOfDay } from '../format';
+import { DELIVERY_STATUS_TONE, ToneBadge } from '../theme/status-badge';
 import type { ChannelView } from './channel-fields';
-import { StatusBadge, type Tone } from './StatusBadge';
 
 type Delivery = OutputOf<'listDeliveries'>[number];
 type Status = Delivery['status'];
-
-const STATUS_TONE: Record<Status, Tone> = { pending: 'warn', delivered: 'ok', failed: 'bad', expired: 'bad' };
 
 export function DeliveryLog({
   client,
@@ -93,7 +91,7 @@ export function DeliveryLog({
                       </UnstyledButton>
                     </Table.Td>
                     <Table.Td>
-                      <StatusBadge tone={STATUS_TONE[d.status]}>{t(`log.statuses.${d.status}`)}</StatusBadge>
+                      <ToneBadge tone={DELIVERY_STATUS_TONE[d.status]}>{t(`log.statuses.${d.status}`)}</ToneBadge>
                     </Table.Td>
                     <Table.Td>{d.attempts.length}</Table.Td>
                   </Table.Tr>

@@ -1,18 +1,17 @@
 // The Alerts screen's Rules tab: every rule with its condition, scope and severity; create and edit in
 // the rule editor (with its preview), switch a rule on or off, delete after a confirmation.
-import { ActionIcon, Badge, Switch, Text } from '@mantine/core';
+import { ActionIcon, Switch, Text } from '@mantine/core';
 import { IconPencil } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { toastError, toastSuccess } from '../shell/toasts';
+import { SEVERITY_TONE, ToneBadge } from '../theme/status-badge';
 import type { Transport } from '../transport';
 import { RemovableList } from './RemovableList';
 import { RuleForm } from './RuleForm';
 import { draftToSpec, EMPTY_DRAFT, type Rule, type RuleDraft, ruleToDraft } from './rule-draft';
-
-const SEVERITY_COLOURS = { info: 'blue', warning: 'yellow', critical: 'red' } as const;
 
 export function RulesTab({ client }: { client: Client; transport: Transport }) {
   const { t } = useTranslation(['alerts', 'common']);
@@ -62,9 +61,7 @@ export function RulesTab({ client }: { client: Client; transport: Transport }) {
         {
           header: t('rules.columns.severity'),
           cell: (rule) => (
-            <Badge color={SEVERITY_COLOURS[rule.severity]} variant="light">
-              {t(`rules.severity.${rule.severity}`)}
-            </Badge>
+            <ToneBadge tone={SEVERITY_TONE[rule.severity]}>{t(`rules.severity.${rule.severity}`)}</ToneBadge>
           ),
         },
         {

@@ -1,7 +1,7 @@
 // The audit screen (Alt+9): who did what, newest first, filtered by person, node, operation and time;
 // a virtualized list (only the visible rows are in the DOM, pages of 200 load as it scrolls) and
 // CSV/JSON export — streamed from GET /api/audit/export over HTTP, paged through the API on the desktop.
-import { Alert, Badge, Button, Group, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Group, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconDownload, IconSearch } from '@tabler/icons-react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -15,6 +15,7 @@ import { userMessage } from '../errors';
 import { dateTime } from '../format';
 import { toastError } from '../shell/toasts';
 import { nodesQuery } from '../sync';
+import { AUDIT_OUTCOME_TONE, ToneBadge } from '../theme/status-badge';
 import type { Transport } from '../transport';
 import { type AuditFilters, entriesToCsv, exportQuery, filtersInput } from './audit-export';
 import './audit.css';
@@ -31,10 +32,6 @@ function summaryOf(entry: Entry): string {
   if (typeof detail.path === 'string') return detail.path;
   if (typeof detail.input?.path === 'string') return detail.input.path;
   return '';
-}
-
-function outcomeColour(outcome: Entry['outcome']): string {
-  return outcome === 'ok' ? 'green' : outcome === 'error' ? 'red' : 'gray';
 }
 
 /** A local date-time field's value as epoch ms (undefined when empty or unreadable). */
@@ -60,9 +57,9 @@ function EntryRow({ entry }: { entry: Entry }) {
         <Text size="sm" className="audit-op">
           {entry.operation}
         </Text>
-        <Badge variant="light" tt="none" radius="sm" color={outcomeColour(entry.outcome)} c="var(--mantine-color-text)">
+        <ToneBadge tone={AUDIT_OUTCOME_TONE[entry.outcome]} status={entry.outcome}>
           {entry.errorCode ? `${t(`outcome.${entry.outcome}`)}: ${entry.errorCode}` : t(`outcome.${entry.outcome}`)}
-        </Badge>
+        </ToneBadge>
       </Group>
       <Text size="xs" c="dimmed" className="audit-row-detail" title={summary}>
         {[targets, summary].filter(Boolean).join(' · ') || t('list.noTarget')}

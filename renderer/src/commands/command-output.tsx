@@ -2,13 +2,14 @@
 // scrolled up, the notice that output was cut at its cap (the agent stops collecting there, so a
 // "succeeded" command's output may end mid-line), what a command that waits for its node says, a
 // status badge, one node's output pane and the side-by-side / merged switch.
-import { Badge, Button, Group, Paper, Text } from '@mantine/core';
+import { Button, Group, Paper, Text } from '@mantine/core';
 import { type ReactNode, useLayoutEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { CommandStatus } from '../../../main/contract/command-status';
 import type { CommandView } from '../../../main/contract/queue-schemas';
 import { dateTime, number } from '../format';
 import { i18n } from '../i18n';
+import { COMMAND_STATUS_TONE, ToneBadge } from '../theme/status-badge';
 
 /** Within this many pixels of the end counts as "at the end": following. */
 const AT_END_PX = 8;
@@ -100,36 +101,17 @@ export function waitingText(
 
 /** Command statuses, and the two more a task run can have (queued, skipped). */
 type ShownStatus = CommandStatus | 'queued' | 'skipped';
-const STATUS_COLOUR: Record<ShownStatus, string> = {
-  queued: 'gray',
-  skipped: 'gray',
-  pending: 'gray',
-  dispatched: 'blue',
-  running: 'blue',
-  succeeded: 'green',
-  failed: 'red',
-  timed_out: 'red',
-  cancelled: 'gray',
-  expired: 'orange',
-  lost: 'red',
-};
 
 /** A command's status in words, with its exit code once it has one: "succeeded (exit 0)". */
 export function StatusBadge({ status, exitCode }: { status: string | undefined; exitCode?: number | null }) {
   const { t } = useTranslation('commands');
   if (!status) return null;
-  const known = status in STATUS_COLOUR ? (status as ShownStatus) : null;
+  const known = status in COMMAND_STATUS_TONE ? (status as ShownStatus) : null;
   return (
-    <Badge
-      className={`badge ${status}`}
-      color={known ? STATUS_COLOUR[known] : 'gray'}
-      variant="light"
-      tt="none"
-      radius="sm"
-    >
+    <ToneBadge className={`badge ${status}`} tone={known ? COMMAND_STATUS_TONE[known] : 'muted'} status={status}>
       {known ? t(`status.${known}`) : status}
       {exitCode !== null && exitCode !== undefined ? ` ${t('output.exit', { code: exitCode })}` : ''}
-    </Badge>
+    </ToneBadge>
   );
 }
 

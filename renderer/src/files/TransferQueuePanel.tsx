@@ -1,6 +1,6 @@
 // The transfer queue as the user sees it: one row per upload, download or copy, with progress, speed,
 // time left and pause/resume/cancel; finished rows stay until cleared.
-import { ActionIcon, Badge, Button, Group, Paper, Progress, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { ActionIcon, Button, Group, Paper, Progress, Stack, Text, Title, Tooltip } from '@mantine/core';
 import {
   IconArrowsLeftRight,
   IconDownload,
@@ -13,6 +13,7 @@ import type { TFunction } from 'i18next';
 import { useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { bytes, number, rate } from '../format';
+import { ToneBadge, TRANSFER_STATE_TONE } from '../theme/status-badge';
 import type { Transport } from '../transport';
 import classes from './files.module.css';
 import { problemText } from './problems';
@@ -107,9 +108,9 @@ function QueueRow({
               : amount}
         </Text>
       </div>
-      <Badge color={STATE_COLOURS[item.state]} variant="dot" className={classes.queueState}>
+      <ToneBadge tone={TRANSFER_STATE_TONE[item.state]} className={classes.queueState} status={item.state}>
         {t(`queue.state.${item.state}`)}
-      </Badge>
+      </ToneBadge>
       <Group gap={4} wrap="nowrap" className={classes.queueButtons}>
         {open && item.state !== 'paused' && (
           <Tooltip label={t('queue.pause')}>

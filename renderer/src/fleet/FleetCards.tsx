@@ -6,6 +6,7 @@ import { useElementSize } from '@mantine/hooks';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { Client } from '../../../main/contract/contract';
 import { bytes, duration, rate, share } from '../format';
 import type { NodeLive } from '../live';
 import type { CycleTraffic, FleetUptimeIndex } from './fleet-data';
@@ -20,6 +21,7 @@ const ROW_HEIGHT = 236;
 const GROUP_HEIGHT = 40;
 
 export function FleetCards(props: {
+  client: Client;
   groups: NodeGroup[];
   grouped: boolean;
   live: ReadonlyMap<string, NodeLive>;
@@ -62,6 +64,7 @@ export function FleetCards(props: {
                   {item.nodes.map((node) => (
                     <NodeCard
                       key={node.id}
+                      client={props.client}
                       node={node}
                       live={props.live.get(node.id)}
                       uptimeDays={props.uptime.daysOf(node.id)}
@@ -83,6 +86,7 @@ export function FleetCards(props: {
 }
 
 const NodeCard = memo(function NodeCard({
+  client,
   node,
   live: m,
   uptimeDays,
@@ -92,6 +96,7 @@ const NodeCard = memo(function NodeCard({
   now,
   onOpen,
 }: {
+  client: Client;
   node: Node;
   live: NodeLive | undefined;
   uptimeDays: ReturnType<FleetUptimeIndex['daysOf']>;
@@ -145,6 +150,9 @@ const NodeCard = memo(function NodeCard({
           compact
           height={14}
           label={t('uptime.labelPeriod', { name: node.name, period: t(`uptime.long.${uptimePeriod}`) })}
+          client={client}
+          nodeId={node.id}
+          period={uptimePeriod}
         />
       )}
     </Card>

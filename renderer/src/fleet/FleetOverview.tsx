@@ -263,6 +263,7 @@ export function FleetOverview({
         </Text>
       ) : view === 'cards' ? (
         <FleetCards
+          client={client}
           groups={groups}
           grouped={grouped}
           live={live.byNode}

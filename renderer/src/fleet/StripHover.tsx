@@ -1,11 +1,10 @@
 // The fleet table's per-day uptime hover: one listener on the table (rows mount at every scroll step,
 // so the strips have no handlers of their own) finds the strip and the day under the pointer and shows
-// that day like the cards' bars do, with the day's outages fetched for the hovered node.
-import { useQuery } from '@tanstack/react-query';
+// that day like the cards' bars do (NodeDayDetail: the day's outages fetched for the hovered node).
 import { type RefObject, useEffect, useState } from 'react';
 import type { Client } from '../../../main/contract/contract';
 import type { FleetUptimeIndex } from './fleet-data';
-import { DayDetail } from './UptimeBar';
+import { NodeDayDetail } from './UptimeBar';
 
 interface Hovered {
   nodeId: string;
@@ -59,21 +58,15 @@ export function StripHover({
       el.removeEventListener('scroll', leave, true);
     };
   }, [container, uptime]);
-  // The day's outages: the fleet's query has only their count. The node page's query, shared.
-  const detail = useQuery({
-    queryKey: ['uptimeDays', hovered?.nodeId, '30'],
-    queryFn: () => client.nodeUptimeDays({ id: hovered?.nodeId as string, days: 30 }),
-    enabled: hovered !== null,
-    staleTime: 60_000,
-  });
   if (!hovered) return null;
   const day = uptime.daysOf(hovered.nodeId)?.[hovered.index];
   if (!day) return null;
-  const outages = detail.data?.nodeId === hovered.nodeId ? detail.data.days.find((d) => d.day === day.day) : undefined;
   return (
-    <DayDetail
-      day={outages ? { ...day, outages: outages.outages, outageCount: outages.outageCount } : day}
-      style={{ position: 'fixed', left: hovered.left, top: hovered.top, pointerEvents: 'none' }}
+    <NodeDayDetail
+      source={{ client, nodeId: hovered.nodeId, period: uptime.period }}
+      day={day}
+      floating
+      style={{ left: hovered.left, top: hovered.top }}
     />
   );
 }

@@ -1,7 +1,7 @@
 // What the fleet's cards add to the node list and live headlines: every node's daily uptime (a compact
 // 30-day bar) and its traffic in the billing cycle. Each is one request for the whole fleet, refreshed
 // every few minutes; the per-day objects a bar draws are made only for the cards on screen.
-import { useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import type { UptimePeriod } from '../../../main/contract/availability-schemas';
 import type { Client, OutputOf } from '../../../main/contract/contract';
@@ -25,6 +25,19 @@ export function barName(bar: { day: string; from: number }, unit: 'day' | 'hour'
   if (unit === 'day') return bar.day;
   const t = new Date(bar.from);
   return `${t.toLocaleDateString(currentLanguage(), { month: 'short', day: 'numeric' })} ${t.toLocaleTimeString(currentLanguage(), { hour: '2-digit', minute: '2-digit' })}`;
+}
+
+/**
+ * One node's bars with each bar's outages: the node page's query, and the one a fleet card or table
+ * strip makes for the day it shows (same key, so the two share an answer).
+ */
+export function uptimeDaysQuery(client: Client, nodeId: string, period: UptimePeriod) {
+  return queryOptions({
+    queryKey: ['uptimeDays', nodeId, period],
+    queryFn: () => client.nodeUptimeDays({ id: nodeId, period }),
+    refetchInterval: period === '24h' ? 60_000 : 5 * 60_000,
+    staleTime: 60_000,
+  });
 }
 
 export interface FleetUptimeIndex {

@@ -1,6 +1,6 @@
 // Small pieces the fleet's table and cards (and the node page) draw alike: the status badge that says
 // how long a node has been away, the OS icon and a labelled usage bar.
-import { Badge, Progress, Tooltip } from '@mantine/core';
+import { Progress, Tooltip } from '@mantine/core';
 import {
   IconBrandApple,
   IconBrandDebian,
@@ -12,6 +12,7 @@ import {
 import { type ComponentType, memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { dateTime, percent } from '../format';
+import { NODE_STATUS_TONE, ToneBadge } from '../theme/status-badge';
 import { type Node, type OsFamily, osFamily } from './fleet-model';
 
 const OS_ICONS: Record<OsFamily, ComponentType<{ size?: number; stroke?: number; 'aria-hidden'?: boolean }>> = {
@@ -59,8 +60,6 @@ export function useShortAge(): (since: number | null, now: number) => string {
   };
 }
 
-const STATUS_COLOUR = { online: 'green', offline: 'red', 'never-connected': 'gray' } as const;
-
 /**
  * Online, "offline 3 h", never connected or revoked. Memoized: only an offline node's badge changes as
  * the clock ticks.
@@ -79,17 +78,13 @@ function StatusBadgeOf({ node, now }: { node: Node; now: number }) {
       ? t('status.offlineFor', { age: age(node.lastSeenAt, now) })
       : t(`status.${node.status === 'online' ? 'online' : 'never'}`);
   const badge = (
-    <Badge
-      color={node.revoked ? 'gray' : STATUS_COLOUR[node.status]}
-      variant={node.status === 'online' && !node.revoked ? 'light' : 'outline'}
-      size="sm"
-      // In the case it is written: capitals made "Never connected" too wide for the table's column.
-      tt="none"
+    <ToneBadge
+      tone={NODE_STATUS_TONE[node.revoked ? 'revoked' : node.status]}
       className="status-badge"
-      data-status={node.status}
+      status={node.status}
     >
       {text}
-    </Badge>
+    </ToneBadge>
   );
   if (node.status !== 'offline' || node.lastSeenAt === null) return badge;
   return (

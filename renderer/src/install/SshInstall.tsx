@@ -4,7 +4,6 @@
 // sealed, for a reverse tunnel that must reconnect by itself).
 import {
   Alert,
-  Badge,
   Button,
   Checkbox,
   Code,
@@ -26,6 +25,7 @@ import type { Client, InputOf, OutputOf } from '../../../main/contract/contract'
 import { userMessage } from '../errors';
 import { i18n } from '../i18n';
 import { ScrollTable } from '../shell/ScrollTable';
+import { HOST_INSTALL_TONE, ToneBadge } from '../theme/status-badge';
 import type { Transport } from '../transport';
 
 type Job = OutputOf<'getBootstrap'>;
@@ -210,8 +210,6 @@ export function SshInstall({ client, transport }: { client: Client; transport: T
   );
 }
 
-const HOST_COLOUR = { pending: 'gray', running: 'blue', done: 'green', failed: 'red' } as const;
-
 function Progress({ job, onTrust }: { job: Job; onTrust: (fingerprint: string, event: FormEvent) => void }) {
   const { t } = useTranslation('install');
   return (
@@ -222,15 +220,12 @@ function Progress({ job, onTrust }: { job: Job; onTrust: (fingerprint: string, e
             <Table.Tr key={h.host} data-host={h.host}>
               <Table.Td>{h.host}</Table.Td>
               <Table.Td>
-                <Badge
-                  variant="light"
-                  tt="none"
-                  radius="sm"
-                  color={HOST_COLOUR[h.status]}
+                <ToneBadge
+                  tone={HOST_INSTALL_TONE[h.status]}
                   className={`badge ${h.status === 'done' ? 'succeeded' : h.status === 'failed' ? 'failed' : ''}`}
                 >
                   {t(`ssh.status.${h.status}`)}
-                </Badge>
+                </ToneBadge>
                 {h.step && h.status === 'running' && ` · ${h.step}…`}
               </Table.Td>
               <Table.Td>

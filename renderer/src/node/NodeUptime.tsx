@@ -1,23 +1,20 @@
 // The node's availability: uptime over 24 hours (hourly bars), 30 or 90 days (daily bars; hover or arrow
 // through a bar to see its outages) and the last 24 hours' connects and disconnects.
-import { Badge, Group, Paper, SegmentedControl, Text, Title } from '@mantine/core';
+import { Group, Paper, SegmentedControl, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { UptimePeriod } from '../../../main/contract/availability-schemas';
 import type { Client } from '../../../main/contract/contract';
-import { barName, UPTIME_PERIODS } from '../fleet/fleet-data';
+import { barName, UPTIME_PERIODS, uptimeDaysQuery } from '../fleet/fleet-data';
 import { UptimeBar } from '../fleet/UptimeBar';
 import { dateTime, percent } from '../format';
+import { NODE_STATUS_TONE, ToneBadge } from '../theme/status-badge';
 
 export function NodeUptime({ client, nodeId, name }: { client: Client; nodeId: string; name: string }) {
   const { t } = useTranslation('node');
   const [period, setPeriod] = useState<UptimePeriod>('30d');
-  const daily = useQuery({
-    queryKey: ['uptimeDays', nodeId, period],
-    queryFn: () => client.nodeUptimeDays({ id: nodeId, period }),
-    refetchInterval: period === '24h' ? 60_000 : 5 * 60_000,
-  });
+  const daily = useQuery(uptimeDaysQuery(client, nodeId, period));
   const bars = useMemo(
     () => daily.data?.days.map((d) => ({ ...d, day: barName(d, daily.data.unit) })) ?? [],
     [daily.data],
@@ -82,15 +79,9 @@ export function NodeUptime({ client, nodeId, name }: { client: Client; nodeId: s
             .slice(0, 20)
             .map((e) => (
               <li key={`${e.at}-${e.status}`}>
-                <Badge
-                  size="sm"
-                  variant={e.status === 'online' ? 'light' : 'outline'}
-                  color={e.status === 'online' ? 'green' : 'red'}
-                  className="status-badge"
-                  data-status={e.status}
-                >
+                <ToneBadge tone={NODE_STATUS_TONE[e.status]} className="status-badge" status={e.status}>
                   {t(`uptime.${e.status}`)}
-                </Badge>{' '}
+                </ToneBadge>{' '}
                 <Text span size="sm">
                   {dateTime(e.at)}
                 </Text>{' '}

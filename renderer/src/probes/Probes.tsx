@@ -3,7 +3,6 @@
 // latency of the last hour; the form creates and edits them.
 import {
   Anchor,
-  Badge,
   Button,
   Group,
   Modal,
@@ -31,6 +30,7 @@ import { Chart } from '../node/Chart';
 import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import { ScrollTable } from '../shell/ScrollTable';
 import { nodesQuery } from '../sync';
+import { PROBE_STATE_TONE, ToneBadge } from '../theme/status-badge';
 import {
   draftToSpec,
   EMPTY_DRAFT,
@@ -43,16 +43,14 @@ import {
   targetLine,
 } from './probe-draft';
 
-// Filled in the darkest shades: white text on them reaches 4.5:1 (the light variant's green does not).
-const STATE_COLOUR = { up: '#1e6b2f', down: 'red.9', unknown: 'gray.7' } as const;
 const HOUR_MS = 3_600_000;
 
 function StateBadge({ state }: { state: Probe['state'] }) {
   const { t } = useTranslation('probes');
   return (
-    <Badge color={STATE_COLOUR[state]} variant="filled">
+    <ToneBadge tone={PROBE_STATE_TONE[state]} status={state}>
       {t(`state.${state}`)}
-    </Badge>
+    </ToneBadge>
   );
 }
 

@@ -12,26 +12,25 @@ import {
   Select,
   Stack,
   Switch,
-  Table,
   Tabs,
   Text,
   Title,
 } from '@mantine/core';
-import { IconMinus, IconPlayerPlay, IconPlus, IconPrompt, IconX } from '@tabler/icons-react';
+import { IconMinus, IconPlus, IconPrompt, IconX } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../../main/contract/contract';
-import { bytes, dateTime, duration } from '../format';
+import { dateTime } from '../format';
 import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import { toastError } from '../shell/toasts';
 import { nodesQuery } from '../sync';
 import type { Transport } from '../transport';
+import { RecentSessions, type Session } from './RecentSessions';
 import { RecordingPlayer } from './RecordingPlayer';
 import { type TerminalHandle, TerminalView } from './TerminalView';
 
 type Opened = OutputOf<'openTerminal'>;
-type Session = Opened['session'];
 
 export function Terminals({ client, transport }: { client: Client; transport: Pick<Transport, 'socketUrl'> }) {
   const { t } = useTranslation(['terminal', 'common']);
@@ -206,45 +205,7 @@ export function Terminals({ client, transport }: { client: Client; transport: Pi
         </Tabs>
       )}
       <Title order={3}>{t('sessions')}</Title>
-      <Table striped>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>{t('node')}</Table.Th>
-            <Table.Th>{t('started')}</Table.Th>
-            <Table.Th>{t('duration')}</Table.Th>
-            <Table.Th>{t('state')}</Table.Th>
-            <Table.Th>{t('recording')}</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {(sessions.data ?? []).map((s: Session) => (
-            <Table.Tr key={s.id}>
-              <Table.Td>{s.nodeName}</Table.Td>
-              <Table.Td>{dateTime(s.startedAt)}</Table.Td>
-              <Table.Td>{duration(((s.endedAt ?? Date.now()) - s.startedAt) / 1000)}</Table.Td>
-              <Table.Td>
-                {s.state === 'ended' ? (s.message ?? t(`ended.${s.endReason ?? 'closed'}`)) : t(`states.${s.state}`)}
-              </Table.Td>
-              <Table.Td>
-                <Group gap="xs" wrap="nowrap">
-                  {bytes(s.recordedBytes)}
-                  {s.recordedBytes > 0 && (
-                    <Button
-                      size="compact-xs"
-                      variant="light"
-                      leftSection={<IconPlayerPlay size={12} />}
-                      aria-label={t('replay.open', { node: s.nodeName, at: dateTime(s.startedAt) })}
-                      onClick={() => setReplaying(s)}
-                    >
-                      {t('replay.button')}
-                    </Button>
-                  )}
-                </Group>
-              </Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+      <RecentSessions sessions={sessions} canOpen={capable.length > 0} onReplay={setReplaying} />
       <Modal
         closeButtonProps={{ 'aria-label': t('replay.close') }}
         opened={replaying !== null}

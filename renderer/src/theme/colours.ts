@@ -27,7 +27,7 @@ export const CHART_COLOURS: Record<Scheme, ChartColours> = {
   },
 };
 
-export const STATUS_COLOURS: Record<Scheme, { ok: string; bad: string; warn: string; muted: string }> = {
-  light: { ok: '#2b8a3e', bad: '#c92a2a', warn: '#b35c00', muted: '#5c636a' },
-  dark: { ok: '#69db7c', bad: '#ff8787', warn: '#ffc078', muted: '#a6adb4' },
+export const STATUS_COLOURS: Record<Scheme, { ok: string; bad: string; warn: string; info: string; muted: string }> = {
+  light: { ok: '#2b8a3e', bad: '#c92a2a', warn: '#b35c00', info: '#1864ab', muted: '#5c636a' },
+  dark: { ok: '#69db7c', bad: '#ff8787', warn: '#ffc078', info: '#74c0fc', muted: '#a6adb4' },
 };

@@ -1,7 +1,7 @@
 // The Mantine theme: one look for every screen, light and dark. The colour scheme follows the system
 // until the user picks one (Settings or the header's toggle); Mantine keeps the choice in localStorage.
 // Colours the app needs beyond Mantine's (status, charts) are CSS variables per scheme, from one table.
-import { type CSSVariablesResolver, createTheme, localStorageColorSchemeManager } from '@mantine/core';
+import { Badge, type CSSVariablesResolver, createTheme, localStorageColorSchemeManager } from '@mantine/core';
 import { CHART_COLOURS, STATUS_COLOURS } from './colours';
 
 export const colorSchemeManager = localStorageColorSchemeManager({ key: 'fleetdeck.color-scheme' });
@@ -17,6 +17,11 @@ export const theme = createTheme({
   // Keyboard focus is always drawn (Mantine's ring in the primary colour, visible on both schemes).
   focusRing: 'auto',
   cursorType: 'pointer',
+  components: {
+    // Badges are written in the case their words are (Mantine capitalizes them): "Never connected" in
+    // capitals is too wide for a table column and reads as shouting. Status badges: status-badge.tsx.
+    Badge: Badge.extend({ defaultProps: { tt: 'none', radius: 'sm' } }),
+  },
 });
 
 function schemeVariables(scheme: 'light' | 'dark'): Record<string, string> {
@@ -29,6 +34,7 @@ function schemeVariables(scheme: 'light' | 'dark'): Record<string, string> {
     '--ok': status.ok,
     '--bad': status.bad,
     '--warn': status.warn,
+    '--info': status.info,
     '--muted': status.muted,
     '--fd-chart-ink': chart.ink,
     '--fd-chart-grid': chart.grid,
