@@ -22,36 +22,53 @@ export interface Reading {
 
 const share = (used: number, total: number) => (total > 0 ? Math.round((used / total) * 10_000) / 100 : null);
 
-/** The values a live condition sees in one snapshot; a metric the host does not report gives none. */
-export function readingsOf(condition: ThresholdCondition, s: LiveSnapshot): Reading[] {
-  const one = (value: number | null | undefined): Reading[] =>
-    value === null || value === undefined || !Number.isFinite(value) ? [] : [{ subject: null, value }];
+const finite = (value: number | null | undefined): number | null =>
+  value === null || value === undefined || !Number.isFinite(value) ? null : value;
+
+/**
+ * The value a live condition sees in one snapshot, or null when the host does not report it. A disk
+ * condition reads one mount (`disk`: one of the snapshot's, chosen by the caller). Returns a number, not
+ * a list, because it runs for every rule on every sample.
+ */
+export function readingOf(
+  condition: ThresholdCondition,
+  s: LiveSnapshot,
+  disk?: NonNullable<LiveSnapshot['disks']>[number],
+): number | null {
   switch (condition.kind) {
     case 'cpu':
-      return one(s.cpu?.usage);
+      return finite(s.cpu?.usage);
     case 'memory':
-      return s.memory ? one(share(s.memory.used, s.memory.total)) : [];
+      return s.memory ? finite(share(s.memory.used, s.memory.total)) : null;
     case 'swap':
       // A host without swap has nothing to fill.
-      return s.swap && s.swap.total > 0 ? one(share(s.swap.used, s.swap.total)) : [];
+      return s.swap && s.swap.total > 0 ? finite(share(s.swap.used, s.swap.total)) : null;
     case 'load':
-      return one(s.load?.[condition.window === '1m' ? 0 : condition.window === '5m' ? 1 : 2]);
+      return finite(s.load?.[condition.window === '1m' ? 0 : condition.window === '5m' ? 1 : 2]);
     case 'network': {
       const rx = s.net?.rxBps;
       const tx = s.net?.txBps;
-      if (rx === null || rx === undefined || tx === null || tx === undefined) return [];
-      return one(condition.direction === 'rx' ? rx : condition.direction === 'tx' ? tx : rx + tx);
+      if (rx === null || rx === undefined || tx === null || tx === undefined) return null;
+      return finite(condition.direction === 'rx' ? rx : condition.direction === 'tx' ? tx : rx + tx);
     }
-    case 'disk': {
-      const out: Reading[] = [];
-      for (const d of s.disks ?? []) {
-        if (condition.mount !== undefined && d.mount !== condition.mount) continue;
-        const value = share(d.used, d.total);
-        if (value !== null) out.push({ subject: d.mount, value });
-      }
-      return out;
-    }
+    case 'disk':
+      return disk ? share(disk.used, disk.total) : null;
   }
+}
+
+/** Every value a live condition sees in one snapshot (a disk rule without a mount: one per mount). */
+export function readingsOf(condition: ThresholdCondition, s: LiveSnapshot): Reading[] {
+  if (condition.kind !== 'disk') {
+    const value = readingOf(condition, s);
+    return value === null ? [] : [{ subject: null, value }];
+  }
+  const out: Reading[] = [];
+  for (const d of s.disks ?? []) {
+    if (condition.mount !== undefined && d.mount !== condition.mount) continue;
+    const value = readingOf(condition, s, d);
+    if (value !== null) out.push({ subject: d.mount, value });
+  }
+  return out;
 }
 
 export const unitOf = (c: AlertCondition): string | null =>

@@ -16,7 +16,18 @@ import type { DayCalendar } from '../metrics/calendar.js';
 import { orderedId } from '../queue/ids.js';
 import { retryWithBackoff } from '../retry.js';
 import type { AlertHistoryTable, AlertStatesTable, Db } from '../store/schema.js';
-import { isLive, type Phase, readingsOf, type Step, step, type ThresholdCondition, unitOf } from './conditions.js';
+import {
+  breaches,
+  isLive,
+  type Phase,
+  readingOf,
+  recovers,
+  type Step,
+  step,
+  type ThresholdCondition,
+  unitOf,
+} from './conditions.js';
+import { InstanceKeys, keyOf } from './instance-keys.js';
 import { type IndexedNode, inScope, type NodeIndex } from './node-index.js';
 import { agentOutdated, trafficVerdicts } from './periodic-checks.js';
 import type { AlertConfig, AlertRules, Rule } from './rules.js';
@@ -72,9 +83,6 @@ interface Observation {
   summary?: string;
 }
 
-const keyOf = (ruleId: string, nodeId: string, part: string | null) =>
-  part === null ? `${ruleId}|${nodeId}` : `${ruleId}|${nodeId}|${part}`;
-
 function phaseOf(row: AlertStatesTable | undefined): Phase {
   if (!row) return { phase: 'ok' };
   if (row.state === 'pending') return { phase: 'pending', since: Number(row.since) };
@@ -93,10 +101,11 @@ export class AlertEngine {
   private readonly leaderStates = new Map<string, AlertStatesTable>();
   /** Probe latency rules: since when each instance has been over its threshold (for `forSec`). */
   private readonly probeOver = new Map<string, number>();
-  /** Live rules per node, cached until rules or the node's labels change. */
-  private readonly liveRulesOf = new Map<string, Rule[]>();
+  /** Live rules per node and their instance keys, cached until rules or the node's labels change. */
+  private readonly liveRulesOf = new Map<string, { rules: Rule[]; keys: string[] }>();
   /** Flap damping: firing instances whose condition has been recovered since then (by key). */
   private readonly recovering = new Map<string, number>();
+  private readonly keys = new InstanceKeys();
   private queue: Queued[] = [];
   private flushing: Promise<void> | null = null;
   private leading = false;
@@ -149,6 +158,7 @@ export class AlertEngine {
     this.config = config;
     this.rulesById = new Map(config.rules.map((r) => [r.id, r]));
     this.liveRulesOf.clear();
+    this.keys.clear();
     this.retire(previous);
     if (this.leading) await this.loadLeaderStates();
   }
@@ -262,38 +272,69 @@ export class AlertEngine {
     return states;
   }
 
-  private rulesFor(node: IndexedNode): Rule[] {
-    let rules = this.liveRulesOf.get(node.id);
-    if (!rules) {
-      rules = this.enabledRules().filter((r) => isLive(r.condition) && inScope(r.scope, node));
-      this.liveRulesOf.set(node.id, rules);
+  private rulesFor(node: IndexedNode): { rules: Rule[]; keys: string[] } {
+    let live = this.liveRulesOf.get(node.id);
+    if (!live) {
+      const rules = this.enabledRules().filter((r) => isLive(r.condition) && inScope(r.scope, node));
+      live = { rules, keys: rules.map((r) => keyOf(r.id, node.id, null)) };
+      this.liveRulesOf.set(node.id, live);
     }
-    return rules;
+    return live;
   }
 
   /** Every accounted sample of a node connected here. */
   observe(nodeId: string, snapshot: LiveSnapshot): void {
     const node = this.deps.nodes.get(nodeId);
     if (!node || node.revoked || this.loading.has(nodeId)) return;
-    const rules = this.rulesFor(node);
+    const { rules, keys } = this.rulesFor(node);
     if (rules.length === 0) return;
     const states = this.liveOf(nodeId);
-    for (const rule of rules) {
+    for (let i = 0; i < rules.length; i += 1) {
+      const rule = rules[i] as Rule;
       const condition = rule.condition as ThresholdCondition;
-      for (const reading of readingsOf(condition, snapshot)) {
-        this.evaluations += 1;
-        const key = keyOf(rule.id, nodeId, reading.subject);
-        const row = states.get(key);
-        const result = step(condition, phaseOf(row), reading.value, snapshot.t);
-        if (result.step === 'none') {
-          if (row?.state === 'firing') this.resolvesNow(rule, key, false, snapshot.t);
-          continue;
-        }
-        if (result.step === 'resolved' && !this.resolvesNow(rule, key, true, snapshot.t)) continue;
-        const seen = { node, subject: reading.subject, value: reading.value, threshold: condition.threshold };
-        this.change(states, rule, key, result.step, seen, snapshot.t);
+      if (condition.kind !== 'disk') {
+        const value = readingOf(condition, snapshot);
+        if (value !== null) this.evaluate(node, states, rule, keys[i] as string, null, value, snapshot.t);
+        continue;
+      }
+      for (const d of snapshot.disks ?? []) {
+        if (condition.mount !== undefined && d.mount !== condition.mount) continue;
+        const value = readingOf(condition, snapshot, d);
+        if (value !== null)
+          this.evaluate(node, states, rule, keyOf(rule.id, nodeId, d.mount), d.mount, value, snapshot.t);
       }
     }
+  }
+
+  /** One live reading against one rule: most of a healthy fleet's change nothing and allocate nothing. */
+  private evaluate(
+    node: IndexedNode,
+    states: Map<string, AlertStatesTable>,
+    rule: Rule,
+    key: string,
+    subject: string | null,
+    value: number,
+    t: number,
+  ): void {
+    this.evaluations += 1;
+    const condition = rule.condition as ThresholdCondition;
+    const row = states.size === 0 ? undefined : states.get(key);
+    const state = row?.state;
+    // The two answers of nearly every sample, decided without building the state machine's objects:
+    // not in trouble and not breaching, or firing and not recovered (which also ends a damped recovery).
+    if (state !== 'pending' && state !== 'firing') {
+      if (!breaches(condition, value)) return;
+    } else if (state === 'firing' && !recovers(condition, value)) {
+      this.resolvesNow(rule, key, false, t);
+      return;
+    }
+    const result = step(condition, phaseOf(row), value, t);
+    if (result.step === 'none') {
+      if (state === 'firing') this.resolvesNow(rule, key, false, t);
+      return;
+    }
+    if (result.step === 'resolved' && !this.resolvesNow(rule, key, true, t)) return;
+    this.change(states, rule, key, result.step, { node, subject, value, threshold: condition.threshold }, t);
   }
 
   // ---- leader-only conditions ------------------------------------------------------------------
@@ -359,7 +400,12 @@ export class AlertEngine {
         if (node.revoked || !inScope(rule.scope, node)) continue;
         const since = node.offlineSince;
         const holds = node.status === 'offline' && since !== null && now - since >= graceMs;
-        const key = keyOf(rule.id, node.id, null);
+        const key = this.keys.of(rule.id, node.id);
+        // Online and never fired (nearly the whole fleet, every tick): nothing to settle.
+        if (!holds && this.leaderStates.get(key)?.state !== 'firing') {
+          if (node.status !== 'online' && this.recovering.size > 0) this.recovering.delete(key);
+          continue;
+        }
         if (!holds && node.status !== 'online') {
           // Neither offline past the grace nor back online yet (or never connected): nothing to
           // decide, but a damped resolution waits for the node to be back again.
@@ -379,7 +425,7 @@ export class AlertEngine {
         const holds = agentOutdated(node.agentVersion, this.deps.masterVersion);
         const detail = holds ? `${node.agentVersion} < ${this.deps.masterVersion}` : node.agentVersion;
         const seen = { node, subject: null, value: null, threshold: null, detail };
-        this.settle(rule, keyOf(rule.id, node.id, null), holds, seen, now);
+        this.settle(rule, this.keys.of(rule.id, node.id), holds, seen, now);
       }
     }
   }
@@ -709,6 +755,7 @@ export class AlertEngine {
   private forgetNode(nodeId: string): void {
     this.live.delete(nodeId);
     this.liveRulesOf.delete(nodeId);
+    this.keys.forgetNode(nodeId);
     for (const [key, row] of this.leaderStates) if (row.node_id === nodeId) this.leaderStates.delete(key);
     if (this.leading) void this.deps.states.forgetNode(nodeId).catch(() => undefined);
   }
