@@ -1,9 +1,10 @@
 // The Alerts screen's Rules and Silences tabs in a real Chromium against a real headless master (its
 // built-in local node reports real samples): a rule made in the editor with its preview, listed and
-// switched off; a silence and a maintenance window made in their forms; axe on each form and tab.
+// switched off; a silence and a maintenance window made in their forms; axe on each form and tab; the
+// status badges (severity, firing) at AA contrast in the light and the dark scheme.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible } from '../helpers/axe.js';
+import { expectAccessible, expectContrastInBothSchemes } from '../helpers/axe.js';
 import { type MasterHandle, startMaster } from '../helpers/processes.js';
 import { hasChromium, launchChromium } from '../helpers/services.js';
 
@@ -62,6 +63,17 @@ describe.skipIf(!enabled)('alert rules and silences in Chromium', () => {
     await expect
       .poll(async () => (await master.client.listAlerts({ state: 'firing' })).length, { timeout: 15_000 })
       .toBe(1);
+    await expectContrastInBothSchemes(page, 'the Rules tab');
+    // The firing alert's badges: its severity and its state.
+    await page.getByRole('tab', { name: 'Alerts' }).click();
+    const firing = page.locator('tr[data-alert]', { hasText: 'Local CPU busy' });
+    await firing.waitFor({ timeout: 15_000 });
+    await expect
+      .poll(() => firing.locator('[data-tone]').evaluateAll((els) => els.map((e) => e.getAttribute('data-tone'))))
+      .toEqual(['warn', 'bad']);
+    await expectContrastInBothSchemes(page, 'the Alerts tab');
+    await expectAccessible(page, 'the Alerts tab with a firing alert');
+    await page.getByRole('tab', { name: 'Rules' }).click();
     await page.getByRole('switch', { name: 'Rule Local CPU busy on or off' }).click();
     await expect.poll(async () => (await master.client.listAlertRules({}))[0]?.enabled).toBe(false);
 

@@ -1,10 +1,11 @@
 // The audit screen (Alt+9) in Debian's Chromium against a real headless master: it lists a command
 // someone ran with who ran it, filters by operation and node, and exports CSV and JSON (the CSV
-// streamed from GET /api/audit/export); Commands shows who launched the command; axe on the screen.
+// streamed from GET /api/audit/export); Commands shows who launched the command; axe on the screen, and
+// the outcome badges (ok and refused) at AA contrast in the light and the dark scheme.
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible } from '../helpers/axe.js';
+import { expectAccessible, expectContrastInBothSchemes } from '../helpers/axe.js';
 import { type MasterHandle, startMaster } from '../helpers/processes.js';
 import { hasChromium, launchChromium } from '../helpers/services.js';
 
@@ -92,5 +93,27 @@ describe.skipIf(!enabled)('audit screen in Chromium', () => {
       .filter({ hasText: 'echo deployed-by-audit-e2e' })
       .locator('[data-launched-by]');
     await expect.poll(() => who.getAttribute('data-launched-by'), { timeout: 10_000 }).toBe('admin token');
+  });
+
+  it('draws the outcome badges at AA contrast in the light and the dark scheme', async () => {
+    // A refused sign-in is an entry whose outcome is an error: with the done and the attempted entries,
+    // every outcome's tone is on screen.
+    const refused = await fetch(new URL('/api/auth/sign-in', master.adminUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'nobody-audit-e2e', password: 'not a password of anyone' }),
+    });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    // A reload: the screen's earlier answer (no filter) would be reused for 30 s without the new entry.
+    await page.reload();
+    await page.getByText('(this master)').waitFor();
+    await page.keyboard.press('Alt+9');
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const tones = () =>
+      rows()
+        .locator('[data-tone]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-tone')));
+    await expect.poll(async () => new Set(await tones()), { timeout: 15_000 }).toEqual(new Set(['ok', 'muted', 'bad']));
+    await expectContrastInBothSchemes(page, 'the audit log');
   });
 });

@@ -1,10 +1,11 @@
 // The fleet view and node page in a real Chromium against a real headless master and real agents:
 // cards and table (the choice remembered), grouping by a label, an offline node greyed with its age,
-// the daily uptime bar's outages on hover, the node page's interfaces, disks and top processes, the
-// phone-width layout, and axe-core on each screen.
+// the daily uptime bar's outages on hover (table, cards — by pointer and keyboard — and node page), the
+// node page's interfaces, disks and top processes, the phone-width layout, axe-core on each screen and
+// the status badges' contrast in both colour schemes.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible } from '../helpers/axe.js';
+import { expectAccessible, expectContrastInBothSchemes } from '../helpers/axe.js';
 import { type E2eSession, e2eSession } from '../helpers/e2e-session.js';
 import { type MasterHandle, waitForStatus } from '../helpers/processes.js';
 import { hasChromium } from '../helpers/services.js';
@@ -70,6 +71,14 @@ describe.skipIf(!enabled)('fleet view in Chromium', () => {
     await row('web-1').waitFor();
     await page.reload();
     await row('web-1').waitFor();
+  });
+
+  it('draws the status badges at AA contrast in the light and the dark scheme', async () => {
+    await row('gone-1').waitFor();
+    // Online (the agents, the local node) and offline (gone-1) both on screen.
+    await expect.poll(() => row('gone-1').locator('[data-tone]').getAttribute('data-tone')).toBe('bad');
+    await expect.poll(() => row('web-1').locator('[data-tone]').getAttribute('data-tone')).toBe('ok');
+    await expectContrastInBothSchemes(page, 'the fleet table');
   });
 
   it('greys an offline node with how long it has been away', async () => {
@@ -153,6 +162,38 @@ describe.skipIf(!enabled)('fleet view in Chromium', () => {
     await page.keyboard.press('End');
     await expect.poll(() => detail.textContent()).toMatch(/1 outage/);
     await page.getByRole('button', { name: '← All nodes' }).click();
+  });
+
+  it("shows a day's outages on a card's uptime bar, by pointer and by keyboard", async () => {
+    await page.locator('label', { hasText: 'Cards' }).click();
+    const bar = card('gone-1').getByTestId('uptime-bar');
+    await expect.poll(() => bar.locator('.uptime-day').count(), { timeout: 15_000 }).toBeGreaterThan(1);
+    // The card's detail floats over the cards (a portal), not inside the card.
+    const detail = page.locator('.uptime-detail.floating');
+    await bar.locator('.uptime-day').last().hover();
+    // The count comes with the fleet's days; the outage itself is fetched for this node (NodeDayDetail).
+    await expect.poll(() => detail.textContent(), { timeout: 15_000 }).toMatch(/1 outage/);
+    await expect.poll(() => detail.textContent(), { timeout: 15_000 }).toMatch(/since .+, still offline/);
+    await expectAccessible(page, 'the fleet cards with a day shown');
+    await bar.locator('.uptime-day').first().hover();
+    await expect.poll(() => detail.textContent()).toMatch(/not connected yet/);
+    await page.mouse.move(0, 0);
+    await expect.poll(() => detail.count()).toBe(0);
+
+    // Keyboard: Tab from the card's name reaches the bar; focus shows today, Home the first day.
+    await card('gone-1').getByRole('button', { name: 'gone-1' }).focus();
+    await page.keyboard.press('Tab');
+    await expect.poll(() => bar.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => detail.textContent(), { timeout: 15_000 }).toMatch(/since .+, still offline/);
+    expect(await bar.getAttribute('aria-describedby')).toBe(await detail.getAttribute('id'));
+    await page.keyboard.press('Home');
+    await expect.poll(() => detail.textContent()).toMatch(/not connected yet/);
+    await page.keyboard.press('End');
+    await expect.poll(() => detail.textContent()).toMatch(/1 outage/);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => detail.count()).toBe(0);
+    await page.locator('label', { hasText: 'Table' }).click();
+    await row('web-1').waitFor();
   });
 
   it('shows interfaces, disks and the top processes of a node on demand', async () => {

@@ -1,6 +1,8 @@
 // The Terminals screen in a real Chromium against a real master and a real agent with --terminal:
 // open a terminal on the node, type, see the output, resize the window and see the shell's new size;
-// search, copy and paste, font size; replay the session's recording in the player.
+// search, copy and paste, font size; replay the session's recording in the player. The recent sessions:
+// before any, the empty state says what a session is and how to open one; an ended one is listed with
+// its duration and state.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPtyTools } from '../../agent/terminal/pty.js';
@@ -30,6 +32,23 @@ describe.skipIf(!enabled)('terminals in Chromium', () => {
         // biome-ignore lint/performance/useDomNodeTextContent: textContent has no line breaks between rows
         return (el as HTMLElement).innerText;
       });
+
+  it('says what a session is and how to open one while there are none', async () => {
+    await page.keyboard.press('Alt+8');
+    await page.getByRole('heading', { name: 'Terminals' }).waitFor();
+    const empty = page.getByTestId('sessions-empty');
+    // The list's answer arrives: words, not a spinner that stays.
+    await empty.waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.getByText('Loading the recent sessions…').count()).toBe(0);
+    expect(await empty.textContent()).toContain('No terminal sessions yet');
+    expect(await empty.textContent()).toContain('A session is a shell on one of your nodes');
+    // term-ui is online with --terminal: the way to start one is the picker above.
+    await expect
+      .poll(() => empty.textContent(), { timeout: 15_000 })
+      .toContain('choose a node above and press Open terminal');
+    expect(await page.locator('tr[data-session-id]').count()).toBe(0);
+    await expectAccessible(page, 'the Terminals screen without sessions');
+  });
 
   it('opens a terminal, types, shows the output and follows a window resize', async () => {
     await page.keyboard.press('Alt+8');
@@ -106,6 +125,22 @@ describe.skipIf(!enabled)('terminals in Chromium', () => {
     await page.keyboard.press('Enter');
     const replay = page.getByRole('button', { name: /^Replay the session on term-ui/ }).first();
     await replay.waitFor({ timeout: 20_000 });
+    // The ended session is listed with how long it lasted (the master's times, in the app's words).
+    // (The replay button is there while it is open too: its recording grows as it runs.)
+    const lastSession = async () => (await session.master.client.listTerminalSessions({ limit: 50 }))[0];
+    await expect.poll(async () => (await lastSession())?.endedAt ?? null, { timeout: 15_000 }).not.toBeNull();
+    const ended = await lastSession();
+    if (!ended || ended.endedAt === null) throw new Error('the session has not ended');
+    const listed = page.locator(`tr[data-session-id="${ended.id}"]`);
+    // The list refetches every 5 s: the row shows the end once the next answer is in.
+    await expect
+      .poll(() => listed.locator('td').nth(3).textContent(), { timeout: 15_000 })
+      .toBe('Ended (the shell exited)');
+    expect(await listed.locator('td').first().textContent()).toBe('term-ui');
+    expect(await listed.locator('td').nth(2).textContent()).toBe(
+      `${Math.round((ended.endedAt - ended.startedAt) / 60_000)} min`,
+    );
+    await expectAccessible(page, 'the Terminals screen with an ended session');
     await replay.click();
     const player = page.getByRole('dialog', { name: /^Recording: term-ui/ });
     await player.waitFor();

@@ -45,3 +45,50 @@ export async function expectAccessible(page: Page, screen: string, options: { in
   );
   throw new Error(`Accessibility problems on ${screen} (axe-core, serious or critical):\n${lines.join('\n')}`);
 }
+
+/**
+ * axe's colour-contrast rule on `selector` (the status badges unless told) in the light and then the
+ * dark scheme, the system's choice emulated (the app follows it until the user picks one). Fails when a
+ * badge is below AA, when axe could not tell (an unmeasurable one would pass silently), or when there is
+ * no badge to check. Leaves the page light.
+ */
+export async function expectContrastInBothSchemes(page: Page, screen: string, selector = '[data-tone]'): Promise<void> {
+  const problems: string[] = [];
+  try {
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForFunction((s) => document.documentElement.dataset.mantineColorScheme === s, scheme, {
+        timeout: 10_000,
+      });
+      const results = await contrastResults(page, selector);
+      const where = (r: Result[]) =>
+        r.flatMap((v) => v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary ?? ''}`));
+      if (results.passes === 0 && results.violations.length === 0) problems.push(`${scheme}: no ${selector} to check`);
+      for (const line of where(results.violations)) problems.push(`${scheme}, below AA: ${line}`);
+      for (const line of where(results.incomplete)) problems.push(`${scheme}, not measurable: ${line}`);
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+  if (problems.length > 0) throw new Error(`Colour contrast on ${screen} (axe-core):\n- ${problems.join('\n- ')}`);
+}
+
+async function contrastResults(
+  page: Page,
+  selector: string,
+): Promise<{ passes: number; violations: Result[]; incomplete: Result[] }> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  // A scheme switch fades colours (Mantine's transitions): measure once they end.
+  await page.evaluate(() =>
+    Promise.race([
+      Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
+      new Promise((resolve) => setTimeout(resolve, 2_000)),
+    ]),
+  );
+  const results = (await page.evaluate(async (include) => {
+    const axe = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<unknown> } }).axe;
+    return axe.run({ include: [include] }, { runOnly: { type: 'rule', values: ['color-contrast'] } });
+  }, selector)) as AxeResults;
+  const nodes = (r: Result[]) => r.reduce((sum, v) => sum + v.nodes.length, 0);
+  return { passes: nodes(results.passes), violations: results.violations, incomplete: results.incomplete };
+}
