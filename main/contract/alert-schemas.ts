@@ -123,6 +123,11 @@ export const ProbeCertificateCondition = z
   .object({ kind: z.literal('probe-certificate'), probeIds, days: z.number().int().min(0).max(3650).default(14) })
   .strict();
 
+/** The kinds whose alerts are about a probe rather than a node. */
+export const PROBE_KINDS = ['probe-down', 'probe-latency', 'probe-certificate'] as const;
+export type ProbeKind = (typeof PROBE_KINDS)[number];
+export const isProbeKind = (kind: string): kind is ProbeKind => (PROBE_KINDS as readonly string[]).includes(kind);
+
 export const AlertCondition = z.discriminatedUnion('kind', [
   OfflineCondition,
   CpuCondition,
@@ -222,12 +227,14 @@ export const AlertRuleView = z.object({
 export type AlertRuleView = z.infer<typeof AlertRuleView>;
 
 export const AlertPreview = z.object({
-  /** Whether the rollups can answer for this kind (disk, swap, traffic, commands and versions: no). */
+  /** Whether the history can answer for this kind (disk, swap, traffic, commands, versions, certificates: no). */
   supported: z.boolean(),
   fires: z.number().int(),
   windowHours: z.number(),
+  /** What `nodes` and `byNode` count: nodes, or probes for the probe kinds (ids and names in byNode). */
+  subjects: z.enum(['nodes', 'probes']),
   nodes: z.number().int(),
-  /** Per node that would have fired: how often. */
+  /** Per node (or probe) that would have fired: how often. */
   byNode: z.array(z.object({ nodeId: z.string(), nodeName: z.string(), fires: z.number().int() })),
   note: z.string().nullable(),
 });
@@ -241,8 +248,12 @@ export const AlertView = z.object({
   ruleName: z.string(),
   severity: AlertSeverity,
   kind: z.string(),
+  /** The node's id, or for the probe kinds the probe's (as stored; `probeId` says which). */
   nodeId: z.string().nullable(),
+  /** The node's name, or the probe's. */
   nodeName: z.string().nullable(),
+  /** Set for the probe kinds: the probe the alert is about (the Probes screen opens it). */
+  probeId: z.string().nullable(),
   subject: z.string().nullable(),
   state: AlertState,
   /** Pending: since the condition held; firing: since it fired; resolved: since it resolved. */
@@ -274,6 +285,8 @@ export const AlertHistoryEntry = z.object({
   severity: AlertSeverity,
   nodeId: z.string().nullable(),
   nodeName: z.string().nullable(),
+  /** Set when the rule is (still) of a probe kind: the probe the entry is about. */
+  probeId: z.string().nullable(),
   state: z.enum(['firing', 'resolved']),
   at: z.number(),
   value: z.number().nullable(),

@@ -386,6 +386,7 @@ export class Master {
       shared,
       enqueueTransitions: options.enqueueTransitions ?? enqueueTransitions,
       probes: () => probes.views(),
+      probeMinutes: (id, from, to) => probes.rollups.series(id, 'minute', from, to),
     });
     metrics.onSnapshot = (nodeId, snapshot) => alerting.engine.observe(nodeId, snapshot);
     closers.add('alerting', () => alerting.stop());

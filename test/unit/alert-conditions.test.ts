@@ -6,6 +6,7 @@ import { parseBytes } from '../../main/contract/byte-sizes.js';
 import { type Phase, readingsOf, type Step, step } from '../../main/core/alerts/conditions.js';
 import { agentOutdated } from '../../main/core/alerts/periodic-checks.js';
 import { replayMinutes, replayOffline } from '../../main/core/alerts/preview.js';
+import { minuteMedians, replayLatency, replayProbeDown } from '../../main/core/alerts/probe-preview.js';
 import { isQuiet, openUntil, windowOf } from '../../main/core/alerts/silences.js';
 
 const cpu = (threshold: number, recovery: number | undefined, forSec: number) =>
@@ -137,6 +138,21 @@ describe('silences and maintenance windows', () => {
     expect(isQuiet(quiet, 'r1', { env: 'dev' }, 50)).toBe(false);
     expect(isQuiet(quiet, 'r1', { env: 'prod' }, 100)).toBe(false);
   });
+
+  it('matches a probe alert (no labels) only by silences without a selector', () => {
+    const at = (silences: Array<{ ruleId: string | null; selector: Record<string, string> | null }>) => ({
+      silences: silences.map((s) => ({ ...s, startsAt: 0, endsAt: 100 })),
+      windows: [],
+    });
+    expect(isQuiet(at([{ ruleId: 'p1', selector: null }]), 'p1', null, 50)).toBe(true);
+    expect(isQuiet(at([{ ruleId: null, selector: null }]), 'p1', null, 50)).toBe(true);
+    // Labels select nodes: neither alone nor with the probe's rule does a selector reach a probe.
+    expect(isQuiet(at([{ ruleId: null, selector: { env: 'prod' } }]), 'p1', null, 50)).toBe(false);
+    expect(isQuiet(at([{ ruleId: 'p1', selector: { env: 'prod' } }]), 'p1', null, 50)).toBe(false);
+    // An empty selector is no selector.
+    expect(isQuiet(at([{ ruleId: 'p1', selector: {} }]), 'p1', null, 50)).toBe(true);
+    expect(isQuiet(at([{ ruleId: 'p1', selector: {} }]), 'p1', { env: 'dev' }, 50)).toBe(true);
+  });
 });
 
 describe('preview replay', () => {
@@ -175,5 +191,54 @@ describe('preview replay', () => {
       { status: 'offline', at: 300_000 },
     ];
     expect(replayOffline(events, 60_000, 0, 400_000)).toBe(2);
+  });
+});
+
+describe('probe preview replay', () => {
+  const H = 3_600_000;
+  it('counts down verdicts in the window, a damped flap as one firing', () => {
+    const events = [
+      { state: 'down', at: 0 },
+      { state: 'up', at: 2 * H },
+      { state: 'down', at: 5 * H },
+      { state: 'up', at: 5 * H + 30_000 },
+      { state: 'down', at: 5 * H + 60_000 },
+      { state: 'up', at: 6 * H },
+    ];
+    // Window from 1 h: the first down fired before it (not counted); two downs after.
+    expect(replayProbeDown(events, 0, H)).toBe(2);
+    // Up for 30 s is within a 120 s damping: the same firing.
+    expect(replayProbeDown(events, 120_000, H)).toBe(1);
+    expect(replayProbeDown([], 0, H)).toBe(0);
+  });
+
+  it('replays latency as the median over vantage points, held for forSec, resolved at the recovery', () => {
+    const M = 60_000;
+    const point = (vantage: string, i: number, meanMs: number | null) => ({
+      vantage,
+      bucket: i * M,
+      runs: 1,
+      oks: 1,
+      successRatio: 1,
+      meanMs,
+      p50Ms: null,
+      p95Ms: null,
+    });
+    const points = [
+      ...[100, 900, 900, 900, 600, 900, 100, 900].map((ms, i) => point('master', i, ms)),
+      ...[100, 900, 900, 900, 600, 900, 100, 900].map((ms, i) => point('node-a', i, ms)),
+      // A third vantage point far off does not move the median of three.
+      ...Array.from({ length: 8 }, (_, i) => point('node-b', i, 10_000)),
+      point('node-c', 9, null),
+    ];
+    const minutes = minuteMedians(points);
+    expect(minutes.map((m) => m.ms)).toEqual([100, 900, 900, 900, 600, 900, 100, 900]);
+    const rule = { kind: 'probe-latency', threshold: 500, forSec: 120 } as const;
+    // Over from minute 1, held 2 min by the end of minute 2: fires; 600 is above the threshold, stays;
+    // 100 resolves; minute 7 alone is not held long enough.
+    expect(replayLatency(rule, minutes)).toBe(1);
+    // A recovery of 700: minute 4's 600 resolves it, and minute 5 (900) starts a new breach that is not held.
+    expect(replayLatency({ ...rule, recovery: 700 }, minutes)).toBe(1);
+    expect(replayLatency({ ...rule, forSec: 0, recovery: 700 }, minutes)).toBe(3);
   });
 });

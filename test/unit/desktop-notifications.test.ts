@@ -15,6 +15,7 @@ function alert(change: Partial<AlertView> = {}): AlertView {
     kind: 'disk',
     nodeId: 'node',
     nodeName: 'db-1',
+    probeId: null,
     subject: '/',
     state: 'firing',
     since: 1_000,

@@ -13,6 +13,7 @@ import type { TaskService } from '../tasks/tasks.js';
 import { AlertEngine, type AlertEngineDeps } from './engine.js';
 import { alertHandlers } from './handlers.js';
 import { NodeIndex } from './node-index.js';
+import type { ProbeHistory } from './probe-preview.js';
 import { AlertRules } from './rules.js';
 import { AlertStateStore, type EnqueueTransitions } from './state-store.js';
 
@@ -30,6 +31,8 @@ export interface AlertingDeps {
   enqueueTransitions: EnqueueTransitions;
   /** The probes' live views, for the probe rule kinds. */
   probes?: AlertEngineDeps['probes'];
+  /** A probe's minute rollups (ProbeRollups.series), for the latency rules' preview. */
+  probeMinutes?: ProbeHistory['minutes'];
 }
 
 export class Alerting {
@@ -78,7 +81,9 @@ export class Alerting {
   }
 
   handlers(): ReturnType<typeof alertHandlers> {
+    const { probes, probeMinutes } = this.deps;
     return alertHandlers({
+      probes: probes ? { probes, minutes: probeMinutes ?? (async () => []) } : undefined,
       rules: this.rules,
       states: this.states,
       engine: this.engine,

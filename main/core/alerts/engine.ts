@@ -7,7 +7,7 @@
 // their notifications (state-store.ts), then announced as `alertChanged` events. A firing's action (a
 // saved task on the node) is queued after the commit under an idempotency key derived from the
 // transition, and retried from the store if the instance died in between, so it runs once.
-import type { AlertCondition, AlertView } from '../../contract/alert-schemas.js';
+import { type AlertCondition, type AlertView, isProbeKind } from '../../contract/alert-schemas.js';
 import type { LiveSnapshot } from '../../contract/metrics-schemas.js';
 import type { ProbeView } from '../../contract/probe-schemas.js';
 import type { EventBus } from '../events.js';
@@ -566,7 +566,9 @@ export class AlertEngine {
       return;
     }
     const transition = what === 'firing' || what === 'resolved';
-    const quiet = transition && isQuiet(this.config.quiet, rule.id, seen.node.labels, at);
+    // A probe has no labels to select by: only silences without a selector reach its alerts.
+    const labels = isProbeKind(rule.condition.kind) ? null : seen.node.labels;
+    const quiet = transition && isQuiet(this.config.quiet, rule.id, labels, at);
     const silenced = what === 'resolved' ? quiet || Number(before?.silenced ?? 0) === 1 : quiet;
     const summary =
       what === 'pending' || what === 'cleared'

@@ -1,12 +1,14 @@
 // "Would have fired N times in the last 24 h": a draft rule replayed over the stored history. CPU,
 // memory, load and network run the same state machine over the 1-minute rollups (averages per
 // minute, so a spike shorter than a minute counts less than live); offline replays the status history.
-// Disk and swap have no rollups; traffic, commands and versions are not replayed.
-import type { AlertRuleSpec } from '../../contract/alert-schemas.js';
+// Disk and swap have no rollups; traffic, commands and versions are not replayed. The probe kinds:
+// probe-preview.ts.
+import { type AlertRuleSpec, isProbeKind } from '../../contract/alert-schemas.js';
 import { MINUTE_MS } from '../metrics/calendar.js';
 import type { Db, MetricRollupTable } from '../store/schema.js';
 import { isLive, type Phase, step, type ThresholdCondition } from './conditions.js';
 import { type IndexedNode, inScope } from './node-index.js';
+import { type ProbeHistory, previewProbeRule } from './probe-preview.js';
 
 const WINDOW_HOURS = 24;
 /** A preview reads at most this many nodes' minutes (1,440 rows each). */
@@ -16,6 +18,7 @@ export interface Preview {
   supported: boolean;
   fires: number;
   windowHours: number;
+  subjects: 'nodes' | 'probes';
   nodes: number;
   byNode: Array<{ nodeId: string; nodeName: string; fires: number }>;
   note: string | null;
@@ -96,10 +99,17 @@ export function replayOffline(
   return fires;
 }
 
-export async function previewRule(db: Db, spec: AlertRuleSpec, nodes: IndexedNode[], now: number): Promise<Preview> {
+export async function previewRule(
+  db: Db,
+  spec: AlertRuleSpec,
+  nodes: IndexedNode[],
+  now: number,
+  probes?: ProbeHistory,
+): Promise<Preview> {
+  if (isProbeKind(spec.condition.kind)) return previewProbeRule(db, spec, probes, { hours: WINDOW_HOURS, now });
   const scoped = nodes.filter((n) => !n.revoked && inScope(spec.scope, n));
   const c = spec.condition;
-  const base = { windowHours: WINDOW_HOURS, nodes: scoped.length };
+  const base = { windowHours: WINDOW_HOURS, subjects: 'nodes' as const, nodes: scoped.length };
   const from = now - WINDOW_HOURS * 3_600_000;
   const supported = c.kind === 'offline' || (isLive(c) && c.kind !== 'disk' && c.kind !== 'swap');
   if (!supported) {

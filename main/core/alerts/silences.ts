@@ -1,6 +1,8 @@
 // When an alert is kept quiet: a silence (until a time) or an open maintenance window (cron + duration
 // in a time zone) that matches its rule and/or its node's labels. Matching is in memory, from what
-// rules.ts loaded; the engine asks at the moment of each transition.
+// rules.ts loaded; the engine asks at the moment of each transition. A label selector is about nodes:
+// an alert that is not a node's (a probe's) is matched only by silences and windows without one, so
+// "role=db" never quiets — nor, by a rule + selector pair, half-quiets — a probe's alerts.
 import { Cron } from 'croner';
 import type { MaintenanceView, SilenceView } from '../../contract/alert-schemas.js';
 import { FleetError } from '../../contract/errors.js';
@@ -11,10 +13,16 @@ export interface Matcher {
   selector: Record<string, string> | null;
 }
 
-/** Neither a rule nor a selector: everything; both: that rule on those nodes. */
-export function matches(m: Matcher, ruleId: string, labels: Record<string, string>): boolean {
+/**
+ * Neither a rule nor a selector: everything; both: that rule on those nodes. `labels` null: the alert
+ * is not a node's (a probe's), which no selector matches.
+ */
+export function matches(m: Matcher, ruleId: string, labels: Record<string, string> | null): boolean {
   if (m.ruleId !== null && m.ruleId !== ruleId) return false;
-  return m.selector === null || hasLabels(labels, Object.entries(m.selector));
+  const pairs = Object.entries(m.selector ?? {});
+  // An empty selector selects nothing out: it is the same as none.
+  if (pairs.length === 0) return true;
+  return labels !== null && hasLabels(labels, pairs);
 }
 
 export const silenceActive = (s: Pick<SilenceView, 'startsAt' | 'endsAt'>, now: number) =>
@@ -58,8 +66,8 @@ export interface Quiet {
   windows: Array<Matcher & { window: Window; enabled: boolean }>;
 }
 
-/** Whether a transition of this rule on a node with these labels is silenced now. */
-export function isQuiet(q: Quiet, ruleId: string, labels: Record<string, string>, now: number): boolean {
+/** Whether a transition of this rule on a node with these labels (null: a probe) is silenced now. */
+export function isQuiet(q: Quiet, ruleId: string, labels: Record<string, string> | null, now: number): boolean {
   for (const s of q.silences) if (silenceActive(s, now) && matches(s, ruleId, labels)) return true;
   for (const w of q.windows) {
     if (w.enabled && matches(w, ruleId, labels) && openUntil(w.window, now) !== null) return true;

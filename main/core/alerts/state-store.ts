@@ -4,7 +4,7 @@
 // exactly when the state change that caused it does. Reads serve the alert list and history.
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import type { AlertHistoryEntry, AlertView } from '../../contract/alert-schemas.js';
+import { type AlertHistoryEntry, type AlertView, isProbeKind } from '../../contract/alert-schemas.js';
 import { notFound } from '../../contract/errors.js';
 import type { AlertHistoryTable, AlertStatesTable, Db } from '../store/schema.js';
 import type { AlertTransition } from './transition.js';
@@ -198,7 +198,8 @@ export class AlertStateStore {
   }
 }
 
-export function historyViewOf(row: AlertHistoryTable): AlertHistoryEntry {
+/** `probeKind`: the entry's rule is of a probe kind (its node_id then holds the probe's id). */
+export function historyViewOf(row: AlertHistoryTable, probeKind = false): AlertHistoryEntry {
   return {
     id: row.id,
     alertId: row.alert_id,
@@ -207,6 +208,7 @@ export function historyViewOf(row: AlertHistoryTable): AlertHistoryEntry {
     severity: row.severity,
     nodeId: row.node_id,
     nodeName: row.node_name,
+    probeId: probeKind ? row.node_id : null,
     state: row.state,
     at: Number(row.at),
     value: row.value === null ? null : Number(row.value),
@@ -231,6 +233,7 @@ export function alertViewOf(
     kind: names.kind,
     nodeId: row.node_id,
     nodeName: names.nodeName,
+    probeId: isProbeKind(names.kind) ? row.node_id : null,
     subject: row.subject,
     state: row.state,
     since: Number(row.since),

@@ -1,6 +1,6 @@
 // Alerts: what fires now and what resolved in the last 24 h (acknowledge, silence the rule from an
 // alert), and the history of firings and resolutions with filters. Alert events refetch both (sync.ts).
-import { Alert, Button, Group, Menu, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Menu, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { IconBellOff, IconCheck } from '@tabler/icons-react';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -9,6 +9,7 @@ import type { Client, OutputOf } from '../../../main/contract/contract';
 import { useNow } from '../clock';
 import { useDialogs } from '../dialogs';
 import { ago, dateTime, number } from '../format';
+import { navigate } from '../shell/navigation';
 import { toastError, toastSuccess } from '../shell/toasts';
 import { ALERT_STATE_TONE, SEVERITY_TONE, ToneBadge } from '../theme/status-badge';
 import type { Transport } from '../transport';
@@ -98,7 +99,7 @@ function AlertTable({ client, alerts, label }: { client: Client; alerts: AlertVi
               <Table.Td style={{ overflowWrap: 'anywhere' }}>
                 <Text size="sm" fw={500}>
                   {a.ruleName}
-                  {a.nodeName ? ` · ${a.nodeName}` : ''}
+                  <Target name={a.nodeName} probeId={a.probeId} />
                 </Text>
                 <Text size="sm" c="dimmed">
                   {a.summary}
@@ -123,6 +124,27 @@ function AlertTable({ client, alerts, label }: { client: Client; alerts: AlertVi
         </Table.Tbody>
       </Table>
     </Table.ScrollContainer>
+  );
+}
+
+/** " · web-1", or for a probe's alert " · shop" as a link to the probe on the Probes screen. */
+function Target({ name, probeId }: { name: string | null; probeId: string | null }) {
+  const { t } = useTranslation('alerts');
+  if (!name) return null;
+  if (probeId === null) return <>{` · ${name}`}</>;
+  return (
+    <>
+      {' · '}
+      <Anchor
+        component="button"
+        type="button"
+        className="link"
+        title={t('list.openProbe', { name })}
+        onClick={() => navigate({ screen: 'probes', probe: probeId })}
+      >
+        {name}
+      </Anchor>
+    </>
   );
 }
 
@@ -181,14 +203,18 @@ function AlertActions({ client, alert }: { client: Client; alert: AlertView }) {
             </Button>
           </Menu.Target>
           <Menu.Dropdown>
-            <Menu.Label>{t('list.silenceRule', { rule: alert.ruleName })}</Menu.Label>
+            <Menu.Label>
+              {t(alert.probeId ? 'list.silenceRuleProbes' : 'list.silenceRule', { rule: alert.ruleName })}
+            </Menu.Label>
             {SILENCE_HOURS.map((hours) => (
               <Menu.Item
                 key={hours}
                 onClick={async () => {
                   const sure = await dialogs.confirm({
                     title: t('list.silenceTitle', { rule: alert.ruleName, count: hours }),
-                    message: t('list.silenceMessage', { rule: alert.ruleName }),
+                    message: t(alert.probeId ? 'list.silenceMessageProbes' : 'list.silenceMessage', {
+                      rule: alert.ruleName,
+                    }),
                     confirmLabel: t('list.silence'),
                   });
                   if (sure) silence.mutate(hours);
@@ -294,7 +320,7 @@ function History({ client }: { client: Client }) {
                   <Table.Td style={{ overflowWrap: 'anywhere' }}>
                     <Text size="sm" fw={500}>
                       {e.ruleName}
-                      {e.nodeName ? ` · ${e.nodeName}` : ''}
+                      <Target name={e.nodeName} probeId={e.probeId} />
                     </Text>
                     <Text size="sm" c="dimmed">
                       {e.summary}

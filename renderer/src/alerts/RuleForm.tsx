@@ -22,6 +22,7 @@ import { nodesQuery } from '../sync';
 import {
   draftProblem,
   draftToSpec,
+  isProbeRule,
   KINDS,
   OUTCOMES,
   PERCENT_KINDS,
@@ -94,7 +95,11 @@ export function RuleForm({ client, initial, saving, error, onSave, onCancel }: P
             onChange={(v) => set('resolveAfterSec')(asNumber(v))}
           />
         )}
-        <ScopeFields d={d} set={set} client={client} />
+        {isProbeRule(d.kind) ? (
+          <ProbePicker d={d} set={set} client={client} />
+        ) : (
+          <ScopeFields d={d} set={set} client={client} />
+        )}
         <DeliveryFields d={d} set={set} client={client} />
         <Switch
           label={t('rules.fields.enabled')}
@@ -249,6 +254,7 @@ function ConditionFields({ d, set, client }: FieldProps) {
       </Stack>
     );
   }
+  if (isProbeRule(d.kind)) return <ProbeConditionFields d={d} set={set} />;
   if (d.kind === 'command') {
     return (
       <Stack gap="xs">
@@ -283,6 +289,80 @@ function ConditionFields({ d, set, client }: FieldProps) {
     <Text size="sm" c="dimmed">
       {t('rules.hints.agentVersion')}
     </Text>
+  );
+}
+
+/** The probe kinds' own fields: down has none; latency a threshold in ms; certificates days ahead. */
+function ProbeConditionFields({ d, set }: Pick<FieldProps, 'd' | 'set'>) {
+  const { t } = useTranslation('alerts');
+  if (d.kind === 'probe-certificate') {
+    return (
+      <NumberInput
+        label={t('rules.fields.days')}
+        description={t('rules.hints.days')}
+        min={0}
+        max={3650}
+        value={d.days}
+        onChange={(v) => set('days')(asNumber(v))}
+      />
+    );
+  }
+  if (d.kind === 'probe-latency') {
+    return (
+      <Group grow align="flex-start">
+        <NumberInput
+          label={t('rules.fields.latency')}
+          description={t('rules.hints.latency')}
+          min={0}
+          max={600_000}
+          value={d.threshold}
+          onChange={(v) => set('threshold')(asNumber(v))}
+        />
+        <NumberInput
+          label={t('rules.fields.latencyRecovery')}
+          description={t('rules.hints.latencyRecovery')}
+          min={0}
+          max={600_000}
+          value={d.recovery}
+          onChange={(v) => set('recovery')(asNumber(v))}
+        />
+        <NumberInput
+          label={t('rules.fields.forSec')}
+          min={0}
+          value={d.forSec}
+          onChange={(v) => set('forSec')(asNumber(v))}
+        />
+      </Group>
+    );
+  }
+  return (
+    <Text size="sm" c="dimmed">
+      {t('rules.hints.probeDown')}
+    </Text>
+  );
+}
+
+/** Which probes a probe rule watches: names from the probes list; none chosen = every probe. */
+function ProbePicker({ d, set, client }: FieldProps) {
+  const { t } = useTranslation('alerts');
+  const probes = useQuery({ queryKey: ['probes'], queryFn: () => client.listProbes({}) });
+  const known = new Set((probes.data ?? []).map((p) => p.id));
+  // A chosen probe deleted since stays listed (by its id) so saving does not drop it silently.
+  const gone = d.probeIds.filter((id) => probes.data && !known.has(id));
+  return (
+    <MultiSelect
+      label={t('rules.fields.probes')}
+      description={t('rules.hints.probes')}
+      placeholder={d.probeIds.length === 0 ? t('rules.allProbes') : undefined}
+      searchable
+      value={d.probeIds}
+      onChange={set('probeIds')}
+      nothingFoundMessage={t('rules.noProbes')}
+      data={[
+        ...(probes.data ?? []).map((p) => ({ value: p.id, label: p.name })),
+        ...gone.map((id) => ({ value: id, label: id })),
+      ]}
+    />
   );
 }
 
@@ -388,9 +468,10 @@ function PreviewText({ preview }: { preview: Preview }) {
     .slice(0, 3)
     .map((n) => `${n.nodeName} (${n.fires})`)
     .join(', ');
+  const result = preview.subjects === 'probes' ? 'rules.preview.resultProbes' : 'rules.preview.result';
   return (
     <Text size="sm" aria-live="polite">
-      {t('rules.preview.result', { count: preview.fires, hours: preview.windowHours, nodes: preview.nodes })}
+      {t(result, { count: preview.fires, hours: preview.windowHours, nodes: preview.nodes })}
       {top && ` — ${top}`}
     </Text>
   );

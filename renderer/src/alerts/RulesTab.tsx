@@ -115,6 +115,10 @@ export function RulesTab({ client }: { client: Client; transport: Transport }) {
 
 function ScopeText({ rule }: { rule: Rule }) {
   const { t } = useTranslation('alerts');
+  if ('probeIds' in rule.condition) {
+    const probes = rule.condition.probeIds ?? [];
+    return <>{probes.length === 0 ? t('rules.allProbes') : t('rules.probeCount', { count: probes.length })}</>;
+  }
   const ids = rule.scope.nodeIds ?? [];
   const selector = Object.entries(rule.scope.selector ?? {}).map(([k, v]) => `${k}=${v}`);
   if (ids.length === 0 && selector.length === 0) return <>{t('rules.allNodes')}</>;

@@ -6,6 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Cron } from 'croner';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { isProbeKind } from '../../../main/contract/alert-schemas';
 import type { Client, OutputOf } from '../../../main/contract/contract';
 import { labelPairs, parseLabels } from '../../../main/contract/labels';
 import { dateTime } from '../format';
@@ -34,7 +35,9 @@ export function SilencesTab({ client }: { client: Client; transport: Transport }
 function useRuleNames(client: Client) {
   const rules = useQuery({ queryKey: ['alertRules'], queryFn: () => client.listAlertRules({}) });
   const names = new Map((rules.data ?? []).map((r) => [r.id, r.name]));
-  return { options: (rules.data ?? []).map((r) => ({ value: r.id, label: r.name })), names };
+  // Rules about probes: a label selector never matches their alerts (probes have no labels).
+  const probeRules = new Set((rules.data ?? []).filter((r) => isProbeKind(r.condition.kind)).map((r) => r.id));
+  return { options: (rules.data ?? []).map((r) => ({ value: r.id, label: r.name })), names, probeRules };
 }
 
 function Matches({
@@ -120,14 +123,26 @@ function Silences({ client }: { client: Client }) {
   );
 }
 
+/**
+ * What is wrong with a silence's selector text, as a key of `alerts`: a pair without a key, or labels
+ * together with a probe rule (they would match none of its alerts: a silence that silences nothing).
+ */
+function selectorProblemOf(text: string, probeRule: boolean) {
+  const pairs = labelPairs(text);
+  if (pairs.some(([key]) => !key)) return 'rules.problems.selector' as const;
+  if (probeRule && pairs.length > 0) return 'silences.problems.probeSelector' as const;
+  return null;
+}
+
 function SilenceForm({ client, onDone }: { client: Client; onDone: () => void }) {
   const { t } = useTranslation(['alerts', 'common']);
-  const { options } = useRuleNames(client);
+  const { options, probeRules } = useRuleNames(client);
   const [ruleId, setRuleId] = useState<string | null>(null);
   const [selector, setSelector] = useState('');
   const [hours, setHours] = useState('2');
   const [comment, setComment] = useState('');
-  const badSelector = labelPairs(selector).some(([key]) => !key);
+  const selectorProblem = selectorProblemOf(selector, ruleId !== null && probeRules.has(ruleId));
+  const badSelector = selectorProblem !== null;
   const create = useMutation({
     mutationFn: () => {
       const labels = parseLabels(selector);
@@ -160,7 +175,7 @@ function SilenceForm({ client, onDone }: { client: Client; onDone: () => void })
           description={t('silences.hints.selector')}
           placeholder="role=db"
           value={selector}
-          error={badSelector ? t('rules.problems.selector') : undefined}
+          error={selectorProblem ? t(selectorProblem) : undefined}
           onChange={(e) => setSelector(e.currentTarget.value)}
         />
         <Select
@@ -279,7 +294,7 @@ function nextStarts(cron: string, timezone: string): { runs: Date[]; error: bool
 
 function MaintenanceForm({ client, onDone }: { client: Client; onDone: () => void }) {
   const { t } = useTranslation(['alerts', 'common']);
-  const { options } = useRuleNames(client);
+  const { options, probeRules } = useRuleNames(client);
   const [name, setName] = useState('');
   const [cron, setCron] = useState('0 2 * * 0');
   const [minutes, setMinutes] = useState<number | string>(120);
@@ -287,6 +302,7 @@ function MaintenanceForm({ client, onDone }: { client: Client; onDone: () => voi
   const [ruleId, setRuleId] = useState<string | null>(null);
   const [selector, setSelector] = useState('');
   const preview = nextStarts(cron, timezone);
+  const selectorProblem = selectorProblemOf(selector, ruleId !== null && probeRules.has(ruleId));
   const create = useMutation({
     mutationFn: () => {
       const labels = parseLabels(selector);
@@ -303,7 +319,7 @@ function MaintenanceForm({ client, onDone }: { client: Client; onDone: () => voi
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (name.trim() && !preview.error) create.mutate();
+    if (name.trim() && !preview.error && !selectorProblem) create.mutate();
   };
   return (
     <form onSubmit={submit}>
@@ -346,6 +362,7 @@ function MaintenanceForm({ client, onDone }: { client: Client; onDone: () => voi
           label={t('silences.fields.selector')}
           description={t('silences.hints.selector')}
           value={selector}
+          error={selectorProblem ? t(selectorProblem) : undefined}
           onChange={(e) => setSelector(e.currentTarget.value)}
         />
         {create.error && (

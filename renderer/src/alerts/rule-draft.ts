@@ -1,6 +1,7 @@
 // The rule editor's form state and its conversion to and from the contract's rule: every field as the
 // form holds it (texts and numbers), so a half-typed rule is still a draft the preview can be asked about.
 
+import { isProbeKind, PROBE_KINDS } from '../../../main/contract/alert-schemas.js';
 import { parseBytes } from '../../../main/contract/byte-sizes.js';
 import type { InputOf, OutputOf } from '../../../main/contract/contract.js';
 import { labelPairs, parseLabels } from '../../../main/contract/labels.js';
@@ -20,7 +21,10 @@ export const KINDS: Kind[] = [
   'traffic',
   'command',
   'agent-version',
+  ...PROBE_KINDS,
 ];
+/** Kinds about probes: a probe picker instead of the node scope, which does not apply to them. */
+export const isProbeRule = (kind: Kind) => isProbeKind(kind);
 export const THRESHOLD_KINDS: ReadonlySet<Kind> = new Set(['cpu', 'memory', 'swap', 'disk', 'load', 'network']);
 export const PERCENT_KINDS: ReadonlySet<Kind> = new Set(['cpu', 'memory', 'swap', 'disk']);
 export const OUTCOMES = ['failed', 'timed_out', 'expired', 'lost'] as const;
@@ -46,6 +50,10 @@ export interface RuleDraft {
   source: 'any' | 'task' | 'adhoc';
   commandTaskId: string | null;
   outcomes: string[];
+  /** Probe kinds: which probes (none: every probe). */
+  probeIds: string[];
+  /** probe-certificate: fires this many days before expiry. */
+  days: number | string;
   nodeIds: string[];
   selector: string;
   channelIds: string[];
@@ -74,6 +82,8 @@ export const EMPTY_DRAFT: RuleDraft = {
   source: 'any',
   commandTaskId: null,
   outcomes: ['failed', 'timed_out', 'expired'],
+  probeIds: [],
+  days: 14,
   nodeIds: [],
   selector: '',
   channelIds: [],
@@ -86,11 +96,16 @@ const num = (v: number | string): number | undefined => (v === '' || v === null 
 /** What is wrong with a draft, in the form's words (keys of the `alerts` namespace), or null. */
 export function draftProblem(d: RuleDraft): string | null {
   if (!d.name.trim()) return 'rules.problems.name';
-  if (THRESHOLD_KINDS.has(d.kind) && num(d.threshold) === undefined) return 'rules.problems.threshold';
+  if ((THRESHOLD_KINDS.has(d.kind) || d.kind === 'probe-latency') && num(d.threshold) === undefined)
+    return 'rules.problems.threshold';
+  if (d.kind === 'probe-latency' && (num(d.recovery) ?? 0) > (num(d.threshold) ?? 0))
+    return 'rules.problems.latencyRecovery';
+  if (d.kind === 'probe-certificate' && num(d.days) === undefined) return 'rules.problems.days';
   if (d.kind === 'traffic' && d.quotaMode === 'bytes' && parseBytes(d.quota) === null) return 'rules.problems.quota';
   if (d.kind === 'traffic' && d.quotaMode === 'label' && !d.quotaLabel.trim()) return 'rules.problems.quotaLabel';
   if (d.kind === 'command' && d.outcomes.length === 0) return 'rules.problems.outcomes';
-  if (labelPairs(d.selector).some(([key]: [string, string]) => !key)) return 'rules.problems.selector';
+  if (!isProbeKind(d.kind) && labelPairs(d.selector).some(([key]: [string, string]) => !key))
+    return 'rules.problems.selector';
   return null;
 }
 
@@ -101,6 +116,7 @@ function conditionOf(d: RuleDraft): RuleSpec['condition'] {
     ...(num(d.recovery) !== undefined ? { recovery: num(d.recovery) } : {}),
     forSec: num(d.forSec) ?? 0,
   };
+  const probes = d.probeIds.length > 0 ? { probeIds: d.probeIds } : {};
   switch (d.kind) {
     case 'offline':
       return { kind: 'offline', graceSec: num(d.graceSec) ?? 0 };
@@ -131,13 +147,18 @@ function conditionOf(d: RuleDraft): RuleSpec['condition'] {
       };
     case 'agent-version':
       return { kind: 'agent-version' };
-    // Probe kinds are made through the API (the editor does not offer them yet); kept as they are.
     case 'probe-down':
-      return { kind: 'probe-down' };
+      return { kind: 'probe-down', ...probes };
     case 'probe-latency':
-      return { kind: 'probe-latency', threshold: num(d.threshold) ?? 0, forSec: num(d.forSec) ?? 0 };
+      return {
+        kind: 'probe-latency',
+        ...probes,
+        threshold: num(d.threshold) ?? 0,
+        ...(num(d.recovery) !== undefined ? { recovery: num(d.recovery) } : {}),
+        forSec: num(d.forSec) ?? 0,
+      };
     case 'probe-certificate':
-      return { kind: 'probe-certificate', days: num(d.threshold) ?? 14 };
+      return { kind: 'probe-certificate', ...probes, days: num(d.days) ?? 14 };
   }
 }
 
@@ -148,10 +169,13 @@ export function draftToSpec(d: RuleDraft): RuleSpec {
     severity: d.severity,
     enabled: d.enabled,
     condition: conditionOf(d),
-    scope: {
-      ...(d.nodeIds.length > 0 ? { nodeIds: d.nodeIds } : {}),
-      ...(Object.keys(selector).length > 0 ? { selector } : {}),
-    },
+    // The node scope does not apply to probes (the form hides it): none is saved with them.
+    scope: isProbeKind(d.kind)
+      ? {}
+      : {
+          ...(d.nodeIds.length > 0 ? { nodeIds: d.nodeIds } : {}),
+          ...(Object.keys(selector).length > 0 ? { selector } : {}),
+        },
     channelIds: d.channelIds,
     action: d.actionTaskId ? { taskId: d.actionTaskId } : null,
     resolveAfterSec: d.kind === 'command' ? 0 : (num(d.resolveAfterSec) ?? 0),
@@ -183,6 +207,8 @@ export function ruleToDraft(rule: Rule): RuleDraft {
     source: pick('source', EMPTY_DRAFT.source),
     commandTaskId: pick('taskId', null),
     outcomes: pick('outcomes', EMPTY_DRAFT.outcomes),
+    probeIds: pick('probeIds', []),
+    days: pick('days', EMPTY_DRAFT.days),
     nodeIds: rule.scope.nodeIds ?? [],
     selector: Object.entries(rule.scope.selector ?? {})
       .map(([k, v]) => `${k}=${v}`)

@@ -27,6 +27,7 @@ import { useDialogs } from '../dialogs';
 import { userMessage } from '../errors';
 import { dateTime } from '../format';
 import { Chart } from '../node/Chart';
+import { updatePlace, usePlace } from '../shell/navigation';
 import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import { ScrollTable } from '../shell/ScrollTable';
 import { nodesQuery } from '../sync';
@@ -60,7 +61,9 @@ export function Probes({ client }: { client: Client }) {
   const { t } = useTranslation(['probes', 'common']);
   const probes = useQuery({ queryKey: ['probes'], queryFn: () => client.listProbes({}), refetchInterval: 5_000 });
   const [editing, setEditing] = useState<Probe | 'new' | null>(null);
-  const [openId, setOpenId] = useState<string | null>(null);
+  // The open probe is the place's, so a link from elsewhere (an alert) opens it here.
+  const openId = usePlace().probe;
+  const setOpenId = (probe: string | null) => updatePlace({ probe });
   const open = probes.data?.find((p) => p.id === openId) ?? null;
   const actions = useMemo<PaletteAction[]>(
     () => [{ id: 'probes:new', group: t('title'), label: t('new'), run: () => setEditing('new') }],

@@ -29,6 +29,8 @@ export interface Place {
   runTargets: readonly string[];
   /** The Alerts screen's tab (kept while the user visits other screens). */
   alertsTab: AlertsTabName;
+  /** The probe open on the Probes screen, if any (an alert's link opens it). */
+  probe: string | null;
 }
 
 let place: Place = {
@@ -39,6 +41,7 @@ let place: Place = {
   command: null,
   runTargets: [],
   alertsTab: 'alerts',
+  probe: null,
   ...placeOfHash(typeof location === 'undefined' ? '' : location.hash),
 };
 
@@ -65,7 +68,7 @@ if (typeof window !== 'undefined') {
 
 /** Goes to a screen; what that screen had open closes unless `to` says otherwise. */
 export function navigate(to: Partial<Place> & { screen: Screen }): void {
-  set({ ...place, node: null, command: null, runTargets: [], filesUpload: false, ...to });
+  set({ ...place, node: null, command: null, runTargets: [], filesUpload: false, probe: null, ...to });
 }
 
 /** Changes what the current screen shows without leaving it. */
