@@ -36,6 +36,12 @@ const HeaderValue = z
   .max(1024)
   .regex(/^[^\r\n\0]*$/, 'a header value is one line');
 
+/**
+ * What every read of a probe shows for a header value (values are secrets, sealed at rest). Sent back
+ * in an update it means "unchanged": the stored value of the header with that name is kept.
+ */
+export const HEADER_VALUE_MASK = '••••';
+
 /** A pattern that compiles; matched with a time limit on the agent (a bad pattern cannot stall it). */
 const Pattern = z
   .string()
@@ -66,7 +72,11 @@ export const HttpTarget = z
       .array(z.object({ name: HeaderName, value: HeaderValue }).strict())
       // 8 × 1 KiB + URL + body ≈ 14 KiB a probe, so a full set stays far below the 4 MiB frame.
       .max(8)
-      .default([]),
+      .default([])
+      .describe(
+        `request headers, e.g. Authorization. Values are secret: sealed at rest and shown as "${HEADER_VALUE_MASK}" by every read; ` +
+          `a value of "${HEADER_VALUE_MASK}" in an update keeps the stored value of the header with that name`,
+      ),
     /** Up to 4 KiB sent with POST/PUT. */
     body: z.string().max(4096).optional(),
     /** Accepted statuses ("200", "2xx"); default any 2xx or 3xx that is not followed. */

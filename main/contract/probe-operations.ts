@@ -50,7 +50,8 @@ export const probeOperations = {
   updateProbe: op({
     method: 'PATCH',
     path: '/api/probes/:id',
-    summary: 'Change a probe (vantage points get their new sets at once)',
+    summary:
+      'Change a probe (vantage points get their new sets at once); an HTTP header value of •••• keeps the stored value',
     input: ProbePatch,
     output: ProbeView,
   }),

@@ -2,11 +2,18 @@
 // state per vantage point, rollups and daily uptime. The target and result shapes are the agent's own
 // (agent/probes/spec.ts), so the API and the wire bound them alike.
 import { z } from 'zod';
-import { MAX_INTERVAL_SEC, MAX_TIMEOUT_MS, MIN_INTERVAL_SEC, ProbeId, ProbeTarget } from '../../agent/probes/spec.js';
+import {
+  HEADER_VALUE_MASK,
+  MAX_INTERVAL_SEC,
+  MAX_TIMEOUT_MS,
+  MIN_INTERVAL_SEC,
+  ProbeId,
+  ProbeTarget,
+} from '../../agent/probes/spec.js';
 import { Outage, UptimePeriod } from './availability-schemas.js';
 import { Labels, NodeId } from './schemas.js';
 
-export { ProbeId, ProbeTarget };
+export { HEADER_VALUE_MASK, ProbeId, ProbeTarget };
 
 /** The master's own vantage point (the leader's process; nodes are named by their ids). */
 export const MASTER_VANTAGE = 'master';

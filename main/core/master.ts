@@ -361,6 +361,9 @@ export class Master {
       },
     });
     links.attach(gateway, local);
+    // Before the parts whose secrets it seals: probes' header values, SSH state, accounts, TLS keys.
+    const clusterKey = await Master.clusterKey(options, store);
+    closers.add('the cluster key watch', () => clusterKey.stop());
     const probes = new ProbeService({
       db: store.db,
       dialect: store.dialect,
@@ -369,6 +372,8 @@ export class Master {
       nodes: registry,
       send: (nodeId, message) => links.send(nodeId, message),
       calendar: metrics.calendar,
+      key: clusterKey,
+      sealStoredHeaders: (options.role ?? 'full') === 'full',
       options: options.probes,
     });
     closers.add('probes', () => probes.stop());
@@ -484,8 +489,7 @@ export class Master {
       start: () => metricsRetention.start(),
       stop: () => metricsRetention.stop(),
     });
-    const ssh = await Master.sshState(options, store, instanceId, port, cluster);
-    closers.add('the cluster key watch', () => ssh.clusterKey.stop());
+    const ssh = await Master.sshState(options, store, clusterKey, instanceId, port, cluster);
     const accounts = Master.accounts(options, store, ssh.clusterKey, cluster);
     // Every sign-in attempt, success or failure, is an audit entry (and the log line it was before).
     accounts.setSignInRecorder(auditSignIns(audit, recordSignIn(log)));
@@ -634,28 +638,34 @@ export class Master {
     return accounts;
   }
 
+  /** The cluster key (secrets/cluster-key.ts): a full instance may create it; watched for rotations. */
+  private static async clusterKey(options: MasterOptions, store: Store): Promise<ClusterKey> {
+    const clusterKey = await ClusterKey.load({
+      db: store.db,
+      dialect: store.dialect,
+      file: options.clusterKeyFile ?? join(options.dataDir, 'cluster.key'),
+      mayCreate: (options.role ?? 'full') === 'full',
+      log: options.log,
+    });
+    clusterKey.start();
+    return clusterKey;
+  }
+
   /**
    * What SSH bootstrap keeps in the store: known hosts, saved credentials, tunnels (kept open by the
-   * holder of the `tunnels` lease), jobs, and the cluster key that seals the secrets; files an older
+   * holder of the `tunnels` lease), jobs, with the secrets sealed by the cluster key; files an older
    * FleetDeck left in the data dir are imported first.
    */
   private static async sshState(
     options: MasterOptions,
     store: Store,
+    clusterKey: ClusterKey,
     instanceId: string,
     gatewayPort: number,
     cluster: Cluster,
   ) {
     const { log } = options;
     const full = (options.role ?? 'full') === 'full';
-    const clusterKey = await ClusterKey.load({
-      db: store.db,
-      dialect: store.dialect,
-      file: options.clusterKeyFile ?? join(options.dataDir, 'cluster.key'),
-      mayCreate: full,
-      log,
-    });
-    clusterKey.start();
     const knownHosts = new KnownHosts(store.db, [join(os.homedir(), '.ssh', 'known_hosts')]);
     const credentials = new CredentialStore(store.db, clusterKey);
     const tunnels = new TunnelManager(store.db, clusterKey, knownHosts, () => gatewayPort, instanceId, log);

@@ -3,6 +3,7 @@
 // deleting or reordering rows is found by `fleetdeck audit verify` (verify.ts).
 import { createHash } from 'node:crypto';
 import type { Caller } from '../../contract/caller.js';
+import { HEADER_VALUE_MASK } from '../../contract/probe-schemas.js';
 import type { AuditLogTable } from '../store/migrations/23-audit.js';
 
 export type AuditOutcome = 'ok' | 'error' | 'attempt';
@@ -42,11 +43,28 @@ function text(value: string | null, max: number): string | null {
 export function detailJson(detail: Record<string, unknown>): string {
   const json = JSON.stringify(detail, (key, value: unknown) => {
     if (SECRET_KEY.test(key)) return '[redacted]';
+    if (key === 'headers') return maskedHeaders(value);
     if (typeof value === 'string') return wellFormed(value, MAX_STRING_CHARS);
     return value;
   });
   if (json.length <= MAX_DETAIL_CHARS) return json;
   return JSON.stringify({ truncated: true, start: wellFormed(json, MAX_DETAIL_CHARS - 200) });
+}
+
+/**
+ * HTTP headers' values are secrets (a probe's Authorization, a webhook's API key): their names are
+ * recorded, the values masked, whether a list of `{ name, value }` (probes) or a name → value record.
+ */
+function maskedHeaders(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.map((h: unknown) =>
+      typeof h === 'object' && h !== null && 'value' in h ? { ...h, value: HEADER_VALUE_MASK } : h,
+    );
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.keys(value).map((name) => [name, HEADER_VALUE_MASK]));
+  }
+  return value;
 }
 
 /** Input fields never recorded: credentials, keys, what is typed into a terminal, file contents. */

@@ -3,7 +3,13 @@
 // on the leader) and its history. The master's own vantage point runs on the leader too.
 
 import { ProbeRunner } from '../../../agent/probes/runner.js';
-import { MAX_PROBES_PER_AGENT, type ProbeAssignment, type ProbeResult } from '../../../agent/probes/spec.js';
+import {
+  HEADER_VALUE_MASK,
+  MAX_PROBES_PER_AGENT,
+  type ProbeAssignment,
+  type ProbeResult,
+  type ProbeTarget,
+} from '../../../agent/probes/spec.js';
 import type { Capabilities, MasterMessage } from '../../../agent/protocol.js';
 import { hasLabels } from '../../contract/labels.js';
 import { MASTER_VANTAGE, type ProbeView, type VantageView } from '../../contract/probe-schemas.js';
@@ -14,7 +20,7 @@ import type { DayCalendar } from '../metrics/calendar.js';
 import { DEFAULT_METRICS_RETENTION } from '../metrics/metrics-retention.js';
 import { type DayUptime, periodRanges, type UptimeFoldResult, type UptimePeriod } from '../nodes/uptime-days.js';
 import type { Db } from '../store/schema.js';
-import { type ProbeDefinition, ProbeDefinitions } from './definitions.js';
+import { type HeaderKey, type ProbeDefinition, ProbeDefinitions } from './definitions.js';
 import { evaluateQuorum, isFresh, type Latest, type QuorumState } from './quorum.js';
 import { ProbeRollups } from './rollups.js';
 import { probeDays, readProbeUptime, readProbeUptimeWindows } from './uptime.js';
@@ -43,6 +49,10 @@ export interface ProbeServiceDeps {
   nodes: { list(): Promise<NodeView[]> };
   send: (nodeId: string, message: MasterMessage) => boolean;
   calendar: DayCalendar;
+  /** Seals HTTP header values (the cluster key); without it, probes with headers cannot be saved or run. */
+  key?: HeaderKey | null;
+  /** A full instance seals header values stored before migration 29 at start. */
+  sealStoredHeaders?: boolean;
   now?: () => number;
   options?: Partial<ProbeOptions>;
 }
@@ -53,6 +63,12 @@ const assignmentOf = (d: ProbeDefinition): ProbeAssignment => ({
   intervalSec: d.intervalSec,
   timeoutMs: d.timeoutMs,
 });
+
+/** What people see of a target: header values masked (they are secrets; only vantage points get them). */
+export function maskedTarget(target: ProbeTarget): ProbeTarget {
+  if (target.kind !== 'http' || target.headers.length === 0) return target;
+  return { ...target, headers: target.headers.map((h) => ({ name: h.name, value: HEADER_VALUE_MASK })) };
+}
 
 export class ProbeService {
   readonly definitions: ProbeDefinitions;
@@ -80,9 +96,11 @@ export class ProbeService {
   private chain: Promise<void> = Promise.resolve();
   private queued: Promise<void> | null = null;
   private evaluating = false;
+  /** Probes whose header values did not open here, warned about once each. */
+  private readonly unopened = new Set<string>();
 
   constructor(private readonly deps: ProbeServiceDeps) {
-    this.definitions = new ProbeDefinitions(deps.db, deps.now);
+    this.definitions = new ProbeDefinitions(deps.db, deps.now, deps.key ?? null);
     this.rollups = new ProbeRollups(deps.db, deps.dialect);
     this.options = { ...DEFAULT_PROBE_OPTIONS, ...deps.options };
     this.now = deps.now ?? Date.now;
@@ -92,6 +110,10 @@ export class ProbeService {
   }
 
   async start(): Promise<void> {
+    if (this.deps.sealStoredHeaders) {
+      const sealed = await this.definitions.sealPlaintextHeaders(this.deps.dialect === 'sqlite');
+      if (sealed > 0) this.deps.log.info({ probes: sealed }, 'sealed the header values of probes stored in clear');
+    }
     await this.refresh(true);
     const every = (ms: number, f: () => Promise<unknown> | undefined) => {
       const t = setInterval(() => {
@@ -167,12 +189,17 @@ export class ProbeService {
     return out;
   }
 
+  /** Enabled, and runnable here: a probe whose header values do not open would run without them. */
+  private runnable(d: ProbeDefinition): boolean {
+    return d.enabled && !d.headersUnavailable;
+  }
+
   private setFor(nodeId: string): ProbeAssignment[] {
     const node = this.nodes.get(nodeId);
     if (!node || node.revoked) return [];
     const set: ProbeAssignment[] = [];
     for (const d of this.probes) {
-      if (!d.enabled || set.length >= MAX_PROBES_PER_AGENT) continue;
+      if (!this.runnable(d) || set.length >= MAX_PROBES_PER_AGENT) continue;
       const selector = d.vantage.selector ? Object.entries(d.vantage.selector) : null;
       if (d.vantage.nodeIds.includes(nodeId) || (selector && hasLabels(node.labels, selector)))
         set.push(assignmentOf(d));
@@ -181,7 +208,7 @@ export class ProbeService {
   }
 
   private masterSet(): ProbeAssignment[] {
-    return this.probes.filter((d) => d.enabled && d.vantage.master).map(assignmentOf);
+    return this.probes.filter((d) => this.runnable(d) && d.vantage.master).map(assignmentOf);
   }
 
   private sendSet(nodeId: string): void {
@@ -218,6 +245,7 @@ export class ProbeService {
     const [probes, nodes] = await Promise.all([this.definitions.list(), this.deps.nodes.list()]);
     this.version = version;
     this.probes = probes;
+    this.warnUnopened(probes);
     this.nodes = new Map(nodes.map((n) => [n.id, n]));
     this.vantageCache.clear();
     const known = new Set(probes.map((p) => p.id));
@@ -232,8 +260,24 @@ export class ProbeService {
     this.masterRunner?.set(this.masterSet());
   }
 
+  private warnUnopened(probes: readonly ProbeDefinition[]): void {
+    for (const d of probes) {
+      if (!d.headersUnavailable) {
+        this.unopened.delete(d.id);
+      } else if (!this.unopened.has(d.id)) {
+        this.unopened.add(d.id);
+        this.deps.log.warn(
+          { probeId: d.id },
+          'this instance cannot open the probe’s header values (it does not hold the cluster key): its vantage points here do not run it',
+        );
+      }
+    }
+  }
+
   private async checkVersion(): Promise<void> {
-    if ((await this.definitions.version()) !== this.version) await this.refresh(false);
+    // Header values that did not open are tried again once the key is here (its file copied in).
+    const retry = this.unopened.size > 0 && this.deps.key?.ready === true;
+    if (retry || (await this.definitions.version()) !== this.version) await this.refresh(false);
   }
 
   /** A definition changed on this instance: the others see the version move within configCheckMs. */
@@ -353,7 +397,7 @@ export class ProbeService {
       id: d.id,
       name: d.name,
       enabled: d.enabled,
-      target: d.target,
+      target: maskedTarget(d.target),
       intervalSec: d.intervalSec,
       timeoutMs: d.timeoutMs,
       vantage: d.vantage,

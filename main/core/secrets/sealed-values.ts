@@ -4,13 +4,22 @@
 import type { Db } from '../store/schema.js';
 
 export interface SealedValue {
-  table: 'ssh_credentials' | 'ssh_tunnels' | 'notify_channels' | 'tls_certificates' | 'users' | 'oidc_settings';
+  table:
+    | 'ssh_credentials'
+    | 'ssh_tunnels'
+    | 'notify_channels'
+    | 'tls_certificates'
+    | 'users'
+    | 'oidc_settings'
+    | 'probes';
   id: string;
   sealed: string;
 }
 
 export const credentialContext = (id: string) => `ssh-credential:${id}`;
 export const tunnelContext = (nodeId: string) => `ssh-tunnel:${nodeId}`;
+/** An HTTP probe's header values (core/probes/definitions.ts). */
+export const probeHeadersContext = (probeId: string) => `probe-headers:${probeId}`;
 /** Notification channels seal through ClusterKey.secretBox, whose context is fixed per purpose. */
 export const NOTIFY_CHANNEL_CONTEXT = 'notify-channel';
 /** The gateway's private keys (gateway/certificates.ts), likewise. */
@@ -23,6 +32,7 @@ export const OIDC_SECRET_CONTEXT = 'oidc-client-secret';
 export function contextOf(value: SealedValue): string {
   if (value.table === 'ssh_credentials') return credentialContext(value.id);
   if (value.table === 'ssh_tunnels') return tunnelContext(value.id);
+  if (value.table === 'probes') return probeHeadersContext(value.id);
   if (value.table === 'tls_certificates') return TLS_KEY_CONTEXT;
   if (value.table === 'users') return TOTP_SECRET_CONTEXT;
   if (value.table === 'oidc_settings') return OIDC_SECRET_CONTEXT;
@@ -50,6 +60,8 @@ export async function readSealedValues(db: Db, notUnder?: string): Promise<Seale
     .select(['id', 'client_secret_sealed'])
     .where('client_secret_sealed', 'is not', null);
   if (prefix) oidc = oidc.where('client_secret_sealed', 'not like', prefix);
+  let probeHeaders = db.selectFrom('probes').select(['id', 'headers_sealed']).where('headers_sealed', 'is not', null);
+  if (prefix) probeHeaders = probeHeaders.where('headers_sealed', 'not like', prefix);
   return [
     ...(await totp.execute()).map((r) => ({ table: 'users' as const, id: r.id, sealed: r.totp_sealed as string })),
     ...(await oidc.execute()).map((r) => ({
@@ -68,6 +80,11 @@ export async function readSealedValues(db: Db, notUnder?: string): Promise<Seale
       table: 'notify_channels' as const,
       id: r.id,
       sealed: r.secrets as string,
+    })),
+    ...(await probeHeaders.execute()).map((r) => ({
+      table: 'probes' as const,
+      id: r.id,
+      sealed: r.headers_sealed as string,
     })),
   ];
 }
@@ -101,6 +118,14 @@ export async function replaceSealedValue(db: Db, value: SealedValue, sealed: str
       .set({ client_secret_sealed: sealed })
       .where('id', '=', value.id)
       .where('client_secret_sealed', '=', value.sealed)
+      .execute();
+  } else if (value.table === 'probes') {
+    // The spec is not touched: only the sealing changes, so vantage points need no new set.
+    await db
+      .updateTable('probes')
+      .set({ headers_sealed: sealed })
+      .where('id', '=', value.id)
+      .where('headers_sealed', '=', value.sealed)
       .execute();
   } else if (value.table === 'notify_channels') {
     await db

@@ -9,6 +9,7 @@ import { migration25 } from './migrations/25-status-page.js';
 import { migration26 } from './migrations/26-install.js';
 import { migration27 } from './migrations/27-terminal-alerts.js';
 import { migration28 } from './migrations/28-files.js';
+import { migration29 } from './migrations/29-probe-headers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any schema
 const isSqlite = (db: Kysely<any>) => db.getExecutor().adapter instanceof SqliteAdapter;
@@ -789,9 +790,17 @@ const firstTwenty: readonly Migration[] = [
 /** Migrations from 21 on live in migrations/, one file each (a slot not yet used is null). */
 export const migrations: readonly Migration[] = [
   ...firstTwenty,
-  ...[migration21, migration22, migration23, migration24, migration25, migration26, migration27, migration28].filter(
-    (m): m is Migration => m !== null,
-  ),
+  ...[
+    migration21,
+    migration22,
+    migration23,
+    migration24,
+    migration25,
+    migration26,
+    migration27,
+    migration28,
+    migration29,
+  ].filter((m): m is Migration => m !== null),
 ];
 
 /**

@@ -14,6 +14,7 @@ import {
   Switch,
   Table,
   Text,
+  Textarea,
   TextInput,
   Title,
 } from '@mantine/core';
@@ -35,6 +36,7 @@ import { PROBE_STATE_TONE, ToneBadge } from '../theme/status-badge';
 import {
   draftToSpec,
   EMPTY_DRAFT,
+  HEADER_VALUE_MASK,
   KINDS,
   medianLatency,
   type Probe,
@@ -315,6 +317,16 @@ function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | n
                 {text('expectStatus', t('form.expectStatus'), '200, 3xx')}
               </SimpleGrid>
               {text('keyword', t('form.keyword'))}
+              <Textarea
+                label={t('form.headers')}
+                description={t('form.headersHint', { mask: HEADER_VALUE_MASK })}
+                placeholder="Authorization: Bearer …"
+                autosize
+                minRows={1}
+                maxRows={8}
+                value={draft.headers}
+                onChange={(e) => set('headers', e.currentTarget.value)}
+              />
               <Switch
                 label={t('form.ignoreTlsErrors')}
                 checked={draft.ignoreTlsErrors}

@@ -2,6 +2,7 @@
 // (texts), so a half-typed probe stays a draft until it is saved.
 import type { InputOf, OutputOf } from '../../../main/contract/contract';
 import { parseLabels } from '../../../main/contract/labels';
+import { HEADER_VALUE_MASK } from '../../../main/contract/probe-schemas';
 
 export type Probe = OutputOf<'listProbes'>[number];
 export type ProbeSpec = InputOf<'createProbe'>;
@@ -17,6 +18,8 @@ export interface ProbeDraft {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'OPTIONS';
   expectStatus: string;
   keyword: string;
+  /** One `Name: value` a line; a saved value shows as the mask, which saved again keeps it. */
+  headers: string;
   ignoreTlsErrors: boolean;
   host: string;
   port: string;
@@ -41,6 +44,7 @@ export const EMPTY_DRAFT: ProbeDraft = {
   method: 'GET',
   expectStatus: '',
   keyword: '',
+  headers: '',
   ignoreTlsErrors: false,
   host: '',
   port: '443',
@@ -62,6 +66,22 @@ const int = (text: string, fallback: number) => {
   return Number.isFinite(n) && text.trim() !== '' ? Math.round(n) : fallback;
 };
 
+export { HEADER_VALUE_MASK };
+
+/** `Name: value` lines as headers (blank lines skipped; a line without a colon is a header with no value). */
+export function parseHeaders(text: string): Array<{ name: string; value: string }> {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const colon = line.indexOf(':');
+      return colon < 0
+        ? { name: line, value: '' }
+        : { name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() };
+    });
+}
+
 function targetOf(d: ProbeDraft): ProbeSpec['target'] {
   switch (d.kind) {
     case 'http': {
@@ -74,6 +94,7 @@ function targetOf(d: ProbeDraft): ProbeSpec['target'] {
         url: d.url.trim(),
         method: d.method,
         expectStatus: statuses,
+        headers: parseHeaders(d.headers),
         ...(d.keyword ? { keyword: d.keyword } : {}),
         ignoreTlsErrors: d.ignoreTlsErrors,
       };
@@ -134,6 +155,7 @@ export function probeToDraft(p: Probe): ProbeDraft {
       method: t.method,
       expectStatus: t.expectStatus.join(', '),
       keyword: t.keyword ?? '',
+      headers: t.headers.map((h) => `${h.name}: ${h.value}`).join('\n'),
       ignoreTlsErrors: t.ignoreTlsErrors,
     });
   } else if (t.kind === 'tcp') Object.assign(d, { host: t.host, port: String(t.port) });

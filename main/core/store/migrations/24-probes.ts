@@ -60,7 +60,10 @@ export interface ProbesTable {
   id: string;
   name: string;
   enabled: number;
+  /** Since migration 29 the HTTP target's headers here carry names only (values: headers_sealed). */
   spec: string;
+  /** Migration 29: the header values, sealed (context `probe-headers:<id>`); null without headers. */
+  headers_sealed: string | null;
   created_at: number;
   updated_at: number;
 }
