@@ -1,6 +1,7 @@
 // The Probes screen (Alt+0) in a real Chromium against a real headless master: a probe made in the
 // form against an HTTP server of the test, listed with its verdict, its detail with the master's
-// vantage point and the latency chart, the form reopened as saved; axe on the list, form and detail.
+// vantage point and the latency chart, the form reopened as saved (its header value masked, and kept
+// when saved again); axe on the list, form and detail.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
@@ -15,7 +16,13 @@ describe.skipIf(!enabled)('the Probes screen in Chromium', () => {
   let master: MasterHandle;
   let browser: Browser;
   let page: Page;
-  const target = http.createServer((_req, res) => res.end('ok'));
+  // Up only with the header the form sets: the probe ran with the value the form saved.
+  let wrongHeader = 0;
+  const target = http.createServer((req, res) => {
+    if (req.headers.authorization === 'Bearer e2e-secret') return res.end('ok');
+    wrongHeader++;
+    res.writeHead(401).end('no');
+  });
   let port = 0;
 
   beforeAll(async () => {
@@ -48,6 +55,7 @@ describe.skipIf(!enabled)('the Probes screen in Chromium', () => {
     await dialog.getByLabel('Name').fill('web');
     await dialog.getByLabel('URL').fill(`http://127.0.0.1:${port}/`);
     await dialog.getByLabel('Keyword in the body').fill('ok');
+    await dialog.getByLabel(/Request headers/).fill('Authorization: Bearer e2e-secret');
     await dialog.getByLabel('Interval (s, at least 10)').fill('10');
     await dialog.getByLabel('Timeout (ms)').fill('2000');
     await expectAccessible(page, 'the probe form');
@@ -74,6 +82,21 @@ describe.skipIf(!enabled)('the Probes screen in Chromium', () => {
     const edit = page.getByRole('dialog', { name: 'Edit web' });
     expect(await edit.getByLabel('Name').inputValue()).toBe('web');
     expect(await edit.getByLabel('URL').inputValue()).toBe(`http://127.0.0.1:${port}/`);
-    await edit.getByRole('button', { name: 'Cancel' }).click();
+    expect(await edit.getByLabel(/Request headers/).inputValue()).toBe('Authorization: ••••');
+    // Saved with the mask: the stored value is kept, and the probe still gets through.
+    await edit.getByLabel('Name').fill('web api');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    const savedAt = Date.now();
+    await expect
+      .poll(
+        async () => {
+          const [saved] = await master.client.listProbes({});
+          return saved?.name === 'web api' && saved.vantages.some((v) => v.ok === true && (v.at ?? 0) >= savedAt);
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toBe(true);
+    expect(wrongHeader).toBe(0);
   }, 90_000);
 });
