@@ -9,6 +9,7 @@ import { CredentialStore } from '../../main/core/bootstrap/credentials.js';
 import { EventBus } from '../../main/core/events.js';
 import { silentLogger } from '../../main/core/log.js';
 import { NodeRegistry } from '../../main/core/nodes/registry.js';
+import { ProbeDefinitions } from '../../main/core/probes/definitions.js';
 import { ClusterKey } from '../../main/core/secrets/cluster-key.js';
 import { generateKey, readKeyFile, writeKeyFile } from '../../main/core/secrets/key-file.js';
 import { rotateClusterKey } from '../../main/core/secrets/rotation.js';
@@ -132,14 +133,40 @@ describe.each(storeTargets())('the cluster key ($name)', (target) => {
           updated_at: 1,
         })
         .execute();
+      // An HTTP probe's header values (probes.headers_sealed).
+      const probes = new ProbeDefinitions(store.db, Date.now, key);
+      const probe = await probes.create({
+        name: 'api',
+        enabled: true,
+        target: {
+          kind: 'http',
+          url: 'https://api.example.com/health',
+          method: 'GET',
+          headers: [{ name: 'Authorization', value: 'Bearer probe-secret' }],
+          expectStatus: [],
+          invert: false,
+          followRedirects: true,
+          ignoreTlsErrors: false,
+        },
+        intervalSec: 60,
+        timeoutMs: 10_000,
+        vantage: { master: true, nodeIds: [] },
+        quorum: 1,
+        forSec: 0,
+      });
 
       const result = await rotateClusterKey(store.db, store.dialect, file);
-      expect(result).toMatchObject({ previousKeyId: before, resealed: 4, file });
+      expect(result).toMatchObject({ previousKeyId: before, resealed: 5, file });
       const keys = readKeyFile(file);
       expect(keys.map(keyIdOf)).toEqual([result.keyId, before]);
       const credentialRows = await store.db.selectFrom('ssh_credentials').select('sealed').execute();
       const tunnelRows = await store.db.selectFrom('ssh_tunnels').select('sealed_auth').execute();
-      for (const sealed of [...credentialRows.map((r) => r.sealed), ...tunnelRows.map((r) => r.sealed_auth)]) {
+      const probeRows = await store.db.selectFrom('probes').select('headers_sealed').execute();
+      for (const sealed of [
+        ...credentialRows.map((r) => r.sealed),
+        ...tunnelRows.map((r) => r.sealed_auth),
+        ...probeRows.map((r) => r.headers_sealed as string),
+      ]) {
         expect(sealed.startsWith(`fdk1.${result.keyId}.`)).toBe(true);
       }
       // The rotating host's instance reads its file again; every secret opens.
@@ -149,6 +176,9 @@ describe.each(storeTargets())('the cluster key ($name)', (target) => {
         expect(await credentials.get(c.id)).toEqual({ password: `secret-${i + 1}` });
       expect(JSON.parse(key.open(tunnelRows[0]?.sealed_auth as string, tunnelContext(node.id)))).toEqual({
         password: 'tunnel',
+      });
+      expect((await probes.get(probe.id)).target).toMatchObject({
+        headers: [{ name: 'Authorization', value: 'Bearer probe-secret' }],
       });
 
       // The other host has not got the new file yet: it says so, and works once it is copied.
