@@ -106,7 +106,8 @@ export function RuleForm({ client, initial, saving, error, onSave, onCancel }: P
           checked={d.enabled}
           onChange={(e) => set('enabled')(e.currentTarget.checked)}
         />
-        <PreviewPanel client={client} draft={d} />
+        {/* A new kind starts without the last kind's answer. */}
+        <PreviewPanel key={d.kind} client={client} draft={d} />
         {touched && problem && (
           <Text c="red" size="sm" role="alert">
             {t(problem as never)}
@@ -459,7 +460,7 @@ function PreviewText({ preview }: { preview: Preview }) {
   const { t } = useTranslation('alerts');
   if (!preview.supported) {
     return (
-      <Text size="sm" c="dimmed">
+      <Text size="sm" c="dimmed" aria-live="polite">
         {t('rules.preview.unsupported')}
       </Text>
     );
@@ -468,10 +469,12 @@ function PreviewText({ preview }: { preview: Preview }) {
     .slice(0, 3)
     .map((n) => `${n.nodeName} (${n.fires})`)
     .join(', ');
-  const result = preview.subjects === 'probes' ? 'rules.preview.resultProbes' : 'rules.preview.result';
+  const figures = { count: preview.fires, hours: preview.windowHours };
   return (
     <Text size="sm" aria-live="polite">
-      {t(result, { count: preview.fires, hours: preview.windowHours, nodes: preview.nodes })}
+      {preview.subjects === 'probes'
+        ? t('rules.preview.resultProbes', { ...figures, probes: t('rules.probeCount', { count: preview.nodes }) })
+        : t('rules.preview.result', { ...figures, nodes: preview.nodes })}
       {top && ` — ${top}`}
     </Text>
   );

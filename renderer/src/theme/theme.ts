@@ -31,6 +31,8 @@ function schemeVariables(scheme: 'light' | 'dark'): Record<string, string> {
     // Mantine's dimmed grey is under 4.5:1 on white: descriptions and hints take the muted colour.
     '--mantine-color-dimmed': status.muted,
     '--mantine-color-placeholder': status.muted,
+    // Mantine's error red (an input's message and border) is 3.3:1 on white: the status red reads.
+    '--mantine-color-error': status.bad,
     '--ok': status.ok,
     '--bad': status.bad,
     '--warn': status.warn,
