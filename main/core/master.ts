@@ -448,6 +448,8 @@ export class Master {
       },
       log,
     );
+    // Shared mode: every instance's probe results reach the leader's quorum (probes/service.ts).
+    if (cluster.peers) probes.shareResults(cluster.peers);
     const wakeups = cluster.wakeups;
     if (wakeups) queue.onPendingElsewhere((nodeIds) => wakeups.wake(nodeIds));
     queue.setLeader(false);

@@ -6,7 +6,7 @@ import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import type { Db } from '../store/schema.js';
-import { EventRelay } from './event-relay.js';
+import { EventRelay, type PeerChannel } from './event-relay.js';
 import { type InstanceInfo, InstanceRegistry } from './instances.js';
 import { DEFAULT_LEASE_TIMINGS, LeaderLease, type LeaseTimings } from './leader-lease.js';
 import { DEFAULT_PENDING_POLL_MS, PendingCommandsPoll, type PendingCommandsTarget } from './pending-poll.js';
@@ -88,6 +88,11 @@ export class Cluster {
             pending?.wakeupWatchMs ?? DEFAULT_WAKEUP_WATCH_MS,
           )
         : null;
+  }
+
+  /** Shared mode: messages between the instances' parts (event-relay.ts); null on SQLite. */
+  get peers(): PeerChannel | null {
+    return this.relay;
   }
 
   get isShared(): boolean {

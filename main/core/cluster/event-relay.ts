@@ -2,7 +2,9 @@
 // status and output, task runs, node status, live metrics) reaches every instance's subscribers.
 // Outgoing events are batched into one insert per interval; incoming ones are polled by id. An event
 // too large to relay, or one the database refuses, is set aside (logged, counted): it must not hold up
-// the events behind it.
+// the events behind it. Beside the subscribers' events it carries peer messages: what the instances
+// tell each other and no subscriber sees (probe results for the leader's quorum), each kind to the
+// handler registered for it.
 import type { AnyEvent, EventName } from '../../contract/contract.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -33,8 +35,24 @@ export const MAX_RELAYED_EVENT_BYTES = 4 * 1024 * 1024;
  */
 const GAP_WAIT_MS = 2_000;
 
-export class EventRelay {
-  private outbox: AnyEvent[] = [];
+/** A message for the other instances only, never put on their buses. */
+export interface PeerMessage {
+  peer: string;
+  data: unknown;
+}
+
+/** How a part of the master talks to the same part on the other instances (null on SQLite: no others). */
+export interface PeerChannel {
+  send(kind: string, data: unknown): void;
+  on(kind: string, handler: (data: unknown) => void): void;
+}
+
+type Relayed = AnyEvent | PeerMessage;
+const nameOf = (m: Relayed): string => ('peer' in m ? `peer:${m.peer}` : m.event);
+
+export class EventRelay implements PeerChannel {
+  private outbox: Relayed[] = [];
+  private readonly peerHandlers = new Map<string, (data: unknown) => void>();
   /** Every id up to this one has been handled. */
   private lastId = 0;
   private readonly seenAbove = new Set<number>();
@@ -73,6 +91,15 @@ export class EventRelay {
     await this.exchange();
   }
 
+  send(kind: string, data: unknown): void {
+    this.outbox.push({ peer: kind, data });
+  }
+
+  /** One handler per kind; a message of a kind nobody handles here is ignored. */
+  on(kind: string, handler: (data: unknown) => void): void {
+    this.peerHandlers.set(kind, handler);
+  }
+
   /** Deletes relayed events nobody needs any more (run by the leader). */
   async prune(now = Date.now()): Promise<void> {
     await this.db
@@ -85,7 +112,7 @@ export class EventRelay {
     if (this.busy) return;
     this.busy = true;
     try {
-      await this.send();
+      await this.sendBatch();
       await this.receive();
     } catch (err) {
       this.log.warn({ err }, 'could not exchange events with the other instances');
@@ -94,7 +121,7 @@ export class EventRelay {
     }
   }
 
-  private async send(): Promise<void> {
+  private async sendBatch(): Promise<void> {
     const { events, bodies } = this.nextBatch();
     if (bodies.length === 0) return;
     try {
@@ -110,17 +137,17 @@ export class EventRelay {
   }
 
   /** Events from the outbox up to MAX_BATCH and MAX_RELAYED_EVENT_BYTES together; oversized ones are set aside. */
-  private nextBatch(): { events: AnyEvent[]; bodies: string[] } {
-    const events: AnyEvent[] = [];
+  private nextBatch(): { events: Relayed[]; bodies: string[] } {
+    const events: Relayed[] = [];
     const bodies: string[] = [];
     let bytes = 0;
     while (this.outbox.length > 0 && events.length < MAX_BATCH) {
-      const event = this.outbox[0] as AnyEvent;
+      const event = this.outbox[0] as Relayed;
       const body = JSON.stringify(event);
       const size = Buffer.byteLength(body);
       if (size > MAX_RELAYED_EVENT_BYTES) {
         this.outbox.shift();
-        this.setAsideEvent(event.event, size, 'too large to relay');
+        this.setAsideEvent(nameOf(event), size, 'too large to relay');
         continue;
       }
       if (bodies.length > 0 && bytes + size > MAX_RELAYED_EVENT_BYTES) break;
@@ -141,7 +168,7 @@ export class EventRelay {
   }
 
   /** After a refused batch: every event alone, so only the one the database refuses is lost. */
-  private async insertOneByOne(events: AnyEvent[], bodies: string[]): Promise<void> {
+  private async insertOneByOne(events: Relayed[], bodies: string[]): Promise<void> {
     for (const [i, body] of bodies.entries()) {
       try {
         await this.insert([body]);
@@ -150,12 +177,12 @@ export class EventRelay {
           this.outbox.unshift(...events.slice(i));
           throw err;
         }
-        this.setAsideEvent((events[i] as AnyEvent).event, Buffer.byteLength(body), String(err));
+        this.setAsideEvent(nameOf(events[i] as Relayed), Buffer.byteLength(body), String(err));
       }
     }
   }
 
-  private setAsideEvent(event: EventName, bytes: number, why: string): void {
+  private setAsideEvent(event: string, bytes: number, why: string): void {
     this.setAside += 1;
     this.log.warn({ event, bytes, why }, 'set aside an event the other instances will not see');
   }
@@ -173,7 +200,11 @@ export class EventRelay {
       if (this.seenAbove.has(id)) continue;
       this.seenAbove.add(id);
       if (row.instance_id === this.instanceId) continue;
-      const message = JSON.parse(row.body) as AnyEvent;
+      const message = JSON.parse(row.body) as Relayed;
+      if ('peer' in message) {
+        this.toPeerHandler(message);
+        continue;
+      }
       this.relaying = true;
       try {
         this.bus.emit(message.event, message.data as never);
@@ -182,6 +213,14 @@ export class EventRelay {
       }
     }
     this.advance();
+  }
+
+  private toPeerHandler(message: PeerMessage): void {
+    try {
+      this.peerHandlers.get(message.peer)?.(message.data);
+    } catch (err) {
+      this.log.warn({ err, peer: message.peer }, 'could not handle a message from another instance');
+    }
   }
 
   private advance(): void {

@@ -2,18 +2,21 @@
 // the results (memory-first live state, then rollups), the quorum verdict (evaluated once per cluster,
 // on the leader) and its history. The master's own vantage point runs on the leader too.
 
+import { z } from 'zod';
 import { ProbeRunner } from '../../../agent/probes/runner.js';
 import {
   HEADER_VALUE_MASK,
   MAX_PROBES_PER_AGENT,
+  MAX_RESULTS_PER_FRAME,
   type ProbeAssignment,
-  type ProbeResult,
+  ProbeResult,
   type ProbeTarget,
 } from '../../../agent/probes/spec.js';
 import type { Capabilities, MasterMessage } from '../../../agent/protocol.js';
 import { hasLabels } from '../../contract/labels.js';
 import { MASTER_VANTAGE, type ProbeView, type VantageView } from '../../contract/probe-schemas.js';
 import type { NodeView } from '../../contract/schemas.js';
+import type { PeerChannel } from '../cluster/event-relay.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { DayCalendar } from '../metrics/calendar.js';
@@ -57,6 +60,14 @@ export interface ProbeServiceDeps {
   options?: Partial<ProbeOptions>;
 }
 
+/** Results one instance took from a vantage point, told to the others (shared mode). */
+const SharedResults = z.object({
+  vantage: z.string().min(1).max(64),
+  at: z.number().int().nonnegative(),
+  results: z.array(ProbeResult).min(1).max(MAX_RESULTS_PER_FRAME),
+});
+const SHARED_RESULTS = 'probeResults';
+
 const assignmentOf = (d: ProbeDefinition): ProbeAssignment => ({
   id: d.id,
   target: d.target,
@@ -98,6 +109,7 @@ export class ProbeService {
   private evaluating = false;
   /** Probes whose header values did not open here, warned about once each. */
   private readonly unopened = new Set<string>();
+  private peers: PeerChannel | null = null;
 
   constructor(private readonly deps: ProbeServiceDeps) {
     this.definitions = new ProbeDefinitions(deps.db, deps.now, deps.key ?? null);
@@ -288,6 +300,28 @@ export class ProbeService {
   // ---- results ----------------------------------------------------------------------------------
 
   /**
+   * Shared mode: each vantage point is connected to one instance, but the leader decides every
+   * probe's quorum and any instance may be asked for a probe's view. So results taken here are told
+   * to the others, which add them to their live state; the rollups are written by the instance that
+   * took them only, so nothing is counted twice.
+   */
+  shareResults(peers: PeerChannel): void {
+    this.peers = peers;
+    peers.on(SHARED_RESULTS, (data) => {
+      const parsed = SharedResults.safeParse(data);
+      if (!parsed.success) {
+        this.deps.log.warn(
+          { issues: parsed.error.issues.length },
+          'ignored malformed probe results from another instance',
+        );
+        return;
+      }
+      const { vantage, at, results } = parsed.data;
+      for (const result of results) this.keepLatest(vantage, result, at);
+    });
+  }
+
+  /**
    * Results from one vantage point. A node speaks only for the probes it was given; times are the
    * master's (receipt), so an agent's clock cannot make a result fresh or stale.
    */
@@ -295,19 +329,28 @@ export class ProbeService {
     const allowed = vantage === MASTER_VANTAGE ? null : this.assigned.get(vantage);
     if (vantage !== MASTER_VANTAGE && !allowed) return;
     const at = this.now();
+    const taken: ProbeResult[] = [];
     for (const result of results) {
       if (allowed && !allowed.has(result.id)) continue;
-      const r = { ...result, at };
-      let byVantage = this.latest.get(r.id);
-      if (!byVantage) {
-        byVantage = new Map();
-        this.latest.set(r.id, byVantage);
-      }
-      const { id: _id, ...latest } = r;
-      byVantage.set(vantage, latest);
-      this.rollups.add(vantage, r);
-      this.dirty.add(r.id);
+      this.keepLatest(vantage, result, at);
+      this.rollups.add(vantage, { ...result, at });
+      taken.push(result);
     }
+    if (this.peers && taken.length > 0) this.peers.send(SHARED_RESULTS, { vantage, at, results: taken });
+  }
+
+  /** The vantage point's newest result of a probe (one told late by another instance does not win). */
+  private keepLatest(vantage: string, result: ProbeResult, at: number): void {
+    let byVantage = this.latest.get(result.id);
+    if (!byVantage) {
+      byVantage = new Map();
+      this.latest.set(result.id, byVantage);
+    }
+    const known = byVantage.get(vantage);
+    if (known && known.at > at) return;
+    const { id: _id, ...latest } = { ...result, at };
+    byVantage.set(vantage, latest);
+    this.dirty.add(result.id);
   }
 
   // ---- the verdict ------------------------------------------------------------------------------
