@@ -47,8 +47,13 @@ export default defineConfig({
   },
   renderer: {
     root: resolve('renderer'),
-    // Minified: the headless master serves this over the network (electron-vite leaves it readable).
-    build: { outDir: resolve('out/renderer'), minify: true, rollupOptions: { input: resolve('renderer/index.html') } },
+    // Minified: the headless master serves this over the network (electron-vite leaves it readable);
+    // FLEETDECK_NO_MINIFY=1 keeps names, for reading a CPU profile of the renderer (BENCHMARKS.md).
+    build: {
+      outDir: resolve('out/renderer'),
+      minify: !process.env.FLEETDECK_NO_MINIFY,
+      rollupOptions: { input: resolve('renderer/index.html') },
+    },
     plugins: [react(), precompress()],
   },
 });

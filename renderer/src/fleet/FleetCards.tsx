@@ -1,6 +1,7 @@
 // The fleet as cards: status, usage bars, network rates, host uptime, this cycle's traffic, the OS and a
 // compact uptime bar per node (24 h, 30 or 90 days, as chosen in the toolbar). Virtualized by rows of cards (as many per row as the width
-// takes), so ten thousand live nodes scroll as smoothly as the table.
+// takes), so ten thousand live nodes scroll as smoothly as the table. A card is memoized on what it
+// shows: an event re-renders only the cards whose figures moved.
 import { Card, Group, Text, UnstyledButton } from '@mantine/core';
 import { useElementSize } from '@mantine/hooks';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -8,7 +9,8 @@ import { memo, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { bytes, duration, rate, share } from '../format';
-import type { NodeLive } from '../live';
+import type { FleetLive, NodeLive } from '../live';
+import { SHOWN_FIGURES, sameFigures } from '../live-merge';
 import type { CycleTraffic, FleetUptimeIndex } from './fleet-data';
 import { listItems, type Node, type Group as NodeGroup, staleness } from './fleet-model';
 import { GroupHeading } from './GroupHeading';
@@ -24,7 +26,7 @@ export function FleetCards(props: {
   client: Client;
   groups: NodeGroup[];
   grouped: boolean;
-  live: ReadonlyMap<string, NodeLive>;
+  live: FleetLive;
   uptime: FleetUptimeIndex;
   traffic: ReadonlyMap<string, CycleTraffic>;
   staleSince: number | null;
@@ -66,12 +68,13 @@ export function FleetCards(props: {
                       key={node.id}
                       client={props.client}
                       node={node}
-                      live={props.live.get(node.id)}
+                      live={props.live.byNode.get(node.id)}
                       uptimeDays={props.uptime.daysOf(node.id)}
                       uptimePeriod={props.uptime.period}
                       traffic={props.traffic.get(node.id)}
                       staleSince={props.staleSince}
-                      now={props.now}
+                      // Only an offline card shows an age (its badge): the others skip the clock's ticks.
+                      now={node.status === 'offline' ? props.now : 0}
                       onOpen={props.onOpen}
                     />
                   ))}
@@ -85,6 +88,33 @@ export function FleetCards(props: {
   );
 }
 
+interface CardProps {
+  client: Client;
+  node: Node;
+  live: NodeLive | undefined;
+  uptimeDays: ReturnType<FleetUptimeIndex['daysOf']>;
+  uptimePeriod: FleetUptimeIndex['period'];
+  traffic: CycleTraffic | undefined;
+  staleSince: number | null;
+  now: number;
+  onOpen: (id: string) => void;
+}
+
+/** The host's uptime as a card shows it: compared as shown, since the figure moves every second. */
+const hostUptime = (m: NodeLive | undefined) => (m?.uptimeSec == null ? '—' : duration(m.uptimeSec));
+
+const sameCard = (a: CardProps, b: CardProps) =>
+  a.client === b.client &&
+  a.node === b.node &&
+  a.uptimeDays === b.uptimeDays &&
+  a.uptimePeriod === b.uptimePeriod &&
+  a.traffic === b.traffic &&
+  a.staleSince === b.staleSince &&
+  a.now === b.now &&
+  a.onOpen === b.onOpen &&
+  sameFigures(a.live, b.live, SHOWN_FIGURES) &&
+  (a.live === b.live || hostUptime(a.live) === hostUptime(b.live));
+
 const NodeCard = memo(function NodeCard({
   client,
   node,
@@ -95,17 +125,7 @@ const NodeCard = memo(function NodeCard({
   staleSince,
   now,
   onOpen,
-}: {
-  client: Client;
-  node: Node;
-  live: NodeLive | undefined;
-  uptimeDays: ReturnType<FleetUptimeIndex['daysOf']>;
-  uptimePeriod: FleetUptimeIndex['period'];
-  traffic: CycleTraffic | undefined;
-  staleSince: number | null;
-  now: number;
-  onOpen: (id: string) => void;
-}) {
+}: CardProps) {
   const { t } = useTranslation('fleet');
   const { stale } = staleness(node, staleSince);
   return (
@@ -137,9 +157,7 @@ const NodeCard = memo(function NodeCard({
         <span title={t('card.netTitle')}>
           ↓ {rate(m?.rxBps)} ↑ {rate(m?.txBps)}
         </span>
-        <span title={t('card.uptimeTitle')}>
-          {t('card.up', { value: m?.uptimeSec == null ? '—' : duration(m.uptimeSec) })}
-        </span>
+        <span title={t('card.uptimeTitle')}>{t('card.up', { value: hostUptime(m) })}</span>
         <span title={t('card.cycleTitle')}>
           {t('card.cycle', { rx: bytes(traffic?.rxBytes ?? 0), tx: bytes(traffic?.txBytes ?? 0) })}
         </span>
@@ -157,4 +175,4 @@ const NodeCard = memo(function NodeCard({
       )}
     </Card>
   );
-});
+}, sameCard);

@@ -1,11 +1,13 @@
 // The fleet at a glance: totals, add or install nodes, then every node as a table or as cards
 // (switchable, remembered; cards on narrow screens), searchable, filterable by status, sortable and
-// grouped by a label of the user's choice. Live numbers arrive with the ≈1 Hz metrics event.
+// grouped by a label of the user's choice. Live numbers arrive with the ≈1 Hz metrics event; only the
+// list (FleetList) subscribes to them and to the clock, so the toolbar and the panels above it do not
+// re-render every second (with 10,000 nodes the event's work is what decides the frame rate).
 import { Alert, Group, SegmentedControl, Select, Text, TextInput } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
 import { IconLayoutGrid, IconSearch, IconTable } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useRef, useState } from 'react';
+import { type ReactNode, useCallback, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { AddNode, type Credentials, CredentialsPanel } from '../AddNode';
@@ -20,10 +22,19 @@ import { nodesQuery } from '../sync';
 import type { Transport } from '../transport';
 import { FleetCards } from './FleetCards';
 import { FleetTable } from './FleetTable';
-import { savedUptimePeriod, saveUptimePeriod, UPTIME_PERIODS, useFleetTransfer, useFleetUptime } from './fleet-data';
+import {
+  type CycleTraffic,
+  type FleetUptimeIndex,
+  savedUptimePeriod,
+  saveUptimePeriod,
+  UPTIME_PERIODS,
+  useFleetTransfer,
+  useFleetUptime,
+} from './fleet-data';
 import {
   type FleetView,
   groupBy,
+  LIVE_SORTS,
   labelKeys,
   matches,
   type Node,
@@ -35,6 +46,8 @@ import {
   sortNodes,
 } from './fleet-model';
 import type { Sort } from './VirtualTable';
+
+const EMPTY: Node[] = [];
 
 function startOfToday(): number {
   const d = new Date();
@@ -63,7 +76,6 @@ export function FleetOverview({
     queryFn: () => client.trafficReport({ from: startOfToday() }),
     refetchInterval: 60_000,
   });
-  const live = useFleetLive(client, transport);
   const [uptimePeriod, setUptimePeriod] = useState(savedUptimePeriod);
   const uptime = useFleetUptime(client, uptimePeriod);
   const cycle = useFleetTransfer(client);
@@ -76,7 +88,6 @@ export function FleetOverview({
   // A phone's width has no room for the table's columns: cards, whatever was chosen on a desktop.
   const narrow = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false });
   const view: FleetView = narrow ? 'cards' : chosenView;
-  const now = useNow();
   const staleSince = useStaleSince(transport);
   const searchInput = useRef<HTMLInputElement>(null);
   const { t: tc } = useTranslation();
@@ -105,20 +116,39 @@ export function FleetOverview({
     }, [t, tc, narrow]),
   );
 
-  const all = nodes.data ?? [];
+  const all = nodes.data ?? EMPTY;
   const keys = useMemo(() => labelKeys(all), [all]);
-  const rows = useMemo(
-    () =>
-      sortNodes(
-        all.filter((n) => (status === 'all' || n.status === status) && matches(n, search)),
-        sort,
-        live.byNode,
-      ),
-    [all, status, search, sort, live],
+  const shown = useMemo(
+    () => all.filter((n) => (status === 'all' || n.status === status) && matches(n, search)),
+    [all, status, search],
   );
   const grouped = groupKey !== null && keys.includes(groupKey);
-  const groups = useMemo(() => groupBy(rows, grouped ? groupKey : null), [rows, grouped, groupKey]);
-  const online = all.filter((n) => n.status === 'online').length;
+  const online = useMemo(() => all.filter((n) => n.status === 'online').length, [all]);
+  // The app passes a new function each render; the rows compare theirs, so they get one that stays.
+  const openRef = useRef(onOpen);
+  openRef.current = onOpen;
+  const open = useCallback((id: string) => openRef.current(id), []);
+  // The same element each render: React skips these panels (a Textarea's autosize measures the page in
+  // every render of theirs) unless their own state changes.
+  const tools = useMemo<ReactNode>(
+    () => (
+      <>
+        <AddNode
+          client={client}
+          onCreated={(c) => {
+            setCredentials(c);
+            void queryClient.invalidateQueries({ queryKey: ['nodes'] });
+          }}
+        />
+        <details className="ssh-details">
+          <summary>{t('install.summary')}</summary>
+          <SshInstall client={client} transport={transport} />
+        </details>
+        <AgentRolloutPanel client={client} />
+      </>
+    ),
+    [client, transport, queryClient, t],
+  );
 
   return (
     <main className="fleet">
@@ -141,18 +171,7 @@ export function FleetOverview({
         <Text data-totals="not-online">{t('totals.notOnline', { value: number(all.length - online) })}</Text>
         <Text>{t('totals.trafficToday', { rx: bytes(traffic.data?.rxBytes), tx: bytes(traffic.data?.txBytes) })}</Text>
       </Group>
-      <AddNode
-        client={client}
-        onCreated={(c) => {
-          setCredentials(c);
-          void queryClient.invalidateQueries({ queryKey: ['nodes'] });
-        }}
-      />
-      <details className="ssh-details">
-        <summary>{t('install.summary')}</summary>
-        <SshInstall client={client} transport={transport} />
-      </details>
-      <AgentRolloutPanel client={client} />
+      {tools}
       {credentials && (
         <CredentialsPanel
           credentials={credentials}
@@ -254,40 +273,83 @@ export function FleetOverview({
           />
         )}
         <Text size="sm" c="dimmed" className="hint">
-          {t('toolbar.shown', { shown: rows.length, total: all.length })}
+          {t('toolbar.shown', { shown: shown.length, total: all.length })}
         </Text>
       </Group>
       {all.length === 0 && !nodes.isLoading ? (
         <Text c="dimmed" className="empty">
           {t('empty')}
         </Text>
-      ) : view === 'cards' ? (
-        <FleetCards
+      ) : (
+        <FleetList
           client={client}
-          groups={groups}
-          grouped={grouped}
-          live={live.byNode}
+          transport={transport}
+          view={view}
+          shown={shown}
+          groupKey={grouped ? groupKey : null}
+          sort={sort}
+          onSort={setSort}
           uptime={uptime}
           traffic={cycle.byNode}
           staleSince={staleSince}
-          now={now}
-          onOpen={onOpen}
-        />
-      ) : (
-        <FleetTable
-          client={client}
-          groups={groups}
-          grouped={grouped}
-          count={rows.length}
-          live={live}
-          uptime={uptime}
-          staleSince={staleSince}
-          now={now}
-          sort={sort}
-          onSort={setSort}
-          onOpen={onOpen}
+          onOpen={open}
         />
       )}
     </main>
+  );
+}
+
+/**
+ * The nodes shown, as a table or cards: the part of the screen that follows the live figures (≈1 Hz)
+ * and the clock (offline ages). Re-sorted on an event only when the order depends on the figures.
+ */
+function FleetList(props: {
+  client: Client;
+  transport: Transport;
+  view: FleetView;
+  shown: Node[];
+  groupKey: string | null;
+  sort: Sort<SortKey>;
+  onSort: (sort: Sort<SortKey>) => void;
+  uptime: FleetUptimeIndex;
+  traffic: ReadonlyMap<string, CycleTraffic>;
+  staleSince: number | null;
+  onOpen: (id: string) => void;
+}) {
+  const { client, transport, shown, sort, groupKey, staleSince, onOpen } = props;
+  const live = useFleetLive(client, transport);
+  const now = useNow();
+  // The figures' maps are updated in place: their version is what says the order may have moved.
+  const liveVersion = LIVE_SORTS.has(sort.key) ? live.version : -1;
+  const byNode = live.byNode;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: liveVersion stands for byNode's content
+  const rows = useMemo(() => sortNodes(shown, sort, byNode), [shown, sort, byNode, liveVersion]);
+  const groups = useMemo(() => groupBy(rows, groupKey), [rows, groupKey]);
+  return props.view === 'cards' ? (
+    <FleetCards
+      client={client}
+      groups={groups}
+      grouped={groupKey !== null}
+      live={live}
+      uptime={props.uptime}
+      traffic={props.traffic}
+      staleSince={staleSince}
+      now={now}
+      onOpen={onOpen}
+    />
+  ) : (
+    <FleetTable
+      client={client}
+      groups={groups}
+      grouped={groupKey !== null}
+      count={rows.length}
+      live={live}
+      uptime={props.uptime}
+      staleSince={staleSince}
+      now={now}
+      sort={sort}
+      onSort={props.onSort}
+      onOpen={onOpen}
+    />
   );
 }

@@ -1,12 +1,15 @@
 // The fleet as a table: one sortable row per node, virtualized so ten thousand rows scroll smoothly
-// while they update about once a second; a group's heading is a row of its own.
-import { useMemo, useRef } from 'react';
+// while they update about once a second; a group's heading is a row of its own. A row's cells are
+// memoized on what they show: scrolling re-renders the body at every step, and an event only the rows
+// whose figures moved.
+import { memo, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { ago, bytes, percent, rate, share } from '../format';
-import type { FleetLive } from '../live';
+import type { FleetLive, NodeLive } from '../live';
+import { sameFigures } from '../live-merge';
 import type { FleetUptimeIndex } from './fleet-data';
-import { type Group, type ListItem, listItems, type SortKey, staleness } from './fleet-model';
+import { type Group, type ListItem, listItems, type Node, type SortKey, staleness } from './fleet-model';
 import { GroupHeading } from './GroupHeading';
 import { OsIcon, StatusBadge } from './node-bits';
 import { Sparkline } from './Sparkline';
@@ -84,59 +87,19 @@ export function FleetTable(props: {
             }
             const node = item.nodes[0];
             if (!node) return null;
-            const m = live.byNode.get(node.id);
-            const { stale, since } = staleness(node, staleSince);
-            const days = uptime.daysOf(node.id);
-            const seen = stale ? ago(since, now) : t('table.now');
+            const { stale } = staleness(node, staleSince);
             return (
-              <>
-                <td>
-                  <StatusBadge node={node} now={now} />
-                </td>
-                <td>
-                  <button type="button" className="link node-link" onClick={() => onOpen(node.id)}>
-                    {node.name}
-                  </button>
-                </td>
-                <td className="cpu">
-                  <span>{percent(m?.cpu)}</span>
-                  <Sparkline
-                    values={live.cpuHistory.get(node.id) ?? []}
-                    label={t('table.cpuHistory', { name: node.name })}
-                  />
-                </td>
-                <td title={`${bytes(m?.memUsed)} / ${bytes(m?.memTotal)}`}>
-                  {percent(share(m?.memUsed ?? null, m?.memTotal ?? null))}
-                </td>
-                <td title={`${bytes(m?.diskUsed)} / ${bytes(m?.diskTotal)}`}>
-                  {percent(share(m?.diskUsed ?? null, m?.diskTotal ?? null))}
-                </td>
-                <td>{rate(m?.rxBps)}</td>
-                <td>{rate(m?.txBps)}</td>
-                <td className="uptime-cell">
-                  {days && (
-                    <UptimeStrip
-                      days={days}
-                      hourly={uptime.period === '24h'}
-                      label={t('uptime.labelPeriod', { name: node.name, period: t(`uptime.long.${uptime.period}`) })}
-                    />
-                  )}
-                </td>
-                <td title={[node.os, node.agentVersion].filter(Boolean).join(' · ') || undefined}>
-                  <OsIcon node={node} size={16} /> {node.os ?? '—'}{' '}
-                  <span className="hint">{node.agentVersion ?? ''}</span>
-                </td>
-                <td className="last-seen" title={stale ? t('table.staleTitle', { age: seen }) : undefined}>
-                  {seen}
-                </td>
-                <td>
-                  {Object.entries(node.labels).map(([k, v]) => (
-                    <span key={k} className="label">
-                      {k}={v}
-                    </span>
-                  ))}
-                </td>
-              </>
+              <FleetRow
+                node={node}
+                live={live.byNode.get(node.id)}
+                history={live.cpuHistory.get(node.id)}
+                days={uptime.daysOf(node.id)}
+                period={uptime.period}
+                staleSince={staleSince}
+                // Only a stale row shows an age (its badge and "last seen"): the others skip the clock's ticks.
+                now={stale ? now : 0}
+                onOpen={onOpen}
+              />
             );
           }}
         </VirtualRows>
@@ -144,3 +107,79 @@ export function FleetTable(props: {
     </div>
   );
 }
+
+interface RowProps {
+  node: Node;
+  live: NodeLive | undefined;
+  history: readonly number[] | undefined;
+  days: ReturnType<FleetUptimeIndex['daysOf']>;
+  period: FleetUptimeIndex['period'];
+  staleSince: number | null;
+  /** The clock, for a stale row; 0 for the others. */
+  now: number;
+  onOpen: (id: string) => void;
+}
+
+const sameRow = (a: RowProps, b: RowProps) =>
+  a.node === b.node &&
+  a.history === b.history &&
+  a.days === b.days &&
+  a.period === b.period &&
+  a.staleSince === b.staleSince &&
+  a.now === b.now &&
+  a.onOpen === b.onOpen &&
+  sameFigures(a.live, b.live);
+
+const FleetRow = memo(function FleetRow({ node, live: m, history, days, period, staleSince, now, onOpen }: RowProps) {
+  const { t } = useTranslation('fleet');
+  const { stale, since } = staleness(node, staleSince);
+  const seen = stale ? ago(since, now) : t('table.now');
+  return (
+    <>
+      <td>
+        <StatusBadge node={node} now={now} />
+      </td>
+      <td>
+        <button type="button" className="link node-link" onClick={() => onOpen(node.id)}>
+          {node.name}
+        </button>
+      </td>
+      <td className="cpu">
+        <span>{percent(m?.cpu)}</span>
+        <Sparkline values={history ?? NO_HISTORY} label={t('table.cpuHistory', { name: node.name })} />
+      </td>
+      <td title={`${bytes(m?.memUsed)} / ${bytes(m?.memTotal)}`}>
+        {percent(share(m?.memUsed ?? null, m?.memTotal ?? null))}
+      </td>
+      <td title={`${bytes(m?.diskUsed)} / ${bytes(m?.diskTotal)}`}>
+        {percent(share(m?.diskUsed ?? null, m?.diskTotal ?? null))}
+      </td>
+      <td>{rate(m?.rxBps)}</td>
+      <td>{rate(m?.txBps)}</td>
+      <td className="uptime-cell">
+        {days && (
+          <UptimeStrip
+            days={days}
+            hourly={period === '24h'}
+            label={t('uptime.labelPeriod', { name: node.name, period: t(`uptime.long.${period}`) })}
+          />
+        )}
+      </td>
+      <td title={[node.os, node.agentVersion].filter(Boolean).join(' · ') || undefined}>
+        <OsIcon node={node} size={16} /> {node.os ?? '—'} <span className="hint">{node.agentVersion ?? ''}</span>
+      </td>
+      <td className="last-seen" title={stale ? t('table.staleTitle', { age: seen }) : undefined}>
+        {seen}
+      </td>
+      <td>
+        {Object.entries(node.labels).map(([k, v]) => (
+          <span key={k} className="label">
+            {k}={v}
+          </span>
+        ))}
+      </td>
+    </>
+  );
+}, sameRow);
+
+const NO_HISTORY: readonly number[] = [];

@@ -1,5 +1,5 @@
 // A tiny inline chart of recent values (0–100), drawn as one SVG polyline.
-export function Sparkline({ values, label }: { values: number[]; label: string }) {
+export function Sparkline({ values, label }: { values: readonly number[]; label: string }) {
   if (values.length < 2) return <span className="sparkline empty" title={`${label}: not enough data yet`} />;
   const width = 80;
   const height = 18;

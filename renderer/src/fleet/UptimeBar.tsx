@@ -292,6 +292,36 @@ const LEVEL_VAR = {
   down: 'var(--up-down)',
 } as const;
 
+/** What a strip draws for a node's days: made once per days array (the fleet's index keeps one per answer). */
+interface StripLook {
+  gradient: string;
+  outages: number;
+  worst: number | null;
+}
+const looks = new WeakMap<readonly UptimeDay[], StripLook>();
+
+function stripLook(days: readonly UptimeDay[]): StripLook {
+  const known = looks.get(days);
+  if (known) return known;
+  const n = Math.max(1, days.length);
+  const stops = days.map((d, i) => {
+    const colour = LEVEL_VAR[uptimeLevel(d.ratio)];
+    const from = ((i / n) * 100).toFixed(2);
+    const to = (((i + 1) / n) * 100).toFixed(2);
+    return `${colour} ${from}% calc(${to}% - 1px), transparent calc(${to}% - 1px) ${to}%`;
+  });
+  const look: StripLook = {
+    gradient: `linear-gradient(to right, ${stops.join(', ')})`,
+    outages: days.reduce((sum, d) => sum + d.outageCount, 0),
+    worst: days.reduce<number | null>(
+      (min, d) => (d.ratio === null ? min : min === null ? d.ratio : Math.min(min, d.ratio)),
+      null,
+    ),
+  };
+  looks.set(days, look);
+  return look;
+}
+
 /**
  * The table's bar: one element whose background is the days (a row mounts it at every scroll step, so it
  * has no hooks and no hover of its own: the table's one StripHover shows the hovered day's detail).
@@ -306,18 +336,7 @@ export function UptimeStrip({
   /** Bars of the 24 h period are hours, not days. */
   hourly?: boolean;
 }) {
-  const n = Math.max(1, days.length);
-  const stops = days.map((d, i) => {
-    const colour = LEVEL_VAR[uptimeLevel(d.ratio)];
-    const from = ((i / n) * 100).toFixed(2);
-    const to = (((i + 1) / n) * 100).toFixed(2);
-    return `${colour} ${from}% calc(${to}% - 1px), transparent calc(${to}% - 1px) ${to}%`;
-  });
-  const outages = days.reduce((sum, d) => sum + d.outageCount, 0);
-  const worst = days.reduce<number | null>(
-    (min, d) => (d.ratio === null ? min : min === null ? d.ratio : Math.min(min, d.ratio)),
-    null,
-  );
+  const { gradient, outages, worst } = stripLook(days);
   return (
     <span
       className="uptime-strip"
@@ -329,7 +348,7 @@ export function UptimeStrip({
         count: outages,
       })}
       data-outages={outages}
-      style={{ backgroundImage: `linear-gradient(to right, ${stops.join(', ')})` }}
+      style={{ backgroundImage: gradient }}
     />
   );
 }
