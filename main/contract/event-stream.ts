@@ -9,6 +9,13 @@ export interface StreamOpened {
   resumed: boolean;
 }
 
+/**
+ * The last event of a stream the server cut because its caller's session or token ended, or its
+ * roles changed. Its id resumes nothing, so the reconnect (401, or the new scope) refetches everything.
+ */
+export const STREAM_CLOSED_EVENT = 'streamClosed';
+export const UNRESUMABLE_EVENT_ID = '0.0';
+
 /** The server writes at least this often (a comment when idle), so silence means a dead connection. */
 export const STREAM_HEARTBEAT_MS = 1_500;
 /** A client that hears nothing for this long treats the connection as lost. */

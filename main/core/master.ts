@@ -13,6 +13,7 @@ import { VERSION } from '../../agent/version.js';
 import { contract, type Handlers, type OperationName } from '../contract/contract.js';
 import { FleetError } from '../contract/errors.js';
 import { Access } from './access/access.js';
+import { HeldCallers } from './access/held-callers.js';
 import { type AdminCredential, loadAdminCredential } from './admin-token.js';
 import { Alerting } from './alerts/alerting.js';
 import type { EnqueueTransitions } from './alerts/state-store.js';
@@ -219,6 +220,8 @@ interface MasterParts {
   rollouts: AgentRollouts;
   /** Roles scoped by labels, API tokens (access/). */
   access: Access;
+  /** The callers of open event streams and terminal sockets, cut off when their credential ends. */
+  held: HeldCallers;
   /** The public status page: settings and the build served from memory (status-page/). */
   statusPage: StatusPageService;
 }
@@ -500,6 +503,17 @@ export class Master {
       const user = await accounts.users.byId(userId);
       return user && user.disabled_at === null ? accounts.users.grants(userId) : null;
     };
+    const held = new HeldCallers(
+      {
+        liveSessions: (ids) => accounts.sessions.live(ids),
+        liveTokens: (ids) => access.tokens.live(ids),
+      },
+      log,
+    );
+    accounts.sessions.onEnded = () => held.nudge();
+    accounts.users.onChanged = () => held.nudge();
+    access.tokens.onRevoked = () => held.nudge();
+    closers.add('the held callers', () => held.stop());
     if (tls) {
       const box = ssh.clusterKey.secretBox(TLS_KEY_CONTEXT);
       certificates = new GatewayCertificates(
@@ -607,6 +621,7 @@ export class Master {
       artifacts,
       rollouts,
       access,
+      held,
       statusPage,
     };
     return new Master(options, parts);
@@ -731,6 +746,7 @@ export class Master {
     await this.bootstrapJobs.interrupt([this.instanceId]).catch(() => undefined);
     await this.alerting.stop();
     this.access.stop();
+    this.held.stop();
     this.statusPage.stop();
     this.lag.stop();
     await this.terminals.stop();

@@ -7,9 +7,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnyEvent, EventName } from '../contract/contract.js';
 import {
   EVENT_ID_PATTERN,
+  STREAM_CLOSED_EVENT,
   STREAM_HEARTBEAT_MS,
   STREAM_OPENED_EVENT,
   type StreamOpened,
+  UNRESUMABLE_EVENT_ID,
 } from '../contract/event-stream.js';
 import { type EventGate, eventNodes } from '../core/access/event-gate.js';
 import type { EventBus } from '../core/events.js';
@@ -114,14 +116,15 @@ export class EventStreams {
 
   /**
    * Answers one `/api/events` request (already authenticated) and keeps it open; `gate` (the caller's
-   * label scope) keeps out what it may not see, replayed events included.
+   * label scope) keeps out what it may not see, replayed events included. Returns what cuts this
+   * stream off when its caller no longer stands (core/access/held-callers.ts).
    */
   open(
     req: IncomingMessage,
     res: ServerResponse,
     headers: Record<string, string>,
     gate: EventGate | null = null,
-  ): void {
+  ): () => void {
     this.start();
     const lastId = req.headers['last-event-id'];
     const replay = this.log.since(typeof lastId === 'string' ? lastId : undefined, gate);
@@ -139,6 +142,11 @@ export class EventStreams {
     const cleanup = () => this.subscribers.delete(subscriber);
     req.on('close', cleanup);
     res.on('close', cleanup);
+    return () => {
+      cleanup();
+      if (res.writableEnded) return;
+      res.end(`id: ${UNRESUMABLE_EVENT_ID}\nevent: ${STREAM_CLOSED_EVENT}\ndata: {}\n\n`);
+    };
   }
 
   /** Ends every stream; clients reconnect (to a restarted server they refetch). */

@@ -98,7 +98,7 @@ export class AdminServer {
     this.failures = new RequestFailures(options.log);
     this.auth = new RequestAuth(options.master, this.failures, options.secureCookies ?? false);
     this.authRoutes = new AuthRoutes(options.master, this.auth, readJsonBody);
-    this.terminals = new TerminalSockets(options.master.terminals, options.log);
+    this.terminals = new TerminalSockets(options.master.terminals, options.log, options.master.held);
     this.status = new StatusRoutes(options.master.statusPage);
   }
 
@@ -153,7 +153,11 @@ export class AdminServer {
     if (url.pathname.startsWith('/api/auth') && (await this.authRoutes.handle(url.pathname, req, res))) return;
     if (url.pathname === '/api/events' && method === 'GET') {
       const caller = await this.requireAuth(req);
-      return this.events.open(req, res, securityHeaders, this.options.master.access.events(caller));
+      const { access, held } = this.options.master;
+      const cut = this.events.open(req, res, securityHeaders, access.events(caller));
+      // Signed out, revoked, disabled or given other roles: the stream ends and reconnects as it may now.
+      res.on('close', held.hold(caller, cut));
+      return;
     }
     let pathMatched = false;
     for (const route of this.routes) {

@@ -1,6 +1,7 @@
 // The browser's WebSocket to a terminal session: `/api/terminals/<id>/socket?ticket=…` on the admin
 // server (and the desktop app's loopback stream server). The ticket from openTerminal/terminalTicket is
-// the only credential (a browser cannot send the admin header on a WebSocket), valid once for 60 s.
+// the only credential (a browser cannot send the admin header on a WebSocket), valid once for 60 s; it
+// remembers who asked, and the socket is closed (4001) when that session or token ends or its roles change.
 // Binary frames to the browser are output; text frames both ways are the schemas in
 // contract/terminal-schemas.ts. Output is sent as it arrives from the agent: the agent's window
 // (opened only by this browser's acknowledgements) bounds what can be queued here.
@@ -8,7 +9,9 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { parseFrame } from '../../agent/protocol.js';
+import type { Caller } from '../contract/caller.js';
 import { TERMINAL_SOCKET_PATH, TerminalClientFrame, type TerminalServerFrame } from '../contract/terminal-schemas.js';
+import type { HeldCallers } from '../core/access/held-callers.js';
 import type { Logger } from '../core/log.js';
 import type { TerminalSessions, TerminalViewer } from '../core/terminal/sessions.js';
 import { requestUrl } from './http-kit.js';
@@ -30,6 +33,8 @@ export class TerminalSockets {
   constructor(
     private readonly sessions: TerminalSessions,
     private readonly log: Logger,
+    /** Closes a socket whose caller was signed out or lost its roles (the desktop's needs none). */
+    private readonly held: HeldCallers | null = null,
   ) {}
 
   /** Serves upgrades on `server` for terminal socket paths; any other upgrade is refused. */
@@ -52,14 +57,17 @@ export class TerminalSockets {
     }
     const sessionId = match[1] as string;
     const ticket = url.searchParams.get('ticket') ?? '';
-    if (!this.sessions.redeem(sessionId, ticket)) {
+    const caller = this.sessions.redeem(sessionId, ticket);
+    if (!caller) {
       refuse(socket, 401, 'The terminal ticket is used up, expired or for another session: ask for a new one.');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws, sessionId));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws, sessionId, caller));
   }
 
-  private serve(ws: WebSocket, sessionId: string): void {
+  private serve(ws: WebSocket, sessionId: string, caller: Caller): void {
+    // The terminal stays open for its grace period: the browser asks for a new ticket, as it may now.
+    const release = this.held?.hold(caller, () => ws.close(4001, 'signed out or roles changed')) ?? (() => undefined);
     const send = (frame: TerminalServerFrame) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
     };
@@ -97,6 +105,7 @@ export class TerminalSockets {
       }
     });
     ws.on('close', () => {
+      release();
       clearTimeout(deadline);
       this.sessions.detach(sessionId, viewer);
     });

@@ -56,6 +56,8 @@ export class ApiTokens {
   private readonly written = new Map<string, number>();
   /** Set by the accounts feature; without it, a token's own grant is all there is to check. */
   userGrants: UserGrants | null = null;
+  /** Told after a token is revoked here (the streams it opened are closed at once). */
+  onRevoked: () => void = () => undefined;
 
   constructor(
     private readonly db: Db,
@@ -103,8 +105,26 @@ export class ApiTokens {
     if (row.revoked_at === null) {
       row.revoked_at = this.now();
       await this.db.updateTable('api_tokens').set({ revoked_at: row.revoked_at }).where('id', '=', id).execute();
+      this.onRevoked();
     }
     return viewOf(row);
+  }
+
+  /** Of these tokens, the ones that would still resolve (not revoked or expired, within their user's grants). */
+  async live(ids: readonly string[]): Promise<Set<string>> {
+    const live = new Set<string>();
+    if (ids.length === 0) return live;
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .select(['id', 'user_id', 'role', 'selector', 'revoked_at', 'expires_at'])
+      .where('id', 'in', [...ids])
+      .execute();
+    const at = this.now();
+    for (const row of rows) {
+      if (row.revoked_at !== null || Number(row.expires_at) <= at) continue;
+      if (await this.withinUser(row)) live.add(row.id);
+    }
+    return live;
   }
 
   /** Whether a bearer credential may be one of ours by its shape (else no database read for it). */
@@ -123,11 +143,7 @@ export class ApiTokens {
     const at = this.now();
     if (!row || row.revoked_at !== null || Number(row.expires_at) <= at) return null;
     const grant: RoleGrant = { role: row.role, selector: selectorPairs(row.selector) };
-    if (row.user_id !== null && this.userGrants) {
-      // A user who lost the role (or the account) since the token was made loses the token's use too.
-      const current = await this.userGrants(row.user_id);
-      if (!current?.some((mine) => grantWithin(grant, mine))) return null;
-    }
+    if (!(await this.withinUser(row))) return null;
     this.noteUse(row.id, at, address);
     return {
       kind: 'api-token',
@@ -139,6 +155,14 @@ export class ApiTokens {
       address,
       userAgent,
     };
+  }
+
+  /** A user who lost the role (or the account) since the token was made loses the token's use too. */
+  private async withinUser(row: Pick<ApiTokensTable, 'user_id' | 'role' | 'selector'>): Promise<boolean> {
+    if (row.user_id === null || !this.userGrants) return true;
+    const grant: RoleGrant = { role: row.role, selector: selectorPairs(row.selector) };
+    const current = await this.userGrants(row.user_id);
+    return current?.some((mine) => grantWithin(grant, mine)) ?? false;
   }
 
   /** Writes the last use when the previous write is a minute old (in the background). */

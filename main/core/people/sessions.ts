@@ -40,6 +40,9 @@ export interface ResolvedSession {
 const randomSecret = () => randomBytes(32).toString('base64url');
 
 export class Sessions {
+  /** Told after sessions end here (the open event streams and terminals of them are closed at once). */
+  onEnded: () => void = () => undefined;
+
   constructor(
     private readonly db: Db,
     private readonly users: Users,
@@ -124,7 +127,9 @@ export class Sessions {
     let query = this.db.deleteFrom('user_sessions').where('id', '=', id);
     if (userId !== undefined) query = query.where('user_id', '=', userId);
     const result = await query.executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    const ended = Number(result.numDeletedRows) > 0;
+    if (ended) this.onEnded();
+    return ended;
   }
 
   /** "Sign out everywhere": every session of the account (but `keep`, when given). */
@@ -132,7 +137,43 @@ export class Sessions {
     let query = this.db.deleteFrom('user_sessions').where('user_id', '=', userId);
     if (keep !== undefined) query = query.where('id', '!=', keep);
     const result = await query.executeTakeFirst();
-    return Number(result.numDeletedRows);
+    const ended = Number(result.numDeletedRows);
+    if (ended > 0) this.onEnded();
+    return ended;
+  }
+
+  /**
+   * Of these sessions, the live ones with their account's grants now. Not activity: an open event
+   * stream does not keep a browser signed in past the idle timeout.
+   */
+  async live(ids: readonly string[]): Promise<Map<string, RoleGrant[]>> {
+    const live = new Map<string, RoleGrant[]>();
+    if (ids.length === 0) return live;
+    const rows = await this.db
+      .selectFrom('user_sessions')
+      .innerJoin('users', 'users.id', 'user_sessions.user_id')
+      .select([
+        'user_sessions.id as session_id',
+        'user_sessions.last_seen_at',
+        'user_sessions.expires_at',
+        'users.id as user_id',
+        'users.disabled_at',
+      ])
+      .where('user_sessions.id', 'in', [...ids])
+      .execute();
+    const now = this.now();
+    const grants = new Map<string, RoleGrant[]>();
+    for (const row of rows) {
+      const idle = now - Number(row.last_seen_at) >= this.timeouts.idleMs;
+      if (row.disabled_at !== null || now >= Number(row.expires_at) || idle) continue;
+      let mine = grants.get(row.user_id);
+      if (!mine) {
+        mine = await this.users.grants(row.user_id);
+        grants.set(row.user_id, mine);
+      }
+      live.set(row.session_id, mine);
+    }
+    return live;
   }
 
   async list(userId: string, current: string | null): Promise<SessionView[]> {

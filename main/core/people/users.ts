@@ -28,6 +28,9 @@ export function grantFromRow(row: { role: string; selector: string | null }): Ro
 }
 
 export class Users {
+  /** Told after an account's grants or enabled state change here (its open streams are re-checked). */
+  onChanged: () => void = () => undefined;
+
   constructor(
     private readonly db: Db,
     private readonly hasher: PasswordHasher,
@@ -106,6 +109,7 @@ export class Users {
       await trx.deleteFrom('user_roles').where('user_id', '=', userId).execute();
       await writeGrants(trx, userId, grants, this.now());
     });
+    this.onChanged();
   }
 
   async setPassword(userId: string, password: string): Promise<void> {
@@ -126,6 +130,7 @@ export class Users {
       .set({ disabled_at: disabled ? this.now() : null })
       .where('id', '=', userId)
       .execute();
+    this.onChanged();
   }
 
   /** Every account with its grants and its sessions' latest activity, by name. */

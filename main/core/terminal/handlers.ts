@@ -19,7 +19,7 @@ type TerminalHandlers = Pick<
 
 export function terminalHandlers(sessions: TerminalSessions, registry: NodeRegistry, db: Db): TerminalHandlers {
   return {
-    openTerminal: async ({ id, cols, rows }) => {
+    openTerminal: async ({ id, cols, rows }, caller) => {
       const node = await registry.get(id);
       if (node.capabilities?.terminal !== true) {
         throw new FleetError(
@@ -38,9 +38,9 @@ export function terminalHandlers(sessions: TerminalSessions, registry: NodeRegis
         );
       }
       const session = sessions.open(node, cols, rows);
-      return { session, ...sessions.ticket(session.id) };
+      return { session, ...sessions.ticket(session.id, caller) };
     },
-    terminalTicket: async ({ sessionId }) => sessions.ticket(sessionId),
+    terminalTicket: async ({ sessionId }, caller) => sessions.ticket(sessionId, caller),
     listTerminalSessions: async (query) => listSessions(db, (sid) => sessions.get(sid), query),
     closeTerminal: async ({ sessionId }) => {
       sessions.close(sessionId);

@@ -11,6 +11,7 @@ import {
   type TerminalEndReason,
   TRANSFER_ID_BYTES,
 } from '../../../agent/protocol.js';
+import type { Caller } from '../../contract/caller.js';
 import { FleetError } from '../../contract/errors.js';
 import {
   type TerminalServerFrame,
@@ -77,7 +78,8 @@ const hashOf = (ticket: string) => createHash('sha256').update(ticket).digest('h
 
 export class TerminalSessions {
   private readonly sessions = new Map<string, Session>();
-  private readonly tickets = new Map<string, { sessionId: string; expiresAt: number }>();
+  /** By the ticket's hash: the session it opens and who asked (the socket is held as that caller). */
+  private readonly tickets = new Map<string, { sessionId: string; expiresAt: number; caller: Caller }>();
   private readonly ending = new Set<Promise<void>>();
 
   constructor(
@@ -159,25 +161,25 @@ export class TerminalSessions {
     return this.links.isConnected(nodeId);
   }
 
-  /** A single-use ticket for the session's socket (60 s). */
-  ticket(sessionId: string): { ticket: string; expiresAt: number; socketPath: string } {
+  /** A single-use ticket for the session's socket (60 s), for `caller`. */
+  ticket(sessionId: string, caller: Caller): { ticket: string; expiresAt: number; socketPath: string } {
     this.live(sessionId);
     const now = Date.now();
     for (const [key, t] of this.tickets) if (t.expiresAt <= now) this.tickets.delete(key);
     while (this.tickets.size >= MAX_TICKETS) this.tickets.delete(this.tickets.keys().next().value as string);
     const ticket = randomBytes(32).toString('base64url');
     const expiresAt = now + TICKET_TTL_MS;
-    this.tickets.set(hashOf(ticket), { sessionId, expiresAt });
+    this.tickets.set(hashOf(ticket), { sessionId, expiresAt, caller });
     return { ticket, expiresAt, socketPath: terminalSocketPath(sessionId) };
   }
 
-  /** The session a ticket opens, used up; null for an unknown, used or expired one, or another session's. */
-  redeem(sessionId: string, ticket: string): string | null {
+  /** Who asked for the ticket, which is used up; null for an unknown, used or expired one, or another session's. */
+  redeem(sessionId: string, ticket: string): Caller | null {
     const key = hashOf(ticket);
     const grant = this.tickets.get(key);
     this.tickets.delete(key);
     if (!grant || grant.expiresAt <= Date.now() || grant.sessionId !== sessionId) return null;
-    return this.sessions.get(sessionId)?.view.state === 'ended' ? null : sessionId;
+    return this.sessions.get(sessionId)?.view.state === 'ended' ? null : grant.caller;
   }
 
   /** A browser attaches, having shown `shown` output bytes already; an earlier browser is let go. */
