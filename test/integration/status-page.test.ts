@@ -366,4 +366,42 @@ describe.each(storeTargets())('status page cache and listener on $name', (target
       service.stop();
     }
   }, 60_000);
+
+  it('serves a change another instance saved within the revision check, not after the rebuild period', async () => {
+    const admin: Caller = {
+      kind: 'admin-token',
+      userId: null,
+      name: 'admin token',
+      tokenId: null,
+      sessionId: null,
+      grants: [{ role: 'administrator', selector: null }],
+      address: null,
+      userAgent: null,
+    };
+    const options = { db: store.db, calendar: new DayCalendar('UTC'), log: silentLogger, refreshMs: 3_600_000 };
+    // Two instances of one cluster: A saves, B serves; B's periodic rebuild is an hour away.
+    const a = new StatusPageService(options);
+    const b = new StatusPageService({ ...options, revisionCheckMs: 200 });
+    b.start();
+    try {
+      expect((await b.current()).enabled).toBe(false);
+      const page = {
+        enabled: true,
+        path: '/status',
+        title: 'Fleet',
+        description: '',
+        language: 'auto' as const,
+        showIds: false,
+        groups: [],
+      };
+      await a.update(page, admin);
+      await expect.poll(async () => (await b.current()).enabled, { timeout: 10_000, interval: 100 }).toBe(true);
+      // Switched off on A: B stops serving it as soon, so a page taken down is down everywhere.
+      await a.update({ ...page, enabled: false }, admin);
+      await expect.poll(async () => (await b.current()).enabled, { timeout: 10_000, interval: 100 }).toBe(false);
+      expect((await b.current()).revision).toBe(2);
+    } finally {
+      b.stop();
+    }
+  }, 60_000);
 });

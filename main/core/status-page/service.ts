@@ -1,6 +1,9 @@
 // The public status page: its settings in the store (one row), and what visitors get, built every
 // `refreshMs` (30 s) into memory — HTML per language, JSON and the badges' figures, each with an ETag —
 // so any number of requests costs the database one build a period (five statements), never one each.
+// A change of the settings is served at once: by the instance that made it (it rebuilds), and by the
+// others of a cluster within `revisionCheckMs` (2 s): they read the settings' revision, one point read,
+// and rebuild when it moved — a page switched off is off everywhere, not after the next period.
 import { createHash } from 'node:crypto';
 import type { Caller } from '../../contract/caller.js';
 import { FleetError } from '../../contract/errors.js';
@@ -14,6 +17,7 @@ import type { PageLanguage } from './strings.js';
 
 const ROW_ID = 'main';
 export const DEFAULT_REFRESH_MS = 30_000;
+export const DEFAULT_REVISION_CHECK_MS = 2_000;
 
 export interface StatusPageOptions {
   db: Db;
@@ -21,6 +25,8 @@ export interface StatusPageOptions {
   log: Logger;
   /** How often the page is rebuilt (default 30 s). */
   refreshMs?: number;
+  /** How often the settings' revision is compared with the build's (default 2 s). */
+  revisionCheckMs?: number;
   /** The separate listener's address, shown in the settings (`--status-listen`). */
   listen?: string | null;
   now?: () => number;
@@ -55,7 +61,7 @@ export function requireAdministrator(caller: Caller): void {
 export class StatusPageService {
   private snapshot: Snapshot | null = null;
   private building: Promise<Snapshot> | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private timers: NodeJS.Timeout[] = [];
   private readonly refreshMs: number;
   private readonly now: () => number;
   /** Builds so far (tests and /api/health-like checks count them). */
@@ -68,19 +74,36 @@ export class StatusPageService {
 
   /** Starts the periodic rebuild (the first build runs at once, in the background). */
   start(): void {
-    if (this.timer) return;
+    if (this.timers.length > 0) return;
     void this.rebuild().catch((err) => this.options.log.warn({ err }, 'status page: first build failed'));
-    this.timer = setInterval(() => {
+    const refresh = setInterval(() => {
       void this.rebuild().catch((err) =>
         this.options.log.warn({ err }, 'status page: build failed; serving the last one'),
       );
     }, this.refreshMs);
-    this.timer.unref();
+    const watch = setInterval(() => {
+      void this.rebuildIfChanged().catch((err) =>
+        this.options.log.warn({ err }, 'status page: could not read the settings revision'),
+      );
+    }, this.options.revisionCheckMs ?? DEFAULT_REVISION_CHECK_MS);
+    this.timers = [refresh, watch];
+    for (const t of this.timers) t.unref();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** Another instance saved the settings (their revision moved past this build's): rebuild now. */
+  private async rebuildIfChanged(): Promise<void> {
+    if (!this.snapshot || this.building) return;
+    const row = await this.options.db
+      .selectFrom('status_page')
+      .select('revision')
+      .where('id', '=', ROW_ID)
+      .executeTakeFirst();
+    if (Number(row?.revision ?? 0) !== this.snapshot.revision) await this.rebuild();
   }
 
   /** The current build; the first request after start waits for the first build (shared by all). */
