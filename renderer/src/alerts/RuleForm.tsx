@@ -474,7 +474,7 @@ function PreviewText({ preview }: { preview: Preview }) {
     <Text size="sm" aria-live="polite">
       {preview.subjects === 'probes'
         ? t('rules.preview.resultProbes', { ...figures, probes: t('rules.probeCount', { count: preview.nodes }) })
-        : t('rules.preview.result', { ...figures, nodes: preview.nodes })}
+        : t('rules.preview.result', { ...figures, nodes: t('rules.nodeCount', { count: preview.nodes }) })}
       {top && ` — ${top}`}
     </Text>
   );
