@@ -61,6 +61,8 @@ export function ago(at: number | null, now = Date.now()): string {
 }
 
 export function duration(sec: number): string {
+  // Not "0 min": a terminal session of a few seconds, a host just booted.
+  if (sec < 60) return i18n.t('common:duration.underMinute');
   if (sec < 3600) return i18n.t('common:duration.minutes', { value: number(Math.round(sec / 60)) });
   if (sec < 86_400) return i18n.t('common:duration.hours', { value: number(sec / 3600, 1) });
   return i18n.t('common:duration.days', { value: number(sec / 86_400, 1) });

@@ -137,6 +137,8 @@ export function Audit({ client, transport }: { client: Client; transport: Transp
     queryFn: ({ pageParam }) => client.listAuditEntries({ ...filtersInput(filters), limit: PAGE, before: pageParam }),
     initialPageParam: undefined as number | undefined,
     getNextPageParam: (last) => (last.length < PAGE ? undefined : last.at(-1)?.seq),
+    // No event says the log grew: coming back to the screen asks again (the old list shows meanwhile).
+    refetchOnMount: 'always',
   });
   const entries = useMemo(() => list.data?.pages.flat() ?? [], [list.data]);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
