@@ -53,6 +53,18 @@ function outputFacts(output: unknown): Record<string, unknown> {
   return facts;
 }
 
+/**
+ * The node an operation made, named by its answer (createNode: `{ node: { id, name } }`), which its
+ * input cannot name: the outcome entry then says which node was created, not "no target".
+ */
+function createdTargets(output: unknown): AuditTarget[] {
+  if (typeof output !== 'object' || output === null) return [];
+  const node = (output as { node?: unknown }).node;
+  if (typeof node !== 'object' || node === null) return [];
+  const { id, name } = node as { id?: unknown; name?: unknown };
+  return typeof id === 'string' ? [{ id, name: typeof name === 'string' ? name : null }] : [];
+}
+
 export interface AuditOptions {
   /** Entries older than this are pruned by the leader (default 400 days). */
   retentionDays: number;
@@ -144,7 +156,12 @@ export class AuditLog {
       if (scope.committedSeq === null) {
         // The change is done (and its attempt on record): a failure to add the outcome is logged, not thrown.
         await this.record([
-          { ...draft, detail: { ...draft.detail, ...outputFacts(output) }, refSeq: attemptSeq ?? null },
+          {
+            ...draft,
+            targets: draft.targets.length > 0 ? draft.targets : createdTargets(output),
+            detail: { ...draft.detail, ...outputFacts(output) },
+            refSeq: attemptSeq ?? null,
+          },
         ]).catch((err: unknown) =>
           this.log.error({ err, operation: name }, 'could not record an operation in the audit log'),
         );
