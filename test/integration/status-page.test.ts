@@ -261,6 +261,17 @@ class StatementCounter implements KyselyPlugin {
   }
 }
 
+const admin: Caller = {
+  kind: 'admin-token',
+  userId: null,
+  name: 'admin token',
+  tokenId: null,
+  sessionId: null,
+  grants: [{ role: 'administrator', selector: null }],
+  address: null,
+  userAgent: null,
+};
+
 describe.each(storeTargets())('status page cache and listener on $name', (target) => {
   let store: Store;
   let cleanup: () => Promise<void>;
@@ -304,16 +315,6 @@ describe.each(storeTargets())('status page cache and listener on $name', (target
       log: silentLogger,
       refreshMs: 3_600_000,
     });
-    const admin: Caller = {
-      kind: 'admin-token',
-      userId: null,
-      name: 'admin token',
-      tokenId: null,
-      sessionId: null,
-      grants: [{ role: 'administrator', selector: null }],
-      address: null,
-      userAgent: null,
-    };
     await service.update(
       {
         enabled: true,
@@ -368,16 +369,6 @@ describe.each(storeTargets())('status page cache and listener on $name', (target
   }, 60_000);
 
   it('serves a change another instance saved within the revision check, not after the rebuild period', async () => {
-    const admin: Caller = {
-      kind: 'admin-token',
-      userId: null,
-      name: 'admin token',
-      tokenId: null,
-      sessionId: null,
-      grants: [{ role: 'administrator', selector: null }],
-      address: null,
-      userAgent: null,
-    };
     const options = { db: store.db, calendar: new DayCalendar('UTC'), log: silentLogger, refreshMs: 3_600_000 };
     // Two instances of one cluster: A saves, B serves; B's periodic rebuild is an hour away.
     const a = new StatusPageService(options);
