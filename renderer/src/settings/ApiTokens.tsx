@@ -35,7 +35,12 @@ export function ApiTokens({ client }: { client: Client }) {
   const queryClient = useQueryClient();
   const dialogs = useDialogs();
   const access = useAccess();
-  const tokens = useQuery({ queryKey: ['apiTokens'], queryFn: () => client.listApiTokens({}) });
+  // A token's last use happens elsewhere (scripts, CI), no event says so: opening the screen asks again.
+  const tokens = useQuery({
+    queryKey: ['apiTokens'],
+    queryFn: () => client.listApiTokens({}),
+    refetchOnMount: 'always',
+  });
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [selector, setSelector] = useState('');
@@ -126,7 +131,14 @@ export function ApiTokens({ client }: { client: Client }) {
         </Group>
       </form>
       {created && (
-        <Alert color="blue" variant="outline" title={t('apiTokens.createdTitle')}>
+        <Alert
+          color="blue"
+          variant="outline"
+          title={t('apiTokens.createdTitle')}
+          withCloseButton
+          closeButtonLabel={t('apiTokens.hideToken')}
+          onClose={() => setCreated(null)}
+        >
           <Stack gap={4}>
             <Text size="sm">{t('apiTokens.createdHint')}</Text>
             <Group gap="xs" wrap="nowrap">
