@@ -633,6 +633,7 @@ export class Master {
     const oidcBox = clusterKey.secretBox(OIDC_SECRET_CONTEXT);
     const accounts = new Accounts({
       db: store.db,
+      dialect: store.dialect,
       log: options.log,
       totpBox: () => (clusterKey.ready ? totpBox : null),
       oidcBox: () => (clusterKey.ready ? oidcBox : null),

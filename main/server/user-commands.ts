@@ -62,7 +62,15 @@ export function withAccounts(open: (flags: unknown) => Promise<Store>): WithAcco
   return async (flags, run) => {
     const store = await open(flags);
     try {
-      await run(new Accounts({ db: store.db, log: silentLogger, totpBox: () => null, oidcBox: () => null }));
+      await run(
+        new Accounts({
+          db: store.db,
+          dialect: store.dialect,
+          log: silentLogger,
+          totpBox: () => null,
+          oidcBox: () => null,
+        }),
+      );
     } finally {
       await store.close();
     }

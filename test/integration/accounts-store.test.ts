@@ -45,7 +45,14 @@ describe.each(storeTargets())('accounts ($name)', (target) => {
   });
 
   beforeEach(async () => {
-    for (const table of ['user_recovery_codes', 'user_sessions', 'user_roles', 'setup_tokens', 'users'] as const) {
+    for (const table of [
+      'user_recovery_codes',
+      'user_sessions',
+      'user_roles',
+      'setup_tokens',
+      'users',
+      'sign_in_failures',
+    ] as const) {
       await store.db.deleteFrom(table).execute();
     }
     now = Date.UTC(2026, 0, 1);
@@ -54,6 +61,7 @@ describe.each(storeTargets())('accounts ($name)', (target) => {
     const box = key.secretBox(TOTP_SECRET_CONTEXT);
     accounts = new Accounts({
       db: store.db,
+      dialect: store.dialect,
       log: silentLogger,
       totpBox: () => box,
       oidcBox: () => null,
@@ -124,8 +132,50 @@ describe.each(storeTargets())('accounts ($name)', (target) => {
     const { session } = await accounts.signIn({ name: 'alice', password: PASSWORD }, CLIENT);
     expect(session.token).toBeTruthy();
     expect(delays.length).toBe(before); // the right password is never delayed
-    expect(accounts.throttle.failuresOf('alice', CLIENT.address)).toEqual({ account: 0, address: 2000 });
+    expect(await accounts.throttle.failuresOf('alice', CLIENT.address)).toEqual({ account: 0, address: 2000 });
   }, 120_000);
+
+  it('counts one guesser across the instances of a cluster and across a restart; forgets after 15 minutes', async () => {
+    await addAlice();
+    // A second instance on the same store (another master of the cluster), its delays measured apart.
+    const otherDelays: number[] = [];
+    const other = new Accounts({
+      db: store.db,
+      dialect: store.dialect,
+      log: silentLogger,
+      totpBox: () => null,
+      oidcBox: () => null,
+      hashCost: { memoryCost: 1024, timeCost: 1 },
+      now: () => now,
+      delay: async (ms) => {
+        otherDelays.push(ms);
+      },
+    });
+    const guess = (on: Accounts, i: number) =>
+      expect(on.signIn({ name: 'alice', password: `guess number ${i}` }, CLIENT)).rejects.toThrow(/Wrong account/);
+    for (let i = 0; i < 3; i++) await guess(accounts, i);
+    // Three free failures were spent on the first instance: the other holds back its very first answer.
+    for (let i = 0; i < 2; i++) await guess(other, i);
+    expect(delays).toEqual([0, 0, 0]);
+    expect(otherDelays).toEqual([500, 1000]);
+    // Back on the first: it counted the other's too (a restarted master is one more instance on the
+    // same store, so a restart forgives nothing either).
+    await guess(accounts, 5);
+    expect(delays.at(-1)).toBe(2000);
+    expect(await other.throttle.failuresOf('alice', CLIENT.address)).toEqual({ account: 6, address: 6 });
+    // The right password still signs in at once, on either instance.
+    await other.signIn({ name: 'alice', password: PASSWORD }, CLIENT);
+    expect(await accounts.throttle.failuresOf('ALICE', CLIENT.address)).toEqual({ account: 0, address: 6 });
+    // 15 minutes after the last failure the address starts again.
+    now += 15 * 60_000;
+    expect(await accounts.throttle.failuresOf('alice', CLIENT.address)).toEqual({ account: 0, address: 0 });
+    await guess(accounts, 9);
+    expect(delays.at(-1)).toBe(0);
+    expect(await accounts.throttle.failuresOf('alice', CLIENT.address)).toEqual({ account: 1, address: 1 });
+    // The store keeps hashes of what was typed, not the names or addresses.
+    const rows = await store.db.selectFrom('sign_in_failures').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toMatch(/alice|203\.0\.113\.7/);
+  });
 
   it('ends a session after the idle timeout and after the absolute one, whichever comes first', async () => {
     await addAlice();

@@ -29,6 +29,8 @@ export class SecondFactorRequired extends FleetError {
 
 export interface AccountsOptions {
   db: Db;
+  /** The store's dialect (the throttle's counting statement differs); default sqlite. */
+  dialect?: 'sqlite' | 'mariadb';
   log: Logger;
   /** Seals TOTP secrets (the cluster key's box); null while this instance does not hold the key. */
   totpBox: () => SecretBox | null;
@@ -67,7 +69,7 @@ export class Accounts {
       { ...DEFAULT_SESSION_TIMEOUTS, ...options.sessions },
       this.now,
     );
-    this.throttle = new SignInThrottle({ now: this.now, ...options.throttle });
+    this.throttle = new SignInThrottle(options.db, options.dialect ?? 'sqlite', { now: this.now, ...options.throttle });
     this.oidc = new OidcSignIn(options.db, this.users, options.oidcBox, this.now);
     this.recorder = recordSignIn(options.log);
     this.delay = options.delay ?? ((ms) => (ms > 0 ? sleep(ms) : Promise.resolve()));
@@ -113,14 +115,14 @@ export class Accounts {
         throw new FleetError('unauthorized', 'Wrong code: enter the current code from your app, or a recovery code.');
       }
     }
-    this.throttle.succeeded(input.name);
+    await this.throttle.succeeded(input.name);
     const session = await this.sessions.create(user.id, 'password', client.address, client.userAgent);
     await this.recordSignIn({ ...base, outcome: 'success', userId: user.id, reason: 'password' });
     return { session, user };
   }
 
   private async refuse(attempt: Omit<SignInAttempt, 'at' | 'outcome'>): Promise<void> {
-    const wait = this.throttle.failed(attempt.name, attempt.address ?? 'unknown');
+    const wait = await this.throttle.failed(attempt.name, attempt.address ?? 'unknown');
     await this.recordSignIn({ ...attempt, outcome: 'failure' });
     await this.delay(wait);
   }

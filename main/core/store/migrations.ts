@@ -10,6 +10,7 @@ import { migration26 } from './migrations/26-install.js';
 import { migration27 } from './migrations/27-terminal-alerts.js';
 import { migration28 } from './migrations/28-files.js';
 import { migration29 } from './migrations/29-probe-headers.js';
+import { migration30 } from './migrations/30-sign-in-failures.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any schema
 const isSqlite = (db: Kysely<any>) => db.getExecutor().adapter instanceof SqliteAdapter;
@@ -800,6 +801,7 @@ export const migrations: readonly Migration[] = [
     migration27,
     migration28,
     migration29,
+    migration30,
   ].filter((m): m is Migration => m !== null),
 ];
 

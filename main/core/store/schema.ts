@@ -9,6 +9,7 @@ import type { Tables25 } from './migrations/25-status-page.js';
 import type { Tables26 } from './migrations/26-install.js';
 import type { Tables27 } from './migrations/27-terminal-alerts.js';
 import type { Tables28 } from './migrations/28-files.js';
+import type { Tables30 } from './migrations/30-sign-in-failures.js';
 
 export interface NodesTable {
   id: string;
@@ -551,7 +552,16 @@ export interface TerminalRecordingChunksTable {
 }
 
 /** Every table; those of migrations 21 on are declared beside their migration (migrations/). */
-export interface Database extends Tables21, Tables22, Tables23, Tables24, Tables25, Tables26, Tables27, Tables28 {
+export interface Database
+  extends Tables21,
+    Tables22,
+    Tables23,
+    Tables24,
+    Tables25,
+    Tables26,
+    Tables27,
+    Tables28,
+    Tables30 {
   terminal_sessions: TerminalSessionsTable;
   terminal_recording_chunks: TerminalRecordingChunksTable;
   known_hosts: KnownHostsTable;
