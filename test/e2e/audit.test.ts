@@ -58,12 +58,12 @@ describe.skipIf(!enabled)('audit screen in Chromium', () => {
       .toEqual(new Set(['createNode']));
     await page.getByLabel('Operation').selectOption('');
     await page.getByLabel('Node').selectOption({ label: 'audit-e2e-web' });
-    // Only the entries that targeted that node: the command (the creations name no node yet).
+    // Only the entries that targeted that node: the command and the node's creation, newest first.
     await expect
       .poll(async () => await rows().evaluateAll((els) => els.map((e) => e.getAttribute('data-operation'))), {
         timeout: 10_000,
       })
-      .toEqual(['enqueueCommands']);
+      .toEqual(['enqueueCommands', 'createNode']);
   });
 
   it('exports CSV and JSON with the filters applied', async () => {
@@ -72,8 +72,9 @@ describe.skipIf(!enabled)('audit screen in Chromium', () => {
     const csv = readFileSync((await (await csvDownload).path()) as string, 'utf8');
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toMatch(/^"seq","time","caller_kind","caller"/);
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[1]).toContain('echo deployed-by-audit-e2e');
+    expect(lines[2]).toContain('createNode');
     expect(lines[1]).toContain('"admin token"');
     const jsonDownload = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export JSON' }).click();
@@ -81,7 +82,7 @@ describe.skipIf(!enabled)('audit screen in Chromium', () => {
       operation: string;
       targets: Array<{ id: string }>;
     }>;
-    expect(json.map((e) => e.operation)).toEqual(['enqueueCommands']);
+    expect(json.map((e) => e.operation)).toEqual(['enqueueCommands', 'createNode']);
     expect(json[0]?.targets[0]?.id).toBe(nodeId);
   });
 
