@@ -7,6 +7,7 @@ import { accessRules } from './access-rules.js';
 import type { Caller } from './caller.js';
 import { contract, type Handlers, type OperationName } from './contract.js';
 import { FleetError } from './errors.js';
+import { type FieldIssue, MAX_FIELD_ISSUES } from './wire.js';
 
 /** The innermost message says what was wrong ("label keys are …"), not just "Invalid key". */
 function issueMessage(issue: z.core.$ZodIssue): string {
@@ -24,6 +25,14 @@ export function describeZodError(error: z.ZodError): string {
     .join('; ');
 }
 
+/** Each refused field with its innermost message, for the form that sent it. */
+export function fieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.slice(0, MAX_FIELD_ISSUES).map((issue) => ({
+    path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
+    message: issueMessage(issue),
+  }));
+}
+
 export function isOperationName(name: string): name is OperationName {
   return Object.hasOwn(contract, name);
 }
@@ -39,7 +48,11 @@ export async function invoke(
   admitCaller(name, accessRules[name].need, caller);
   const parsed = contract[name].input.safeParse(rawInput ?? {});
   if (!parsed.success) {
-    throw new FleetError('bad_request', `Invalid input for ${name}: ${describeZodError(parsed.error)}`);
+    throw new FleetError(
+      'bad_request',
+      `Invalid input for ${name}: ${describeZodError(parsed.error)}`,
+      fieldIssues(parsed.error),
+    );
   }
   const handler = handlers[name] as (input: unknown, caller: Caller) => Promise<unknown>;
   try {

@@ -1,6 +1,7 @@
 // Errors with stable codes: the admin contract's error vocabulary. The HTTP layer maps codes to
 // statuses; messages say what was wrong and what to do about it.
 import type { FileErrorCode } from '../../agent/files/errors.js';
+import type { FieldIssue } from './wire.js';
 
 const generalStatus = {
   bad_request: 400,
@@ -62,7 +63,7 @@ export class FleetError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: unknown,
+    readonly issues?: readonly FieldIssue[],
   ) {
     super(message);
     this.name = 'FleetError';

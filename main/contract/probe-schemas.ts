@@ -51,9 +51,13 @@ export function probeSpecProblem(s: {
   intervalSec: number;
   timeoutMs: number;
   vantage: z.infer<typeof ProbeVantage>;
-}): string | null {
-  if (!vantageGiven(s.vantage)) return 'Choose at least one vantage point (the master, nodes or a selector).';
-  if (s.timeoutMs >= s.intervalSec * 1000) return 'The timeout must be shorter than the interval.';
+}): { path: string[]; message: string } | null {
+  if (!vantageGiven(s.vantage)) {
+    return { path: ['vantage'], message: 'Choose at least one vantage point (the master, nodes or a selector).' };
+  }
+  if (s.timeoutMs >= s.intervalSec * 1000) {
+    return { path: ['timeoutMs'], message: 'The timeout must be shorter than the interval.' };
+  }
   return null;
 }
 
@@ -69,7 +73,7 @@ export const ProbeSpec = z
   .strict()
   .superRefine((s, ctx) => {
     const problem = probeSpecProblem(s);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
   });
 export type ProbeSpec = z.infer<typeof ProbeSpec>;
 

@@ -5,7 +5,7 @@ import type { Handlers } from '../contract/contract.js';
 import { invoke, isOperationName } from '../contract/dispatch.js';
 import { FleetError } from '../contract/errors.js';
 import { IPC_INVOKE_CHANNEL, IPC_STREAMS_CHANNEL } from '../contract/operation-names.js';
-import type { IpcResult } from '../contract/wire.js';
+import { callErrorOf, type IpcResult } from '../contract/wire.js';
 
 export interface IpcSender {
   id: number;
@@ -44,7 +44,7 @@ export function registerIpc(
       }
       return { ok: true, value: await invoke(handlers, name, input, desktopCaller) };
     } catch (error) {
-      if (error instanceof FleetError) return { ok: false, error: { code: error.code, message: error.message } };
+      if (error instanceof FleetError) return { ok: false, error: callErrorOf(error) };
       return { ok: false, error: { code: 'internal', message: 'Internal error; see the log.' } };
     }
   });

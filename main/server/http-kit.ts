@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { adminTokenCaller, type Caller } from '../contract/caller.js';
 import { errorStatus, FleetError } from '../contract/errors.js';
 import type { Route } from '../contract/routes.js';
+import { callErrorOf } from '../contract/wire.js';
 import { descriptorBudget } from '../core/gateway/descriptors.js';
 import { FailureLimiter } from '../core/gateway/failure-limiter.js';
 import type { Logger } from '../core/log.js';
@@ -33,7 +34,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export function sendError(res: ServerResponse, error: FleetError): void {
-  sendJson(res, errorStatus[error.code], { error: { code: error.code, message: error.message } });
+  sendJson(res, errorStatus[error.code], { error: callErrorOf(error) });
 }
 
 /**

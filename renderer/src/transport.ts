@@ -3,7 +3,7 @@
 import type { AnyEvent, Client, InputOf, OperationName, OutputOf } from '../../main/contract/contract.js';
 import { contract } from '../../main/contract/contract.js';
 import { fillPath } from '../../main/contract/routes.js';
-import { type CallError, type IpcResult, sendsBody } from '../../main/contract/wire.js';
+import { type CallError, type FieldIssue, type IpcResult, sendsBody } from '../../main/contract/wire.js';
 import { EventHub } from './events.js';
 import { runEventStream } from './sse.js';
 
@@ -13,9 +13,19 @@ export class ApiError extends Error {
     readonly code: string,
     /** The master's message alone, for people (errors.ts userMessage). */
     readonly detail: string,
+    /** bad_request: the refused input fields, for a form to mark (their paths are the API's, not words). */
+    readonly issues: readonly FieldIssue[] = [],
   ) {
     super(`${detail} [${code}]`);
   }
+}
+
+/** A transport's error answer as an ApiError (issues kept only when they have the expected shape). */
+function apiErrorOf(error: Partial<CallError> | undefined, fallback: string): ApiError {
+  const issues = Array.isArray(error?.issues)
+    ? error.issues.filter((i) => Array.isArray(i?.path) && typeof i.message === 'string')
+    : [];
+  return new ApiError(error?.code ?? 'internal', error?.message ?? fallback, issues);
 }
 
 /** What an upload wrote (the contract's UploadResult). */
@@ -102,7 +112,7 @@ export function ipcTransport(bridge: Bridge): Transport {
     kind: 'ipc',
     async call(name, input) {
       const result = await bridge[name](input);
-      if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+      if (!result.ok) throw apiErrorOf(result.error, 'The call failed.');
       return result.value as never;
     },
     events: hub,
@@ -186,8 +196,7 @@ export function httpTransport(token: string | null, base = ''): Transport {
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
-        const error = (body as { error?: CallError }).error;
-        throw new ApiError(error?.code ?? 'internal', error?.message ?? `HTTP ${response.status}`);
+        throw apiErrorOf((body as { error?: CallError }).error, `HTTP ${response.status}`);
       }
       return body as never;
     },

@@ -79,9 +79,10 @@ describe('IPC wiring', () => {
   });
 
   it('refuses bad payloads, unknown operations and foreign senders with codes', async () => {
+    // The refused field travels with its path, for the desktop app's forms to mark it.
     expect(await ipc.call(trusted, 'createNode', { name: 42 })).toMatchObject({
       ok: false,
-      error: { code: 'bad_request' },
+      error: { code: 'bad_request', issues: [{ path: ['name'], message: expect.any(String) }] },
     });
     expect(await ipc.call(trusted, 'dropTables', {})).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await ipc.call(trusted, '__proto__', {})).toMatchObject({ ok: false, error: { code: 'not_found' } });

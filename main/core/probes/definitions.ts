@@ -119,7 +119,7 @@ export class ProbeDefinitions {
       updatedAt: this.now(),
     };
     const problem = probeSpecProblem(next);
-    if (problem) throw new FleetError('bad_request', problem);
+    if (problem) throw new FleetError('bad_request', problem.message, [problem]);
     const { headersUnavailable: _u, ...spec } = next;
     await this.changing(async (trx) => {
       // Values that do not open here stay sealed as they are when the patch leaves the target alone.

@@ -2,8 +2,10 @@
 // probe's verdict and vantage points; a probe's detail shows every vantage point's last result and the
 // latency of the last hour; the form creates and edits them.
 import {
+  Accordion,
   Anchor,
   Button,
+  Fieldset,
   Group,
   Modal,
   NumberInput,
@@ -23,6 +25,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
+import type { FieldIssue } from '../../../main/contract/wire';
 import { NodePicker } from '../commands/NodePicker';
 import { useDialogs } from '../dialogs';
 import { userMessage } from '../errors';
@@ -33,10 +36,15 @@ import { type PaletteAction, usePaletteActions } from '../shell/palette';
 import { ScrollTable } from '../shell/ScrollTable';
 import { nodesQuery } from '../sync';
 import { PROBE_STATE_TONE, ToneBadge } from '../theme/status-badge';
+import { ApiError } from '../transport';
 import {
+  ADVANCED_FIELDS,
+  type DraftField,
   draftToSpec,
   EMPTY_DRAFT,
   HEADER_VALUE_MASK,
+  hasAdvanced,
+  issuesByField,
   KINDS,
   medianLatency,
   type Probe,
@@ -237,22 +245,57 @@ function ProbeDetail({ client, probe, onEdit }: { client: Client; probe: Probe; 
   );
 }
 
+/** Fields whose refusal the form says in its own words; the rest (switches, choices) say the master's. */
+const FIELD_MESSAGE = {
+  name: 'form.errors.name',
+  kind: 'form.errors.kind',
+  url: 'form.errors.url',
+  method: 'form.errors.method',
+  expectStatus: 'form.errors.expectStatus',
+  keyword: 'form.errors.keyword',
+  pattern: 'form.errors.pattern',
+  body: 'form.errors.body',
+  headers: 'form.errors.headers',
+  host: 'form.errors.host',
+  port: 'form.errors.port',
+  dnsName: 'form.errors.dnsName',
+  recordType: 'form.errors.recordType',
+  server: 'form.errors.server',
+  expect: 'form.errors.expect',
+  intervalSec: 'form.errors.intervalSec',
+  timeoutMs: 'form.errors.timeoutMs',
+  quorum: 'form.errors.quorum',
+  forSec: 'form.errors.forSec',
+  vantage: 'form.errors.vantage',
+  selector: 'form.errors.selector',
+} as const satisfies Partial<Record<DraftField, string>>;
+
+type Issues = Partial<Record<DraftField, FieldIssue>>;
+
 function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | null; onDone: () => void }) {
   const { t } = useTranslation(['probes', 'common']);
   const queryClient = useQueryClient();
   const dialogs = useDialogs();
   const nodes = useQuery(nodesQuery(client));
   const [draft, setDraft] = useState<ProbeDraft>(() => (probe ? probeToDraft(probe) : EMPTY_DRAFT));
-  const set = <K extends keyof ProbeDraft>(key: K, value: ProbeDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  // Settings a saved probe has behind "Advanced" show at once, so nothing it does is out of sight.
+  const [advanced, setAdvanced] = useState<string | null>(() => (hasAdvanced(draft) ? 'advanced' : null));
+  // The master's refusals by field; a field the user changes loses its message.
+  const [issues, setIssues] = useState<{ fields: Issues; other: FieldIssue[] }>({ fields: {}, other: [] });
+  const forget = (field: DraftField) =>
+    setIssues((i) => (i.fields[field] ? { ...i, fields: { ...i.fields, [field]: undefined } } : i));
+  const set = <K extends keyof ProbeDraft>(key: K, value: ProbeDraft[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }));
+    forget(key === 'master' || key === 'nodeIds' ? 'vantage' : (key as DraftField));
+  };
   const selected = useMemo(() => new Set(draft.nodeIds), [draft.nodeIds]);
-  const toggle = useCallback(
-    (id: string) =>
-      setDraft((d) => ({
-        ...d,
-        nodeIds: d.nodeIds.includes(id) ? d.nodeIds.filter((n) => n !== id) : [...d.nodeIds, id],
-      })),
-    [],
-  );
+  const toggle = useCallback((id: string) => {
+    setDraft((d) => ({
+      ...d,
+      nodeIds: d.nodeIds.includes(id) ? d.nodeIds.filter((n) => n !== id) : [...d.nodeIds, id],
+    }));
+    setIssues((i) => ({ ...i, fields: { ...i.fields, vantage: undefined } }));
+  }, []);
   const done = () => {
     void queryClient.invalidateQueries({ queryKey: ['probes'] });
     onDone();
@@ -262,23 +305,48 @@ function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | n
       const spec = draftToSpec(draft);
       return probe ? client.updateProbe({ id: probe.id, ...spec }) : client.createProbe(spec);
     },
+    onMutate: () => setIssues({ fields: {}, other: [] }),
     onSuccess: done,
+    onError: (error) => {
+      const found = issuesByField(error instanceof ApiError ? error.issues : []);
+      setIssues(found);
+      if (ADVANCED_FIELDS.some((f) => found.fields[f])) setAdvanced('advanced');
+    },
   });
   const remove = useMutation({ mutationFn: () => client.deleteProbe({ id: probe?.id as string }), onSuccess: done });
   const submit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate();
   };
-  const text = (key: keyof ProbeDraft, label: string, placeholder?: string) => (
+  /** The message under a refused field: the form's words for it, else the master's. */
+  const error = (field: DraftField): string | undefined => {
+    const issue = issues.fields[field];
+    if (!issue) return undefined;
+    const key = (FIELD_MESSAGE as Partial<Record<DraftField, (typeof FIELD_MESSAGE)[keyof typeof FIELD_MESSAGE]>>)[
+      field
+    ];
+    return key ? t(key) : t('form.errors.other', { message: issue.message });
+  };
+  const fieldCount = Object.values(issues.fields).filter(Boolean).length;
+  const text = (key: DraftField & keyof ProbeDraft, label: string, placeholder?: string) => (
     <TextInput
       label={label}
       placeholder={placeholder}
       value={String(draft[key])}
+      error={error(key)}
       onChange={(e) => set(key, e.currentTarget.value as never)}
     />
   );
   const number = (key: 'intervalSec' | 'timeoutMs' | 'quorum' | 'forSec' | 'port', label: string, min: number) => (
-    <NumberInput label={label} min={min} value={draft[key]} onChange={(v) => set(key, String(v))} />
+    <NumberInput label={label} min={min} value={draft[key]} error={error(key)} onChange={(v) => set(key, String(v))} />
+  );
+  const toggleField = (key: 'invert' | 'followRedirects' | 'ignoreTlsErrors' | 'master' | 'enabled', label: string) => (
+    <Switch
+      label={label}
+      checked={draft[key]}
+      error={key === 'master' ? undefined : error(key)}
+      onChange={(e) => set(key, e.currentTarget.checked)}
+    />
   );
   return (
     <Modal
@@ -288,12 +356,13 @@ function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | n
       size="lg"
       closeButtonProps={{ 'aria-label': t('common:dialogs.close') }}
     >
-      <form onSubmit={submit}>
+      <form onSubmit={submit} noValidate>
         <Stack gap="sm">
           <TextInput
             label={t('form.name')}
             required
             value={draft.name}
+            error={error('name')}
             onChange={(e) => set('name', e.currentTarget.value)}
           />
           <Select
@@ -301,6 +370,7 @@ function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | n
             data={KINDS.map((k) => ({ value: k, label: t(`kinds.${k}`) }))}
             value={draft.kind}
             allowDeselect={false}
+            error={error('kind')}
             onChange={(v) => v && set('kind', v as ProbeDraft['kind'])}
           />
           {draft.kind === 'http' ? (
@@ -312,6 +382,7 @@ function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | n
                   data={['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']}
                   value={draft.method}
                   allowDeselect={false}
+                  error={error('method')}
                   onChange={(v) => v && set('method', v as ProbeDraft['method'])}
                 />
                 {text('expectStatus', t('form.expectStatus'), '200, 3xx')}
@@ -325,13 +396,38 @@ function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | n
                 minRows={1}
                 maxRows={8}
                 value={draft.headers}
+                error={error('headers')}
                 onChange={(e) => set('headers', e.currentTarget.value)}
               />
-              <Switch
-                label={t('form.ignoreTlsErrors')}
-                checked={draft.ignoreTlsErrors}
-                onChange={(e) => set('ignoreTlsErrors', e.currentTarget.checked)}
-              />
+              <Accordion variant="separated" value={advanced} onChange={setAdvanced}>
+                <Accordion.Item value="advanced">
+                  <Accordion.Control>{t('form.advanced')}</Accordion.Control>
+                  <Accordion.Panel>
+                    <Stack gap="sm">
+                      <TextInput
+                        label={t('form.pattern')}
+                        description={t('form.patternHint')}
+                        placeholder="ok|healthy"
+                        value={draft.pattern}
+                        error={error('pattern')}
+                        onChange={(e) => set('pattern', e.currentTarget.value)}
+                      />
+                      {toggleField('invert', t('form.invert'))}
+                      <Textarea
+                        label={t('form.body')}
+                        autosize
+                        minRows={2}
+                        maxRows={8}
+                        value={draft.body}
+                        error={error('body')}
+                        onChange={(e) => set('body', e.currentTarget.value)}
+                      />
+                      {toggleField('followRedirects', t('form.followRedirects'))}
+                      {toggleField('ignoreTlsErrors', t('form.ignoreTlsErrors'))}
+                    </Stack>
+                  </Accordion.Panel>
+                </Accordion.Item>
+              </Accordion>
             </>
           ) : null}
           {draft.kind === 'tcp' || draft.kind === 'ping' ? (
@@ -348,6 +444,7 @@ function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | n
                 data={[...RECORD_TYPES]}
                 value={draft.recordType}
                 allowDeselect={false}
+                error={error('recordType')}
                 onChange={(v) => v && set('recordType', v as ProbeDraft['recordType'])}
               />
               {text('server', t('form.server'), '1.1.1.1')}
@@ -360,19 +457,20 @@ function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | n
             {number('quorum', t('form.quorum'), 1)}
             {number('forSec', t('form.forSec'), 0)}
           </SimpleGrid>
-          <Switch
-            label={t('form.master')}
-            checked={draft.master}
-            onChange={(e) => set('master', e.currentTarget.checked)}
-          />
-          <NodePicker legend={t('form.nodes')} nodes={nodes.data ?? []} selected={selected} onToggle={toggle} />
-          {text('selector', t('form.selector'), 'region=eu, probe=yes')}
-          <Switch
-            label={t('form.enabled')}
-            checked={draft.enabled}
-            onChange={(e) => set('enabled', e.currentTarget.checked)}
-          />
-          {save.error ? <Text c="red">{userMessage(save.error)}</Text> : null}
+          <Fieldset legend={t('form.vantageTitle')} variant="unstyled">
+            <Stack gap="sm">
+              {toggleField('master', t('form.master'))}
+              <NodePicker legend={t('form.nodes')} nodes={nodes.data ?? []} selected={selected} onToggle={toggle} />
+              {text('selector', t('form.selector'), 'region=eu, probe=yes')}
+              {issues.fields.vantage ? (
+                <Text size="sm" c="var(--mantine-color-error)" role="alert">
+                  {error('vantage')}
+                </Text>
+              ) : null}
+            </Stack>
+          </Fieldset>
+          {toggleField('enabled', t('form.enabled'))}
+          <FormProblems error={save.error} fieldCount={fieldCount} other={issues.other} />
           <Group justify="space-between">
             {probe ? (
               <Button
@@ -405,5 +503,30 @@ function ProbeForm({ client, probe, onDone }: { client: Client; probe: Probe | n
         </Stack>
       </form>
     </Modal>
+  );
+}
+
+/**
+ * Above the buttons: that fields need a change (their messages are under them), the refusals that
+ * point at no field, or the error of a save that was not about the input.
+ */
+function FormProblems({ error, fieldCount, other }: { error: Error | null; fieldCount: number; other: FieldIssue[] }) {
+  const { t } = useTranslation('probes');
+  if (!error) return null;
+  const lines =
+    fieldCount > 0 || other.length > 0
+      ? [
+          ...(fieldCount > 0 ? [t('form.errors.summary')] : []),
+          ...other.map((i) => t('form.errors.other', { message: i.message })),
+        ]
+      : [userMessage(error)];
+  return (
+    <Stack gap={4} role="alert">
+      {lines.map((line) => (
+        <Text key={line} size="sm" c="var(--mantine-color-error)">
+          {line}
+        </Text>
+      ))}
+    </Stack>
   );
 }

@@ -1,8 +1,11 @@
-// The probe form's state and its conversion to the contract's probe: every field as the form holds it
-// (texts), so a half-typed probe stays a draft until it is saved.
-import type { InputOf, OutputOf } from '../../../main/contract/contract';
-import { parseLabels } from '../../../main/contract/labels';
-import { HEADER_VALUE_MASK } from '../../../main/contract/probe-schemas';
+// The probe form's state and its conversion to the contract's probe: every field of every kind as the
+// form holds it (texts), so a half-typed probe stays a draft until it is saved, and a saved probe opens
+// and saves again without losing a field the form did not show. Bad input is sent as it is (a number
+// that is not one goes as NaN): the master refuses it and the form marks the field, keeping the text.
+import type { InputOf, OutputOf } from '../../../main/contract/contract.js';
+import { parseLabels } from '../../../main/contract/labels.js';
+import { HEADER_VALUE_MASK } from '../../../main/contract/probe-schemas.js';
+import type { FieldIssue } from '../../../main/contract/wire.js';
 
 export type Probe = OutputOf<'listProbes'>[number];
 export type ProbeSpec = InputOf<'createProbe'>;
@@ -18,6 +21,13 @@ export interface ProbeDraft {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'OPTIONS';
   expectStatus: string;
   keyword: string;
+  /** A regular expression the body must match (empty: none). */
+  pattern: string;
+  /** The keyword or pattern must not be found. */
+  invert: boolean;
+  /** Sent with POST and PUT (empty: none). */
+  body: string;
+  followRedirects: boolean;
   /** One `Name: value` a line; a saved value shows as the mask, which saved again keeps it. */
   headers: string;
   ignoreTlsErrors: boolean;
@@ -44,6 +54,10 @@ export const EMPTY_DRAFT: ProbeDraft = {
   method: 'GET',
   expectStatus: '',
   keyword: '',
+  pattern: '',
+  invert: false,
+  body: '',
+  followRedirects: true,
   headers: '',
   ignoreTlsErrors: false,
   host: '',
@@ -61,10 +75,8 @@ export const EMPTY_DRAFT: ProbeDraft = {
   forSec: '0',
 };
 
-const int = (text: string, fallback: number) => {
-  const n = Number(text);
-  return Number.isFinite(n) && text.trim() !== '' ? Math.round(n) : fallback;
-};
+/** A number field as typed: not rounded, not replaced by a default; empty or not a number is NaN. */
+const num = (text: string): number => (text.trim() === '' ? Number.NaN : Number(text));
 
 export { HEADER_VALUE_MASK };
 
@@ -95,12 +107,16 @@ function targetOf(d: ProbeDraft): ProbeSpec['target'] {
         method: d.method,
         expectStatus: statuses,
         headers: parseHeaders(d.headers),
+        ...(d.body ? { body: d.body } : {}),
         ...(d.keyword ? { keyword: d.keyword } : {}),
+        ...(d.pattern ? { pattern: d.pattern } : {}),
+        invert: d.invert,
+        followRedirects: d.followRedirects,
         ignoreTlsErrors: d.ignoreTlsErrors,
       };
     }
     case 'tcp':
-      return { kind: 'tcp', host: d.host.trim(), port: int(d.port, 0) };
+      return { kind: 'tcp', host: d.host.trim(), port: num(d.port) };
     case 'ping':
       return { kind: 'ping', host: d.host.trim() };
     case 'dns':
@@ -120,15 +136,15 @@ export function draftToSpec(d: ProbeDraft): ProbeSpec {
     name: d.name.trim(),
     enabled: d.enabled,
     target: targetOf(d),
-    intervalSec: int(d.intervalSec, 60),
-    timeoutMs: int(d.timeoutMs, 10_000),
+    intervalSec: num(d.intervalSec),
+    timeoutMs: num(d.timeoutMs),
     vantage: {
       master: d.master,
       nodeIds: d.nodeIds,
       ...(Object.keys(selector).length > 0 ? { selector } : {}),
     },
-    quorum: int(d.quorum, 1),
-    forSec: int(d.forSec, 0),
+    quorum: num(d.quorum),
+    forSec: num(d.forSec),
   };
 }
 
@@ -155,6 +171,10 @@ export function probeToDraft(p: Probe): ProbeDraft {
       method: t.method,
       expectStatus: t.expectStatus.join(', '),
       keyword: t.keyword ?? '',
+      pattern: t.pattern ?? '',
+      invert: t.invert,
+      body: t.body ?? '',
+      followRedirects: t.followRedirects,
       headers: t.headers.map((h) => `${h.name}: ${h.value}`).join('\n'),
       ignoreTlsErrors: t.ignoreTlsErrors,
     });
@@ -162,6 +182,62 @@ export function probeToDraft(p: Probe): ProbeDraft {
   else if (t.kind === 'ping') d.host = t.host;
   else Object.assign(d, { dnsName: t.name, recordType: t.recordType, server: t.server ?? '', expect: t.expect ?? '' });
   return d;
+}
+
+/** Whether the HTTP settings behind "Advanced" differ from a new probe's (then it opens shown). */
+export function hasAdvanced(d: ProbeDraft): boolean {
+  return (
+    d.pattern !== '' ||
+    d.invert ||
+    d.body !== '' ||
+    d.followRedirects !== EMPTY_DRAFT.followRedirects ||
+    d.ignoreTlsErrors !== EMPTY_DRAFT.ignoreTlsErrors
+  );
+}
+
+/** The form's fields a refusal can point at: the draft's, and the vantage points as a whole. */
+export type DraftField = Exclude<keyof ProbeDraft, 'nodeIds' | 'master'> | 'vantage';
+/** Fields inside the HTTP "Advanced" section (an error there opens it). */
+export const ADVANCED_FIELDS: readonly DraftField[] = [
+  'pattern',
+  'invert',
+  'body',
+  'followRedirects',
+  'ignoreTlsErrors',
+];
+
+/** The target's properties where the draft's field is named otherwise. */
+const TARGET_FIELD = new Map<string, DraftField>([
+  ['name', 'dnsName'],
+  ['kind', 'kind'],
+]);
+
+/** Which field of the form an issue of the master's points at (null: none, say it above the buttons). */
+export function issueField(path: readonly (string | number)[]): DraftField | null {
+  const [head, second] = path;
+  if (head === 'target') {
+    if (second === undefined) return 'kind';
+    const key = String(second);
+    return TARGET_FIELD.get(key) ?? (Object.hasOwn(EMPTY_DRAFT, key) ? (key as DraftField) : null);
+  }
+  if (head === 'vantage') return second === 'selector' ? 'selector' : 'vantage';
+  const key = String(head ?? '');
+  return Object.hasOwn(EMPTY_DRAFT, key) && key !== 'nodeIds' && key !== 'master' ? (key as DraftField) : null;
+}
+
+/** The master's issues by field (first one wins), and those that point at none. */
+export function issuesByField(issues: readonly FieldIssue[]): {
+  fields: Partial<Record<DraftField, FieldIssue>>;
+  other: FieldIssue[];
+} {
+  const fields: Partial<Record<DraftField, FieldIssue>> = {};
+  const other: FieldIssue[] = [];
+  for (const issue of issues) {
+    const field = issueField(issue.path);
+    if (field === null) other.push(issue);
+    else fields[field] ??= issue;
+  }
+  return { fields, other };
 }
 
 /** What the probe checks, in one line (its URL, host:port, host, or name and type). */
