@@ -40,7 +40,13 @@ export type UserView = z.infer<typeof UserView>;
 
 export const CreateUser = z.object({
   name: UserName,
-  password: Password,
+  /**
+   * Left out: the account signs in only through single sign-on, bound at its first sign-in to the
+   * identity whose name claim is its name. An account with a password is never bound that way.
+   */
+  password: Password.optional().describe(
+    'Leave out for an account that signs in only through single sign-on (bound to the identity whose name claim matches, at its first sign-in).',
+  ),
   grants: z.array(RoleGrantSchema).max(32).default([]),
 });
 

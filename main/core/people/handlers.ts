@@ -79,7 +79,7 @@ export function accountHandlers(accounts: Accounts): AccountHandlers {
     },
     listUsers: admin(async () => users.list()),
     createUser: admin(async ({ name, password, grants }) => {
-      const user = await users.create({ name, password, grants });
+      const user = await users.create({ name, password: password ?? null, grants });
       return users.view(user.id);
     }),
     updateUser: admin(async ({ id, disabled, grants }) => {

@@ -210,6 +210,14 @@ export class OidcSignIn {
     if (existing) {
       if (existing.oidc_subject !== null)
         throw new FleetError('forbidden', `The account ${name} is bound to another identity.`);
+      // A name claim is whatever the provider lets its users call themselves: an account that has a
+      // password (an administrator's, say) is never handed to an identity that merely shares its name.
+      // Only one made for single sign-on (no password) is bound, at its first sign-in.
+      if (existing.password_hash !== null)
+        throw new FleetError(
+          'forbidden',
+          `The account ${name} signs in with its password, not through the identity provider: sign in with the password.`,
+        );
       await this.db.updateTable('users').set({ oidc_subject: subject }).where('id', '=', existing.id).execute();
       return { ...existing, oidc_subject: subject };
     }

@@ -308,7 +308,11 @@ export function People({ client }: { client: Client }) {
   const [selector, setSelector] = useState('');
   const create = useMutation({
     mutationFn: () =>
-      client.createUser({ name: name.trim(), password, grants: [{ role, selector: selectorOf(selector) }] }),
+      client.createUser({
+        name: name.trim(),
+        password: password || undefined,
+        grants: [{ role, selector: selectorOf(selector) }],
+      }),
     onSuccess: () => {
       setName('');
       setPassword('');
@@ -416,6 +420,7 @@ export function People({ client }: { client: Client }) {
           <TextInput label={t('people.name')} value={name} onChange={(e) => setName(e.currentTarget.value)} />
           <PasswordInput
             label={t('account.new')}
+            description={t('people.passwordHint')}
             autoComplete="new-password"
             value={password}
             onChange={(e) => setPassword(e.currentTarget.value)}
@@ -436,7 +441,7 @@ export function People({ client }: { client: Client }) {
         </SimpleGrid>
         <Failure error={create.error} />
         <Group>
-          <Button type="submit" disabled={!name.trim() || !password} loading={create.isPending}>
+          <Button type="submit" disabled={!name.trim()} loading={create.isPending}>
             {t('people.create')}
           </Button>
         </Group>
