@@ -1,62 +1,122 @@
 // The pure part of the fleet's live headlines (live.ts): merging one ≈1 Hz `metrics` event into what
-// the screen holds. A 10,000-node fleet sends 10,000 entries a second, so the merge updates the maps
-// in place (copying both every second was most of the per-event work) and says that it did with a new
-// version; a node's CPU history is a new array only when its content changed, so rows can skip
-// re-rendering by reference. Imports carry .js so unit tests run this under Node.
+// the screen holds. A 10,000-node fleet sends 10,000 entries a second. Each node has one entry for the
+// store's lifetime, updated in place, with its CPU history in a fixed ring: the event's parsed objects
+// die young instead of being kept a second (and promoted, so that the old generation filled with a
+// fleet's worth of garbage every second and its collections stalled the page). An entry's `rev` moves
+// when what the fleet shows of it moves, which is what rows and cards compare; the store's `version`
+// moves with every merge. Imports carry .js so unit tests run this under Node.
 import type { OutputOf } from '../../main/contract/contract.js';
 
 export type NodeLive = OutputOf<'fleetLive'>[number];
 
-export interface FleetLive {
-  /** Bumped by every merge: the maps are the same objects, updated in place. */
-  version: number;
-  byNode: ReadonlyMap<string, NodeLive>;
-  /** The last CPU figures per node, oldest first; an array is never changed once handed out. */
-  cpuHistory: ReadonlyMap<string, readonly number[]>;
-}
-
+/** The CPU figures a sparkline draws, at most. */
 export const CPU_HISTORY = 30;
 
-/** The history with `cpu` appended (the oldest dropped past CPU_HISTORY); the same array if that changes nothing. */
-export function appendHistory(history: readonly number[] | undefined, cpu: number): readonly number[] {
-  if (!history) return [cpu];
-  // A full history of the same figure stays the same line: keep the array so its row need not re-render.
-  if (history.length >= CPU_HISTORY && history.every((v) => v === cpu)) return history;
-  const next = history.slice(history.length >= CPU_HISTORY ? history.length - CPU_HISTORY + 1 : 0);
-  next.push(cpu);
-  return next;
+/** One node's latest figures, updated in place by every merge. */
+export interface LiveEntry extends NodeLive {
+  /** Moves when a shown figure (SHOWN_FIGURES) or the CPU history changes; not for the time or host uptime alone. */
+  rev: number;
+  /** The last CPU figures, a ring of CPU_HISTORY: read with cpuHistory(). */
+  readonly ring: Float64Array;
+  ringStart: number;
+  ringLength: number;
+  /** How many of the last figures equal the newest: a full ring of one figure does not move on it. */
+  sameRun: number;
 }
 
-/** A fresh store from a full answer (the initial load, or a refetch). */
-export function liveFrom(nodes: readonly NodeLive[]): FleetLive {
-  return mergeLive({ version: 0, byNode: new Map(), cpuHistory: new Map() }, nodes);
-}
-
-/**
- * Merges an event's nodes into `previous` (whose maps are updated in place) and returns a new store
- * object with the next version, which is what tells react-query and memos that something changed.
- */
-export function mergeLive(previous: FleetLive | undefined, updates: readonly NodeLive[]): FleetLive {
-  if (!previous) return liveFrom(updates);
-  const byNode = previous.byNode as Map<string, NodeLive>;
-  const cpuHistory = previous.cpuHistory as Map<string, readonly number[]>;
-  for (const n of updates) {
-    byNode.set(n.nodeId, n);
-    if (n.cpu !== null) cpuHistory.set(n.nodeId, appendHistory(cpuHistory.get(n.nodeId), n.cpu));
-  }
-  return { version: previous.version + 1, byNode, cpuHistory };
+export interface FleetLive {
+  /** Moves with every merge: the map and its entries are the same objects, updated in place. */
+  version: number;
+  byNode: ReadonlyMap<string, LiveEntry>;
 }
 
 /** The figures the fleet's rows and cards show (besides a card's host uptime, which moves every second). */
 export const SHOWN_FIGURES = ['cpu', 'memUsed', 'memTotal', 'diskUsed', 'diskTotal', 'rxBps', 'txBps'] as const;
+const FIGURES = [...SHOWN_FIGURES, 'load1', 'uptimeSec'] as const;
 
-/** Whether two samples show the same `fields`: a new sample whose shown figures are the same is no change. */
-export function sameFigures(
-  a: NodeLive | undefined,
-  b: NodeLive | undefined,
-  fields: readonly (keyof NodeLive)[] = SHOWN_FIGURES,
-): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  return fields.every((f) => a[f] === b[f]);
+/** The node's CPU history, oldest first (a new array: for drawing). */
+export function cpuHistory(entry: LiveEntry | undefined): number[] {
+  if (!entry) return [];
+  const out = new Array<number>(entry.ringLength);
+  for (let i = 0; i < entry.ringLength; i++) out[i] = entry.ring[(entry.ringStart + i) % CPU_HISTORY] as number;
+  return out;
+}
+
+/** Appends to the ring; false when that changes nothing drawn (a full ring of the same figure). */
+function pushCpu(entry: LiveEntry, cpu: number): boolean {
+  const last = entry.ringLength > 0 ? entry.ring[(entry.ringStart + entry.ringLength - 1) % CPU_HISTORY] : undefined;
+  entry.sameRun = last === cpu ? entry.sameRun + 1 : 1;
+  if (entry.ringLength < CPU_HISTORY) {
+    entry.ring[(entry.ringStart + entry.ringLength) % CPU_HISTORY] = cpu;
+    entry.ringLength += 1;
+    return true;
+  }
+  entry.ring[entry.ringStart] = cpu;
+  entry.ringStart = (entry.ringStart + 1) % CPU_HISTORY;
+  return entry.sameRun <= CPU_HISTORY;
+}
+
+/** A figure as the event carries it, or null: the event's shape is not validated on the way in (sse.ts). */
+const figure = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function newEntry(n: NodeLive): LiveEntry {
+  const entry: LiveEntry = {
+    nodeId: n.nodeId,
+    t: figure(n.t) ?? 0,
+    cpu: null,
+    memUsed: null,
+    memTotal: null,
+    diskUsed: null,
+    diskTotal: null,
+    rxBps: null,
+    txBps: null,
+    load1: null,
+    uptimeSec: null,
+    rev: 0,
+    ring: new Float64Array(CPU_HISTORY),
+    ringStart: 0,
+    ringLength: 0,
+    sameRun: 0,
+  };
+  for (const f of FIGURES) entry[f] = figure(n[f]);
+  if (entry.cpu !== null) pushCpu(entry, entry.cpu);
+  return entry;
+}
+
+/** Copies a sample into its entry; true when something shown (a figure or the history) moved. */
+function update(entry: LiveEntry, n: NodeLive): boolean {
+  let moved = false;
+  for (const f of SHOWN_FIGURES) {
+    const v = figure(n[f]);
+    if (entry[f] !== v) {
+      entry[f] = v;
+      moved = true;
+    }
+  }
+  entry.t = figure(n.t) ?? entry.t;
+  entry.load1 = figure(n.load1);
+  entry.uptimeSec = figure(n.uptimeSec);
+  if (entry.cpu !== null && pushCpu(entry, entry.cpu)) moved = true;
+  return moved;
+}
+
+/** A fresh store from a full answer (the initial load, or a refetch). */
+export function liveFrom(nodes: readonly NodeLive[]): FleetLive {
+  return mergeLive({ version: 0, byNode: new Map() }, nodes);
+}
+
+/**
+ * Merges an event's nodes into `previous` (its map and entries are updated in place) and returns a new
+ * store object with the next version, which is what tells react-query and the list that it changed.
+ */
+export function mergeLive(previous: FleetLive | undefined, updates: readonly NodeLive[]): FleetLive {
+  if (!previous) return liveFrom(updates);
+  const byNode = previous.byNode as Map<string, LiveEntry>;
+  for (const n of updates) {
+    if (typeof n?.nodeId !== 'string') continue;
+    const entry = byNode.get(n.nodeId);
+    if (!entry) byNode.set(n.nodeId, newEntry(n));
+    else if (update(entry, n)) entry.rev += 1;
+  }
+  return { version: previous.version + 1, byNode };
 }

@@ -6,9 +6,9 @@ import type { Client } from '../../main/contract/contract';
 import { type FleetLive, liveFrom, mergeLive } from './live-merge';
 import type { Transport } from './transport';
 
-export type { FleetLive, NodeLive } from './live-merge';
+export type { FleetLive, LiveEntry, NodeLive } from './live-merge';
 
-const EMPTY: FleetLive = { version: 0, byNode: new Map(), cpuHistory: new Map() };
+const EMPTY: FleetLive = { version: 0, byNode: new Map() };
 
 export function useFleetLive(client: Client, transport: Transport): FleetLive {
   const queryClient = useQueryClient();
@@ -16,7 +16,7 @@ export function useFleetLive(client: Client, transport: Transport): FleetLive {
     queryKey: ['fleetLive'],
     queryFn: async () => liveFrom(await client.fleetLive({})),
     staleTime: Number.POSITIVE_INFINITY,
-    // The store's maps are updated in place; comparing them deeply would only cost time.
+    // The store's map and entries are updated in place; comparing them deeply would only cost time.
     structuralSharing: false,
   });
   useEffect(

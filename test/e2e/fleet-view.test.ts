@@ -1,5 +1,5 @@
 // The fleet view and node page in a real Chromium against a real headless master and real agents:
-// cards and table (the choice remembered), grouping by a label, an offline node greyed with its age,
+// cards and table (the choice remembered), a row's live CPU figure and sparkline, grouping by a label, an offline node greyed with its age,
 // the daily uptime bar's outages on hover (table, cards — by pointer and keyboard — and node page), the
 // node page's interfaces, disks and top processes, the phone-width layout, axe-core on each screen and
 // the status badges' contrast in both colour schemes.
@@ -71,6 +71,22 @@ describe.skipIf(!enabled)('fleet view in Chromium', () => {
     await row('web-1').waitFor();
     await page.reload();
     await row('web-1').waitFor();
+  });
+
+  it("keeps a row's CPU figure and sparkline following the live events (rows are memoized on what they show)", async () => {
+    await page.locator('label', { hasText: 'Table' }).click();
+    await row('web-1').waitFor();
+    // Points of the row's sparkline; 0 while it has fewer than two figures (then it is an empty span).
+    const points = () =>
+      row('web-1')
+        .locator('td.cpu polyline')
+        .evaluateAll((lines) => lines[0]?.getAttribute('points')?.split(' ').length ?? 0);
+    await expect.poll(points, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    const before = await points();
+    await expect.poll(points, { timeout: 20_000 }).toBeGreaterThan(before);
+    await expect
+      .poll(() => row('web-1').locator('td.cpu > span').first().textContent(), { timeout: 15_000 })
+      .toMatch(/\d%$/);
   });
 
   it('draws the status badges at AA contrast in the light and the dark scheme', async () => {

@@ -1,13 +1,14 @@
-// The fleet's live headlines merge (renderer/src/live-merge.ts): in place with a new version, CPU
-// histories that keep their array when nothing moved, and the shown-figures comparison the rows use.
+// The fleet's live headlines merge (renderer/src/live-merge.ts): one entry per node updated in place,
+// its `rev` moving only when what the fleet shows of it moves, the CPU history ring, and a new store
+// version with every merge.
 import { describe, expect, it } from 'vitest';
 import {
-  appendHistory,
   CPU_HISTORY,
+  cpuHistory,
+  type LiveEntry,
   liveFrom,
   mergeLive,
   type NodeLive,
-  sameFigures,
 } from '../../renderer/src/live-merge.js';
 
 const sample = (nodeId: string, t: number, cpu: number | null, extra: Partial<NodeLive> = {}): NodeLive => ({
@@ -25,75 +26,95 @@ const sample = (nodeId: string, t: number, cpu: number | null, extra: Partial<No
   ...extra,
 });
 
+const entry = (store: { byNode: ReadonlyMap<string, LiveEntry> }, id: string) => store.byNode.get(id) as LiveEntry;
+
 describe('mergeLive', () => {
-  it('updates the same maps in place and hands out a new store with the next version', () => {
+  it('updates the same entries in place and hands out a new store with the next version', () => {
     const first = liveFrom([sample('a', 1, 10), sample('b', 1, 20)]);
-    const second = mergeLive(first, [sample('a', 2, 11)]);
+    const a = entry(first, 'a');
+    const second = mergeLive(first, [sample('a', 2, 11, { rxBps: 50 })]);
     expect(second).not.toBe(first);
     expect(second.version).toBe(first.version + 1);
     expect(second.byNode).toBe(first.byNode);
-    expect(second.byNode.get('a')?.cpu).toBe(11);
-    expect(second.byNode.get('b')?.cpu).toBe(20);
-    expect(second.cpuHistory.get('a')).toEqual([10, 11]);
-    expect(second.cpuHistory.get('b')).toEqual([20]);
+    expect(entry(second, 'a')).toBe(a);
+    expect(a).toMatchObject({ t: 2, cpu: 11, rxBps: 50, uptimeSec: 2 });
+    expect(entry(second, 'b').cpu).toBe(20);
+    expect(cpuHistory(a)).toEqual([10, 11]);
+    expect(cpuHistory(entry(second, 'b'))).toEqual([20]);
+  });
+
+  it('moves rev when a shown figure moves, not when only the time and host uptime do', () => {
+    const store = liveFrom([sample('a', 1, 10)]);
+    const a = entry(store, 'a');
+    // Fill the history with one figure: from then on the same figure changes nothing drawn.
+    for (let t = 2; t <= CPU_HISTORY + 1; t++) mergeLive(store, [sample('a', t, 10)]);
+    const rev = a.rev;
+    mergeLive(store, [sample('a', 100, 10, { load1: 3 })]);
+    expect(a.rev).toBe(rev);
+    expect(a).toMatchObject({ t: 100, uptimeSec: 100, load1: 3 });
+    mergeLive(store, [sample('a', 101, 10, { memUsed: 2 })]);
+    expect(a.rev).toBe(rev + 1);
+    mergeLive(store, [sample('a', 102, 12, { memUsed: 2 })]);
+    expect(a.rev).toBe(rev + 2);
+  });
+
+  it('moves rev while the history grows, even with the same figure', () => {
+    const store = liveFrom([sample('a', 1, 7)]);
+    const a = entry(store, 'a');
+    mergeLive(store, [sample('a', 2, 7)]);
+    expect(a.rev).toBe(1);
+    expect(cpuHistory(a)).toEqual([7, 7]);
   });
 
   it('starts a store from an event that arrives before the first answer', () => {
     const store = mergeLive(undefined, [sample('a', 1, 5)]);
-    expect(store.byNode.get('a')?.cpu).toBe(5);
-    expect(store.cpuHistory.get('a')).toEqual([5]);
+    expect(entry(store, 'a').cpu).toBe(5);
+    expect(cpuHistory(entry(store, 'a'))).toEqual([5]);
   });
 
-  it('keeps no history for a sample without CPU, and adds nodes it had not seen', () => {
+  it('keeps no history for samples without CPU, and takes nodes it had not seen', () => {
     const store = mergeLive(liveFrom([]), [sample('n', 1, null)]);
-    expect(store.byNode.get('n')?.cpu).toBeNull();
-    expect(store.cpuHistory.has('n')).toBe(false);
+    mergeLive(store, [sample('n', 2, null)]);
+    expect(entry(store, 'n').cpu).toBeNull();
+    expect(cpuHistory(entry(store, 'n'))).toEqual([]);
   });
 
-  it('never changes a history array it handed out', () => {
+  it('skips entries without a node id and reads anything but a finite number as no figure', () => {
+    const bad = [{ cpu: 3 }, { ...sample('x', 1, 1), cpu: 'high', memUsed: Number.NaN }] as unknown as NodeLive[];
+    const store = liveFrom(bad);
+    expect(store.byNode.size).toBe(1);
+    expect(entry(store, 'x')).toMatchObject({ cpu: null, memUsed: null, memTotal: 2 });
+  });
+
+  it('hands out a history array that later merges do not change', () => {
     const store = liveFrom([sample('a', 1, 1)]);
-    const before = store.cpuHistory.get('a');
+    const before = cpuHistory(entry(store, 'a'));
     mergeLive(store, [sample('a', 2, 2)]);
     expect(before).toEqual([1]);
-    expect(store.cpuHistory.get('a')).toEqual([1, 2]);
+    expect(cpuHistory(entry(store, 'a'))).toEqual([1, 2]);
   });
 });
 
-describe('appendHistory', () => {
+describe('the CPU history ring', () => {
   it('keeps the last CPU_HISTORY figures, oldest first', () => {
-    let h: readonly number[] | undefined;
-    for (let i = 0; i < CPU_HISTORY + 5; i++) h = appendHistory(h, i);
+    const store = liveFrom([sample('a', 0, 0)]);
+    for (let i = 1; i < CPU_HISTORY + 5; i++) mergeLive(store, [sample('a', i, i)]);
+    const h = cpuHistory(entry(store, 'a'));
     expect(h).toHaveLength(CPU_HISTORY);
-    expect(h?.[0]).toBe(5);
-    expect(h?.at(-1)).toBe(CPU_HISTORY + 4);
+    expect(h[0]).toBe(5);
+    expect(h.at(-1)).toBe(CPU_HISTORY + 4);
   });
 
-  it('returns the same array when a full history of one figure gets that figure again', () => {
-    const full = Array.from({ length: CPU_HISTORY }, () => 7);
-    expect(appendHistory(full, 7)).toBe(full);
-    const moved = appendHistory(full, 8);
-    expect(moved).not.toBe(full);
-    expect(moved.at(-1)).toBe(8);
-    expect(moved).toHaveLength(CPU_HISTORY);
-  });
-
-  it('grows a history that is not full even when the figure repeats', () => {
-    const h = [7, 7];
-    const next = appendHistory(h, 7);
-    expect(next).not.toBe(h);
-    expect(next).toEqual([7, 7, 7]);
-  });
-});
-
-describe('sameFigures', () => {
-  it('is true for a new sample whose shown figures are the same (only its time moved)', () => {
-    expect(sameFigures(sample('a', 1, 10), sample('a', 2, 10))).toBe(true);
-  });
-
-  it('is false when a shown figure moved, or one side is missing', () => {
-    expect(sameFigures(sample('a', 1, 10), sample('a', 2, 11))).toBe(false);
-    expect(sameFigures(sample('a', 1, 10), sample('a', 2, 10, { rxBps: 9 }))).toBe(false);
-    expect(sameFigures(sample('a', 1, 10), undefined)).toBe(false);
-    expect(sameFigures(undefined, undefined)).toBe(true);
+  it('moves rev on the figure that pushes the last different one out, and not after', () => {
+    const store = liveFrom([sample('a', 0, 1)]);
+    for (let i = 1; i < CPU_HISTORY; i++) mergeLive(store, [sample('a', i, 9, { memUsed: 1 })]);
+    const a = entry(store, 'a');
+    // The ring is [1, 9 × 29]; the next 9 drops the 1: the line changes.
+    const rev = a.rev;
+    mergeLive(store, [sample('a', 100, 9)]);
+    expect(a.rev).toBe(rev + 1);
+    expect(cpuHistory(a)).toEqual(Array.from({ length: CPU_HISTORY }, () => 9));
+    mergeLive(store, [sample('a', 101, 9)]);
+    expect(a.rev).toBe(rev + 1);
   });
 });

@@ -9,8 +9,7 @@ import { memo, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { bytes, duration, rate, share } from '../format';
-import type { FleetLive, NodeLive } from '../live';
-import { SHOWN_FIGURES, sameFigures } from '../live-merge';
+import type { FleetLive, LiveEntry } from '../live';
 import type { CycleTraffic, FleetUptimeIndex } from './fleet-data';
 import { listItems, type Node, type Group as NodeGroup, staleness } from './fleet-model';
 import { GroupHeading } from './GroupHeading';
@@ -63,21 +62,26 @@ export function FleetCards(props: {
                 <GroupHeading value={item.value} count={item.count} online={item.online} />
               ) : (
                 <div className="fleet-card-row" style={{ gridTemplateColumns: `repeat(${perRow}, minmax(0, 1fr))` }}>
-                  {item.nodes.map((node) => (
-                    <NodeCard
-                      key={node.id}
-                      client={props.client}
-                      node={node}
-                      live={props.live.byNode.get(node.id)}
-                      uptimeDays={props.uptime.daysOf(node.id)}
-                      uptimePeriod={props.uptime.period}
-                      traffic={props.traffic.get(node.id)}
-                      staleSince={props.staleSince}
-                      // Only an offline card shows an age (its badge): the others skip the clock's ticks.
-                      now={node.status === 'offline' ? props.now : 0}
-                      onOpen={props.onOpen}
-                    />
-                  ))}
+                  {item.nodes.map((node) => {
+                    const entry = props.live.byNode.get(node.id);
+                    return (
+                      <NodeCard
+                        key={node.id}
+                        client={props.client}
+                        node={node}
+                        live={entry}
+                        rev={entry?.rev ?? -1}
+                        hostUptime={entry?.uptimeSec == null ? '—' : duration(entry.uptimeSec)}
+                        uptimeDays={props.uptime.daysOf(node.id)}
+                        uptimePeriod={props.uptime.period}
+                        traffic={props.traffic.get(node.id)}
+                        staleSince={props.staleSince}
+                        // Only an offline card shows an age (its badge): the others skip the clock's ticks.
+                        now={node.status === 'offline' ? props.now : 0}
+                        onOpen={props.onOpen}
+                      />
+                    );
+                  })}
                 </div>
               )}
             </div>
@@ -91,7 +95,11 @@ export function FleetCards(props: {
 interface CardProps {
   client: Client;
   node: Node;
-  live: NodeLive | undefined;
+  /** Updated in place: `rev` says whether what the card shows of it moved. */
+  live: LiveEntry | undefined;
+  rev: number;
+  /** The host's uptime as shown (the figure moves every second, the text every minute or so). */
+  hostUptime: string;
   uptimeDays: ReturnType<FleetUptimeIndex['daysOf']>;
   uptimePeriod: FleetUptimeIndex['period'];
   traffic: CycleTraffic | undefined;
@@ -99,9 +107,6 @@ interface CardProps {
   now: number;
   onOpen: (id: string) => void;
 }
-
-/** The host's uptime as a card shows it: compared as shown, since the figure moves every second. */
-const hostUptime = (m: NodeLive | undefined) => (m?.uptimeSec == null ? '—' : duration(m.uptimeSec));
 
 const sameCard = (a: CardProps, b: CardProps) =>
   a.client === b.client &&
@@ -112,13 +117,15 @@ const sameCard = (a: CardProps, b: CardProps) =>
   a.staleSince === b.staleSince &&
   a.now === b.now &&
   a.onOpen === b.onOpen &&
-  sameFigures(a.live, b.live, SHOWN_FIGURES) &&
-  (a.live === b.live || hostUptime(a.live) === hostUptime(b.live));
+  a.live === b.live &&
+  a.rev === b.rev &&
+  a.hostUptime === b.hostUptime;
 
 const NodeCard = memo(function NodeCard({
   client,
   node,
   live: m,
+  hostUptime,
   uptimeDays,
   uptimePeriod,
   traffic,
@@ -157,7 +164,7 @@ const NodeCard = memo(function NodeCard({
         <span title={t('card.netTitle')}>
           ↓ {rate(m?.rxBps)} ↑ {rate(m?.txBps)}
         </span>
-        <span title={t('card.uptimeTitle')}>{t('card.up', { value: hostUptime(m) })}</span>
+        <span title={t('card.uptimeTitle')}>{t('card.up', { value: hostUptime })}</span>
         <span title={t('card.cycleTitle')}>
           {t('card.cycle', { rx: bytes(traffic?.rxBytes ?? 0), tx: bytes(traffic?.txBytes ?? 0) })}
         </span>

@@ -6,8 +6,8 @@ import { memo, useMemo, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../main/contract/contract';
 import { ago, bytes, percent, rate, share } from '../format';
-import type { FleetLive, NodeLive } from '../live';
-import { sameFigures } from '../live-merge';
+import type { FleetLive, LiveEntry } from '../live';
+import { cpuHistory } from '../live-merge';
 import type { FleetUptimeIndex } from './fleet-data';
 import { type Group, type ListItem, listItems, type Node, type SortKey, staleness } from './fleet-model';
 import { GroupHeading } from './GroupHeading';
@@ -88,11 +88,12 @@ export function FleetTable(props: {
             const node = item.nodes[0];
             if (!node) return null;
             const { stale } = staleness(node, staleSince);
+            const entry = live.byNode.get(node.id);
             return (
               <FleetRow
                 node={node}
-                live={live.byNode.get(node.id)}
-                history={live.cpuHistory.get(node.id)}
+                live={entry}
+                rev={entry?.rev ?? -1}
                 days={uptime.daysOf(node.id)}
                 period={uptime.period}
                 staleSince={staleSince}
@@ -110,8 +111,9 @@ export function FleetTable(props: {
 
 interface RowProps {
   node: Node;
-  live: NodeLive | undefined;
-  history: readonly number[] | undefined;
+  /** Updated in place: `rev` says whether what the row shows of it moved. */
+  live: LiveEntry | undefined;
+  rev: number;
   days: ReturnType<FleetUptimeIndex['daysOf']>;
   period: FleetUptimeIndex['period'];
   staleSince: number | null;
@@ -122,15 +124,15 @@ interface RowProps {
 
 const sameRow = (a: RowProps, b: RowProps) =>
   a.node === b.node &&
-  a.history === b.history &&
+  a.live === b.live &&
+  a.rev === b.rev &&
   a.days === b.days &&
   a.period === b.period &&
   a.staleSince === b.staleSince &&
   a.now === b.now &&
-  a.onOpen === b.onOpen &&
-  sameFigures(a.live, b.live);
+  a.onOpen === b.onOpen;
 
-const FleetRow = memo(function FleetRow({ node, live: m, history, days, period, staleSince, now, onOpen }: RowProps) {
+const FleetRow = memo(function FleetRow({ node, live: m, days, period, staleSince, now, onOpen }: RowProps) {
   const { t } = useTranslation('fleet');
   const { stale, since } = staleness(node, staleSince);
   const seen = stale ? ago(since, now) : t('table.now');
@@ -146,7 +148,7 @@ const FleetRow = memo(function FleetRow({ node, live: m, history, days, period, 
       </td>
       <td className="cpu">
         <span>{percent(m?.cpu)}</span>
-        <Sparkline values={history ?? NO_HISTORY} label={t('table.cpuHistory', { name: node.name })} />
+        <Sparkline values={cpuHistory(m)} label={t('table.cpuHistory', { name: node.name })} />
       </td>
       <td title={`${bytes(m?.memUsed)} / ${bytes(m?.memTotal)}`}>
         {percent(share(m?.memUsed ?? null, m?.memTotal ?? null))}
@@ -181,5 +183,3 @@ const FleetRow = memo(function FleetRow({ node, live: m, history, days, period, 
     </>
   );
 }, sameRow);
-
-const NO_HISTORY: readonly number[] = [];
