@@ -28,30 +28,30 @@ function raw(port: number, from: string, requestLine: string, headers: string[] 
     const chunks: Buffer[] = [];
     socket.on('data', (c) => chunks.push(c));
     socket.on('error', reject);
-    socket.on('close', () => resolve(parseResponse(Buffer.concat(chunks).toString('utf8'))));
+    socket.on('close', () => resolve(parseResponse(Buffer.concat(chunks))));
     const all = ['host: 127.0.0.1', 'connection: close', 'content-length: 0', ...headers];
     socket.end(`${requestLine}\r\n${all.join('\r\n')}\r\n\r\n`);
   });
 }
 
-/** Status and body of a whole HTTP/1.1 response (chunked or not). */
-function parseResponse(text: string): RawAnswer {
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
-  const split = text.indexOf('\r\n\r\n');
-  const head = text.slice(0, split).toLowerCase();
-  let body = text.slice(split + 4);
-  if (head.includes('transfer-encoding: chunked')) {
-    let joined = '';
+/** Status and body of a whole HTTP/1.1 response (chunked or not); chunk sizes count bytes, not characters. */
+function parseResponse(bytes: Buffer): RawAnswer {
+  const split = bytes.indexOf('\r\n\r\n');
+  const head = bytes.subarray(0, split).toString('utf8');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+  let body = bytes.subarray(split + 4);
+  if (head.toLowerCase().includes('transfer-encoding: chunked')) {
+    const parts: Buffer[] = [];
     for (let rest = body; ; ) {
       const lineEnd = rest.indexOf('\r\n');
-      const size = Number.parseInt(rest.slice(0, lineEnd), 16);
+      const size = Number.parseInt(rest.subarray(0, lineEnd).toString('latin1'), 16);
       if (!size) break;
-      joined += rest.slice(lineEnd + 2, lineEnd + 2 + size);
-      rest = rest.slice(lineEnd + 2 + size + 2);
+      parts.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
+      rest = rest.subarray(lineEnd + 2 + size + 2);
     }
-    body = joined;
+    body = Buffer.concat(parts);
   }
-  return { status, body };
+  return { status, body: body.toString('utf8') };
 }
 
 function errorOf(answer: RawAnswer): { code: string; message: string } {
@@ -144,7 +144,7 @@ describe('malformed requests', () => {
         const chunks: Buffer[] = [];
         socket.on('data', (c) => chunks.push(c));
         socket.on('error', reject);
-        socket.on('close', () => resolve(parseResponse(Buffer.concat(chunks).toString('utf8'))));
+        socket.on('close', () => resolve(parseResponse(Buffer.concat(chunks))));
         const head = [
           'host: 127.0.0.1',
           'connection: close',

@@ -110,8 +110,10 @@ describe('a master start that fails partway', () => {
 
   it('a step after the gateway listens fails: the gateway port is free again, the local node offline, the store closed', async () => {
     const dataDir = tempDir('fleetdeck-start-');
-    // The cluster key is read after the gateway listens; a damaged key file fails the start there.
-    writeFileSync(join(dataDir, 'cluster.key'), 'not a key\n', { mode: 0o600 });
+    // Saved SSH secrets of an older FleetDeck are imported after the gateway listens; their key file,
+    // damaged, fails the start there.
+    writeFileSync(join(dataDir, 'ssh-credentials.json'), '[]\n', { mode: 0o600 });
+    writeFileSync(join(dataDir, 'secret.key'), 'not a key\n', { mode: 0o600 });
     const port = await freePort();
     const before = await settledHandles();
     let failure: unknown;
@@ -122,8 +124,8 @@ describe('a master start that fails partway', () => {
       }),
     );
     expect(failure).toMatchObject({
-      code: 'bad_request',
-      message: expect.stringMatching(/cluster key file .* is damaged at line 1/),
+      code: 'internal',
+      message: expect.stringMatching(/secret key file .* is damaged/),
     });
     expect(leftRunning).toHaveLength(0);
     await handlesBackTo(before);
