@@ -78,11 +78,18 @@ describe.each(targets)('label-scoped roles over the API ($name)', (target) => {
     }
     viewer = apiFor({ adminUrl: `${core.base}/`, adminToken: tokens.viewer }).client;
     operator = apiFor({ adminUrl: `${core.base}/`, adminToken: tokens.operator }).client;
-    await waitFor(
-      async () => (await core.client.listNodes({})).filter((n) => n.status === 'online').length === 2,
-      'both agents online',
-      45_000,
-    );
+    try {
+      await waitFor(
+        async () => (await core.client.listNodes({})).filter((n) => n.status === 'online').length === 2,
+        'both agents online',
+        45_000,
+      );
+    } catch (error) {
+      // Seen once in a while in full runs only: say what the nodes and agents were doing.
+      const statuses = (await core.client.listNodes({})).map((n) => `${n.name}: ${n.status}`).join(', ');
+      const outputs = agents.map((a, i) => `agent ${i}:\n${a.output().slice(-2_000)}`).join('\n');
+      throw new Error(`${String(error)}\nnodes: ${statuses}\n${outputs}`);
+    }
   }, 60_000);
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop('SIGKILL')));
