@@ -80,7 +80,11 @@ describe.each(targets)('label-scoped roles over the API ($name)', (target) => {
     operator = apiFor({ adminUrl: `${core.base}/`, adminToken: tokens.operator }).client;
     try {
       await waitFor(
-        async () => (await core.client.listNodes({})).filter((n) => n.status === 'online').length === 2,
+        // The two agents' nodes (the master's own node may be listed beside them).
+        async () =>
+          (await core.client.listNodes({})).filter(
+            (n) => (n.id === nodes.staging || n.id === nodes.prod) && n.status === 'online',
+          ).length === 2,
         'both agents online',
         45_000,
       );
