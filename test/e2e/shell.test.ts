@@ -148,7 +148,7 @@ describe.skipIf(!enabled)('shell in Chromium', () => {
 
   it('switches the language to Simplified Chinese in Settings and keeps it', async () => {
     await page.getByRole('button', { name: 'Settings', exact: true }).click();
-    await page.getByRole('combobox', { name: 'Language' }).click();
+    await page.getByRole('combobox', { name: 'Language', exact: true }).click();
     await page.getByRole('option', { name: '简体中文' }).click();
     await page.getByRole('button', { name: '计划任务', exact: true }).waitFor();
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
