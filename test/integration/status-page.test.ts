@@ -11,7 +11,7 @@ import type {
   UnknownRow,
 } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Caller } from '../../main/contract/caller.js';
+import { adminTokenCaller, type Caller } from '../../main/contract/caller.js';
 import type { StatusPageConfig } from '../../main/contract/status-page-schemas.js';
 import { silentLogger } from '../../main/core/log.js';
 import { DayCalendar } from '../../main/core/metrics/calendar.js';
@@ -261,16 +261,7 @@ class StatementCounter implements KyselyPlugin {
   }
 }
 
-const admin: Caller = {
-  kind: 'admin-token',
-  userId: null,
-  name: 'admin token',
-  tokenId: null,
-  sessionId: null,
-  grants: [{ role: 'administrator', selector: null }],
-  address: null,
-  userAgent: null,
-};
+const admin: Caller = adminTokenCaller(null, null);
 
 describe.each(storeTargets())('status page cache and listener on $name', (target) => {
   let store: Store;
