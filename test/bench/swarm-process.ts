@@ -17,7 +17,13 @@ const swarm = new Swarm({
   metrics: config.metrics,
   reconnect: config.reconnect,
 });
+// Progress on stderr: a large swarm takes minutes to connect, and a stall must show where it stopped.
+const progress = setInterval(() => {
+  const welcomed = swarm.agents.filter((a) => a.welcomed).length;
+  process.stderr.write(`swarm: ${welcomed}/${swarm.agents.length} connected\n`);
+}, 15_000);
 await swarm.connect(200);
+clearInterval(progress);
 process.stdout.write('ready\n');
 process.stdin.resume();
 process.stdin.on('end', () => {

@@ -97,18 +97,26 @@ export class SimAgent {
     // A reset after the connection opened (the master cut a frozen agent) is followed by 'close',
     // which handles it; without a listener the second such error would crash the swarm.
     socket.on('error', () => undefined);
-    socket.on('close', () => {
+    // Closed before the welcome (the master refused or timed out the handshake): this dial failed, and
+    // whoever awaits it (connectRetrying) dials again. Without the rejection the promise never settles
+    // and the swarm never reports ready (a 10,000-node run stalled so).
+    let refused: ((error: Error) => void) | null = null;
+    socket.on('close', (code) => {
+      const beforeWelcome = !this.welcomed;
       this.welcomed = false;
       if (this.metricsTimer) clearInterval(this.metricsTimer);
       this.metricsTimer = null;
       if (this.probeTimer) clearInterval(this.probeTimer);
       this.probeTimer = null;
       this.probeDue.clear();
-      if (this.options.reconnect && !this.closing) {
-        setTimeout(() => void this.connect().catch(() => undefined), this.backoff.next());
+      if (refused && beforeWelcome) {
+        refused(new Error(`closed before the welcome (code ${code})`));
+        return;
       }
+      if (this.options.reconnect && !this.closing) this.redialLater();
     });
     return new Promise((resolve, reject) => {
+      refused = reject;
       socket.once('error', reject);
       socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
       socket.once('open', () => {
@@ -136,6 +144,7 @@ export class SimAgent {
         const message = parsed.value;
         if (message.type === 'welcome') {
           this.welcomed = true;
+          refused = null;
           this.backoff.reset();
           this.startMetrics();
           resolve();
@@ -143,6 +152,13 @@ export class SimAgent {
         else if (message.type === 'probe-set') this.probeSet(message.probes);
       });
     });
+  }
+
+  /** Dials again after the backoff, and again after each dial that fails before its welcome. */
+  private redialLater(): void {
+    setTimeout(() => {
+      if (!this.closing) this.connect().catch(() => this.redialLater());
+    }, this.backoff.next());
   }
 
   private metricsTimer: NodeJS.Timeout | null = null;

@@ -49,6 +49,8 @@ function indexed(n: NodeView, previous: IndexedNode | undefined): IndexedNode {
 export class NodeIndex {
   private readonly nodes = new Map<string, IndexedNode>();
   private readonly dirty = new Set<string>();
+  /** Nodes whose status is not online: the offline rules visit these, not the whole fleet, each tick. */
+  private readonly notOnlineIds = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | null = null;
   /** Bumped whenever a node's name, labels or existence change (scope caches key on it). */
@@ -94,16 +96,31 @@ export class NodeIndex {
     return this.nodes.values();
   }
 
+  /** The nodes that are offline or have never connected (a handful in a healthy fleet). */
+  *notOnline(): IterableIterator<IndexedNode> {
+    for (const id of this.notOnlineIds) {
+      const node = this.nodes.get(id);
+      if (node) yield node;
+    }
+  }
+
+  private track(node: IndexedNode): void {
+    if (node.status === 'online') this.notOnlineIds.delete(node.id);
+    else this.notOnlineIds.add(node.id);
+  }
+
   /** Known at once from the event; the row (with its last-seen time) follows on the next refresh. */
   private applyStatus(id: string, status: 'online' | 'offline', at: number): void {
     const node = this.nodes.get(id);
     if (!node) return;
     node.status = status;
     node.offlineSince = status === 'offline' ? Math.min(at, node.offlineSince ?? at) : null;
+    this.track(node);
   }
 
   private remove(id: string): void {
     if (this.nodes.delete(id)) this.generation += 1;
+    this.notOnlineIds.delete(id);
     this.dirty.delete(id);
     this.onChange([id]);
   }
@@ -140,6 +157,7 @@ export class NodeIndex {
     const before = this.nodes.get(n.id);
     const next = indexed(n, before);
     this.nodes.set(n.id, next);
+    this.track(next);
     const moved = !before || before.name !== next.name || JSON.stringify(before.labels) !== JSON.stringify(next.labels);
     if (moved) {
       this.generation += 1;
