@@ -6,7 +6,12 @@ import { hasLabels } from '../../contract/labels.js';
 import type { NodeView } from '../../contract/schemas.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
-import type { NodeLister } from '../nodes/targets.js';
+
+/** What the index reads the fleet from (the registry). */
+export interface NodeSource {
+  listPage(afterId: string | null, limit: number): Promise<NodeView[]>;
+  get(id: string): Promise<NodeView>;
+}
 
 export interface IndexedNode {
   id: string;
@@ -21,6 +26,8 @@ export interface IndexedNode {
 
 const FULL_REFRESH_MS = 30_000;
 const DIRTY_REFRESH_MS = 500;
+/** Nodes per read of a full refresh; the loop yields between pages so samples keep flowing. */
+const REFRESH_PAGE = 500;
 
 export function inScope(scope: AlertScope, node: Pick<IndexedNode, 'id' | 'labels'>): boolean {
   const byId = scope.nodeIds !== undefined && scope.nodeIds.length > 0;
@@ -57,7 +64,7 @@ export class NodeIndex {
   generation = 0;
 
   constructor(
-    private readonly registry: NodeLister & { get(id: string): Promise<NodeView> },
+    private readonly registry: NodeSource,
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly onChange: (nodeIds: string[]) => void = () => undefined,
@@ -125,14 +132,24 @@ export class NodeIndex {
     this.onChange([id]);
   }
 
-  private async refreshAll(): Promise<void> {
-    const list = await this.registry.list();
+  /** Reads the whole fleet again (every 30 s, and after a storm of changes). */
+  async refreshAll(): Promise<void> {
+    // Only nodes indexed before the walk can be found gone: one created meanwhile (put by its
+    // event) may sort before the pages already read.
+    const before = new Set(this.nodes.keys());
     const seen = new Set<string>();
-    for (const n of list) {
-      seen.add(n.id);
-      this.put(n);
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.registry.listPage(after, REFRESH_PAGE);
+      for (const n of page) {
+        seen.add(n.id);
+        this.put(n);
+      }
+      if (page.length < REFRESH_PAGE) break;
+      after = (page[page.length - 1] as NodeView).id;
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    for (const id of [...this.nodes.keys()]) if (!seen.has(id)) this.remove(id);
+    for (const id of before) if (!seen.has(id) && this.nodes.has(id)) this.remove(id);
   }
 
   private async refreshDirty(): Promise<void> {

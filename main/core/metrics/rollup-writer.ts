@@ -14,8 +14,8 @@ import type { RollupBatch, RollupRow } from './rollup-buffer.js';
 
 type Dialect = 'sqlite' | 'mariadb';
 
-/** Nodes per transaction. */
-const NODES_PER_TRANSACTION = 1_000;
+/** Nodes per transaction: a group of 1,000 held the event loop 30–160 ms on SQLite at 10,000 nodes. */
+const NODES_PER_TRANSACTION = 250;
 /** Rows per INSERT statement (× 17 columns stays far below both databases' parameter limits). */
 const ROWS_PER_STATEMENT = 250;
 
