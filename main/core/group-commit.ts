@@ -1,6 +1,10 @@
 // Group commit: writes that arrive while a commit is in flight wait and go together in the next
 // transaction. At low load a write commits on the next tick; under load many writes share one
-// fsync. Callers await their item; all items of a batch succeed or fail together.
+// fsync. Callers await their item; all items of a batch succeed or fail together. A batch holds
+// several callers' writes, so it runs outside any one operation's write hook (store/write-hook.ts):
+// a batch that records audit entries carries them in its items (the queue's enqueues).
+import { withoutWriteHook } from './store/write-hook.js';
+
 export class GroupCommit<T, R = undefined> {
   private pending: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
@@ -22,17 +26,19 @@ export class GroupCommit<T, R = undefined> {
   async flush(): Promise<void> {
     while (this.inFlight || this.pending.length > 0) {
       if (this.inFlight) await this.inFlight;
-      else await this.run();
+      else await withoutWriteHook(() => this.run());
     }
   }
 
   private schedule(): void {
     if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.run();
-    });
+    setImmediate(() =>
+      withoutWriteHook(() => {
+        this.scheduled = false;
+        void this.run();
+      }),
+    );
   }
 
   private async run(): Promise<void> {

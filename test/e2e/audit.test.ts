@@ -109,8 +109,10 @@ describe.skipIf(!enabled)('audit screen in Chromium', () => {
   });
 
   it('draws the outcome badges at AA contrast in the light and the dark scheme', async () => {
-    // A refused sign-in is an entry whose outcome is an error: with the done and the attempted entries,
-    // every outcome's tone is on screen.
+    // A refused sign-in is an entry whose outcome is an error; a file deleted on a node is attempted
+    // first (an agent RPC, not a database change: the node never connected, so it fails too). With the
+    // done entries, every outcome's tone is on screen.
+    await master.failure('deleteFile', { id: nodeId, path: '/tmp/audit-e2e-gone.txt' });
     const refused = await fetch(new URL('/api/auth/sign-in', master.adminUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { desktopCaller, systemCaller } from '../../main/contract/caller.js';
 import { AuditLog } from '../../main/core/audit/audit-log.js';
@@ -14,6 +15,7 @@ import { AuditRetention } from '../../main/core/audit/retention.js';
 import { verifyChain } from '../../main/core/audit/verify.js';
 import { silentLogger } from '../../main/core/log.js';
 import { Master } from '../../main/core/master.js';
+import { batchedTransaction } from '../../main/core/store/statement-batch.js';
 import { AdminServer } from '../../main/server/http.js';
 import { apiFor, type TestApi } from '../helpers/api-client.js';
 import { freshMariadb, hasMariadb } from '../helpers/databases.js';
@@ -112,10 +114,8 @@ describe.each(targets.filter((t) => !t.skip))('audit log ($name)', ({ url }) => 
     const entries = await api.client.listAuditEntries({});
     const ops = entries.map((e) => `${e.operation}:${e.outcome}`).reverse();
     expect(ops).toEqual([
-      'createNode:attempt',
       'createNode:ok',
       'enqueueCommands:ok',
-      'createTask:attempt',
       'createTask:ok',
       'runTask:ok',
       'deleteFile:attempt',
@@ -129,7 +129,7 @@ describe.each(targets.filter((t) => !t.skip))('audit log ($name)', ({ url }) => 
       expect(entry.caller.userAgent).toBeTruthy();
       expect(entry.instanceId).toBe(served.master.instanceId);
     }
-    // The node a create made is named by the outcome (its input had no id to name).
+    // The node a create made is named by its entry (its input had no id to name: the registry notes it).
     const created = entries.find((e) => e.operation === 'createNode' && e.outcome === 'ok');
     expect(created?.targets).toEqual([{ id: node.id, name: 'audit-web-1' }]);
     expect(JSON.stringify(created)).not.toContain('token":"');
@@ -147,8 +147,8 @@ describe.each(targets.filter((t) => !t.skip))('audit log ($name)', ({ url }) => 
 
     // Filters: node, operation, person, time.
     expect((await api.client.listAuditEntries({ operation: 'deleteFile' })).length).toBe(2);
-    // Every entry but the create's attempt, written before the node existed.
-    expect((await api.client.listAuditEntries({ nodeId: node.id })).length).toBe(entries.length - 1);
+    // Every entry names the node, its creation too.
+    expect((await api.client.listAuditEntries({ nodeId: node.id })).length).toBe(entries.length);
     expect((await api.client.listAuditEntries({ person: 'admin token' })).length).toBe(entries.length);
     expect((await api.client.listAuditEntries({ person: 'mallory' })).length).toBe(0);
     expect((await api.client.listAuditEntries({ from: Date.now() + 60_000 })).length).toBe(0);
@@ -255,6 +255,170 @@ describe.each(targets.filter((t) => !t.skip))('audit log ($name)', ({ url }) => 
       .executeTakeFirstOrThrow();
     expect(JSON.parse(entry.detail).commandIds).toEqual([rows[0]?.id]);
     expect(rows[0]?.launched_by).toBe('desktop');
+  });
+
+  it("writes a change's entry in the change's own transaction: a refused entry undoes the change; one entry each, no attempt", async () => {
+    const { api, master } = served;
+    const db = master.store.db;
+    const lastSeq = async () =>
+      Number((await db.selectFrom('audit_chain').select('head_seq').executeTakeFirstOrThrow()).head_seq);
+    const entriesAfter = (seq: number) =>
+      db.selectFrom('audit_log').selectAll().where('seq', '>', seq).orderBy('seq').execute();
+    const password = 'correct horse battery staple 43';
+    const operations = ['createNode', 'updateNode', 'createTask', 'createAlertRule', 'createUser'];
+    const listed = operations.map((o) => `'${o}'`).join(', ');
+    // The database refuses their 'ok' entries: a change whose entry is not in its transaction would stay.
+    await sql
+      .raw(
+        master.store.dialect === 'sqlite'
+          ? `CREATE TRIGGER refuse_ok BEFORE INSERT ON audit_log WHEN NEW.outcome = 'ok' AND NEW.operation IN (${listed}) BEGIN SELECT RAISE(ABORT, 'audit entry refused'); END`
+          : `CREATE TRIGGER refuse_ok BEFORE INSERT ON audit_log FOR EACH ROW BEGIN IF NEW.outcome = 'ok' AND NEW.operation IN (${listed}) THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit entry refused'; END IF; END`,
+      )
+      .execute(db);
+    const labelsBefore = (await api.client.getNode({ id: nodeId })).labels;
+    const refusedFrom = await lastSeq();
+    try {
+      await api.failure('createNode', { name: 'refused-node' });
+      await api.failure('updateNode', { id: nodeId, labels: { refused: 'yes' } });
+      await api.failure('createTask', {
+        name: 'refused-task',
+        exec: { command: 'true' },
+        targets: { nodeIds: [nodeId] },
+      });
+      await api.failure('createAlertRule', { name: 'refused-rule', condition: { kind: 'command' }, scope: {} });
+      await api.failure('createUser', { name: 'refused-user', password, grants: [{ role: 'viewer', selector: null }] });
+    } finally {
+      await sql.raw('DROP TRIGGER refuse_ok').execute(db);
+    }
+    expect(await db.selectFrom('nodes').select('id').where('name', '=', 'refused-node').execute()).toEqual([]);
+    expect((await api.client.getNode({ id: nodeId })).labels).toEqual(labelsBefore);
+    expect(await db.selectFrom('tasks').select('id').where('name', '=', 'refused-task').execute()).toEqual([]);
+    expect(await db.selectFrom('alert_rules').select('id').where('name', '=', 'refused-rule').execute()).toEqual([]);
+    expect(await db.selectFrom('users').select('id').where('name', '=', 'refused-user').execute()).toEqual([]);
+    // Each failure recorded once, by the wrapper.
+    expect((await entriesAfter(refusedFrom)).map((e) => `${e.operation}:${e.outcome}`)).toEqual(
+      operations.map((o) => `${o}:error`),
+    );
+
+    const from = await lastSeq();
+    const { node } = await api.client.createNode({ name: 'audit-tx-node' });
+    await api.client.updateNode({ id: node.id, labels: { tx: 'yes' } });
+    const task = await api.client.createTask({
+      name: 'audit-tx-task',
+      exec: { command: 'true' },
+      targets: { nodeIds: [node.id] },
+    });
+    const rule = await api.client.createAlertRule({ name: 'audit-tx-rule', condition: { kind: 'command' }, scope: {} });
+    const user = await api.client.createUser({ name: 'audit-tx-user', password, grants: [] });
+    const made = await entriesAfter(from);
+    expect(made.map((e) => `${e.operation}:${e.outcome}`)).toEqual(operations.map((o) => `${o}:ok`));
+    const [createdNode, updated, createdTask, createdRule, createdUser] = made;
+    expect(JSON.parse(createdNode?.targets as string)).toEqual([{ id: node.id, name: 'audit-tx-node' }]);
+    expect(JSON.parse(updated?.targets as string)).toEqual([{ id: node.id, name: 'audit-tx-node' }]);
+    expect(JSON.parse(createdTask?.detail as string)['result.id']).toBe(task.id);
+    expect(JSON.parse(createdRule?.detail as string)['result.id']).toBe(rule.id);
+    expect(JSON.parse(createdUser?.detail as string)['result.id']).toBe(user.id);
+    expect(JSON.stringify(createdUser)).not.toContain(password);
+    expect(await verifyChain(db)).toMatchObject({ ok: true });
+  });
+
+  it("a change that throws after writing leaves no 'ok' entry and no change; work left running after the handler returns carries no entry", async () => {
+    const { master } = served;
+    const db = master.store.db;
+    const nameOf = async () =>
+      (await db.selectFrom('nodes').select('name').where('id', '=', nodeId).executeTakeFirstOrThrow()).name;
+    const rename = (conn: typeof db, name: string) => conn.updateTable('nodes').set({ name }).where('id', '=', nodeId);
+    const outcomesOf = async (operation: string) =>
+      (
+        await db.selectFrom('audit_log').select('outcome').where('operation', '=', operation).orderBy('seq').execute()
+      ).map((e) => e.outcome);
+    const count = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('audit_log')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await nameOf();
+    let later: Promise<unknown> = Promise.resolve();
+    // Handlers under the contract's names ('transaction' rule), wrapped as the master wraps its own.
+    const handlers = master.audit.wrap({
+      updateNode: async () =>
+        db.transaction().execute(async (trx) => {
+          await rename(trx, 'renamed-then-failed').execute();
+          throw new Error('the change fails inside its transaction');
+        }),
+      deleteNode: async () =>
+        db.transaction().execute(async (trx) => {
+          await rename(trx, 'renamed-in-transaction').execute();
+          return { ok: true };
+        }),
+      revokeNode: async () => {
+        await rename(db, 'renamed-alone').execute();
+        return { ok: true };
+      },
+      // A batched transaction (one multi-statement text on MariaDB): its reads still answer.
+      rotateNodeToken: async () =>
+        batchedTransaction(db, async (batch, conn) => {
+          batch.add(rename(conn, 'renamed-batched'));
+          const read = batch.add(conn.selectFrom('nodes').select('name').where('id', '=', nodeId));
+          return () => read.rows[0]?.name;
+        }),
+      updateTask: async () =>
+        batchedTransaction(db, async (batch, conn) => {
+          batch.add(rename(conn, 'renamed-batched-then-failed'));
+          await batch.run();
+          throw new Error('the batch fails after writing');
+        }),
+      deleteTask: async () => {
+        later = new Promise((resolve) => setTimeout(() => resolve(rename(db, 'renamed-later').execute()), 30));
+        return { ok: true };
+      },
+      cancelRun: async () => ({ ok: true }),
+    } as unknown as Parameters<typeof master.audit.wrap>[0]) as unknown as Record<
+      string,
+      (input: { id: string }, caller: typeof desktopCaller) => Promise<unknown>
+    >;
+    const call = (name: string) =>
+      (handlers[name] as NonNullable<(typeof handlers)[string]>)({ id: nodeId }, desktopCaller);
+
+    await expect(call('updateNode')).rejects.toThrow(/fails inside/);
+    expect(await nameOf()).toBe(before);
+    expect(await outcomesOf('updateNode')).toContain('error');
+    const updates = await outcomesOf('updateNode');
+
+    await call('deleteNode');
+    expect(await nameOf()).toBe('renamed-in-transaction');
+    expect(await outcomesOf('deleteNode')).toEqual(['ok']);
+
+    await call('revokeNode');
+    expect(await nameOf()).toBe('renamed-alone');
+    expect(await outcomesOf('revokeNode')).toEqual(['ok']);
+
+    expect(await call('rotateNodeToken')).toBe('renamed-batched');
+    expect(await outcomesOf('rotateNodeToken')).toEqual(['ok']);
+
+    const tasksBefore = await outcomesOf('updateTask');
+    await expect(call('updateTask')).rejects.toThrow(/fails after writing/);
+    expect(await nameOf()).toBe('renamed-batched');
+    expect(await outcomesOf('updateTask')).toEqual([...tasksBefore, 'error']);
+    expect(await outcomesOf('updateNode')).toEqual(updates);
+
+    // Nothing written while it ran: the entry on its own. The timer's write, later, carries none.
+    const deletesBefore = await outcomesOf('deleteTask');
+    await call('deleteTask');
+    expect(await outcomesOf('deleteTask')).toEqual([...deletesBefore, 'ok']);
+    const entries = await count();
+    await later;
+    expect(await nameOf()).toBe('renamed-later');
+    expect(await count()).toBe(entries);
+
+    await call('cancelRun');
+    expect((await outcomesOf('cancelRun')).at(-1)).toBe('ok');
+    expect(await verifyChain(db)).toMatchObject({ ok: true });
+    await rename(db, before).execute();
   });
 
   it('the chain verifies; the real CLI names an edited, a deleted and an appended row', async () => {
@@ -375,7 +539,7 @@ describe.skipIf(!hasMariadb())('audit chain with two masters on one MariaDB', ()
     const a = await startServed(db.url, cleanup);
     const b = await startServed(db.url, cleanup);
     const { node } = await a.api.client.createNode({ name: 'shared-audit' });
-    // Commands (the queue's group commit) and attempt/outcome pairs (their own transactions), interleaved.
+    // Commands (the queue's group commit) and node updates (their entry in the update's transaction), interleaved.
     await Promise.all(
       Array.from({ length: 24 }, (_, i) => {
         const api = (i % 2 ? a : b).api;
@@ -391,9 +555,9 @@ describe.skipIf(!hasMariadb())('audit chain with two masters on one MariaDB', ()
       .execute();
     expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
     expect(new Set(rows.map((r) => r.instance_id))).toEqual(new Set([a.master.instanceId, b.master.instanceId]));
-    // 2 for the node, 16 commands, 8 updates × (attempt + outcome).
-    expect(rows).toHaveLength(2 + 16 + 16);
+    // 1 for the node, 16 commands, 8 updates (each entry in its change's transaction).
+    expect(rows).toHaveLength(1 + 16 + 8);
     const verified = await auditVerify(a.dbUrl);
-    expect(verified.out).toMatch(/The audit log verifies: 34 entries/);
+    expect(verified.out).toMatch(/The audit log verifies: 25 entries/);
   });
 });

@@ -10,6 +10,7 @@ import { FleetError, notFound } from '../../contract/errors.js';
 import type { LabelPair } from '../../contract/labels.js';
 import type { ApiTokensTable } from '../store/migrations/22-api-tokens.js';
 import type { Db } from '../store/schema.js';
+import { withoutWriteHook } from '../store/write-hook.js';
 
 export const API_TOKEN_PREFIX = 'fdk_';
 const TOKEN_PATTERN = /^fdk_[A-Za-z0-9_-]{43}$/;
@@ -170,11 +171,13 @@ export class ApiTokens {
     const last = this.written.get(id);
     if (last !== undefined && at - last < LAST_USE_WRITE_MS) return;
     this.written.set(id, at);
-    void this.db
-      .updateTable('api_tokens')
-      .set({ last_used_at: at, last_used_address: address?.slice(0, 64) ?? null })
-      .where('id', '=', id)
-      .execute()
-      .catch(() => this.written.delete(id));
+    // Bookkeeping of the caller, not the change of an operation it may be making (store/write-hook.ts).
+    void withoutWriteHook(() =>
+      this.db
+        .updateTable('api_tokens')
+        .set({ last_used_at: at, last_used_address: address?.slice(0, 64) ?? null })
+        .where('id', '=', id)
+        .execute(),
+    ).catch(() => this.written.delete(id));
   }
 }

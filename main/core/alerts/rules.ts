@@ -12,6 +12,7 @@ import {
   type SilenceView,
 } from '../../contract/alert-schemas.js';
 import { FleetError, notFound } from '../../contract/errors.js';
+import { noteAuditFacts } from '../audit/context.js';
 import { checkTimeZone } from '../metrics/calendar.js';
 import { type NodeLister, targetNodes } from '../nodes/targets.js';
 import { orderedId } from '../queue/ids.js';
@@ -145,6 +146,7 @@ export class AlertRules {
     await this.check(spec);
     const at = this.now();
     const row: AlertRulesTable = { id: orderedId('rule', at), ...this.columns(spec), created_at: at, updated_at: at };
+    noteAuditFacts({ 'result.id': row.id });
     await this.changing(async (trx) => {
       await trx.insertInto('alert_rules').values(row).execute();
     });

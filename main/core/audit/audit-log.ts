@@ -7,8 +7,9 @@ import { contract, type Handlers, type OperationName } from '../../contract/cont
 import { FleetError } from '../../contract/errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/schema.js';
-import { appendIn, type Dialect } from './chain.js';
-import { type AuditScope, runInAuditScope } from './context.js';
+import { type RunStatement, runWithWriteHook, type WriteHook, withoutWriteHook } from '../store/write-hook.js';
+import { appendIn, appendThrough, type Dialect, lockHeadThrough } from './chain.js';
+import { type AuditScope, notedDraft, runInAuditScope } from './context.js';
 import type { AuditDraft, AuditOutcome, AuditTarget } from './entry.js';
 import { AUDIT_RULES } from './operations.js';
 
@@ -82,10 +83,10 @@ export class AuditLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Appends entries in a transaction of their own; returns their seqs. */
+  /** Appends entries in a transaction of their own (never one an operation's write hook claims); returns their seqs. */
   async record(drafts: AuditDraft[]): Promise<number[]> {
     if (drafts.length === 0) return [];
-    return this.db.transaction().execute((trx) => this.recordIn(trx, drafts));
+    return withoutWriteHook(() => this.db.transaction().execute((trx) => this.recordIn(trx, drafts)));
   }
 
   /** Appends entries inside the caller's transaction (the change and its entry commit together). */
@@ -131,6 +132,52 @@ export class AuditLog {
     return wrapped as Handlers;
   }
 
+  /**
+   * The operation's entry as work of its first write transaction (store/write-hook.ts), whichever
+   * part opens it: appended just before that transaction's COMMIT, it commits or rolls back with it.
+   * Closed when the handler returns, so work it left running (timers, queued dispatch) never carries
+   * the entry into a later, unrelated transaction.
+   *
+   * On MariaDB the chain's head is locked before the transaction's first write (`lock`), though the
+   * entry is written at its end: every other appender (the queue's group commit, retention) takes the
+   * head before the rows it writes, and a transaction holding a node's row while it waits for the head
+   * would deadlock with a group commit holding the head while its command insert waits for that row.
+   */
+  private entryHook(scope: AuditScope): WriteHook {
+    let seq: number | null = null;
+    return {
+      claim: () => {
+        if (scope.closed || scope.taken) return false;
+        scope.taken = true;
+        return true;
+      },
+      ...(this.dialect === 'mariadb'
+        ? { lock: (runStatement: RunStatement) => lockHeadThrough(runStatement, this.db, this.dialect) }
+        : {}),
+      write: async (runStatement) => {
+        // A transaction the handler did not wait for, committing after it returned: the wrapper wrote the entry.
+        if (scope.closed) return;
+        const seqs = await appendThrough(
+          runStatement,
+          this.db,
+          this.dialect,
+          [notedDraft(scope)],
+          this.now(),
+          this.instanceId,
+        );
+        seq = seqs[0] ?? null;
+      },
+      committed: () => {
+        if (seq !== null) scope.committedSeq = seq;
+        seq = null;
+      },
+      rolledBack: () => {
+        scope.taken = false;
+        seq = null;
+      },
+    };
+  }
+
   private async audited(
     name: OperationName,
     rule: 'read' | 'attempt' | 'transaction',
@@ -150,16 +197,19 @@ export class AuditLog {
     // Written before the change: a crash between the two leaves the attempt on record.
     const attemptSeq = rule === 'attempt' ? (await this.record([{ ...draft, outcome: 'attempt' }]))[0] : undefined;
     const scope: AuditScope = { caller, draft, taken: false, committedSeq: null };
+    const run = () => runInAuditScope(scope, () => handler(input, caller));
     try {
-      const output = await runInAuditScope(scope, () => handler(input, caller));
+      const output = await (rule === 'transaction' ? runWithWriteHook(this.entryHook(scope), run) : run());
       scope.closed = true;
       if (scope.committedSeq === null) {
-        // The change is done (and its attempt on record): a failure to add the outcome is logged, not thrown.
+        // Nothing written in a transaction of its own (an attempt, a read, a change that wrote nothing):
+        // the outcome on its own. A failure to add it is logged, not thrown.
+        const noted = notedDraft(scope);
         await this.record([
           {
-            ...draft,
-            targets: draft.targets.length > 0 ? draft.targets : createdTargets(output),
-            detail: { ...draft.detail, ...outputFacts(output) },
+            ...noted,
+            targets: noted.targets.length > 0 ? noted.targets : createdTargets(output),
+            detail: { ...noted.detail, ...outputFacts(output) },
             refSeq: attemptSeq ?? null,
           },
         ]).catch((err: unknown) =>

@@ -7,6 +7,7 @@
 import type { AuditChainTable, AuditLogTable } from '../store/migrations/23-audit.js';
 import type { Db } from '../store/schema.js';
 import type { StatementBatch, StatementResult } from '../store/statement-batch.js';
+import type { RunStatement } from '../store/write-hook.js';
 import { type AuditDraft, chainRows, draftRow } from './entry.js';
 
 export type Dialect = 'sqlite' | 'mariadb';
@@ -77,6 +78,37 @@ export async function appendIn(
   const chained = chain(headRow, drafts, new Map(names.map((n) => [n.id, n.name])), at, instanceId);
   for (const insert of insertRows(trx, chained.rows)) await insert.execute();
   await moveHead(trx, chained.head).execute();
+  return chained.rows.map((r) => r.seq);
+}
+
+/** Locks the chain's head through `run` (store/write-hook.ts), on MariaDB; SQLite has one writer. */
+export async function lockHeadThrough(run: RunStatement, conn: Db, dialect: Dialect): Promise<void> {
+  if (dialect === 'mariadb') await run(headQuery(conn, dialect).compile());
+}
+
+/**
+ * Appends entries through `run` (a statement runner on the connection of a transaction someone else
+ * opened and is about to commit: store/write-hook.ts); `conn` only compiles the statements. Returns
+ * their seqs.
+ */
+export async function appendThrough(
+  run: RunStatement,
+  conn: Db,
+  dialect: Dialect,
+  drafts: AuditDraft[],
+  at: number,
+  instanceId: string,
+): Promise<number[]> {
+  if (drafts.length === 0) return [];
+  const headRow = (await run(headQuery(conn, dialect).compile())).rows[0] as AuditChainTable | undefined;
+  const missing = missingNames(drafts);
+  const names =
+    missing.length > 0
+      ? ((await run(namesQuery(conn, missing).compile())).rows as Array<{ id: string; name: string }>)
+      : [];
+  const chained = chain(headRow, drafts, new Map(names.map((n) => [n.id, n.name])), at, instanceId);
+  for (const insert of insertRows(conn, chained.rows)) await run(insert.compile());
+  await run(moveHead(conn, chained.head).compile());
   return chained.rows.map((r) => r.seq);
 }
 

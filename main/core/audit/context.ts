@@ -1,10 +1,13 @@
 // The audited operation in progress, carried through the async calls of its handler
 // (AsyncLocalStorage), so the part that writes the change can put the operation's audit entry into
 // the very transaction that stores it (the queue's group commit for commands and task runs) without
-// every function in between passing it along.
+// every function in between passing it along. The write hook (store/write-hook.ts) writes the entry of
+// any other change just before the COMMIT of the operation's first write transaction; what that
+// transaction created, which the operation's input cannot name, the part creating it notes here
+// (`noteAuditTargets`, `noteAuditFacts`) so the entry names it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Caller } from '../../contract/caller.js';
-import type { AuditDraft } from './entry.js';
+import type { AuditDraft, AuditTarget } from './entry.js';
 
 export interface AuditScope {
   caller: Caller;
@@ -14,8 +17,10 @@ export interface AuditScope {
   taken: boolean;
   /** The entry's seq once that transaction committed (then the wrapper writes none). */
   committedSeq: number | null;
-  /** The handler returned: later work it started (a queued run) is no longer this operation. */
+  /** The handler returned: later work it started (a queued run, a timer) is no longer this operation. */
   closed?: boolean;
+  /** What the change created, noted by the part that created it (the entry written at commit names it). */
+  noted?: { targets: AuditTarget[]; facts: Record<string, unknown> };
 }
 
 const storage = new AsyncLocalStorage<AuditScope>();
@@ -40,4 +45,40 @@ export function takeAuditDraft(): AuditScope | null {
   if (!scope || scope.closed || scope.taken) return null;
   scope.taken = true;
   return scope;
+}
+
+function openScope(): AuditScope | null {
+  const scope = storage.getStore();
+  return scope && !scope.closed ? scope : null;
+}
+
+/**
+ * Targets the current operation's change created (a new node): its entry, written when the change
+ * commits, names them. Call it before the statement that creates them runs. Nothing outside an
+ * audited operation.
+ */
+export function noteAuditTargets(targets: AuditTarget[]): void {
+  const scope = openScope();
+  if (!scope) return;
+  scope.noted ??= { targets: [], facts: {} };
+  for (const target of targets) {
+    if (!scope.noted.targets.some((t) => t.id === target.id)) scope.noted.targets.push(target);
+  }
+}
+
+/** Facts of the current operation's change its input does not know (`result.id` of a created row). */
+export function noteAuditFacts(facts: Record<string, unknown>): void {
+  const scope = openScope();
+  if (!scope) return;
+  scope.noted ??= { targets: [], facts: {} };
+  Object.assign(scope.noted.facts, facts);
+}
+
+/** The entry as the change's transaction writes it: the draft with what the change noted. */
+export function notedDraft(scope: AuditScope): AuditDraft {
+  const { draft, noted } = scope;
+  if (!noted) return draft;
+  const targets = [...draft.targets];
+  for (const target of noted.targets) if (!targets.some((t) => t.id === target.id)) targets.push(target);
+  return { ...draft, targets, detail: { ...draft.detail, ...noted.facts } };
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Capabilities, HelloMessage } from '../../../agent/protocol.js';
 import { FleetError, notFound } from '../../contract/errors.js';
 import type { NodeStatus, NodeView, StatusEvent } from '../../contract/schemas.js';
+import { noteAuditTargets } from '../audit/context.js';
 import type { EventBus } from '../events.js';
 import { GroupCommit } from '../group-commit.js';
 import type { Db, NodesTable } from '../store/schema.js';
@@ -89,6 +90,8 @@ export class NodeRegistry {
 
   async create(input: NewNode) {
     const { row, token } = this.newRow(input, this.now());
+    // The createNode entry, written when this insert commits, names the node (its input has no id).
+    noteAuditTargets([{ id: row.id, name: row.name }]);
     await this.db.insertInto('nodes').values(row).execute();
     this.bus.emit('nodeChanged', { nodeId: row.id });
     return { node: this.toView(row), token };
@@ -101,6 +104,7 @@ export class NodeRegistry {
   async createMany(inputs: Array<Omit<NewNode, 'kind' | 'id'>>) {
     const at = this.now();
     const created = inputs.map((input) => this.newRow(input, at));
+    noteAuditTargets(created.map(({ row }) => ({ id: row.id, name: row.name })));
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < created.length; i += 500) {
         await trx

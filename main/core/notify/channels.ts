@@ -13,6 +13,7 @@ import {
   FAILING_AFTER,
   type UpdateChannel,
 } from '../../contract/notify-schemas.js';
+import { noteAuditFacts } from '../audit/context.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { Db, NotifyChannelsTable } from '../store/schema.js';
 import type { Template } from './notification.js';
@@ -73,6 +74,7 @@ export class ChannelStore {
     }
     const now = this.now();
     const id = randomUUID();
+    noteAuditFacts({ 'result.id': id });
     await this.insertOrExplain(spec.name, () =>
       this.db
         .insertInto('notify_channels')

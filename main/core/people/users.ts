@@ -6,6 +6,7 @@ import type { Caller, RoleGrant } from '../../contract/caller.js';
 import { ROLES } from '../../contract/caller.js';
 import { FleetError } from '../../contract/errors.js';
 import type { LabelPair } from '../../contract/labels.js';
+import { noteAuditFacts } from '../audit/context.js';
 import type { Db } from '../store/schema.js';
 import { checkPasswordStrength, type PasswordHasher } from './passwords.js';
 
@@ -93,6 +94,7 @@ export class Users {
       totp_last_step: null,
       oidc_subject: input.oidcSubject ?? null,
     };
+    noteAuditFacts({ 'result.id': row.id });
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('users')

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { HEADER_VALUE_MASK, MAX_PROBES } from '../../../agent/probes/spec.js';
 import { FleetError } from '../../contract/errors.js';
 import { type ProbePatch, type ProbeSpec, type ProbeTarget, probeSpecProblem } from '../../contract/probe-schemas.js';
+import { noteAuditFacts } from '../audit/context.js';
 import { probeHeadersContext } from '../secrets/sealed-values.js';
 import type { Db } from '../store/schema.js';
 
@@ -85,6 +86,7 @@ export class ProbeDefinitions {
 
   async create(spec: ProbeSpec): Promise<ProbeDefinition> {
     const id = `prb_${randomBytes(8).toString('hex')}`;
+    noteAuditFacts({ 'result.id': id });
     const at = this.now();
     const masked = spec.target.kind === 'http' ? spec.target.headers.find((h) => h.value === HEADER_VALUE_MASK) : null;
     if (masked) throw new FleetError('bad_request', `Enter the value of header ${masked.name}: a new probe has none.`);

@@ -17,6 +17,7 @@ import { retryWithBackoff } from '../retry.js';
 import { isDataError } from '../store/db-errors.js';
 import type { CommandStatus, CommandsTable, Db } from '../store/schema.js';
 import { batchedTransaction, isServerDatabase, type StatementBatch } from '../store/statement-batch.js';
+import { withoutWriteHook } from '../store/write-hook.js';
 import { DeliveredCommands } from './delivered.js';
 import {
   type IdempotencyClaim,
@@ -534,10 +535,13 @@ export class CommandQueue {
     this.kicked.add(nodeId);
     if (this.kickScheduled) return;
     this.kickScheduled = true;
-    setImmediate(() => {
-      this.kickScheduled = false;
-      this.dispatchKicked().catch((err) => this.log.error({ err }, 'dispatch failed'));
-    });
+    // Claims serve every operation that queued commands: they never carry one operation's audit entry.
+    setImmediate(() =>
+      withoutWriteHook(() => {
+        this.kickScheduled = false;
+        this.dispatchKicked().catch((err) => this.log.error({ err }, 'dispatch failed'));
+      }),
+    );
   }
 
   // ---- messages from agents -------------------------------------------------------------

@@ -8,6 +8,7 @@ import { FleetError } from '../../contract/errors.js';
 import { guardedPool, type PoolTimeouts } from './guarded-pool.js';
 import type { Database } from './schema.js';
 import { markServerDatabase } from './statement-batch.js';
+import { withWriteHooks } from './write-hook.js';
 
 export interface MariadbHandle {
   db: Kysely<Database>;
@@ -100,7 +101,10 @@ export function openMariadb(raw: string, password?: string): MariadbHandle {
   });
   const display = redactUrl(new URL(raw.replace(/^mariadb:/, 'mysql:')));
   const timeouts = poolTimeouts(raw);
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: guardedPool(pool, timeouts) }) });
+  // Hooked: an audited operation's entry commits in the transaction of its change (write-hook.ts).
+  const db = new Kysely<Database>({
+    dialect: withWriteHooks(new MysqlDialect({ pool: guardedPool(pool, timeouts) })),
+  });
   markServerDatabase(db);
   return { db, pool, display, timeouts };
 }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
+import { withWriteHooks } from './write-hook.js';
 
 export interface SqliteHandle {
   db: Kysely<Database>;
@@ -18,7 +19,10 @@ export function openSqlite(file: string): SqliteHandle {
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  // Hooked: an audited operation's entry commits in the transaction of its change (write-hook.ts).
+  const db = new Kysely<Database>({
+    dialect: withWriteHooks(new SqliteDialect({ database: withStatementCache(raw) })),
+  });
   return { db, raw };
 }
 

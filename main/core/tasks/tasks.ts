@@ -7,7 +7,7 @@ import { DEFAULT_OUTPUT_LIMIT, type ExecPayload } from '../../../agent/protocol.
 import { FleetError, notFound } from '../../contract/errors.js';
 import type { RetryPolicy, TaskPatch, TaskRunView, TaskSpec, TaskView } from '../../contract/queue-schemas.js';
 import type { NodeView } from '../../contract/schemas.js';
-import { currentAuditCaller } from '../audit/context.js';
+import { currentAuditCaller, noteAuditFacts } from '../audit/context.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { NodeRegistry } from '../nodes/registry.js';
@@ -127,6 +127,7 @@ export class TaskService {
     await resolveTargets(this.registry, spec.targets);
     const at = this.now();
     const row: TasksTable = { id: orderedId('task', at), ...this.columns(spec), created_at: at, updated_at: at };
+    noteAuditFacts({ 'result.id': row.id });
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('tasks').values(row).execute();
       await this.bumpVersion(trx);
