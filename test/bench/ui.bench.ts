@@ -114,6 +114,7 @@ async function frameTimes(nodes: number, seconds = 10) {
       '<div data-fleet-scroller style="height:800px;overflow:auto"><div style="height:400000px"></div></div>',
     );
     const ceiling = await measureFrames(page, seconds);
+    console.error(`frames, ceiling: ${JSON.stringify(ceiling)}`);
     await page.addInitScript(() => sessionStorage.setItem('fleetdeck.adminToken', 'bench-admin-token-0123456789'));
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.getByText(`${nodes + 1} of ${nodes + 1} shown`).waitFor({ timeout: 60_000 });
@@ -131,7 +132,8 @@ async function frameTimes(nodes: number, seconds = 10) {
       await sleep(2_000);
       cards = await measureFrames(page, seconds);
       console.error(`frames, cards: ${JSON.stringify(cards)}`);
-      await page.locator('label', { hasText: 'Table' }).click({ timeout: 120_000 });
+      // A click by pointer can land on a card scrolled under the switch: the label's own click instead.
+      await page.locator('label', { hasText: 'Table' }).evaluate((label) => (label as HTMLElement).click());
       await page.locator('[data-fleet-scroller="table"]').waitFor();
       await sleep(2_000);
     }
