@@ -55,7 +55,8 @@ export function withoutWriteHook<T>(run: () => T): T {
 }
 
 const WRITE_NODES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode']);
-const WRITE_SQL = /^\s*(insert|update|delete|replace|merge)\b/i;
+/** A statement that changes rows, at the start of the text or of any statement after `;` and a newline. */
+const WRITE_SQL_ANYWHERE = /(?:^|;\s*\n)\s*(?:insert|update|delete|replace|merge)\b/i;
 const OPENS = /^\s*begin;\s*\n/i;
 const ENDS_WITH_COMMIT = /;\s*\ncommit\s*$/i;
 
@@ -64,11 +65,14 @@ function isWrite(query: CompiledQuery): boolean {
   const kind = query.query.kind;
   if (WRITE_NODES.has(kind)) return true;
   if (kind !== 'RawNode') return false;
-  return query.sql.split(/;\s*\n/).some((statement) => WRITE_SQL.test(statement));
+  // One scan, no copies: a statement batch's text runs to many kilobytes and passes here on every call.
+  return WRITE_SQL_ANYWHERE.test(query.sql);
 }
 
+/** BEGIN, COMMIT, ROLLBACK or START TRANSACTION sent alone: only a short text can be one of them. */
 function rawWord(query: CompiledQuery): string {
-  return query.query.kind === 'RawNode' ? query.sql.trim().toLowerCase() : '';
+  if (query.query.kind !== 'RawNode' || query.sql.length > 32) return '';
+  return query.sql.trim().toLowerCase();
 }
 
 interface ConnectionState {
