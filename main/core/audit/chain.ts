@@ -64,21 +64,14 @@ function chain(
 }
 
 /** Appends entries in `trx` (a transaction the caller commits); returns their seqs. */
-export async function appendIn(
+export function appendIn(
   trx: Db,
   dialect: Dialect,
   drafts: AuditDraft[],
   at: number,
   instanceId: string,
 ): Promise<number[]> {
-  if (drafts.length === 0) return [];
-  const headRow = await headQuery(trx, dialect).executeTakeFirst();
-  const missing = missingNames(drafts);
-  const names = missing.length > 0 ? await namesQuery(trx, missing).execute() : [];
-  const chained = chain(headRow, drafts, new Map(names.map((n) => [n.id, n.name])), at, instanceId);
-  for (const insert of insertRows(trx, chained.rows)) await insert.execute();
-  await moveHead(trx, chained.head).execute();
-  return chained.rows.map((r) => r.seq);
+  return appendThrough((query) => trx.executeQuery(query), trx, dialect, drafts, at, instanceId);
 }
 
 /** Locks the chain's head through `run` (store/write-hook.ts), on MariaDB; SQLite has one writer. */
