@@ -54,18 +54,6 @@ function outputFacts(output: unknown): Record<string, unknown> {
   return facts;
 }
 
-/**
- * The node an operation made, named by its answer (createNode: `{ node: { id, name } }`), which its
- * input cannot name: the outcome entry then says which node was created, not "no target".
- */
-function createdTargets(output: unknown): AuditTarget[] {
-  if (typeof output !== 'object' || output === null) return [];
-  const node = (output as { node?: unknown }).node;
-  if (typeof node !== 'object' || node === null) return [];
-  const { id, name } = node as { id?: unknown; name?: unknown };
-  return typeof id === 'string' ? [{ id, name: typeof name === 'string' ? name : null }] : [];
-}
-
 export interface AuditOptions {
   /** Entries older than this are pruned by the leader (default 400 days). */
   retentionDays: number;
@@ -208,7 +196,6 @@ export class AuditLog {
         await this.record([
           {
             ...noted,
-            targets: noted.targets.length > 0 ? noted.targets : createdTargets(output),
             detail: { ...noted.detail, ...outputFacts(output) },
             refSeq: attemptSeq ?? null,
           },

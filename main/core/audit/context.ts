@@ -47,6 +47,11 @@ export function takeAuditDraft(): AuditScope | null {
   return scope;
 }
 
+/** Adds to `into` the targets it does not name yet (by id). */
+function addTargets(into: AuditTarget[], targets: AuditTarget[]): void {
+  for (const target of targets) if (!into.some((t) => t.id === target.id)) into.push(target);
+}
+
 function openScope(): AuditScope | null {
   const scope = storage.getStore();
   return scope && !scope.closed ? scope : null;
@@ -61,9 +66,7 @@ export function noteAuditTargets(targets: AuditTarget[]): void {
   const scope = openScope();
   if (!scope) return;
   scope.noted ??= { targets: [], facts: {} };
-  for (const target of targets) {
-    if (!scope.noted.targets.some((t) => t.id === target.id)) scope.noted.targets.push(target);
-  }
+  addTargets(scope.noted.targets, targets);
 }
 
 /** Facts of the current operation's change its input does not know (`result.id` of a created row). */
@@ -79,6 +82,6 @@ export function notedDraft(scope: AuditScope): AuditDraft {
   const { draft, noted } = scope;
   if (!noted) return draft;
   const targets = [...draft.targets];
-  for (const target of noted.targets) if (!targets.some((t) => t.id === target.id)) targets.push(target);
+  addTargets(targets, noted.targets);
   return { ...draft, targets, detail: { ...draft.detail, ...noted.facts } };
 }

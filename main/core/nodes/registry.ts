@@ -68,6 +68,7 @@ interface NewNode {
 
 /** Nodes per transaction when last-seen times are persisted. */
 const LAST_SEEN_GROUP = 500;
+
 export class NodeRegistry {
   private readonly lastSeen = new Map<string, number>();
   private readonly statusWrites = new GroupCommit<StatusWrite, StatusOutcome>(
