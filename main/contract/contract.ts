@@ -905,7 +905,10 @@ export const events = {
   transferProgress: TransferProgress,
   /** A node-to-node copy moved on (at most 4 a second) or changed state. */
   copyProgress: CopyView,
-  /** Headline numbers of the nodes that reported, coalesced to one event per second. */
+  /**
+   * Headline numbers of the nodes that reported, coalesced to one tick per second; a tick of more than
+   * METRICS_EVENT_NODES nodes comes as several events with the same `t`.
+   */
   metrics: MetricsEvent,
   bootstrapProgress: BootstrapProgressEvent,
   /** An agent rollout moved (a node upgraded or failed, a stage began, the rollout ended). */

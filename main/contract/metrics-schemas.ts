@@ -176,3 +176,10 @@ export const NodeLive = z.object({
 export type NodeLive = z.infer<typeof NodeLive>;
 
 export const MetricsEvent = z.object({ t: z.number(), nodes: z.array(NodeLive) });
+
+/**
+ * The most nodes one `metrics` event carries (≈ 70 KB of JSON). A browser parses an event in one task:
+ * the ≈ 2.8 MB of a 10,000-node tick in one piece cost a frame or more every second, and as one large
+ * string it went straight to the old generation, so the page's major collections stalled it too.
+ */
+export const METRICS_EVENT_NODES = 250;

@@ -39,9 +39,22 @@ interface Frame {
 interface Subscriber {
   res: ServerResponse;
   gate: EventGate | null;
+  /** The metrics tick (`t`) last decided on, and whether this subscriber skips it: decided at a tick's
+   * first event and kept for its others, so a slow client misses whole ticks, never the same nodes. */
+  metricsTick: number | null;
+  skipsTick: boolean;
 }
 
 const frameBody = (message: AnyEvent) => `event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
+
+/** Whether the subscriber skips this metrics tick: it is this far behind when the tick's first event comes. */
+function skipsTick(subscriber: Subscriber, t: number): boolean {
+  if (subscriber.metricsTick !== t) {
+    subscriber.metricsTick = t;
+    subscriber.skipsTick = subscriber.res.writableLength > METRICS_SKIP_BACKLOG_BYTES;
+  }
+  return subscriber.skipsTick;
+}
 
 /** The last events as written on the wire, bounded by count and bytes. */
 export class ReplayLog {
@@ -137,7 +150,7 @@ export class EventStreams {
     const opened: StreamOpened = { resumed: replay !== null };
     res.write(`event: ${STREAM_OPENED_EVENT}\ndata: ${JSON.stringify(opened)}\n\n`);
     for (const text of replay ?? []) res.write(text);
-    const subscriber: Subscriber = { res, gate };
+    const subscriber: Subscriber = { res, gate, metricsTick: null, skipsTick: false };
     this.subscribers.add(subscriber);
     const cleanup = () => this.subscribers.delete(subscriber);
     req.on('close', cleanup);
@@ -174,12 +187,16 @@ export class EventStreams {
     // A metrics tick is never kept, and a scoped subscriber filters its nodes itself.
     const nodes = message.event === 'metrics' ? null : eventNodes(message);
     const text = this.log.append(message, nodes);
-    for (const { res, gate } of this.subscribers) {
-      if (res.writableLength > MAX_EVENT_BACKLOG_BYTES) {
+    for (const subscriber of this.subscribers) {
+      const { res, gate } = subscriber;
+      // A tick is written whole or skipped whole (its events are its parts); other events cut off a
+      // subscriber this far behind.
+      if (message.event === 'metrics') {
+        if (skipsTick(subscriber, message.data.t)) continue;
+      } else if (res.writableLength > MAX_EVENT_BACKLOG_BYTES) {
         res.destroy();
         continue;
       }
-      if (message.event === 'metrics' && res.writableLength > METRICS_SKIP_BACKLOG_BYTES) continue;
       if (gate === null) res.write(text);
       else this.writeGated(res, gate, message, nodes, text);
     }

@@ -2,7 +2,7 @@
 // eventsource-parser. One connection per transport: it resumes with Last-Event-ID, reconnects with
 // backoff while telling the hub (the UI shows a banner), treats silence as a lost connection (the
 // server writes every STREAM_HEARTBEAT_MS), and stops on 401 so the UI logs out.
-import { createParser } from 'eventsource-parser';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { type AnyEvent, type EventName, events } from '../../main/contract/contract.js';
 import { STREAM_OPENED_EVENT, STREAM_SILENCE_MS, type StreamOpened } from '../../main/contract/event-stream.js';
 import type { EventHub } from './events.js';
@@ -11,6 +11,11 @@ const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 15_000;
 /** A parser buffer above this (one event's data) means a broken stream; reconnect instead. */
 const MAX_EVENT_BYTES = 32 * 1024 * 1024;
+/**
+ * Events are handled in slices of about this long, the page painting between them: what arrived at
+ * once (a 10,000-node metrics tick is 40 events, a resume may replay thousands) must not hold a frame.
+ */
+const SLICE_MS = 4;
 
 /** 1, 2, 4 … 15 s, ±20 % so many browsers do not return in step. */
 export function backoffMs(attempt: number, random = Math.random): number {
@@ -61,25 +66,30 @@ export function runEventStream(url: string, headers: Record<string, string>, hub
       if (response.status === 401) return 'unauthorized';
       if (!response.ok || !response.body) return 'ended';
       heardAt = Date.now();
+      const received: EventSourceMessage[] = [];
       const parser = createParser({
-        onEvent(message) {
-          if (message.id) lastEventId = message.id;
-          if (message.event === STREAM_OPENED_EVENT) {
-            attempt = 0;
-            hub.opened(openedOf(message.data).resumed);
-            return;
-          }
-          const event = message.event ? parseEvent(message.event, message.data) : null;
-          if (event) hub.emit(event);
-        },
+        onEvent: (message) => received.push(message),
         maxBufferSize: MAX_EVENT_BYTES,
       });
+      const handle = (message: EventSourceMessage) => {
+        if (message.id) lastEventId = message.id;
+        if (message.event === STREAM_OPENED_EVENT) {
+          attempt = 0;
+          hub.opened(openedOf(message.data).resumed);
+          return;
+        }
+        const event = message.event ? parseEvent(message.event, message.data) : null;
+        if (event) hub.emit(event);
+      };
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return 'ended';
         heardAt = Date.now();
         parser.feed(value);
+        await handleInSlices(received.splice(0), handle);
+        // Busy handling what came is not silence.
+        heardAt = Date.now();
       }
     } catch {
       return 'ended';
@@ -105,6 +115,30 @@ export function runEventStream(url: string, headers: Record<string, string>, hub
     }
   };
   void loop();
+}
+
+/** Handles `messages` in order, letting the page paint (a macrotask) whenever a slice ran SLICE_MS. */
+export async function handleInSlices<T>(messages: readonly T[], handle: (message: T) => void): Promise<void> {
+  let sliceStart = performance.now();
+  for (const message of messages) {
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await nextTask();
+      sliceStart = performance.now();
+    }
+    handle(message);
+  }
+}
+
+/** A new task, not a microtask (which would run before the page paints); setTimeout(0) is clamped to 4 ms once nested. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function openedOf(data: string): StreamOpened {

@@ -2,7 +2,12 @@
 // memory (latest snapshot and a bounded ring), emits a coalesced ≈1 Hz event, and flushes rollups with
 // their baselines in batched transactions.
 import type { MetricSample, MetricsMessage } from '../../../agent/protocol.js';
-import type { LiveMetrics, LiveSnapshot, NodeLive } from '../../contract/metrics-schemas.js';
+import {
+  type LiveMetrics,
+  type LiveSnapshot,
+  METRICS_EVENT_NODES,
+  type NodeLive,
+} from '../../contract/metrics-schemas.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import { retryWithBackoff } from '../retry.js';
@@ -319,16 +324,22 @@ export class MetricsService {
     this.buffer.forget(nodeId);
   }
 
-  /** One event per second with the nodes that reported since the last one. */
+  /** One tick per second with the nodes that reported since the last one, in events of METRICS_EVENT_NODES. */
   private emitTick(): void {
     if (this.changed.size === 0) return;
-    const nodes: NodeLive[] = [];
+    const t = Date.now();
+    let nodes: NodeLive[] = [];
     for (const id of this.changed) {
       const headline = this.nodes.get(id)?.headline;
-      if (headline) nodes.push(headline);
+      if (!headline) continue;
+      nodes.push(headline);
+      if (nodes.length === METRICS_EVENT_NODES) {
+        this.bus.emit('metrics', { t, nodes });
+        nodes = [];
+      }
     }
     this.changed.clear();
-    this.bus.emit('metrics', { t: Date.now(), nodes });
+    if (nodes.length > 0) this.bus.emit('metrics', { t, nodes });
   }
 
   /** Writes the buffered rollups and baselines; what cannot be written now is retried next time. */
