@@ -111,12 +111,22 @@ export function liveFrom(nodes: readonly NodeLive[]): FleetLive {
  */
 export function mergeLive(previous: FleetLive | undefined, updates: readonly NodeLive[]): FleetLive {
   if (!previous) return liveFrom(updates);
-  const byNode = previous.byNode as Map<string, LiveEntry>;
+  mergeInPlace(previous, updates);
+  return nextVersion(previous);
+}
+
+/** Merges an event's nodes into the store's entries without a new version: nothing re-renders yet. */
+export function mergeInPlace(store: FleetLive, updates: readonly NodeLive[]): void {
+  const byNode = store.byNode as Map<string, LiveEntry>;
   for (const n of updates) {
     if (typeof n?.nodeId !== 'string') continue;
     const entry = byNode.get(n.nodeId);
     if (!entry) byNode.set(n.nodeId, newEntry(n));
     else if (update(entry, n)) entry.rev += 1;
   }
-  return { version: previous.version + 1, byNode };
+}
+
+/** The same entries under the next version: what tells react-query and the list that they moved. */
+export function nextVersion(store: FleetLive): FleetLive {
+  return { version: store.version + 1, byNode: store.byNode };
 }

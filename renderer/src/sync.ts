@@ -7,7 +7,7 @@ import { useEffect } from 'react';
 import { isTerminalStatus } from '../../main/contract/command-status';
 import type { Client, OutputOf } from '../../main/contract/contract';
 import type { CommandView } from '../../main/contract/queue-schemas';
-import { type NodePatch, type NodeView, patchNodes, StatusLedger, Throttle } from './cache-patch';
+import { type NodePatch, type NodeView, patchNodes, StatusLedger, shareNodes, Throttle } from './cache-patch';
 import { type CommandPatch, patchCommand, patchCommandPages } from './command-patch';
 import { appendLiveOutput } from './live-output';
 import type { Transport } from './transport';
@@ -41,6 +41,8 @@ export function nodesQuery(client: Client) {
       const list = await client.listNodes({});
       return patchNodes(list, ledger.since(mark), NONE);
     },
+    structuralSharing: (previous: unknown, next: unknown) =>
+      shareNodes(previous as NodeView[] | undefined, next as NodeView[]),
   };
 }
 

@@ -10,6 +10,8 @@
 // First, the first screen of a cold load: JavaScript bytes until the first node shows, and the time to
 // it with 1,000 nodes (FLEETDECK_BENCH_UI_FIRST_NODES); FLEETDECK_BENCH_UI_BEFORE=<older out/renderer>
 // measures an older build beside it; FLEETDECK_BENCH_UI_PHASES=first-screen (or frames) runs one phase.
+// FLEETDECK_BENCH_UI_PROFILE=<dir> writes the page's CPU profile of each view's measurement there.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { silentLogger } from '../../main/core/log.js';
@@ -21,9 +23,17 @@ import { benchMaster, createNodes, externalSwarm, percentile, saveResult, sleep 
 /** Frame-time figures over `seconds` of continuous scrolling. */
 async function measureFrames(page: Page, seconds: number) {
   // A string, not a function: the TypeScript loader would add helpers the page does not have.
-  const deltas = (await page.evaluate(`(async () => {
+  const measured = (await page.evaluate(`(async () => {
     const body = document.querySelector('[data-fleet-scroller]') ?? document.querySelector('tbody.grid-body');
     const out = [];
+    // Long animation frames (over 50 ms), with what they spent: scripts (by who called them), and
+    // style and layout.
+    const long = [];
+    const observer = typeof PerformanceObserver !== 'undefined' &&
+      PerformanceObserver.supportedEntryTypes.includes('long-animation-frame')
+      ? new PerformanceObserver((list) => { for (const e of list.getEntries()) long.push(e); })
+      : null;
+    observer?.observe({ type: 'long-animation-frame' });
     let last = performance.now();
     const end = last + ${seconds * 1000};
     await new Promise((resolve) => {
@@ -36,10 +46,25 @@ async function measureFrames(page: Page, seconds: number) {
       };
       requestAnimationFrame(frame);
     });
-    return out;
-  })()`)) as number[];
+    observer?.disconnect();
+    const scripts = {};
+    let scriptMs = 0;
+    let layoutMs = 0;
+    for (const e of long) {
+      for (const s of e.scripts) {
+        const who = (s.invoker || s.invokerType) + ' ' + (s.sourceFunctionName || '') + ' ' + (s.sourceURL || '').split('/').pop();
+        scripts[who] = (scripts[who] || 0) + s.duration;
+        scriptMs += s.duration;
+      }
+      layoutMs += e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0;
+    }
+    const top = Object.entries(scripts).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => k + ': ' + Math.round(v) + ' ms');
+    return { deltas: out, longFrames: { count: long.length, ms: Math.round(long.reduce((a, e) => a + e.duration, 0)), scriptMs: Math.round(scriptMs), styleAndLayoutMs: Math.round(layoutMs), top } };
+  })()`)) as { deltas: number[]; longFrames: unknown };
+  const deltas = measured.deltas;
   const sorted = [...deltas].sort((a, b) => a - b);
   return {
+    longFrames: measured.longFrames,
     frames: deltas.length,
     fps: Math.round(deltas.length / seconds),
     p50Ms: percentile(sorted, 50),
@@ -47,6 +72,27 @@ async function measureFrames(page: Page, seconds: number) {
     p99Ms: percentile(sorted, 99),
     over50MsShare: deltas.filter((d) => d > 50).length / deltas.length,
   };
+}
+
+/**
+ * FLEETDECK_BENCH_UI_PROFILE=<dir>: the page's CPU profile over a measurement, written as
+ * <dir>/ui-<view>.cpuprofile (open in Chromium's DevTools, Performance panel) to find what a long frame did.
+ */
+async function profiled<T>(page: Page, view: string, measure: () => Promise<T>): Promise<T> {
+  const dir = process.env.FLEETDECK_BENCH_UI_PROFILE;
+  if (!dir) return measure();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  try {
+    return await measure();
+  } finally {
+    const { profile } = await cdp.send('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `ui-${view}.cpuprofile`), JSON.stringify(profile));
+    await cdp.detach();
+  }
 }
 
 /** The most requests that fell in any one-second window. */
@@ -119,7 +165,7 @@ async function frameTimes(nodes: number, seconds = 10) {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.getByText(`${nodes + 1} of ${nodes + 1} shown`).waitFor({ timeout: 60_000 });
     await sleep(3_000);
-    const steady = await measureFrames(page, seconds);
+    const steady = await profiled(page, 'table', () => measureFrames(page, seconds));
     // Each view's figures as soon as they are known: a later step that fails must not lose them.
     console.error(`frames, table: ${JSON.stringify(steady)}`);
     // The same fleet as cards (the view is remembered in the browser), then back to the table. An
@@ -130,7 +176,7 @@ async function frameTimes(nodes: number, seconds = 10) {
       await page.locator('label', { hasText: 'Cards' }).click({ timeout: 120_000 });
       await page.locator('[data-fleet-scroller="cards"]').waitFor();
       await sleep(2_000);
-      cards = await measureFrames(page, seconds);
+      cards = await profiled(page, 'cards', () => measureFrames(page, seconds));
       console.error(`frames, cards: ${JSON.stringify(cards)}`);
       // A click by pointer can land on a card scrolled under the switch: the label's own click instead.
       await page.locator('label', { hasText: 'Table' }).evaluate((label) => (label as HTMLElement).click());

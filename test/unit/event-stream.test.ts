@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyEvent } from '../../main/contract/contract.js';
 import { EventBus } from '../../main/core/events.js';
 import { EventStreams, ReplayLog } from '../../main/server/event-stream.js';
-import { patchNodes, StatusLedger, Throttle } from '../../renderer/src/cache-patch.js';
+import { type NodeView, patchNodes, StatusLedger, shareNodes, Throttle } from '../../renderer/src/cache-patch.js';
 import { EventHub } from '../../renderer/src/events.js';
-import { backoffMs, parseEvent, runEventStream } from '../../renderer/src/sse.js';
+import { backoffMs, handleInSlices, parseEvent, runEventStream } from '../../renderer/src/sse.js';
 
 const status = (nodeId: string, at = 1): AnyEvent => ({
   event: 'nodeStatus',
@@ -58,6 +58,26 @@ describe('renderer event parsing and backoff', () => {
     expect(parseEvent('metrics', '{"t":1}')).toBeNull();
   });
 
+  it('handles a burst in order, in slices the page can paint between (a timer set before it runs within it)', async () => {
+    const handled: number[] = [];
+    let timerAt = -1;
+    setTimeout(() => {
+      timerAt = handled.length;
+    }, 0);
+    // 50 events of 1 ms of work each (a render, say): at most 4 ms of them before the loop turns.
+    await handleInSlices(
+      Array.from({ length: 50 }, (_v, i) => i),
+      (i) => {
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        handled.push(i);
+      },
+    );
+    expect(handled).toEqual(Array.from({ length: 50 }, (_v, i) => i));
+    expect(timerAt).toBeGreaterThan(0);
+    expect(timerAt).toBeLessThan(50);
+  });
+
   it('backs off 1, 2, 4 … 15 s with jitter', () => {
     expect(backoffMs(1, () => 0.5)).toBe(1_000);
     expect(backoffMs(3, () => 0.5)).toBe(4_000);
@@ -75,6 +95,32 @@ describe('renderer cache helpers', () => {
       { id: 'b', status: 'offline', lastSeenAt: 5 },
     ]);
     expect(patchNodes(list, new Map(), new Set())).toBe(list);
+  });
+
+  it('keeps the node objects a refetch did not change (rows do not redraw), and the list when none changed', () => {
+    const node = (id: string, status: string, labels: Record<string, string> = { env: 'prod' }) =>
+      ({ id, status, labels, facts: { os: 'linux', cpus: [1, 2] } }) as never as NodeView;
+    const before = [node('a', 'online'), node('b', 'online'), node('c', 'offline')];
+    const same = shareNodes(before, [node('a', 'online'), node('b', 'online'), node('c', 'offline')]);
+    expect(same).toBe(before);
+    const next = shareNodes(before, [node('a', 'online'), node('b', 'offline'), node('c', 'offline', { env: 'dev' })]);
+    expect(next[0]).toBe(before[0]);
+    expect(next[1]).not.toBe(before[1]);
+    expect(next[1]?.status).toBe('offline');
+    expect(next[2]?.labels).toEqual({ env: 'dev' });
+    // Reordered, one gone and one new: shared by id.
+    const moved = shareNodes(before, [node('d', 'online'), node('c', 'offline'), node('a', 'online')]);
+    expect(moved[1]).toBe(before[2]);
+    expect(moved[2]).toBe(before[0]);
+    expect(moved).toHaveLength(3);
+    // A field only one side has is a change.
+    const extra = shareNodes(before, [
+      { ...node('a', 'online'), name: 'x' } as NodeView,
+      before[1],
+      before[2],
+    ] as NodeView[]);
+    expect(extra[0]).not.toBe(before[0]);
+    expect(extra).not.toBe(before);
   });
 
   it('re-applies status events that overtook a fetch, and forgets old ones', () => {

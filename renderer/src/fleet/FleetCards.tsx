@@ -2,7 +2,7 @@
 // compact uptime bar per node (24 h, 30 or 90 days, as chosen in the toolbar). Virtualized by rows of cards (as many per row as the width
 // takes), so ten thousand live nodes scroll as smoothly as the table. A card is memoized on what it
 // shows: an event re-renders only the cards whose figures moved.
-import { Card, Group, Text, UnstyledButton } from '@mantine/core';
+import { UnstyledButton } from '@mantine/core';
 import { useElementSize } from '@mantine/hooks';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useMemo, useRef } from 'react';
@@ -135,20 +135,20 @@ const NodeCard = memo(function NodeCard({
 }: CardProps) {
   const { t } = useTranslation('fleet');
   const { stale } = staleness(node, staleSince);
+  // Plain elements styled as a Mantine card (fleet.css): a row of cards mounts every few frames of a
+  // scroll, and Card, Group and Text each ran Mantine's style-props machinery per card (BENCHMARKS.md).
   return (
-    <Card withBorder padding="sm" radius="md" className="fleet-card" data-node-id={node.id} data-stale={String(stale)}>
-      <Group gap="xs" wrap="nowrap" justify="space-between">
-        <Group gap={6} wrap="nowrap" style={{ minWidth: 0 }}>
+    <div className="fleet-card" data-node-id={node.id} data-stale={String(stale)}>
+      <div className="fleet-card-head">
+        <div className="fleet-card-title">
           <OsIcon node={node} />
           <UnstyledButton className="name" onClick={() => onOpen(node.id)} title={node.name}>
             {node.name}
           </UnstyledButton>
-        </Group>
+        </div>
         <StatusBadge node={node} now={now} />
-      </Group>
-      <Text size="xs" c="dimmed" truncate="end">
-        {[node.os, node.arch].filter(Boolean).join(' · ') || t('card.noFacts')}
-      </Text>
+      </div>
+      <div className="fleet-card-facts">{[node.os, node.arch].filter(Boolean).join(' · ') || t('card.noFacts')}</div>
       <Meter label={t('columns.cpu')} value={m?.cpu ?? null} />
       <Meter
         label={t('columns.memory')}
@@ -180,6 +180,6 @@ const NodeCard = memo(function NodeCard({
           period={uptimePeriod}
         />
       )}
-    </Card>
+    </div>
   );
 }, sameCard);

@@ -1,6 +1,6 @@
 // Small pieces the fleet's table and cards (and the node page) draw alike: the status badge that says
 // how long a node has been away, the OS icon and a labelled usage bar.
-import { Progress, Tooltip } from '@mantine/core';
+import { Tooltip } from '@mantine/core';
 import {
   IconBrandApple,
   IconBrandDebian,
@@ -94,13 +94,27 @@ function StatusBadgeOf({ node, now }: { node: Node; now: number }) {
   );
 }
 
-/** A labelled usage bar: "CPU ▆▆▆░░ 42%". */
+/**
+ * A labelled usage bar: "CPU ▆▆▆░░ 42%". A plain bar, not Mantine's Progress (two styled boxes with a
+ * colour resolved per render): each card has three, and cards mount as the grid scrolls.
+ */
 export function Meter({ label, value, title }: { label: string; value: number | null; title?: string }) {
-  const colour = value === null ? 'gray' : value >= 90 ? 'red' : value >= 75 ? 'orange' : 'blue';
+  const tone = value === null ? 'none' : value >= 90 ? 'high' : value >= 75 ? 'raised' : 'normal';
+  const shown = Math.min(100, Math.max(0, value ?? 0));
   return (
     <div className="fleet-meter" title={title}>
       <span>{label}</span>
-      <Progress value={value ?? 0} color={colour} size="sm" aria-label={`${label} ${percent(value)}`} />
+      <div
+        className="fleet-bar"
+        role="progressbar"
+        aria-label={`${label} ${percent(value)}`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={value === null ? undefined : Math.round(shown)}
+        data-tone={tone}
+      >
+        <div style={{ width: `${shown}%` }} />
+      </div>
       <span className="value">{percent(value)}</span>
     </div>
   );

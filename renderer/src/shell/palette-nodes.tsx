@@ -1,6 +1,7 @@
 // The palette's node actions: open a node, run a command on it, open its files, upload to it (nodes
 // that take uploads now). Registered by the shell from the one node list query, so they are there on
-// every screen.
+// every screen, and built only while the palette is open: a fleet of 10,000 nodes makes 40,000
+// translated actions, about 300 ms of work that would otherwise run again with every change to the list.
 
 import { IconFolder, IconServer2, IconTerminal2, IconUpload } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
@@ -10,13 +11,15 @@ import type { Client } from '../../../main/contract/contract';
 import { useAccess } from '../access';
 import { nodesQuery } from '../sync';
 import { navigate } from './navigation';
-import { type PaletteAction, usePaletteActions } from './palette';
+import { type PaletteAction, usePaletteActions, usePaletteOpened } from './palette';
 
 export function NodePaletteActions({ client }: { client: Client }) {
   const { t } = useTranslation();
   const nodes = useQuery(nodesQuery(client));
   const access = useAccess();
+  const opened = usePaletteOpened();
   const actions = useMemo<PaletteAction[]>(() => {
+    if (!opened) return [];
     const group = t('palette.groups.nodes');
     return (nodes.data ?? []).flatMap((node) => {
       const keywords = [node.id, ...Object.entries(node.labels ?? {}).map(([k, v]) => `${k}=${v}`)];
@@ -62,7 +65,7 @@ export function NodePaletteActions({ client }: { client: Client }) {
           : []),
       ];
     });
-  }, [nodes.data, t, access]);
+  }, [opened, nodes.data, t, access]);
   usePaletteActions(actions);
   return null;
 }

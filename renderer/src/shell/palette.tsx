@@ -63,6 +63,11 @@ function useRegisteredActions(): readonly PaletteAction[] {
 const [paletteStore, palette] = createSpotlight();
 export const openPalette = palette.open;
 
+/** Whether the palette is open: what lists thousands of actions builds them only then. */
+export function usePaletteOpened(): boolean {
+  return useSpotlight(paletteStore).opened;
+}
+
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 
 /** "mod+k" → ["Ctrl", "K"] (⌘ on a Mac). */
@@ -115,7 +120,7 @@ export function CommandPalette() {
   }, [t]);
   // Filtered only while open: a fleet of thousands registers thousands of node actions, and the list
   // refreshes with the fleet.
-  const { opened } = useSpotlight(paletteStore);
+  const opened = usePaletteOpened();
   const groups = useMemo(
     () => (opened ? matching([...registered, ...own], query, LIMIT) : []),
     [opened, registered, own, query],

@@ -22,7 +22,7 @@ import { useCallback, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client, OutputOf } from '../../../main/contract/contract';
 import { dateTime } from '../format';
-import { type PaletteAction, usePaletteActions } from '../shell/palette';
+import { type PaletteAction, usePaletteActions, usePaletteOpened } from '../shell/palette';
 import { toastError } from '../shell/toasts';
 import { nodesQuery } from '../sync';
 import type { Transport } from '../transport';
@@ -64,19 +64,21 @@ export function Terminals({ client, transport }: { client: Client; transport: Pi
   const open = () => nodeId && openOn(nodeId);
   const latestOpen = useRef(openOn);
   latestOpen.current = openOn;
-  const capableKey = capable.map((n) => `${n.id}:${n.name}`).join(',');
+  // Built while the palette is open only, as the shell's node actions (a fleet has thousands).
+  const paletteOpened = usePaletteOpened();
+  const capableKey = paletteOpened ? capable.map((n) => `${n.id}:${n.name}`).join(',') : '';
   usePaletteActions(
     // biome-ignore lint/correctness/useExhaustiveDependencies: the node list changes identity every refetch; its ids and names are the key
     useMemo<PaletteAction[]>(
       () =>
-        capable.map((n) => ({
+        (paletteOpened ? capable : []).map((n) => ({
           id: `terminals:open:${n.id}`,
           group: t('common:palette.groups.actions'),
           label: t('palette.openOn', { name: n.name }),
           icon: <IconPrompt size={18} stroke={1.5} />,
           run: () => void latestOpen.current(n.id),
         })),
-      [t, capableKey],
+      [t, capableKey, paletteOpened],
     ),
   );
   const closeTab = (id: string) => {
