@@ -1,21 +1,36 @@
 // Keeps the react-query cache true to the master's events: node status is patched into the cached
-// lists by id (batched, so ten thousand events cost one list copy), changes that carry no data are
-// refetched at most once per second, and a reconnect refetches what the stream may have missed.
+// lists by id (batched, so ten thousand events cost one list copy), nodes that came online or changed
+// are fetched by id (a burst: the list, once), other changes that carry no data are refetched at most
+// once per second, and a reconnect refetches what the stream may have missed.
 import type { InfiniteData, QueryClient, QueryKey } from '@tanstack/react-query';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { isTerminalStatus } from '../../main/contract/command-status';
-import type { Client, OutputOf } from '../../main/contract/contract';
-import type { CommandView } from '../../main/contract/queue-schemas';
-import { type NodePatch, type NodeView, patchNodes, StatusLedger, shareNodes, Throttle } from './cache-patch';
-import { type CommandPatch, patchCommand, patchCommandPages } from './command-patch';
-import { appendLiveOutput } from './live-output';
-import type { Transport } from './transport';
+import { isTerminalStatus } from '../../main/contract/command-status.js';
+import type { Client, OutputOf } from '../../main/contract/contract.js';
+import type { CommandView } from '../../main/contract/queue-schemas.js';
+import {
+  type NodePatch,
+  type NodeView,
+  patchNodes,
+  StatusLedger,
+  shareNodes,
+  Throttle,
+  upsertNodes,
+} from './cache-patch.js';
+import { type CommandPatch, patchCommand, patchCommandPages } from './command-patch.js';
+import { appendLiveOutput } from './live-output.js';
+import type { Transport } from './transport.js';
 
 /** Patches are applied this often at most (one list copy per flush). */
 const PATCH_FLUSH_MS = 200;
 /** A query refetched because of events is refetched at most this often (and this long after its last answer). */
 export const REFETCH_MIN_INTERVAL_MS = 1_000;
+/**
+ * Nodes that came online or changed are fetched one by one (`getNode`) up to this many a second; more,
+ * and the whole list is fetched instead. A fleet of 10,000 has a node reconnecting most seconds, and the
+ * whole list each second (parsed, compared, re-sorted) kept the page's main thread nine tenths busy.
+ */
+export const NODE_FETCH_MAX = 20;
 
 const ledger = new StatusLedger();
 const NONE: ReadonlySet<string> = new Set();
@@ -75,6 +90,32 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
     if (queryClient.getQueryState(queryKey)) refetch(queryKey);
   };
 
+  /** Nodes whose hello or settings moved since the last fetch of them. */
+  const changedNodes = new Set<string>();
+  const fetchChangedNodes = async () => {
+    const ids = [...changedNodes];
+    changedNodes.clear();
+    if (ids.length === 0) return;
+    if (!queryClient.getQueryData(['nodes']) || ids.length > NODE_FETCH_MAX) return refetch(['nodes']);
+    const mark = ledger.mark();
+    let fetched: NodeView[];
+    try {
+      fetched = await Promise.all(ids.map((id) => transport.call('getNode', { id })));
+    } catch {
+      // Gone, out of this caller's scope, or the master is away: the list says which.
+      return refetch(['nodes']);
+    }
+    // Status events that came while these were asked for are newer than their answers.
+    queryClient.setQueryData<NodeView[]>(
+      ['nodes'],
+      (list) => list && patchNodes(upsertNodes(list, fetched), ledger.since(mark), NONE),
+    );
+  };
+  const nodeChanged = (nodeId: string) => {
+    changedNodes.add(nodeId);
+    throttle.request('nodes:changed', () => void fetchChangedNodes());
+  };
+
   const flush = () => {
     flushTimer = null;
     queryClient.setQueryData<NodeView[]>(['nodes'], (list) => list && patchNodes(list, patches, deleted));
@@ -100,13 +141,13 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
       // Coming online carries a new hello (capabilities, host facts, agent version) the event does not:
       // fetch them, through the throttle, so a reconnect storm still costs one list request a second.
       if (online) {
-        refetch(['nodes']);
+        nodeChanged(nodeId);
         refetchIfCached(['node', nodeId]);
       }
     }),
     // A reconnect, a rename, new host facts: the event says only which node, so fetch it.
     hub.on('nodeChanged', ({ nodeId }) => {
-      refetch(['nodes']);
+      nodeChanged(nodeId);
       refetchIfCached(['node', nodeId]);
     }),
     hub.on('nodeDeleted', ({ nodeId }) => {

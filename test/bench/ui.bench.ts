@@ -11,6 +11,8 @@
 // it with 1,000 nodes (FLEETDECK_BENCH_UI_FIRST_NODES); FLEETDECK_BENCH_UI_BEFORE=<older out/renderer>
 // measures an older build beside it; FLEETDECK_BENCH_UI_PHASES=first-screen (or frames) runs one phase.
 // FLEETDECK_BENCH_UI_PROFILE=<dir> writes the page's CPU profile of each view's measurement there.
+// On a 2-core machine the master and the 10,000-agent swarm take about 1.4 cores: BENCHMARKS.md gives
+// the command that runs Chromium on a core of its own (taskset, FLEETDECK_CHROMIUM).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -165,18 +167,30 @@ async function frameTimes(nodes: number, seconds = 10) {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.getByText(`${nodes + 1} of ${nodes + 1} shown`).waitFor({ timeout: 60_000 });
     await sleep(3_000);
-    const steady = await profiled(page, 'table', () => measureFrames(page, seconds));
+    // The live load the page had: node updates a second in the master's metrics ticks while measured
+    // (a starved swarm reports less, which would flatter the page).
+    const updatesPerSecond = async <T>(measure: () => Promise<T>) => {
+      let updates = 0;
+      const off = master.bus.subscribe((m) => {
+        if (m.event === 'metrics') updates += m.data.nodes.length;
+      });
+      const from = Date.now();
+      const result = await measure();
+      off();
+      return { ...result, liveUpdatesPerSecond: Math.round((updates * 1000) / (Date.now() - from)) };
+    };
+    const steady = await updatesPerSecond(() => profiled(page, 'table', () => measureFrames(page, seconds)));
     // Each view's figures as soon as they are known: a later step that fails must not lose them.
     console.error(`frames, table: ${JSON.stringify(steady)}`);
     // The same fleet as cards (the view is remembered in the browser), then back to the table. An
     // older build (FLEETDECK_BENCH_UI_STATIC) may have no cards.
-    let cards: Awaited<ReturnType<typeof measureFrames>> | null = null;
+    let cards: (Awaited<ReturnType<typeof measureFrames>> & { liveUpdatesPerSecond: number }) | null = null;
     if ((await page.locator('label', { hasText: 'Cards' }).count()) > 0) {
       // A page busy with 10,000 live nodes answers slowly: give the switch time rather than fail.
       await page.locator('label', { hasText: 'Cards' }).click({ timeout: 120_000 });
       await page.locator('[data-fleet-scroller="cards"]').waitFor();
       await sleep(2_000);
-      cards = await profiled(page, 'cards', () => measureFrames(page, seconds));
+      cards = await updatesPerSecond(() => profiled(page, 'cards', () => measureFrames(page, seconds)));
       console.error(`frames, cards: ${JSON.stringify(cards)}`);
       // A click by pointer can land on a card scrolled under the switch: the label's own click instead.
       await page.locator('label', { hasText: 'Table' }).evaluate((label) => (label as HTMLElement).click());
@@ -301,7 +315,13 @@ export async function runUiBenchmarks() {
   console.table(
     results.flatMap((r) => [
       { phase: 'ceiling (empty page)', nodes: r.nodes, ...frameRow(r.ceiling) },
-      { phase: 'steady (table)', nodes: r.nodes, ...frameRow(r), 'fps / ceiling': ratio(r, r.ceiling) },
+      {
+        phase: 'steady (table)',
+        nodes: r.nodes,
+        ...frameRow(r),
+        'fps / ceiling': ratio(r, r.ceiling),
+        'live updates/s': r.liveUpdatesPerSecond,
+      },
       ...(r.cards
         ? [
             {
@@ -309,6 +329,7 @@ export async function runUiBenchmarks() {
               nodes: r.nodes,
               ...frameRow(r.cards),
               'fps / ceiling': ratio(r.cards, r.ceiling),
+              'live updates/s': r.cards.liveUpdatesPerSecond,
             },
           ]
         : []),
