@@ -3,7 +3,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import type { Client } from '../../main/contract/contract';
-import { type FleetLive, liveFrom, mergeInPlace, mergeLive, nextVersion } from './live-merge';
+import { type FleetLive, liveFrom, mergeInPlace, nextVersion } from './live-merge';
 import type { Transport } from './transport';
 
 export type { FleetLive, LiveEntry, NodeLive } from './live-merge';
@@ -31,7 +31,7 @@ export function useFleetLive(client: Client, transport: Transport): FleetLive {
     const off = transport.events.on('metrics', (data) => {
       const store = queryClient.getQueryData<FleetLive>(['fleetLive']);
       if (!store) {
-        queryClient.setQueryData<FleetLive>(['fleetLive'], mergeLive(undefined, data.nodes));
+        queryClient.setQueryData<FleetLive>(['fleetLive'], liveFrom(data.nodes));
         return;
       }
       mergeInPlace(store, data.nodes);

@@ -139,7 +139,7 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
       schedule();
       refetchIfCached(['uptime', nodeId]);
       // Coming online carries a new hello (capabilities, host facts, agent version) the event does not:
-      // fetch them, through the throttle, so a reconnect storm still costs one list request a second.
+      // fetch the node by id, through the throttle, so a reconnect storm still costs one list a second.
       if (online) {
         nodeChanged(nodeId);
         refetchIfCached(['node', nodeId]);

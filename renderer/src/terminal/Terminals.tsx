@@ -71,13 +71,15 @@ export function Terminals({ client, transport }: { client: Client; transport: Pi
     // biome-ignore lint/correctness/useExhaustiveDependencies: the node list changes identity every refetch; its ids and names are the key
     useMemo<PaletteAction[]>(
       () =>
-        (paletteOpened ? capable : []).map((n) => ({
-          id: `terminals:open:${n.id}`,
-          group: t('common:palette.groups.actions'),
-          label: t('palette.openOn', { name: n.name }),
-          icon: <IconPrompt size={18} stroke={1.5} />,
-          run: () => void latestOpen.current(n.id),
-        })),
+        paletteOpened
+          ? capable.map((n) => ({
+              id: `terminals:open:${n.id}`,
+              group: t('common:palette.groups.actions'),
+              label: t('palette.openOn', { name: n.name }),
+              icon: <IconPrompt size={18} stroke={1.5} />,
+              run: () => void latestOpen.current(n.id),
+            }))
+          : [],
       [t, capableKey, paletteOpened],
     ),
   );
