@@ -17,6 +17,41 @@ const MAX_EVENT_BYTES = 32 * 1024 * 1024;
  */
 const SLICE_MS = 4;
 
+/** How often the stream's silence is checked. */
+const SILENCE_CHECK_MS = 500;
+
+/**
+ * Whether a stream has been silent too long: time the page could have read and heard nothing. A main
+ * thread busy for seconds (the first render of a 10,000-node fleet) reads nothing either, and its
+ * check comes late by that long: such time is not counted, or a busy page would drop a healthy stream,
+ * refetch the whole fleet and be busier still.
+ */
+export class SilenceWatch {
+  private heardAt: number;
+  private checkedAt: number;
+
+  constructor(
+    private readonly limitMs: number,
+    private readonly everyMs: number,
+    now: number,
+  ) {
+    this.heardAt = now;
+    this.checkedAt = now;
+  }
+
+  heard(now: number): void {
+    this.heardAt = now;
+  }
+
+  /** Called every `everyMs`: true once the silence the page could have heard through passed the limit. */
+  silent(now: number): boolean {
+    const late = now - this.checkedAt - this.everyMs;
+    if (late > 0) this.heardAt += late;
+    this.checkedAt = now;
+    return now - this.heardAt > this.limitMs;
+  }
+}
+
 /** 1, 2, 4 … 15 s, ±20 % so many browsers do not return in step. */
 export function backoffMs(attempt: number, random = Math.random): number {
   const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
@@ -53,10 +88,10 @@ export function runEventStream(url: string, headers: Record<string, string>, hub
     const controller = new AbortController();
     const stop = () => controller.abort();
     signal.addEventListener('abort', stop);
-    let heardAt = Date.now();
+    const silence = new SilenceWatch(STREAM_SILENCE_MS, SILENCE_CHECK_MS, Date.now());
     const watchdog = setInterval(() => {
-      if (Date.now() - heardAt > STREAM_SILENCE_MS) controller.abort();
-    }, 500);
+      if (silence.silent(Date.now())) controller.abort();
+    }, SILENCE_CHECK_MS);
     try {
       const response = await fetch(url, {
         headers: lastEventId ? { ...headers, 'last-event-id': lastEventId } : headers,
@@ -65,13 +100,15 @@ export function runEventStream(url: string, headers: Record<string, string>, hub
       });
       if (response.status === 401) return 'unauthorized';
       if (!response.ok || !response.body) return 'ended';
-      heardAt = Date.now();
+      silence.heard(Date.now());
       const received: EventSourceMessage[] = [];
       const parser = createParser({
         onEvent: (message) => received.push(message),
         maxBufferSize: MAX_EVENT_BYTES,
       });
       const handle = (message: EventSourceMessage) => {
+        // Busy handling what came is not silence (a large tick's events take many slices).
+        silence.heard(Date.now());
         if (message.id) lastEventId = message.id;
         if (message.event === STREAM_OPENED_EVENT) {
           attempt = 0;
@@ -85,11 +122,9 @@ export function runEventStream(url: string, headers: Record<string, string>, hub
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return 'ended';
-        heardAt = Date.now();
+        silence.heard(Date.now());
         parser.feed(value);
         await handleInSlices(received.splice(0), handle);
-        // Busy handling what came is not silence.
-        heardAt = Date.now();
       }
     } catch {
       return 'ended';

@@ -1,13 +1,14 @@
 // The admin event stream's ids and replay buffer, and the renderer's side of it: parsing, backoff,
 // throttled refetches and node patches by id.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyEvent } from '../../main/contract/contract.js';
 import { EventBus } from '../../main/core/events.js';
 import { EventStreams, ReplayLog } from '../../main/server/event-stream.js';
 import { type NodeView, patchNodes, StatusLedger, shareNodes, Throttle } from '../../renderer/src/cache-patch.js';
 import { EventHub } from '../../renderer/src/events.js';
-import { backoffMs, handleInSlices, parseEvent, runEventStream } from '../../renderer/src/sse.js';
+import { backoffMs, handleInSlices, parseEvent, runEventStream, SilenceWatch } from '../../renderer/src/sse.js';
 
 const status = (nodeId: string, at = 1): AnyEvent => ({
   event: 'nodeStatus',
@@ -76,6 +77,28 @@ describe('renderer event parsing and backoff', () => {
     expect(handled).toEqual(Array.from({ length: 50 }, (_v, i) => i));
     expect(timerAt).toBeGreaterThan(0);
     expect(timerAt).toBeLessThan(50);
+  });
+
+  it('counts as silence only the time the page could have read: a main thread busy for seconds is not a lost stream', () => {
+    const watch = new SilenceWatch(4_000, 500, 0);
+    // Checks on time, nothing heard: silent after 4 s.
+    let now = 0;
+    const checkUntil = (end: number) => {
+      let silent = false;
+      for (; now < end && !silent; ) {
+        now += 500;
+        silent = watch.silent(now);
+      }
+      return silent;
+    };
+    expect(checkUntil(3_500)).toBe(false);
+    watch.heard(now);
+    // The page rendered for 6 s (no check ran meanwhile), then its checks resume on time.
+    now += 6_000;
+    expect(watch.silent(now)).toBe(false);
+    expect(checkUntil(now + 3_500)).toBe(false);
+    // Still nothing: now it is silence.
+    expect(checkUntil(now + 1_000)).toBe(true);
   });
 
   it('backs off 1, 2, 4 … 15 s with jitter', () => {
@@ -200,6 +223,48 @@ describe('one stream end to end (server and renderer client over a socket)', () 
     expect(opened).toEqual([false, true]);
     expect(lastIds[0]).toBeUndefined();
     expect(lastIds[1]).toMatch(/^[0-9a-z]+\.1$/);
+  });
+
+  it('keeps a client that is still reading a large tick, and cuts one off that falls further behind', async () => {
+    const bus = new EventBus();
+    const streams = new EventStreams(bus);
+    let response: ServerResponse | null = null;
+    server = createServer((req, res) => {
+      response = res;
+      streams.open(req, res, {});
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+    // A browser busy painting: connected, reading nothing for now.
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    client.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+    client.pause();
+    await waitUntil(() => response !== null);
+    const res = response as unknown as ServerResponse;
+    // One tick of a large fleet, in its events of 250 nodes, until more than 2 MB of it wait in the
+    // server's buffer (beyond what the kernel's socket buffers took).
+    const node = (i: number) => ({
+      nodeId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      t: 1,
+      cpu: 12.5,
+      memUsed: 1e9,
+      memTotal: 2e9,
+      diskUsed: 2e10,
+      diskTotal: 5e10,
+      rxBps: 125_000,
+      txBps: 62_500,
+      load1: 0.12,
+      uptimeSec: 86_400,
+    });
+    for (let from = 0; res.writableLength < 2 * 1024 * 1024; from += 250) {
+      bus.emit('metrics', { t: 1, nodes: Array.from({ length: 250 }, (_v, k) => node(from + k)) });
+    }
+    bus.emit('nodeStatus', status('during-the-tick').data as never);
+    expect(res.destroyed).toBe(false);
+    // Then more than a megabyte of other events behind the tick: this client is stalled.
+    for (let i = 0; i < 12_000 && !res.destroyed; i++) bus.emit('nodeStatus', status(`n${i}`).data as never);
+    expect(res.destroyed).toBe(true);
+    client.destroy();
+    streams.close();
   });
 
   it('stops on 401 and says so instead of retrying', async () => {
