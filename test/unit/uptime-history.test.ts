@@ -131,6 +131,8 @@ describe.each(storeTargets())('uptime history on $name', (target) => {
     const fleet = await handlers.fleetUptime({ days: 30, period: '90d' }, desktopCaller);
     const row = (id: string) => fleet.nodes.find((n) => n.nodeId === id);
     expect(row(web.id)).toMatchObject({ ratio: d90.ratio, outageCount: 4 });
+    expect(row(web.id)?.permille).toEqual(d90.days.map((d) => (d.ratio === null ? null : Math.round(d.ratio * 1000))));
+    expect(row(web.id)?.outages).toEqual(d90.days.map((d) => d.outageCount));
     expect(row(fresh.id)).toMatchObject({ ratio: 1, outageCount: 0 });
     expect(row(fresh.id)?.permille.filter((p) => p !== null)).toEqual([1000]);
     expect(row(never.id)).toMatchObject({ ratio: null, outageCount: 0 });
@@ -140,6 +142,29 @@ describe.each(storeTargets())('uptime history on $name', (target) => {
     expect(fleet24.nodes.find((n) => n.nodeId === web.id)?.ratio).toBe(h24.ratio);
     // Without a period, `days` still picks the bars (the fleet view's default answer).
     expect((await handlers.fleetUptime({ days: 7 }, desktopCaller)).days).toHaveLength(7);
+  });
+
+  it("lets the master's other work run while it reads a large fleet's bars", async () => {
+    const registry = new NodeRegistry(store.db, new EventBus(), () => NOW - 200 * DAY, 'instance');
+    const nodes = await registry.createMany(Array.from({ length: 3_000 }, (_v, i) => ({ name: `n-${i}` })));
+    await store.db
+      .insertInto('node_status_events')
+      .values(nodes.map(({ node }) => ({ node_id: node.id, status: 'online', at: NOW - 10 * DAY, reason: 'connected' })))
+      .execute();
+    const handlers = uptimeHandlers(store.db, registry, utc, () => NOW);
+    // What waits for the event loop (an agent's frame, a heartbeat) gets turns during the read.
+    let turns = 0;
+    let reading = true;
+    const turn = () => {
+      turns += 1;
+      if (reading) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const fleet = await handlers.fleetUptime({ days: 30, period: '90d' }, desktopCaller);
+    reading = false;
+    expect(fleet.nodes).toHaveLength(3_000);
+    expect(fleet.nodes[0]?.permille.filter((p) => p === 1000)).toHaveLength(11);
+    expect(turns).toBeGreaterThan(2);
   });
 
   it('answers probe verdicts the same way: 24 h and 90 d from one read, exact', async () => {

@@ -4,7 +4,14 @@ import type { Handlers } from '../../contract/contract.js';
 import type { DayCalendar } from '../metrics/calendar.js';
 import type { Db } from '../store/schema.js';
 import type { NodeRegistry } from './registry.js';
-import { type DayRange, dayRanges, periodRanges, readUptime, type UptimePeriod } from './uptime-days.js';
+import {
+  type DayRange,
+  dayRanges,
+  periodRanges,
+  readFleetUptime,
+  readUptime,
+  type UptimePeriod,
+} from './uptime-days.js';
 
 /** The bars asked for: a period (24 h of hours, 30 or 90 days), else `days` local days. */
 function bars(
@@ -27,18 +34,12 @@ export function uptimeHandlers(
     fleetUptime: async ({ days, period }) => {
       const t = now();
       const { unit, ranges } = bars(period, days, t, calendar);
-      const byNode = await readUptime(db, null, ranges, t, false);
+      const byNode = await readFleetUptime(db, ranges, t);
       return {
         timeZone: calendar.timeZone,
         unit,
         days: ranges,
-        nodes: [...byNode].map(([nodeId, r]) => ({
-          nodeId,
-          ratio: r.ratio,
-          outageCount: r.outageCount,
-          permille: r.days.map((d) => (d.ratio === null ? null : Math.round(d.ratio * 1000))),
-          outages: r.days.map((d) => d.outageCount),
-        })),
+        nodes: [...byNode].map(([nodeId, r]) => ({ nodeId, ...r })),
       };
     },
     nodeUptimeDays: async ({ id, days, period }) => {
