@@ -1,5 +1,5 @@
 // Fleet view frame times in Debian's Chromium: the overview with 1,000 and 10,000 simulated nodes
-// updating live (every node reports each second, so each ≈1 Hz event carries all of them) while the
+// updating live (a sample a second from every node, framed as agents frame them: see liveLoad) while the
 // list scrolls continuously, in the table and then in the card grid. Frame times come from requestAnimationFrame deltas inside the page.
 // Then a reconnect storm: the swarm is frozen past the heartbeat deadline (every node goes offline)
 // and thawed (every node redials with the agent's backoff), while the page scrolls and the node-list
@@ -16,6 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { samplesPerFrame } from '../../agent/metrics/reporter.js';
 import { silentLogger } from '../../main/core/log.js';
 import { AdminServer } from '../../main/server/http.js';
 import { ROOT } from '../helpers/processes.js';
@@ -97,6 +98,21 @@ async function profiled<T>(page: Page, view: string, measure: () => Promise<T>):
   }
 }
 
+/** The bytes the page's event streams (`/api/events`) received, and how many it opened, so far. */
+async function eventStreamBytes(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  const streams = new Set<string>();
+  let bytes = 0;
+  cdp.on('Network.requestWillBeSent', (e) => {
+    if (new URL(e.request.url).pathname === '/api/events') streams.add(e.requestId);
+  });
+  cdp.on('Network.dataReceived', (e) => {
+    if (streams.has(e.requestId)) bytes += e.dataLength;
+  });
+  await cdp.send('Network.enable');
+  return { read: () => ({ bytes, opened: streams.size }) };
+}
+
 /** The most requests that fell in any one-second window. */
 function maxPerSecond(times: number[]): number {
   let best = 0;
@@ -138,6 +154,19 @@ async function reconnectStorm(page: Page, swarmPid: number, seconds: number) {
   }
 }
 
+/**
+ * How the simulated nodes report: a sample every second (the shortest interval an agent allows), framed
+ * as a real agent frames them (samplesPerFrame: 4 a frame, so each node's figures move every 4 s and
+ * 10,000 nodes send 2,500 frames a second). FLEETDECK_BENCH_UI_PER_FRAME=1 sends each sample alone, so
+ * every node moves every second: no agent does that, and at 10,000 nodes its 10,000 frames a second
+ * take a whole core of the master on these 2-core machines (BENCHMARKS.md).
+ */
+function liveLoad() {
+  const intervalMs = 1_000;
+  const perFrame = Number(process.env.FLEETDECK_BENCH_UI_PER_FRAME ?? samplesPerFrame(intervalMs));
+  return { intervalMs, perFrame };
+}
+
 async function frameTimes(nodes: number, seconds = 10) {
   // Plain WebSocket for the swarm: this measures the renderer, not 10,000 TLS handshakes (which take
   // minutes on a shared 2-core machine before the first frame is measured).
@@ -152,7 +181,7 @@ async function frameTimes(nodes: number, seconds = 10) {
   });
   const { port } = await server.start();
   const { tokens } = await createNodes(master, nodes, 'ui');
-  const swarm = await externalSwarm(master.agentUrl, tokens, 0, { intervalMs: 1_000, perFrame: 1 }, true);
+  const swarm = await externalSwarm(master.agentUrl, tokens, 0, liveLoad(), true);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -164,27 +193,43 @@ async function frameTimes(nodes: number, seconds = 10) {
     const ceiling = await measureFrames(page, seconds);
     console.error(`frames, ceiling: ${JSON.stringify(ceiling)}`);
     await page.addInitScript(() => sessionStorage.setItem('fleetdeck.adminToken', 'bench-admin-token-0123456789'));
+    const stream = await eventStreamBytes(page);
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.getByText(`${nodes + 1} of ${nodes + 1} shown`).waitFor({ timeout: 60_000 });
     await sleep(3_000);
     // The live load the page had: node updates a second in the master's metrics ticks while measured
-    // (a starved swarm reports less, which would flatter the page).
+    // (a starved swarm reports less, which would flatter the page), and what reached the page (a page
+    // that reads slowly skips ticks, which would flatter it too): its event stream's bytes, in nodes
+    // at the ticks' bytes per node. And whether the page dropped the stream meanwhile.
     const updatesPerSecond = async <T>(measure: () => Promise<T>) => {
       let updates = 0;
+      let bytesPerNode = 0;
       const off = master.bus.subscribe((m) => {
-        if (m.event === 'metrics') updates += m.data.nodes.length;
+        if (m.event !== 'metrics') return;
+        updates += m.data.nodes.length;
+        if (bytesPerNode === 0 && m.data.nodes.length > 0) {
+          bytesPerNode = JSON.stringify(m.data).length / m.data.nodes.length;
+        }
       });
       const from = Date.now();
+      const before = stream.read();
       const result = await measure();
       off();
-      return { ...result, liveUpdatesPerSecond: Math.round((updates * 1000) / (Date.now() - from)) };
+      const after = stream.read();
+      const perSecond = (n: number) => Math.round((n * 1000) / (Date.now() - from));
+      return {
+        ...result,
+        liveUpdatesPerSecond: perSecond(updates),
+        pageUpdatesPerSecond: bytesPerNode > 0 ? perSecond((after.bytes - before.bytes) / bytesPerNode) : 0,
+        streamsOpened: after.opened - before.opened,
+      };
     };
     const steady = await updatesPerSecond(() => profiled(page, 'table', () => measureFrames(page, seconds)));
     // Each view's figures as soon as they are known: a later step that fails must not lose them.
     console.error(`frames, table: ${JSON.stringify(steady)}`);
     // The same fleet as cards (the view is remembered in the browser), then back to the table. An
     // older build (FLEETDECK_BENCH_UI_STATIC) may have no cards.
-    let cards: (Awaited<ReturnType<typeof measureFrames>> & { liveUpdatesPerSecond: number }) | null = null;
+    let cards: Awaited<ReturnType<typeof updatesPerSecond<Awaited<ReturnType<typeof measureFrames>>>>> | null = null;
     if ((await page.locator('label', { hasText: 'Cards' }).count()) > 0) {
       // A page busy with 10,000 live nodes answers slowly: give the switch time rather than fail.
       await page.locator('label', { hasText: 'Cards' }).click({ timeout: 120_000 });
@@ -204,7 +249,7 @@ async function frameTimes(nodes: number, seconds = 10) {
     });
     const storm = { ...(await reconnectStorm(page, swarm.pid, 20)), statusEvents };
     unsubscribe();
-    return { nodes, ceiling, ...steady, cards, storm };
+    return { nodes, perFrame: liveLoad().perFrame, ceiling, ...steady, cards, storm };
   } finally {
     await browser.close();
     await swarm.stop();
@@ -321,6 +366,8 @@ export async function runUiBenchmarks() {
         ...frameRow(r),
         'fps / ceiling': ratio(r, r.ceiling),
         'live updates/s': r.liveUpdatesPerSecond,
+        'page updates/s': r.pageUpdatesPerSecond,
+        'streams opened': r.streamsOpened,
       },
       ...(r.cards
         ? [
@@ -330,6 +377,8 @@ export async function runUiBenchmarks() {
               ...frameRow(r.cards),
               'fps / ceiling': ratio(r.cards, r.ceiling),
               'live updates/s': r.cards.liveUpdatesPerSecond,
+              'page updates/s': r.cards.pageUpdatesPerSecond,
+              'streams opened': r.cards.streamsOpened,
             },
           ]
         : []),
