@@ -180,21 +180,14 @@ export class DayFold {
   /** The buckets and the whole period at once (call once: it closes an outage still going). */
   finishPeriod(): UptimeFoldResult {
     this.close();
-    let online = 0;
-    let observed = 0;
-    const days = this.days.map((d, i) => {
-      const seen = this.observed[i] as number;
-      online += this.online[i] as number;
-      observed += seen;
-      return {
+    const { online, observed } = this.totals();
+    return {
+      days: this.days.map((d, i) => ({
         ...d,
-        ratio: seen > 0 ? Math.min(1, (this.online[i] as number) / seen) : null,
+        ratio: this.share(i),
         outageCount: this.counts[i] as number,
         outages: this.lists[i] as Outage[],
-      };
-    });
-    return {
-      days,
+      })),
       ratio: observed > 0 ? Math.min(1, online / observed) : null,
       downtimeMs: observed - online,
       outageCount: this.periodCount,
@@ -210,20 +203,33 @@ export class DayFold {
    */
   finishSummary(): UptimeSummary {
     this.close();
-    let online = 0;
-    let observed = 0;
-    const permille = this.observed.map((seen, i) => {
-      const up = this.online[i] as number;
-      online += up;
-      observed += seen;
-      return seen > 0 ? Math.round(Math.min(1, up / seen) * 1000) : null;
-    });
+    const { online, observed } = this.totals();
     return {
       ratio: observed > 0 ? Math.min(1, online / observed) : null,
       outageCount: this.periodCount,
-      permille,
+      permille: this.days.map((_d, i) => {
+        const share = this.share(i);
+        return share === null ? null : Math.round(share * 1000);
+      }),
       outages: this.counts,
     };
+  }
+
+  /** Bucket i's online share of its observed time; null when none of it was observed. */
+  private share(i: number): number | null {
+    const seen = this.observed[i] as number;
+    return seen > 0 ? Math.min(1, (this.online[i] as number) / seen) : null;
+  }
+
+  /** Online and observed time over the whole period, ms. */
+  private totals(): { online: number; observed: number } {
+    let online = 0;
+    let observed = 0;
+    for (let i = 0; i < this.days.length; i++) {
+      online += this.online[i] as number;
+      observed += this.observed[i] as number;
+    }
+    return { online, observed };
   }
 
   /** Counts the time up to now and closes an outage still going. */
