@@ -149,7 +149,9 @@ describe.each(storeTargets())('uptime history on $name', (target) => {
     const nodes = await registry.createMany(Array.from({ length: 3_000 }, (_v, i) => ({ name: `n-${i}` })));
     await store.db
       .insertInto('node_status_events')
-      .values(nodes.map(({ node }) => ({ node_id: node.id, status: 'online', at: NOW - 10 * DAY, reason: 'connected' })))
+      .values(
+        nodes.map(({ node }) => ({ node_id: node.id, status: 'online', at: NOW - 10 * DAY, reason: 'connected' })),
+      )
       .execute();
     const handlers = uptimeHandlers(store.db, registry, utc, () => NOW);
     // What waits for the event loop (an agent's frame, a heartbeat) gets turns during the read.
