@@ -61,6 +61,12 @@ export const StatusEvent = z.object({
   status: z.enum(['online', 'offline']),
   at: z.number(),
   reason: z.string(),
+  /**
+   * Online again with the hello it had before (host facts, agent version, capabilities, address and
+   * instance unchanged): only the status and its times moved, so a screen need not fetch the node.
+   * Absent: it may have changed (or the sender is older).
+   */
+  sameHello: z.boolean().optional(),
 });
 export type StatusEvent = z.infer<typeof StatusEvent>;
 

@@ -119,8 +119,13 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
   const flush = () => {
     flushTimer = null;
     queryClient.setQueryData<NodeView[]>(['nodes'], (list) => list && patchNodes(list, patches, deleted));
-    for (const [id, patch] of patches) {
-      queryClient.setQueryData<OutputOf<'getNode'>>(['node', id], (node) => node && { ...node, ...patch });
+    // The node pages in the cache (a few), not a lookup per patch (10,000 in a storm, each hashing its key).
+    for (const query of queryClient.getQueryCache().findAll({ queryKey: ['node'] })) {
+      const [, id] = query.queryKey;
+      const patch = query.queryKey.length === 2 && typeof id === 'string' ? patches.get(id) : undefined;
+      if (patch) {
+        queryClient.setQueryData<OutputOf<'getNode'>>(query.queryKey, (node) => node && { ...node, ...patch });
+      }
     }
     patches.clear();
     deleted.clear();
@@ -131,7 +136,7 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
 
   const hub = transport.events;
   const offs = [
-    hub.on('nodeStatus', ({ nodeId, status, at }) => {
+    hub.on('nodeStatus', ({ nodeId, status, at, sameHello }) => {
       const online = status === 'online';
       const patch: NodePatch = online ? { status, connectedSince: at, lastSeenAt: at } : { status, lastSeenAt: at };
       patches.set(nodeId, patch);
@@ -140,7 +145,8 @@ export function startEventSync(transport: Transport, queryClient: QueryClient): 
       refetchIfCached(['uptime', nodeId]);
       // Coming online carries a new hello (capabilities, host facts, agent version) the event does not:
       // fetch the node by id, through the throttle, so a reconnect storm still costs one list a second.
-      if (online) {
+      // Unless the master says the hello is the one it had: the patch is then the whole change.
+      if (online && !sameHello) {
         nodeChanged(nodeId);
         refetchIfCached(['node', nodeId]);
       }

@@ -54,4 +54,22 @@ describe.each(storeTargets())('nodes of a dead instance on $name', (target) => {
     expect(events).toHaveLength(count - 1);
     expect(events.every((e) => Number(e.at) === 5_000_000)).toBe(true);
   });
+
+  it('says when a node came back with the hello it had, so screens patch it instead of fetching it', async () => {
+    const bus = new EventBus();
+    const online: Array<{ sameHello?: boolean }> = [];
+    bus.subscribe((m) => m.event === 'nodeStatus' && m.data.status === 'online' && online.push(m.data));
+    const registry = new NodeRegistry(store.db, bus, () => 5_000_000, 'instance');
+    const id = (await registry.create({ name: 'web' })).node.id;
+    const cycle = async (h: HelloMessage, address = '127.0.0.1') => {
+      await registry.markOnline(id, h, address, 'connected');
+      await registry.markOffline(id, 'connection closed');
+    };
+    await cycle(hello); // first connect: everything is new
+    await cycle(hello); // back as it was
+    await cycle({ ...hello, agentVersion: 'test-2' }); // upgraded
+    await cycle({ ...hello, agentVersion: 'test-2' }, '127.0.0.2'); // another address
+    await cycle({ ...hello, agentVersion: 'test-2', capabilities: { ...hello.capabilities, files: true } });
+    expect(online.map((e) => e.sameHello === true)).toEqual([false, true, false, false, false]);
+  });
 });

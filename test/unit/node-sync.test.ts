@@ -58,6 +58,24 @@ describe('node list sync', () => {
     expect(calls).toEqual(['getNode n7']);
   });
 
+  it('a storm of nodes back with the hello they had fetches nothing: the status is patched in', async () => {
+    const list = Array.from({ length: 1_000 }, (_v, i) => node(`n${i}`));
+    const { hub, calls, queryClient } = setUp(list, new Map(list.map((n) => [n.id, n])));
+    // A node page open on one of them.
+    queryClient.setQueryData(['node', 'n3'], node('n3'));
+    for (const n of list) {
+      hub.emit({
+        event: 'nodeStatus',
+        data: { nodeId: n.id, status: 'online', at: 9, reason: 'connected', sameHello: true },
+      } as never);
+    }
+    await until(() => queryClient.getQueryData<NodeView[]>(['nodes'])?.every((n) => n.status === 'online') === true);
+    expect(queryClient.getQueryData<NodeView[]>(['nodes'])?.[500]?.connectedSince).toBe(9);
+    expect(queryClient.getQueryData<NodeView>(['node', 'n3'])).toMatchObject({ status: 'online', connectedSince: 9 });
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(calls).toEqual([]);
+  });
+
   it('a burst of more than NODE_FETCH_MAX changed nodes in a second fetches the list, once', async () => {
     const list = Array.from({ length: 100 }, (_v, i) => node(`n${i}`));
     const onMaster = new Map(list.map((n) => [n.id, node(n.id, '3.0.0')]));

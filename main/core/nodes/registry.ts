@@ -57,7 +57,12 @@ interface OfflineWrite {
   holder: string | null;
 }
 type StatusWrite = OnlineWrite | OfflineWrite;
-type StatusOutcome = 'changed' | 'unchanged' | 'missing';
+/**
+ * What a status write did: `changed` the status (and recorded the event), `back` online again with the
+ * hello it had (only the status and times moved: facts, version, capabilities, address and instance are
+ * as before), `unchanged` status, or the node is `missing`.
+ */
+type StatusOutcome = 'changed' | 'back' | 'unchanged' | 'missing';
 
 interface NewNode {
   name: string;
@@ -271,8 +276,17 @@ export class NodeRegistry {
     const outcome = await this.statusWrites.push({ kind: 'online', nodeId, at, reason, hello, remoteAddress });
     if (outcome === 'missing') throw notFound('node', nodeId);
     this.lastSeen.set(nodeId, at);
-    if (outcome === 'changed') this.bus.emit('nodeStatus', { nodeId, status: 'online', at, reason });
-    else this.bus.emit('nodeChanged', { nodeId });
+    // Back as it was: the event says so, and a screen patches the status instead of fetching the node
+    // (a reconnect storm of 10,000 agents otherwise refetched the whole list every second).
+    if (outcome === 'changed' || outcome === 'back') {
+      this.bus.emit('nodeStatus', {
+        nodeId,
+        status: 'online',
+        at,
+        reason,
+        ...(outcome === 'back' && { sameHello: true }),
+      });
+    } else this.bus.emit('nodeChanged', { nodeId });
   }
 
   /** Nodes recorded as connected to instances that are gone: offline, with a status event each. */
@@ -333,26 +347,28 @@ export class NodeRegistry {
 
   private async writeOnline(trx: Db, item: OnlineWrite): Promise<StatusOutcome> {
     const { nodeId, at, hello } = item;
-    const row = await trx.selectFrom('nodes').select('status').where('id', '=', nodeId).executeTakeFirst();
+    const record = {
+      hostname: hello.facts.hostname,
+      os: hello.facts.os,
+      platform: hello.facts.platform,
+      arch: hello.facts.arch,
+      kernel: hello.facts.kernel,
+      boot_id: hello.facts.bootId,
+      agent_version: hello.agentVersion,
+      capabilities: JSON.stringify(hello.capabilities),
+      remote_addr: item.remoteAddress,
+      instance_id: this.instanceId,
+    };
+    const columns = Object.keys(record) as Array<keyof typeof record>;
+    const row = await trx
+      .selectFrom('nodes')
+      .select(['status', ...columns])
+      .where('id', '=', nodeId)
+      .executeTakeFirst();
     if (!row) return 'missing';
     await trx
       .updateTable('nodes')
-      .set({
-        status: 'online',
-        hostname: hello.facts.hostname,
-        os: hello.facts.os,
-        platform: hello.facts.platform,
-        arch: hello.facts.arch,
-        kernel: hello.facts.kernel,
-        boot_id: hello.facts.bootId,
-        agent_version: hello.agentVersion,
-        capabilities: JSON.stringify(hello.capabilities),
-        remote_addr: item.remoteAddress,
-        connected_since: at,
-        last_seen_at: at,
-        updated_at: at,
-        instance_id: this.instanceId,
-      })
+      .set({ status: 'online', ...record, connected_since: at, last_seen_at: at, updated_at: at })
       .where('id', '=', nodeId)
       .execute();
     if (row.status === 'online') return 'unchanged';
@@ -360,7 +376,7 @@ export class NodeRegistry {
       .insertInto('node_status_events')
       .values({ node_id: nodeId, status: 'online', at, reason: item.reason })
       .execute();
-    return 'changed';
+    return columns.every((c) => row[c] === record[c]) ? 'back' : 'changed';
   }
 
   private async writeOffline(trx: Db, item: OfflineWrite): Promise<StatusOutcome> {
