@@ -203,17 +203,14 @@ export class EventStreams {
       // subscriber this far behind, not counting the last tick: a 10,000-node tick is ≈ 2.8 MB, and a
       // browser still reading it (busy painting) is not a stalled one (cutting it off made it refetch
       // the whole fleet, which made it slower still).
-      if (message.event === 'metrics') {
-        if (skipsTick(subscriber, message.data.t)) continue;
-        subscriber.tickBytes += gate === null ? write(res, text) : this.writeGated(res, gate, message, nodes, text);
-        continue;
-      }
-      if (res.writableLength > MAX_EVENT_BACKLOG_BYTES + subscriber.tickBytes) {
+      const tick = message.event === 'metrics';
+      if (tick && skipsTick(subscriber, message.data.t)) continue;
+      if (!tick && res.writableLength > MAX_EVENT_BACKLOG_BYTES + subscriber.tickBytes) {
         res.destroy();
         continue;
       }
-      if (gate === null) write(res, text);
-      else this.writeGated(res, gate, message, nodes, text);
+      const written = gate === null ? write(res, text) : this.writeGated(res, gate, message, nodes, text);
+      if (tick) subscriber.tickBytes += written;
     }
   }
 

@@ -181,7 +181,8 @@ async function frameTimes(nodes: number, seconds = 10) {
   });
   const { port } = await server.start();
   const { tokens } = await createNodes(master, nodes, 'ui');
-  const swarm = await externalSwarm(master.agentUrl, tokens, 0, liveLoad(), true);
+  const load = liveLoad();
+  const swarm = await externalSwarm(master.agentUrl, tokens, 0, load, true);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -229,7 +230,7 @@ async function frameTimes(nodes: number, seconds = 10) {
     console.error(`frames, table: ${JSON.stringify(steady)}`);
     // The same fleet as cards (the view is remembered in the browser), then back to the table. An
     // older build (FLEETDECK_BENCH_UI_STATIC) may have no cards.
-    let cards: Awaited<ReturnType<typeof updatesPerSecond<Awaited<ReturnType<typeof measureFrames>>>>> | null = null;
+    let cards: typeof steady | null = null;
     if ((await page.locator('label', { hasText: 'Cards' }).count()) > 0) {
       // A page busy with 10,000 live nodes answers slowly: give the switch time rather than fail.
       await page.locator('label', { hasText: 'Cards' }).click({ timeout: 120_000 });
@@ -249,7 +250,7 @@ async function frameTimes(nodes: number, seconds = 10) {
     });
     const storm = { ...(await reconnectStorm(page, swarm.pid, 20)), statusEvents };
     unsubscribe();
-    return { nodes, perFrame: liveLoad().perFrame, ceiling, ...steady, cards, storm };
+    return { nodes, perFrame: load.perFrame, ceiling, ...steady, cards, storm };
   } finally {
     await browser.close();
     await swarm.stop();
